@@ -1,0 +1,177 @@
+"""Every AWS client the engine uses comes from here: one region (the manifest's), botocore's standard retry
+mode (throttling and transient errors retried with backoff), an optional role assumed for the whole
+environment, and an optional endpoint override (tests and ``make demo`` point it at a local moto server).
+
+* Credentials come from boto3's usual chain, so ``AWS_PROFILE`` works; ``profile=`` overrides it.
+* ``endpoint_url=None`` leaves boto3 free to honour ``AWS_ENDPOINT_URL`` (boto3 does it natively).
+* The region is always the manifest's: ``AWS_REGION``/``AWS_DEFAULT_REGION`` never redirect a deploy.
+* ``cloudformation_once`` is a second CloudFormation client with automatic retries turned off. It is used
+  for ExecuteChangeSet only: after a read timeout nobody knows whether CloudFormation started the
+  execution, so the engine re-describes the change set before it tries again (see changesets.execute).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import RefusedError, aws_error
+
+DEFAULT_MAX_ATTEMPTS = 10
+USER_AGENT = "mmtool-deployer"
+
+
+def client_config(max_attempts: int, *, read_timeout: float = 60.0) -> Config:
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=read_timeout,
+        user_agent_extra=USER_AGENT,
+        max_pool_connections=20,
+    )
+
+
+@dataclass
+class AwsClients:
+    """The clients for one environment (thread-safe: boto3 clients may be shared between threads)."""
+
+    region: str
+    cloudformation: Any
+    cloudformation_once: Any
+    s3: Any
+    ssm: Any
+    sts: Any
+    ec2: Any
+    endpoint_url: str | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    assumed_role: str | None = None
+
+    @classmethod
+    def from_session(
+        cls,
+        session: boto3.session.Session,
+        region: str,
+        *,
+        endpoint_url: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        assumed_role: str | None = None,
+    ) -> "AwsClients":
+        config = client_config(max_attempts)
+        kwargs: dict[str, Any] = {"region_name": region, "config": config}
+        if endpoint_url:
+            kwargs["endpoint_url"] = endpoint_url
+
+        def make(service: str, **extra: Any) -> Any:
+            return session.client(service, **{**kwargs, **extra})
+
+        return cls(
+            region=region,
+            cloudformation=make("cloudformation"),
+            cloudformation_once=make("cloudformation", config=client_config(1)),
+            s3=make("s3"),
+            ssm=make("ssm"),
+            sts=make("sts"),
+            ec2=make("ec2"),
+            endpoint_url=endpoint_url,
+            max_attempts=max_attempts,
+            assumed_role=assumed_role,
+        )
+
+
+def _assume_role_session(
+    base: boto3.session.Session,
+    region: str,
+    role_arn: str,
+    external_id: str | None,
+    endpoint_url: str | None,
+    max_attempts: int,
+) -> boto3.session.Session:
+    """A session whose credentials come from ``sts:AssumeRole`` and refresh themselves before expiry
+    (a production deploy that creates an endpoint can outlive one-hour credentials)."""
+    kwargs: dict[str, Any] = {"region_name": region, "config": client_config(max_attempts)}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    sts = base.client("sts", **kwargs)
+    request: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": f"mmtool-deploy-{os.getpid()}"}
+    if external_id:
+        request["ExternalId"] = external_id
+
+    def fetch() -> dict[str, str]:
+        try:
+            creds = sts.assume_role(**request)["Credentials"]
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(
+                exc,
+                action=f"assume role {role_arn}",
+                next_step="Next: check that your credentials may call sts:AssumeRole on this role, that its trust "
+                "policy allows you, and the external id in params/<env>.yaml.",
+            ) from exc
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+    )
+    botocore_session = botocore.session.get_session()
+    # botocore has no public setter for ready-made refreshable credentials; this is the documented pattern.
+    botocore_session._credentials = credentials  # noqa: SLF001
+    return boto3.session.Session(botocore_session=botocore_session, region_name=region)
+
+
+def make_clients(
+    region: str,
+    *,
+    assume_role_arn: str | None = None,
+    external_id: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> AwsClients:
+    """Clients for one environment. Nothing is called yet except, with a role, ``sts:AssumeRole``."""
+    try:
+        base = boto3.session.Session(profile_name=profile, region_name=region)
+    except BotoCoreError as exc:
+        raise aws_error(exc, action="open the AWS session") from exc
+    session = base
+    if assume_role_arn:
+        session = _assume_role_session(base, region, assume_role_arn, external_id, endpoint_url, max_attempts)
+    return AwsClients.from_session(
+        session, region, endpoint_url=endpoint_url, max_attempts=max_attempts, assumed_role=assume_role_arn
+    )
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: str
+    arn: str
+
+
+def caller_identity(clients: AwsClients) -> Identity:
+    try:
+        response = clients.sts.get_caller_identity()
+    except (ClientError, BotoCoreError) as exc:
+        raise aws_error(exc, action="check the AWS account (sts:GetCallerIdentity)") from exc
+    return Identity(account=response["Account"], arn=response["Arn"])
+
+
+def check_account(clients: AwsClients, expected: str | None, *, skip: bool = False) -> Identity:
+    """The caller's account must be the one the params file names; checked before any change."""
+    identity = caller_identity(clients)
+    if expected and identity.account != expected and not skip:
+        raise RefusedError(
+            f"wrong AWS account: the credentials belong to {identity.account} ({identity.arn}), but the "
+            f"environment expects {expected} (account_id in params). Nothing was changed.\n"
+            "Next: switch credentials (AWS_PROFILE=... or deploy.assume_role_arn), or fix account_id in params."
+        )
+    return identity

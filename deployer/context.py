@@ -1,0 +1,61 @@
+"""What every command carries around: the manifest, the AWS clients, the reporter, the options, the
+overall deadline (``--wait-timeout``) and the cancel flag raised by Ctrl-C."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .aws import AwsClients
+from .errors import Cancelled
+from .manifest import Manifest
+from .reporter import Reporter
+
+DEFAULT_WAIT_TIMEOUT = 3600.0
+
+
+@dataclass
+class Options:
+    yes: bool = False
+    allow_replacement: bool = False
+    continue_rollback: bool = False
+    skip_account_check: bool = False
+    disable_termination_protection: bool = False
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    poll_min: float = 1.0  # first pause between two reads of a stack; grows to poll_max
+    poll_max: float = 5.0
+    resume_command: str | None = None  # printed after Ctrl-C or a timeout
+
+
+@dataclass
+class Context:
+    manifest: Manifest
+    clients: AwsClients
+    reporter: Reporter
+    options: Options = field(default_factory=Options)
+    ask: Callable[[str], str] = input
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+    last_status: dict[str, str] = field(default_factory=dict)  # stack name -> last status seen
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.options.wait_timeout
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, but wake up at once (and stop) when Ctrl-C or a failure elsewhere raised the cancel flag."""
+        if self.cancel.wait(max(0.0, min(seconds, self.time_left()))):
+            raise Cancelled()
+
+    def resume_command(self, verb: str = "deploy") -> str:
+        if self.options.resume_command:
+            return self.options.resume_command
+        return f"make {verb} ENV={self.manifest.environment}"
+
+    def note_status(self, stack_name: str, status: str) -> None:
+        self.last_status[stack_name] = status

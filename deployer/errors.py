@@ -1,0 +1,198 @@
+"""One base exception for the deploy engine, and the exit codes it maps to.
+
+Every failure the engine reports is a :class:`DeployError` whose message is one or more lines meant for
+a person: it names the stack, keeps AWS's own error code and message, and says what to do next. The CLI
+boundary (``build.py``) prints ``str(error)`` on stderr and exits with ``error.exit_code``; ``--debug``
+re-raises instead.
+
+Exit codes (documented in docs/deploy.md):
+
+====  =====================================================================================
+0     success (including "no changes")
+1     an AWS operation or a stack operation failed
+2     invalid input: manifest, template or parameter files, missing credentials
+3     refused for safety before any change: wrong account, protected resource replaced, termination
+      protection, a stack state that needs an explicit flag, confirmation declined
+4     ``--wait-timeout`` reached while CloudFormation was still working (nothing cancelled)
+5     ``drift``: at least one stack has drifted
+130   interrupted (Ctrl-C) while waiting (nothing cancelled)
+====  =====================================================================================
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+EXIT_REFUSED = 3
+EXIT_TIMEOUT = 4
+EXIT_DRIFTED = 5
+EXIT_INTERRUPTED = 130
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+CREDENTIAL_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "AuthFailure",
+    }
+)
+
+
+class DeployError(Exception):
+    """The one exception type the engine raises; ``exit_code`` says which kind of failure it is."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class InputError(DeployError):
+    """The manifest, a template, a parameter file or the local credentials are unusable."""
+
+    exit_code = EXIT_INPUT
+
+
+class RefusedError(DeployError):
+    """A safety rule stopped the command before it changed anything."""
+
+    exit_code = EXIT_REFUSED
+
+
+class StackFailedError(DeployError):
+    """CloudFormation reported a failed operation; the message carries the reasons from the events."""
+
+    exit_code = EXIT_FAILED
+
+
+class WaitTimeoutError(DeployError):
+    """``--wait-timeout`` elapsed; CloudFormation keeps working."""
+
+    exit_code = EXIT_TIMEOUT
+
+
+class Interrupted(DeployError):
+    """Ctrl-C while waiting; CloudFormation keeps working."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class Cancelled(Exception):
+    """Internal: a worker thread stops because the user pressed Ctrl-C or another stack timed out."""
+
+
+def error_code(exc: BaseException) -> str | None:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code")
+    return None
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Message") or str(exc)
+    return str(exc)
+
+
+def is_throttling(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLING_CODES
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """CloudFormation answers ``ValidationError: Stack with id X does not exist`` for a missing stack."""
+    return (
+        isinstance(exc, ClientError)
+        and error_code(exc) == "ValidationError"
+        and "does not exist" in error_message(exc)
+    )
+
+
+def aws_error(
+    exc: BaseException,
+    *,
+    action: str,
+    stack: str | None = None,
+    next_step: str | None = None,
+) -> DeployError:
+    """Turn a boto3/botocore exception into a :class:`DeployError` that keeps AWS's words."""
+    where = f"{stack}: " if stack else ""
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound)):
+        return InputError(
+            f"{where}{action}: no usable AWS credentials ({exc}). Nothing was changed.\n"
+            "Next: set AWS_PROFILE (or run `aws sso login --profile P`), or export AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, then run the command again."
+        )
+    if isinstance(exc, NoRegionError):
+        return InputError(f"{where}{action}: no region ({exc}); the manifest's `region` must be set.")
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
+        return DeployError(
+            f"{where}{action}: cannot reach the AWS endpoint ({exc}).\n"
+            "Next: check the network, the region in params/<env>.yaml and AWS_ENDPOINT_URL if it is set."
+        )
+    if isinstance(exc, ReadTimeoutError):
+        return DeployError(
+            f"{where}{action}: AWS did not answer in time ({exc}).\n"
+            "Next: run the command again; it re-reads the stack state before doing anything."
+        )
+    if isinstance(exc, ClientError):
+        code = error_code(exc) or "Unknown"
+        message = error_message(exc)
+        if code in THROTTLING_CODES:
+            attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            tries = f" after {attempts + 1} attempts" if isinstance(attempts, int) else ""
+            return DeployError(
+                f"{where}{action} was throttled by AWS{tries}: {code}: {message}\n"
+                "Next: wait a minute and run the command again (it resumes where it stopped), or raise "
+                "the retry budget with --max-attempts."
+            )
+        if code in CREDENTIAL_CODES:
+            return InputError(
+                f"{where}{action}: AWS rejected the credentials: {code}: {message}. Nothing was changed.\n"
+                "Next: refresh them (e.g. `aws sso login`) or pick another AWS_PROFILE."
+            )
+        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
+            return DeployError(
+                f"{where}{action}: {code}: {message}\n"
+                + (next_step or "Next: grant the deploying principal this action (see docs/deploy.md, "
+                   "'Permissions'), or set deploy.cloudformation_role_arn / assume_role_arn in params.")
+            )
+        return DeployError(f"{where}{action} failed: {code}: {message}" + (f"\n{next_step}" if next_step else ""))
+    if isinstance(exc, BotoCoreError):
+        return DeployError(f"{where}{action} failed: {exc}" + (f"\n{next_step}" if next_step else ""))
+    return DeployError(f"{where}{action} failed: {exc!r}" + (f"\n{next_step}" if next_step else ""))

@@ -1,0 +1,79 @@
+"""Run one job per stack in dependency order, independent stacks at the same time (threads), and turn
+Ctrl-C into exit 130 with the stacks still in progress and the command that resumes."""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .context import Context
+from .errors import Cancelled, DeployError, Interrupted
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    value: Any = None
+    error: BaseException | None = None
+    skipped_because: str | None = None
+    cancelled: bool = False
+
+
+def run_graph(
+    ctx: Context,
+    names: list[str],
+    prerequisites: dict[str, list[str]],
+    work: Callable[[str], Any],
+    *,
+    labels: dict[str, str],
+    verb: str,
+) -> dict[str, Outcome]:
+    """``work(name)`` runs once every prerequisite succeeded; a failed prerequisite skips its dependents."""
+    outcomes: dict[str, Outcome] = {}
+    pending = list(names)
+    running: dict[Future[Any], str] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="stack")
+    try:
+        while pending or running:
+            for name in list(pending):
+                pre = prerequisites.get(name, [])
+                broken = [p for p in pre if p in outcomes and not outcomes[p].ok]
+                if broken:
+                    outcomes[name] = Outcome(ok=False, skipped_because=", ".join(labels[p] for p in broken))
+                    pending.remove(name)
+                elif all(p in outcomes for p in pre):
+                    running[pool.submit(work, name)] = name
+                    pending.remove(name)
+            if not running:
+                if pending:  # cannot happen with a validated manifest; never spin
+                    for name in pending:
+                        outcomes[name] = Outcome(ok=False, skipped_because="unresolvable dependencies")
+                    pending.clear()
+                continue
+            done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                try:
+                    outcomes[name] = Outcome(ok=True, value=future.result())
+                except Cancelled:
+                    outcomes[name] = Outcome(ok=False, cancelled=True)
+                except DeployError as exc:
+                    outcomes[name] = Outcome(ok=False, error=exc)
+                except Exception as exc:  # a bug: stop the others, re-raised below for --debug
+                    ctx.cancel.set()
+                    outcomes[name] = Outcome(ok=False, error=exc)
+    except KeyboardInterrupt:
+        ctx.cancel.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        lines = ["Interrupted. Nothing was cancelled: CloudFormation carries on with what it started."]
+        for name in running.values():
+            label = labels[name]
+            lines.append(f"  {label}: {ctx.last_status.get(label, 'status not read yet')}")
+        lines.append(f"Resume: {ctx.resume_command(verb)}  (it waits for the stacks above, then continues)")
+        raise Interrupted("\n".join(lines)) from None
+    pool.shutdown(wait=True)
+    for outcome in outcomes.values():
+        if outcome.error is not None and not isinstance(outcome.error, DeployError):
+            raise outcome.error
+    return outcomes

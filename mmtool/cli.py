@@ -1,0 +1,200 @@
+"""`python build.py <command> [--env E] [--debug]`: the one error boundary of the tool.
+
+Every user-caused failure is a `ToolError`; `main` prints its message (one line per problem) on
+stderr and returns its exit code: 2 for bad input, 1 for other failures, 130 on Ctrl-C. `--debug`
+re-raises so the traceback is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from mmtool.errors import EXIT_INTERRUPTED, LintError, ParamsError, ToolError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Paths:
+    def __init__(self, root: Path = REPO_ROOT):
+        self.root = root
+        self.params = root / "params"
+        self.build = root / "build"
+        self.cache = root / ".cache"
+
+    def environments(self) -> list[str]:
+        return sorted(p.stem for p in self.params.glob("*.yaml"))
+
+
+def _environments(paths: Paths, env: str | None) -> list[str]:
+    known = paths.environments()
+    if env is None:
+        if not known:
+            raise ToolError(f"no params files in {paths.params}/; create params/<env>.yaml")
+        return known
+    if env not in known:
+        choices = ", ".join(known) or "none yet"
+        raise ToolError(f"no params file params/{env}.yaml (environments: {choices}); create it or fix ENV=")
+    return [env]
+
+
+def validate(paths: Paths, envs: list[str]):
+    """Load every environment; raise one ParamsError with the problems of all of them."""
+    from mmtool.loader import load_params
+
+    loaded, problems = {}, []
+    for env in envs:
+        try:
+            loaded[env] = load_params(paths.params / f"{env}.yaml", paths.root)
+        except ParamsError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ParamsError(problems)
+    return loaded
+
+
+def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) -> list[Path]:
+    """validate -> synth -> write -> lint -> manifest, for each environment. Returns the manifests."""
+    from mmtool.lint import LintJob, lint
+    from mmtool.synth import dump_json, synthesize
+
+    loaded = validate(paths, envs)
+    syntheses = {env: synthesize(params, paths.root) for env, params in loaded.items()}
+    manifests, jobs = [], []
+    for env, synthesis in syntheses.items():
+        target = paths.build / env
+        _write_tree(target, synthesis.files())
+        for stack in synthesis.stacks:
+            jobs.append(LintJob(
+                template_path=_rel(target / stack.template_file, paths),
+                template=(target / stack.template_file).read_bytes(),
+                parameters_path=_rel(target / stack.parameters_file, paths),
+                parameters=(target / stack.parameters_file).read_bytes(),
+                region=synthesis.params.region,
+            ))
+    if run_lint:
+        findings = lint(jobs, cache_dir=paths.cache / "lint")
+        if findings:
+            raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
+                            "fix the template module (or the params value it names) and rebuild")
+    for env, synthesis in syntheses.items():
+        manifest = paths.build / env / "manifest.json"
+        manifest.write_bytes(dump_json(synthesis.manifest()))
+        manifests.append(manifest)
+        lint_note = "lint clean" if run_lint else "not linted"
+        out(f"{env}: {len(synthesis.stacks)} stacks, {len(synthesis.assets)} assets -> "
+            f"{_rel(paths.build / env, paths)}/ ({lint_note})")
+    return manifests
+
+
+def lint_existing(paths: Paths, envs: list[str], out=print) -> None:
+    """Lint what `build` wrote earlier (build/<env>/), without synthesizing."""
+    from mmtool.lint import LintJob, lint
+
+    jobs = []
+    for env in envs:
+        folder = paths.build / env
+        templates = sorted(folder.glob("*.template.json"))
+        if not templates:
+            raise ToolError(f"nothing to lint in {_rel(folder, paths)}/; run `make build ENV={env}` first")
+        region = _region_of(paths, env)
+        for template in templates:
+            parameters = template.with_name(template.name.replace(".template.json", ".parameters.json"))
+            jobs.append(LintJob(_rel(template, paths), template.read_bytes(), _rel(parameters, paths),
+                                parameters.read_bytes() if parameters.exists() else b"[]", region))
+    findings = lint(jobs)
+    if findings:
+        raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s)")
+    out(f"cfn-lint: {len(jobs)} templates clean")
+
+
+def _region_of(paths: Paths, env: str) -> str:
+    return validate(paths, [env])[env].region
+
+
+def _rel(path: Path, paths: Paths) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        try:
+            return path.relative_to(paths.root)
+        except ValueError:
+            return path
+
+
+def _write_tree(target: Path, files: dict[str, bytes]) -> None:
+    """Replace `target` with exactly `files` (stale files from an earlier build disappear)."""
+    staging = target.with_name(f".{target.name}.tmp")
+    if staging.exists():
+        shutil.rmtree(staging)
+    for relative, content in sorted(files.items()):
+        path = staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="build.py", description="SageMaker Model Monitor infrastructure as code.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    def command(name: str, help_text: str, handler: Callable[[argparse.Namespace, Paths], int]):
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--env", help="environment (params/<env>.yaml); default: all for build commands")
+        cmd.add_argument("--debug", action="store_true", help="show tracebacks")
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    command("validate", "check params/<env>.yaml", _cmd_validate)
+    command("synth", "write templates and parameter files to build/<env>/ without linting", _cmd_synth)
+    command("lint", "lint build/<env>/ with cfn-lint", _cmd_lint)
+    command("build", "validate, synthesize and lint", _cmd_build)
+    return parser
+
+
+def _cmd_validate(args: argparse.Namespace, paths: Paths) -> int:
+    envs = _environments(paths, args.env)
+    validate(paths, envs)
+    print(f"valid: {', '.join(f'params/{e}.yaml' for e in envs)}")
+    return 0
+
+
+def _cmd_synth(args: argparse.Namespace, paths: Paths) -> int:
+    build(paths, _environments(paths, args.env), run_lint=False)
+    return 0
+
+
+def _cmd_lint(args: argparse.Namespace, paths: Paths) -> int:
+    lint_existing(paths, _environments(paths, args.env))
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace, paths: Paths) -> int:
+    build(paths, _environments(paths, args.env))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, paths: Paths | None = None) -> int:
+    args = _parser().parse_args(argv)
+    debug = args.debug or os.environ.get("MM_DEBUG") == "1"
+    try:
+        return args.handler(args, paths or Paths())
+    except ToolError as exc:
+        if debug:
+            raise
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,58 @@
+"""One base exception for everything a user can cause, and the exit codes the CLI maps them to.
+
+The CLI (`mmtool.cli`) is the single place that turns a `ToolError` into text on stderr and an
+exit code; `--debug` re-raises instead so the traceback is visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class ToolError(Exception):
+    """An error the user can act on. `str()` is the whole message; no traceback is shown."""
+
+    exit_code = EXIT_FAILURE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a params file: where it is, what is wrong and how to fix it."""
+
+    file: str
+    field: str
+    message: str
+    value: object = None
+    line: int | None = None
+    show_value: bool = True
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = self.field or "(top level)"
+        if self.show_value:
+            return f"{where}: {field}={_short(self.value)}: {self.message}"
+        return f"{where}: {field}: {self.message}"
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class ParamsError(ToolError):
+    """A params file failed to load or validate. Carries one `Problem` per problem."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(p.render() for p in problems))
+
+
+class LintError(ToolError):
+    """cfn-lint reported findings for generated templates."""

@@ -1,0 +1,183 @@
+"""Synthesize one environment: templates, parameter files, assets and the manifest, as bytes in memory.
+
+Nothing here touches the network or AWS; writing to disk is a separate step so that a failure
+anywhere leaves `build/` untouched. The same input gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import Any
+
+from mmtool.assets import render_preprocessor
+from mmtool.errors import ToolError
+from mmtool.params import Params
+from templates import STACKS
+from templates.common import ssm_name, tag_parameter_name
+from templates.monitoring import DQ_JOB_DEFINITION, REVISION_PARAMETER
+
+MANIFEST_FORMAT = 1
+ASSETS_PREFIX = "monitoring-assets"
+RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
+
+
+def dump_json(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+@dataclass
+class StackOutput:
+    name: str
+    stack_name: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    depends_on: tuple[str, ...]
+    protected_resources: tuple[str, ...]
+
+    @property
+    def template_file(self) -> str:
+        return f"{self.name}.template.json"
+
+    @property
+    def parameters_file(self) -> str:
+        return f"{self.name}.parameters.json"
+
+    def parameter_file_body(self) -> list[dict[str, str]]:
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]
+
+
+@dataclass
+class Synthesis:
+    """Everything `build/<env>/` will hold, keyed by path relative to that folder."""
+
+    params: Params
+    stacks: list[StackOutput]
+    assets: dict[str, bytes] = field(default_factory=dict)  # relative file -> content
+    asset_keys: dict[str, str] = field(default_factory=dict)  # relative file -> bucket key
+
+    def files(self) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for stack in self.stacks:
+            out[stack.template_file] = dump_json(stack.template)
+            out[stack.parameters_file] = dump_json(stack.parameter_file_body())
+        out.update(self.assets)
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        p = self.params
+        return {
+            "format_version": MANIFEST_FORMAT,
+            "project": p.project,
+            "environment": p.environment,
+            "region": p.region,
+            "account_id": p.account_id,
+            "tags": stack_tags(p),
+            "deploy": p.deploy.model_dump(),
+            "stacks": [
+                {
+                    "name": s.name,
+                    "stack_name": s.stack_name,
+                    "template": s.template_file,
+                    "parameters": s.parameters_file,
+                    "depends_on": list(s.depends_on),
+                    "protected_resources": list(s.protected_resources),
+                    "capabilities": ["CAPABILITY_NAMED_IAM"] if _has_iam(s.template) else [],
+                }
+                for s in self.stacks
+            ],
+            "assets": [
+                {"file": f, "key": self.asset_keys[f], "sha256": hashlib.sha256(c).hexdigest()}
+                for f, c in sorted(self.assets.items())
+            ],
+            "asset_bucket": {"stack": "foundation", "output": "BucketName"},
+            "asset_kms_key": {"stack": "foundation", "output": "KmsKeyArn"},
+        }
+
+
+def stack_tags(params: Params) -> dict[str, str]:
+    return {"Project": params.project, "Environment": params.environment, "ManagedBy": "model-monitor-deployer",
+            **params.tags}
+
+
+def _has_iam(template: dict[str, Any]) -> bool:
+    return any(r.get("Type", "").startswith("AWS::IAM::") for r in template.get("Resources", {}).values())
+
+
+def synthesize(params: Params, repo_root: Path) -> Synthesis:
+    synthesis = Synthesis(params, [])
+    script_keys = _assets(params, repo_root, synthesis)
+    for module in STACKS:
+        synthesis.stacks.append(_stack(module, params, script_keys))
+    return synthesis
+
+
+def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
+    """Render the scripts the jobs load and give each a content-hashed key. Returns path -> key."""
+    dq = params.monitoring.data_quality
+    keys: dict[str, str] = {}
+    for script, config in ((dq.record_preprocessor, dq.preprocessor.model_dump()), (dq.post_analytics_processor, None)):
+        if not script:
+            continue
+        source = (root / script).read_text(encoding="utf-8")
+        body = render_preprocessor(source, config) if config is not None else source
+        content = body.encode()
+        digest = hashlib.sha256(content).hexdigest()
+        relative = f"assets/{PurePosixPath(script).name}"
+        synthesis.assets[relative] = content
+        synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{PurePosixPath(script).name}"
+        keys[script] = synthesis.asset_keys[relative]
+    return keys
+
+
+def _stack(module: ModuleType, params: Params, script_keys: dict[str, str]) -> StackOutput:
+    built = module.build(params)
+    template = json.loads(built.template.to_json())
+    if module.STACK == "monitoring":
+        values = module.parameter_values(params, script_keys)
+    else:
+        values = module.parameter_values(params)
+    values = {"ProjectName": params.project, "EnvironmentName": params.environment, **values}
+    for item in built.imports:
+        values[item.parameter] = ssm_name(item.stack, item.key, params.project, params.environment)
+    for key, value in params.tags.items():
+        if tag_parameter_name(key) in template.get("Parameters", {}):
+            values[tag_parameter_name(key)] = value
+    if REVISION_PARAMETER in template.get("Parameters", {}):
+        values[REVISION_PARAMETER] = revision(template, DQ_JOB_DEFINITION, values)
+    _check_parameters(module.STACK, template, values)
+    return StackOutput(
+        name=module.STACK,
+        stack_name=f"{params.prefix}-{module.STACK}",
+        template=template,
+        parameters=values,
+        depends_on=tuple(module.DEPENDS_ON),
+        protected_resources=tuple(module.PROTECTED_RESOURCES),
+    )
+
+
+def revision(template: dict[str, Any], logical_id: str, values: dict[str, str]) -> str:
+    """A short hash of a resource and every parameter value and condition it can depend on."""
+    resource = template["Resources"][logical_id]
+    used = json.dumps([resource, template.get("Conditions", {}), template.get("Mappings", {})], sort_keys=True)
+    names = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', used)) | set(re.findall(r"\$\{([A-Za-z0-9]+)\}", used))
+    names.discard(REVISION_PARAMETER)
+    relevant = {n: values.get(n, template["Parameters"].get(n, {}).get("Default")) for n in sorted(names)
+                if n in template.get("Parameters", {})}
+    return hashlib.sha256(json.dumps([used, relevant], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:
+    declared = template.get("Parameters", {})
+    unknown = sorted(set(values) - set(declared))
+    missing = sorted(n for n, p in declared.items() if "Default" not in p and n not in values)
+    if unknown or missing:
+        raise ToolError(
+            f"internal error in templates/{stack}.py: parameter values and template disagree "
+            f"(values for undeclared parameters: {unknown or 'none'}; required parameters without a value: "
+            f"{missing or 'none'})"
+        )

@@ -1,0 +1,173 @@
+"""What every stack template shares: standard parameters, derived names, cross-stack wiring, tags.
+
+Cross-stack values flow through SSM Parameter Store: an upstream stack writes each value it offers
+to `/<project>/<env>/<stack>/<key>` (`publish`), a downstream stack declares a Parameter of type
+`AWS::SSM::Parameter::Value<...>` (`consume`) whose value in the environment's parameter file is
+that name. CloudFormation resolves it at deploy time, so a platform team deploying with plain
+`aws cloudformation deploy` and our parameter files copies nothing by hand, and unlike exports an
+upstream value may change without first deleting every consumer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Template
+from troposphere.ssm import Parameter as SsmParameter
+
+TOOL_NAME = "model-monitor-deployer"
+
+# Names every template builds from its two standard parameters.
+PREFIX = "${ProjectName}-${EnvironmentName}"
+
+
+def name(suffix: str = "") -> Sub:
+    """`<project>-<env>[-suffix]`, e.g. churn-prod-monitoring."""
+    return Sub(PREFIX + (f"-{suffix}" if suffix else ""))
+
+
+def ssm_name(stack: str, key: str, project: str | None = None, environment: str | None = None) -> str:
+    """The SSM parameter name of a cross-stack value; as a `${}` pattern when no project is given."""
+    return f"/{project or '${ProjectName}'}/{environment or '${EnvironmentName}'}/{stack}/{key}"
+
+
+@dataclass(frozen=True)
+class Import:
+    """A value this stack consumes from an upstream stack through SSM."""
+
+    parameter: str
+    stack: str
+    key: str
+    list_value: bool = False
+
+
+@dataclass
+class StackTemplate:
+    """A Template under construction, with the bookkeeping for Parameters and their form labels."""
+
+    stack: str
+    description: str
+    template: Template = field(init=False)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    imports: list[Import] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.template = Template(Description=self.description)
+        self.template.set_version("2010-09-09")
+        self.param(
+            "ProjectName",
+            "Project name; prefixes every resource name.",
+            group="Environment",
+            label="Project name",
+            AllowedPattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$",
+            ConstraintDescription="3-20 lowercase letters, digits and '-'",
+        )
+        self.param(
+            "EnvironmentName",
+            "Environment name (dev, staging, prod, ...).",
+            group="Environment",
+            label="Environment name",
+            AllowedPattern=r"^[a-z][a-z0-9]{1,9}$",
+            ConstraintDescription="2-10 lowercase letters and digits",
+        )
+
+    # -- parameters -------------------------------------------------------------------------------
+
+    def param(self, title: str, description: str, *, group: str, label: str, type: str = "String", **kwargs) -> Parameter:
+        parameter = self.template.add_parameter(Parameter(title, Type=type, Description=description, **kwargs))
+        self.groups.setdefault(group, []).append(title)
+        self.labels[title] = label
+        return parameter
+
+    def flag(self, title: str, description: str, *, group: str, label: str, default: str = "true") -> Parameter:
+        return self.param(
+            title, description, group=group, label=label, Default=default, AllowedValues=["true", "false"]
+        )
+
+    def consume(self, title: str, stack: str, key: str, description: str, *, list_value: bool = False) -> Parameter:
+        kind = "AWS::SSM::Parameter::Value<List<String>>" if list_value else "AWS::SSM::Parameter::Value<String>"
+        self.imports.append(Import(title, stack, key, list_value))
+        return self.param(
+            title,
+            f"{description} Name of the SSM parameter written by the {stack} stack.",
+            group=f"From the {stack} stack",
+            label=f"{description.rstrip('.')} (SSM name)",
+            type=kind,
+        )
+
+    # -- outputs ----------------------------------------------------------------------------------
+
+    def publish(self, title: str, key: str, value: object, description: str, *, list_value: bool = False) -> None:
+        """Write `value` to SSM for downstream stacks and show it as a stack Output."""
+        self.template.add_resource(
+            SsmParameter(
+                f"{title}Parameter",
+                Name=Sub(ssm_name(self.stack, key)),
+                Type="StringList" if list_value else "String",
+                Value=value,
+                Description=f"{description} (written by the {self.stack} stack)",
+            )
+        )
+        self.template.add_output(Output(title, Description=description, Value=value))
+
+    # -- finishing --------------------------------------------------------------------------------
+
+    def finish(self) -> Template:
+        self.template.set_metadata(
+            {
+                "AWS::CloudFormation::Interface": {
+                    "ParameterGroups": [
+                        {"Label": {"default": group}, "Parameters": names} for group, names in self.groups.items()
+                    ],
+                    "ParameterLabels": {title: {"default": label} for title, label in self.labels.items()},
+                }
+            }
+        )
+        return self.template
+
+
+def tag_parameter_name(key: str) -> str:
+    """`cost-center` -> `TagCostCenter`: a CloudFormation Parameter name for a user tag's value."""
+    words = re.split(r"[^A-Za-z0-9]+", key)
+    return "Tag" + "".join(word[:1].upper() + word[1:] for word in words if word)
+
+
+def explicit_tags(st: StackTemplate, tag_keys: list[str]) -> Tags:
+    """Tags for resources that do not inherit stack tags (SageMaker monitoring types, reference §8 #13).
+
+    Values are Parameters, so environments that use the same tag keys (as they should) share one
+    template; only the values in their parameter files differ.
+    """
+    tags = [
+        Tag("Project", Ref("ProjectName")),
+        Tag("Environment", Ref("EnvironmentName")),
+        Tag("ManagedBy", TOOL_NAME),
+    ]
+    for key in sorted(tag_keys):
+        title = tag_parameter_name(key)
+        if title not in st.template.parameters:
+            st.param(title, f"Value of the '{key}' tag.", group="Tags", label=f"Tag {key}", Default="")
+        tags.append(Tag(key, Ref(title)))
+    return Tags(*tags)
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def s3_object_arn(uri: str, region: str) -> str:
+    """s3://bucket/key -> arn:<partition>:s3:::bucket/key (for parameter values computed at build time)."""
+    return f"arn:{partition(region)}:s3:::" + uri.removeprefix("s3://")
+
+
+def retain(resource: AWSObject) -> AWSObject:
+    """Keep a data-bearing resource (and its data) when the stack is deleted or it is replaced."""
+    resource.DeletionPolicy = "Retain"
+    resource.UpdateReplacePolicy = "Retain"
+    return resource

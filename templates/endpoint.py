@@ -1,0 +1,229 @@
+"""endpoint: the real-time endpoint whose traffic is captured for monitoring.
+
+Resources
+  EndpointRole     execution role of the model: reads its artifact and pulls its image, writes
+                   Data Capture under the capture prefix with the project key, VPC mode
+  Model            the inference container, in the private subnets with the job security group
+  EndpointConfig   one production variant, KMS-encrypted storage, and Data Capture: enabled, the
+                   environment's sampling percentage, Input and Output captured separately (never
+                   InputAndOutput), destination s3://<bucket>/<capture prefix> (no trailing slash),
+                   the project key, and the CSV/JSON content types stored as text
+  Endpoint         fixed name <project>-<env>; a new EndpointConfig updates it in place (blue/green)
+Outputs (also written to SSM)
+  EndpointName; CaptureDestination and EndpointRoleArn as outputs
+"""
+
+from __future__ import annotations
+
+from awacs import cloudwatch, ec2, ecr, kms, logs, s3
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.sts import AssumeRole
+from troposphere import Equals, GetAtt, If, Output, Ref, Sub
+from troposphere.iam import Policy, Role
+from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig, Model, ProductionVariant, VpcConfig
+
+from mmtool.params import Params
+from templates.common import StackTemplate, name, partition, s3_object_arn
+from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, EndpointDataCaptureConfig
+
+STACK = "endpoint"
+DEPENDS_ON = ("foundation", "network")
+PROTECTED_RESOURCES: tuple[str, ...] = ()
+
+
+def build(params: Params) -> StackTemplate:
+    st = StackTemplate(STACK, "Model Monitor endpoint: model, endpoint config with Data Capture, endpoint")
+    t = st.template
+    st.consume("BucketName", "foundation", "bucket-name", "Project bucket name.")
+    key_arn = st.consume("KmsKeyArn", "foundation", "kms-key-arn", "Project KMS key ARN.")
+    subnets = st.consume("SubnetIds", "network", "subnet-ids", "Private subnet ids.", list_value=True)
+    job_sg = st.consume("JobSecurityGroupId", "network", "job-security-group-id", "Job security group id.")
+
+    image = st.param(
+        "ModelImage", "ECR image URI of the inference container (with tag or digest).", group="Model",
+        label="Model image", AllowedPattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/\S+$",
+    )
+    repository_arn = st.param(
+        "ModelImageRepositoryArn", "ARN of the image's ECR repository (derived from ModelImage).", group="Model",
+        label="Model image repository ARN", AllowedPattern=r"^arn:aws[a-z\-]*:ecr:[a-z0-9\-]+:\d{12}:repository/\S+$",
+    )
+    data_url = st.param(
+        "ModelDataUrl", "S3 URI of model.tar.gz.", group="Model", label="Model data URL",
+        AllowedPattern=r"^s3://[a-z0-9][a-z0-9.\-]*[a-z0-9]/\S+$",
+    )
+    data_arn = st.param(
+        "ModelDataObjectArn", "ARN of the model artifact object (derived from ModelDataUrl).", group="Model",
+        label="Model data object ARN", AllowedPattern=r"^arn:aws[a-z\-]*:s3:::\S+$",
+    )
+    isolation = st.flag("ModelNetworkIsolation", "Run the model container without network access.",
+                        group="Model", label="Network isolation")
+    instance_type = st.param("InstanceType", "Endpoint instance type.", group="Endpoint", label="Instance type",
+                             Default="ml.m5.large", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_count = st.param("InstanceCount", "Initial instance count.", group="Endpoint", label="Instance count",
+                              type="Number", Default="1", MinValue=1, MaxValue=20)
+    variant = st.param("VariantName", "Production variant name.", group="Endpoint", label="Variant name",
+                       Default="AllTraffic", AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", MaxLength=63)
+    capture_prefix = st.param(
+        "CapturePrefix", "Bucket prefix Data Capture writes to (no trailing slash).", group="Data Capture",
+        label="Capture prefix", Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9!_.*'()\-]+(/[a-zA-Z0-9!_.*'()\-]+)*$",
+    )
+    sampling = st.param("SamplingPercentage", "Percentage of requests captured.", group="Data Capture",
+                        label="Sampling percentage", type="Number", Default="100", MinValue=1, MaxValue=100)
+    modes = st.param("CaptureModes", "What Data Capture records: requests and responses, or one of them.",
+                     group="Data Capture", label="Capture modes", Default="Input,Output",
+                     AllowedValues=["Input,Output", "Input", "Output"])
+    csv_types = st.param("CsvContentTypes", "Content types stored as CSV text.", group="Data Capture",
+                         label="CSV content types", type="CommaDelimitedList", Default="text/csv")
+    json_types = st.param("JsonContentTypes", "Content types stored as JSON text.", group="Data Capture",
+                          label="JSON content types", type="CommaDelimitedList", Default="application/json")
+
+    t.add_condition("CaptureBoth", Equals(Ref(modes), "Input,Output"))
+    t.add_condition("CaptureInputOnly", Equals(Ref(modes), "Input"))
+
+    role = t.add_resource(Role(
+        "EndpointRole",
+        RoleName=name("endpoint"),
+        Description=Sub("Model of the ${ProjectName}-${EnvironmentName} endpoint"),
+        MaxSessionDuration=3600,
+        AssumeRolePolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[Statement(
+                Effect=Allow,
+                Principal=Principal("Service", "sagemaker.amazonaws.com"),
+                Action=[AssumeRole],
+                Condition=Condition(StringEquals("aws:SourceAccount", Ref("AWS::AccountId"))),
+            )],
+        ),
+        Policies=[Policy(
+            PolicyName="endpoint",
+            PolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[
+                    Statement(Sid="ReadModelArtifact", Effect=Allow, Action=[s3.GetObject], Resource=[Ref(data_arn)]),
+                    Statement(
+                        Sid="WriteDataCapture",
+                        Effect=Allow,
+                        Action=[s3.PutObject, s3.AbortMultipartUpload],
+                        Resource=[Sub("arn:${AWS::Partition}:s3:::${BucketName}/${CapturePrefix}/*")],
+                    ),
+                    Statement(
+                        Sid="EncryptCapture",
+                        Effect=Allow,
+                        Action=[kms.Encrypt, kms.Decrypt, kms.GenerateDataKey, kms.DescribeKey, kms.CreateGrant],
+                        Resource=[Ref(key_arn)],
+                    ),
+                    Statement(
+                        Sid="PullModelImage",
+                        Effect=Allow,
+                        Action=[ecr.BatchGetImage, ecr.GetDownloadUrlForLayer, ecr.BatchCheckLayerAvailability],
+                        Resource=[Ref(repository_arn)],
+                    ),
+                    # ecr:GetAuthorizationToken is account-wide: it supports no resource ARN.
+                    Statement(Sid="EcrLogin", Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
+                    Statement(
+                        Sid="EndpointLogs",
+                        Effect=Allow,
+                        Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents, logs.DescribeLogStreams],
+                        Resource=[Sub(
+                            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/Endpoints/*"
+                        )],
+                    ),
+                    # cloudwatch:PutMetricData supports no resource ARN; the namespace condition is the
+                    # narrowest scope AWS offers.
+                    Statement(
+                        Sid="EndpointMetrics",
+                        Effect=Allow,
+                        Action=[cloudwatch.PutMetricData],
+                        Resource=["*"],
+                        Condition=Condition(StringEquals("cloudwatch:namespace", "/aws/sagemaker/Endpoints")),
+                    ),
+                    # VPC mode: SageMaker validates these unscoped when it attaches the model to the
+                    # subnets, so they cannot be limited to resource ARNs (reference §7.1).
+                    Statement(
+                        Sid="VpcModeNetworkInterfaces",
+                        Effect=Allow,
+                        Action=[
+                            ec2.CreateNetworkInterface, ec2.CreateNetworkInterfacePermission,
+                            ec2.DeleteNetworkInterface, ec2.DeleteNetworkInterfacePermission,
+                            ec2.DescribeNetworkInterfaces, ec2.DescribeVpcs, ec2.DescribeDhcpOptions,
+                            ec2.DescribeSubnets, ec2.DescribeSecurityGroups,
+                        ],
+                        Resource=["*"],
+                    ),
+                ],
+            ),
+        )],
+    ))
+
+    model = t.add_resource(Model(
+        "Model",
+        ExecutionRoleArn=GetAtt(role, "Arn"),
+        PrimaryContainer=ContainerDefinition(Image=Ref(image), ModelDataUrl=Ref(data_url)),
+        EnableNetworkIsolation=Ref(isolation),
+        VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
+    ))
+    capture_destination = Sub("s3://${BucketName}/${CapturePrefix}")
+    config = t.add_resource(EndpointConfig(
+        "EndpointConfig",
+        KmsKeyId=Ref(key_arn),
+        ProductionVariants=[ProductionVariant(
+            ModelName=GetAtt(model, "ModelName"),
+            VariantName=Ref(variant),
+            InitialInstanceCount=Ref(instance_count),
+            InstanceType=Ref(instance_type),
+            InitialVariantWeight=1.0,
+        )],
+        DataCaptureConfig=EndpointDataCaptureConfig(
+            EnableCapture=True,
+            InitialSamplingPercentage=Ref(sampling),
+            DestinationS3Uri=capture_destination,
+            KmsKeyId=Ref(key_arn),
+            # Two separate options, never InputAndOutput (rejected by endpoint creation, reference §8 #5).
+            CaptureOptions=If(
+                "CaptureBoth",
+                [CaptureOption(CaptureMode="Input"), CaptureOption(CaptureMode="Output")],
+                If("CaptureInputOnly", [CaptureOption(CaptureMode="Input")], [CaptureOption(CaptureMode="Output")]),
+            ),
+            CaptureContentTypeHeader=CaptureContentTypeHeader(
+                CsvContentTypes=Ref(csv_types), JsonContentTypes=Ref(json_types)
+            ),
+        ),
+    ))
+    endpoint = t.add_resource(Endpoint(
+        "Endpoint", EndpointName=name(), EndpointConfigName=GetAtt(config, "EndpointConfigName"),
+    ))
+
+    st.publish("EndpointName", "endpoint-name", GetAtt(endpoint, "EndpointName"), "Name of the monitored endpoint")
+    t.add_output(Output("CaptureDestination", Value=capture_destination, Description="Where Data Capture writes"))
+    t.add_output(Output("EndpointRoleArn", Value=GetAtt(role, "Arn"), Description="Execution role of the model"))
+    return st
+
+
+def repository_arn(image_uri: str) -> str:
+    """123.dkr.ecr.eu-west-1.amazonaws.com/team/model:tag -> arn:aws:ecr:eu-west-1:123:repository/team/model"""
+    host, _, path = image_uri.partition("/")
+    account, _, _, region = host.split(".")[:4]
+    repository = path.split("@")[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository.rsplit(":", 1)[0]
+    return f"arn:{partition(region)}:ecr:{region}:{account}:repository/{repository}"
+
+
+def parameter_values(params: Params) -> dict[str, str]:
+    endpoint = params.endpoint
+    capture = endpoint.data_capture
+    return {
+        "ModelImage": endpoint.model_image,
+        "ModelImageRepositoryArn": repository_arn(endpoint.model_image),
+        "ModelDataUrl": endpoint.model_data_url,
+        "ModelDataObjectArn": s3_object_arn(endpoint.model_data_url, params.region),
+        "ModelNetworkIsolation": str(endpoint.network_isolation).lower(),
+        "InstanceType": endpoint.instance_type,
+        "InstanceCount": str(endpoint.instance_count),
+        "VariantName": endpoint.variant_name,
+        "CapturePrefix": params.storage.capture_prefix,
+        "SamplingPercentage": str(capture.sampling_percentage),
+        "CaptureModes": ",".join(capture.modes),
+        "CsvContentTypes": ",".join(capture.csv_content_types),
+        "JsonContentTypes": ",".join(capture.json_content_types),
+    }
