@@ -24,7 +24,6 @@ import inspect
 import itertools
 import json
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
