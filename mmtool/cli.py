@@ -58,13 +58,40 @@ def validate(paths: Paths, envs: list[str]):
 
 
 def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) -> list[Path]:
-    """validate -> synth -> write -> lint -> manifest, for each environment. Returns the manifests."""
+    """validate -> synth -> write -> lint -> manifest, for each environment. Returns the manifests.
+
+    An environment whose inputs and outputs are unchanged since its last successful build is skipped.
+    """
+    from mmtool import fingerprint
+    from mmtool.lint import Linter
+
+    stale = [e for e in envs if not fingerprint.up_to_date(paths.root, paths.cache, paths.build, e, run_lint)]
+    for env in envs:
+        if env not in stale:
+            out(f"{env}: up to date -> {_rel(paths.build / env, paths)}/")
+    if not stale:
+        return [paths.build / e / "manifest.json" for e in envs]
+    for env in stale:
+        fingerprint.forget(paths.cache, env)
+    linter = Linter.start() if run_lint else None  # loads cfn-lint on another core meanwhile
+    try:
+        _build(paths, stale, linter, out)
+    finally:
+        if linter:
+            linter.stop()
+    for env in stale:
+        fingerprint.remember(paths.root, paths.cache, paths.build, env, run_lint)
+    return [paths.build / e / "manifest.json" for e in envs]
+
+
+def _build(paths: Paths, envs: list[str], linter, out) -> None:
     from mmtool.lint import LintJob, lint
     from mmtool.synth import dump_json, synthesize
 
+    run_lint = linter is not None
     loaded = validate(paths, envs)
     syntheses = {env: synthesize(params, paths.root) for env, params in loaded.items()}
-    manifests, jobs = [], []
+    jobs = []
     for env, synthesis in syntheses.items():
         target = paths.build / env
         _write_tree(target, synthesis.files())
@@ -77,18 +104,15 @@ def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) ->
                 region=synthesis.params.region,
             ))
     if run_lint:
-        findings = lint(jobs, cache_dir=paths.cache / "lint")
+        findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
         if findings:
             raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
                             "fix the template module (or the params value it names) and rebuild")
     for env, synthesis in syntheses.items():
-        manifest = paths.build / env / "manifest.json"
-        manifest.write_bytes(dump_json(synthesis.manifest()))
-        manifests.append(manifest)
+        (paths.build / env / "manifest.json").write_bytes(dump_json(synthesis.manifest()))
         lint_note = "lint clean" if run_lint else "not linted"
         out(f"{env}: {len(synthesis.stacks)} stacks, {len(synthesis.assets)} assets -> "
             f"{_rel(paths.build / env, paths)}/ ({lint_note})")
-    return manifests
 
 
 def lint_existing(paths: Paths, envs: list[str], out=print) -> None:

@@ -1,0 +1,63 @@
+"""Skip a build whose inputs and outputs are exactly as the last successful build left them.
+
+The fingerprint covers everything a build reads: the environment's params file, the code that turns
+it into templates (mmtool/, templates/, scripts/), the pinned requirements, the versions of the
+libraries that shape the output and Python itself. The outputs are checked too: a hand-edited or
+deleted file under build/<env>/ forces a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+LIBRARIES = ("troposphere", "awacs", "cfn-lint", "pydantic", "PyYAML")
+SOURCE_DIRS = ("mmtool", "templates", "scripts")
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def inputs(root: Path, env: str, linted: bool) -> str:
+    digest = hashlib.sha256()
+    files = [root / "params" / f"{env}.yaml", root / "requirements.txt"]
+    for folder in SOURCE_DIRS:
+        files += sorted(p for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        digest.update(f"{path.relative_to(root)}\0{_digest(path) if path.exists() else '-'}\n".encode())
+    versions = [sys.version] + [f"{name}=={version(name)}" for name in LIBRARIES]
+    digest.update(json.dumps([versions, linted]).encode())
+    return digest.hexdigest()
+
+
+def outputs(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): _digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def record_path(cache: Path, env: str) -> Path:
+    return cache / "build" / f"{env}.json"
+
+
+def up_to_date(root: Path, cache: Path, build: Path, env: str, linted: bool) -> bool:
+    record = record_path(cache, env)
+    if not record.exists() or not (build / env / "manifest.json").exists():
+        return False
+    try:
+        saved = json.loads(record.read_text())
+    except ValueError:
+        return False
+    return saved.get("inputs") == inputs(root, env, linted) and saved.get("outputs") == outputs(build / env)
+
+
+def remember(root: Path, cache: Path, build: Path, env: str, linted: bool) -> None:
+    record = record_path(cache, env)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"inputs": inputs(root, env, linted), "outputs": outputs(build / env)}))
+
+
+def forget(cache: Path, env: str) -> None:
+    record_path(cache, env).unlink(missing_ok=True)
