@@ -154,7 +154,8 @@ def _field_path(field: str) -> Path_:
     parts: list[Any] = []
     for chunk in field.replace("]", "").split("."):
         name, *indexes = chunk.split("[")
-        parts.append(name)
+        if name:
+            parts.append(name)
         parts.extend(int(i) for i in indexes)
     return tuple(parts)
 

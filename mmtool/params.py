@@ -414,17 +414,54 @@ class MonitorInput(Strict):
 
 
 class PreprocessorSettings(Strict):
+    """Written into the record pre-processor's CONFIG line at build time (see docs in README)."""
+
     feature_names: Optional[list[str]] = Field(
         None,
-        description="Column names of the baseline dataset's features, in order. Unset: zero-padded positions.",
+        description="Column names of the baseline dataset's features, in input order. Unset: zero-padded "
+        "positions (00000000000000000000, ...), as in AWS's example.",
     )
-    prediction_names: list[str] = Field(
-        default_factory=lambda: ["prediction"],
-        description="Names of the model output column(s) (used with feature_names).",
+    prediction_names: Optional[list[str]] = Field(
+        None,
+        description="Names of the model output column(s); used with feature_names (default [prediction]).",
     )
-    prediction_position: Literal["first", "last"] = Field(
-        "first", description="Where the baseline dataset has the prediction column(s)."
+    prediction_position: Literal["first", "last", "none"] = Field(
+        "first",
+        description="Where the baseline dataset has the prediction column(s); none: the baseline has no "
+        "prediction column and the output is not read.",
     )
+    mini_batch: Literal["first", "skip", "all"] = Field(
+        "first",
+        description="A record holding several rows: keep the first row, drop the record, or return every row "
+        "(all is not documented by AWS; test it with a one-off run first).",
+    )
+    max_logged_skips: int = Field(
+        10, ge=0, le=1000, description="Dropped records logged one line each; after that only totals are logged."
+    )
+
+    @field_validator("feature_names", "prediction_names")
+    @classmethod
+    def _names(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("give at least one name, or null for the default")
+        for index, item in enumerate(value):
+            if not item.strip():
+                raise FieldError(f"[{index}]", item, "names must not be empty")
+        duplicates = sorted({n for n in value if value.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate names: {', '.join(duplicates)}; every column needs its own name")
+        return value
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> PreprocessorSettings:
+        if self.feature_names and self.prediction_names:
+            both = sorted(set(self.feature_names) & set(self.prediction_names))
+            if both:
+                raise FieldError("prediction_names", self.prediction_names,
+                                 f"also in feature_names: {', '.join(both)}; a column can have only one name")
+        return self
 
 
 class DataQualityMonitor(Strict):

@@ -14,9 +14,9 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
-from mmtool.assets import render_preprocessor
+from mmtool.assets import MARKER, render_preprocessor
 from mmtool.errors import ToolError
-from mmtool.params import Params
+from mmtool.params import Params, PreprocessorSettings
 from templates import STACKS
 from templates.common import ssm_name, tag_parameter_name
 from templates.monitoring import DQ_JOB_DEFINITION, REVISION_PARAMETER
@@ -124,7 +124,14 @@ def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
         if not script:
             continue
         source = (root / script).read_text(encoding="utf-8")
-        body = render_preprocessor(source, config) if config is not None else source
+        body = source
+        if config is not None and any(line.startswith(MARKER) for line in source.splitlines()):
+            body = render_preprocessor(source, config, source_name=script)
+        elif config is not None and dq.preprocessor != PreprocessorSettings():
+            raise ToolError(
+                f"params/{params.environment}.yaml: monitoring.data_quality.preprocessor is set but {script} has no "
+                f"'{MARKER}...' line to receive it; remove the settings or add the line (see scripts/record_preprocessor.py)"
+            )
         content = body.encode()
         digest = hashlib.sha256(content).hexdigest()
         relative = f"assets/{PurePosixPath(script).name}"
