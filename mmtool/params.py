@@ -561,10 +561,15 @@ class Params(Strict):
     )
     deploy: DeploySettings = Field(default_factory=DeploySettings, description="Account access for the deployer.")
     network: NetworkSettings = Field(description="VPC, subnets and VPC endpoints.")
-    encryption: EncryptionSettings = Field(default_factory=EncryptionSettings, description="KMS key.")
+    encryption: EncryptionSettings = Field(
+        default_factory=EncryptionSettings,
+        description="The KMS key that encrypts the bucket, captured data, reports and job volumes.",
+    )
     storage: StorageSettings = Field(default_factory=StorageSettings, description="Bucket layout and retention.")
     endpoint: EndpointSettings = Field(description="The real-time endpoint and its Data Capture.")
-    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Monitors.")
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings, description="The monitors of the endpoint and their schedules."
+    )
 
     @field_validator("region")
     @classmethod
