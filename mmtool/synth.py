@@ -143,7 +143,7 @@ def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
 
 def _stack(module: ModuleType, params: Params, script_keys: dict[str, str]) -> StackOutput:
     built = module.build(params)
-    template = json.loads(built.template.to_json())
+    template = json.loads(built.finish().to_json())
     if module.STACK == "monitoring":
         values = module.parameter_values(params, script_keys)
     else:
