@@ -45,6 +45,10 @@ test: $(STAMP) ## Run the whole test suite
 snapshots: $(STAMP) ## Regenerate the golden template snapshots under tests/snapshots/ (review the diff)
 	@$(PY) -m tests.snapshots
 
+.PHONY: docs
+docs: $(STAMP) ## Regenerate the parameter reference in README.md from mmtool/params.py
+	@$(PY) -m mmtool.reference
+
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks and print the figures
 	@$(PY) -m benchmarks $(ARGS)

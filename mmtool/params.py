@@ -147,7 +147,7 @@ class CreateVpc(Strict):
     private_subnets: list[CreatedSubnet] = Field(
         min_length=2,
         max_length=3,
-        description="Two or three private subnets, each in a different availability zone.",
+        description="Two or three private subnets, in at least two availability zones.",
     )
 
     @field_validator("vpc_cidr")
