@@ -13,7 +13,7 @@ environment, and an optional endpoint override (tests and ``make demo`` point it
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -52,6 +52,17 @@ class AwsClients:
     endpoint_url: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     assumed_role: str | None = None
+    session: Any = field(default=None, repr=False, compare=False)
+
+    def client(self, service: str) -> Any:
+        """A client of another service (``sagemaker``, ``logs``: baselining) from the same session, region,
+        retry settings and endpoint override as the clients above; created on demand."""
+        if self.session is None:
+            raise ValueError("these AwsClients were built without a session; use make_clients() or from_session()")
+        kwargs: dict[str, Any] = {"region_name": self.region, "config": client_config(self.max_attempts)}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        return self.session.client(service, **kwargs)
 
     @classmethod
     def from_session(
@@ -82,6 +93,7 @@ class AwsClients:
             endpoint_url=endpoint_url,
             max_attempts=max_attempts,
             assumed_role=assumed_role,
+            session=session,
         )
 
 
