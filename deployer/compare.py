@@ -96,7 +96,8 @@ def current_ssm_values(ssm: Any, names: list[str], *, stack: str) -> dict[str, s
 
 
 def _split_list(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",")] if value != "" else []
+    """``"a, b"`` -> ``["a", "b"]``; ``""`` -> ``[""]`` (as CloudFormation and moto split it)."""
+    return [part.strip() for part in value.split(",")]
 
 
 def _moto_list(value: str) -> list[str] | None:

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .context import Context
-from .errors import WaitTimeoutError, aws_error
+from .errors import StackFailedError, WaitTimeoutError, aws_error
 from .status import in_progress
 
 MAX_EVENT_PAGES = 20
@@ -145,3 +145,11 @@ def failure_reasons(result: WaitResult) -> list[str]:
     if not lines:
         lines.append("CloudFormation gave no reason; see the stack's events in the console.")
     return lines
+
+
+def failure_error(label: str, result: WaitResult, what: str, next_step: str) -> StackFailedError:
+    """The error for an operation that ended badly, with the reasons from this operation's events."""
+    reasons = failure_reasons(result)
+    return StackFailedError(
+        f"{label}: {what} ended in {result.status}.\n" + "\n".join(f"  {line}" for line in reasons) + f"\n{next_step}"
+    )

@@ -28,9 +28,13 @@ def run_graph(
     *,
     labels: dict[str, str],
     verb: str,
+    outcomes: dict[str, Outcome] | None = None,
 ) -> dict[str, Outcome]:
-    """``work(name)`` runs once every prerequisite succeeded; a failed prerequisite skips its dependents."""
-    outcomes: dict[str, Outcome] = {}
+    """``work(name)`` runs once every prerequisite succeeded; a failed prerequisite skips its dependents.
+
+    ``outcomes`` (filled as jobs finish, before their dependents start) lets a job read how its
+    prerequisites went."""
+    outcomes = {} if outcomes is None else outcomes
     pending = list(names)
     running: dict[Future[Any], str] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="stack")

@@ -6,7 +6,7 @@ under the project key; nothing is ever deleted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -73,11 +73,15 @@ def upload_assets(ctx: Context, target: BucketTarget) -> list[str]:
     return uploaded
 
 
-def template_argument(ctx: Context, spec: StackSpec, target: BucketTarget | None) -> dict[str, str]:
-    """``TemplateBody`` when the minified template fits 51,200 bytes, else ``TemplateURL`` in the bucket."""
+def template_argument(
+    ctx: Context, spec: StackSpec, find_target: Callable[[], BucketTarget | None]
+) -> dict[str, str]:
+    """``TemplateBody`` when the minified template fits 51,200 bytes, else ``TemplateURL`` in the bucket
+    (``find_target`` is only called then: it costs a DescribeStacks)."""
     size = len(spec.template_body.encode("utf-8"))
     if size <= TEMPLATE_BODY_LIMIT:
         return {"TemplateBody": spec.template_body}
+    target = find_target()
     if target is None:
         raise DeployError(
             f"{spec.stack_name}: the template is {size} bytes minified, over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte "

@@ -1,0 +1,14 @@
+"""The deploy engine: plan, deploy, destroy, drift and outputs of a built environment.
+
+It reads ``build/<env>/manifest.json`` (written by the build) and the templates, parameter files and
+assets it lists, and talks to AWS through boto3 clients (:mod:`deployer.aws`). It never imports
+troposphere: the build produces plain JSON and this package only reads it (a test keeps that boundary).
+
+Layout, one module per job: ``manifest`` (read and check the build), ``aws`` (clients, retries, roles,
+account), ``compare`` (no-change detection), ``changesets``, ``plan``, ``deploy``, ``destroy``, ``drift``,
+``outputs``, ``events`` (waiting and failure reasons), ``graph`` (dependency order, Ctrl-C), ``cli``.
+"""
+
+from .errors import DeployError
+
+__all__ = ["DeployError"]

@@ -1,0 +1,253 @@
+"""The command-line surface of the engine, for ``build.py`` to wire as subcommands.
+
+``build.py`` (which owns the process boundary) does, per command::
+
+    sub = subparsers.add_parser("deploy", help=...)
+    sub.add_argument("--env", required=True)
+    deployer.cli.add_arguments(sub, "deploy")
+    ...
+    # handler (deploy builds first):
+    return deployer.cli.run("deploy", Path("build") / env / "manifest.json", args)
+
+and turns :class:`deployer.errors.DeployError` into one line on stderr and ``exc.exit_code`` (``--debug``
+re-raises). The plain functions below (``plan``, ``deploy``, ...) are the same thing without argparse.
+``python -m deployer <command> --manifest build/dev/manifest.json`` runs them standalone, with the same
+error boundary (:func:`main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+
+from .aws import DEFAULT_MAX_ATTEMPTS, AwsClients, make_clients
+from .context import DEFAULT_WAIT_TIMEOUT, Context, Options
+from .errors import DeployError
+from .manifest import load_manifest
+from .reporter import Reporter
+
+COMMANDS = ("plan", "deploy", "destroy", "drift", "outputs")
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add the engine's flags for ``command`` to an argparse (sub)parser."""
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}; expected one of {COMMANDS}")
+    if command in ("plan", "drift", "outputs"):
+        parser.add_argument("--json", action="store_true", dest="json_output", help="print JSON on stdout (messages go to stderr)")
+    if command in ("deploy", "destroy"):
+        parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI; AUTO_APPROVE=1)")
+    if command in ("plan", "deploy"):
+        parser.add_argument(
+            "--allow-replacement",
+            action="store_true",
+            help="allow the plan to replace or remove protected resources (the bucket, the KMS key)",
+        )
+    if command == "deploy":
+        parser.add_argument(
+            "--continue-rollback",
+            action="store_true",
+            help="for a stack in UPDATE_ROLLBACK_FAILED: continue its rollback, then update it",
+        )
+    if command == "destroy":
+        parser.add_argument(
+            "--disable-termination-protection",
+            action="store_true",
+            help="turn termination protection off (after the confirmation) instead of refusing",
+        )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=DEFAULT_WAIT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"overall limit for waiting on CloudFormation (default {DEFAULT_WAIT_TIMEOUT:g}); nothing is cancelled when reached",
+    )
+    parser.add_argument(
+        "--skip-account-check",
+        action="store_true",
+        help="do not refuse when the credentials' account differs from account_id in params (printed loudly)",
+    )
+    parser.add_argument("--profile", default=None, help="AWS profile (default: AWS_PROFILE / the default chain)")
+    parser.add_argument(
+        "--endpoint-url", default=None, help="send every AWS call to this endpoint (a local moto server); AWS_ENDPOINT_URL works too"
+    )
+    parser.add_argument(
+        "--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS, help="attempts per AWS call, throttling included (standard retry mode)"
+    )
+
+
+def _context(
+    manifest_path: str | Path,
+    options: Options,
+    *,
+    json_output: bool = False,
+    clients: AwsClients | None = None,
+    console: Console | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ask: Callable[[str], str] | None = None,
+) -> Context:
+    manifest = load_manifest(manifest_path)
+    if clients is None:
+        settings = manifest.settings
+        clients = make_clients(
+            manifest.region,
+            assume_role_arn=settings.assume_role_arn,
+            external_id=settings.external_id,
+            profile=profile,
+            endpoint_url=endpoint_url,
+            max_attempts=max_attempts,
+        )
+    reporter = Reporter(console or Console(stderr=json_output, highlight=False))
+    return Context(manifest=manifest, clients=clients, reporter=reporter, options=options, ask=ask or input)
+
+
+def _options(**kwargs: Any) -> Options:
+    poll = kwargs.pop("poll_interval", None)
+    options = Options(**{k: v for k, v in kwargs.items() if v is not None})
+    if poll is not None:
+        options.poll_min = options.poll_max = poll
+    return options
+
+
+def plan(
+    manifest_path: str | Path,
+    *,
+    json_output: bool = False,
+    allow_replacement: bool = False,
+    skip_account_check: bool = False,
+    wait_timeout: float | None = None,
+    poll_interval: float | None = None,
+    **connection: Any,
+) -> int:
+    from .plan import plan_command
+
+    options = _options(
+        allow_replacement=allow_replacement, skip_account_check=skip_account_check,
+        wait_timeout=wait_timeout, poll_interval=poll_interval,
+    )
+    ctx = _context(manifest_path, options, json_output=json_output, **connection)
+    return plan_command(ctx, json_output=json_output)
+
+
+def deploy(
+    manifest_path: str | Path,
+    *,
+    yes: bool = False,
+    allow_replacement: bool = False,
+    continue_rollback: bool = False,
+    skip_account_check: bool = False,
+    wait_timeout: float | None = None,
+    poll_interval: float | None = None,
+    resume_command: str | None = None,
+    **connection: Any,
+) -> int:
+    from .deploy import deploy as run_deploy
+
+    options = _options(
+        yes=yes, allow_replacement=allow_replacement, continue_rollback=continue_rollback,
+        skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
+        resume_command=resume_command,
+    )
+    return run_deploy(_context(manifest_path, options, **connection))
+
+
+def destroy(
+    manifest_path: str | Path,
+    *,
+    yes: bool = False,
+    disable_termination_protection: bool = False,
+    skip_account_check: bool = False,
+    wait_timeout: float | None = None,
+    poll_interval: float | None = None,
+    resume_command: str | None = None,
+    **connection: Any,
+) -> int:
+    from .destroy import destroy as run_destroy
+
+    options = _options(
+        yes=yes, disable_termination_protection=disable_termination_protection,
+        skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
+        resume_command=resume_command,
+    )
+    return run_destroy(_context(manifest_path, options, **connection))
+
+
+def drift(
+    manifest_path: str | Path,
+    *,
+    json_output: bool = False,
+    skip_account_check: bool = False,
+    wait_timeout: float | None = None,
+    poll_interval: float | None = None,
+    **connection: Any,
+) -> int:
+    from .drift import drift as run_drift
+
+    options = _options(skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval)
+    return run_drift(_context(manifest_path, options, json_output=json_output, **connection), json_output=json_output)
+
+
+def outputs(manifest_path: str | Path, *, json_output: bool = False, **connection: Any) -> int:
+    """Reads only: no account check (the outputs name the account anyway)."""
+    from .outputs import outputs as run_outputs
+
+    return run_outputs(_context(manifest_path, Options(), json_output=json_output, **connection), json_output=json_output)
+
+
+def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, resume_command: str | None = None) -> int:
+    """Dispatch a parsed argparse namespace (from :func:`add_arguments`) to the command."""
+    connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts}
+    if command == "plan":
+        return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,
+                    skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout, **connection)
+    if command == "deploy":
+        return deploy(manifest_path, yes=args.yes, allow_replacement=args.allow_replacement,
+                      continue_rollback=args.continue_rollback, skip_account_check=args.skip_account_check,
+                      wait_timeout=args.wait_timeout, resume_command=resume_command, **connection)
+    if command == "destroy":
+        return destroy(manifest_path, yes=args.yes, disable_termination_protection=args.disable_termination_protection,
+                       skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,
+                       resume_command=resume_command, **connection)
+    if command == "drift":
+        return drift(manifest_path, json_output=args.json_output, skip_account_check=args.skip_account_check,
+                     wait_timeout=args.wait_timeout, **connection)
+    if command == "outputs":
+        return outputs(manifest_path, json_output=args.json_output, **connection)
+    raise ValueError(f"unknown command {command!r}")
+
+
+def boundary(func: Callable[[], int], *, debug: bool = False) -> int:
+    """The error boundary of ``python -m deployer`` (build.py has its own): one message, one exit code."""
+    try:
+        return func()
+    except DeployError as exc:
+        if debug:
+            raise
+        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deployer", description="Deploy a built environment (build/<env>/manifest.json).")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        p = sub.add_parser(command)
+        p.add_argument("--manifest", required=True, type=Path, help="build/<env>/manifest.json")
+        add_arguments(p, command)
+    args = parser.parse_args(argv)
+    resume = f"python -m deployer {args.command} --manifest {args.manifest}"
+    if os.environ.get("MMTOOL_RESUME_COMMAND"):
+        resume = os.environ["MMTOOL_RESUME_COMMAND"]
+    return boundary(lambda: run(args.command, args.manifest, args, resume_command=resume), debug=args.debug)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""``deploy``: plan, confirm, then apply the plan stack by stack in dependency order.
+
+Per stack: a leftover REVIEW_IN_PROGRESS or a ROLLBACK_COMPLETE stack is deleted first; an
+UPDATE_ROLLBACK_FAILED stack has its rollback continued (``--continue-rollback``); a stack whose upstream
+stacks changed is compared again (its SSM-resolved values may have moved) and gets a fresh change set;
+the change set is checked against the protected resources, executed once, and the stack is read until it
+settles. Success is decided from the final stack status, never from a waiter. After a create or update
+the stack policy and termination protection are put in place; after the project bucket's stack the
+assets are uploaded, before any stack that depends on it starts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.markup import escape
+
+from . import changesets
+from .context import Context
+from .errors import (
+    DeployError,
+    Interrupted,
+    RefusedError,
+    StackFailedError,
+    WaitTimeoutError,
+    aws_error,
+)
+from .events import describe_stack, failure_error, latest_event_id, wait_stable
+from .graph import Outcome, run_graph
+from .outputs import render_outputs
+from .plan import (
+    CONTINUE_ROLLBACK,
+    CREATE,
+    NONE,
+    RECREATE,
+    UPDATE,
+    Plan,
+    StackPlan,
+    make_change_set,
+    make_plan,
+    plan_existing,
+    refusal_error,
+    render_plan,
+    target_from_stack,
+)
+from .policy import ALLOW_ALL, current_policy, protective_policy, set_policy, set_termination_protection
+from .preflight import preflight
+from .status import SUCCEEDED
+from .uploads import upload_assets
+
+
+@dataclass
+class StackResult:
+    changed: bool
+    stack: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)
+
+
+def confirm(ctx: Context, question: str, expected: str = "yes") -> bool:
+    try:
+        answer = ctx.ask(question)
+    except EOFError:
+        raise RefusedError(
+            "confirmation needed but there is no terminal to ask on. Nothing was changed.\n"
+            "Next: pass --yes (make deploy ... AUTO_APPROVE=1) to apply without asking."
+        ) from None
+    return answer.strip() == expected
+
+
+def delete_and_wait(ctx: Context, sp: StackPlan) -> None:
+    """Delete a leftover (REVIEW_IN_PROGRESS) or rolled-back (ROLLBACK_COMPLETE) stack before creating it."""
+    assert sp.stack is not None
+    stack_id = sp.stack["StackId"]
+    ctx.reporter.info(f"{sp.label}: deleting the {sp.stack['StackStatus']} stack before creating it again")
+    marker = latest_event_id(ctx, stack_id, label=sp.label)
+    request: dict[str, Any] = {"StackName": stack_id, "ClientRequestToken": f"mmtool-{uuid.uuid4().hex}"}
+    if ctx.manifest.settings.cloudformation_role_arn:
+        request["RoleARN"] = ctx.manifest.settings.cloudformation_role_arn
+    try:
+        ctx.clients.cloudformation.delete_stack(**request)
+    except (ClientError, BotoCoreError) as exc:
+        raise aws_error(exc, action="DeleteStack", stack=sp.label) from exc
+    result = wait_stable(ctx, sp.label, stack_id, marker)
+    if result.status != "DELETE_COMPLETE":
+        raise failure_error(sp.label, result, "deleting the old stack", "Next: see the events above; delete it by hand, then deploy again.")
+    sp.stack = None
+
+
+def continue_rollback(ctx: Context, sp: StackPlan) -> None:
+    assert sp.stack is not None
+    stack_id = sp.stack["StackId"]
+    ctx.reporter.info(f"{sp.label}: continuing the failed rollback (--continue-rollback)")
+    marker = latest_event_id(ctx, stack_id, label=sp.label)
+    request: dict[str, Any] = {"StackName": stack_id, "ClientRequestToken": f"mmtool-{uuid.uuid4().hex}"}
+    if ctx.manifest.settings.cloudformation_role_arn:
+        request["RoleARN"] = ctx.manifest.settings.cloudformation_role_arn
+    try:
+        ctx.clients.cloudformation.continue_update_rollback(**request)
+    except (ClientError, BotoCoreError) as exc:
+        raise aws_error(exc, action="ContinueUpdateRollback", stack=sp.label) from exc
+    result = wait_stable(ctx, sp.label, stack_id, marker)
+    if result.status != "UPDATE_ROLLBACK_COMPLETE":
+        raise failure_error(
+            sp.label, result, "continuing the rollback",
+            f"Next: skip the resources that cannot roll back: `aws cloudformation continue-update-rollback "
+            f"--stack-name {sp.label} --resources-to-skip <LogicalId>`, then deploy again.",
+        )
+    sp.stack = result.stack
+
+
+def remove_review_stack(ctx: Context, sp: StackPlan) -> None:
+    """A CREATE change set that failed leaves an empty REVIEW_IN_PROGRESS stack behind: remove it."""
+    if not sp.stack_id:
+        return
+    try:
+        ctx.clients.cloudformation.delete_stack(StackName=sp.stack_id)
+    except (ClientError, BotoCoreError) as exc:
+        ctx.reporter.warn(f"{sp.label}: could not remove the empty REVIEW_IN_PROGRESS stack: {exc}")
+
+
+def apply_settings(ctx: Context, sp: StackPlan, stack: dict[str, Any]) -> list[str]:
+    """Termination protection (only ever turned on) and the stack policy, when they differ."""
+    done = []
+    stack_id = stack["StackId"]
+    if ctx.manifest.settings.termination_protection and not stack.get("EnableTerminationProtection"):
+        set_termination_protection(ctx, stack_id, True, label=sp.label)
+        done.append("termination protection on")
+    protected = sp.spec.entry.protected_resources
+    if protected:
+        wanted = protective_policy(protected)
+        if current_policy(ctx, stack_id, label=sp.label) != wanted:
+            set_policy(ctx, stack_id, wanted, label=sp.label)
+            done.append(f"stack policy protects {', '.join(protected)}")
+    for line in done:
+        ctx.reporter.success(f"{sp.label}: {line}")
+    return done
+
+
+def execute_and_wait(ctx: Context, sp: StackPlan, stack_id: str, *, creating: bool) -> dict[str, Any]:
+    assert sp.change_set_id is not None
+    hits = sp.refused
+    if hits and not ctx.options.allow_replacement:
+        changesets.delete(ctx, sp.change_set_id, label=sp.label)
+        sp.change_set_id = None
+        raise refusal_error([(sp, c) for c in hits])
+    lifted = False
+    if hits:  # --allow-replacement: the stack policy would deny it; lift it for this execution only
+        ctx.reporter.warn(f"{sp.label}: --allow-replacement: lifting the stack policy for "
+                          f"{', '.join(c.logical_id for c in hits)} during this update")
+        set_policy(ctx, stack_id, ALLOW_ALL, label=sp.label)
+        lifted = True
+    try:
+        marker = latest_event_id(ctx, stack_id, label=sp.label)
+        changesets.execute(ctx, sp.change_set_id, label=sp.label, stack_name=sp.spec.stack_name)
+        sp.change_set_id = None  # executed: no longer ours to delete
+        result = wait_stable(ctx, sp.label, stack_id, marker, total=len(sp.changes) or None)
+    finally:
+        if lifted:
+            set_policy(ctx, stack_id, protective_policy(sp.spec.entry.protected_resources), label=sp.label)
+            ctx.reporter.info(f"{sp.label}: stack policy restored")
+    if result.status not in SUCCEEDED:
+        what = "the create" if creating else "the update"
+        next_step = (
+            f"Next: fix the cause above, then run `{ctx.resume_command()}` again (the failed stack is deleted and "
+            "created again after you confirm)."
+            if creating
+            else f"Next: CloudFormation rolled the stack back to its previous state; fix the cause above and run "
+            f"`{ctx.resume_command()}` again."
+        )
+        if result.status == "UPDATE_ROLLBACK_FAILED":
+            next_step = f"Next: the rollback failed too; see `{ctx.resume_command()} ARGS=--continue-rollback`."
+        raise failure_error(sp.label, result, what, next_step)
+    ctx.reporter.success(f"{sp.label}: {result.status}")
+    return result.stack
+
+
+def apply_stack(ctx: Context, plan: Plan, sp: StackPlan, upstream_changed: bool) -> StackResult:
+    spec = sp.spec
+    if sp.delete_first:
+        delete_and_wait(ctx, sp)
+        sp.action = CREATE
+    if sp.action == CONTINUE_ROLLBACK:
+        continue_rollback(ctx, sp)
+        sp.action, upstream_changed = NONE, True  # forces the comparison below
+    if upstream_changed and sp.stack is not None and sp.action in (UPDATE, NONE):
+        if sp.change_set_id:
+            changesets.delete(ctx, sp.change_set_id, label=sp.label)
+            sp.change_set_id = None
+        sp.stack = describe_stack(ctx, sp.stack["StackId"], label=sp.label)
+        sp.changes, sp.action = [], NONE
+        plan_existing(ctx, sp)
+        found = f"{len(sp.changes)} resource change(s)" if sp.action != NONE else "no changes"
+        ctx.reporter.info(f"{sp.label}: compared again after upstream changes: {found}")
+        for change in sp.changes:
+            ctx.reporter.line(f"  {change.symbol} {change.logical_id} {change.resource_type}")
+        for param in sp.diff.parameters if sp.diff and sp.action != NONE else []:
+            ctx.reporter.line(f"  ~ {param.describe()}")
+    changed = False
+    stack = sp.stack
+    if sp.action == CREATE:
+        try:
+            make_change_set(ctx, sp, change_set_type="CREATE", target=plan.asset_target)
+        except DeployError:
+            remove_review_stack(ctx, sp)
+            raise
+        assert sp.stack_id is not None
+        stack = execute_and_wait(ctx, sp, sp.stack_id, creating=True)
+        changed = True
+    elif sp.action == UPDATE:
+        assert stack is not None
+        stack = execute_and_wait(ctx, sp, stack["StackId"], creating=False)
+        changed = True
+    elif sp.action == NONE:
+        ctx.reporter.info(f"{sp.label}: no changes")
+    assert stack is not None
+    apply_settings(ctx, sp, stack)
+    model = ctx.manifest.model
+    if model.asset_bucket is not None and model.asset_bucket.stack == spec.name and ctx.manifest.asset_files:
+        target = target_from_stack(ctx, stack)
+        if target is None:
+            raise DeployError(
+                f"{sp.label}: output {model.asset_bucket.output} (the project bucket) is missing, so the assets "
+                "cannot be uploaded. Next: check the template's Outputs."
+            )
+        upload_assets(ctx, target)
+        plan.asset_target = target
+    return StackResult(changed=changed, stack=stack)
+
+
+def apply(ctx: Context, plan: Plan) -> dict[str, Outcome]:
+    names = [sp.spec.name for sp in plan.stacks]
+    prerequisites = {sp.spec.name: sp.spec.depends_on for sp in plan.stacks}
+    labels = {sp.spec.name: sp.label for sp in plan.stacks}
+    outcomes: dict[str, Outcome] = {}
+
+    def work(name: str) -> StackResult:
+        sp = plan.by_name(name)
+        upstream_changed = any(
+            outcomes.get(dep) is not None and outcomes[dep].ok and outcomes[dep].value.changed
+            for dep in sp.spec.depends_on
+        )
+        return apply_stack(ctx, plan, sp, upstream_changed)
+
+    with ctx.reporter.progress():
+        return run_graph(ctx, names, prerequisites, work, labels=labels, verb="deploy", outcomes=outcomes)
+
+
+def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> None:
+    failures: list[DeployError] = []
+    r = ctx.reporter
+    r.print("")
+    for sp in plan.stacks:
+        outcome = outcomes.get(sp.spec.name)
+        if outcome is None:
+            continue
+        if outcome.ok:
+            word = "[green]deployed[/]" if outcome.value.changed else "[dim]unchanged[/]"
+            r.print(f"  {escape(sp.label)}: {word}")
+        elif outcome.skipped_because:
+            r.print(f"  {escape(sp.label)}: [yellow]not started[/] ({escape(outcome.skipped_because)} failed)")
+        elif outcome.cancelled:
+            r.print(f"  {escape(sp.label)}: [yellow]stopped waiting[/] ({escape(ctx.last_status.get(sp.label, '?'))})")
+        else:
+            r.print(f"  {escape(sp.label)}: [bold red]failed[/]")
+            assert isinstance(outcome.error, DeployError)
+            failures.append(outcome.error)
+    if failures:
+        for error in failures:
+            r.error(str(error))
+        worst = next((e for e in failures if isinstance(e, WaitTimeoutError)), None) or next(
+            (e for e in failures if isinstance(e, RefusedError)), None) or failures[0]
+        raise type(worst)(
+            "deploy failed:\n" + "\n".join(str(e) for e in failures),
+            exit_code=worst.exit_code,
+        )
+
+
+def deploy(ctx: Context) -> int:
+    identity = preflight(ctx)
+    plan: Plan | None = None
+    try:
+        plan = make_plan(ctx, identity)
+        render_plan(ctx, plan)
+        if plan.refused and not ctx.options.allow_replacement:
+            raise refusal_error(plan.refused)
+        if not plan.has_changes:
+            render_outputs(ctx, [sp.stack for sp in plan.stacks])
+            return 0
+        if not ctx.options.yes:
+            question = (
+                f"\nApply this plan to {ctx.manifest.project} {ctx.manifest.environment} "
+                f"(account {identity.account}, {ctx.manifest.region})? Only 'yes' is accepted: "
+            )
+            if not confirm(ctx, question):
+                raise RefusedError("Deploy cancelled: the answer was not 'yes'. Nothing was changed.")
+    except KeyboardInterrupt:
+        if plan is not None:
+            plan.cleanup(ctx)
+        raise Interrupted("Interrupted before any change; the change sets made for the plan were deleted.") from None
+    except BaseException:
+        if plan is not None:
+            plan.cleanup(ctx)
+        raise
+    outcomes = apply(ctx, plan)
+    report_outcomes(ctx, plan, outcomes)
+    render_outputs(ctx, [o.value.stack for o in outcomes.values() if o.ok])
+    return 0
+

@@ -1,0 +1,495 @@
+"""Build, show and clean up the plan: one entry per stack, in deploy order.
+
+For a stack that exists, the plan is a CloudFormation change set (created only when the quick comparison
+in :mod:`deployer.compare` finds a difference; an empty one is deleted and reported as "no changes").
+For a stack that does not exist yet the plan lists the template's resources: a first create adds all of
+them, and a change set could not be made anyway while the upstream stacks whose SSM parameters it reads
+do not exist. ``plan`` deletes every change set it created; ``deploy`` executes them.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.markup import escape
+from rich.table import Table
+
+from . import changesets, compare
+from .aws import Identity
+from .changesets import ResourceChange
+from .context import Context
+from .errors import DeployError, RefusedError, aws_error
+from .events import describe_stack, latest_event_id, wait_stable
+from .manifest import StackSpec
+from .policy import current_policy, protective_policy
+from .status import NEEDS_ACTION, REVIEW, UPDATABLE, in_progress
+from .uploads import BucketTarget, missing_assets, output_value, template_argument
+
+CREATE = "create"
+UPDATE = "update"
+NONE = "none"
+RECREATE = "recreate"  # ROLLBACK_COMPLETE: delete, then create
+CONTINUE_ROLLBACK = "continue-rollback"
+
+
+@dataclass
+class StackPlan:
+    spec: StackSpec
+    action: str
+    stack: dict[str, Any] | None = None
+    change_set_id: str | None = None
+    changes: list[ResourceChange] = field(default_factory=list)
+    diff: compare.StackDiff | None = None
+    notes: list[str] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)  # stack policy / termination protection to apply
+    delete_first: bool = False  # a leftover REVIEW_IN_PROGRESS or a ROLLBACK_COMPLETE stack
+    stack_id: str | None = None  # set by a CREATE change set (the stack exists from then on)
+    upstream_pending: bool = False  # made while an upstream stack still has changes to apply
+
+    @property
+    def label(self) -> str:
+        return self.spec.stack_name
+
+    @property
+    def refused(self) -> list[ResourceChange]:
+        return changesets.protected_hits(self.changes, self.spec.entry.protected_resources)
+
+    @property
+    def has_work(self) -> bool:
+        return self.action != NONE or bool(self.settings)
+
+    def to_json(self) -> dict[str, Any]:
+        diff = self.diff
+        return {
+            "name": self.spec.name,
+            "stack_name": self.spec.stack_name,
+            "action": self.action,
+            "status": (self.stack or {}).get("StackStatus"),
+            "change_set_id": self.change_set_id,
+            "changes": [c.to_json() for c in self.changes],
+            "parameters": [
+                {"key": p.key, "old": None if p.secret else p.old, "new": None if p.secret else p.new, "note": p.note}
+                for p in (diff.parameters if diff else [])
+            ],
+            "tags": {
+                "added": diff.tags_added if diff else {},
+                "changed": {k: {"old": o, "new": n} for k, (o, n) in (diff.tags_changed if diff else {}).items()},
+                "removed": diff.tags_removed if diff else {},
+            },
+            "settings": self.settings,
+            "notes": self.notes,
+            "refused": [c.logical_id for c in self.refused],
+            "delete_first": self.delete_first,
+            "upstream_pending": self.upstream_pending,
+        }
+
+
+@dataclass
+class Plan:
+    identity: Identity
+    stacks: list[StackPlan]
+    assets_missing: list[str] = field(default_factory=list)
+    asset_target: BucketTarget | None = None
+
+    def by_name(self, name: str) -> StackPlan:
+        return next(sp for sp in self.stacks if sp.spec.name == name)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(sp.has_work for sp in self.stacks) or bool(self.assets_missing)
+
+    @property
+    def refused(self) -> list[tuple[StackPlan, ResourceChange]]:
+        return [(sp, c) for sp in self.stacks for c in sp.refused]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"add": 0, "change": 0, "destroy": 0, "replace": 0}
+        key = {"add": "add", "import": "add", "modify": "change", "dynamic": "change", "remove": "destroy", "replace": "replace"}
+        for sp in self.stacks:
+            for change in sp.changes:
+                counts[key.get(change.action, "change")] += 1
+        return counts
+
+    def summary(self) -> str:
+        c = self.counts()
+        return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy, {c['replace']} to replace."
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.identity.account,
+            "stacks": [sp.to_json() for sp in self.stacks],
+            "assets_missing": self.assets_missing,
+            "summary": self.counts(),
+            "has_changes": self.has_changes,
+        }
+
+    def cleanup(self, ctx: Context) -> None:
+        """Delete the change sets this run created and did not execute (plan, declined, refused)."""
+        for sp in self.stacks:
+            if sp.change_set_id:
+                try:
+                    changesets.delete(ctx, sp.change_set_id, label=sp.label)
+                except DeployError as exc:
+                    ctx.reporter.warn(f"could not delete change set {sp.change_set_id}: {exc}")
+                sp.change_set_id = None
+
+
+# -- building ---------------------------------------------------------------------------------------
+
+
+def template_changes(spec: StackSpec) -> list[ResourceChange]:
+    """What a first create adds: every resource of the template (conditional ones marked)."""
+    return [
+        ResourceChange(
+            action="add",
+            logical_id=logical_id,
+            resource_type=body.get("Type", "?"),
+            condition=body.get("Condition"),
+        )
+        for logical_id, body in spec.resources.items()
+    ]
+
+
+def deployed_template(ctx: Context, stack_id: str, *, label: str) -> Any:
+    try:
+        return ctx.clients.cloudformation.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
+    except (ClientError, BotoCoreError) as exc:
+        raise aws_error(exc, action="GetTemplate", stack=label) from exc
+
+
+def blocked_message(spec: StackSpec, stack: dict[str, Any], ctx: Context) -> str:
+    status = stack["StackStatus"]
+    name = spec.stack_name
+    reason = stack.get("StackStatusReason")
+    why = f" ({reason})" if reason else ""
+    if status == "UPDATE_ROLLBACK_FAILED":
+        return (
+            f"{name} is UPDATE_ROLLBACK_FAILED{why}: a failed update could not be rolled back, so CloudFormation "
+            "accepts no update until the rollback is continued.\n"
+            f"Next: fix what blocked the rollback (see the stack's events), then either run `{ctx.resume_command()} "
+            f"ARGS=--continue-rollback` (deploy continues the rollback, then updates), or run `aws cloudformation "
+            f"continue-update-rollback --stack-name {name}` yourself (add --resources-to-skip for resources that "
+            "cannot roll back)."
+        )
+    if status == "DELETE_FAILED":
+        return (
+            f"{name} is DELETE_FAILED{why}: a delete did not finish.\nNext: run the destroy again "
+            f"(`make destroy ENV={ctx.manifest.environment}`), or delete the blocking resources by hand and retry."
+        )
+    return (
+        f"{name} is {status}{why}: CloudFormation accepts no change set in this state.\n"
+        f"Next: look at the stack's events, delete the stack (`aws cloudformation delete-stack --stack-name {name}`) "
+        "once nothing in it holds data you need, then deploy again."
+    )
+
+
+def settings_for(ctx: Context, sp: StackPlan) -> list[str]:
+    """Stack policy and termination protection differences (new stacks: what will be set after create)."""
+    spec = sp.spec
+    settings = []
+    protected = spec.entry.protected_resources
+    want_tp = ctx.manifest.settings.termination_protection
+    if sp.stack is None or sp.delete_first:
+        if want_tp:
+            settings.append("termination protection: on")
+        if protected:
+            settings.append(f"stack policy: deny replacing or deleting {', '.join(protected)}")
+        return settings
+    if want_tp and not sp.stack.get("EnableTerminationProtection"):
+        settings.append("termination protection: off → on")
+    if protected and current_policy(ctx, sp.stack["StackId"], label=sp.label) != protective_policy(protected):
+        settings.append(f"stack policy: deny replacing or deleting {', '.join(protected)}")
+    return settings
+
+
+def plan_existing(ctx: Context, sp: StackPlan) -> None:
+    """Compare, and create a change set only when something differs."""
+    spec, stack = sp.spec, sp.stack
+    assert stack is not None
+    template = deployed_template(ctx, stack["StackId"], label=sp.label)
+    ssm_values = compare.current_ssm_values(ctx.clients.ssm, compare.ssm_names(spec), stack=sp.label)
+    sp.diff = compare.diff_stack(spec, stack, template, ctx.manifest.tags, ssm_values)
+    if sp.diff.no_changes:
+        sp.action = NONE
+        return
+    make_change_set(ctx, sp, change_set_type="UPDATE")
+
+
+def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target: BucketTarget | None = None) -> None:
+    spec = sp.spec
+    try:
+        cs_id, stack_id = changesets.create(
+            ctx,
+            label=sp.label,
+            stack_name=spec.stack_name,
+            change_set_type=change_set_type,
+            template=template_argument(ctx, spec, lambda: target or current_target(ctx)),
+            parameters=compare.api_parameters(spec, stack_exists=change_set_type == "UPDATE"),
+            capabilities=spec.entry.capabilities,
+        )
+    except changesets.NoChanges:
+        sp.action = NONE
+        sp.notes.append("CloudFormation: no updates are to be performed")
+        return
+    sp.change_set_id, sp.stack_id = cs_id, stack_id
+    description = changesets.wait_created(ctx, cs_id, label=sp.label)
+    if changesets.is_empty(description):
+        changesets.delete(ctx, cs_id, label=sp.label)
+        sp.change_set_id = None
+        sp.action = NONE
+        sp.notes.append("CloudFormation found no changes (empty change set deleted)")
+        return
+    if description.get("Status") == "FAILED":
+        reason = description.get("StatusReason") or "no reason given"
+        changesets.delete(ctx, cs_id, label=sp.label)
+        sp.change_set_id = None
+        raise DeployError(
+            f"{sp.label}: CloudFormation could not create the change set: {reason}\n"
+            "Next: fix the template or parameters (params/<env>.yaml), run `make build`, and plan again."
+        )
+    sp.action = UPDATE if change_set_type == "UPDATE" else CREATE
+    sp.changes = changesets.parse(description)
+
+
+def current_target(ctx: Context) -> BucketTarget | None:
+    """The project bucket and key, when the stack that creates them exists."""
+    model = ctx.manifest.model
+    if model.asset_bucket is None:
+        return None
+    spec = ctx.manifest.stack(model.asset_bucket.stack)
+    stack = describe_stack(ctx, spec.stack_name, label=spec.stack_name)
+    return target_from_stack(ctx, stack)
+
+
+def target_from_stack(ctx: Context, stack: dict[str, Any] | None) -> BucketTarget | None:
+    model = ctx.manifest.model
+    if model.asset_bucket is None or stack is None or stack.get("StackStatus") not in UPDATABLE:
+        return None
+    bucket = output_value(stack, model.asset_bucket.output)
+    if not bucket:
+        return None
+    key = None
+    if model.asset_kms_key is not None:
+        key_stack = stack
+        if model.asset_kms_key.stack != model.asset_bucket.stack:
+            other = ctx.manifest.stack(model.asset_kms_key.stack)
+            key_stack = describe_stack(ctx, other.stack_name, label=other.stack_name)
+        key = output_value(key_stack, model.asset_kms_key.output)
+    return BucketTarget(bucket=bucket, kms_key=key)
+
+
+def inspect(ctx: Context) -> dict[str, dict[str, Any] | None]:
+    """DescribeStacks for every stack (in parallel); stacks in progress are waited for first."""
+    specs = ctx.manifest.stacks
+    with ThreadPoolExecutor(max_workers=len(specs)) as pool:
+        described = list(pool.map(lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), specs))
+    found = {spec.name: stack for spec, stack in zip(specs, described)}
+    for spec in specs:
+        stack = found[spec.name]
+        if stack is not None and in_progress(stack["StackStatus"]):
+            ctx.reporter.warn(
+                f"{spec.stack_name} is {stack['StackStatus']} (another operation is running): waiting for it "
+                f"(up to --wait-timeout={ctx.options.wait_timeout:g}s)"
+            )
+            marker = latest_event_id(ctx, stack["StackId"], label=spec.stack_name)
+            with ctx.reporter.progress():
+                result = wait_stable(ctx, spec.stack_name, stack["StackId"], marker, why=" (operation started elsewhere)")
+            ctx.reporter.info(f"{spec.stack_name} is now {result.status}")
+            found[spec.name] = None if result.status == "DELETE_COMPLETE" else result.stack
+    return found
+
+
+def make_plan(ctx: Context, identity: Identity) -> Plan:
+    found = inspect(ctx)
+    plans: list[StackPlan] = []
+    blocked: list[str] = []
+    for spec in ctx.manifest.stacks:
+        stack = found[spec.name]
+        sp = StackPlan(spec=spec, action=NONE, stack=stack)
+        plans.append(sp)
+        if stack is None:
+            sp.action = CREATE
+            sp.changes = template_changes(spec)
+            continue
+        status = stack["StackStatus"]
+        if status == REVIEW:
+            sp.action, sp.delete_first = CREATE, True
+            sp.changes = template_changes(spec)
+            sp.notes.append("a leftover REVIEW_IN_PROGRESS stack (a change set never executed, no resources) is deleted first")
+        elif status == "ROLLBACK_COMPLETE":
+            sp.action, sp.delete_first = RECREATE, True
+            sp.changes = template_changes(spec)
+            sp.notes.append(
+                "ROLLBACK_COMPLETE: its first create failed and was rolled back; the stack is deleted and created again "
+                "(resources with DeletionPolicy Retain that it created are not touched)"
+            )
+        elif status == "UPDATE_ROLLBACK_FAILED" and ctx.options.continue_rollback:
+            sp.action = CONTINUE_ROLLBACK
+            sp.notes.append("UPDATE_ROLLBACK_FAILED: the rollback is continued first (--continue-rollback); "
+                            "the update's changes are computed once it is UPDATE_ROLLBACK_COMPLETE")
+        elif status in NEEDS_ACTION:
+            blocked.append(blocked_message(spec, stack, ctx))
+        elif status not in UPDATABLE:
+            blocked.append(f"{spec.stack_name} is {status}: not a state the deployer can update from.")
+    if blocked:
+        raise RefusedError("\n".join(blocked) + "\nNothing was changed.")
+
+    existing = [sp for sp in plans if sp.stack is not None and sp.action == NONE]
+    try:
+        if existing:
+            with ThreadPoolExecutor(max_workers=len(existing)) as pool:
+                list(pool.map(lambda sp: plan_existing(ctx, sp), existing))
+        changed: set[str] = set()
+        for sp in plans:  # manifest order: upstream first
+            sp.upstream_pending = any(dep in changed for dep in sp.spec.depends_on)
+            if sp.action != NONE:
+                changed.add(sp.spec.name)
+            if sp.upstream_pending and sp.action in (UPDATE, NONE) and sp.stack is not None:
+                sp.notes.append("upstream stacks change first; values read from them are compared again then")
+        for sp in plans:
+            sp.settings = settings_for(ctx, sp)
+    except BaseException:
+        Plan(identity=identity, stacks=plans).cleanup(ctx)
+        raise
+
+    plan = Plan(identity=identity, stacks=plans)
+    model = ctx.manifest.model
+    if model.asset_bucket is not None and ctx.manifest.asset_files:
+        bucket_plan = plan.by_name(model.asset_bucket.stack)
+        target = None if bucket_plan.delete_first else target_from_stack(ctx, bucket_plan.stack)
+        plan.asset_target = target
+        plan.assets_missing = missing_assets(ctx, target)
+    return plan
+
+
+# -- showing ----------------------------------------------------------------------------------------
+
+_STYLE = {"+": "green", "~": "yellow", "-": "red", "±": "bold magenta"}
+_HEADLINE = {
+    CREATE: "[green]create[/]",
+    UPDATE: "[yellow]update[/]",
+    NONE: "[dim]no changes[/]",
+    RECREATE: "[bold red]delete and create again[/]",
+    CONTINUE_ROLLBACK: "[bold yellow]continue rollback, then update[/]",
+}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def change_detail(change: ResourceChange) -> str:
+    if change.action == "replace":
+        forced = ", ".join(change.replaced_by) or ", ".join(change.properties) or "a property"
+        maybe = "may be replaced" if change.replacement == "Conditional" else "replaced"
+        return f"{maybe} (forced by {forced})"
+    if change.action in ("modify", "dynamic"):
+        if change.values:
+            return "; ".join(f"{p}: {_short(b)} → {_short(a)}" for p, b, a in change.values)
+        if change.properties:
+            return ", ".join(change.properties)
+        if change.scope:
+            return ", ".join(change.scope)
+    if change.condition:
+        return f"if condition {change.condition}"
+    return ""
+
+
+def render_plan(ctx: Context, plan: Plan) -> None:
+    r = ctx.reporter
+    m = ctx.manifest
+    r.print(
+        f"[bold]Plan for {escape(m.project)} {escape(m.environment)}[/] — account {plan.identity.account}, "
+        f"region {escape(m.region)}"
+    )
+    for sp in plan.stacks:
+        r.print("")
+        suffix = f" [dim](change set {escape(sp.change_set_id.rsplit('/', 1)[0].rsplit(':', 1)[-1])})[/]" if sp.change_set_id else ""
+        r.print(f"[bold]{escape(sp.label)}[/]  {_HEADLINE.get(sp.action, sp.action)}{suffix}")
+        for note in sp.notes:
+            r.print(f"  [dim]note: {escape(note)}[/]")
+        if sp.changes:
+            table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+            refused = {c.logical_id for c in sp.refused}
+            for change in sp.changes:
+                style = _STYLE.get(change.symbol, "")
+                flag = "  [bold red]REFUSED: protected resource[/]" if change.logical_id in refused else ""
+                table.add_row(
+                    f"  [{style}]{change.symbol}[/]",
+                    escape(change.logical_id),
+                    f"[dim]{escape(change.resource_type)}[/]",
+                    escape(change_detail(change)) + flag,
+                )
+            r.print(table)
+        elif sp.action == UPDATE:
+            r.print("  [dim]no resource changes (stack parameters or tags only)[/]")
+        diff = sp.diff
+        if diff and diff.parameters and sp.action != NONE:
+            r.print("  parameters:")
+            for change in diff.parameters:
+                r.print(f"    [yellow]~[/] {escape(change.describe())}")
+        if diff and diff.tags_differ and sp.action != NONE:
+            r.print("  stack tags:")
+            for k, v in diff.tags_added.items():
+                r.print(f"    [green]+[/] {escape(k)}={escape(v)}")
+            for k, (o, n) in diff.tags_changed.items():
+                r.print(f"    [yellow]~[/] {escape(k)}: {escape(o)} → {escape(n)}")
+            for k, v in diff.tags_removed.items():
+                r.print(f"    [red]-[/] {escape(k)}={escape(v)}")
+        for setting in sp.settings:
+            r.print(f"  [cyan]•[/] {escape(setting)}")
+    if plan.assets_missing:
+        r.print("")
+        r.print("[bold]assets[/]")
+        where = f"s3://{plan.asset_target.bucket}/" if plan.asset_target else "(project bucket, once created) "
+        for key in plan.assets_missing:
+            r.print(f"  [green]+[/] {escape(where + key)}")
+    r.print("")
+    if not plan.has_changes:
+        r.print("[bold green]No changes.[/] The deployed stacks match the build.")
+    else:
+        r.print(f"[bold]{plan.summary()}[/]")
+    for sp, change in plan.refused:
+        r.print(
+            f"[bold red]Refused:[/] {escape(sp.label)}: {escape(change.logical_id)} ({escape(change.resource_type)}) "
+            f"would be {'removed' if change.action == 'remove' else 'replaced'}; it is protected."
+        )
+
+
+def refusal_error(refused: list[tuple[StackPlan, ResourceChange]]) -> RefusedError:
+    lines = []
+    for sp, change in refused:
+        what = "removes" if change.action == "remove" else f"replaces ({change_detail(change)})"
+        lines.append(
+            f"{sp.label}: the plan {what} {change.logical_id} ({change.resource_type}), a protected resource. A new "
+            "bucket or key starts empty; the old one is kept (Retain) but no longer used."
+        )
+    lines.append(
+        "Nothing was changed. Next: keep the property that forces the replacement unchanged in params/<env>.yaml, "
+        "or re-run with --allow-replacement (ARGS=--allow-replacement) if the replacement is intended."
+    )
+    return RefusedError("\n".join(lines))
+
+
+def plan_command(ctx: Context, *, json_output: bool = False) -> int:
+    """``plan``: show what deploy would do, then delete the change sets it made. Exit 3 when the plan
+    replaces or removes a protected resource (unless --allow-replacement)."""
+    from .preflight import preflight
+
+    identity = preflight(ctx)
+    plan = make_plan(ctx, identity)
+    try:
+        if json_output:
+            print(json.dumps(plan.to_json(), indent=2, sort_keys=True, default=str))
+        else:
+            render_plan(ctx, plan)
+    finally:
+        plan.cleanup(ctx)
+    if plan.refused and not ctx.options.allow_replacement:
+        raise refusal_error(plan.refused)
+    return 0
