@@ -30,7 +30,7 @@ USER_AGENT = "mmtool-deployer"
 
 def client_config(max_attempts: int, *, read_timeout: float = 60.0) -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},  # attempts, first one included
         connect_timeout=10,
         read_timeout=read_timeout,
         user_agent_extra=USER_AGENT,

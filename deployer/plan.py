@@ -464,10 +464,15 @@ def render_plan(ctx: Context, plan: Plan) -> None:
 def refusal_error(refused: list[tuple[StackPlan, ResourceChange]]) -> RefusedError:
     lines = []
     for sp, change in refused:
-        what = "removes" if change.action == "remove" else f"replaces ({change_detail(change)})"
+        if change.action == "remove":
+            what = f"removes {change.logical_id} ({change.resource_type})"
+        else:
+            forced = ", ".join(change.replaced_by or change.properties) or "a property"
+            maybe = "may replace" if change.replacement == "Conditional" else "replaces"
+            what = f"{maybe} {change.logical_id} ({change.resource_type}; forced by {forced})"
         lines.append(
-            f"{sp.label}: the plan {what} {change.logical_id} ({change.resource_type}), a protected resource. A new "
-            "bucket or key starts empty; the old one is kept (Retain) but no longer used."
+            f"{sp.label}: the plan {what}, a protected resource. A new bucket or key starts empty; the old one "
+            "is kept (Retain) but no longer used."
         )
     lines.append(
         "Nothing was changed. Next: keep the property that forces the replacement unchanged in params/<env>.yaml, "
