@@ -49,13 +49,16 @@ def detect(ctx: Context, label: str) -> StackDrift:
     result = StackDrift(label, status.get("StackDriftStatus", "UNKNOWN"), status.get("DetectionStatusReason"))
     if status["DetectionStatus"] == "DETECTION_FAILED" and not result.reason:
         result.reason = "detection failed for some resources"
-    try:
-        paginator = cf.get_paginator("describe_stack_resource_drifts")
-        for page in paginator.paginate(StackName=label, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"]):
-            result.resources.extend(page.get("StackResourceDrifts", []))
-    except (ClientError, BotoCoreError) as exc:
-        raise aws_error(exc, action="DescribeStackResourceDrifts", stack=label) from exc
-    return result
+    request: dict[str, Any] = {"StackName": label, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]}
+    while True:  # botocore has no paginator for this call
+        try:
+            page = cf.describe_stack_resource_drifts(**request)
+        except (ClientError, BotoCoreError) as exc:
+            raise aws_error(exc, action="DescribeStackResourceDrifts", stack=label) from exc
+        result.resources.extend(page.get("StackResourceDrifts", []))
+        if not page.get("NextToken"):
+            return result
+        request["NextToken"] = page["NextToken"]
 
 
 def collect(ctx: Context) -> list[StackDrift]:

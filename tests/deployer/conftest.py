@@ -71,9 +71,16 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
 
 
+_SESSION: list[boto3.session.Session] = []
+
+
 def make_clients(url: str, *, max_attempts: int = 3) -> AwsClients:
-    session = boto3.session.Session(region_name=REGION)
-    return AwsClients.from_session(session, REGION, endpoint_url=url, max_attempts=max_attempts)
+    """Fresh clients (hooks registered by one test never reach another) from one shared session, so
+    botocore parses each service model once per run instead of once per test."""
+    if not _SESSION:
+        _SESSION.append(boto3.session.Session(region_name=REGION, aws_access_key_id="testing",
+                                              aws_secret_access_key="testing", aws_session_token="testing"))
+    return AwsClients.from_session(_SESSION[0], REGION, endpoint_url=url, max_attempts=max_attempts)
 
 
 @pytest.fixture

@@ -218,3 +218,36 @@ def test_no_updates_change_set_is_deleted_and_reported_as_no_changes(tmp_path, c
     assert log.count("ExecuteChangeSet") == 0
     assert "CloudFormation found no changes (empty change set deleted)" in result.out
     assert "No changes." in result.out
+
+
+def test_template_over_51200_bytes_goes_through_the_bucket(tmp_path, clients, calls: CallLog, s3):
+    env = full_env(tmp_path)
+    env.templates["network"]["Metadata"] = {"Padding": "x" * 60_000}  # stands for a big real template
+    env.write()
+
+    result = run("deploy", env.manifest_path, clients)
+
+    assert result.code == 0, result.text
+    create = calls.of("CreateChangeSet")
+    network = next(c for c in create if c.params["StackName"] == env.stack_name("network"))
+    assert "TemplateBody" not in network.params
+    url = network.params["TemplateURL"]
+    bucket = clients.ssm.get_parameter(Name=f"{PREFIX}/foundation/bucket-name")["Parameter"]["Value"]
+    assert url.startswith(f"https://{bucket}.s3.eu-west-1.amazonaws.com/cloudformation-templates/{env.stack_name('network')}/")
+    key = url.split(".amazonaws.com/", 1)[1]
+    assert s3.head_object(Bucket=bucket, Key=key)["ServerSideEncryption"] == "aws:kms"
+    assert all("TemplateBody" in c.params for c in create if c is not network)
+    # and the next run sees it as unchanged
+    assert "No changes." in run("deploy", env.manifest_path, clients).out
+
+
+def test_template_over_51200_bytes_without_a_bucket_is_a_clear_error(tmp_path, clients):
+    env = full_env(tmp_path)
+    env.templates["foundation"]["Metadata"] = {"Padding": "x" * 60_000}
+    env.write()
+
+    result = run("deploy", env.manifest_path, clients)
+
+    assert result.code == 1
+    assert "over CloudFormation's 51200-byte inline limit, and the project bucket that would carry it does not exist" \
+        in str(result.error)
