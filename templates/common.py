@@ -171,3 +171,19 @@ def retain(resource: AWSObject) -> AWSObject:
     resource.DeletionPolicy = "Retain"
     resource.UpdateReplacePolicy = "Retain"
     return resource
+
+
+def scanner_skips(*, checkov: dict[str, str] | None = None, cfn_lint: dict[str, str] | None = None) -> dict:
+    """Resource Metadata that skips scanner checks on this resource only, each with its reason.
+
+    This is the only place a scanner finding may be waived (`mmtool.security` refuses a checkov skip
+    without a reason); the reasons are part of the template a reviewer reads. cfn-lint's own
+    Metadata format has no reason field, so its reasons sit beside it under `cfn-lint-reasons`.
+    """
+    metadata: dict = {}
+    if checkov:
+        metadata["checkov"] = {"skip": [{"id": check, "comment": reason} for check, reason in sorted(checkov.items())]}
+    if cfn_lint:
+        metadata["cfn-lint"] = {"config": {"ignore_checks": sorted(cfn_lint)}}
+        metadata["cfn-lint-reasons"] = dict(sorted(cfn_lint.items()))
+    return metadata

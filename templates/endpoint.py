@@ -2,7 +2,10 @@
 
 Resources
   EndpointRole     execution role of the model: reads its artifact and pulls its image, writes
-                   Data Capture under the capture prefix with the project key, VPC mode
+                   Data Capture under the capture prefix with the project key
+  EndpointRoleVpcAccess
+                   its VPC-mode network-interface actions (unscoped, as SageMaker requires), in a
+                   policy of their own so the scanner skip they need covers nothing else
   Model            the inference container, in the private subnets with the job security group
   EndpointConfig   one production variant, KMS-encrypted storage, and Data Capture: enabled, the
                    environment's sampling percentage, Input and Output captured separately (never
@@ -15,7 +18,7 @@ Outputs (also written to SSM)
 
 from __future__ import annotations
 
-from awacs import cloudwatch, ec2, ecr, kms, logs, s3
+from awacs import cloudwatch, ecr, kms, logs, s3
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import Equals, GetAtt, If, Output, Ref, Sub
@@ -24,6 +27,7 @@ from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig,
 
 from mmtool.params import Params
 from templates.common import StackTemplate, name, partition, s3_object_arn
+from templates.foundation import vpc_mode_policy
 from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, EndpointDataCaptureConfig
 
 STACK = "endpoint"
@@ -137,26 +141,16 @@ def build(params: Params) -> StackTemplate:
                         Resource=["*"],
                         Condition=Condition(StringEquals("cloudwatch:namespace", "/aws/sagemaker/Endpoints")),
                     ),
-                    # VPC mode: SageMaker validates these unscoped when it attaches the model to the
-                    # subnets, so they cannot be limited to resource ARNs (reference §7.1).
-                    Statement(
-                        Sid="VpcModeNetworkInterfaces",
-                        Effect=Allow,
-                        Action=[
-                            ec2.CreateNetworkInterface, ec2.CreateNetworkInterfacePermission,
-                            ec2.DeleteNetworkInterface, ec2.DeleteNetworkInterfacePermission,
-                            ec2.DescribeNetworkInterfaces, ec2.DescribeVpcs, ec2.DescribeDhcpOptions,
-                            ec2.DescribeSubnets, ec2.DescribeSecurityGroups,
-                        ],
-                        Resource=["*"],
-                    ),
                 ],
             ),
         )],
     ))
 
+    vpc_access = t.add_resource(vpc_mode_policy("EndpointRoleVpcAccess", role))
+
     model = t.add_resource(Model(
         "Model",
+        DependsOn=[vpc_access.title],  # the model attaches to the subnets with these permissions
         ExecutionRoleArn=GetAtt(role, "Arn"),
         PrimaryContainer=ContainerDefinition(Image=Ref(image), ModelDataUrl=Ref(data_url)),
         EnableNetworkIsolation=Ref(isolation),

@@ -3,6 +3,8 @@
 Resources
   Vpc, PrivateSubnet1..3, PrivateRouteTable(+associations)
                         only when no existing VPC is given: private subnets, no internet or NAT gateway
+  VpcFlowLog            flow logs (all traffic) of that VPC into the project bucket under vpc-flow-logs/
+                        (SSE-KMS; the foundation stack's bucket and key policies admit log delivery)
   JobSecurityGroup      used by the endpoint's model containers and by monitoring jobs: HTTPS to the
                         interface endpoints and to S3 (prefix list) only; all traffic between its own
                         members only when a job runs on more than one instance
@@ -19,8 +21,9 @@ from __future__ import annotations
 
 from awacs import s3
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
-from troposphere import And, Condition, Equals, GetAtt, If, Join, Not, Ref, Sub
+from troposphere import And, Condition, Equals, GetAtt, If, Join, Not, Ref, Sub, Tags
 from troposphere.ec2 import (
+    FlowLog,
     RouteTable,
     SecurityGroup,
     SecurityGroupEgress,
@@ -34,6 +37,7 @@ from troposphere.ec2 import (
 
 from mmtool.params import Params
 from templates.common import StackTemplate, name, s3_object_arn
+from templates.foundation import FLOW_LOGS_PREFIX
 
 STACK = "network"
 DEPENDS_ON = ("foundation",)
@@ -129,6 +133,12 @@ def build(params: Params) -> StackTemplate:
             f"PrivateSubnet{index}RouteTable", Condition=condition, SubnetId=Ref(subnet), RouteTableId=Ref(route_table),
         ))
         created_subnets.append(Ref(subnet))
+
+    t.add_resource(FlowLog(
+        "VpcFlowLog", Condition="CreateVpc", ResourceId=Ref(vpc), ResourceType="VPC", TrafficType="ALL",
+        LogDestinationType="s3", LogDestination=Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/{FLOW_LOGS_PREFIX}"),
+        MaxAggregationInterval=600, Tags=Tags(Name=name()),
+    ))
 
     vpc_id = If("CreateVpc", Ref(vpc), Ref(existing_vpc))
     subnet_ids = If(
