@@ -182,6 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     command("synth", "write templates and parameter files to build/<env>/ without linting", _cmd_synth)
     command("lint", "lint build/<env>/ with cfn-lint", _cmd_lint)
     command("build", "validate, synthesize and lint", _cmd_build)
+    command("security", "scan build/<env>/ with checkov, cfn-guard (Control Tower rules) and our own checks",
+            _cmd_security)
     return parser
 
 
@@ -204,6 +206,19 @@ def _cmd_lint(args: argparse.Namespace, paths: Paths) -> int:
 
 def _cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     build(paths, _environments(paths, args.env))
+    return 0
+
+
+def _cmd_security(args: argparse.Namespace, paths: Paths) -> int:
+    from mmtool.security import SecurityError, load_subjects, scan
+
+    envs = _environments(paths, args.env)
+    report = scan(load_subjects(paths.build, envs, display=lambda p: _rel(p, paths)), paths.root)
+    if report.findings:
+        raise SecurityError("\n".join(f.render() for f in report.findings) + f"\nsecurity: {len(report.findings)} "
+                            "finding(s); fix the template module, or waive a checkov check in the resource's Metadata "
+                            "with its reason (docs/security.md)")
+    print(report.summary())
     return 0
 
 
