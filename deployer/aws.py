@@ -20,9 +20,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import RefusedError, aws_error
+from .errors import AWS_ERRORS, RefusedError, aws_error
 
 DEFAULT_MAX_ATTEMPTS = 10
 USER_AGENT = "mmtool-deployer"
@@ -118,7 +117,7 @@ def _assume_role_session(
     def fetch() -> dict[str, str]:
         try:
             creds = sts.assume_role(**request)["Credentials"]
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(
                 exc,
                 action=f"assume role {role_arn}",
@@ -153,7 +152,7 @@ def make_clients(
     """Clients for one environment. Nothing is called yet except, with a role, ``sts:AssumeRole``."""
     try:
         base = boto3.session.Session(profile_name=profile, region_name=region)
-    except BotoCoreError as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="open the AWS session") from exc
     session = base
     if assume_role_arn:
@@ -172,7 +171,7 @@ class Identity:
 def caller_identity(clients: AwsClients) -> Identity:
     try:
         response = clients.sts.get_caller_identity()
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="check the AWS account (sts:GetCallerIdentity)") from exc
     return Identity(account=response["Account"], arn=response["Arn"])
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     EndpointConnectionError,
@@ -17,7 +16,7 @@ from botocore.exceptions import (
 )
 
 from .context import Context
-from .errors import WaitTimeoutError, aws_error, is_throttling
+from .errors import AWS_ERRORS, WaitTimeoutError, aws_error, is_throttling
 
 NO_CHANGE_MARKERS = (
     "didn't contain changes",
@@ -108,7 +107,7 @@ def create(
             next_step="Next: read CloudFormation's message above; template or parameter errors are fixed in "
             "params/<env>.yaml or the templates, then `make build`.",
         ) from exc
-    except BotoCoreError as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="CreateChangeSet", stack=label) from exc
     return response["Id"], response["StackId"]
 
@@ -127,7 +126,7 @@ def describe(ctx: Context, change_set_id: str, *, label: str) -> dict[str, Any]:
             kwargs["NextToken"] = token
         try:
             page = ctx.clients.cloudformation.describe_change_set(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="DescribeChangeSet", stack=label) from exc
         if merged is None:
             merged = page
@@ -167,7 +166,7 @@ def delete(ctx: Context, change_set_id: str, *, label: str) -> None:
         if "does not exist" in str(exc) or "ChangeSetNotFound" in str(exc):
             return
         raise aws_error(exc, action="DeleteChangeSet", stack=label) from exc
-    except BotoCoreError as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="DeleteChangeSet", stack=label) from exc
 
 
@@ -209,7 +208,10 @@ def protected_hits(changes: list[ResourceChange], protected: list[str]) -> list[
     return [c for c in changes if c.logical_id in protected and c.destructive]
 
 
-_UNCERTAIN = (ReadTimeoutError, ConnectionClosedError, EndpointConnectionError)
+from botocore.parsers import ResponseParserError  # noqa: E402
+
+# Failures after which nobody knows whether CloudFormation received the request.
+_UNCERTAIN = (ReadTimeoutError, ConnectionClosedError, EndpointConnectionError, ResponseParserError)
 EXECUTE_ATTEMPTS = 5
 
 
@@ -237,7 +239,7 @@ def execute(ctx: Context, change_set_id: str, *, label: str, stack_name: str) ->
             if not is_throttling(exc):
                 raise aws_error(exc, action="ExecuteChangeSet", stack=label) from exc
             last = exc
-        except BotoCoreError as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="ExecuteChangeSet", stack=label) from exc
         status = describe(ctx, change_set_id, label=label).get("ExecutionStatus")
         ctx.reporter.warn(

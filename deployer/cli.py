@@ -146,6 +146,7 @@ def deploy(
     wait_timeout: float | None = None,
     poll_interval: float | None = None,
     resume_command: str | None = None,
+    show_outputs: bool = True,
     **connection: Any,
 ) -> int:
     from .deploy import deploy as run_deploy
@@ -153,7 +154,7 @@ def deploy(
     options = _options(
         yes=yes, allow_replacement=allow_replacement, continue_rollback=continue_rollback,
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
-        resume_command=resume_command,
+        resume_command=resume_command, show_outputs=show_outputs,
     )
     return run_deploy(_context(manifest_path, options, **connection))
 

@@ -23,9 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from .errors import InputError, aws_error
+from .errors import AWS_ERRORS, InputError, aws_error
 from .manifest import ParamDecl, StackSpec
 
 NO_ECHO_MASK = "****"
@@ -88,7 +86,7 @@ def current_ssm_values(ssm: Any, names: list[str], *, stack: str) -> dict[str, s
         batch = unique[start : start + 10]
         try:
             response = ssm.get_parameters(Names=batch)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="read SSM parameters (ssm:GetParameters)", stack=stack) from exc
         for item in response.get("Parameters", []):
             result[item["Name"]] = item["Value"]

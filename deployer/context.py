@@ -27,6 +27,7 @@ class Options:
     poll_min: float = 1.0  # first pause between two reads of a stack; grows to poll_max
     poll_max: float = 5.0
     resume_command: str | None = None  # printed after Ctrl-C or a timeout
+    show_outputs: bool = True  # deploy ends with the outputs table
 
 
 @dataclass

@@ -15,16 +15,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.markup import escape
 
 from . import changesets
 from .context import Context
 from .errors import (
+    AWS_ERRORS,
     DeployError,
     Interrupted,
     RefusedError,
-    StackFailedError,
     WaitTimeoutError,
     aws_error,
 )
@@ -35,7 +34,6 @@ from .plan import (
     CONTINUE_ROLLBACK,
     CREATE,
     NONE,
-    RECREATE,
     UPDATE,
     Plan,
     StackPlan,
@@ -81,7 +79,7 @@ def delete_and_wait(ctx: Context, sp: StackPlan) -> None:
         request["RoleARN"] = ctx.manifest.settings.cloudformation_role_arn
     try:
         ctx.clients.cloudformation.delete_stack(**request)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="DeleteStack", stack=sp.label) from exc
     result = wait_stable(ctx, sp.label, stack_id, marker)
     if result.status != "DELETE_COMPLETE":
@@ -99,7 +97,7 @@ def continue_rollback(ctx: Context, sp: StackPlan) -> None:
         request["RoleARN"] = ctx.manifest.settings.cloudformation_role_arn
     try:
         ctx.clients.cloudformation.continue_update_rollback(**request)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="ContinueUpdateRollback", stack=sp.label) from exc
     result = wait_stable(ctx, sp.label, stack_id, marker)
     if result.status != "UPDATE_ROLLBACK_COMPLETE":
@@ -117,7 +115,7 @@ def remove_review_stack(ctx: Context, sp: StackPlan) -> None:
         return
     try:
         ctx.clients.cloudformation.delete_stack(StackName=sp.stack_id)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         ctx.reporter.warn(f"{sp.label}: could not remove the empty REVIEW_IN_PROGRESS stack: {exc}")
 
 
@@ -287,7 +285,8 @@ def deploy(ctx: Context) -> int:
         if plan.refused and not ctx.options.allow_replacement:
             raise refusal_error(plan.refused)
         if not plan.has_changes:
-            render_outputs(ctx, [sp.stack for sp in plan.stacks])
+            if ctx.options.show_outputs:
+                render_outputs(ctx, [sp.stack for sp in plan.stacks])
             return 0
         if not ctx.options.yes:
             question = (
@@ -306,6 +305,8 @@ def deploy(ctx: Context) -> int:
         raise
     outcomes = apply(ctx, plan)
     report_outcomes(ctx, plan, outcomes)
-    render_outputs(ctx, [o.value.stack for o in outcomes.values() if o.ok])
+    if ctx.options.show_outputs:
+        done = [outcomes.get(sp.spec.name) for sp in plan.stacks]
+        render_outputs(ctx, [o.value.stack for o in done if o is not None and o.ok])
     return 0
 

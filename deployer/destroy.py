@@ -13,13 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.markup import escape
 
 from .context import Context
 from .deploy import confirm
 from .enis import SECURITY_GROUP_OUTPUT, remove_sagemaker_interfaces
-from .errors import DeployError, RefusedError, WaitTimeoutError, aws_error
+from .errors import AWS_ERRORS, DeployError, RefusedError, WaitTimeoutError, aws_error
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
 from .graph import run_graph
 from .plan import deployed_template
@@ -66,7 +65,7 @@ def _resources(ctx: Context, stack_id: str, label: str) -> list[dict[str, Any]]:
     try:
         paginator = ctx.clients.cloudformation.get_paginator("list_stack_resources")
         return [r for page in paginator.paginate(StackName=stack_id) for r in page.get("StackResourceSummaries", [])]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="ListStackResources", stack=label) from exc
 
 
@@ -151,7 +150,7 @@ def destroy(ctx: Context) -> int:
             request["RoleARN"] = m.settings.cloudformation_role_arn
         try:
             ctx.clients.cloudformation.delete_stack(**request)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="DeleteStack", stack=doomed.label) from exc
         result = wait_stable(ctx, doomed.label, stack_id, marker, total=len(doomed.resources) or None)
         if result.status != "DELETE_COMPLETE":

@@ -10,12 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.markup import escape
 from rich.table import Table
 
 from .context import Context
-from .errors import EXIT_DRIFTED, WaitTimeoutError, aws_error
+from .errors import AWS_ERRORS, EXIT_DRIFTED, WaitTimeoutError, aws_error
 from .events import describe_stack
 from .preflight import preflight
 
@@ -32,13 +31,13 @@ def detect(ctx: Context, label: str) -> StackDrift:
     cf = ctx.clients.cloudformation
     try:
         detection_id = cf.detect_stack_drift(StackName=label)["StackDriftDetectionId"]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="DetectStackDrift", stack=label) from exc
     pause = ctx.options.poll_min
     while True:
         try:
             status = cf.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="DescribeStackDriftDetectionStatus", stack=label) from exc
         if status["DetectionStatus"] != "DETECTION_IN_PROGRESS":
             break
@@ -53,7 +52,7 @@ def detect(ctx: Context, label: str) -> StackDrift:
     while True:  # botocore has no paginator for this call
         try:
             page = cf.describe_stack_resource_drifts(**request)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="DescribeStackResourceDrifts", stack=label) from exc
         result.resources.extend(page.get("StackResourceDrifts", []))
         if not page.get("NextToken"):

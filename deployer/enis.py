@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from .context import Context
-from .errors import WaitTimeoutError, aws_error, error_code
+from .errors import AWS_ERRORS, WaitTimeoutError, aws_error, error_code
 
 SECURITY_GROUP_OUTPUT = "JobSecurityGroupId"
 
@@ -33,7 +33,7 @@ def sagemaker_interfaces(ctx: Context, security_group: str, *, label: str) -> li
         paginator = ctx.clients.ec2.get_paginator("describe_network_interfaces")
         for page in paginator.paginate(Filters=[{"Name": "group-id", "Values": [security_group]}]):
             found.extend(eni for eni in page.get("NetworkInterfaces", []) if is_sagemaker(eni))
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action=f"DescribeNetworkInterfaces (security group {security_group})", stack=label) from exc
     return found
 
@@ -58,7 +58,7 @@ def remove_sagemaker_interfaces(ctx: Context, security_group: str, *, label: str
                     if error_code(exc) in ("InvalidNetworkInterface.InUse", "InvalidParameterValue"):
                         continue  # attached again or still being released: look again next round
                     raise aws_error(exc, action=f"DeleteNetworkInterface {eni_id}", stack=label) from exc
-                except BotoCoreError as exc:
+                except AWS_ERRORS as exc:
                     raise aws_error(exc, action=f"DeleteNetworkInterface {eni_id}", stack=label) from exc
                 deleted += 1
                 ctx.reporter.success(f"{label}: deleted SageMaker network interface {eni_id} ({eni.get('Description', '')})")

@@ -21,6 +21,7 @@ Exit codes (documented in docs/deploy.md):
 
 from __future__ import annotations
 
+from botocore.parsers import ResponseParserError
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -33,6 +34,10 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+
+#: Everything boto3 raises for a failed call: API errors, transport errors, and answers that are not an
+#: API response at all (an HTTP 500 page; botocore's ResponseParserError is not a BotoCoreError).
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -193,6 +198,12 @@ def aws_error(
                    "'Permissions'), or set deploy.cloudformation_role_arn / assume_role_arn in params.")
             )
         return DeployError(f"{where}{action} failed: {code}: {message}" + (f"\n{next_step}" if next_step else ""))
+    if isinstance(exc, ResponseParserError):
+        first = str(exc).splitlines()[0]
+        return DeployError(
+            f"{where}{action}: the endpoint answered with something that is not an AWS API response "
+            f"(an HTTP 500 page?): {first}\n" + (next_step or "Next: run the command again; it re-reads the state first.")
+        )
     if isinstance(exc, BotoCoreError):
         return DeployError(f"{where}{action} failed: {exc}" + (f"\n{next_step}" if next_step else ""))
     return DeployError(f"{where}{action} failed: {exc!r}" + (f"\n{next_step}" if next_step else ""))

@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from .context import Context
-from .errors import StackFailedError, WaitTimeoutError, aws_error
+from .errors import AWS_ERRORS, StackFailedError, WaitTimeoutError, aws_error
 from .status import in_progress
 
 MAX_EVENT_PAGES = 20
@@ -40,7 +40,7 @@ def describe_stack(ctx: Context, stack_name_or_id: str, *, label: str | None = N
         if "does not exist" in str(exc):
             return None
         raise aws_error(exc, action="DescribeStacks", stack=label or stack_name_or_id) from exc
-    except BotoCoreError as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="DescribeStacks", stack=label or stack_name_or_id) from exc
     return stacks[0] if stacks else None
 
@@ -49,7 +49,7 @@ def latest_event_id(ctx: Context, stack_id: str, *, label: str) -> str | None:
     """The newest event before an operation starts: events after it belong to the operation."""
     try:
         events = ctx.clients.cloudformation.describe_stack_events(StackName=stack_id).get("StackEvents", [])
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="DescribeStackEvents", stack=label) from exc
     return events[0]["EventId"] if events else None
 
@@ -64,7 +64,7 @@ def new_events(ctx: Context, stack_id: str, marker: str | None, *, label: str) -
             kwargs["NextToken"] = token
         try:
             page = ctx.clients.cloudformation.describe_stack_events(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             raise aws_error(exc, action="DescribeStackEvents", stack=label) from exc
         for event in page.get("StackEvents", []):
             if event["EventId"] == marker:

@@ -5,11 +5,16 @@ moto needs credentials to sign requests but checks none; :data:`FAKE_CREDENTIALS
 tests put in their environment so no real credentials are ever sent anywhere.
 
 ``python -m deployer.moto_server -p PORT`` runs moto's own server after :func:`patch_moto`, which fixes
-three places where moto 5.2.5's ExecuteChangeSet leaves a stack unlike CloudFormation would (each one
-would otherwise make a correct deployer look wrong): the stack's Outputs are never recomputed (a stack
-created through a change set has none), its tags are not updated, and its input parameters keep their
-creation-time values (so moto's own "no changes" check compares against stale values). Nothing else of
-moto is changed; its other gaps are listed in docs/deploy.md.
+places where moto 5.2.5 answers unlike AWS in a way that would make a correct deployer (or a correct
+template) look wrong:
+
+* ExecuteChangeSet never recomputes the stack's Outputs (a stack created through a change set has none),
+  does not update its tags, and leaves its input parameters at their creation-time values (so moto's own
+  "no changes" check compares against stale values);
+* a VPC flow log delivered to an S3 prefix (``arn:aws:s3:::bucket/prefix``) crashes moto's
+  AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``).
+
+Nothing else of moto is changed; its other gaps are listed in docs/deploy.md.
 
 This module is demo and test infrastructure: the engine never imports it.
 """
@@ -64,6 +69,26 @@ def patch_moto() -> None:
     execute_change_set._mmtool_patched = True  # type: ignore[attr-defined]
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
 
+    # A flow log delivered to an S3 *prefix* (arn:aws:s3:::bucket/prefix) is valid; moto looks for a bucket
+    # named "bucket/prefix", reports it missing, and its CloudFormation handler then fails (IndexError).
+    from moto.ec2.models.flow_logs import FlowLogsBackend
+
+    create_flow_logs = FlowLogsBackend.create_flow_logs
+
+    def create_flow_logs_with_prefix(self: Any, resource_type: Any, resource_ids: Any, traffic_type: Any,
+                                     permission_arn: Any, destination_type: Any, destination: Any, *rest: Any) -> Any:
+        if destination_type == "s3" and destination and "/" in destination.split(":", 5)[-1]:
+            bucket_arn = destination.split("/", 1)[0]
+            flow_logs, unsuccessful = create_flow_logs(self, resource_type, resource_ids, traffic_type,
+                                                       permission_arn, destination_type, bucket_arn, *rest)
+            for flow_log in flow_logs:
+                flow_log.log_destination = destination
+            return flow_logs, unsuccessful
+        return create_flow_logs(self, resource_type, resource_ids, traffic_type, permission_arn,
+                                destination_type, destination, *rest)
+
+    FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix  # type: ignore[method-assign]
+
 
 def serve(argv: list[str] | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
     """Run moto's server (patched) in this process: ``-H host -p port``."""
@@ -81,6 +106,7 @@ def serve(argv: list[str] | None = None, *, wrap: Callable[[Any], Any] | None = 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     patch_moto()
     app: Any = DomainDispatcherApplication(create_backend_app)
+    app.debug = True  # as `python -m moto.server` does: server-side tracebacks go to the log
     if wrap is not None:
         app = wrap(app)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from rich.markup import escape
 from rich.table import Table
 
@@ -22,7 +21,7 @@ from . import changesets, compare
 from .aws import Identity
 from .changesets import ResourceChange
 from .context import Context
-from .errors import DeployError, RefusedError, aws_error
+from .errors import AWS_ERRORS, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .manifest import StackSpec
 from .policy import current_policy, protective_policy
@@ -157,7 +156,7 @@ def template_changes(spec: StackSpec) -> list[ResourceChange]:
 def deployed_template(ctx: Context, stack_id: str, *, label: str) -> Any:
     try:
         return ctx.clients.cloudformation.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="GetTemplate", stack=label) from exc
 
 
@@ -396,7 +395,7 @@ def change_detail(change: ResourceChange) -> str:
         if change.scope:
             return ", ".join(change.scope)
     if change.condition:
-        return f"if condition {change.condition}"
+        return f"if {change.condition}"
     return ""
 
 
@@ -415,6 +414,10 @@ def render_plan(ctx: Context, plan: Plan) -> None:
             r.print(f"  [dim]note: {escape(note)}[/]")
         if sp.changes:
             table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+            table.add_column(no_wrap=True)
+            table.add_column(overflow="fold")  # a logical id is never cut short
+            table.add_column(overflow="fold")
+            table.add_column(overflow="fold")
             refused = {c.logical_id for c in sp.refused}
             for change in sp.changes:
                 style = _STYLE.get(change.symbol, "")

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from .context import Context
-from .errors import aws_error
+from .errors import AWS_ERRORS, aws_error
 
 
 def protective_policy(protected: list[str]) -> dict[str, Any]:
@@ -37,7 +35,7 @@ ALLOW_ALL = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "Upda
 def current_policy(ctx: Context, stack: str, *, label: str) -> dict[str, Any] | None:
     try:
         body = ctx.clients.cloudformation.get_stack_policy(StackName=stack).get("StackPolicyBody")
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="GetStackPolicy", stack=label) from exc
     if not body:
         return None
@@ -50,7 +48,7 @@ def current_policy(ctx: Context, stack: str, *, label: str) -> dict[str, Any] | 
 def set_policy(ctx: Context, stack: str, policy: dict[str, Any], *, label: str) -> None:
     try:
         ctx.clients.cloudformation.set_stack_policy(StackName=stack, StackPolicyBody=json.dumps(policy, sort_keys=True))
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="SetStackPolicy", stack=label) from exc
 
 
@@ -59,5 +57,5 @@ def set_termination_protection(ctx: Context, stack: str, enabled: bool, *, label
         ctx.clients.cloudformation.update_termination_protection(
             StackName=stack, EnableTerminationProtection=enabled
         )
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action="UpdateTerminationProtection", stack=label) from exc

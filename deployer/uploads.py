@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from .context import Context
-from .errors import DeployError, aws_error
+from .errors import AWS_ERRORS, DeployError, aws_error
 from .manifest import TEMPLATE_BODY_LIMIT, StackSpec
 
 
@@ -36,7 +36,7 @@ def exists(ctx: Context, bucket: str, key: str) -> bool:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return False
         raise aws_error(exc, action=f"HeadObject s3://{bucket}/{key}") from exc
-    except BotoCoreError as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(exc, action=f"HeadObject s3://{bucket}/{key}") from exc
 
 
@@ -46,7 +46,7 @@ def put(ctx: Context, target: BucketTarget, key: str, body: bytes, *, content_ty
         request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=target.kms_key)
     try:
         ctx.clients.s3.put_object(**request)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         raise aws_error(
             exc,
             action=f"PutObject s3://{target.bucket}/{key}",

@@ -9,7 +9,7 @@ from typing import Any
 
 from deployer.policy import protective_policy
 
-from .conftest import CallLog, after, run
+from .conftest import CallLog, run
 from .envs import ENVIRONMENT, PREFIX, full_env
 
 
