@@ -56,6 +56,16 @@ class Subject:
         return self.template.get("Resources") or {}
 
 
+@dataclass(frozen=True)
+class Skip:
+    """A checkov check waived in a resource's Metadata, with the reason given there."""
+
+    file: str
+    resource: str
+    check: str
+    reason: str
+
+
 class SecurityError(ToolError):
     """The scanners or our checks refused the generated templates."""
 
@@ -83,9 +93,13 @@ class Report:
     findings: list[Finding]
     files: int
     checkov_passed: int
-    checkov_skipped: int
+    checkov_skips: list[Skip]
     guard_excepted: int
     checks_run: int
+
+    @property
+    def checkov_skipped(self) -> int:
+        return len(self.checkov_skips)
 
     def summary(self) -> str:
         return (f"security: {self.files} templates: checkov {self.checkov_passed} passed, {self.checkov_skipped} "
@@ -93,23 +107,26 @@ class Report:
                 f"exception(s); our checks: {self.checks_run} run")
 
 
-def scan(subjects: list[Subject], root: Path) -> Report:
-    """Run checkov, cfn-guard and our checks over `subjects`; every finding of all three, sorted."""
+def scan(subjects: list[Subject], tools_root: Path) -> Report:
+    """Run checkov, cfn-guard and our checks over `subjects`; every finding of all three, sorted.
+
+    `tools_root` is the repository whose `.tools/` holds the scanners.
+    """
     from mmtool.security import checks, scanners
 
     missing = [s.file for s in subjects if s.path is None]
     if missing:
         raise ToolError(f"internal error: the scanners read files; {missing} exist only in memory")
     files = {s.file: s.path for s in subjects}
-    checkov = scanners.run_checkov(root, files)
-    guard = scanners.run_cfn_guard(root, files, {s.file: s.stack for s in subjects})
+    checkov = scanners.run_checkov(tools_root, files)
+    guard = scanners.run_cfn_guard(tools_root, files, {s.file: s.stack for s in subjects})
     ours = checks.run_checks(subjects)
     findings = checkov.findings + guard.findings + guard.stale_exceptions() + ours
     return Report(
         findings=sorted(set(findings), key=lambda f: (f.file, f.resource, f.tool, f.rule, f.message)),
         files=len(files),
         checkov_passed=checkov.passed,
-        checkov_skipped=checkov.skipped,
+        checkov_skips=checkov.skips,
         guard_excepted=len(guard.used_exceptions),
         checks_run=len(checks.CHECKS),
     )

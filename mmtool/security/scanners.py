@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmtool.errors import ToolError
-from mmtool.security import Finding
+from mmtool.security import Finding, Skip
 
 INSTALL_HINT = "run `make security-tools` (installs the pinned scanners into .tools/)"
 
@@ -106,8 +106,7 @@ def _run(command: list[str], what: str, ok_codes: tuple[int, ...]) -> subprocess
 class CheckovResult:
     findings: list[Finding]
     passed: int
-    skipped: int
-    skipped_checks: list[dict[str, Any]]
+    skips: list[Skip]
 
 
 def run_checkov(root: Path, files: dict[str, Path]) -> CheckovResult:
@@ -124,8 +123,8 @@ def run_checkov(root: Path, files: dict[str, Path]) -> CheckovResult:
     reports = report if isinstance(report, list) else [report]
     by_path = {str(path.resolve()): name for name, path in files.items()}
     findings: list[Finding] = []
-    passed = skipped = 0
-    skipped_checks: list[dict[str, Any]] = []
+    passed = 0
+    skips: list[Skip] = []
     seen_files: set[str] = set()
     for part in reports:
         if part.get("check_type") not in (None, "cloudformation"):
@@ -140,9 +139,10 @@ def run_checkov(root: Path, files: dict[str, Path]) -> CheckovResult:
             seen_files.add(_checkov_file(check, by_path))
             passed += 1
         for check in results.get("skipped_checks", []):
-            seen_files.add(_checkov_file(check, by_path))
-            skipped += 1
-            skipped_checks.append(check)
+            name = _checkov_file(check, by_path)
+            seen_files.add(name)
+            skips.append(Skip(name, check["resource"].split(".", 1)[-1], check["check_id"],
+                              (check.get("check_result") or {}).get("suppress_comment", "")))
         for error in results.get("parsing_errors", []) + part.get("summary", {}).get("parsing_errors_list", []):
             findings.append(Finding("checkov", "parse", by_path.get(str(Path(error).resolve()), error), "",
                                     "checkov could not parse this template"))
@@ -150,7 +150,7 @@ def run_checkov(root: Path, files: dict[str, Path]) -> CheckovResult:
         if name not in seen_files:
             findings.append(Finding("checkov", "coverage", name, "", "checkov ran no check on this template "
                                     "(not recognised as CloudFormation?); a scan that checks nothing proves nothing"))
-    return CheckovResult(findings, passed, skipped, skipped_checks)
+    return CheckovResult(findings, passed, skips)
 
 
 def _checkov_file(check: dict[str, Any], by_path: dict[str, str]) -> str:

@@ -1,0 +1,95 @@
+"""Negative controls: a naive variant of each template fails checkov, cfn-guard and our checks, and each of
+our checks trips on the one weakness it is about. Without these a gate could pass by checking nothing."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from mmtool.security import Subject, checks, scanners
+from tests.conftest import REPO
+from tests.security.naive import MUTATIONS, mutated, naive_variant
+
+STACKS = ("foundation", "network", "endpoint", "monitoring")
+
+
+@pytest.fixture(scope="module")
+def naive(dev, tmp_path_factory) -> dict[str, Subject]:
+    """The naive variant of each stack, written to disk for the scanners."""
+    folder = tmp_path_factory.mktemp("naive")
+    variants = {}
+    for stack in STACKS:
+        subject = naive_variant(dev[stack])
+        path = folder / f"{stack}.template.json"
+        path.write_text(json.dumps(subject.template, indent=1))
+        variants[stack] = Subject(subject.file, stack, subject.environment, subject.template, subject.parameters, path)
+    return variants
+
+
+def by_file(findings) -> dict[str, set[str]]:
+    rules = defaultdict(set)
+    for finding in findings:
+        rules[finding.file].add(finding.rule)
+    return rules
+
+
+def test_checkov_fails_every_naive_template(tools, naive):
+    result = scanners.run_checkov(REPO, {s.file: s.path for s in naive.values()})
+    failed = by_file(result.findings)
+    for stack, subject in naive.items():
+        assert failed[subject.file] - {"coverage", "parse"}, f"checkov passed the naive {stack} template"
+    # what each naive template is known to trip (a few of many), so the run is not failing for an unrelated reason
+    assert {"CKV_AWS_7", "CKV_AWS_33"} <= failed["naive/foundation.template.json"]  # rotation, '*' key principal
+    assert "CKV_AWS_24" in failed["naive/network.template.json"]  # SSH from 0.0.0.0/0
+    assert "CKV_AWS_62" in failed["naive/endpoint.template.json"]  # "*" on "*" (checkov has no EndpointConfig KMS check for CloudFormation: ours covers it)
+    assert "CKV_AWS_158" in failed["naive/monitoring.template.json"]  # log group without KMS
+
+
+def test_cfn_guard_fails_every_naive_template(tools, naive):
+    result = scanners.run_cfn_guard(REPO, {s.file: s.path for s in naive.values()},
+                                    {s.file: stack for stack, s in naive.items()})
+    failed = by_file(result.findings)
+    for stack, subject in naive.items():
+        assert failed[subject.file], f"cfn-guard passed the naive {stack} template"
+    assert {"CT.S3.PR.1", "CT.S3.PR.8", "CT.S3.PR.11", "CT.KMS.PR.1"} <= failed["naive/foundation.template.json"]
+    assert {"CT.EC2.PR.3", "CT.EC2.PR.11"} <= failed["naive/network.template.json"]
+    assert "CT.IAM.PR.1" in failed["naive/endpoint.template.json"]
+    assert "CT.CLOUDWATCH.PR.3" in failed["naive/monitoring.template.json"]
+
+
+def test_our_checks_fail_every_naive_template_and_each_check_trips(naive):
+    findings = checks.run_checks(list(naive.values()))
+    failed = by_file(findings)
+    for stack, subject in naive.items():
+        assert failed[subject.file], f"our checks passed the naive {stack} template"
+    tripped = {f.rule for f in findings}
+    assert tripped == {checks.rule_name(c) for c in checks.CHECKS}, "some check never trips on the naive variants"
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
+def test_each_weakness_is_caught_by_its_check(dev, mutation):
+    """One weakness at a time: the check about it reports it, with a message naming the resource."""
+    original = dev[mutation.stack]
+    assert not list(mutation.check(original)), "the real template already fails this check"
+    problems = list(mutation.check(mutated(original, mutation)))
+    assert problems, f"{checks.rule_name(mutation.check)} did not notice: {mutation.name}"
+    assert all(resource and message for resource, message in problems)
+
+
+def test_every_check_has_a_negative_control():
+    covered = {m.check for m in MUTATIONS}
+    assert set(checks.CHECKS) <= covered, [c.__name__ for c in checks.CHECKS if c not in covered]
+
+
+def test_environment_values_are_checked_not_just_the_template(dev):
+    """The same template is safe with dev's values and unsafe with a value that opens it up."""
+    network = dev["network"]
+    assert not list(checks.check_s3_gateway_endpoint_scoped(network))
+    for bad in ("arn:aws:s3:::churn-models-111122223333/*", "arn:aws:s3:::churn-models-111122223333",
+                "arn:aws:s3:::bucket-one/model.tar.gz,arn:aws:s3:::b?cket/x"):
+        subject = Subject(network.file, "network", "dev", network.template, {**network.parameters,
+                                                                             "ExternalReadObjectArns": bad})
+        assert list(checks.check_s3_gateway_endpoint_scoped(subject)), bad
