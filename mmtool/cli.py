@@ -184,6 +184,12 @@ def _parser() -> argparse.ArgumentParser:
     command("build", "validate, synthesize and lint", _cmd_build)
     command("security", "scan build/<env>/ with checkov, cfn-guard (Control Tower rules) and our own checks",
             _cmd_security)
+    from mmtool import baseline, dryrun_cli  # light imports: each loads boto3 etc. only when it runs
+
+    baseline.add_arguments(command("baseline", "start the baselining job: statistics.json and constraints.json "
+                                   "from a dataset (ENV required)", baseline.cmd_baseline))
+    dryrun_cli.add_arguments(command("dry-run", "run the environment's pre-processor over captured data and "
+                                     "check it against the baseline (ENV required)", dryrun_cli.cmd_dry_run))
     return parser
 
 

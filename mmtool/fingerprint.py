@@ -34,8 +34,13 @@ def inputs(root: Path, env: str, linted: bool) -> str:
     return digest.hexdigest()
 
 
+# Written into build/<env>/ by other commands, not by the build: `make dry-run` results.
+NOT_OUTPUTS = ("dry-run",)
+
+
 def outputs(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): _digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(folder)): _digest(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.relative_to(folder).parts[0] not in NOT_OUTPUTS}
 
 
 def record_path(cache: Path, env: str) -> Path:
