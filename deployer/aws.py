@@ -13,7 +13,8 @@ environment, and an optional endpoint override (tests and ``make demo`` point it
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -37,31 +38,27 @@ def client_config(max_attempts: int, *, read_timeout: float = 60.0) -> Config:
     )
 
 
-@dataclass
 class AwsClients:
-    """The clients for one environment (thread-safe: boto3 clients may be shared between threads)."""
+    """The clients for one environment, each created on first use (building a client parses its service
+    model: ec2's alone costs a few hundred milliseconds that a no-change deploy never needs). boto3
+    clients are thread-safe, so one instance is shared by the threads that deploy stacks in parallel."""
 
-    region: str
-    cloudformation: Any
-    cloudformation_once: Any
-    s3: Any
-    ssm: Any
-    sts: Any
-    ec2: Any
-    endpoint_url: str | None = None
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    assumed_role: str | None = None
-    session: Any = field(default=None, repr=False, compare=False)
-
-    def client(self, service: str) -> Any:
-        """A client of another service (``sagemaker``, ``logs``: baselining) from the same session, region,
-        retry settings and endpoint override as the clients above; created on demand."""
-        if self.session is None:
-            raise ValueError("these AwsClients were built without a session; use make_clients() or from_session()")
-        kwargs: dict[str, Any] = {"region_name": self.region, "config": client_config(self.max_attempts)}
-        if self.endpoint_url:
-            kwargs["endpoint_url"] = self.endpoint_url
-        return self.session.client(service, **kwargs)
+    def __init__(
+        self,
+        session: boto3.session.Session,
+        region: str,
+        *,
+        endpoint_url: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        assumed_role: str | None = None,
+    ) -> None:
+        self.session = session
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
+        self.assumed_role = assumed_role
+        self._cache: dict[tuple[str, int], Any] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def from_session(
@@ -73,27 +70,48 @@ class AwsClients:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         assumed_role: str | None = None,
     ) -> "AwsClients":
-        config = client_config(max_attempts)
-        kwargs: dict[str, Any] = {"region_name": region, "config": config}
-        if endpoint_url:
-            kwargs["endpoint_url"] = endpoint_url
+        return cls(session, region, endpoint_url=endpoint_url, max_attempts=max_attempts, assumed_role=assumed_role)
 
-        def make(service: str, **extra: Any) -> Any:
-            return session.client(service, **{**kwargs, **extra})
+    def client(self, service: str, *, attempts: int | None = None) -> Any:
+        """A client of any service (``sagemaker``, ``logs`` for baselining) with this environment's session,
+        region, retry settings and endpoint override; made once, then reused."""
+        attempts = self.max_attempts if attempts is None else attempts
+        with self._lock:
+            cached = self._cache.get((service, attempts))
+            if cached is None:
+                kwargs: dict[str, Any] = {"region_name": self.region, "config": client_config(attempts)}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                cached = self._cache[(service, attempts)] = self.session.client(service, **kwargs)
+            return cached
 
-        return cls(
-            region=region,
-            cloudformation=make("cloudformation"),
-            cloudformation_once=make("cloudformation", config=client_config(1)),
-            s3=make("s3"),
-            ssm=make("ssm"),
-            sts=make("sts"),
-            ec2=make("ec2"),
-            endpoint_url=endpoint_url,
-            max_attempts=max_attempts,
-            assumed_role=assumed_role,
-            session=session,
-        )
+    @property
+    def cloudformation(self) -> Any:
+        return self.client("cloudformation")
+
+    @property
+    def cloudformation_once(self) -> Any:
+        """CloudFormation without automatic retries: ExecuteChangeSet only (see changesets.execute)."""
+        return self.client("cloudformation", attempts=1)
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def ssm(self) -> Any:
+        return self.client("ssm")
+
+    @property
+    def sts(self) -> Any:
+        return self.client("sts")
+
+    @property
+    def ec2(self) -> Any:
+        return self.client("ec2")
+
+    def __repr__(self) -> str:
+        return f"AwsClients(region={self.region!r}, endpoint_url={self.endpoint_url!r}, max_attempts={self.max_attempts})"
 
 
 def _assume_role_session(
