@@ -219,7 +219,7 @@ def _cmd_security(args: argparse.Namespace, paths: Paths) -> int:
     from mmtool.security import SecurityError, load_subjects, scan
 
     envs = _environments(paths, args.env)
-    report = scan(load_subjects(paths.build, envs, display=lambda p: _rel(p, paths)), paths.root)
+    report = scan(load_subjects(paths.build, envs, display=lambda p: _rel(p, paths)), REPO_ROOT)
     if report.findings:
         raise SecurityError("\n".join(f.render() for f in report.findings) + f"\nsecurity: {len(report.findings)} "
                             "finding(s); fix the template module, or waive a checkov check in the resource's Metadata "

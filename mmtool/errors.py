@@ -34,8 +34,13 @@ class Problem:
         where = f"{self.file}:{self.line}" if self.line else self.file
         field = self.field or "(top level)"
         if self.show_value:
-            return f"{where}: {field}={_short(self.value)}: {self.message}"
-        return f"{where}: {field}: {self.message}"
+            return _one_line(f"{where}: {field}={_short(self.value)}: {self.message}")
+        return _one_line(f"{where}: {field}: {self.message}")
+
+
+def _one_line(text: str) -> str:
+    """Escape control and other non-printable characters (a key or value may hold a newline): one line each."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _short(value: object, limit: int = 80) -> str:

@@ -37,14 +37,21 @@ def load_params(path: Path, repo_root: Path | None = None) -> Params:
     """Load and validate one environment's params file. `repo_root` is where scripts/ lives."""
     name = display_path(path)
     data, lines = read_yaml(path, name)
+    return params_from_data(data, name, lines, path.stem, repo_root or path.resolve().parent.parent)
+
+
+def params_from_data(data: Any, name: str, lines: dict[Path_, int] | None, environment: str | None,
+                     repo_root: Path) -> Params:
+    """Validate already-read YAML data. Returns Params or raises ParamsError, never anything else."""
+    lines = lines or {}
     if not isinstance(data, dict):
         raise ParamsError([Problem(name, "", "the file must be a YAML mapping of keys (project:, region:, ...)",
                                    value=type(data).__name__, line=1)])
     try:
-        params = Params.model_validate(data, context={"environment": path.stem})
+        params = Params.model_validate(data, context={"environment": environment})
     except ValidationError as exc:
         raise ParamsError(_problems(exc, name, lines)) from None
-    problems = _check_files(params, name, lines, repo_root or path.resolve().parent.parent)
+    problems = _check_files(params, name, lines, repo_root)
     if problems:
         raise ParamsError(problems)
     return params
@@ -70,7 +77,12 @@ def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
                                    "save the file as UTF-8", line=line, show_value=False)]) from None
     if not text.strip() or all(l.strip().startswith("#") or not l.strip() for l in text.splitlines()):
         raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # raised while reading, before any parsing
+        line = text[: exc.position].count("\n") + 1
+        raise ParamsError([Problem(name, "", f"the file contains the control character #x{exc.character:04x}, "
+                                   "which YAML does not allow; remove it", line=line, show_value=False)]) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -79,13 +91,17 @@ def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
         raise ParamsError([Problem(name, "", f"YAML syntax error: {detail}",
                                    line=mark.line + 1 if mark else None, show_value=False)]) from None
     except yaml.YAMLError as exc:
-        raise ParamsError([Problem(name, "", f"YAML error: {exc}", show_value=False)]) from None
+        detail = " ".join(str(exc).split())  # one line
+        raise ParamsError([Problem(name, "", f"YAML error: {detail}", show_value=False)]) from None
     finally:
         loader.dispose()
     if node is None:
         raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
     builder = _Builder(name)
     return builder.build(node, ()), builder.lines
+
+
+_PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 class _Builder:
@@ -109,6 +125,10 @@ class _Builder:
         if len(path) > MAX_DEPTH:
             raise self.fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_COLLECTION_TAGS:
+            # a tag such as !!python/object on a list or mapping would otherwise be dropped silently
+            raise self.fail(node, path, f"the YAML tag {node.tag!r} is not allowed in a params file; write plain "
+                            "values without tags")
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -134,7 +154,9 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            raise self.fail(node, path, f"cannot read this value: {exc}") from None
+            # the problem alone: str(exc) spans several lines (a code excerpt) and errors are one line each
+            detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.fail(node, path, f"cannot read this value: {detail}") from None
 
 
 # --- validation errors -> problems --------------------------------------------------------------

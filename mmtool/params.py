@@ -54,6 +54,10 @@ class Strict(BaseModel):
 # --- reusable checked strings -------------------------------------------------------------------
 
 _BUCKET = r"(?=.{3,63}/)[a-z0-9][a-z0-9.\-]*[a-z0-9]"
+# Characters an object key may have here: S3's "safe" set without '*', plus = + @ , : (partition-style
+# keys). The URI becomes an object ARN in IAM and VPC-endpoint policies, where '*' and '?' are
+# wildcards, and a CloudFormation parameter value, where $ { } ` and control characters have no place.
+_KEY_CHARS = r"A-Za-z0-9!_.'()/=+@,:\-"
 
 
 def _s3_object_uri(value: str) -> str:
@@ -61,6 +65,12 @@ def _s3_object_uri(value: str) -> str:
         raise ValueError("expected an S3 object URI such as s3://my-bucket/path/file")
     if value.endswith("/"):
         raise ValueError("expected an object, not a prefix: remove the trailing '/'")
+    bad = sorted(set(re.sub(rf"[{_KEY_CHARS}]", "", value[5:].split("/", 1)[1])))
+    if bad:
+        why = ("'*' and '?' are wildcards in the IAM and VPC endpoint policies built from this URI: they would "
+               "grant more than this one object" if set(bad) & {"*", "?"} else
+               "keys here use letters, digits and ! _ . ' ( ) / = + @ , : - only")
+        raise ValueError(f"the object key contains {' '.join(repr(c) for c in bad)}; {why}")
     return value
 
 
@@ -77,7 +87,8 @@ def _prefix(value: str) -> str:
             "write the prefix without a leading or trailing '/' (a trailing slash makes Data Capture "
             "write to '…//endpoint/…' keys that the monitor never finds)"
         )
-    if not re.fullmatch(r"[a-zA-Z0-9!_.*'()\-]+(/[a-zA-Z0-9!_.*'()\-]+)*", value):
+    if not re.fullmatch(r"[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*", value):
+        # no '*': the prefix becomes part of IAM resource ARNs and s3:prefix conditions, where it is a wildcard
         raise ValueError("use letters, digits and - _ . separated by single '/'")
     return value
 
@@ -88,6 +99,9 @@ def _script_path(value: str) -> str:
         raise ValueError("give a path relative to the repository, under scripts/, e.g. scripts/record_preprocessor.py")
     if path.suffix != ".py":
         raise ValueError("the analyzer loads a Python file: the path must end in .py")
+    if not all(re.fullmatch(r"[A-Za-z0-9_.\-]+", part) for part in path.parts):
+        raise ValueError("file and folder names here use letters, digits and _ . - only (the name becomes part "
+                         "of the asset's S3 key and a CloudFormation parameter value)")
     return value
 
 
@@ -123,6 +137,13 @@ class DeploySettings(Strict):
     termination_protection: bool = Field(
         False, description="Turn on stack termination protection (recommended for prod)."
     )
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(r"[\w+=,.@:/\-]+", value, re.ASCII):
+            raise ValueError("STS accepts only letters, digits and + = , . @ : / - _ in an external id")
+        return value
 
     @model_validator(mode="after")
     def _external_id_needs_role(self) -> DeploySettings:
@@ -319,14 +340,14 @@ class DataCaptureSettings(Strict):
     @field_validator("csv_content_types", "json_content_types")
     @classmethod
     def _content_types(cls, value: list[str]) -> list[str]:
-        pattern = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*$")
+        pattern = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*")
         for item in value:
             if ";" in item:
                 raise ValueError(
                     f"{item!r}: give the bare media type without parameters (e.g. text/csv); a request sent as "
                     "'text/csv; charset=utf-8' is still matched"
                 )
-            if not pattern.match(item):
+            if not pattern.fullmatch(item):
                 raise ValueError(f"{item!r} is not a media type CloudFormation accepts (type/subtype, no '+')")
         return value
 

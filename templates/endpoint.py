@@ -53,11 +53,11 @@ def build(params: Params) -> StackTemplate:
     )
     data_url = st.param(
         "ModelDataUrl", "S3 URI of model.tar.gz.", group="Model", label="Model data URL",
-        AllowedPattern=r"^s3://[a-z0-9][a-z0-9.\-]*[a-z0-9]/\S+$",
+        AllowedPattern=r"^s3://[a-z0-9][a-z0-9.\-]*[a-z0-9]/[^\s*?]+$",
     )
     data_arn = st.param(
         "ModelDataObjectArn", "ARN of the model artifact object (derived from ModelDataUrl).", group="Model",
-        label="Model data object ARN", AllowedPattern=r"^arn:aws[a-z\-]*:s3:::\S+$",
+        label="Model data object ARN", AllowedPattern=r"^arn:aws[a-z\-]*:s3:::[^\s*?]+$",
     )
     isolation = st.flag("ModelNetworkIsolation", "Run the model container without network access.",
                         group="Model", label="Network isolation")
@@ -69,7 +69,7 @@ def build(params: Params) -> StackTemplate:
                        Default="AllTraffic", AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", MaxLength=63)
     capture_prefix = st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to (no trailing slash).", group="Data Capture",
-        label="Capture prefix", Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9!_.*'()\-]+(/[a-zA-Z0-9!_.*'()\-]+)*$",
+        label="Capture prefix", Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
     )
     sampling = st.param("SamplingPercentage", "Percentage of requests captured.", group="Data Capture",
                         label="Sampling percentage", type="Number", Default="100", MinValue=1, MaxValue=100)

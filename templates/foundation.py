@@ -102,12 +102,12 @@ def build(params: Params) -> StackTemplate:
     )
     capture_prefix = st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to.", group="Storage", label="Capture prefix",
-        Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9!_.*'()\-]+(/[a-zA-Z0-9!_.*'()\-]+)*$",
+        Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
     )
     batch_prefix = st.param(
         "BatchCapturePrefix", "Bucket prefix for batch-transform capture.", group="Storage",
         label="Batch capture prefix", Default="batch-capture",
-        AllowedPattern=r"^[a-zA-Z0-9!_.*'()\-]+(/[a-zA-Z0-9!_.*'()\-]+)*$",
+        AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
     )
     capture_days = st.param(
         "CaptureRetentionDays", "Days after which captured data expires.", group="Storage",

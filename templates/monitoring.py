@@ -94,9 +94,9 @@ def build(params: Params) -> StackTemplate:
     window_end = st.param("DataQualityWindowEnd", "Analysis window end offset, e.g. -PT0H.", group=group,
                           label="Window end", Default="", AllowedPattern=r"^(-P(T\d+H|\d+D))?$")
     constraints = st.param("DataQualityBaselineConstraintsUri", "S3 URI of constraints.json; empty for none.",
-                           group=group, label="Baseline constraints", Default="", AllowedPattern=r"^(s3://\S+\.json)?$")
+                           group=group, label="Baseline constraints", Default="", AllowedPattern=r"^(s3://[^\s*?]+\.json)?$")
     statistics = st.param("DataQualityBaselineStatisticsUri", "S3 URI of statistics.json; empty for none.",
-                          group=group, label="Baseline statistics", Default="", AllowedPattern=r"^(s3://\S+\.json)?$")
+                          group=group, label="Baseline statistics", Default="", AllowedPattern=r"^(s3://[^\s*?]+\.json)?$")
     preprocessor = st.param("DataQualityPreprocessorKey", "Bucket key of the record pre-processor; empty for none.",
                             group=group, label="Pre-processor key", Default="", AllowedPattern=r"^(\S+\.py)?$")
     postprocessor = st.param("DataQualityPostprocessorKey", "Bucket key of the post-analytics processor; empty "
@@ -120,7 +120,7 @@ def build(params: Params) -> StackTemplate:
                          label="JSON lines")
     batch_prefix = st.param("BatchCapturePrefix", "Bucket prefix of batch-transform capture.", group=group,
                             label="Batch capture prefix", Default="batch-capture",
-                            AllowedPattern=r"^[a-zA-Z0-9!_.*'()\-]+(/[a-zA-Z0-9!_.*'()\-]+)*$")
+                            AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
     metrics = st.param("DataQualityPublishMetrics", "Publish per-feature CloudWatch metrics.", group=group,
                        label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"])
 

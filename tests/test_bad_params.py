@@ -1,0 +1,61 @@
+"""A corpus of malformed params files (tests/bad_params/): each is refused by the CLI with exit code 2 and
+one readable line naming the file and the field, no traceback, nothing written under build/.
+
+Each file but the empty one says what is wrong with it and what the error must say, in a header:
+    # <what is wrong>
+    # expect: <field> | <fragment of the message>
+(an empty field means the problem is the file as a whole, e.g. a YAML syntax error).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mmtool.cli import main
+from tests.conftest import REPO, scratch_root
+
+CORPUS = REPO / "tests" / "bad_params"
+FILES = sorted(CORPUS.glob("*.yaml"))
+HEADER = re.compile(rb"^# expect: (.*?) \| (.*)$", re.MULTILINE)
+
+
+def expectation(path: Path) -> tuple[str, str]:
+    raw = path.read_bytes()
+    if not raw:
+        return "", "the file is empty"
+    match = HEADER.search(raw[:1000])
+    assert match, f"{path.name}: no '# expect: <field> | <fragment>' header"
+    return match.group(1).decode().strip(), match.group(2).decode().strip()
+
+
+def test_corpus_is_large_and_covers_every_kind_of_bad_input():
+    assert len(FILES) >= 40
+    names = {p.stem for p in FILES}
+    for kind in ("schedule-", "yaml-", "type-", "key-", "hostile-", "meta-"):
+        assert any(n.startswith(kind) for n in names), kind
+    for required in ("empty", "not-utf8", "huge", "hostile-alias-bomb", "key-misspelt-nested"):
+        assert required in names, required
+    assert (CORPUS / "huge.yaml").stat().st_size > 256 * 1024
+    with pytest.raises(UnicodeDecodeError):
+        (CORPUS / "not-utf8.yaml").read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_bad_params_file_gives_one_readable_error_and_exit_2(path, tmp_path, capsys):
+    field, fragment = expectation(path)
+    paths = scratch_root(tmp_path)
+    shutil.copyfile(path, paths.params / "dev.yaml")
+    code = main(["build", "--env", "dev"], paths=paths)
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert "Traceback" not in err and not out
+    assert err.count("\n") == 1, f"expected one line:\n{err}"
+    assert "dev.yaml" in err, err
+    if field:
+        assert f": {field}=" in err or f": {field}:" in err, f"field {field!r} not named in: {err}"
+    assert fragment in err, err
+    assert not paths.build.exists(), "a bad params file must not write anything under build/"
