@@ -108,6 +108,16 @@ def _context(
     return Context(manifest=manifest, clients=clients, reporter=reporter, options=options, ask=ask or input)
 
 
+def _interruptible(ctx: Context, verb: str, command: Callable[[], int]) -> int:
+    """Ctrl-C anywhere in a command (a prompt, a wait before any change): exit 130, cancelling nothing."""
+    from .graph import interrupted
+
+    try:
+        return command()
+    except KeyboardInterrupt:
+        raise interrupted(ctx, verb) from None
+
+
 def _options(**kwargs: Any) -> Options:
     poll = kwargs.pop("poll_interval", None)
     options = Options(**{k: v for k, v in kwargs.items() if v is not None})
@@ -133,7 +143,7 @@ def plan(
         wait_timeout=wait_timeout, poll_interval=poll_interval,
     )
     ctx = _context(manifest_path, options, json_output=json_output, **connection)
-    return plan_command(ctx, json_output=json_output)
+    return _interruptible(ctx, "plan", lambda: plan_command(ctx, json_output=json_output))
 
 
 def deploy(
@@ -156,7 +166,8 @@ def deploy(
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
         resume_command=resume_command, show_outputs=show_outputs,
     )
-    return run_deploy(_context(manifest_path, options, **connection))
+    ctx = _context(manifest_path, options, **connection)
+    return _interruptible(ctx, "deploy", lambda: run_deploy(ctx))
 
 
 def destroy(
@@ -177,7 +188,8 @@ def destroy(
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
         resume_command=resume_command,
     )
-    return run_destroy(_context(manifest_path, options, **connection))
+    ctx = _context(manifest_path, options, **connection)
+    return _interruptible(ctx, "destroy", lambda: run_destroy(ctx))
 
 
 def drift(
@@ -192,14 +204,16 @@ def drift(
     from .drift import drift as run_drift
 
     options = _options(skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval)
-    return run_drift(_context(manifest_path, options, json_output=json_output, **connection), json_output=json_output)
+    ctx = _context(manifest_path, options, json_output=json_output, **connection)
+    return _interruptible(ctx, "drift", lambda: run_drift(ctx, json_output=json_output))
 
 
 def outputs(manifest_path: str | Path, *, json_output: bool = False, **connection: Any) -> int:
     """Reads only: no account check (the outputs name the account anyway)."""
     from .outputs import outputs as run_outputs
 
-    return run_outputs(_context(manifest_path, Options(), json_output=json_output, **connection), json_output=json_output)
+    ctx = _context(manifest_path, Options(), json_output=json_output, **connection)
+    return _interruptible(ctx, "outputs", lambda: run_outputs(ctx, json_output=json_output))
 
 
 def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, resume_command: str | None = None) -> int:

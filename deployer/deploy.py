@@ -22,13 +22,12 @@ from .context import Context
 from .errors import (
     AWS_ERRORS,
     DeployError,
-    Interrupted,
     RefusedError,
     WaitTimeoutError,
     aws_error,
 )
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
-from .graph import Outcome, run_graph
+from .graph import Outcome, interrupted, run_graph
 from .outputs import render_outputs
 from .plan import (
     CONTINUE_ROLLBACK,
@@ -297,8 +296,8 @@ def deploy(ctx: Context) -> int:
                 raise RefusedError("Deploy cancelled: the answer was not 'yes'. Nothing was changed.")
     except KeyboardInterrupt:
         if plan is not None:
-            plan.cleanup(ctx)
-        raise Interrupted("Interrupted before any change; the change sets made for the plan were deleted.") from None
+            plan.cleanup(ctx)  # change sets this run made and never executed
+        raise interrupted(ctx, "deploy") from None
     except BaseException:
         if plan is not None:
             plan.cleanup(ctx)

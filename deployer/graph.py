@@ -9,6 +9,18 @@ from typing import Any, Callable
 
 from .context import Context
 from .errors import Cancelled, DeployError, Interrupted
+from .status import in_progress
+
+
+def interrupted(ctx: Context, verb: str, labels: list[str] | None = None) -> Interrupted:
+    """Ctrl-C: stop waiting (workers see the cancel flag), cancel nothing, say where things stand."""
+    ctx.cancel.set()
+    if labels is None:  # not inside run_graph: the stacks last seen working
+        labels = [label for label, status in ctx.last_status.items() if in_progress(status)]
+    lines = ["Interrupted. Nothing was cancelled: CloudFormation carries on with what it started."]
+    lines += [f"  {label}: {ctx.last_status.get(label, 'status not read yet')}" for label in labels]
+    lines.append(f"Resume: {ctx.resume_command(verb)}" + ("  (it waits for the stacks above, then continues)" if labels else ""))
+    return Interrupted("\n".join(lines))
 
 
 @dataclass
@@ -68,14 +80,8 @@ def run_graph(
                     ctx.cancel.set()
                     outcomes[name] = Outcome(ok=False, error=exc)
     except KeyboardInterrupt:
-        ctx.cancel.set()
         pool.shutdown(wait=False, cancel_futures=True)
-        lines = ["Interrupted. Nothing was cancelled: CloudFormation carries on with what it started."]
-        for name in running.values():
-            label = labels[name]
-            lines.append(f"  {label}: {ctx.last_status.get(label, 'status not read yet')}")
-        lines.append(f"Resume: {ctx.resume_command(verb)}  (it waits for the stacks above, then continues)")
-        raise Interrupted("\n".join(lines)) from None
+        raise interrupted(ctx, verb, [labels[name] for name in running.values()]) from None
     pool.shutdown(wait=True)
     for outcome in outcomes.values():
         if outcome.error is not None and not isinstance(outcome.error, DeployError):

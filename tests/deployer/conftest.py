@@ -214,7 +214,7 @@ class Result:
         return self.out + (f"\n{self.error}" if self.error else "")
 
 
-def run(command: str, manifest: Path, clients: AwsClients, *, answers: list[str] | None = None, **kwargs: Any) -> Result:
+def run(command: str, manifest: Path, clients: AwsClients | None, *, answers: list[Any] | None = None, **kwargs: Any) -> Result:
     """Run a deployer command the way build.py will, capturing what it prints."""
     console = Console(file=io.StringIO(), width=240, highlight=False, color_system=None, force_terminal=False)
     queue = list(answers or [])
@@ -223,7 +223,10 @@ def run(command: str, manifest: Path, clients: AwsClients, *, answers: list[str]
         console.print(question)
         if not queue:
             raise EOFError
-        return queue.pop(0)
+        answer = queue.pop(0)
+        if isinstance(answer, BaseException):  # e.g. KeyboardInterrupt(): Ctrl-C at the prompt
+            raise answer
+        return answer
 
     kwargs.setdefault("poll_interval", 0.01)
     if command in ("deploy", "destroy") and "yes" not in kwargs:
@@ -232,7 +235,9 @@ def run(command: str, manifest: Path, clients: AwsClients, *, answers: list[str]
         kwargs.pop("poll_interval")
     func = getattr(cli, command)
     try:
-        code = func(manifest, clients=clients, console=console, ask=ask, **kwargs)
+        if clients is not None:  # otherwise the engine builds its own (endpoint_url=... or AWS_ENDPOINT_URL)
+            kwargs["clients"] = clients
+        code = func(manifest, console=console, ask=ask, **kwargs)
         error = None
     except DeployError as exc:
         code, error = exc.exit_code, exc

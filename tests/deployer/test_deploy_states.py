@@ -449,3 +449,53 @@ def test_termination_protection_is_turned_on_for_environments_that_ask(tmp_path,
         stack = call.params["StackName"].split("/")[1]
         executed = calls.index("ExecuteChangeSet", lambda c, s=stack: c.params["StackName"] == s)
         assert executed < calls.calls.index(call)
+
+
+def test_role_assumed_with_external_id_for_every_call(tmp_path, aws, cf):
+    """The engine builds its own clients here, as from build.py: the role is assumed (moto's STS) and
+    every call, the account check included, runs as that role."""
+    import urllib.request
+
+    role = "arn:aws:iam::123456789012:role/churn-deployer"
+    env = foundation_env(tmp_path, settings={"assume_role_arn": role, "external_id": "churn-ext-42"})
+
+    result = run("deploy", env.manifest_path, None, endpoint_url=aws.url)
+
+    assert result.code == 0, result.text
+    assert "arn:aws:sts::123456789012:assumed-role/churn-deployer/mmtool-deploy-" in result.out
+    with urllib.request.urlopen(f"{aws.url}/moto-api/data.json") as response:
+        assumed = json.loads(response.read())["sts"]["AssumedRole"]
+    assert [(a["role_arn"], a["external_id"]) for a in assumed] == [(role, "churn-ext-42")]
+    assert status_of(cf, env.stack_name("foundation")) == "CREATE_COMPLETE"
+
+
+def test_aws_endpoint_url_from_the_environment_is_honoured(tmp_path, aws, monkeypatch):
+    env = foundation_env(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.url)
+
+    result = run("plan", env.manifest_path, None)
+
+    assert result.code == 0, result.text
+    assert f"endpoint {aws.url}" in result.out and "churn-test-foundation  create" in result.out
+
+
+def test_ctrl_c_at_the_confirmation_changes_nothing(tmp_path, clients, cf):
+    env = foundation_env(tmp_path)
+    assert run("deploy", env.manifest_path, clients).code == 0
+    env.parameters["foundation"]["CaptureRetentionDays"] = "21"
+    env.write()
+    log = CallLog().attach(clients)
+
+    result = run("deploy", env.manifest_path, clients, answers=[KeyboardInterrupt()])
+
+    assert result.code == 130
+    assert "Nothing was cancelled" in str(result.error)
+    assert log.count("ExecuteChangeSet") == 0
+    assert log.count("CreateChangeSet") == 1 and log.count("DeleteChangeSet") == 1  # the plan's, removed
+
+
+def test_no_terminal_to_confirm_on_is_refused(tmp_path, clients):
+    env = foundation_env(tmp_path)
+    result = run("deploy", env.manifest_path, clients, answers=[])  # stdin closed: EOF
+    assert result.code == 3
+    assert "pass --yes" in str(result.error) and "AUTO_APPROVE=1" in str(result.error)
