@@ -12,7 +12,7 @@ assets are uploaded, before any stack that depends on it starts.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.markup import escape
@@ -51,9 +51,8 @@ from .uploads import upload_assets
 
 @dataclass
 class StackResult:
-    changed: bool
-    stack: dict[str, Any] | None
-    notes: list[str] = field(default_factory=list)
+    changed: bool  # a change set was executed
+    stack: dict[str, Any] | None  # the final DescribeStacks entry (outputs included)
 
 
 def confirm(ctx: Context, question: str, expected: str = "yes") -> bool:
@@ -264,9 +263,7 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
             r.print(f"  {escape(sp.label)}: [bold red]failed[/]")
             assert isinstance(outcome.error, DeployError)
             failures.append(outcome.error)
-    if failures:
-        for error in failures:
-            r.error(str(error))
+    if failures:  # the boundary prints the message: every failure with its reasons, once
         worst = next((e for e in failures if isinstance(e, WaitTimeoutError)), None) or next(
             (e for e in failures if isinstance(e, RefusedError)), None) or failures[0]
         raise type(worst)(
