@@ -43,6 +43,29 @@ validate: $(STAMP) ## Check params/<env>.yaml only (ENV=e or all)
 lint: $(STAMP) ## Lint the synthesized templates with cfn-lint (ENV=e or all)
 	@$(PY) build.py lint $(ENV_FLAG) $(ARGS)
 
+.PHONY: plan deploy destroy drift outputs
+AUTO_APPROVE ?=
+YES_FLAG := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--yes,)
+plan: $(STAMP) ## Show what a deploy would change, like terraform plan (ENV=e; ARGS=--json)
+	@$(PY) build.py plan --env "$(ENV)" $(ARGS)
+
+deploy: $(STAMP) ## Build, plan, confirm and deploy ENV=e (AUTO_APPROVE=1 skips the question)
+	@$(PY) build.py deploy --env "$(ENV)" $(YES_FLAG) $(ARGS)
+
+destroy: $(STAMP) ## Delete ENV=e's stacks in reverse order; keeps the bucket, its data and the key
+	@$(PY) build.py destroy --env "$(ENV)" $(YES_FLAG) $(ARGS)
+
+drift: $(STAMP) ## Detect drift of ENV=e's stacks
+	@$(PY) build.py drift --env "$(ENV)" $(ARGS)
+
+outputs: $(STAMP) ## Print ENV=e's stack outputs (ARGS=--json)
+	@$(PY) build.py outputs --env "$(ENV)" $(ARGS)
+
+.PHONY: demo
+demo: $(STAMP) ## Deploy dev to a local moto server end to end, again to show "no changes", print outputs
+	@$(PY) build.py build --env dev
+	@$(PY) -m deployer.demo --manifest build/dev/manifest.json
+
 .PHONY: test
 test: $(STAMP) $(SECURITY_TOOLS) ## Run the whole test suite (includes the security scans)
 	@$(PY) -m pytest $(ARGS)

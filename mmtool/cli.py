@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from mmtool.errors import EXIT_INTERRUPTED, LintError, ParamsError, ToolError
+from mmtool.errors import EXIT_INTERRUPTED, LintError, ParamsError, ToolError, UsageError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def _environments(paths: Paths, env: str | None) -> list[str]:
         return known
     if env not in known:
         choices = ", ".join(known) or "none yet"
-        raise ToolError(f"no params file params/{env}.yaml (environments: {choices}); create it or fix ENV=")
+        raise UsageError(f"no params file params/{env}.yaml (environments: {choices}); create it or fix ENV=")
     return [env]
 
 
@@ -167,7 +167,7 @@ def _write_tree(target: Path, files: dict[str, bytes]) -> None:
 # --- argument parsing ---------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="build.py", description="SageMaker Model Monitor infrastructure as code.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
@@ -182,6 +182,9 @@ def _parser() -> argparse.ArgumentParser:
     command("synth", "write templates and parameter files to build/<env>/ without linting", _cmd_synth)
     command("lint", "lint build/<env>/ with cfn-lint", _cmd_lint)
     command("build", "validate, synthesize and lint", _cmd_build)
+    from mmtool import deploy_cli
+
+    deploy_cli.register(command, selected)
     command("security", "scan build/<env>/ with checkov, cfn-guard (Control Tower rules) and our own checks",
             _cmd_security)
     from mmtool import baseline, dryrun_cli  # light imports: each loads boto3 etc. only when it runs
@@ -229,7 +232,8 @@ def _cmd_security(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def main(argv: Sequence[str] | None = None, paths: Paths | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser(selected=next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     debug = args.debug or os.environ.get("MM_DEBUG") == "1"
     try:
         return args.handler(args, paths or Paths())

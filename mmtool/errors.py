@@ -59,5 +59,11 @@ class ParamsError(ToolError):
         super().__init__("\n".join(p.render() for p in problems))
 
 
+class UsageError(ToolError):
+    """The command line itself is wrong: an unknown environment, a missing option."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class LintError(ToolError):
     """cfn-lint reported findings for generated templates."""

@@ -1,0 +1,67 @@
+"""`build.py plan|deploy|outputs` wired to the deploy engine, against a real moto server.
+
+The engine's own behaviour is tested in tests/deployer/; here: the commands build first, reach the
+engine through our single error boundary, and keep JSON output clean of build messages.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
+from mmtool.cli import main
+
+
+@pytest.fixture(scope="module")
+def server():
+    with MotoServer() as moto:
+        yield moto
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path, server):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    server.reset()
+    return ["--endpoint-url", server.url, "--skip-account-check"]
+
+
+def test_deploy_then_plan_shows_no_changes(scratch, aws_env, capsys):
+    assert main(["deploy", "--env", "dev", "--yes", *aws_env], paths=scratch) == 0
+    assert (scratch.build / "dev" / "manifest.json").exists(), "deploy builds first"
+    capsys.readouterr()
+    assert main(["plan", "--env", "dev", "--json", *aws_env], paths=scratch) == 0
+    out = capsys.readouterr().out
+    plan = json.loads(out)  # nothing but JSON on stdout: build messages go to stderr
+    assert plan["has_changes"] is False, plan
+    assert plan["summary"] == {"add": 0, "change": 0, "destroy": 0, "replace": 0}
+    assert [s["name"] for s in plan["stacks"]] == ["foundation", "network", "endpoint", "monitoring"]
+
+
+def test_outputs_as_json_after_deploy(scratch, aws_env, capsys):
+    assert main(["deploy", "--env", "dev", "--yes", *aws_env], paths=scratch) == 0
+    capsys.readouterr()
+    assert main(["outputs", "--env", "dev", "--json", *aws_env], paths=scratch) == 0
+    outputs = json.loads(capsys.readouterr().out)
+    text = json.dumps(outputs)
+    assert "BucketName" in text and "JobSecurityGroupId" in text
+
+
+def test_engine_errors_pass_through_the_boundary_with_their_exit_code(scratch, aws_env, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    code = main(["outputs", "--env", "dev", *aws_env[:2]], paths=scratch)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and "credentials" in err
+
+
+def test_deploy_without_environment_is_a_usage_error(scratch, capsys):
+    assert main(["deploy"], paths=scratch) == 2
+    assert "deploy needs an environment" in capsys.readouterr().err
