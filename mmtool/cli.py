@@ -187,12 +187,16 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     deploy_cli.register(command, selected)
     command("security", "scan build/<env>/ with checkov, cfn-guard (Control Tower rules) and our own checks",
             _cmd_security)
-    from mmtool import baseline, dryrun_cli  # light imports: each loads boto3 etc. only when it runs
+    from mmtool import baseline, dryrun_cli, runnow, status  # light imports: each loads boto3 etc. only when it runs
 
     baseline.add_arguments(command("baseline", "start the baselining job: statistics.json and constraints.json "
                                    "from a dataset (ENV required)", baseline.cmd_baseline))
     dryrun_cli.add_arguments(command("dry-run", "run the environment's pre-processor over captured data and "
                                      "check it against the baseline (ENV required)", dryrun_cli.cmd_dry_run))
+    status.add_arguments(command("status", "monitoring schedules, last runs, failures explained with the fix, "
+                                 "Data Capture files (ENV required)", status.cmd_status))
+    runnow.add_arguments(command("run-now", "one monitoring run now over recent capture data, then its outcome "
+                                 "(ENV required)", runnow.cmd_run_now))
     return parser
 
 
@@ -226,7 +230,7 @@ def _cmd_security(args: argparse.Namespace, paths: Paths) -> int:
     if report.findings:
         raise SecurityError("\n".join(f.render() for f in report.findings) + f"\nsecurity: {len(report.findings)} "
                             "finding(s); fix the template module, or waive a checkov check in the resource's Metadata "
-                            "with its reason (docs/security.md)")
+                            "with its reason (README.md, 'Security')")
     print(report.summary())
     return 0
 
