@@ -142,3 +142,13 @@ dry-run: $(STAMP) ## Run ENV's pre-processor over CAPTURE=<file|folder|s3://pref
 	$(if $(ENV),,$(error ENV is required: make dry-run ENV=dev CAPTURE=path/to/capture))
 	$(if $(CAPTURE),,$(error CAPTURE is required: a .jsonl file, a folder of them or an s3:// prefix, e.g. make dry-run ENV=$(ENV) CAPTURE=capture/))
 	@$(PY) build.py dry-run --env $(ENV) --capture "$(CAPTURE)" $(if $(CONSTRAINTS),--constraints "$(CONSTRAINTS)",) $(if $(STATISTICS),--statistics "$(STATISTICS)",) $(ARGS)
+
+.PHONY: status
+status: $(STAMP) ## Monitoring of ENV: schedules, last runs, failures explained with the fix, capture files [ARGS=--json]
+	$(if $(ENV),,$(error ENV is required: make status ENV=dev))
+	@$(PY) build.py status --env $(ENV) $(ARGS)
+
+.PHONY: run-now
+run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [MONITOR=data-quality]
+	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
+	@$(PY) build.py run-now --env $(ENV) $(if $(MONITOR),--monitor $(MONITOR),) $(ARGS)

@@ -51,9 +51,10 @@ class Clients:
     sts: Any
     sagemaker: Any = None
     logs: Any = None
+    cloudformation: Any = None
 
 
-def connect(params: Params, *, sagemaker: bool = False) -> Clients:
+def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = False) -> Clients:
     """Clients for the environment (nothing is called yet, except sts:AssumeRole with a deploy role)."""
     from deployer.aws import make_clients
     from deployer.errors import DeployError
@@ -71,6 +72,7 @@ def connect(params: Params, *, sagemaker: bool = False) -> Clients:
             sts=clients.sts,
             sagemaker=clients.client("sagemaker") if sagemaker else None,
             logs=clients.client("logs") if sagemaker else None,
+            cloudformation=clients.cloudformation if cloudformation else None,
         )
     except DeployError as exc:
         raise aws_failure(exc, "connect to AWS") from exc
