@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Annotated, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -281,6 +281,11 @@ class StorageSettings(Strict):
     batch_capture_prefix: S3Prefix = Field(
         "batch-capture",
         description="Bucket prefix for batch-transform capture (point your transform job's DataCaptureConfig here).",
+    )
+    ground_truth_prefix: S3Prefix = Field(
+        "ground-truth",
+        description="Bucket prefix of the ground-truth labels that model-quality and model-bias jobs merge with "
+        "the captured predictions (<prefix>/yyyy/mm/dd/hh/*.jsonl). Whoever labels writes here.",
     )
     capture_retention_days: int = Field(
         30, ge=1, le=3650, description="Days after which captured request/response data expires."
@@ -552,10 +557,388 @@ class DataQualityMonitor(Strict):
         return self
 
 
+# --- model quality, model bias, model explainability --------------------------------------------
+
+ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
+LabelValue = Union[int, float, str]
+
+
+class TimeOffsets(Strict):
+    """StartTimeOffset/EndTimeOffset of a model-quality or bias job: which hours of captured data (and ground
+    truth) a run merges, relative to its scheduled time; ground truth usually arrives late."""
+
+    start: str = Field(description="Start offset before the scheduled time, e.g. -P1D (offsets: -PT<h>H or -P<d>D).")
+    end: str = Field(description="End offset before the scheduled time, e.g. -PT0H.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        window_offset_hours(value)
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> TimeOffsets:
+        if window_offset_hours(self.start) >= window_offset_hours(self.end):
+            raise FieldError("start", self.start, f"must be earlier than end ({self.end})")
+        return self
+
+
+class MonitorJob(Strict):
+    """What every scheduled monitor shares: schedule, cluster, runtime, metrics."""
+
+    enabled: bool = Field(False, description="Create this monitor's job definition and schedule.")
+    schedule: str = Field(
+        "daily",
+        description="hourly, daily, 'every N hours' or a SageMaker cron (cron(0 * ? * * *), cron(0 H ? * * *), "
+        "cron(0 H/N ? * * *)). Times are UTC. One-off (now) runs are for data quality only.",
+    )
+    instance_type: InstanceType = Field("ml.m5.xlarge", description="Processing instance type of the job.")
+    instance_count: int = Field(1, ge=1, le=100, description="Processing instances per run.")
+    volume_size_gb: int = Field(30, ge=1, le=16384, description="Encrypted ML storage volume per instance, GB.")
+    max_runtime_seconds: int = Field(
+        1800, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
+    )
+    publish_cloudwatch_metrics: bool = Field(True, description="Publish the monitor's CloudWatch metrics.")
+
+    # Hourly runs of model-quality and bias jobs get half the hour: the ground-truth merge job runs first
+    # (reference §3, §8 #17).
+    HOURLY_LIMIT: ClassVar[int] = HOUR
+    KIND: ClassVar[str] = "monitor"
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        try:
+            schedule = parse_schedule(value)
+        except ScheduleRejected as exc:
+            raise ValueError(str(exc)) from None
+        if schedule.one_time:
+            raise ValueError("one-off (now) runs are supported for data quality only; use hourly, daily or "
+                             "'every N hours' here")
+        return value
+
+    @property
+    def parsed_schedule(self) -> Schedule:
+        return parse_schedule(self.schedule)
+
+    @model_validator(mode="after")
+    def _runtime(self) -> MonitorJob:
+        schedule = self.parsed_schedule
+        if schedule.kind == "hourly" and self.max_runtime_seconds > self.HOURLY_LIMIT:
+            raise FieldError(
+                "max_runtime_seconds", self.max_runtime_seconds,
+                f"hourly {self.KIND} runs get at most {self.HOURLY_LIMIT} s: the ground-truth merge job takes the "
+                f"other half of the hour (reference §3); use at most {self.HOURLY_LIMIT} or a longer schedule",
+            )
+        if self.max_runtime_seconds > schedule.period_seconds:
+            raise FieldError(
+                "max_runtime_seconds", self.max_runtime_seconds,
+                f"longer than the schedule period ({schedule.period_seconds} s for {self.schedule!r}); the next run "
+                f"would start before this one ends. Use at most {schedule.period_seconds}",
+            )
+        return self
+
+
+class ModelQualityMonitor(MonitorJob):
+    """Model quality: the endpoint's predictions merged with ground truth, metrics against a baseline."""
+
+    HOURLY_LIMIT: ClassVar[int] = HOUR // 2
+    KIND: ClassVar[str] = "model-quality"
+
+    problem_type: ProblemType = Field(
+        "BinaryClassification", description="BinaryClassification, MulticlassClassification or Regression."
+    )
+    inference_attribute: Optional[str] = Field(
+        None, max_length=256,
+        description="Where the predicted label (or value) is in the endpoint's response: a zero-based CSV column "
+        "index such as '0', or a JSONPath for JSON output.",
+    )
+    probability_attribute: Optional[str] = Field(
+        None, max_length=256, description="Where the probability is in the response (CSV index or JSONPath)."
+    )
+    probability_threshold: Optional[float] = Field(
+        None, gt=0, lt=1,
+        description="Binary classification: a probability above this predicts label 1 (needs probability_attribute).",
+    )
+    time_offsets: Optional[TimeOffsets] = Field(
+        None, description="Which hours a run analyses (e.g. start -P1D, end -PT0H when labels arrive within a day). "
+        "Unset: the period since the previous run.",
+    )
+    baseline_constraints: Optional[JsonObjectUri] = Field(
+        None, description="S3 URI of the model-quality constraints.json (thresholds per metric). Unset: metrics "
+        "only, no violations.",
+    )
+
+    @model_validator(mode="after")
+    def _attributes(self) -> ModelQualityMonitor:
+        if self.probability_threshold is not None and self.problem_type != "BinaryClassification":
+            raise FieldError("probability_threshold", self.probability_threshold,
+                             f"only binary classification has a probability threshold; remove it for {self.problem_type}")
+        if self.probability_threshold is not None and self.probability_attribute is None:
+            raise FieldError("probability_attribute", None,
+                             "probability_threshold needs probability_attribute: where the probability is in the response")
+        if not self.enabled:
+            return self
+        if self.problem_type == "Regression" and self.inference_attribute is None:
+            raise FieldError("inference_attribute", None,
+                             "regression needs inference_attribute: where the predicted value is in the response, e.g. '0'")
+        if self.inference_attribute is None and self.probability_attribute is None:
+            raise FieldError("inference_attribute", None,
+                             "set inference_attribute (the predicted label) or probability_attribute (with "
+                             "probability_threshold): the job must find the prediction in the response")
+        return self
+
+
+class Facet(Strict):
+    name: str = Field(min_length=1, description="A sensitive feature (one of the Clarify features).")
+    value_or_threshold: Optional[list[LabelValue]] = Field(
+        None, min_length=1,
+        description="The sensitive group: values of the facet, or for a numeric facet a threshold (lower bound). "
+        "Unset: one group per value.",
+    )
+
+
+class ModelBiasMonitor(MonitorJob):
+    """Model bias drift with SageMaker Clarify: post-training bias metrics of the predictions per facet."""
+
+    HOURLY_LIMIT: ClassVar[int] = HOUR // 2
+    KIND: ClassVar[str] = "model-bias"
+
+    label: str = Field("label", min_length=1, description="Header of the ground-truth label column.")
+    label_values_or_threshold: list[LabelValue] = Field(
+        default_factory=lambda: [1], min_length=1, description="The positive outcome: label values or a threshold."
+    )
+    facets: list[Facet] = Field(default_factory=list, max_length=10, description="Sensitive features to measure bias on.")
+    group_variable: Optional[str] = Field(
+        None, description="Feature for Conditional Demographic Disparity (one of the Clarify features)."
+    )
+    inference_attribute: Optional[str] = Field(
+        None, max_length=256, description="Predicted label in the response (CSV index such as '0'); unset: the "
+        "response is a single score."
+    )
+    probability_attribute: Optional[str] = Field(
+        None, max_length=256, description="Probability in the response (CSV index)."
+    )
+    probability_threshold: Optional[float] = Field(
+        None, gt=0, lt=1, description="A probability above this predicts the positive label (default 0.5)."
+    )
+    time_offsets: Optional[TimeOffsets] = Field(
+        None, description="Which hours a run analyses, e.g. start -P1D end -PT0H. Unset: since the previous run."
+    )
+    baseline_constraints: Optional[JsonObjectUri] = Field(
+        None, description="S3 URI of the bias baseline (analysis.json of a Clarify baselining job). Unset: no violations."
+    )
+
+    @model_validator(mode="after")
+    def _bias(self) -> ModelBiasMonitor:
+        if self.enabled and not self.facets:
+            raise FieldError("facets", [], "model bias needs at least one facet: {name: <feature>, value_or_threshold: [...]}")
+        if self.probability_threshold is not None and self.probability_attribute is None:
+            raise FieldError("probability_attribute", None,
+                             "probability_threshold needs probability_attribute: where the probability is in the response")
+        return self
+
+
+class ShapSettings(Strict):
+    baseline: Optional[list[list[LabelValue]]] = Field(
+        None, min_length=1,
+        description="Kernel SHAP background rows: one or more rows with one value per Clarify feature, in order.",
+    )
+    num_samples: int = Field(100, ge=1, le=100000, description="Synthetic samples per record (more: slower, steadier).")
+    agg_method: Literal["mean_abs", "median", "mean_sq"] = Field(
+        "mean_abs", description="How local SHAP values aggregate into global ones."
+    )
+    use_logit: bool = Field(False, description="Apply the logit to predictions (SHAP values in log-odds).")
+
+
+class ModelExplainabilityMonitor(MonitorJob):
+    """Feature-attribution drift with SageMaker Clarify: SHAP values from a temporary shadow endpoint."""
+
+    KIND: ClassVar[str] = "model-explainability"
+
+    max_runtime_seconds: int = Field(
+        3600, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
+    )
+    shap: ShapSettings = Field(default_factory=ShapSettings, description="Kernel SHAP settings.")
+    probability_attribute: Optional[str] = Field(
+        None, max_length=256, description="Score in the response used for attributions (CSV index); unset: the "
+        "response is a single score."
+    )
+    shadow_instance_type: InstanceType = Field(
+        "ml.m5.large", description="Instance type of the shadow endpoint Clarify creates from the model for each run."
+    )
+    shadow_instance_count: int = Field(1, ge=1, le=10, description="Instances of the shadow endpoint.")
+    baseline_constraints: Optional[JsonObjectUri] = Field(
+        None, description="S3 URI of the explainability baseline (analysis.json of a Clarify baselining job). "
+        "Unset: attributions only, no violations."
+    )
+
+
+class ClarifySettings(Strict):
+    features: Optional[list[str]] = Field(
+        None,
+        description="Headers of the request's CSV columns, in order, for model bias and explainability. Unset: "
+        "monitoring.data_quality.preprocessor.feature_names.",
+    )
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        return PreprocessorSettings._names(value)
+
+
 class MonitoringSettings(Strict):
     data_quality: DataQualityMonitor = Field(
         default_factory=DataQualityMonitor, description="The data-quality monitor (drift in the input data)."
     )
+    model_quality: ModelQualityMonitor = Field(
+        default_factory=ModelQualityMonitor, description="The model-quality monitor (predictions against ground truth)."
+    )
+    model_bias: ModelBiasMonitor = Field(
+        default_factory=ModelBiasMonitor, description="The model-bias monitor (SageMaker Clarify, needs ground truth)."
+    )
+    model_explainability: ModelExplainabilityMonitor = Field(
+        default_factory=ModelExplainabilityMonitor,
+        description="The feature-attribution monitor (SageMaker Clarify SHAP through a shadow endpoint).",
+    )
+    clarify: ClarifySettings = Field(
+        default_factory=ClarifySettings, description="What the Clarify monitors (bias, explainability) share."
+    )
+
+    @property
+    def clarify_features(self) -> Optional[list[str]]:
+        return self.clarify.features or self.data_quality.preprocessor.feature_names
+
+
+MAX_DRIFT_ALARMS = 10
+MAX_SUBSCRIPTIONS = 8
+
+
+class DriftAlarm(Strict):
+    feature: str = Field(
+        pattern=r"^[A-Za-z0-9_.\-]{1,200}$",
+        description="Feature whose data-quality metric feature_baseline_drift_<feature> is watched (a name the "
+        "pre-processor emits).",
+    )
+    threshold: float = Field(gt=0, description="Alarm when the drift distance of a run exceeds this, e.g. 0.2.")
+
+
+class AlarmSettings(Strict):
+    """Notifications (SNS), the EventBridge rules on monitoring executions, CloudWatch alarms."""
+
+    enabled: bool = Field(False, description="Create the topic, subscriptions, execution rules and alarms.")
+    email: list[str] = Field(default_factory=list, description="E-mail addresses subscribed to the topic (each "
+                             "confirms by mail).")
+    https: list[str] = Field(default_factory=list, description="HTTPS endpoints subscribed to the topic (each "
+                             "confirms the subscription).")
+    sqs: list[str] = Field(default_factory=list, description="SQS queue ARNs subscribed to the topic (the queue "
+                           "policy must let the topic send).")
+    notify_on_violations: bool = Field(
+        True, description="Notify on runs that completed with violations, not only on failed runs."
+    )
+    drift: list[DriftAlarm] = Field(
+        default_factory=list, description=f"Data-quality drift alarms, at most {MAX_DRIFT_ALARMS}."
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            if not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", item):
+                raise FieldError(f"[{index}]", item, "not an e-mail address")
+        return value
+
+    @field_validator("https")
+    @classmethod
+    def _https(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            if not re.fullmatch(r"https://[A-Za-z0-9.\-]+(:\d+)?(/[^\s,]*)?", item):
+                raise FieldError(f"[{index}]", item, "expected an https:// URL (SNS delivers over TLS only here)")
+        return value
+
+    @field_validator("sqs")
+    @classmethod
+    def _sqs(cls, value: list[str]) -> list[str]:
+        for index, item in enumerate(value):
+            if not re.fullmatch(r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?", item):
+                raise FieldError(f"[{index}]", item, "expected an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>")
+            if item.endswith(".fifo"):
+                raise FieldError(f"[{index}]", item, "a FIFO queue cannot subscribe to a standard topic")
+        return value
+
+    @model_validator(mode="after")
+    def _targets(self) -> AlarmSettings:
+        targets = self.email + self.https + self.sqs
+        if self.enabled and not targets:
+            raise FieldError("enabled", True, "alarms are on but nobody is notified: add an email, https or sqs target")
+        if len(targets) > MAX_SUBSCRIPTIONS:
+            raise FieldError("email", len(targets), f"{len(targets)} notification targets; at most {MAX_SUBSCRIPTIONS} "
+                             "(the template has that many subscription slots)")
+        if len(set(targets)) != len(targets):
+            raise FieldError("email", targets, "a target is listed twice")
+        if len(self.drift) > MAX_DRIFT_ALARMS:
+            raise FieldError("drift", len(self.drift), f"at most {MAX_DRIFT_ALARMS} drift alarms (the template has "
+                             "that many slots); alarm on the features that matter most")
+        features = [d.feature for d in self.drift]
+        duplicates = sorted({f for f in features if features.count(f) > 1})
+        if duplicates:
+            raise FieldError("drift", duplicates, f"one alarm per feature; duplicated: {', '.join(duplicates)}")
+        return self
+
+    @property
+    def subscriptions(self) -> list[tuple[str, str]]:
+        return ([("email", e) for e in self.email] + [("https", h) for h in self.https]
+                + [("sqs", q) for q in self.sqs])
+
+
+# --- Service Catalog (`make catalog`) -------------------------------------------------------------
+
+MAX_CATALOG_PRINCIPALS = 10  # principal slots of the catalog template (templates/catalog.py)
+_ROLE_ARN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+$"
+
+
+class CatalogSettings(Strict):
+    """How `make catalog` publishes the templates as AWS Service Catalog products in this environment's account."""
+
+    principal_role_arns: list[Annotated[str, Field(pattern=_ROLE_ARN)]] = Field(
+        default_factory=list,
+        max_length=MAX_CATALOG_PRINCIPALS,
+        description="IAM roles of this account that may launch the products (portfolio principal associations), "
+        "e.g. a platform team's role or the SageMaker Studio execution role. Empty: only catalog administrators "
+        "see the portfolio.",
+    )
+    version_retention: int = Field(
+        3,
+        ge=1,
+        le=50,
+        description="Versions (provisioning artifacts) of each product kept active, newest first; older ones are "
+        "deactivated, never deleted (provisioned products may still run them).",
+    )
+    studio_visibility: bool = Field(
+        False,
+        description="Tag every product sagemaker:studio-visibility=true so SageMaker Studio lists it as a project "
+        "template (the principals then need to include the Studio execution role).",
+    )
+    launch_role_arn: Optional[str] = Field(
+        None,
+        pattern=_ROLE_ARN,
+        description="Existing IAM role Service Catalog assumes to provision the products (the launch constraint). "
+        "Unset: the catalog stack creates a least-privilege launch role for this project and environment.",
+    )
+    provider_name: str = Field(
+        "ML platform", pattern=r"^[\w .,@()\-]{1,50}$", description="Portfolio provider shown to users."
+    )
+    product_owner: str = Field(
+        "ML platform", pattern=r"^[\w .,@()\-]{1,50}$", description="Owner shown on every product."
+    )
+
+    @field_validator("principal_role_arns")
+    @classmethod
+    def _distinct_principals(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({arn for arn in value if value.count(arn) > 1})
+        if duplicates:
+            raise ValueError(f"listed twice: {', '.join(duplicates)}; each role once")
+        return value
 
 
 class Params(Strict):
@@ -590,6 +973,13 @@ class Params(Strict):
     endpoint: EndpointSettings = Field(description="The real-time endpoint and its Data Capture.")
     monitoring: MonitoringSettings = Field(
         default_factory=MonitoringSettings, description="The monitors of the endpoint and their schedules."
+    )
+    alarms: AlarmSettings = Field(
+        default_factory=AlarmSettings, description="Notifications, execution rules and CloudWatch alarms."
+    )
+    catalog: CatalogSettings = Field(
+        default_factory=CatalogSettings,
+        description="AWS Service Catalog publication of the templates (`make catalog`).",
     )
 
     @field_validator("region")
@@ -663,11 +1053,101 @@ class Params(Strict):
                 f"the image is in {self.endpoint.image_region} but the environment is in {self.region}; "
                 "SageMaker pulls images only from the same region: replicate the image",
             )
+        self._check_storage()
+        self._check_clarify()
+        self._check_alarms()
         key = self.encryption.kms_key_arn
         if key and key.split(":")[3] != self.region:
             raise FieldError("encryption.kms_key_arn", key, f"the key is not in {self.region}; KMS keys are regional")
         if key and self.account_id and key.split(":")[4] != self.account_id:
             raise FieldError("encryption.kms_key_arn", key, f"the key belongs to another account than {self.account_id}")
+        return self
+
+    def _check_storage(self) -> None:
+        storage = self.storage
+        truth = storage.ground_truth_prefix
+        others = {"capture_prefix": storage.capture_prefix, "batch_capture_prefix": storage.batch_capture_prefix,
+                  "baselines": "baselines", "monitoring-assets": "monitoring-assets", "reports": "reports",
+                  "vpc-flow-logs": "vpc-flow-logs"}
+        for what, prefix in others.items():
+            if truth == prefix or truth.startswith(prefix + "/") or prefix.startswith(truth + "/"):
+                raise FieldError(
+                    "storage.ground_truth_prefix", truth,
+                    f"overlaps the {what} prefix {prefix!r}; ground truth needs its own prefix (other prefixes expire "
+                    "or are written by jobs), e.g. ground-truth",
+                )
+
+    def _check_clarify(self) -> None:
+        monitoring = self.monitoring
+        bias, explain = monitoring.model_bias, monitoring.model_explainability
+        enabled = [name for name, m in (("model_bias", bias), ("model_explainability", explain)) if m.enabled]
+        if not enabled:
+            return
+        if self.region not in image_accounts("clarify"):
+            raise FieldError(f"monitoring.{enabled[0]}.enabled", True,
+                             f"no SageMaker Clarify image is published for {self.region}; Clarify monitors run in: "
+                             f"{', '.join(image_accounts('clarify'))}")
+        features = monitoring.clarify_features
+        if not features:
+            raise FieldError("monitoring.clarify.features", None,
+                             f"{enabled[0].replace('_', ' ')} needs the feature headers (the request's CSV columns in "
+                             "order): set monitoring.clarify.features (or data_quality.preprocessor.feature_names)")
+        if bias.enabled:
+            if bias.label in features:
+                raise FieldError("monitoring.model_bias.label", bias.label,
+                                 "the label is also a feature header; the ground-truth label needs its own header")
+            for index, facet in enumerate(bias.facets):
+                if facet.name not in features:
+                    raise FieldError(f"monitoring.model_bias.facets[{index}].name", facet.name,
+                                     f"not a feature header; facets must name one of: {', '.join(features)}")
+            if bias.group_variable is not None and bias.group_variable not in features:
+                raise FieldError("monitoring.model_bias.group_variable", bias.group_variable,
+                                 f"not a feature header; use one of: {', '.join(features)}")
+        if explain.enabled:
+            rows = explain.shap.baseline
+            if not rows:
+                raise FieldError("monitoring.model_explainability.shap.baseline", None,
+                                 "Kernel SHAP needs a baseline: at least one row with one value per feature, e.g. the "
+                                 "feature means of the training data")
+            for index, row in enumerate(rows):
+                if len(row) != len(features):
+                    raise FieldError(f"monitoring.model_explainability.shap.baseline[{index}]", row,
+                                     f"{len(row)} values but there are {len(features)} features "
+                                     f"({', '.join(features)}); one value per feature, in order")
+
+    def _check_alarms(self) -> None:
+        alarms, dq = self.alarms, self.monitoring.data_quality
+        if not alarms.drift:
+            return
+        if not alarms.enabled:
+            raise FieldError("alarms.drift", len(alarms.drift), "drift alarms need alarms.enabled: true (and a target)")
+        if not dq.enabled or not dq.publish_cloudwatch_metrics:
+            raise FieldError("alarms.drift", len(alarms.drift),
+                             "drift alarms watch the data-quality metrics: enable monitoring.data_quality with "
+                             "publish_cloudwatch_metrics: true")
+        names = dq.preprocessor.feature_names
+        if names and dq.record_preprocessor:
+            emitted = names + (dq.preprocessor.prediction_names or ["prediction"]) \
+                if dq.preprocessor.prediction_position != "none" else list(names)
+            for index, alarm in enumerate(alarms.drift):
+                if alarm.feature not in emitted:
+                    raise FieldError(f"alarms.drift[{index}].feature", alarm.feature,
+                                     f"the pre-processor emits no such column (no metric would ever arrive); "
+                                     f"use one of: {', '.join(emitted)}")
+
+    @model_validator(mode="after")
+    def _catalog_roles_in_account(self) -> Params:
+        """Portfolio principals and the launch role belong to the catalog's own account (other accounts get a
+        portfolio share, which this tool does not create)."""
+        catalog = self.catalog
+        roles = [(f"catalog.principal_role_arns[{i}]", arn) for i, arn in enumerate(catalog.principal_role_arns)]
+        if catalog.launch_role_arn:
+            roles.append(("catalog.launch_role_arn", catalog.launch_role_arn))
+        for where, arn in roles:
+            account = arn.split(":")[4]
+            if self.account_id and account != self.account_id:
+                raise FieldError(where, arn, f"the role belongs to account {account}, the environment to "
+                                 f"{self.account_id}; use a role of {self.account_id}")
         return self
 
     @property

@@ -41,6 +41,22 @@ def deleter(*path: str) -> Mutation:
     return mutate
 
 
+MQ = {"enabled": True, "probability_attribute": "0", "probability_threshold": 0.5}
+BIAS = {"enabled": True, "label": "churned", "facets": [{"name": "age", "value_or_threshold": [65]}]}
+ALARMS = {"enabled": True, "email": ["ml@example.com"]}
+
+
+def _move_region(data: dict, region: str) -> None:
+    """The whole file in another region (zones, image), so only the Clarify rule is broken."""
+    for index, subnet in enumerate(data["network"]["create"]["private_subnets"]):
+        subnet["availability_zone"] = region + "ab"[index]
+    data["endpoint"]["model_image"] = data["endpoint"]["model_image"].replace("eu-west-1", region)
+
+
+def _clarify_features(data: dict) -> None:
+    data["monitoring"]["clarify"] = {"features": ["tenure", "charges", "age"]}
+
+
 # (id, mutation, field named in the error, fragment of the message)
 CASES = [
     # SageMaker's schedule rules (reference §3)
@@ -135,12 +151,81 @@ CASES = [
     ("wrong-type", setter("endpoint", "instance_count", value="two"), "endpoint.instance_count", "valid integer"),
     ("duplicate-feature-names", setter("monitoring", "data_quality", "preprocessor", value={"feature_names": ["a", "a"]}),
      "monitoring.data_quality.preprocessor.feature_names", "duplicate names"),
+    # model quality (reference §3, §8 #17)
+    ("mq-hourly-runtime", setter("monitoring", "model_quality", value={**MQ, "schedule": "hourly",
+                                                                      "max_runtime_seconds": 2400}),
+     "monitoring.model_quality.max_runtime_seconds", "the ground-truth merge job takes the other half"),
+    ("mq-threshold-not-binary", setter("monitoring", "model_quality", value={**MQ, "problem_type": "Regression",
+                                                                            "inference_attribute": "0"}),
+     "monitoring.model_quality.probability_threshold", "only binary classification has a probability threshold"),
+    ("mq-threshold-without-attribute", setter("monitoring", "model_quality", value={
+        "enabled": True, "probability_threshold": 0.5, "inference_attribute": "0"}),
+     "monitoring.model_quality.probability_attribute", "probability_threshold needs probability_attribute"),
+    ("mq-regression-without-inference", setter("monitoring", "model_quality", value={
+        "enabled": True, "problem_type": "Regression", "probability_attribute": "0"}),
+     "monitoring.model_quality.inference_attribute", "regression needs inference_attribute"),
+    ("mq-nothing-to-read", setter("monitoring", "model_quality", value={"enabled": True}),
+     "monitoring.model_quality.inference_attribute", "must find the prediction"),
+    ("mq-one-off", setter("monitoring", "model_quality", value={**MQ, "schedule": "now"}),
+     "monitoring.model_quality.schedule", "one-off (now) runs are supported for data quality only"),
+    ("mq-threshold-range", setter("monitoring", "model_quality", value={**MQ, "probability_threshold": 1.5}),
+     "monitoring.model_quality.probability_threshold", "less than 1"),
+    ("mq-offsets-order", setter("monitoring", "model_quality", value={**MQ, "time_offsets": {"start": "-PT1H",
+                                                                                              "end": "-P1D"}}),
+     "monitoring.model_quality.time_offsets.start", "must be earlier than end"),
+    ("ground-truth-in-capture", setter("storage", "ground_truth_prefix", value="datacapture/labels"),
+     "storage.ground_truth_prefix", "overlaps the capture_prefix"),
+    # model bias and explainability (Clarify)
+    ("bias-hourly-runtime", setter("monitoring", "model_bias", value={**BIAS, "schedule": "hourly",
+                                                                     "max_runtime_seconds": 3600}),
+     "monitoring.model_bias.max_runtime_seconds", "hourly model-bias runs get at most 1800 s"),
+    ("bias-without-facets", setter("monitoring", "model_bias", value={**BIAS, "facets": []}),
+     "monitoring.model_bias.facets", "needs at least one facet"),
+    ("bias-facet-not-a-header", setter("monitoring", "model_bias", value={**BIAS, "facets": [{"name": "gender"}]}),
+     "monitoring.model_bias.facets[0].name", "not a feature header"),
+    ("bias-group-variable-not-a-header", setter("monitoring", "model_bias", value={**BIAS, "group_variable": "zip"}),
+     "monitoring.model_bias.group_variable", "not a feature header"),
+    ("bias-label-is-a-feature", setter("monitoring", "model_bias", value={**BIAS, "label": "age"}),
+     "monitoring.model_bias.label", "the label is also a feature header"),
+    ("clarify-without-headers", lambda d: (d["monitoring"].update(model_bias=BIAS), d["monitoring"].pop("clarify")),
+     "monitoring.clarify.features", "needs the feature headers"),
+    ("explainability-without-baseline", setter("monitoring", "model_explainability", value={"enabled": True}),
+     "monitoring.model_explainability.shap.baseline", "Kernel SHAP needs a baseline"),
+    ("explainability-baseline-row-length", setter("monitoring", "model_explainability", value={
+        "enabled": True, "shap": {"baseline": [[1, 2]]}}),
+     "monitoring.model_explainability.shap.baseline[0]", "2 values but there are 3 features"),
+    ("clarify-region-without-image", lambda d: (d.update(region="il-central-1"), d["monitoring"].update(model_bias=BIAS),
+                                                _move_region(d, "il-central-1")),
+     "monitoring.model_bias.enabled", "no SageMaker Clarify image is published for il-central-1"),
+    # alarms
+    ("alarms-without-target", setter("alarms", value={"enabled": True}), "alarms.enabled", "nobody is notified"),
+    ("alarms-bad-email", setter("alarms", value={"enabled": True, "email": ["ops at example.com"]}),
+     "alarms.email[0]", "not an e-mail address"),
+    ("alarms-http-endpoint", setter("alarms", value={"enabled": True, "https": ["http://hooks.example.com/x"]}),
+     "alarms.https[0]", "expected an https:// URL"),
+    ("alarms-sqs-not-arn", setter("alarms", value={"enabled": True, "sqs": ["churn-events"]}),
+     "alarms.sqs[0]", "expected an SQS queue ARN"),
+    ("alarms-too-many-targets", setter("alarms", value={"enabled": True,
+                                                        "email": [f"o{i}@example.com" for i in range(9)]}),
+     "alarms.email", "at most 8"),
+    ("drift-too-many", setter("alarms", value={**ALARMS, "drift": [{"feature": f"f{i}", "threshold": 0.1}
+                                                                    for i in range(11)]}),
+     "alarms.drift", "at most 10 drift alarms"),
+    ("drift-unknown-feature", lambda d: (dq(d).update(preprocessor={"feature_names": ["tenure", "age"]}),
+                                         d.update(alarms={**ALARMS, "drift": [{"feature": "income", "threshold": 0.1}]})),
+     "alarms.drift[0].feature", "the pre-processor emits no such column"),
+    ("drift-without-metrics", lambda d: (dq(d).update(publish_cloudwatch_metrics=False),
+                                         d.update(alarms={**ALARMS, "drift": [{"feature": "f1", "threshold": 0.1}]})),
+     "alarms.drift", "drift alarms watch the data-quality metrics"),
+    ("drift-threshold-zero", setter("alarms", value={**ALARMS, "drift": [{"feature": "f1", "threshold": 0}]}),
+     "alarms.drift[0].threshold", "greater than 0"),
 ]
 
 
 @pytest.mark.parametrize("case_id,mutate,field,fragment", CASES, ids=[c[0] for c in CASES])
 def test_rule_gives_one_error_naming_field_and_fix(scratch, case_id, mutate, field, fragment):
     data = dev_params()
+    _clarify_features(data)  # Clarify headers for the bias/explainability cases; harmless for the others
     mutate(data)
     path = write_params(scratch, data)
     with pytest.raises(ParamsError) as caught:
