@@ -42,6 +42,7 @@ SSM_STAND_INS: dict[str, object] = {
     "subnet-ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     "job-security-group-id": "sg-0123456789abcdef0",
     "endpoint-name": "churn-dev",
+    "model-name": "churn-dev-model-0123456789ab",
 }
 
 

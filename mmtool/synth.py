@@ -14,12 +14,14 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
+from mmtool import clarify
 from mmtool.assets import MARKER, render_preprocessor
 from mmtool.errors import ToolError
 from mmtool.params import Params, PreprocessorSettings
 from templates import STACKS
 from templates.common import ssm_name, tag_parameter_name
-from templates.monitoring import DQ_JOB_DEFINITION, REVISION_PARAMETER
+from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
+from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
 
 MANIFEST_FORMAT = 1
 ASSETS_PREFIX = "monitoring-assets"
@@ -110,10 +112,39 @@ def _has_iam(template: dict[str, Any]) -> bool:
 
 def synthesize(params: Params, repo_root: Path) -> Synthesis:
     synthesis = Synthesis(params, [])
-    script_keys = _assets(params, repo_root, synthesis)
+    asset_keys = _assets(params, repo_root, synthesis)
+    built: dict[str, StackOutput] = {}
     for module in STACKS:
-        synthesis.stacks.append(_stack(module, params, script_keys))
+        if module.STACK == "monitoring":
+            # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
+            endpoint = built["endpoint"]
+            asset_keys.update(_clarify_assets(params, synthesis, model_name(params.prefix, endpoint.parameters)))
+        upstream = {k: built["network"].parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM} \
+            if module.STACK == "endpoint" else {}
+        built[module.STACK] = _stack(module, params, asset_keys, upstream)
+        synthesis.stacks.append(built[module.STACK])
     return synthesis
+
+
+def _add_asset(synthesis: Synthesis, file_name: str, content: bytes) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"assets/{file_name}"
+    synthesis.assets[relative] = content
+    synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{file_name}"
+    return synthesis.asset_keys[relative]
+
+
+def _clarify_assets(params: Params, synthesis: Synthesis, model: str) -> dict[str, str]:
+    """The Clarify analysis configurations of the enabled Clarify monitors, as content-hashed assets."""
+    monitoring = params.monitoring
+    keys = {}
+    if monitoring.model_bias.enabled:
+        keys[BIAS_CONFIG] = _add_asset(synthesis, "model-bias-analysis-config.json",
+                                       clarify.render(clarify.bias_config(params)))
+    if monitoring.model_explainability.enabled:
+        keys[EXPLAINABILITY_CONFIG] = _add_asset(synthesis, "model-explainability-analysis-config.json",
+                                                 clarify.render(clarify.explainability_config(params, model)))
+    return keys
 
 
 def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
@@ -132,20 +163,16 @@ def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
                 f"params/{params.environment}.yaml: monitoring.data_quality.preprocessor is set but {script} has no "
                 f"'{MARKER}...' line to receive it; remove the settings or add the line (see scripts/record_preprocessor.py)"
             )
-        content = body.encode()
-        digest = hashlib.sha256(content).hexdigest()
-        relative = f"assets/{PurePosixPath(script).name}"
-        synthesis.assets[relative] = content
-        synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{PurePosixPath(script).name}"
-        keys[script] = synthesis.asset_keys[relative]
+        keys[script] = _add_asset(synthesis, PurePosixPath(script).name, body.encode())
     return keys
 
 
-def _stack(module: ModuleType, params: Params, script_keys: dict[str, str]) -> StackOutput:
+def _stack(module: ModuleType, params: Params, asset_keys: dict[str, str],
+           upstream: dict[str, str] | None = None) -> StackOutput:
     built = module.build(params)
     template = json.loads(built.finish().to_json())
     if module.STACK == "monitoring":
-        values = module.parameter_values(params, script_keys)
+        values = module.parameter_values(params, asset_keys)
     else:
         values = module.parameter_values(params)
     values = {"ProjectName": params.project, "EnvironmentName": params.environment, **values}
@@ -154,8 +181,9 @@ def _stack(module: ModuleType, params: Params, script_keys: dict[str, str]) -> S
     for key, value in params.tags.items():
         if tag_parameter_name(key) in template.get("Parameters", {}):
             values[tag_parameter_name(key)] = value
-    if REVISION_PARAMETER in template.get("Parameters", {}):
-        values[REVISION_PARAMETER] = revision(template, DQ_JOB_DEFINITION, values)
+    for parameter, logical_id in getattr(module, "REVISIONS", {}).items():
+        if parameter in template.get("Parameters", {}):
+            values[parameter] = revision(template, logical_id, values, upstream)
     _check_parameters(module.STACK, template, values)
     return StackOutput(
         name=module.STACK,
@@ -167,15 +195,39 @@ def _stack(module: ModuleType, params: Params, script_keys: dict[str, str]) -> S
     )
 
 
-def revision(template: dict[str, Any], logical_id: str, values: dict[str, str]) -> str:
-    """A short hash of a resource and every parameter value and condition it can depend on."""
+def revision(template: dict[str, Any], logical_id: str, values: dict[str, str],
+             upstream: dict[str, str] | None = None) -> str:
+    """A short hash of a resource and every parameter value, condition and mapping it can depend on.
+
+    Only the conditions and mappings the resource reaches count, so adding an unrelated monitor or alarm
+    to the template does not rename (and replace) this resource. `upstream` adds values of other stacks
+    that decide what an SSM-typed parameter of this resource resolves to.
+    """
     resource = template["Resources"][logical_id]
-    used = json.dumps([resource, template.get("Conditions", {}), template.get("Mappings", {})], sort_keys=True)
+    conditions = _conditions_used(resource, template.get("Conditions", {}))
+    mappings = {name: template.get("Mappings", {})[name]
+                for name in sorted(set(re.findall(r'"Fn::FindInMap": \["([A-Za-z0-9]+)"', json.dumps(resource))))}
+    used = json.dumps([resource, conditions, mappings], sort_keys=True)
     names = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', used)) | set(re.findall(r"\$\{([A-Za-z0-9]+)\}", used))
-    names.discard(REVISION_PARAMETER)
+    names = {n for n in names if not n.endswith("Revision")}  # its own name carries the hash
     relevant = {n: values.get(n, template["Parameters"].get(n, {}).get("Default")) for n in sorted(names)
                 if n in template.get("Parameters", {})}
-    return hashlib.sha256(json.dumps([used, relevant], sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps([used, relevant, upstream or {}], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _conditions_used(node: Any, conditions: dict[str, Any]) -> dict[str, Any]:
+    """The conditions `node` refers to (Condition key, Fn::If, {"Condition": ...}), transitively."""
+    found: dict[str, Any] = {}
+    pending = [node]
+    while pending:
+        text = json.dumps(pending.pop(), sort_keys=True)
+        names = set(re.findall(r'"Condition": "([A-Za-z0-9]+)"', text)) | \
+            set(re.findall(r'"Fn::If": \["([A-Za-z0-9]+)"', text))
+        for name in sorted(names - set(found)):
+            if name in conditions:
+                found[name] = conditions[name]
+                pending.append(conditions[name])
+    return dict(sorted(found.items()))
 
 
 def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:

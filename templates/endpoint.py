@@ -6,14 +6,16 @@ Resources
   EndpointRoleVpcAccess
                    its VPC-mode network-interface actions (unscoped, as SageMaker requires), in a
                    policy of their own so the scanner skip they need covers nothing else
-  Model            the inference container, in the private subnets with the job security group
+  Model            the inference container, in the private subnets with the job security group; named
+                   <project>-<env>-model-<ModelRevision> (a hash the build computes over the model and the
+                   values it uses), because Clarify's explainability configuration names it at build time
   EndpointConfig   one production variant, KMS-encrypted storage, and Data Capture: enabled, the
                    environment's sampling percentage, Input and Output captured separately (never
                    InputAndOutput), destination s3://<bucket>/<capture prefix> (no trailing slash),
                    the project key, and the CSV/JSON content types stored as text
   Endpoint         fixed name <project>-<env>; a new EndpointConfig updates it in place (blue/green)
 Outputs (also written to SSM)
-  EndpointName; CaptureDestination and EndpointRoleArn as outputs
+  EndpointName, ModelName; CaptureDestination and EndpointRoleArn as outputs
 """
 
 from __future__ import annotations
@@ -33,6 +35,20 @@ from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, E
 STACK = "endpoint"
 DEPENDS_ON = ("foundation", "network")
 PROTECTED_RESOURCES: tuple[str, ...] = ()
+
+MODEL_REVISION = "ModelRevision"
+REVISIONS = {MODEL_REVISION: "Model"}
+# Network-stack parameter values that decide which subnets and security group the model's SSM-typed
+# parameters resolve to: they count in the model's revision, so a new subnet or security group also gives
+# the model a new name (a replacement under the old name would clash).
+MODEL_IDENTITY_UPSTREAM = ("VpcCidr", "PrivateSubnet1Cidr", "PrivateSubnet1Az", "PrivateSubnet2Cidr",
+                           "PrivateSubnet2Az", "PrivateSubnet3Cidr", "PrivateSubnet3Az", "ExistingVpcId",
+                           "ExistingSubnetIds")
+
+
+def model_name(prefix: str, values: dict[str, str]) -> str:
+    """The Model's physical name in an environment, from the endpoint stack's parameter values."""
+    return f"{prefix}-model-{values[MODEL_REVISION]}"
 
 
 def build(params: Params) -> StackTemplate:
@@ -148,9 +164,14 @@ def build(params: Params) -> StackTemplate:
 
     vpc_access = t.add_resource(vpc_mode_policy("EndpointRoleVpcAccess", role))
 
+    st.param(MODEL_REVISION, "Content hash of the model; changes whenever the model does.", group="Model",
+             label="Model revision", AllowedPattern=r"^[a-z0-9]{6,16}$")
     model = t.add_resource(Model(
         "Model",
         DependsOn=[vpc_access.title],  # the model attaches to the subnets with these permissions
+        # A name that changes with the content: the Clarify explainability configuration names the model at
+        # build time, and every Model property is create-only (a fixed name could not be replaced).
+        ModelName=name(f"model-${{{MODEL_REVISION}}}"),
         ExecutionRoleArn=GetAtt(role, "Arn"),
         PrimaryContainer=ContainerDefinition(Image=Ref(image), ModelDataUrl=Ref(data_url)),
         EnableNetworkIsolation=Ref(isolation),
@@ -188,6 +209,8 @@ def build(params: Params) -> StackTemplate:
     ))
 
     st.publish("EndpointName", "endpoint-name", GetAtt(endpoint, "EndpointName"), "Name of the monitored endpoint")
+    st.publish("ModelName", "model-name", GetAtt(model, "ModelName"),
+               "Name of the endpoint's model (Clarify's shadow endpoints are made from it)")
     t.add_output(Output("CaptureDestination", Value=capture_destination, Description="Where Data Capture writes"))
     t.add_output(Output("EndpointRoleArn", Value=GetAtt(role, "Arn"), Description="Execution role of the model"))
     return st

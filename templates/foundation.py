@@ -2,7 +2,8 @@
 
 Resources
   KmsKey, KmsKeyAlias   customer-managed key with rotation (only when no existing key ARN is given);
-                        retained on delete and replacement
+                        retained on delete and replacement; CloudWatch alarms and EventBridge may create data
+                        keys for the alarms stack's topic <project>-<env>-alarms only
   Bucket, BucketPolicy  SSE-KMS with a bucket key, versioning, all public access blocked, owner-enforced
                         objects, TLS-only policy, lifecycle expiry per prefix, server access logging,
                         events to EventBridge; the policy also lets VPC flow-log delivery write under
@@ -22,6 +23,8 @@ Outputs (also written to SSM for the other stacks)
 Bucket layout (prefixes):
   <capture_prefix>/        Data Capture of the endpoint (read by jobs, expires)
   <batch_capture_prefix>/  batch-transform capture (read by jobs, expires)
+  <ground_truth_prefix>/   ground-truth labels (written by the labelling process, read by model-quality and
+                           bias jobs; never expires: labels are kept)
   baselines/               baselining job output (written by baselining, read by jobs)
   monitoring-assets/       pre-/post-processor scripts under content-hashed keys (read by jobs)
   reports/                 monitoring job output (written by jobs, expires)
@@ -85,6 +88,9 @@ ACCESS_LOGS_PREFIX = "project-bucket/"  # key prefix of the project bucket's log
 VPC_MODE_SKIP_REASON = ("SageMaker VPC mode validates these EC2 network-interface actions without resource scope or "
                         "condition when it creates the job or model (reference 7.1); this policy holds only them")
 
+# The alarms stack's topic (templates/alarms.py names it the same way).
+ALARM_TOPIC_ARN = Sub("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ProjectName}-${EnvironmentName}-alarms")
+
 # Data-quality and model-quality jobs publish under these namespaces (reference §6.4).
 METRIC_NAMESPACES = ["aws/sagemaker/Endpoints/*", "aws/sagemaker/ModelMonitoring/*"]
 
@@ -107,6 +113,11 @@ def build(params: Params) -> StackTemplate:
     batch_prefix = st.param(
         "BatchCapturePrefix", "Bucket prefix for batch-transform capture.", group="Storage",
         label="Batch capture prefix", Default="batch-capture",
+        AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+    )
+    truth_prefix = st.param(
+        "GroundTruthPrefix", "Bucket prefix of ground-truth labels (read by model-quality and bias jobs).",
+        group="Storage", label="Ground-truth prefix", Default="ground-truth",
         AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
     )
     capture_days = st.param(
@@ -174,6 +185,32 @@ def build(params: Params) -> StackTemplate:
                                 ArnLike("aws:SourceArn",
                                         Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*")),
                             ]),
+                        ),
+                        # The alarms stack's SNS topic is encrypted with this key: the services that
+                        # publish to it need a data key. CloudWatch alarms send aws:SourceAccount and
+                        # aws:SourceArn; EventBridge delivery does not (AWS SNS docs, "compatibility with
+                        # AWS services"), so its grant is bound to our topic through the encryption context.
+                        Statement(
+                            Sid="AlarmsPublishToEncryptedTopic",
+                            Effect=Allow,
+                            Principal=Principal("Service", "cloudwatch.amazonaws.com"),
+                            Action=[kms.Decrypt, kms.GenerateDataKey],
+                            Resource=["*"],
+                            Condition=Condition([
+                                StringEquals({"aws:SourceAccount": Ref("AWS::AccountId"),
+                                              "kms:EncryptionContext:aws:sns:topicArn": ALARM_TOPIC_ARN}),
+                                ArnLike("aws:SourceArn", Sub(
+                                    "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
+                                    "${ProjectName}-${EnvironmentName}-*")),
+                            ]),
+                        ),
+                        Statement(
+                            Sid="EventBridgePublishesToEncryptedTopic",
+                            Effect=Allow,
+                            Principal=Principal("Service", "events.amazonaws.com"),
+                            Action=[kms.Decrypt, kms.GenerateDataKey],
+                            Resource=["*"],
+                            Condition=Condition(StringEquals("kms:EncryptionContext:aws:sns:topicArn", ALARM_TOPIC_ARN)),
                         ),
                     ],
                 ),
@@ -328,7 +365,7 @@ def build(params: Params) -> StackTemplate:
     def prefix_objects(prefix: object) -> Sub:
         return Sub("${Bucket.Arn}/${Prefix}/*", Prefix=prefix)
 
-    readable = [Ref(capture_prefix), Ref(batch_prefix), BASELINES_PREFIX, ASSETS_PREFIX]
+    readable = [Ref(capture_prefix), Ref(batch_prefix), Ref(truth_prefix), BASELINES_PREFIX, ASSETS_PREFIX]
     writable = [REPORTS_PREFIX, BASELINES_PREFIX]
     role = t.add_resource(
         Role(
@@ -503,6 +540,7 @@ def parameter_values(params: Params) -> dict[str, str]:
         "ExistingKmsKeyArn": params.encryption.kms_key_arn or "",
         "CapturePrefix": storage.capture_prefix,
         "BatchCapturePrefix": storage.batch_capture_prefix,
+        "GroundTruthPrefix": storage.ground_truth_prefix,
         "CaptureRetentionDays": str(storage.capture_retention_days),
         "ReportRetentionDays": str(storage.report_retention_days),
         "NoncurrentVersionRetentionDays": str(storage.noncurrent_version_retention_days),

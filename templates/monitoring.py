@@ -1,4 +1,4 @@
-"""monitoring: the data-quality monitor of the endpoint (later: model quality, bias, explainability).
+"""monitoring: the four monitors of the endpoint, each optional per environment (a flag parameter).
 
 Resources (all only when DataQualityEnabled is true)
   DataQualityJobDefinition  the Model Monitor analyzer image of the stack's region (a Mapping built from
@@ -10,20 +10,40 @@ Resources (all only when DataQualityEnabled is true)
                             inter-container encryption; stopping condition
   BaselineReadPolicy        lets the monitoring role read exactly the two baseline objects
   DataQualitySchedule       runs the job definition on the environment's schedule
+  ModelQualityJobDefinition  (ModelQualityEnabled) the analyzer image with the problem type; the endpoint's
+                            captured predictions (inference/probability attribute, threshold, time offsets)
+                            merged with ground truth from s3://<bucket>/<ground-truth prefix>; optional baseline
+                            constraints; same hardening as data quality
+  ModelBiasJobDefinition    (ModelBiasEnabled) the Clarify image of the region (Mapping from the SDK's clarify
+                            table); ConfigUri = the Clarify analysis configuration the build generates from the
+                            params file (content-hashed asset); ground truth; network isolation on (bias
+                            monitoring reads captured predictions, it calls no endpoint)
+  ModelExplainabilityJobDefinition
+                            (ModelExplainabilityEnabled) Clarify image, SHAP analysis configuration asset whose
+                            predictor is the endpoint's model: Clarify creates a shadow endpoint
+                            <project>-<env>-clarify... per run, so this job alone runs without network isolation
+                            (still in the private subnets with the job security group; it reaches SageMaker
+                            through the sagemaker.api/sagemaker.runtime VPC endpoints)
+  ClarifyShadowEndpointPolicy
+                            lets the monitoring role describe the endpoint's model and create/call/delete only
+                            endpoints and endpoint configs named <project>-<env>-clarify*
+  ModelBaselineReadPolicy   read on exactly the baseline constraints objects of the enabled model monitors
+  ModelQualitySchedule, ModelBiasSchedule, ModelExplainabilitySchedule
+                            <project>-<env>-model-quality / -model-bias / -model-explainability
 Outputs
-  DataQualityJobDefinitionName, DataQualityScheduleName, DataQualityReportsUri
+  <Monitor>JobDefinitionName, <Monitor>ScheduleName, <Monitor>ReportsUri for each enabled monitor
 
-Every property of a job definition is create-only, so any change replaces it. Its name therefore
-carries `DataQualityRevision`, a hash the build computes from the definition and the parameter values
+Every property of a job definition is create-only, so any change replaces it. Its name
+(<project>-<env>-dq|mq|mb|me-<revision>) therefore carries `<Monitor>Revision`, a hash the build computes from the definition and the parameter values
 it uses: a changed definition gets a new name (no collision with the old one during replacement),
 and the schedule, which updates in place, follows it to the new name.
 """
 
 from __future__ import annotations
 
-from awacs import s3
+from awacs import s3, sagemaker
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import And, Condition, Equals, FindInMap, If, Join, Not, Output, Ref, Select, Split, Sub
+from troposphere import And, Condition, Equals, FindInMap, If, Join, Not, Or, Output, Ref, Select, Split, Sub
 from troposphere.iam import PolicyType
 from troposphere.sagemaker import (
     BatchTransformInput,
@@ -40,6 +60,22 @@ from troposphere.sagemaker import (
     MonitoringOutput,
     MonitoringOutputConfig,
     MonitoringResources,
+    ModelBiasAppSpecification,
+    ModelBiasBaselineConfig,
+    ModelBiasEndpointInput,
+    ModelBiasJobDefinition,
+    ModelBiasJobInput,
+    ModelExplainabilityAppSpecification,
+    ModelExplainabilityBaselineConfig,
+    ModelExplainabilityEndpointInput,
+    ModelExplainabilityJobDefinition,
+    ModelExplainabilityJobInput,
+    ModelQualityAppSpecification,
+    ModelQualityBaselineConfig,
+    ModelQualityEndpointInput,
+    ModelQualityJobDefinition,
+    ModelQualityJobInput,
+    MonitoringGroundTruthS3Input as GroundTruthInput,
     MonitoringSchedule,
     MonitoringScheduleConfig,
     NetworkConfig,
@@ -50,7 +86,7 @@ from troposphere.sagemaker import (
 )
 
 from mmtool.params import Params, image_accounts
-from templates.common import StackTemplate, explicit_tags, name
+from templates.common import StackTemplate, explicit_tags, name, scanner_skips
 from templates.foundation import REPORTS_PREFIX
 from templates.sagemaker_types import MonitoringStoppingCondition
 
@@ -62,11 +98,19 @@ ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"  # no tag: the SDK appe
 PROCESSING = "/opt/ml/processing"  # the SDK's container paths (reference §5.3)
 REVISION_PARAMETER = "DataQualityRevision"
 DQ_JOB_DEFINITION = "DataQualityJobDefinition"
+# Revision parameter -> the job definition whose content it hashes (computed by mmtool.synth).
+REVISIONS = {
+    "DataQualityRevision": "DataQualityJobDefinition",
+    "ModelQualityRevision": "ModelQualityJobDefinition",
+    "ModelBiasRevision": "ModelBiasJobDefinition",
+    "ModelExplainabilityRevision": "ModelExplainabilityJobDefinition",
+}
 NO_VALUE = Ref("AWS::NoValue")
 
 
 def build(params: Params) -> StackTemplate:
-    st = StackTemplate(STACK, "Model Monitor monitoring: data-quality job definition and schedule")
+    st = StackTemplate(STACK, "Model Monitor monitoring: data-quality, model-quality, model-bias and "
+                       "model-explainability job definitions and schedules")
     t = st.template
     st.consume("BucketName", "foundation", "bucket-name", "Project bucket name.")
     key_arn = st.consume("KmsKeyArn", "foundation", "kms-key-arn", "Project KMS key ARN.")
@@ -244,6 +288,7 @@ def build(params: Params) -> StackTemplate:
     t.add_output(Output("DataQualityReportsUri", Condition="DataQuality",
                         Value=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/data-quality"),
                         Description="Where data-quality reports (statistics, violations) are written"))
+    _model_monitors(st, params, tags, key_arn, role_arn, role_name, subnets, job_sg, endpoint_name)
     return st
 
 
@@ -273,4 +318,265 @@ def parameter_values(params: Params, assets: dict[str, str]) -> dict[str, str]:
     if dq.baseline:
         values["DataQualityBaselineConstraintsUri"] = dq.baseline.constraints
         values["DataQualityBaselineStatisticsUri"] = dq.baseline.statistics
+    values.update(model_monitor_values(params, assets))
     return values
+
+
+# --- model quality, model bias, model explainability ----------------------------------------------
+
+# (params key, logical-id stem, job-name code, schedule suffix, MonitoringType, label)
+MODEL_MONITORS = (
+    ("model_quality", "ModelQuality", "mq", "model-quality", "Model quality"),
+    ("model_bias", "ModelBias", "mb", "model-bias", "Model bias"),
+    ("model_explainability", "ModelExplainability", "me", "model-explainability", "Model explainability"),
+)
+SCHEDULE_SUFFIXES = ("data-quality",) + tuple(m[3] for m in MODEL_MONITORS)
+CLARIFY_REPOSITORY = "sagemaker-clarify-processing:1.0"  # repository and tag (reference §2)
+CLARIFY_ENDPOINT_PREFIX = "clarify"  # shadow endpoints: <project>-<env>-clarify... (Clarify predictor endpoint_name_prefix)
+# Why the explainability job runs without network isolation (also the reason our check accepts it).
+SHADOW_ENDPOINT_REASON = ("SageMaker Clarify computes SHAP values by calling a temporary shadow endpoint it creates from "
+                          "the model: the job needs the sagemaker.api and sagemaker.runtime VPC endpoints (reference 7.3)")
+OFFSET_PATTERN = r"^(-P(T\d+H|\d+D))?$"
+
+
+def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, role_name, subnets, job_sg,
+                    endpoint_name) -> None:
+    t = st.template
+    model_name = st.consume("ModelName", "endpoint", "model-name", "Name of the endpoint's model.")
+    truth_prefix = st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Model quality",
+                            label="Ground-truth prefix", Default="ground-truth",
+                            AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
+    t.add_mapping("ClarifyImage", {region: {"Account": account} for region, account in image_accounts("clarify").items()})
+    clarify_image = Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + CLARIFY_REPOSITORY,
+                        Account=FindInMap("ClarifyImage", Ref("AWS::Region"), "Account"))
+    analyzer = Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + ANALYZER_REPOSITORY,
+                   Account=FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account"))
+    ground_truth = GroundTruthInput(S3Uri=Sub("s3://${BucketName}/${GroundTruthPrefix}"))
+    baselines = []
+    for key, stem, code, suffix, group in MODEL_MONITORS:
+        monitor = getattr(params.monitoring, key)
+        # Default true like DataQualityEnabled: checkov evaluates conditions with the defaults, and a
+        # definition it drops is a definition it never checks. The parameter files always set the flag.
+        enabled = st.flag(f"{stem}Enabled", f"Create the {group.lower()} monitor.", group=group, label="Enabled")
+        st.param(f"{stem}Revision", "Content hash of the job definition; changes whenever the definition does.",
+                 group=group, label="Revision", AllowedPattern=r"^[a-z0-9]{6,16}$")
+        schedule = st.param(f"{stem}ScheduleExpression", "ScheduleExpression: cron(0 * ? * * *), cron(0 H ? * * *) "
+                            "or cron(0 H/N ? * * *).", group=group, label="Schedule (UTC)", Default="cron(0 0 ? * * *)",
+                            AllowedPattern=r"^cron\(0 (\*|\d{1,2}|\d{1,2}/\d{1,2}) \? \* \* \*\)$",
+                            ConstraintDescription="a schedule SageMaker Model Monitor accepts (hourly, daily, every N hours)")
+        instance_type = st.param(f"{stem}InstanceType", "Processing instance type.", group=group, label="Instance type",
+                                 Default="ml.m5.xlarge", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+        instance_count = st.param(f"{stem}InstanceCount", "Processing instances per run.", group=group,
+                                  label="Instance count", type="Number", Default="1", MinValue=1, MaxValue=100)
+        volume = st.param(f"{stem}VolumeSizeGb", "Volume per instance (GB).", group=group, label="Volume (GB)",
+                          type="Number", Default="30", MinValue=1, MaxValue=16384)
+        runtime = st.param(f"{stem}MaxRuntimeSeconds", "Stop a run after this many seconds.", group=group,
+                           label="Max runtime (s)", type="Number", Default="1800", MinValue=1, MaxValue=86400)
+        metrics = st.param(f"{stem}PublishMetrics", "Publish the monitor's CloudWatch metrics.", group=group,
+                           label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"])
+        constraints = st.param(f"{stem}BaselineConstraintsUri", "S3 URI of the baseline constraints; empty for none.",
+                               group=group, label="Baseline constraints", Default="",
+                               AllowedPattern=r"^(s3://[^\s*?]+\.json)?$")
+        t.add_condition(stem, Equals(Ref(enabled), "true"))
+        t.add_condition(f"{stem}HasBaseline", Not(Equals(Ref(constraints), "")))
+        t.add_condition(f"{stem}BaselineRead", And(Condition(stem), Condition(f"{stem}HasBaseline")))
+        baselines.append((stem, constraints))
+
+        def optional(name: str, description: str, label: str, pattern: str = r"^[^\s]{0,256}$", group=group,
+                     stem=stem) -> object:
+            """A String parameter that is empty when unset, and its value or NoValue in the template."""
+            parameter = st.param(f"{stem}{name}", f"{description} Empty: not set.", group=group, label=label,
+                                 Default="", AllowedPattern=pattern)
+            t.add_condition(f"{stem}Has{name}", Not(Equals(Ref(parameter), "")))
+            return If(f"{stem}Has{name}", Ref(parameter), NO_VALUE)
+
+        input_args: dict = {"EndpointName": Ref(endpoint_name), "LocalPath": f"{PROCESSING}/input/endpoint",
+                            "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}
+        if stem != "ModelExplainability":
+            input_args["InferenceAttribute"] = optional("InferenceAttribute", "Predicted label in the response.",
+                                                        "Inference attribute")
+        input_args["ProbabilityAttribute"] = optional("ProbabilityAttribute", "Probability in the response.",
+                                                      "Probability attribute")
+        if stem != "ModelExplainability":
+            input_args["ProbabilityThresholdAttribute"] = optional(
+                "ProbabilityThreshold", "Probability above which the label is 1.", "Probability threshold",
+                pattern=r"^(0?\.\d{1,6})?$")
+            start = optional("StartTimeOffset", "Start of the analysed hours, e.g. -P1D.", "Start offset",
+                             OFFSET_PATTERN)
+            end = optional("EndTimeOffset", "End of the analysed hours, e.g. -PT0H.", "End offset", OFFSET_PATTERN)
+            input_args.update(StartTimeOffset=start, EndTimeOffset=end)
+
+        job_name = name(f"{code}-${{{stem}Revision}}")
+        output = MonitoringOutputConfig(
+            KmsKeyId=Ref(key_arn),
+            MonitoringOutputs=[MonitoringOutput(S3Output=S3Output(
+                LocalPath=f"{PROCESSING}/output",
+                S3Uri=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/{suffix}"),
+                S3UploadMode="EndOfJob",
+            ))],
+        )
+        resources = MonitoringResources(ClusterConfig=ClusterConfig(
+            InstanceCount=Ref(instance_count), InstanceType=Ref(instance_type), VolumeSizeInGB=Ref(volume),
+            VolumeKmsKeyId=Ref(key_arn),
+        ))
+        # Network isolation on, except for explainability: Clarify calls its shadow endpoint (reference §7.3).
+        network = NetworkConfig(
+            EnableInterContainerTrafficEncryption=True,
+            EnableNetworkIsolation=stem != "ModelExplainability",
+            VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
+        )
+        environment = {"publish_cloudwatch_metrics": Ref(metrics)}
+        baseline = ConstraintsResource(S3Uri=Ref(constraints))
+        common = dict(Condition=stem, JobDefinitionName=job_name, JobResources=resources, NetworkConfig=network,
+                      RoleArn=Ref(role_arn), StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
+                      Tags=tags)
+        if stem == "ModelQuality":
+            problem = st.param("ModelQualityProblemType", "The model's problem type.", group=group, label="Problem type",
+                               Default="BinaryClassification",
+                               AllowedValues=["BinaryClassification", "MulticlassClassification", "Regression"])
+            job = ModelQualityJobDefinition(
+                "ModelQualityJobDefinition",
+                ModelQualityAppSpecification=ModelQualityAppSpecification(
+                    ImageUri=analyzer, ProblemType=Ref(problem), Environment=environment),
+                ModelQualityBaselineConfig=If("ModelQualityHasBaseline",
+                                              ModelQualityBaselineConfig(ConstraintsResource=baseline), NO_VALUE),
+                ModelQualityJobInput=ModelQualityJobInput(EndpointInput=ModelQualityEndpointInput(**input_args),
+                                                          GroundTruthS3Input=ground_truth),
+                ModelQualityJobOutputConfig=output, **common)
+        elif stem == "ModelBias":
+            st.param("ModelBiasConfigKey", "Bucket key of the Clarify analysis configuration.",
+                                  group=group, label="Analysis config key", Default="", AllowedPattern=r"^(\S+\.json)?$")
+            job = ModelBiasJobDefinition(
+                "ModelBiasJobDefinition",
+                ModelBiasAppSpecification=ModelBiasAppSpecification(
+                    ImageUri=clarify_image, ConfigUri=Sub("s3://${BucketName}/${ModelBiasConfigKey}"),
+                    Environment=environment),
+                ModelBiasBaselineConfig=If("ModelBiasHasBaseline", ModelBiasBaselineConfig(ConstraintsResource=baseline),
+                                           NO_VALUE),
+                ModelBiasJobInput=ModelBiasJobInput(EndpointInput=ModelBiasEndpointInput(**input_args),
+                                                    GroundTruthS3Input=ground_truth),
+                ModelBiasJobOutputConfig=output, **common)
+        else:
+            st.param("ModelExplainabilityConfigKey", "Bucket key of the Clarify analysis configuration.", group=group,
+                     label="Analysis config key", Default="", AllowedPattern=r"^(\S+\.json)?$")
+            job = ModelExplainabilityJobDefinition(
+                "ModelExplainabilityJobDefinition",
+                Metadata=scanner_skips(checkov={check: SHADOW_ENDPOINT_REASON for check in EXPLAINABILITY_SKIPS}),
+                ModelExplainabilityAppSpecification=ModelExplainabilityAppSpecification(
+                    ImageUri=clarify_image, ConfigUri=Sub("s3://${BucketName}/${ModelExplainabilityConfigKey}"),
+                    Environment=environment),
+                ModelExplainabilityBaselineConfig=If(
+                    "ModelExplainabilityHasBaseline", ModelExplainabilityBaselineConfig(ConstraintsResource=baseline),
+                    NO_VALUE),
+                ModelExplainabilityJobInput=ModelExplainabilityJobInput(
+                    EndpointInput=ModelExplainabilityEndpointInput(**input_args)),
+                ModelExplainabilityJobOutputConfig=output, **common)
+        job = t.add_resource(job)
+        depends = [job.title]
+        if stem == "ModelExplainability":
+            depends.append(_shadow_endpoint_policy(st, role_name, model_name).title)
+        schedule_resource = t.add_resource(MonitoringSchedule(
+            f"{stem}Schedule",
+            Condition=stem,
+            DependsOn=depends,
+            MonitoringScheduleName=name(suffix),
+            MonitoringScheduleConfig=MonitoringScheduleConfig(
+                MonitoringJobDefinitionName=job_name,
+                MonitoringType=stem,
+                ScheduleConfig=ScheduleConfig(ScheduleExpression=Ref(schedule)),
+            ),
+            Tags=tags,
+        ))
+        t.add_output(Output(f"{stem}JobDefinitionName", Condition=stem, Value=job_name,
+                            Description=f"Current {group.lower()} job definition"))
+        t.add_output(Output(f"{stem}ScheduleName", Condition=stem, Value=Ref(schedule_resource),
+                            Description=f"{group} monitoring schedule"))
+        t.add_output(Output(f"{stem}ReportsUri", Condition=stem,
+                            Value=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/{suffix}"),
+                            Description=f"Where {group.lower()} reports are written"))
+
+    # Baseline constraints outside the project bucket: the role may read exactly those objects.
+    t.add_condition("ModelBaselineRead", Or(*[Condition(f"{stem}BaselineRead") for stem, _ in baselines]))
+    t.add_resource(PolicyType(
+        "ModelBaselineReadPolicy",
+        Condition="ModelBaselineRead",
+        PolicyName=name("model-baselines"),
+        Roles=[Ref(role_name)],
+        PolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[Statement(
+                Sid="ReadModelMonitorBaselines",
+                Effect=Allow,
+                Action=[s3.GetObject],
+                Resource=[If(f"{stem}BaselineRead", _object_arn(Ref(uri)), NO_VALUE) for stem, uri in baselines],
+            )],
+        ),
+    ))
+
+
+# checkov's checks that expect network isolation on a job definition; the explainability job cannot have it.
+EXPLAINABILITY_SKIPS: tuple[str, ...] = ()
+
+
+def _object_arn(uri: Ref) -> Join:
+    return Join("", ["arn:", Ref("AWS::Partition"), ":s3:::", Select(1, Split("s3://", uri))])
+
+
+def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyType:
+    """What Clarify's explainability job does with the monitoring role: describe our model, create, call and
+    delete a shadow endpoint named with our prefix (reference §7.1). Nothing else, no other model."""
+    arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
+    shadow = f"${{ProjectName}}-${{EnvironmentName}}-{CLARIFY_ENDPOINT_PREFIX}*"
+    return st.template.add_resource(PolicyType(
+        "ClarifyShadowEndpointPolicy",
+        Condition="ModelExplainability",
+        PolicyName=name("clarify-shadow-endpoint"),
+        Roles=[Ref(role_name)],
+        PolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                Statement(Sid="DescribeTheEndpointModel", Effect=Allow, Action=[sagemaker.DescribeModel],
+                          Resource=[Sub(arn + "model/${ModelName}")]),
+                Statement(
+                    Sid="ShadowEndpointLifecycle",
+                    Effect=Allow,
+                    Action=[sagemaker.CreateEndpointConfig, sagemaker.DescribeEndpointConfig,
+                            sagemaker.DeleteEndpointConfig, sagemaker.CreateEndpoint, sagemaker.DescribeEndpoint,
+                            sagemaker.DeleteEndpoint, sagemaker.InvokeEndpoint],
+                    Resource=[Sub(arn + "endpoint-config/" + shadow), Sub(arn + "endpoint/" + shadow)],
+                ),
+            ],
+        ),
+    ))
+
+
+def model_monitor_values(params: Params, assets: dict[str, str]) -> dict[str, str]:
+    values = {"GroundTruthPrefix": params.storage.ground_truth_prefix}
+    for key, stem, _code, _suffix, _group in MODEL_MONITORS:
+        monitor = getattr(params.monitoring, key)
+        values.update({
+            f"{stem}Enabled": str(monitor.enabled).lower(),
+            f"{stem}ScheduleExpression": monitor.parsed_schedule.expression,
+            f"{stem}InstanceType": monitor.instance_type,
+            f"{stem}InstanceCount": str(monitor.instance_count),
+            f"{stem}VolumeSizeGb": str(monitor.volume_size_gb),
+            f"{stem}MaxRuntimeSeconds": str(monitor.max_runtime_seconds),
+            f"{stem}PublishMetrics": "Enabled" if monitor.publish_cloudwatch_metrics else "Disabled",
+            f"{stem}BaselineConstraintsUri": monitor.baseline_constraints or "",
+            f"{stem}ProbabilityAttribute": monitor.probability_attribute or "",
+        })
+        if stem != "ModelExplainability":
+            values[f"{stem}InferenceAttribute"] = monitor.inference_attribute or ""
+            values[f"{stem}ProbabilityThreshold"] = "" if monitor.probability_threshold is None \
+                else str(monitor.probability_threshold)
+            offsets = monitor.time_offsets
+            values[f"{stem}StartTimeOffset"] = offsets.start if offsets else ""
+            values[f"{stem}EndTimeOffset"] = offsets.end if offsets else ""
+    values["ModelQualityProblemType"] = params.monitoring.model_quality.problem_type
+    values["ModelBiasConfigKey"] = assets.get(BIAS_CONFIG, "")
+    values["ModelExplainabilityConfigKey"] = assets.get(EXPLAINABILITY_CONFIG, "")
+    return values
+
+
+BIAS_CONFIG = "clarify:model-bias"  # keys of the synthesized Clarify analysis configurations in `assets`
+EXPLAINABILITY_CONFIG = "clarify:model-explainability"

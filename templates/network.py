@@ -250,9 +250,13 @@ def build(params: Params) -> StackTemplate:
 
 def external_read_objects(params: Params) -> list[str]:
     uris = [params.endpoint.model_data_url]
-    baseline = params.monitoring.data_quality.baseline
+    monitoring = params.monitoring
+    baseline = monitoring.data_quality.baseline
     if baseline:
         uris += [baseline.constraints, baseline.statistics]
+    for monitor in (monitoring.model_quality, monitoring.model_bias, monitoring.model_explainability):
+        if monitor.enabled and monitor.baseline_constraints:
+            uris.append(monitor.baseline_constraints)
     return [s3_object_arn(uri, params.region) for uri in uris]
 
 
