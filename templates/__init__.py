@@ -4,8 +4,8 @@ No boto3, no environment variables, no file or network I/O, no clock (a test kee
 order of STACKS is the deploy order.
 """
 
-from templates import endpoint, foundation, monitoring, network
+from templates import alarms, endpoint, foundation, monitoring, network
 
-STACKS = (foundation, network, endpoint, monitoring)
+STACKS = (foundation, network, endpoint, monitoring, alarms)
 
 __all__ = ["STACKS"]
