@@ -32,7 +32,33 @@ WILDCARD_ALLOWED: dict[str, str] = {
     "ec2:DescribeDhcpOptions": "EC2 Describe* actions support no resource-level permission",
     "ec2:DescribeSubnets": "EC2 Describe* actions support no resource-level permission",
     "ec2:DescribeSecurityGroups": "EC2 Describe* actions support no resource-level permission",
+    # The catalog stack's launch role (templates/catalog.py): what CloudFormation needs to provision the products.
+    "ec2:DescribeVpcAttribute": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeRouteTables": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeSecurityGroupRules": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeVpcEndpoints": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeFlowLogs": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeAvailabilityZones": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribePrefixLists": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeVpcEndpointServices": "EC2 Describe* actions support no resource-level permission",
+    "ec2:DescribeAccountAttributes": "EC2 Describe* actions support no resource-level permission",
+    "kms:CreateKey": "the key does not exist before the call: CreateKey supports no resource",
+    "logs:CreateLogDelivery": "CloudWatch Logs delivery actions (VPC flow logs to S3) support no resource-level permission",
+    "logs:DeleteLogDelivery": "CloudWatch Logs delivery actions (VPC flow logs to S3) support no resource-level permission",
+    "logs:GetLogDelivery": "CloudWatch Logs delivery actions (VPC flow logs to S3) support no resource-level permission",
+    "cloudformation:GetTemplateSummary": "called with a template URL it names no stack: no resource to scope to",
+    "cloudformation:ValidateTemplate": "validates a template, not a stack: supports no resource-level permission",
 }
+
+# Actions that may have `Resource: "*"` only with one exact condition, which is what scopes them.
+WILDCARD_WITH_CONDITION: dict[str, tuple[str, str, str]] = {
+    "s3:GetObject": ("s3:ExistingObjectTag/servicecatalog:provisioning", "true",
+                     "a Service Catalog launch role reads the service's copy of each product version from a bucket "
+                     "AWS owns and does not name; only objects tagged servicecatalog:provisioning=true"),
+}
+
+# The one AWS service each stack's roles may trust (every role not listed: SageMaker's).
+TRUSTED_SERVICE_BY_STACK = {"catalog": "servicecatalog.amazonaws.com"}
 
 JOB_DEFINITION_TYPES = (
     "AWS::SageMaker::DataQualityJobDefinition",
@@ -40,6 +66,15 @@ JOB_DEFINITION_TYPES = (
     "AWS::SageMaker::ModelBiasJobDefinition",
     "AWS::SageMaker::ModelExplainabilityJobDefinition",
 )
+# The one job definition type that may run without network isolation, and why: SageMaker Clarify computes
+# SHAP values by calling a temporary shadow endpoint it creates from the model (reference §7.3), reached
+# through the sagemaker.api and sagemaker.runtime VPC endpoints. Everything else still holds for it:
+# private subnets, our security group, inter-container encryption, KMS on volumes and output.
+ISOLATION_EXCEPTIONS: dict[str, str] = {
+    "AWS::SageMaker::ModelExplainabilityJobDefinition":
+        "Clarify's SHAP analysis calls a shadow endpoint made from the model (reference 7.3); network isolation "
+        "would cut it off",
+}
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 ECR_LAYER_BUCKET = "arn:${AWS::Partition}:s3:::prod-${AWS::Region}-starport-layer-bucket/*"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
@@ -122,9 +157,11 @@ def truthy(value: Any) -> bool:
 
 
 def check_job_definitions_private_and_encrypted(subject: Subject) -> Problems:
-    """Monitoring jobs run in our private subnets with our security group, network-isolated, with encrypted
-    inter-container traffic, and KMS on their volumes and their output."""
+    """Monitoring jobs run in our private subnets with our security group, network-isolated (except the types in
+    ISOLATION_EXCEPTIONS, which must say false explicitly), with encrypted inter-container traffic, and KMS on
+    their volumes and their output."""
     for logical, props in of_type(subject, *JOB_DEFINITION_TYPES):
+        kind = subject.resources[logical]["Type"]
         network = props.get("NetworkConfig") or {}
         vpc = network.get("VpcConfig") or {}
         if not is_import(subject, vpc.get("Subnets"), "network", "subnet-ids"):
@@ -133,7 +170,12 @@ def check_job_definitions_private_and_encrypted(subject: Subject) -> Problems:
         if not groups or not all(is_import(subject, g, "network", "job-security-group-id") for g in groups):
             yield logical, ("NetworkConfig.VpcConfig.SecurityGroupIds must be exactly the network stack's job "
                             "security group")
-        if network.get("EnableNetworkIsolation") is not True:
+        if kind in ISOLATION_EXCEPTIONS:
+            if network.get("EnableNetworkIsolation") not in (True, False):
+                # explicit, so the exception is visible in the template a reviewer reads
+                yield logical, ("NetworkConfig.EnableNetworkIsolation must be set explicitly (false: "
+                                f"{ISOLATION_EXCEPTIONS[kind]})")
+        elif network.get("EnableNetworkIsolation") is not True:
             yield logical, "NetworkConfig.EnableNetworkIsolation must be true (the analyzer needs no network)"
         if network.get("EnableInterContainerTrafficEncryption") is not True:
             yield logical, "NetworkConfig.EnableInterContainerTrafficEncryption must be true"
@@ -385,14 +427,18 @@ def check_iam_wildcard_resources_allowlisted(subject: Subject) -> Problems:
     for logical, statement in _iam_statements(subject):
         if statement.get("Effect") != "Allow" or "*" not in as_list(statement.get("Resource")):
             continue
-        extra = sorted(set(map(str, as_list(statement.get("Action")))) - set(WILDCARD_ALLOWED))
+        extra = sorted(set(map(str, as_list(statement.get("Action")))) - set(WILDCARD_ALLOWED)
+                       - {a for a, (key, value, _) in WILDCARD_WITH_CONDITION.items()
+                          if ((statement.get("Condition") or {}).get("StringEquals") or {}).get(key) == value})
         if extra:
             yield logical, (f"statement {statement.get('Sid', '')!r} grants {extra} on Resource '*'; scope them "
                             "to ARNs, or add them to WILDCARD_ALLOWED with the reason AWS allows nothing narrower")
 
 
 def check_roles_trust_only_sagemaker(subject: Subject) -> Problems:
-    """Every role trusts only sagemaker.amazonaws.com, and only on behalf of this account (aws:SourceAccount)."""
+    """Every role trusts only sagemaker.amazonaws.com (the catalog's launch role only servicecatalog.amazonaws.com,
+    TRUSTED_SERVICE_BY_STACK), and only on behalf of this account (aws:SourceAccount)."""
+    service = TRUSTED_SERVICE_BY_STACK.get(subject.stack, SAGEMAKER_SERVICE)
     for logical, props in of_type(subject, "AWS::IAM::Role"):
         trust = statements(props.get("AssumeRolePolicyDocument"))
         allows = [s for s in trust if s.get("Effect") == "Allow"]
@@ -402,8 +448,8 @@ def check_roles_trust_only_sagemaker(subject: Subject) -> Problems:
             principal = statement.get("Principal")
             services = as_list(principal.get("Service")) if isinstance(principal, dict) and set(principal) == {"Service"} \
                 else None
-            if services != [SAGEMAKER_SERVICE]:
-                yield logical, f"the trust policy admits {principal!r}; only {SAGEMAKER_SERVICE} may assume this role"
+            if services != [service]:
+                yield logical, f"the trust policy admits {principal!r}; only {service} may assume this role"
             if as_list(statement.get("Action")) != ["sts:AssumeRole"]:
                 yield logical, f"the trust policy allows {statement.get('Action')!r}; only sts:AssumeRole"
             account = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("aws:SourceAccount")

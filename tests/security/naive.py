@@ -169,6 +169,33 @@ def baseline_read_on_every_resource(t, _):
     props(t, "BaselineReadPolicy")["PolicyDocument"]["Statement"][0]["Resource"] = "*"
 
 
+def bias_job_on_the_open_network(t, _):
+    """Only the explainability job may run without network isolation (it calls Clarify's shadow endpoint)."""
+    props(t, "ModelBiasJobDefinition")["NetworkConfig"]["EnableNetworkIsolation"] = False
+
+
+def explainability_job_outside_the_vpc(t, _):
+    """Its isolation exception waives nothing else: it still runs in our subnets with our security group."""
+    del props(t, "ModelExplainabilityJobDefinition")["NetworkConfig"]["VpcConfig"]
+
+
+def shadow_endpoint_policy_on_every_endpoint(t, _):
+    props(t, "ClarifyShadowEndpointPolicy")["PolicyDocument"]["Statement"][1]["Resource"] = "*"
+
+
+# --- alarms ---------------------------------------------------------------------------------------
+
+
+def alarm_topic_unencrypted(t, _):
+    del props(t, "AlarmTopic")["KmsMasterKeyId"]
+
+
+def alarm_without_actions(t, _):
+    alarm = props(t, "FailedExecutionsAlarm")
+    del alarm["AlarmActions"]
+    alarm["ActionsEnabled"] = False
+
+
 def unencrypted_topic(t, _):
     t["Resources"]["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alarms"}}
 
@@ -218,12 +245,21 @@ MUTATIONS = [
     Mutation("job without KMS", "monitoring", c.check_job_definitions_private_and_encrypted, job_without_kms),
     Mutation("baseline read on every resource", "monitoring", c.check_iam_wildcard_resources_allowlisted,
              baseline_read_on_every_resource),
+    Mutation("bias job on the open network", "monitoring", c.check_job_definitions_private_and_encrypted,
+             bias_job_on_the_open_network),
+    Mutation("explainability job outside the VPC", "monitoring", c.check_job_definitions_private_and_encrypted,
+             explainability_job_outside_the_vpc),
+    Mutation("shadow endpoint policy on every endpoint", "monitoring", c.check_iam_wildcard_resources_allowlisted,
+             shadow_endpoint_policy_on_every_endpoint),
     Mutation("unencrypted topic", "monitoring", c.check_topics_and_log_groups_encrypted, unencrypted_topic),
+    Mutation("alarm topic without the project key", "alarms", c.check_topics_and_log_groups_encrypted,
+             alarm_topic_unencrypted),
     Mutation("unencrypted log group", "monitoring", c.check_topics_and_log_groups_encrypted, unencrypted_log_group),
 ]
 # Hardening that only the scanners see (no check of ours looks at it); part of the naive variants.
 SCANNER_ONLY = [
     Mutation("subnet with public addresses", "network", None, subnet_with_public_addresses),  # CT.EC2.PR.11
+    Mutation("alarm without actions", "alarms", None, alarm_without_actions),  # CT.CLOUDWATCH.PR.1, PR.4
 ]
 
 

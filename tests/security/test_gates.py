@@ -11,7 +11,7 @@ from mmtool.errors import ToolError
 from mmtool.security import checks, scanners
 from tests.conftest import REPO
 
-STACKS = ("foundation", "network", "endpoint", "monitoring")
+STACKS = ("foundation", "network", "endpoint", "monitoring", "alarms")
 
 
 def test_every_template_of_every_environment_passes_every_gate(report, subjects):
@@ -82,4 +82,4 @@ def test_cli_security_command_reports_and_exits(built, tools, capsys):
     from mmtool.cli import main
 
     assert main(["security", "--env", "dev"], paths=built) == 0
-    assert "security: 4 templates" in capsys.readouterr().out
+    assert "security: 5 templates" in capsys.readouterr().out

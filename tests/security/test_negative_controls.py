@@ -13,7 +13,7 @@ from mmtool.security import Subject, checks, scanners
 from tests.conftest import REPO
 from tests.security.naive import MUTATIONS, mutated, naive_variant
 
-STACKS = ("foundation", "network", "endpoint", "monitoring")
+STACKS = ("foundation", "network", "endpoint", "monitoring", "alarms")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,7 @@ def test_checkov_fails_every_naive_template(tools, naive):
     assert "CKV_AWS_24" in failed["naive/network.template.json"]  # SSH from 0.0.0.0/0
     assert "CKV_AWS_62" in failed["naive/endpoint.template.json"]  # "*" on "*" (checkov has no EndpointConfig KMS check for CloudFormation: ours covers it)
     assert "CKV_AWS_158" in failed["naive/monitoring.template.json"]  # log group without KMS
+    assert "CKV_AWS_26" in failed["naive/alarms.template.json"]  # SNS topic without encryption
 
 
 def test_cfn_guard_fails_every_naive_template(tools, naive):
@@ -58,6 +59,7 @@ def test_cfn_guard_fails_every_naive_template(tools, naive):
     assert {"CT.EC2.PR.3", "CT.EC2.PR.11"} <= failed["naive/network.template.json"]
     assert "CT.IAM.PR.1" in failed["naive/endpoint.template.json"]
     assert "CT.CLOUDWATCH.PR.3" in failed["naive/monitoring.template.json"]
+    assert {"CT.CLOUDWATCH.PR.1", "CT.CLOUDWATCH.PR.4"} <= failed["naive/alarms.template.json"]  # alarm without actions
 
 
 def test_our_checks_fail_every_naive_template_and_each_check_trips(naive):
@@ -82,6 +84,25 @@ def test_each_weakness_is_caught_by_its_check(dev, mutation):
 def test_every_check_has_a_negative_control():
     covered = {m.check for m in MUTATIONS}
     assert set(checks.CHECKS) <= covered, [c.__name__ for c in checks.CHECKS if c not in covered]
+
+
+def test_only_the_explainability_job_may_run_without_network_isolation(dev):
+    """The exception is one resource type with its reason, not a switch: the same edit on any other job
+    definition is refused, and the explainability job must still say it explicitly."""
+    monitoring = dev["monitoring"]
+    assert not list(checks.check_job_definitions_private_and_encrypted(monitoring))
+    assert set(checks.ISOLATION_EXCEPTIONS) == {"AWS::SageMaker::ModelExplainabilityJobDefinition"}
+    for logical in ("DataQualityJobDefinition", "ModelQualityJobDefinition", "ModelBiasJobDefinition"):
+        template = json.loads(json.dumps(monitoring.template))
+        template["Resources"][logical]["Properties"]["NetworkConfig"]["EnableNetworkIsolation"] = False
+        problems = list(checks.check_job_definitions_private_and_encrypted(
+            Subject(monitoring.file, "monitoring", "dev", template, monitoring.parameters)))
+        assert [p[0] for p in problems] == [logical], logical
+    template = json.loads(json.dumps(monitoring.template))
+    del template["Resources"]["ModelExplainabilityJobDefinition"]["Properties"]["NetworkConfig"]["EnableNetworkIsolation"]
+    problems = list(checks.check_job_definitions_private_and_encrypted(
+        Subject(monitoring.file, "monitoring", "dev", template, monitoring.parameters)))
+    assert problems and "must be set explicitly" in problems[0][1]
 
 
 def test_environment_values_are_checked_not_just_the_template(dev):
