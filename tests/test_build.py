@@ -13,7 +13,7 @@ from mmtool.errors import LintError
 from mmtool.lint import Finding, LintJob, lint
 from tests.conftest import REPO, dev_params, write_params
 
-STACKS = ["foundation", "network", "endpoint", "monitoring"]
+STACKS = ["foundation", "network", "endpoint", "monitoring", "alarms"]
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -41,7 +41,7 @@ def test_deploy_then_plan_shows_no_changes(scratch, aws_env, capsys):
     plan = json.loads(out)  # nothing but JSON on stdout: build messages go to stderr
     assert plan["has_changes"] is False, plan
     assert plan["summary"] == {"add": 0, "change": 0, "destroy": 0, "replace": 0}
-    assert [s["name"] for s in plan["stacks"]] == ["foundation", "network", "endpoint", "monitoring"]
+    assert [s["name"] for s in plan["stacks"]] == ["foundation", "network", "endpoint", "monitoring", "alarms"]
 
 
 def test_outputs_as_json_after_deploy(scratch, aws_env, capsys):

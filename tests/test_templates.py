@@ -36,7 +36,7 @@ def statements(policy: dict) -> list[dict]:
 
 def test_templates_are_identical_in_every_environment(built):
     """Environments differ only in parameter values: one template to review and to publish."""
-    for stack in ("foundation", "network", "endpoint", "monitoring"):
+    for stack in ("foundation", "network", "endpoint", "monitoring", "alarms"):
         bodies = {(built.build / env / f"{stack}.template.json").read_bytes() for env in ("dev", "staging", "prod")}
         assert len(bodies) == 1, stack
 
@@ -321,7 +321,7 @@ def test_templates_never_import_boto3():
                     path.name, name)
 
 
-@pytest.mark.parametrize("stack", ["foundation", "network", "endpoint", "monitoring"])
+@pytest.mark.parametrize("stack", ["foundation", "network", "endpoint", "monitoring", "alarms"])
 def test_parameters_have_labels_and_groups(built, stack):
     """Service Catalog and the console show a readable form (AWS::CloudFormation::Interface)."""
     t = template(built, stack)
@@ -331,3 +331,234 @@ def test_parameters_have_labels_and_groups(built, stack):
     assert set(interface["ParameterLabels"]) == set(t["Parameters"])
     for name, declaration in t["Parameters"].items():
         assert declaration.get("Description"), name
+
+
+# --- model quality, model bias, model explainability ----------------------------------------------
+
+
+@pytest.mark.parametrize("stem,code,suffix,kind", [
+    ("ModelQuality", "mq", "model-quality", "ModelQuality"),
+    ("ModelBias", "mb", "model-bias", "ModelBias"),
+    ("ModelExplainability", "me", "model-explainability", "ModelExplainability"),
+])
+def test_each_model_monitor_schedule_points_at_its_named_definition(built, stem, code, suffix, kind):
+    """Same pattern as data quality: a revision-named definition (replaceable), a schedule that follows it by
+    name and waits for it, each optional per environment (reference §0.2, §0.4)."""
+    t = template(built, "monitoring")
+    job = t["Resources"][f"{stem}JobDefinition"]
+    schedule = t["Resources"][f"{stem}Schedule"]
+    name = {"Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{code}-${{{stem}Revision}}"}
+    assert job["Properties"]["JobDefinitionName"] == name
+    assert job["Condition"] == schedule["Condition"] == stem
+    config = schedule["Properties"]["MonitoringScheduleConfig"]
+    assert config["MonitoringJobDefinitionName"] == name and config["MonitoringType"] == kind
+    assert f"{stem}JobDefinition" in schedule["DependsOn"]
+    assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"}
+    # explicit tags: these types do not inherit stack tags (reference §8 #13)
+    assert {tag["Key"] for tag in job["Properties"]["Tags"]} >= {"Project", "Environment", "cost-center"}
+
+
+def test_monitors_are_enabled_where_each_environment_asked(built):
+    """dev: data quality only; prod: model quality; staging: everything. One template, different values."""
+    expected = {"dev": ("true", "false", "false", "false"), "prod": ("true", "true", "false", "false"),
+                "staging": ("true", "true", "true", "true")}
+    for env, flags in expected.items():
+        values = parameters(built, "monitoring", env)
+        assert tuple(values[f"{s}Enabled"] for s in ("DataQuality", "ModelQuality", "ModelBias",
+                                                     "ModelExplainability")) == flags, env
+
+
+def test_model_quality_reads_ground_truth_inside_the_project_bucket(built):
+    """The merge job needs the labels; the role in foundation may read exactly that prefix."""
+    props = template(built, "monitoring")["Resources"]["ModelQualityJobDefinition"]["Properties"]
+    assert props["ModelQualityJobInput"]["GroundTruthS3Input"] == {"S3Uri": {"Fn::Sub": "s3://${BucketName}/${GroundTruthPrefix}"}}
+    assert props["ModelQualityAppSpecification"]["ProblemType"] == {"Ref": "ModelQualityProblemType"}
+    role = template(built, "foundation")["Resources"]["MonitoringRole"]["Properties"]["Policies"][0]
+    reads = {s["Sid"]: s for s in statements(role)}["ReadCaptureBaselinesAndAssets"]["Resource"]
+    assert {"Fn::Sub": ["${Bucket.Arn}/${Prefix}/*", {"Prefix": {"Ref": "GroundTruthPrefix"}}]} in reads
+    values = parameters(built, "monitoring", "prod")
+    assert (values["ModelQualityMaxRuntimeSeconds"], values["ModelQualityScheduleExpression"]) == ("1800", "cron(0 * ? * * *)")
+    assert (values["ModelQualityProbabilityThreshold"], values["ModelQualityStartTimeOffset"]) == ("0.5", "-PT3H")
+
+
+def test_clarify_image_comes_from_a_region_mapping_of_the_clarify_table(built):
+    """Bias and explainability run Clarify, whose accounts differ from the analyzer's (reference §2)."""
+    t = template(built, "monitoring")
+    reference = json.loads((REPO / "mmtool" / "data" / "clarify-image-accounts.json").read_text())
+    assert {r: v["Account"] for r, v in t["Mappings"]["ClarifyImage"].items()} == reference
+    assert reference["us-west-2"] == "306415355426"  # the SDK's own unit-test expectation (reference §2)
+    for stem in ("ModelBias", "ModelExplainability"):
+        image = t["Resources"][f"{stem}JobDefinition"]["Properties"][f"{stem}AppSpecification"]["ImageUri"]["Fn::Sub"]
+        assert image[0] == "${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/sagemaker-clarify-processing:1.0"
+        assert image[1]["Account"] == {"Fn::FindInMap": ["ClarifyImage", {"Ref": "AWS::Region"}, "Account"]}
+
+
+def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_model(built):
+    """The ConfigUri points at the generated analysis; explainability's predictor is the endpoint's model,
+    whose name the endpoint stack fixes (so it is known when the asset is written)."""
+    manifest = json.loads((built.build / "staging" / "manifest.json").read_text())
+    assets = {a["file"]: a for a in manifest["assets"]}
+    values = parameters(built, "monitoring", "staging")
+    for stem, file in (("ModelBias", "assets/model-bias-analysis-config.json"),
+                       ("ModelExplainability", "assets/model-explainability-analysis-config.json")):
+        assert values[f"{stem}ConfigKey"] == assets[file]["key"]
+        assert assets[file]["key"].startswith(f"monitoring-assets/{assets[file]['sha256'][:20]}/")
+    explain = json.loads((built.build / "staging" / "assets" / "model-explainability-analysis-config.json").read_text())
+    revision_ = parameters(built, "endpoint", "staging")["ModelRevision"]
+    assert explain["predictor"]["model_name"] == f"churn-staging-model-{revision_}"
+    assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-clarify"
+    assert explain["headers"] == ["tenure_months", "monthly_charges", "total_charges", "contract_months",
+                                  "support_calls", "age"]
+    assert explain["methods"]["shap"]["baseline"] == [[24, 65.5, 1500.0, 12, 1, 45]]
+    bias = json.loads((built.build / "staging" / "assets" / "model-bias-analysis-config.json").read_text())
+    assert bias["headers"][-1] == bias["label"] == "churned"  # the label header is last (reference §5.4)
+    assert bias["facet"] == [{"name_or_index": "age", "value_or_threshold": [65]}]
+    assert "predictor" not in bias  # bias monitoring reads captured predictions; it calls no endpoint
+    # dev enables neither: no Clarify asset, empty keys
+    assert [a["file"] for a in json.loads((built.build / "dev" / "manifest.json").read_text())["assets"]] == \
+        ["assets/record_preprocessor.py"]
+
+
+def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
+    """Model properties are create-only: a fixed name could not be replaced; the hash also covers the network
+    values that decide its subnets and security group."""
+    from mmtool.synth import revision
+
+    t = template(built, "endpoint")
+    model = t["Resources"]["Model"]["Properties"]
+    assert model["ModelName"] == {"Fn::Sub": "${ProjectName}-${EnvironmentName}-model-${ModelRevision}"}
+    values = parameters(built, "endpoint")
+    upstream = {k: parameters(built, "network").get(k, "") for k in
+                ("VpcCidr", "PrivateSubnet1Cidr", "PrivateSubnet1Az", "PrivateSubnet2Cidr", "PrivateSubnet2Az",
+                 "PrivateSubnet3Cidr", "PrivateSubnet3Az", "ExistingVpcId", "ExistingSubnetIds")}
+    assert revision(t, "Model", values, upstream) == values["ModelRevision"]
+    assert revision(t, "Model", {**values, "ModelImage": "x"}, upstream) != values["ModelRevision"]
+    assert revision(t, "Model", values, {**upstream, "PrivateSubnet1Cidr": "10.30.8.0/22"}) != values["ModelRevision"]
+    assert revision(t, "Model", {**values, "SamplingPercentage": "5"}, upstream) == values["ModelRevision"]
+    published = resources(t, "AWS::SSM::Parameter")["ModelNameParameter"]["Properties"]
+    assert published["Value"] == {"Fn::GetAtt": ["Model", "ModelName"]}
+
+
+def test_only_explainability_runs_without_network_isolation(built):
+    """Clarify calls its shadow endpoint for SHAP (reference §7.3); bias and quality need no network."""
+    r = template(built, "monitoring")["Resources"]
+    isolation = {stem: r[f"{stem}JobDefinition"]["Properties"]["NetworkConfig"]["EnableNetworkIsolation"]
+                 for stem in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")}
+    assert isolation == {"DataQuality": True, "ModelQuality": True, "ModelBias": True, "ModelExplainability": False}
+    for stem in isolation:
+        network = r[f"{stem}JobDefinition"]["Properties"]["NetworkConfig"]
+        assert network["EnableInterContainerTrafficEncryption"] is True
+        assert network["VpcConfig"]["Subnets"] == {"Ref": "SubnetIds"}
+
+
+def test_shadow_endpoint_permissions_are_scoped_to_our_model_and_prefix(built):
+    """The monitoring role may describe only the endpoint's model and manage only <project>-<env>-clarify*
+    endpoints (reference §7.1), and only while explainability is enabled."""
+    policy = template(built, "monitoring")["Resources"]["ClarifyShadowEndpointPolicy"]
+    assert policy["Condition"] == "ModelExplainability"
+    describe, lifecycle = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert describe["Action"] == ["sagemaker:DescribeModel"]
+    assert describe["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model/${ModelName}"}]
+    assert set(lifecycle["Action"]) == {f"sagemaker:{a}" for a in (
+        "CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig", "CreateEndpoint", "DescribeEndpoint",
+        "DeleteEndpoint", "InvokeEndpoint")}
+    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
+        "endpoint-config/${ProjectName}-${EnvironmentName}-clarify*", "endpoint/${ProjectName}-${EnvironmentName}-clarify*"]
+
+
+# --- alarms ---------------------------------------------------------------------------------------
+
+
+def test_alarm_topic_is_encrypted_and_the_key_admits_its_publishers(built):
+    """Encrypted topic: EventBridge and CloudWatch need data keys, for this topic only."""
+    topic = template(built, "alarms")["Resources"]["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "KmsKeyArn"}
+    assert topic["TopicName"] == {"Fn::Sub": "${ProjectName}-${EnvironmentName}-alarms"}
+    key = template(built, "foundation")["Resources"]["KmsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    by_sid = {s.get("Sid"): s for s in key}
+    topic_arn = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ProjectName}-${EnvironmentName}-alarms"}
+    alarms, events = by_sid["AlarmsPublishToEncryptedTopic"], by_sid["EventBridgePublishesToEncryptedTopic"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] == topic_arn
+    assert "aws:SourceArn" in alarms["Condition"]["ArnLike"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}
+    assert sorted(alarms["Action"]) == sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_execution_rules_match_only_this_environments_schedules(built):
+    """Monitoring executions are processing jobs whose events carry the schedule ARN; exact ARNs, not a prefix
+    (another project may be named <project>-<env>)."""
+    r = template(built, "alarms")["Resources"]
+    failed = r["ExecutionFailedRule"]["Properties"]["EventPattern"]
+    assert failed["source"] == ["aws.sagemaker"]
+    assert failed["detail-type"] == ["SageMaker Processing Job State Change"]
+    assert failed["detail"]["ProcessingJobStatus"] == ["Failed", "Stopped"]
+    arns = [a["Fn::Sub"] for a in failed["detail"]["MonitoringScheduleArn"]]
+    assert [a.rsplit("/", 1)[1] for a in arns] == [f"${{ProjectName}}-${{EnvironmentName}}-{s}" for s in (
+        "data-quality", "model-quality", "model-bias", "model-explainability")]
+    violations = r["ExecutionViolationsRule"]["Properties"]["EventPattern"]["detail"]
+    assert violations["ProcessingJobStatus"] == ["Completed"]
+    assert violations["ExitMessage"] == [{"prefix": "CompletedWithViolations"}]
+    transformer = r["ExecutionFailedRule"]["Properties"]["Targets"][0]["InputTransformer"]
+    assert transformer["InputPathsMap"]["schedule"] == "$.detail.MonitoringScheduleArn"
+    message = transformer["InputTemplate"]["Fn::Sub"]
+    for part in ("Schedule: <schedule>", "Endpoint: ${EndpointName}", "Status: <status> <exit>", "Reason: <reason>",
+                 "#/processing-jobs/<job>", "s3://${BucketName}/reports/"):
+        assert part in message, part
+
+
+def test_drift_alarms_watch_the_named_features_of_the_data_quality_schedule(built):
+    """Slots with conditions keep one template; each environment names its features and thresholds."""
+    t = template(built, "alarms")
+    alarm = t["Resources"]["DriftAlarm1"]["Properties"]
+    assert alarm["Namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+    assert alarm["MetricName"] == {"Fn::Sub": "feature_baseline_drift_${DriftAlarm1Feature}"}
+    assert alarm["Dimensions"] == [{"Name": "Endpoint", "Value": {"Ref": "EndpointName"}},
+                                   {"Name": "MonitoringSchedule", "Value": {"Fn::Sub": "${ProjectName}-${EnvironmentName}-data-quality"}}]
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert len(resources(t, "AWS::CloudWatch::Alarm")) == 10 + 2
+    prod = parameters(built, "alarms", "prod")
+    assert (prod["DriftAlarm1Feature"], prod["DriftAlarm1Threshold"]) == ("00000000000000000001", "0.15")
+    assert "DriftAlarm3Feature" not in prod and prod["DataQualityAlarmPeriod"] == "3600"
+    assert parameters(built, "alarms", "staging")["DataQualityAlarmPeriod"] == "21600"  # every 6 hours
+    assert parameters(built, "alarms", "dev")["AlarmsEnabled"] == "false"
+
+
+def test_failed_executions_alarm_counts_matches_of_the_failed_rule(built):
+    """Model Monitor emits no execution-status metric; EventBridge counts each failed run it matched."""
+    alarm = template(built, "alarms")["Resources"]["FailedExecutionsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Events", "TriggeredRules")
+    assert alarm["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": "ExecutionFailedRule"}}]
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_subscriptions_come_from_the_params_file(built):
+    values = parameters(built, "alarms", "prod")
+    assert (values["Subscription1Protocol"], values["Subscription1Endpoint"]) == ("email", "ml-platform@example.com")
+    assert values["Subscription2Protocol"] == "https"
+    assert "Subscription3Protocol" not in values
+    assert parameters(built, "alarms", "staging")["Subscription2Protocol"] == "sqs"
+
+
+def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
+    """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON."""
+    import itertools
+
+    body = template(built, "alarms")["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
+    conditions = sorted({p["Fn::If"][0] for p in body if isinstance(p, dict) and "Fn::If" in p})
+    assert conditions == ["Alarms", "DataQuality", "ModelBias", "ModelExplainability", "ModelQuality"]
+    for flags in itertools.product([True, False], repeat=len(conditions)):
+        on = dict(zip(conditions, flags))
+        text = "".join(p if isinstance(p, str) else p["Fn::Sub"] if "Fn::Sub" in p
+                       else (p["Fn::If"][1]["Fn::Sub"] if on[p["Fn::If"][0]] else p["Fn::If"][2]) for p in body)
+        widgets = json.loads(text)["widgets"]
+        assert len(widgets) == 1 + 2 * on["Alarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
+            on["ModelBias"] + on["ModelExplainability"]
+
+
+def test_alarms_stack_depends_on_what_it_reads(built):
+    manifest = json.loads((built.build / "prod" / "manifest.json").read_text())
+    alarms = manifest["stacks"][-1]
+    assert alarms["name"] == "alarms" and alarms["depends_on"] == ["foundation", "endpoint"]
+    assert alarms["protected_resources"] == [] and alarms["capabilities"] == []
