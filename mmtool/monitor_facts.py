@@ -159,6 +159,8 @@ class JobDefinitionFacts:
     output_uri: str | None = None
     input_kind: str | None = None  # endpoint | batch_transform
     endpoint_name: str | None = None
+    start_offset: str | None = None  # the input's StartTimeOffset (model quality/bias), e.g. -P8D
+    end_offset: str | None = None
 
 
 @dataclass
@@ -332,9 +334,13 @@ def offset_hours(text: str | None) -> int | None:
 
 
 def analysis_window(schedule: ScheduleFacts, execution: ExecutionFacts) -> tuple[datetime, datetime] | None:
-    """The data an execution analysed: [scheduled + start offset, scheduled + end offset) with
-    DataAnalysisStartTime/EndTime, otherwise the period before the scheduled time (reference §3)."""
-    start, end = offset_hours(schedule.window_start), offset_hours(schedule.window_end)
+    """The data an execution analysed: [scheduled + start offset, scheduled + end offset) with the job input's
+    StartTimeOffset/EndTimeOffset (model quality and bias), else the schedule's DataAnalysisStartTime/EndTime,
+    otherwise the period before the scheduled time (reference §3)."""
+    definition = schedule.job_definition
+    start, end = (offset_hours(definition.start_offset), offset_hours(definition.end_offset)) if definition else (None, None)
+    if start is None or end is None:
+        start, end = offset_hours(schedule.window_start), offset_hours(schedule.window_end)
     scheduled = execution.scheduled_time
     if start is not None and end is not None:
         return scheduled + timedelta(hours=start), scheduled + timedelta(hours=end)
@@ -476,6 +482,7 @@ def read_job_definition(sagemaker: Any, monitoring_type: str, name: str) -> JobD
     job_input = response.get(f"{monitoring_type}JobInput", {})
     outputs = response.get(f"{monitoring_type}JobOutputConfig", {}).get("MonitoringOutputs", [])
     endpoint_input = job_input.get("EndpointInput")
+    data_input = endpoint_input or job_input.get("BatchTransformInput") or {}
     return JobDefinitionFacts(
         name=name,
         environment=app.get("Environment"),
@@ -484,6 +491,8 @@ def read_job_definition(sagemaker: Any, monitoring_type: str, name: str) -> JobD
         output_uri=outputs[0].get("S3Output", {}).get("S3Uri") if outputs else None,
         input_kind="endpoint" if endpoint_input else ("batch_transform" if job_input.get("BatchTransformInput") else None),
         endpoint_name=(endpoint_input or {}).get("EndpointName"),
+        start_offset=data_input.get("StartTimeOffset"),
+        end_offset=data_input.get("EndTimeOffset"),
     )
 
 

@@ -42,6 +42,7 @@ from mmtool.monitor_facts import (
     ScheduleFacts,
     is_not_found,
     list_executions,
+    offset_hours,
     read_captures,
     read_endpoint,
     read_job_definition,
@@ -284,14 +285,20 @@ def run_now(
 
     start_time = now()
     window = (start_time - timedelta(hours=options.window_hours), start_time)
+    own = (offset_hours(definition.start_offset), offset_hours(definition.end_offset))
+    if own[0] is not None and own[1] is not None:  # model quality/bias: the input's own offsets choose the data
+        window = (start_time + timedelta(hours=own[0]), start_time + timedelta(hours=own[1]))
+        warn(f"the job definition's input analyses {definition.start_offset} to {definition.end_offset}: the capture "
+             "check looks there")
     values = ssm_values(clients, params.project, params.environment)
     endpoint_name = definition.endpoint_name or values.get("endpoint-name") or params.prefix
     endpoint = read_endpoint(clients.sagemaker, endpoint_name, "ssm" if definition.endpoint_name or values.get("endpoint-name") else "derived")
     bucket = values.get("bucket-name")
     fallback = f"s3://{bucket}/{params.storage.capture_prefix}" if bucket else None
+    listed_hours = max(options.window_hours, -(own[0] or 0)) + 1  # the window's hour folders and the one before
     captures = read_captures(clients, endpoint, fallback, params.endpoint.variant_name, start_time,
-                             options.window_hours + 1) if definition.input_kind == "endpoint" else []
-    facts = Facts(params.project, params.environment, params.region, start_time, options.window_hours + 1,
+                             listed_hours) if definition.input_kind == "endpoint" else []
+    facts = Facts(params.project, params.environment, params.region, start_time, listed_hours,
                   endpoint, captures, [], bucket)
     if definition.input_kind == "endpoint":
         blockers = [f for f in (rule(facts) for rule in ENVIRONMENT_RULES) if f and f.severity == "error"]
@@ -300,7 +307,7 @@ def run_now(
             blockers.append(missing)
         else:
             top = window[0].replace(minute=0, second=0, microsecond=0)
-            files = sum(h.files for c in captures for h in c.hours if h.hour >= top)
+            files = sum(h.files for c in captures for h in c.hours if top <= h.hour < window[1])
             warn(f"capture: {files} file(s) in the window's hour folders under {', '.join(c.prefix for c in captures)}")
         if blockers and not options.force:
             lines = [f"{f.problem}\n  why: {f.why}\n  fix: {f.fix}" for f in blockers]

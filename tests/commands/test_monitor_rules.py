@@ -151,6 +151,12 @@ def test_analysis_window_with_offsets():
     assert analysis_window(one_time, run(at(10, 25))) == (at(9, 25), at(10, 25))
 
 
+def test_the_inputs_own_offsets_choose_the_window_of_model_quality_and_bias():
+    quality = schedule(monitoring_type="ModelQuality", window_start="-PT1H", window_end="-PT0H",
+                       job_definition=definition(start_offset="-P8D", end_offset="-P1D"))
+    assert analysis_window(quality, run(at(10))) == (at(10, day=16), at(10, day=23))
+
+
 def test_files_between_counts_the_hour_folders_overlapping_the_window():
     listed = [capture({10: 3, 9: 4, 8: 2}, hours=6)]
     assert files_between(listed, at(9), at(10)) == 4

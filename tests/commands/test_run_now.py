@@ -103,18 +103,18 @@ class Run:
 
     # -- the stubbed calls, in the order the command makes them
 
-    def regular_schedule(self):
-        self.stub.add_response("describe_monitoring_schedule", described(SCHEDULE, self.now - 24 * H),
-                               {"MonitoringScheduleName": SCHEDULE})
+    def regular_schedule(self, name: str = SCHEDULE, **kind):
+        self.stub.add_response("describe_monitoring_schedule", described(name, self.now - 24 * H, **kind),
+                               {"MonitoringScheduleName": name})
 
-    def create(self, window: int = 1):
+    def create(self, window: int = 1, job_definition: str = JOB_DEFINITION, monitoring_type: str = "DataQuality"):
         self.stub.add_response("create_monitoring_schedule", {"MonitoringScheduleArn": schedule_arn(self.name)}, {
             "MonitoringScheduleName": self.name,
             "MonitoringScheduleConfig": {
                 "ScheduleConfig": {"ScheduleExpression": "NOW", "DataAnalysisStartTime": f"-PT{window}H",
                                    "DataAnalysisEndTime": "-PT0H"},
-                "MonitoringJobDefinitionName": JOB_DEFINITION,
-                "MonitoringType": "DataQuality",
+                "MonitoringJobDefinitionName": job_definition,
+                "MonitoringType": monitoring_type,
             },
             "Tags": DEV_TAGS,
         })
@@ -284,6 +284,43 @@ def test_a_wider_window_finds_the_older_traffic(aws, tmp_path):
 
     assert run() == 0
     assert run.warned[1] == f"capture: 4 file(s) in the window's hour folders under {CAPTURE_PREFIX}"
+
+
+def test_a_model_quality_definition_with_its_own_offsets_is_checked_over_its_window(aws, tmp_path):
+    now = deployed(aws, files=0)
+    put_capture(aws, top_of_hour(now) - 48 * H, 3)  # two days ago: inside -P3D .. -P1D
+    client("sagemaker", aws).create_model_quality_job_definition(
+        JobDefinitionName="churn-dev-mq-5b6c7d",
+        ModelQualityAppSpecification={"ImageUri": "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer",
+                                      "ProblemType": "BinaryClassification",
+                                      "Environment": {"publish_cloudwatch_metrics": "Enabled"}},
+        ModelQualityJobInput={"EndpointInput": {"EndpointName": ENDPOINT, "LocalPath": "/opt/ml/processing/input/endpoint",
+                                                "StartTimeOffset": "-P3D", "EndTimeOffset": "-P1D",
+                                                "InferenceAttribute": "0"},
+                              "GroundTruthS3Input": {"S3Uri": f"s3://{BUCKET}/ground-truth"}},
+        ModelQualityJobOutputConfig={"MonitoringOutputs": [{"S3Output": {"S3Uri": f"s3://{BUCKET}/reports/model-quality",
+                                                                         "LocalPath": "/opt/ml/processing/output"}}]},
+        JobResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+        RoleArn="arn:aws:iam::123456789012:role/churn-dev-monitoring", StoppingCondition={"MaxRuntimeInSeconds": 1800})
+    run = Run(aws, tmp_path, now=now, monitor="model-quality")
+    run.name = f"churn-dev-model-quality-now-{now:%Y%m%d%H%M%S}"
+    run.regular_schedule("churn-dev-model-quality", monitoring_type="ModelQuality", job_definition="churn-dev-mq-5b6c7d")
+    run.create(job_definition="churn-dev-mq-5b6c7d", monitoring_type="ModelQuality")
+    run.poll(run.execution("Completed", monitoring_type="ModelQuality"))
+    run.stub.add_response("describe_monitoring_schedule", described(
+        run.name, now, expression="NOW", window=("-PT1H", "-PT0H"), monitoring_type="ModelQuality",
+        job_definition="churn-dev-mq-5b6c7d"), {"MonitoringScheduleName": run.name})
+    run.stub.add_response("list_monitoring_executions", {"MonitoringExecutionSummaries": [
+        run.execution("Completed", monitoring_type="ModelQuality")]}, {
+        "MonitoringScheduleName": run.name, "SortBy": "ScheduledTime", "SortOrder": "Descending", "MaxResults": 1})
+    run.delete()
+
+    assert run() == 0
+    assert run.warned[:3] == [
+        "model-quality: job definition churn-dev-mq-5b6c7d (from schedule churn-dev-model-quality)",
+        "the job definition's input analyses -P3D to -P1D: the capture check looks there",
+        f"capture: 3 file(s) in the window's hour folders under {CAPTURE_PREFIX}",
+    ]
 
 
 def test_force_starts_without_data_and_a_failed_one_time_schedule_is_explained(aws, tmp_path):
