@@ -28,7 +28,6 @@ from .conftest import BUCKET, REGION, ROLE_ARN, client, deploy_foundation_and_ne
 from .monitoring_env import (
     CONFIG,
     ENDPOINT,
-    JOB_DEFINITION,
     MOTO_LACKS,
     SCHEDULE,
     GapStubber,
