@@ -69,7 +69,7 @@ def test_local_folder_with_a_local_baseline_reports_writes_violations_and_exits_
     assert f"Wrote {written}" in out
     # the pre-processor that ran is the one the build rendered for dev
     assert f"Dry run of {paths.build / 'dev' / 'assets' / 'record_preprocessor.py'}" in out
-    assert "dev: 4 stacks" in err  # built first (messages on stderr, the report on stdout)
+    assert "dev: 5 stacks" in err  # built first (messages on stderr, the report on stdout)
 
 
 def test_a_clean_run_without_baseline_exits_0_and_writes_an_empty_violations_file(tmp_path, capsys):
