@@ -120,7 +120,7 @@ def test_stale_files_disappear(scratch):
 
 
 def test_unknown_environment_is_a_clear_error(scratch, capsys):
-    assert main(["build", "--env", "qa"], paths=scratch) == 1
+    assert main(["build", "--env", "qa"], paths=scratch) == 2
     assert "no params file params/qa.yaml (environments: dev, prod, staging)" in capsys.readouterr().err
 
 
