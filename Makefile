@@ -152,3 +152,13 @@ status: $(STAMP) ## Monitoring of ENV: schedules, last runs, failures explained 
 run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [MONITOR=data-quality]
 	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
 	@$(PY) build.py run-now --env $(ENV) $(if $(MONITOR),--monitor $(MONITOR),) $(ARGS)
+
+.PHONY: package
+package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templates, DEPLOY.md, reference, lint, diagram, SHA256SUMS): ENV=e
+	$(if $(ENV),,$(error ENV is required: make package ENV=dev))
+	@$(PY) build.py package --env $(ENV) $(ARGS)
+
+.PHONY: catalog
+catalog: $(STAMP) ## Publish ENV's templates as Service Catalog products (needs the foundation stack): ENV=e [AUTO_APPROVE=1]
+	$(if $(ENV),,$(error ENV is required: make catalog ENV=dev))
+	@$(PY) build.py catalog --env $(ENV) $(YES_FLAG) $(ARGS)

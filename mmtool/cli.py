@@ -85,17 +85,19 @@ def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) ->
 
 
 def _build(paths: Paths, envs: list[str], linter, out) -> None:
+    from mmtool import catalog_synth
     from mmtool.lint import LintJob, lint
     from mmtool.synth import dump_json, synthesize
 
     run_lint = linter is not None
     loaded = validate(paths, envs)
     syntheses = {env: synthesize(params, paths.root) for env, params in loaded.items()}
+    catalogs = {env: catalog_synth.synthesize_catalog(params) for env, params in loaded.items()}
     jobs = []
     for env, synthesis in syntheses.items():
         target = paths.build / env
-        _write_tree(target, synthesis.files())
-        for stack in synthesis.stacks:
+        _write_tree(target, {**synthesis.files(), **catalog_synth.files(catalogs[env])})
+        for stack in [*synthesis.stacks, catalogs[env]]:
             jobs.append(LintJob(
                 template_path=_rel(target / stack.template_file, paths),
                 template=(target / stack.template_file).read_bytes(),
@@ -109,6 +111,8 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
             raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
                             "fix the template module (or the params value it names) and rebuild")
     for env, synthesis in syntheses.items():
+        (paths.build / env / catalog_synth.MANIFEST_FILE).write_bytes(
+            catalog_synth.manifest_bytes(synthesis.params, catalogs[env]))
         (paths.build / env / "manifest.json").write_bytes(dump_json(synthesis.manifest()))
         lint_note = "lint clean" if run_lint else "not linted"
         out(f"{env}: {len(synthesis.stacks)} stacks, {len(synthesis.assets)} assets -> "
@@ -197,6 +201,13 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
                                  "Data Capture files (ENV required)", status.cmd_status))
     runnow.add_arguments(command("run-now", "one monitoring run now over recent capture data, then its outcome "
                                  "(ENV required)", runnow.cmd_run_now))
+    from mmtool import catalog, package  # light imports: boto3 and cfn-lint load only when they run
+
+    command("package", "the hand-off bundle dist/<project>-<version>-<env>.zip: templates, parameter files, "
+            "assets, DEPLOY.md, parameter reference, lint report, diagram, SHA256SUMS (ENV required)",
+            package.cmd_package)
+    catalog.add_arguments(command("catalog", "publish the templates as AWS Service Catalog products: upload, "
+                                  "catalog stack, tag options, versions (ENV required)", catalog.cmd_catalog))
     return parser
 
 

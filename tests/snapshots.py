@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from mmtool import catalog_synth
 from mmtool.cli import Paths, validate
 from mmtool.synth import dump_json, synthesize
 
@@ -26,6 +27,10 @@ def expected_files(paths: Paths) -> dict[str, bytes]:
             files[stack.template_file] = dump_json(stack.template)
             files[f"{env}/{stack.parameters_file}"] = dump_json(stack.parameter_file_body())
         files[f"{env}/manifest.json"] = dump_json(synthesis.manifest())
+        catalog = catalog_synth.synthesize_catalog(params)
+        files[catalog.template_file] = dump_json(catalog.template)
+        files[f"{env}/{catalog.parameters_file}"] = dump_json(catalog.parameter_file_body())
+        files[f"{env}/{catalog_synth.MANIFEST_FILE}"] = catalog_synth.manifest_bytes(params, catalog)
     return files
 
 
