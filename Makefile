@@ -29,7 +29,7 @@ venv: $(STAMP) ## Create .venv from requirements.txt (done automatically by ever
 .PHONY: help
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: build
 build: $(STAMP) ## Validate, synthesize and lint templates (all environments, or ENV=e)
