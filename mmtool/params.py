@@ -823,6 +823,15 @@ class DriftAlarm(Strict):
     threshold: float = Field(gt=0, description="Alarm when the drift distance of a run exceeds this, e.g. 0.2.")
 
 
+# subscription protocol -> (what a target must look like, what to write instead)
+_NOTIFICATION_TARGETS = {
+    "email": (r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "not an e-mail address"),
+    "https": (r"https://[A-Za-z0-9.\-]+(:\d+)?(/[^\s,]*)?", "expected an https:// URL (SNS delivers over TLS only here)"),
+    "sqs": (r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?",
+            "expected an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>"),
+}
+
+
 class AlarmSettings(Strict):
     """Notifications (SNS), the EventBridge rules on monitoring executions, CloudWatch alarms."""
 
@@ -840,29 +849,14 @@ class AlarmSettings(Strict):
         default_factory=list, description=f"Data-quality drift alarms, at most {MAX_DRIFT_ALARMS}."
     )
 
-    @field_validator("email")
+    @field_validator("email", "https", "sqs")
     @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
+    def _targets_well_formed(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        pattern, expected = _NOTIFICATION_TARGETS[info.field_name]
         for index, item in enumerate(value):
-            if not re.fullmatch(r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", item):
-                raise FieldError(f"[{index}]", item, "not an e-mail address")
-        return value
-
-    @field_validator("https")
-    @classmethod
-    def _https(cls, value: list[str]) -> list[str]:
-        for index, item in enumerate(value):
-            if not re.fullmatch(r"https://[A-Za-z0-9.\-]+(:\d+)?(/[^\s,]*)?", item):
-                raise FieldError(f"[{index}]", item, "expected an https:// URL (SNS delivers over TLS only here)")
-        return value
-
-    @field_validator("sqs")
-    @classmethod
-    def _sqs(cls, value: list[str]) -> list[str]:
-        for index, item in enumerate(value):
-            if not re.fullmatch(r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?", item):
-                raise FieldError(f"[{index}]", item, "expected an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>")
-            if item.endswith(".fifo"):
+            if not re.fullmatch(pattern, item):
+                raise FieldError(f"[{index}]", item, expected)
+            if info.field_name == "sqs" and item.endswith(".fifo"):
                 raise FieldError(f"[{index}]", item, "a FIFO queue cannot subscribe to a standard topic")
         return value
 

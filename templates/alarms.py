@@ -191,41 +191,33 @@ def build(params: Params) -> StackTemplate:
     ))
 
     notify = dict(ActionsEnabled=True, AlarmActions=[Ref(topic)])
-    t.add_resource(Alarm(
-        "FailedExecutionsAlarm",
-        Condition="Alarms",
-        AlarmName=name("monitor-failed"),
-        AlarmDescription=Sub("A Model Monitor run of ${ProjectName}-${EnvironmentName} failed or was stopped in the "
-                             "last hour (each one is also notified with its reason)"),
-        Namespace="AWS/Events",
-        MetricName="TriggeredRules",
-        Dimensions=[MetricDimension(Name="RuleName", Value=Ref(failed_rule))],
-        Statistic="Sum",
-        Period=3600,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        # No datapoint means the rule matched nothing: no failure.
-        TreatMissingData="notBreaching",
-        **notify,
-    ))
-    t.add_resource(Alarm(
-        "NotificationDeliveryAlarm",
-        Condition="Alarms",
-        AlarmName=name("notification-delivery"),
-        AlarmDescription=Sub("EventBridge could not deliver a Model Monitor notification of "
-                             "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)"),
-        Namespace="AWS/Events",
-        MetricName="FailedInvocations",
-        Dimensions=[MetricDimension(Name="RuleName", Value=Ref(failed_rule))],
-        Statistic="Sum",
-        Period=3600,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",  # EventBridge sends this metric only when it is not zero
-        **notify,
-    ))
+
+    def rule_alarm(title: str, suffix: str, metric: str, description: str) -> None:
+        """An alarm on one of the failed-runs rule's EventBridge metrics, counted per hour."""
+        t.add_resource(Alarm(
+            title,
+            Condition="Alarms",
+            AlarmName=name(suffix),
+            AlarmDescription=Sub(description),
+            Namespace="AWS/Events",
+            MetricName=metric,
+            Dimensions=[MetricDimension(Name="RuleName", Value=Ref(failed_rule))],
+            Statistic="Sum",
+            Period=3600,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            # EventBridge sends these metrics only when they are not zero: no datapoint, no failure.
+            TreatMissingData="notBreaching",
+            **notify,
+        ))
+
+    rule_alarm("FailedExecutionsAlarm", "monitor-failed", "TriggeredRules",
+               "A Model Monitor run of ${ProjectName}-${EnvironmentName} failed or was stopped in the "
+               "last hour (each one is also notified with its reason)")
+    rule_alarm("NotificationDeliveryAlarm", "notification-delivery", "FailedInvocations",
+               "EventBridge could not deliver a Model Monitor notification of "
+               "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)")
 
     drift_group = "Data-quality drift alarms"
     period = st.param("DataQualityAlarmPeriod", "Period of the drift alarms: the data-quality schedule's period "
