@@ -163,3 +163,9 @@ def safe_relative_path(key: str) -> PurePosixPath | None:
     if not parts or ".." in parts:
         return None
     return PurePosixPath(*parts)
+
+
+def elapsed(seconds: float) -> str:
+    """h:mm:ss, for the progress lines of commands that wait on SageMaker."""
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from mmtool.awsenv import Clients, DeployedValues, aws_failure, split_s3_uri
+from mmtool.awsenv import Clients, DeployedValues, aws_failure, elapsed as _elapsed, split_s3_uri
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
 
 if TYPE_CHECKING:  # imported where used: registering the command must not load pydantic and troposphere
@@ -411,11 +411,6 @@ def _check_commands(job_name: str, region: str) -> str:
         f"  stop it:   aws sagemaker stop-processing-job --processing-job-name {job_name} --region {region}\n"
         f"  its log:   aws logs tail {LOG_GROUP} --log-stream-name-prefix {job_name}/ --region {region}"
     )
-
-
-def _elapsed(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def wait_for_job(

@@ -398,8 +398,11 @@ class Baseline(Strict):
     statistics: JsonObjectUri = Field(description="S3 URI of the baseline statistics.json.")
 
 
-class AnalysisWindow(Strict):
-    start: str = Field(description="Start offset before the scheduled time, e.g. -PT2H.")
+class TimeOffsets(Strict):
+    """StartTimeOffset/EndTimeOffset of a model-quality or bias job: which hours of captured data (and ground
+    truth) a run merges, relative to its scheduled time; ground truth usually arrives late."""
+
+    start: str = Field(description="Start offset before the scheduled time, e.g. -P1D (offsets: -PT<h>H or -P<d>D).")
     end: str = Field(description="End offset before the scheduled time, e.g. -PT0H.")
 
     @field_validator("start", "end")
@@ -409,12 +412,23 @@ class AnalysisWindow(Strict):
         return value
 
     @model_validator(mode="after")
-    def _order(self) -> AnalysisWindow:
-        start, end = window_offset_hours(self.start), window_offset_hours(self.end)
-        if start >= end:
+    def _order(self) -> TimeOffsets:
+        if window_offset_hours(self.start) >= window_offset_hours(self.end):
             raise FieldError("start", self.start, f"must be earlier than end ({self.end})")
-        if end - start > 24:
-            raise FieldError("start", self.start, f"the window is {end - start} hours; SageMaker allows at most 24")
+        return self
+
+
+class AnalysisWindow(TimeOffsets):
+    """DataAnalysisStartTime/EndTime of a schedule: the offsets, and at most 24 hours between them."""
+
+    start: str = Field(description="Start offset before the scheduled time, e.g. -PT2H.")
+    end: str = Field(description="End offset before the scheduled time, e.g. -PT0H.")
+
+    @model_validator(mode="after")
+    def _at_most_a_day(self) -> AnalysisWindow:
+        hours = window_offset_hours(self.end) - window_offset_hours(self.start)
+        if hours > 24:
+            raise FieldError("start", self.start, f"the window is {hours} hours; SageMaker allows at most 24")
         return self
 
 
@@ -561,26 +575,6 @@ class DataQualityMonitor(Strict):
 
 ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
 LabelValue = Union[int, float, str]
-
-
-class TimeOffsets(Strict):
-    """StartTimeOffset/EndTimeOffset of a model-quality or bias job: which hours of captured data (and ground
-    truth) a run merges, relative to its scheduled time; ground truth usually arrives late."""
-
-    start: str = Field(description="Start offset before the scheduled time, e.g. -P1D (offsets: -PT<h>H or -P<d>D).")
-    end: str = Field(description="End offset before the scheduled time, e.g. -PT0H.")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _offset(cls, value: str) -> str:
-        window_offset_hours(value)
-        return value
-
-    @model_validator(mode="after")
-    def _order(self) -> TimeOffsets:
-        if window_offset_hours(self.start) >= window_offset_hours(self.end):
-            raise FieldError("start", self.start, f"must be earlier than end ({self.end})")
-        return self
 
 
 class MonitorJob(Strict):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from mmtool.awsenv import Clients, aws_failure
+from mmtool.awsenv import Clients, aws_failure, elapsed as _elapsed
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
 from mmtool.monitor_facts import (
     MONITORS,
@@ -146,11 +146,6 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str) -> tuple
         f"{stack} in {params.region}.\nNext: set monitoring.{setting}.enabled: true in params/{params.environment}.yaml "
         f"and run `make deploy ENV={params.environment}` (or pick another MONITOR=)."
     )
-
-
-def _elapsed(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def wait_for_execution(
