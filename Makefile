@@ -108,7 +108,7 @@ snapshots: $(STAMP) ## Regenerate the golden template snapshots under tests/snap
 	@$(PY) -m tests.snapshots
 
 .PHONY: docs
-docs: $(STAMP) ## Regenerate the parameter reference in README.md from mmtool/params.py
+docs: $(STAMP) ## Regenerate the parameter reference in docs/parameters.md from the params model
 	@$(PY) -m mmtool.reference
 
 .PHONY: bench

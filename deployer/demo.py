@@ -9,7 +9,7 @@ and stops the server. moto always answers as account 123456789012, so the demo p
 ``--skip-account-check`` — and says so — when the manifest expects another account.
 
 What moto does not do (so what the demo cannot show): it accepts the SageMaker monitoring resources and
-the bucket policy without creating anything, and it has no drift detection; see README.md, 'Deploying'.
+the bucket policy without creating anything, and it has no drift detection; see docs/deploying.md.
 """
 
 from __future__ import annotations

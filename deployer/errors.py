@@ -5,7 +5,7 @@ a person: it names the stack, keeps AWS's own error code and message, and says w
 boundary (``build.py``) prints ``str(error)`` on stderr and exits with ``error.exit_code``; ``--debug``
 re-raises instead.
 
-Exit codes (documented in README.md, 'Deploying'):
+Exit codes (documented in docs/deploying.md):
 
 ====  =====================================================================================
 0     success (including "no changes")
@@ -194,7 +194,7 @@ def aws_error(
         if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
             return DeployError(
                 f"{where}{action}: {code}: {message}\n"
-                + (next_step or "Next: grant the deploying principal this action (see README.md, 'Deploying', "
+                + (next_step or "Next: grant the deploying principal this action (see docs/deploying.md, "
                    "'Permissions'), or set deploy.cloudformation_role_arn / assume_role_arn in params.")
             )
         return DeployError(f"{where}{action} failed: {code}: {message}" + (f"\n{next_step}" if next_step else ""))

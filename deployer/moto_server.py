@@ -14,7 +14,7 @@ template) look wrong:
 * a VPC flow log delivered to an S3 prefix (``arn:aws:s3:::bucket/prefix``) crashes moto's
   AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``).
 
-Nothing else of moto is changed; its other gaps are listed in README.md, 'Deploying'.
+Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
 This module is demo and test infrastructure: the engine never imports it.
 """

@@ -241,7 +241,7 @@ def _cmd_security(args: argparse.Namespace, paths: Paths) -> int:
     if report.findings:
         raise SecurityError("\n".join(f.render() for f in report.findings) + f"\nsecurity: {len(report.findings)} "
                             "finding(s); fix the template module, or waive a checkov check in the resource's Metadata "
-                            "with its reason (README.md, 'Security')")
+                            "with its reason (docs/security.md)")
     print(report.summary())
     return 0
 

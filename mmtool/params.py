@@ -1,6 +1,6 @@
 """The one strict model of `params/<env>.yaml`.
 
-Every field has a description (the README's parameter reference is generated from them), unknown
+Every field has a description (the parameter reference in docs/parameters.md is generated from them), unknown
 keys are rejected, and the cross-field rules SageMaker enforces only at deploy time (schedule forms,
 runtime versus schedule period, subnets in two availability zones, capture modes, a region with a
 Model Monitor image) are checked here, before anything is generated.
@@ -454,7 +454,7 @@ class MonitorInput(Strict):
 
 
 class PreprocessorSettings(Strict):
-    """Written into the record pre-processor's CONFIG line at build time (see docs in README)."""
+    """Written into the record pre-processor's CONFIG line at build time (see docs/monitoring-code.md)."""
 
     feature_names: Optional[list[str]] = Field(
         None,

@@ -376,7 +376,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout (schema in README.md, 'Operating the monitors')")
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout (schema in docs/operating.md)")
     parser.add_argument("--hours", type=int, default=DEFAULT_HOURS, metavar="N",
                         help=f"look for Data Capture files of the last N hours (default {DEFAULT_HOURS}, at most 168)")
     parser.add_argument("--executions", type=int, default=DEFAULT_EXECUTIONS, metavar="N",

@@ -341,7 +341,7 @@ def _models(model: type[BaseModel], seen: set) -> list[type[BaseModel]]:
 
 
 def test_every_field_is_described_and_unknown_keys_forbidden():
-    """The README's parameter reference is generated from these descriptions."""
+    """The parameter reference (docs/parameters.md) is generated from these descriptions."""
     for model in _models(Params, set()):
         assert model.model_config.get("extra") == "forbid", model.__name__
         for name, field in model.model_fields.items():
