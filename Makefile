@@ -109,7 +109,7 @@ snapshots: $(STAMP) ## Regenerate the golden template snapshots under tests/snap
 
 .PHONY: docs
 docs: $(STAMP) ## Regenerate the parameter reference in docs/parameters.md from the params model
-	@$(PY) -m mmtool.reference
+	@$(PY) -m mmtool.config.reference
 
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks and print the figures

@@ -25,7 +25,7 @@ RUNS = 3
 
 # Run build.py with the scratch folder as the repository root for params/, build/ and .cache/.
 DRIVER = (
-    "import sys; from pathlib import Path; from mmtool.cli import Paths, main; "
+    "import sys; from pathlib import Path; from mmtool.cli import main; from mmtool.config.workspace import Paths; "
     "sys.exit(main(['build'], paths=Paths(Path(sys.argv[1]))))"
 )
 

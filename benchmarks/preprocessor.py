@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mmtool.assets import render_preprocessor
-from mmtool.dryrun import CapturedData, load_preprocessor
+from mmtool.build.assets import render_preprocessor
+from mmtool.operate.dryrun import CapturedData, load_preprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "record_preprocessor.py"

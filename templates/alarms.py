@@ -36,7 +36,7 @@ from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 from troposphere.events import InputTransformer, Rule, Target
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
-from mmtool.params import MAX_DRIFT_ALARMS, MAX_SUBSCRIPTIONS, Params
+from mmtool.config.params import MAX_DRIFT_ALARMS, MAX_SUBSCRIPTIONS, Params
 from templates.common import StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
 from templates.monitoring import MODEL_MONITORS, SCHEDULE_SUFFIXES

@@ -3,7 +3,7 @@
 Not one of STACKS: `make deploy` never deploys it; `make catalog` does (through the deploy engine), then
 adds the product versions (provisioning artifacts) through the Service Catalog API, because a
 CloudFormation-managed artifact list cannot keep old versions and deactivate them past a retention
-count (mmtool/catalog.py, docs/handoff.md). Tag options are added through the API as well:
+count (mmtool/handoff/catalog.py, docs/handoff.md). Tag options are added through the API as well:
 a TagOption (key, value) is unique per account and region, so a second catalog stack in the same
 account creating `cost-center=ml-platform` would fail (aws-cdk#17753).
 
@@ -42,7 +42,7 @@ from troposphere.servicecatalog import (
     PortfolioProductAssociation,
 )
 
-from mmtool.params import MAX_CATALOG_PRINCIPALS, Params
+from mmtool.config.params import MAX_CATALOG_PRINCIPALS, Params
 from templates import STACKS
 from templates.common import StackTemplate, name, scanner_skips
 

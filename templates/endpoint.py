@@ -27,7 +27,7 @@ from troposphere import Equals, GetAtt, If, Output, Ref, Sub
 from troposphere.iam import Policy, Role
 from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig, Model, ProductionVariant, VpcConfig
 
-from mmtool.params import Params
+from mmtool.config.params import Params
 from templates.common import StackTemplate, name, partition, s3_object_arn
 from templates.foundation import vpc_mode_policy
 from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, EndpointDataCaptureConfig

@@ -71,7 +71,7 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
-from mmtool.params import Params
+from mmtool.config.params import Params
 from templates.common import StackTemplate, name, retain, scanner_skips
 
 STACK = "foundation"

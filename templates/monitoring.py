@@ -85,7 +85,7 @@ from troposphere.sagemaker import (
     VpcConfig,
 )
 
-from mmtool.params import Params, image_accounts
+from mmtool.config.params import Params, image_accounts
 from templates.common import StackTemplate, explicit_tags, name, scanner_skips
 from templates.foundation import REPORTS_PREFIX
 from templates.sagemaker_types import MonitoringStoppingCondition
@@ -98,7 +98,7 @@ ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"  # no tag: the SDK appe
 PROCESSING = "/opt/ml/processing"  # the SDK's container paths (reference §5.3)
 REVISION_PARAMETER = "DataQualityRevision"
 DQ_JOB_DEFINITION = "DataQualityJobDefinition"
-# Revision parameter -> the job definition whose content it hashes (computed by mmtool.synth).
+# Revision parameter -> the job definition whose content it hashes (computed by mmtool.build.synth).
 REVISIONS = {
     "DataQualityRevision": "DataQualityJobDefinition",
     "ModelQualityRevision": "ModelQualityJobDefinition",

@@ -35,7 +35,7 @@ from troposphere.ec2 import (
     VPCEndpoint,
 )
 
-from mmtool.params import Params
+from mmtool.config.params import Params
 from templates.common import StackTemplate, name, s3_object_arn
 from templates.foundation import FLOW_LOGS_PREFIX
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mmtool.cli import Paths, build
+from mmtool.build.pipeline import build
+from mmtool.config.workspace import Paths
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mmtool.reference import REFERENCE_DOC, render
+from mmtool.config.reference import REFERENCE_DOC, render
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

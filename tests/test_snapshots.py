@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from mmtool.cli import Paths
+from mmtool.config.workspace import Paths
 from tests.conftest import REPO
 from tests.snapshots import SNAPSHOTS, expected_files
 

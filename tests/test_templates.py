@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.params import image_accounts
+from mmtool.config.params import image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
-from mmtool.synth import revision
+from mmtool.build.synth import revision
 from tests.conftest import REPO
 
 
@@ -384,7 +384,7 @@ def test_model_quality_reads_ground_truth_inside_the_project_bucket(built):
 def test_clarify_image_comes_from_a_region_mapping_of_the_clarify_table(built):
     """Bias and explainability run Clarify, whose accounts differ from the analyzer's (reference §2)."""
     t = template(built, "monitoring")
-    reference = json.loads((REPO / "mmtool" / "data" / "clarify-image-accounts.json").read_text())
+    reference = json.loads((REPO / "mmtool" / "config" / "data" / "clarify-image-accounts.json").read_text())
     assert {r: v["Account"] for r, v in t["Mappings"]["ClarifyImage"].items()} == reference
     assert reference["us-west-2"] == "306415355426"  # the SDK's own unit-test expectation (reference §2)
     for stem in ("ModelBias", "ModelExplainability"):
@@ -422,7 +422,7 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
 def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
     """Model properties are create-only: a fixed name could not be replaced; the hash also covers the network
     values that decide its subnets and security group."""
-    from mmtool.synth import revision
+    from mmtool.build.synth import revision
 
     t = template(built, "endpoint")
     model = t["Resources"]["Model"]["Properties"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
-from mmtool.security import Finding, Subject
+from mmtool.security.findings import Finding, Subject
 
 Problems = Iterator[tuple[str, str]]
 

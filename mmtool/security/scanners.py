@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmtool.errors import ToolError
-from mmtool.security import Finding, Skip
+from mmtool.security.findings import Finding, Skip
 
 INSTALL_HINT = "run `make security-tools` (installs the pinned scanners into .tools/)"
 
@@ -175,7 +175,7 @@ class GuardResult:
     def stale_exceptions(self) -> list[Finding]:
         """Exceptions for stacks that were scanned but that matched no failure: remove them."""
         return [
-            Finding("cfn-guard", control, f"mmtool/security/scanners.py", resource,
+            Finding("cfn-guard", control, "mmtool/security/scanners.py", resource,
                     f"GUARD_EXCEPTIONS entry for the {stack} stack matches no failure any more; remove it")
             for (stack, resource, control) in sorted(self.exceptions)
             if stack in self.stacks and (stack, resource, control) not in self.used_exceptions

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def dev_manifest(tmp_path_factory):
-    from mmtool.cli import build
+    from mmtool.build.pipeline import build
 
     paths = scratch_root(tmp_path_factory.mktemp("real-build"))
     build(paths, ["dev"], run_lint=False, out=lambda *_: None)

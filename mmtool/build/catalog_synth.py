@@ -1,0 +1,74 @@
+"""The catalog stack of one environment, synthesized with every build (so cfn-lint and the security gates see it).
+
+`build/<env>/catalog.template.json` and `catalog.parameters.json` sit beside the other stacks' files, and
+`build/<env>/catalog.manifest.json` is a deploy-engine manifest holding only the catalog stack: `make
+deploy` reads `manifest.json` and never deploys the catalog; `make catalog` hands this one to the engine.
+Pure: no AWS, no clock; the same params give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mmtool.build.synth import MANIFEST_FORMAT, StackOutput, dump_json, stack_tags
+from mmtool.config.params import Params
+from mmtool.errors import ToolError
+
+TEMPLATE_FILE = "catalog.template.json"
+PARAMETERS_FILE = "catalog.parameters.json"
+MANIFEST_FILE = "catalog.manifest.json"
+
+
+def synthesize_catalog(params: Params) -> StackOutput:
+    from templates import catalog
+
+    template = json.loads(catalog.build(params).finish().to_json())
+    values = {"ProjectName": params.project, "EnvironmentName": params.environment,
+              **catalog.parameter_values(params)}
+    declared = template["Parameters"]
+    unknown = sorted(set(values) - set(declared))
+    missing = sorted(n for n, p in declared.items() if "Default" not in p and n not in values)
+    if unknown or missing:
+        raise ToolError(f"internal error in templates/catalog.py: parameter values and template disagree "
+                        f"(undeclared: {unknown or 'none'}; without a value: {missing or 'none'})")
+    return StackOutput(
+        name=catalog.STACK,
+        stack_name=f"{params.prefix}-{catalog.STACK}",
+        template=template,
+        parameters=values,
+        depends_on=tuple(catalog.DEPENDS_ON),
+        protected_resources=tuple(catalog.PROTECTED_RESOURCES),
+    )
+
+
+def files(stack: StackOutput) -> dict[str, bytes]:
+    """The template and parameter file, written with the other stacks' (before lint)."""
+    return {stack.template_file: dump_json(stack.template), stack.parameters_file: dump_json(stack.parameter_file_body())}
+
+
+def manifest(params: Params, stack: StackOutput) -> dict[str, Any]:
+    """A deploy-engine manifest (format 1) with the catalog stack alone, written after lint like manifest.json."""
+    return {
+        "format_version": MANIFEST_FORMAT,
+        "project": params.project,
+        "environment": params.environment,
+        "region": params.region,
+        "account_id": params.account_id,
+        "tags": stack_tags(params),
+        "deploy": params.deploy.model_dump(),
+        "stacks": [{
+            "name": stack.name,
+            "stack_name": stack.stack_name,
+            "template": stack.template_file,
+            "parameters": stack.parameters_file,
+            "depends_on": [],
+            "protected_resources": list(stack.protected_resources),
+            "capabilities": ["CAPABILITY_NAMED_IAM"],
+        }],
+        "assets": [],
+    }
+
+
+def manifest_bytes(params: Params, stack: StackOutput) -> bytes:
+    return dump_json(manifest(params, stack))

@@ -1,0 +1,82 @@
+"""The SageMaker Clarify analysis configurations of the model-bias and model-explainability monitors.
+
+Clarify jobs read their analysis from the JSON file at the job definition's `ConfigUri`. The build generates
+it from the params file (a pure function: same params, same bytes) and uploads it as an asset under a
+content-hashed key, like the record pre-processor, so a changed analysis changes the key, the job
+definition's revision and therefore its name.
+
+Keys follow AWS's "Parameters to Monitor Bias Drift" and "Parameters to Monitor Attribution Drift" pages
+and the SageMaker SDK (`BiasAnalysisConfig`, `ExplainabilityAnalysisConfig`, `ModelConfig`):
+
+  bias            headers (features, then the label: the label header is last), label,
+                  label_values_or_threshold, facet [{name_or_index, value_or_threshold}], group_variable.
+                  No predictor: bias monitoring reads the captured predictions, it calls no endpoint.
+  explainability  headers (features only), methods.shap {baseline, num_samples, agg_method, use_logit,
+                  save_local_shap_values}, predictor {model_name, instance_type, initial_instance_count,
+                  content_type, accept_type, endpoint_name_prefix}. The predictor is the endpoint's model
+                  (its deterministic name from the endpoint stack); Clarify creates a shadow endpoint from
+                  it for each run, named with our prefix so IAM can be scoped to it.
+
+Only CSV endpoints are supported (content and accept type text/csv).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mmtool.config.params import Params
+
+CSV = "text/csv"
+SHADOW_ENDPOINT_SUFFIX = "clarify"
+
+
+def bias_config(params: Params) -> dict[str, Any]:
+    bias = params.monitoring.model_bias
+    features = params.monitoring.clarify_features or []
+    config: dict[str, Any] = {
+        "headers": [*features, bias.label],
+        "label": bias.label,
+        "label_values_or_threshold": list(bias.label_values_or_threshold),
+        "facet": [
+            {"name_or_index": facet.name, **({"value_or_threshold": list(facet.value_or_threshold)}
+                                              if facet.value_or_threshold is not None else {})}
+            for facet in bias.facets
+        ],
+    }
+    if bias.group_variable is not None:
+        config["group_variable"] = bias.group_variable
+    return config
+
+
+def shadow_endpoint_prefix(params: Params) -> str:
+    return f"{params.prefix}-{SHADOW_ENDPOINT_SUFFIX}"
+
+
+def explainability_config(params: Params, model_name: str) -> dict[str, Any]:
+    explain = params.monitoring.model_explainability
+    return {
+        "headers": list(params.monitoring.clarify_features or []),
+        "methods": {
+            "shap": {
+                "baseline": [list(row) for row in explain.shap.baseline or []],
+                "num_samples": explain.shap.num_samples,
+                "agg_method": explain.shap.agg_method,
+                "use_logit": explain.shap.use_logit,
+                "save_local_shap_values": False,
+            }
+        },
+        "predictor": {
+            "model_name": model_name,
+            "instance_type": explain.shadow_instance_type,
+            "initial_instance_count": explain.shadow_instance_count,
+            "content_type": CSV,
+            "accept_type": CSV,
+            "endpoint_name_prefix": shadow_endpoint_prefix(params),
+        },
+    }
+
+
+def render(config: dict[str, Any]) -> bytes:
+    """Deterministic bytes: sorted keys, two-space indent, trailing newline."""
+    return (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()

@@ -1,0 +1,293 @@
+"""cfn-lint, in-process, over every generated template together with its environment's parameter file.
+
+Environments share their templates, so each distinct template is linted once per region with the
+parameter files of every environment that uses it (cfn-lint checks several parameter sets in one
+pass at almost no extra cost). cfn-lint's rules are loaded once per build. Informational rules are
+on: zero errors, zero warnings, zero informational findings, or the build fails.
+
+Speed: importing cfn-lint and loading its rules costs about as much as synthesizing everything, so
+`Linter.start()` forks a process that does it while the parent validates and synthesizes; when the
+jobs arrive it forks one worker per core, which inherit the loaded rules (copy-on-write). Where
+fork is unavailable the same code runs in-process. A clean result is cached under `.cache/lint/`
+by the content hash of templates, parameters, region, rules configuration and cfn-lint version, so
+an unchanged rebuild skips linting altogether.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from mmtool.errors import ToolError
+
+LINT_CONFIG = {"include_checks": ["I"]}  # every informational rule, I3011, I3510 and I3042 among them
+
+# cfn-lint cannot resolve `AWS::SSM::Parameter::Value<...>` parameters: given a parameter file it
+# treats the SSM parameter *name* as the value (and a List type as needing an array), so every
+# property fed from another stack would be checked against a path. For linting, each SSM-typed
+# parameter gets a value of the shape the upstream stack really writes there; every other value
+# comes from the environment's parameter file unchanged.
+SSM_STAND_INS: dict[str, object] = {
+    "bucket-name": "churn-dev-foundation-bucket-1a2b3c4d5e6f",
+    "kms-key-arn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "monitoring-role-arn": "arn:aws:iam::111122223333:role/churn-dev-monitoring",
+    "monitoring-role-name": "churn-dev-monitoring",
+    "vpc-id": "vpc-0123456789abcdef0",
+    "subnet-ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    "job-security-group-id": "sg-0123456789abcdef0",
+    "endpoint-name": "churn-dev",
+    "model-name": "churn-dev-model-0123456789ab",
+}
+
+
+@dataclass(frozen=True)
+class LintJob:
+    template_path: Path  # where the template is written (for messages)
+    template: bytes
+    parameters_path: Path
+    parameters: bytes  # CloudFormation parameter-file JSON
+    region: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    rule: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.file}:{self.line}: {self.rule}: {self.message}"
+
+
+def cfn_lint_version() -> str:
+    return version("cfn-lint")
+
+
+def cache_key(jobs: list[LintJob]) -> str:
+    digest = hashlib.sha256()
+    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True)] + [
+        f"{job.region}\0{hashlib.sha256(job.template).hexdigest()}\0{hashlib.sha256(job.parameters).hexdigest()}"
+        for job in jobs
+    ]:
+        digest.update(part.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def group_jobs(jobs: list[LintJob]) -> list[list[LintJob]]:
+    groups: dict[tuple[bytes, str], list[LintJob]] = {}
+    for job in jobs:
+        groups.setdefault((job.template, job.region), []).append(job)
+    return list(groups.values())
+
+
+def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | None = None) -> list[Finding]:
+    """Lint every job; return all findings (empty when clean). Clean results are cached."""
+    pending = [g for g in group_jobs(jobs) if not (cache_dir and (cache_dir / cache_key(g)).exists())]
+    if not pending:
+        if linter:
+            linter.stop()
+        return []
+    linter = linter or Linter()
+    results = linter.run([_payload(group) for group in pending])
+    findings: list[Finding] = []
+    for group, group_findings in zip(pending, results):
+        findings.extend(Finding(**f) for f in group_findings)
+        if not group_findings and cache_dir:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            (cache_dir / cache_key(group)).write_text("clean\n")
+    return sorted(set(findings), key=lambda f: (f.file, f.line, f.rule, f.message))
+
+
+def _payload(group: list[LintJob]) -> dict[str, Any]:
+    """A JSON-able description of one cfn-lint run: one template, one region, N parameter files."""
+    first = group[0]
+    template = json.loads(first.template)
+    return {
+        "template": first.template.decode(),
+        "template_path": str(first.template_path),
+        "region": first.region,
+        "parameter_sets": [
+            {"source": str(job.parameters_path), "values": _parameter_values(json.loads(job.parameters), template)}
+            for job in group
+        ],
+    }
+
+
+def _parameter_values(entries: list[dict[str, str]], template: dict) -> dict[str, object]:
+    """Parameter-file entries as cfn-lint's parameter sets want them (list types as lists)."""
+    declared = template.get("Parameters", {})
+    values: dict[str, object] = {}
+    for entry in entries:
+        name, value = entry["ParameterKey"], entry["ParameterValue"]
+        kind = declared.get(name, {}).get("Type", "String")
+        if kind.startswith("AWS::SSM::Parameter::Value"):
+            key = value.rsplit("/", 1)[-1]
+            if key not in SSM_STAND_INS:
+                raise KeyError(f"mmtool/build/lint.py: add a stand-in value for SSM key {key!r} to SSM_STAND_INS")
+            values[name] = SSM_STAND_INS[key]
+        elif "List" in kind:
+            values[name] = value.split(",")
+        else:
+            values[name] = value
+    return values
+
+
+# --- running cfn-lint ---------------------------------------------------------------------------
+
+
+class _Engine:
+    """cfn-lint's rules, loaded once, and a function to lint one payload with them."""
+
+    def __init__(self) -> None:
+        import importlib.util
+        import sys
+
+        # cfn-lint checks condition satisfiability with sympy, which tries to import each optional
+        # SAT solver on every call (a search of sys.path each time when they are not installed):
+        # mark the absent ones absent once. This halves the lint time of condition-heavy templates.
+        for optional in ("pycosat", "pysat", "z3"):
+            if optional not in sys.modules and importlib.util.find_spec(optional) is None:
+                sys.modules[optional] = None  # type: ignore[assignment]
+
+        from cfnlint.config import ConfigMixIn
+        from cfnlint.runner import Runner
+
+        self.rules = Runner(ConfigMixIn(**LINT_CONFIG)).rules
+
+    def run(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        from cfnlint.config import ConfigMixIn
+        from cfnlint.context.parameters import ParameterSet
+        from cfnlint.decode.decode import decode_str
+        from cfnlint.runner import run_template_by_data
+
+        template, errors = decode_str(payload["template"])
+        matches = list(errors or [])
+        if template is not None:
+            config = ConfigMixIn(
+                regions=[payload["region"]],
+                parameters=[ParameterSet(source=p["source"], parameters=p["values"])
+                            for p in payload["parameter_sets"]],
+                **LINT_CONFIG,
+            )
+            matches += list(run_template_by_data(template, config, self.rules))
+        return [
+            {"file": str(m.filename) if m.filename else payload["template_path"], "line": m.linenumber,
+             "rule": m.rule.id, "message": m.message}
+            for m in matches
+        ]
+
+
+class Linter:
+    """Lints payloads, in a pre-forked process pool where the platform allows it."""
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._to_child: int | None = None
+        self._from_child: int | None = None
+
+    @classmethod
+    def start(cls) -> Linter:
+        """Fork a process that loads cfn-lint now, while the caller goes on synthesizing."""
+        linter = cls()
+        if not hasattr(os, "fork"):
+            return linter
+        jobs_r, jobs_w = os.pipe()
+        results_r, results_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child; covered by the build tests' results
+            os.close(jobs_w)
+            os.close(results_r)
+            _serve(jobs_r, results_w)
+        os.close(jobs_r)
+        os.close(results_w)
+        linter._pid, linter._to_child, linter._from_child = pid, jobs_w, results_r
+        return linter
+
+    def run(self, payloads: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        if self._pid is None:
+            engine = _Engine()
+            return [engine.run(p) for p in payloads]
+        with os.fdopen(self._to_child, "w") as out:
+            out.write(json.dumps(payloads))
+        self._to_child = None
+        with os.fdopen(self._from_child) as inp:
+            reply = inp.read()
+        self._from_child = None
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        if status != 0 or not reply:
+            raise ToolError(f"the cfn-lint worker process failed (wait status {status}); rerun the build")
+        answer = json.loads(reply)
+        if "error" in answer:
+            raise ToolError(f"cfn-lint failed: {answer['error']}")
+        return answer["results"]
+
+    def stop(self) -> None:
+        """Abandon a started worker (nothing needed linting)."""
+        if self._pid is not None:
+            for fd in (self._to_child, self._from_child):
+                if fd is not None:
+                    os.close(fd)
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = self._to_child = self._from_child = None
+
+
+def _serve(jobs_fd: int, results_fd: int) -> None:  # pragma: no cover - child process
+    """Child: load cfn-lint, wait for payloads, lint them on every core, reply, exit."""
+    code = 0
+    try:
+        engine = _Engine()
+        with os.fdopen(jobs_fd) as inp:
+            text = inp.read()
+        payloads = json.loads(text) if text else []
+        reply = {"results": _parallel(engine, payloads)}
+    except BaseException as exc:  # the parent turns this into a ToolError
+        reply, code = {"error": f"{type(exc).__name__}: {exc}"}, 0
+    with os.fdopen(results_fd, "w") as out:
+        out.write(json.dumps(reply))
+    os._exit(code)
+
+
+def _parallel(engine: _Engine, payloads: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:  # pragma: no cover
+    """Split payloads over one forked worker per core (largest templates first, balanced)."""
+    workers = min(len(payloads), os.cpu_count() or 1)
+    if workers <= 1:
+        return [engine.run(p) for p in payloads]
+    bins: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for index in sorted(range(len(payloads)), key=lambda i: -len(payloads[i]["template"])):
+        target = loads.index(min(loads))
+        bins[target].append(index)
+        loads[target] += len(payloads[index]["template"])
+    children = []
+    for indexes in bins:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            try:
+                body = json.dumps({str(i): engine.run(payloads[i]) for i in indexes})
+            except BaseException as exc:
+                body = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+            with os.fdopen(write_fd, "w") as out:
+                out.write(body)
+            os._exit(0)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    results: dict[int, list[dict[str, Any]]] = {}
+    for pid, read_fd in children:
+        with os.fdopen(read_fd) as inp:
+            part = json.loads(inp.read() or '{"error": "worker exited without a result"}')
+        os.waitpid(pid, 0)
+        if "error" in part:
+            raise RuntimeError(part["error"])
+        results.update({int(k): v for k, v in part.items()})
+    return [results[i] for i in range(len(payloads))]

@@ -1,0 +1,242 @@
+"""Synthesize one environment: templates, parameter files, assets and the manifest, as bytes in memory.
+
+Nothing here touches the network or AWS; writing to disk is a separate step so that a failure
+anywhere leaves `build/` untouched. The same input gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import Any
+
+from mmtool.build import clarify
+from mmtool.build.assets import MARKER, render_preprocessor
+from mmtool.config.params import Params, PreprocessorSettings
+from mmtool.errors import ToolError
+from templates import STACKS
+from templates.common import ssm_name, tag_parameter_name
+from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
+from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
+
+MANIFEST_FORMAT = 1
+ASSETS_PREFIX = "monitoring-assets"
+RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
+
+
+def dump_json(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+@dataclass
+class StackOutput:
+    name: str
+    stack_name: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    depends_on: tuple[str, ...]
+    protected_resources: tuple[str, ...]
+
+    @property
+    def template_file(self) -> str:
+        return f"{self.name}.template.json"
+
+    @property
+    def parameters_file(self) -> str:
+        return f"{self.name}.parameters.json"
+
+    def parameter_file_body(self) -> list[dict[str, str]]:
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]
+
+
+@dataclass
+class Synthesis:
+    """Everything `build/<env>/` will hold, keyed by path relative to that folder."""
+
+    params: Params
+    stacks: list[StackOutput]
+    assets: dict[str, bytes] = field(default_factory=dict)  # relative file -> content
+    asset_keys: dict[str, str] = field(default_factory=dict)  # relative file -> bucket key
+
+    def files(self) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for stack in self.stacks:
+            out[stack.template_file] = dump_json(stack.template)
+            out[stack.parameters_file] = dump_json(stack.parameter_file_body())
+        out.update(self.assets)
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        p = self.params
+        return {
+            "format_version": MANIFEST_FORMAT,
+            "project": p.project,
+            "environment": p.environment,
+            "region": p.region,
+            "account_id": p.account_id,
+            "tags": stack_tags(p),
+            "deploy": p.deploy.model_dump(),
+            "stacks": [
+                {
+                    "name": s.name,
+                    "stack_name": s.stack_name,
+                    "template": s.template_file,
+                    "parameters": s.parameters_file,
+                    "depends_on": list(s.depends_on),
+                    "protected_resources": list(s.protected_resources),
+                    "capabilities": ["CAPABILITY_NAMED_IAM"] if _has_iam(s.template) else [],
+                }
+                for s in self.stacks
+            ],
+            "assets": [
+                {"file": f, "key": self.asset_keys[f], "sha256": hashlib.sha256(c).hexdigest()}
+                for f, c in sorted(self.assets.items())
+            ],
+            "asset_bucket": {"stack": "foundation", "output": "BucketName"},
+            "asset_kms_key": {"stack": "foundation", "output": "KmsKeyArn"},
+        }
+
+
+def stack_tags(params: Params) -> dict[str, str]:
+    return {"Project": params.project, "Environment": params.environment, "ManagedBy": "model-monitor-deployer",
+            **params.tags}
+
+
+def _has_iam(template: dict[str, Any]) -> bool:
+    return any(r.get("Type", "").startswith("AWS::IAM::") for r in template.get("Resources", {}).values())
+
+
+def synthesize(params: Params, repo_root: Path) -> Synthesis:
+    synthesis = Synthesis(params, [])
+    asset_keys = _assets(params, repo_root, synthesis)
+    built: dict[str, StackOutput] = {}
+    for module in STACKS:
+        if module.STACK == "monitoring":
+            # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
+            endpoint = built["endpoint"]
+            asset_keys.update(_clarify_assets(params, synthesis, model_name(params.prefix, endpoint.parameters)))
+        upstream = {k: built["network"].parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM} \
+            if module.STACK == "endpoint" else {}
+        built[module.STACK] = _stack(module, params, asset_keys, upstream)
+        synthesis.stacks.append(built[module.STACK])
+    return synthesis
+
+
+def _add_asset(synthesis: Synthesis, file_name: str, content: bytes) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"assets/{file_name}"
+    synthesis.assets[relative] = content
+    synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{file_name}"
+    return synthesis.asset_keys[relative]
+
+
+def _clarify_assets(params: Params, synthesis: Synthesis, model: str) -> dict[str, str]:
+    """The Clarify analysis configurations of the enabled Clarify monitors, as content-hashed assets."""
+    monitoring = params.monitoring
+    keys = {}
+    if monitoring.model_bias.enabled:
+        keys[BIAS_CONFIG] = _add_asset(synthesis, "model-bias-analysis-config.json",
+                                       clarify.render(clarify.bias_config(params)))
+    if monitoring.model_explainability.enabled:
+        keys[EXPLAINABILITY_CONFIG] = _add_asset(synthesis, "model-explainability-analysis-config.json",
+                                                 clarify.render(clarify.explainability_config(params, model)))
+    return keys
+
+
+def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
+    """Render the scripts the jobs load and give each a content-hashed key. Returns path -> key."""
+    dq = params.monitoring.data_quality
+    keys: dict[str, str] = {}
+    for script, config in ((dq.record_preprocessor, dq.preprocessor.model_dump()), (dq.post_analytics_processor, None)):
+        if not script:
+            continue
+        source = (root / script).read_text(encoding="utf-8")
+        body = source
+        if config is not None and any(line.startswith(MARKER) for line in source.splitlines()):
+            body = render_preprocessor(source, config, source_name=script)
+        elif config is not None and dq.preprocessor != PreprocessorSettings():
+            raise ToolError(
+                f"params/{params.environment}.yaml: monitoring.data_quality.preprocessor is set but {script} has no "
+                f"'{MARKER}...' line to receive it; remove the settings or add the line (see scripts/record_preprocessor.py)"
+            )
+        keys[script] = _add_asset(synthesis, PurePosixPath(script).name, body.encode())
+    return keys
+
+
+def _stack(module: ModuleType, params: Params, asset_keys: dict[str, str],
+           upstream: dict[str, str] | None = None) -> StackOutput:
+    built = module.build(params)
+    template = json.loads(built.finish().to_json())
+    if module.STACK == "monitoring":
+        values = module.parameter_values(params, asset_keys)
+    else:
+        values = module.parameter_values(params)
+    values = {"ProjectName": params.project, "EnvironmentName": params.environment, **values}
+    for item in built.imports:
+        values[item.parameter] = ssm_name(item.stack, item.key, params.project, params.environment)
+    for key, value in params.tags.items():
+        if tag_parameter_name(key) in template.get("Parameters", {}):
+            values[tag_parameter_name(key)] = value
+    for parameter, logical_id in getattr(module, "REVISIONS", {}).items():
+        if parameter in template.get("Parameters", {}):
+            values[parameter] = revision(template, logical_id, values, upstream)
+    _check_parameters(module.STACK, template, values)
+    return StackOutput(
+        name=module.STACK,
+        stack_name=f"{params.prefix}-{module.STACK}",
+        template=template,
+        parameters=values,
+        depends_on=tuple(module.DEPENDS_ON),
+        protected_resources=tuple(module.PROTECTED_RESOURCES),
+    )
+
+
+def revision(template: dict[str, Any], logical_id: str, values: dict[str, str],
+             upstream: dict[str, str] | None = None) -> str:
+    """A short hash of a resource and every parameter value, condition and mapping it can depend on.
+
+    Only the conditions and mappings the resource reaches count, so adding an unrelated monitor or alarm
+    to the template does not rename (and replace) this resource. `upstream` adds values of other stacks
+    that decide what an SSM-typed parameter of this resource resolves to.
+    """
+    resource = template["Resources"][logical_id]
+    conditions = _conditions_used(resource, template.get("Conditions", {}))
+    mappings = {name: template.get("Mappings", {})[name]
+                for name in sorted(set(re.findall(r'"Fn::FindInMap": \["([A-Za-z0-9]+)"', json.dumps(resource))))}
+    used = json.dumps([resource, conditions, mappings], sort_keys=True)
+    names = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', used)) | set(re.findall(r"\$\{([A-Za-z0-9]+)\}", used))
+    names = {n for n in names if not n.endswith("Revision")}  # its own name carries the hash
+    relevant = {n: values.get(n, template["Parameters"].get(n, {}).get("Default")) for n in sorted(names)
+                if n in template.get("Parameters", {})}
+    return hashlib.sha256(json.dumps([used, relevant, upstream or {}], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _conditions_used(node: Any, conditions: dict[str, Any]) -> dict[str, Any]:
+    """The conditions `node` refers to (Condition key, Fn::If, {"Condition": ...}), transitively."""
+    found: dict[str, Any] = {}
+    pending = [node]
+    while pending:
+        text = json.dumps(pending.pop(), sort_keys=True)
+        names = set(re.findall(r'"Condition": "([A-Za-z0-9]+)"', text)) | \
+            set(re.findall(r'"Fn::If": \["([A-Za-z0-9]+)"', text))
+        for name in sorted(names - set(found)):
+            if name in conditions:
+                found[name] = conditions[name]
+                pending.append(conditions[name])
+    return dict(sorted(found.items()))
+
+
+def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:
+    declared = template.get("Parameters", {})
+    unknown = sorted(set(values) - set(declared))
+    missing = sorted(n for n, p in declared.items() if "Default" not in p and n not in values)
+    if unknown or missing:
+        raise ToolError(
+            f"internal error in templates/{stack}.py: parameter values and template disagree "
+            f"(values for undeclared parameters: {unknown or 'none'}; required parameters without a value: "
+            f"{missing or 'none'})"
+        )

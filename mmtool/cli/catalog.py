@@ -1,0 +1,53 @@
+"""`build.py catalog --env E`: arguments of `make catalog`; the publishing is `mmtool.handoff.catalog`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mmtool.build.pipeline import build
+from mmtool.cli.deploy import DeployCommandError
+from mmtool.config.workspace import environments, validate
+from mmtool.errors import UsageError
+from mmtool.handoff.catalog import publish
+from mmtool.handoff.package import git_version
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--yes", "-y", action="store_true", help="deploy the catalog stack without asking")
+    parser.add_argument("--endpoint-url", default=None, help="send every AWS call here (a local moto server)")
+    parser.add_argument("--profile", default=None, help="AWS profile (default: AWS_PROFILE / the default chain)")
+    parser.add_argument("--skip-account-check", action="store_true",
+                        help="do not refuse when the credentials' account differs from account_id in params")
+
+
+def cmd_catalog(args: argparse.Namespace, paths) -> int:
+
+    if not args.env:
+        raise UsageError("catalog needs an environment: --env <name> (make catalog ENV=<name>)")
+    build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
+    retention = validate(paths, [args.env])[args.env].catalog.version_retention
+    build_dir = paths.build / args.env
+    manifest = json.loads((build_dir / "manifest.json").read_text())
+    from deployer import cli as engine
+    from deployer.aws import check_account, make_clients
+    from deployer.errors import DeployError
+
+    settings = manifest["deploy"]
+    try:
+        clients = make_clients(manifest["region"], assume_role_arn=settings["assume_role_arn"],
+                               external_id=settings["external_id"], profile=args.profile,
+                               endpoint_url=args.endpoint_url)
+        check_account(clients, manifest["account_id"], skip=args.skip_account_check)
+
+        def engine_deploy(catalog_manifest: Path) -> int:
+            return engine.deploy(catalog_manifest, yes=args.yes, skip_account_check=args.skip_account_check,
+                                 resume_command=f"make catalog ENV={args.env}", show_outputs=False, clients=clients)
+
+        publish(build_dir, clients=clients, engine_deploy=engine_deploy, version=git_version(paths.root),
+                retention=retention)
+    except DeployError as exc:
+        raise DeployCommandError(str(exc), exc.exit_code) from exc
+    return 0

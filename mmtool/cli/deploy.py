@@ -1,0 +1,58 @@
+"""`build.py plan|deploy|destroy|drift|outputs --env E`: the deploy engine's commands, behind our CLI.
+
+Each builds the environment first (instant when nothing changed), then hands `build/<env>/manifest.json`
+to `deployer.cli`. The engine's own errors (`DeployError`, with their exit codes) pass through this
+CLI's single error boundary like every other error. The engine (and boto3) is imported only when one
+of these commands runs, so `build.py build` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from mmtool.build.pipeline import build
+from mmtool.config.workspace import environments
+from mmtool.errors import ToolError, UsageError
+
+COMMANDS = {
+    "plan": "show what deploy would change, like terraform plan (change sets, replacements flagged)",
+    "deploy": "build, plan, confirm and apply: stacks in dependency order, assets uploaded, outputs shown",
+    "destroy": "delete the stacks in reverse order; the bucket and key (and all data) are kept",
+    "drift": "detect drift of every stack and list the drifted resources and properties",
+    "outputs": "every stack's outputs, as a table or JSON",
+}
+
+
+class DeployCommandError(ToolError):
+    """A deploy-engine error carried through the CLI boundary with the engine's exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def register(command: Callable[..., argparse.ArgumentParser], selected: str | None) -> None:
+    """Add the subcommands; the engine's flags are added only for the one being run (lazy import)."""
+    for name, help_text in COMMANDS.items():
+        parser = command(name, help_text, run)
+        if name == selected:
+            from deployer import cli as engine
+
+            engine.add_arguments(parser, name)
+
+
+def run(args: argparse.Namespace, paths) -> int:
+
+    if not args.env:
+        raise UsageError(f"{args.command} needs an environment: --env <name> (make {args.command} ENV=<name>)")
+    build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
+    from deployer import cli as engine
+    from deployer.errors import DeployError
+
+    manifest = paths.build / args.env / "manifest.json"
+    try:
+        return engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
+    except DeployError as exc:
+        raise DeployCommandError(str(exc), exc.exit_code) from exc

@@ -1,0 +1,46 @@
+"""`build.py run-now --env E`: arguments and output of `make run-now`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mmtool.config.workspace import environments, validate
+from mmtool.operate.facts import MONITORS
+from mmtool.operate.runnow import (
+    DEFAULT_WINDOW_HOURS,
+    PROVISIONING_ALLOWANCE,
+    Options,
+    RunNowInputError,
+    run_now,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--monitor", choices=tuple(MONITORS), default="data-quality",
+                        help="which monitor's job definition to run (default data-quality)")
+    parser.add_argument("--window-hours", dest="window_hours", type=int, default=DEFAULT_WINDOW_HOURS, metavar="N",
+                        help=f"analyse the captured data of the last N hours, 1-24 (default {DEFAULT_WINDOW_HOURS})")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help=f"stop waiting after this long (default: the job's max runtime + {PROVISIONING_ALLOWANCE} s); "
+                        "the one-time schedule is deleted either way")
+    parser.add_argument("--force", action="store_true",
+                        help="start the run even when no capture data was written in the window")
+    parser.add_argument("--json", action="store_true", help="print the outcome as `status --json` does")
+
+
+def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
+    from mmtool.operate.awsenv import connect
+
+    if not args.env:
+        raise RunNowInputError("--env is required: make run-now ENV=dev [MONITOR=data-quality]")
+    if not 1 <= args.window_hours <= 24:
+        raise RunNowInputError(f"--window-hours={args.window_hours}: must be 1-24 (SageMaker's window limit)")
+    if args.timeout is not None and args.timeout <= 0:
+        raise RunNowInputError(f"--timeout={args.timeout}: must be a positive number of seconds")
+    env = environments(paths, args.env)[0]
+    params = validate(paths, [env])[env]
+    options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
+                      json_output=args.json)
+    return run_now(params, options, connect(params, sagemaker=True, cloudformation=True))
+

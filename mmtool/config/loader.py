@@ -1,0 +1,264 @@
+"""Read `params/<env>.yaml` into a validated `Params`, or raise one `ParamsError` listing every problem.
+
+Each problem names the file, the line, the field, the value and the fix. Hostile input (a file that
+is not UTF-8, a huge file, an alias bomb, duplicate keys, non-string keys) is refused with the same
+kind of message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from mmtool.config.params import FieldError, Params
+from mmtool.errors import ParamsError, Problem
+
+MAX_BYTES = 256 * 1024  # a real params file is a few KB
+MAX_NODES = 20_000  # after alias expansion
+MAX_DEPTH = 32
+
+Path_ = tuple  # a location inside the document: keys and list indexes
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_params(path: Path, repo_root: Path | None = None) -> Params:
+    """Load and validate one environment's params file. `repo_root` is where scripts/ lives."""
+    name = display_path(path)
+    data, lines = read_yaml(path, name)
+    return params_from_data(data, name, lines, path.stem, repo_root or path.resolve().parent.parent)
+
+
+def params_from_data(data: Any, name: str, lines: dict[Path_, int] | None, environment: str | None,
+                     repo_root: Path) -> Params:
+    """Validate already-read YAML data. Returns Params or raises ParamsError, never anything else."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise ParamsError([Problem(name, "", "the file must be a YAML mapping of keys (project:, region:, ...)",
+                                   value=type(data).__name__, line=1)])
+    try:
+        params = Params.model_validate(data, context={"environment": environment})
+    except ValidationError as exc:
+        raise ParamsError(_problems(exc, name, lines)) from None
+    problems = _check_files(params, name, lines, repo_root)
+    if problems:
+        raise ParamsError(problems)
+    return params
+
+
+# --- YAML ---------------------------------------------------------------------------------------
+
+
+def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ParamsError([Problem(name, "", "file not found; create it from params/dev.yaml", show_value=False)]) from None
+    if size > MAX_BYTES:
+        raise ParamsError([Problem(name, "", f"the file is {size} bytes; a params file is at most {MAX_BYTES}",
+                                   show_value=False)])
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ParamsError([Problem(name, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                                   "save the file as UTF-8", line=line, show_value=False)]) from None
+    if not text.strip() or all(l.strip().startswith("#") or not l.strip() for l in text.splitlines()):
+        raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # raised while reading, before any parsing
+        line = text[: exc.position].count("\n") + 1
+        raise ParamsError([Problem(name, "", f"the file contains the control character #x{exc.character:04x}, "
+                                   "which YAML does not allow; remove it", line=line, show_value=False)]) from None
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ParamsError([Problem(name, "", f"YAML syntax error: {detail}",
+                                   line=mark.line + 1 if mark else None, show_value=False)]) from None
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())  # one line
+        raise ParamsError([Problem(name, "", f"YAML error: {detail}", show_value=False)]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
+    builder = _Builder(name)
+    return builder.build(node, ()), builder.lines
+
+
+_PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+class _Builder:
+    """Turn a composed YAML node graph into Python data, recording the line of every key."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.lines: dict[Path_, int] = {}
+        self.remaining = MAX_NODES
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def fail(self, node: yaml.Node, path: Path_, message: str) -> ParamsError:
+        return ParamsError([Problem(self.name, _dotted(path), message, line=node.start_mark.line + 1,
+                                    show_value=False)])
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.remaining -= 1
+        if self.remaining < 0:
+            raise self.fail(node, path, f"the document expands to more than {MAX_NODES} values "
+                            "(an alias/anchor bomb?); write the values out")
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_COLLECTION_TAGS:
+            # a tag such as !!python/object on a list or mapping would otherwise be dropped silently
+            raise self.fail(node, path, f"the YAML tag {node.tag!r} is not allowed in a params file; write plain "
+                            "values without tags")
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    merged = self.build(value_node, path)
+                    for item in merged if isinstance(merged, list) else [merged]:
+                        if not isinstance(item, dict):
+                            raise self.fail(value_node, path, "'<<' merges only mappings")
+                        for key, value in item.items():
+                            result.setdefault(key, value)
+                    continue
+                key = self.constructor.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+                if not isinstance(key, str):
+                    raise self.fail(key_node, path, f"keys must be plain strings, not {key!r}")
+                if key in result and key_node.tag != "tag:yaml.org,2002:merge":
+                    raise self.fail(key_node, path + (key,), f"duplicate key {key!r}; YAML would silently keep "
+                                    "only the last one: remove one of them")
+                self.lines[path + (key,)] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, path + (key,))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            # the problem alone: str(exc) spans several lines (a code excerpt) and errors are one line each
+            detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.fail(node, path, f"cannot read this value: {detail}") from None
+
+
+# --- validation errors -> problems --------------------------------------------------------------
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _field_path(field: str) -> Path_:
+    parts: list[Any] = []
+    for chunk in field.replace("]", "").split("."):
+        name, *indexes = chunk.split("[")
+        if name:
+            parts.append(name)
+        parts.extend(int(i) for i in indexes)
+    return tuple(parts)
+
+
+def _line(lines: dict[Path_, int], path: Path_) -> int | None:
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _problems(exc: ValidationError, name: str, lines: dict[Path_, int]) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        value = error.get("input")
+        message = error["msg"].removeprefix("Value error, ")
+        show_value = True
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            loc = loc + _field_path(cause.field)
+            value = cause.value
+            message = str(cause)
+        elif error["type"] == "extra_forbidden":
+            message = _unknown_key_message(loc)
+            show_value = False
+        elif error["type"] == "missing":
+            message = f"required key is missing: {_description(loc)}"
+            show_value = False
+        problem = Problem(name, _dotted(loc), message, value=value, line=_line(lines, loc), show_value=show_value)
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def _model_at(path: Path_) -> type[BaseModel] | None:
+    model: Any = Params
+    for part in path:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _inner_model(field.annotation) if field else None
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found:
+                return found
+    return None
+
+
+def _unknown_key_message(loc: Path_) -> str:
+    model = _model_at(loc[:-1])
+    allowed = sorted(model.model_fields) if model else []
+    guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    return f"unknown key; {hint}allowed keys here: {', '.join(allowed)}"
+
+
+def _description(loc: Path_) -> str:
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(str(loc[-1])) if model else None
+    return (field.description or "") if field else ""
+
+
+# --- checks that need the file system -----------------------------------------------------------
+
+
+def _check_files(params: Params, name: str, lines: dict[Path_, int], root: Path) -> list[Problem]:
+    problems = []
+    dq = params.monitoring.data_quality
+    for key in ("record_preprocessor", "post_analytics_processor"):
+        script = getattr(dq, key)
+        if script and not (root / script).is_file():
+            loc = ("monitoring", "data_quality", key)
+            problems.append(Problem(name, _dotted(loc), f"no such file in the repository ({root / script})",
+                                    value=script, line=_line(lines, loc)))
+    return problems

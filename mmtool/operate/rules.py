@@ -1,0 +1,504 @@
+"""Known Model Monitor failure modes (reference §8), each a small rule: facts in, a finding out.
+
+A rule is a plain function. Environment rules take the `Facts`; schedule rules take one `ScheduleFacts` and
+the `Facts` around it. Each returns a `Finding` (or None when it does not apply) that says in plain words
+what is wrong (`problem`), why it happens (`why`) and what to do (`fix`). `explain(facts)` runs them all.
+
+Severity: `error` = monitoring does not work now (exit 1 of `make status`); `warning` = it works but
+something needs attention (violations found, metrics missing, a run overdue); `info` = expected state
+that looks alarming (no executions yet right after a deploy, a one-time schedule left behind).
+
+Rule ids (stable, in `--json` output):
+
+  endpoint-missing, endpoint-not-in-service, capture-disabled, capture-trailing-slash, no-recent-capture,
+  no-schedules, schedule-failed, schedule-stopped, job-definition-missing, no-executions-yet, run-overdue,
+  no-data-in-window, access-denied, max-runtime-exceeded, execution-failed, violations,
+  metrics-not-published, runtime-over-period, leftover-one-time-schedule
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Callable
+
+from mmtool.config.schedule import ScheduleRejected, parse_schedule
+from mmtool.operate.facts import (
+    START_DELAY,
+    Facts,
+    ScheduleFacts,
+    analysis_window,
+    expected_next_run,
+    files_between,
+    missed_slot,
+)
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # error | warning | info
+    subject: str  # the endpoint or schedule it is about
+    problem: str
+    why: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def hm(value: datetime | None) -> str:
+    return "?" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
+
+
+# ------------------------------------------------------------------ failure reasons
+
+NO_DATA = re.compile(r"job inputs had no data|no s3 objects found|no data (?:was )?found", re.IGNORECASE)
+ACCESS = re.compile(r"access ?denied|not authorized|forbidden|\b403\b|kms.*(?:denied|disabled)|"
+                    r"insufficient permissions|ListBucket", re.IGNORECASE)
+RUNTIME = re.compile(r"MaxRuntimeInSeconds|max(?:imum)? ?run ?time|exceeded the allotted time|timed out", re.IGNORECASE)
+DOUBLE_SLASH = re.compile(r"s3://[^/\s]+/\S*//")
+
+
+def failure_kind(status: str, reason: str | None) -> str:
+    """no-data | access | runtime | other: what a failed execution's reason points at."""
+    text = reason or ""
+    if NO_DATA.search(text):
+        return "no-data"
+    if ACCESS.search(text):
+        return "access"
+    if RUNTIME.search(text) or (status == "Stopped" and not text):
+        return "runtime"
+    return "other"
+
+
+def _latest_failure(schedule: ScheduleFacts):
+    """The newest finished execution when it failed or was stopped, else None."""
+    latest = schedule.latest_finished
+    return latest if latest is not None and latest.status in ("Failed", "Stopped") else None
+
+
+# ------------------------------------------------------------------ environment rules
+
+
+def endpoint_missing(facts: Facts) -> Finding | None:
+    endpoint = facts.endpoint
+    if endpoint.found:
+        return None
+    where = ("the SSM parameter endpoint-name is missing, so the endpoint stack is not deployed"
+             if endpoint.name_source == "derived" else "SSM names it, but SageMaker has no such endpoint (deleted?)")
+    return Finding(
+        "endpoint-missing", "error", endpoint.name,
+        f"endpoint {endpoint.name} not found: {where}",
+        "Monitoring analyses the endpoint's captured traffic; without the endpoint there is nothing to capture, "
+        "and schedules that reference it fail.",
+        f"Deploy it: `make deploy ENV={facts.environment}` (the endpoint stack), then send it traffic.",
+    )
+
+
+def endpoint_not_in_service(facts: Facts) -> Finding | None:
+    endpoint = facts.endpoint
+    if not endpoint.found or endpoint.status in (None, "InService"):
+        return None
+    transient = endpoint.status in ("Creating", "Updating", "SystemUpdating", "RollingBack")
+    reason = f" ({endpoint.failure_reason})" if endpoint.failure_reason else ""
+    return Finding(
+        "endpoint-not-in-service", "warning" if transient else "error", endpoint.name,
+        f"endpoint {endpoint.name} is {endpoint.status}{reason}, not InService",
+        "Only an InService endpoint serves requests, so only then does Data Capture write files; an hour without "
+        "files makes that hour's monitoring execution fail with \"Job inputs had no data\".",
+        "Wait for Creating/Updating to finish"
+        if transient else
+        f"Look at the endpoint's FailureReason and its CloudWatch logs (/aws/sagemaker/Endpoints/{endpoint.name}), "
+        f"fix the model or config, and redeploy: `make deploy ENV={facts.environment}`",
+    )
+
+
+def capture_disabled(facts: Facts) -> Finding | None:
+    endpoint = facts.endpoint
+    if not endpoint.found:
+        return None
+    if endpoint.capture_enabled is None and endpoint.config_name and endpoint.config_found:
+        state = f"its endpoint config {endpoint.config_name} has no DataCaptureConfig"
+    elif endpoint.capture_enabled is False:
+        state = "EnableCapture is false in its endpoint config"
+    elif endpoint.capture_status == "Stopped":
+        state = "CaptureStatus is Stopped"
+    elif endpoint.sampling_percentage == 0:
+        state = "InitialSamplingPercentage is 0"
+    else:
+        return None
+    return Finding(
+        "capture-disabled", "error", endpoint.name,
+        f"Data Capture of endpoint {endpoint.name} records nothing: {state}",
+        "Monitoring jobs read only the captured requests and responses; with capture off (or sampling 0 %) every "
+        "execution fails with \"Job inputs had no data\".",
+        "This project's endpoint stack always enables capture with endpoint.data_capture.sampling_percentage "
+        f"(1-100), so the live config was changed outside it: redeploy `make deploy ENV={facts.environment}` "
+        "(a new endpoint config, applied blue/green).",
+    )
+
+
+def capture_trailing_slash(facts: Facts) -> Finding | None:
+    destination = facts.endpoint.destination
+    if not destination or not destination.endswith("/"):
+        return None
+    return Finding(
+        "capture-trailing-slash", "error", facts.endpoint.name,
+        f"the capture destination {destination} ends with '/'",
+        f"SageMaker appends /{facts.endpoint.name}/<variant>/… to it, so files land under "
+        f"{destination}/{facts.endpoint.name}/ (a '//' key) and the monitoring job, which looks without the empty "
+        "segment, finds no S3 objects (amazon-sagemaker-examples#1938).",
+        "Set DestinationS3Uri without the trailing slash; this project's endpoint stack writes "
+        f"s3://<bucket>/<storage.capture_prefix>, so redeploying it fixes the config: `make deploy ENV={facts.environment}`.",
+    )
+
+
+def no_recent_capture(facts: Facts) -> Finding | None:
+    endpoint = facts.endpoint
+    if not endpoint.found or endpoint.status != "InService" or endpoint.capture_enabled is False:
+        return None
+    if endpoint.capture_status == "Stopped" or endpoint.sampling_percentage == 0:
+        return None
+    if not facts.captures or any(c.error for c in facts.captures) or any(c.files for c in facts.captures):
+        return None
+    prefixes = ", ".join(c.prefix for c in facts.captures)
+    return Finding(
+        "no-recent-capture", "warning", endpoint.name,
+        f"no Data Capture files in the last {facts.hours} h under {prefixes}",
+        "Either the endpoint had no traffic, the sampling percentage let none through, or the endpoint cannot "
+        "write to the bucket (its role's s3:PutObject on the capture prefix, or kms:GenerateDataKey on the key). "
+        "Every monitoring execution of these hours fails with \"Job inputs had no data\".",
+        f"Send requests to {endpoint.name} (files appear a few minutes later), then check again with "
+        f"`make status ENV={facts.environment}`; if traffic flows and still no files appear, check the endpoint "
+        "role's S3 and KMS permissions.",
+    )
+
+
+def no_schedules(facts: Facts) -> Finding | None:
+    if facts.schedules:
+        return None
+    return Finding(
+        "no-schedules", "warning", facts.prefix,
+        f"no monitoring schedule for endpoint {facts.endpoint.name} or named {facts.prefix}-…",
+        "The monitoring stack creates them (data quality when monitoring.data_quality.enabled is true); none exist, "
+        "so nothing is monitored.",
+        f"Deploy the monitoring stack: `make deploy ENV={facts.environment}` (check monitoring.*.enabled in "
+        f"params/{facts.environment}.yaml).",
+    )
+
+
+# ------------------------------------------------------------------ schedule rules
+
+
+def schedule_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    if schedule.status != "Failed":
+        return None
+    reason = schedule.failure_reason or "(no FailureReason given)"
+    try:
+        parse_schedule(schedule.expression or "")
+        refused = None
+    except ScheduleRejected as exc:
+        refused = str(exc)
+    if refused and re.match(r"^\s*[A-Za-z][A-Za-z \-]*:\s*cron\(", schedule.expression or ""):
+        cron = (schedule.expression or "").split(":", 1)[1].strip()
+        why = (f"Its ScheduleExpression is '{schedule.expression}': the 'Hourly:' style label is part of the AWS "
+               "documentation's example, not of the expression, and SageMaker fails the schedule with an unhelpful "
+               "reason (sagemaker-python-sdk#2629).")
+        fix = f"Use only {cron}; in params write `schedule: hourly` (or the bare cron) and run `make deploy ENV={facts.environment}`."
+    elif refused:
+        why = f"Its ScheduleExpression '{schedule.expression}' is not one SageMaker accepts: {refused}."
+        fix = f"Fix monitoring.<monitor>.schedule in params/{facts.environment}.yaml and run `make deploy ENV={facts.environment}`."
+    else:
+        why = ("SageMaker could not set the schedule up; common causes are a job definition or endpoint that no "
+               "longer exists, or a role the service may not use.")
+        fix = (f"Act on the FailureReason, then redeploy (`make deploy ENV={facts.environment}`); a Failed schedule "
+               "does not recover by itself.")
+    return Finding("schedule-failed", "error", schedule.name, f"schedule {schedule.name} is Failed: {reason}", why, fix)
+
+
+def schedule_stopped(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    if schedule.status != "Stopped" or schedule.one_time:
+        return None
+    return Finding(
+        "schedule-stopped", "warning", schedule.name,
+        f"schedule {schedule.name} is Stopped: it starts no executions",
+        "Someone (or something) called StopMonitoringSchedule; CloudFormation does not restart it.",
+        f"Start it again: aws sagemaker start-monitoring-schedule --monitoring-schedule-name {schedule.name} "
+        f"--region {facts.region}",
+    )
+
+
+def job_definition_missing(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    definition = schedule.job_definition
+    if definition is None or definition.found:
+        return None
+    return Finding(
+        "job-definition-missing", "error", schedule.name,
+        f"schedule {schedule.name} runs job definition {definition.name}, which does not exist",
+        "Job definitions are immutable; a change replaces them (new name) and the schedule follows. A schedule still "
+        "naming a deleted one was left behind by a failed or manual change, and its executions fail.",
+        f"Redeploy the monitoring stack: `make deploy ENV={facts.environment}`.",
+    )
+
+
+def no_executions_yet(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    if schedule.executions or schedule.status not in ("Scheduled", "Pending") or schedule.one_time:
+        return None
+    if missed_slot(schedule, facts.now) is not None:
+        return None  # run_overdue explains it
+    nxt = expected_next_run(schedule, facts.now)
+    return Finding(
+        "no-executions-yet", "info", schedule.name,
+        f"schedule {schedule.name} has no executions yet",
+        f"A schedule first runs at its next slot after creation ({hm(schedule.created)}), not when it is created, and "
+        "each execution starts 0-20 min after the scheduled time.",
+        f"Expect the first execution at {hm(nxt)} (+0-20 min); for a result now run `make run-now ENV={facts.environment}`.",
+    )
+
+
+def run_overdue(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    slot = missed_slot(schedule, facts.now)
+    if slot is None:
+        return None
+    last = f"its last execution was scheduled at {hm(schedule.last_scheduled)}" if schedule.executions else "it has no executions at all"
+    return Finding(
+        "run-overdue", "warning", schedule.name,
+        f"schedule {schedule.name} should have started the run of {hm(slot)} by {hm(slot + START_DELAY)}; {last}",
+        "Executions start at most 20 minutes after the scheduled time. A slot passing without one usually means the "
+        "schedule cannot start jobs (account quota for processing instances, a deleted job definition or endpoint).",
+        f"Check the schedule: aws sagemaker describe-monitoring-schedule --monitoring-schedule-name {schedule.name} "
+        f"--region {facts.region}; and the Service Quotas of SageMaker processing instances.",
+    )
+
+
+def no_data_in_window(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    execution = _latest_failure(schedule)
+    if execution is None or failure_kind(execution.status, execution.failure_reason) != "no-data":
+        return None
+    window = analysis_window(schedule, execution)
+    if window is None:
+        seen = "the window could not be worked out"
+    else:
+        count = files_between(facts.captures, *window)
+        counted = "not listed (older than --hours)" if count is None else f"{count} file(s) listed now"
+        seen = f"it analysed {hm(window[0])} to {hm(window[1])}: {counted}"
+    reason = execution.failure_reason or ""
+    if DOUBLE_SLASH.search(reason):
+        cause = ("The URL in the reason contains '//': the capture destination ends with a slash, so the files are "
+                 "elsewhere (see capture-trailing-slash).")
+    else:
+        cause = ("No capture files existed in the hours it analysed: no traffic then, sampling let none through, the "
+                 "schedule watches another endpoint or variant, or the files arrived after the run (capture lags a "
+                 "few minutes).")
+    return Finding(
+        "no-data-in-window", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} failed with no input data ({reason}); {seen}",
+        cause,
+        f"Make sure the endpoint receives traffic in every analysed hour (or accept failed runs in idle hours); "
+        f"after sending traffic check the whole path with `make run-now ENV={facts.environment}`.",
+    )
+
+
+def access_denied(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    execution = _latest_failure(schedule)
+    if execution is None or failure_kind(execution.status, execution.failure_reason) != "access":
+        return None
+    role = schedule.job_definition.role_arn if schedule.job_definition and schedule.job_definition.role_arn else "its role"
+    return Finding(
+        "access-denied", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} was denied access: {execution.failure_reason}",
+        f"The job runs as {role}, which needs s3:ListBucket and s3:GetObject on the capture prefix and the baseline, "
+        "s3:PutObject on the reports prefix, kms:Decrypt/GenerateDataKey on the project key, and the VPC network "
+        "interface actions; a changed role, key policy or bucket policy (or an SCP) takes one away.",
+        "This project's foundation stack grants exactly these; redeploy it to restore them "
+        f"(`make deploy ENV={facts.environment}`), and compare the key and bucket policies with the templates. The "
+        "log lines below name the object or action.",
+    )
+
+
+def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    execution = _latest_failure(schedule)
+    if execution is None or failure_kind(execution.status, execution.failure_reason) != "runtime":
+        return None
+    limit = schedule.job_definition.max_runtime_seconds if schedule.job_definition else None
+    limit_text = f"MaxRuntimeInSeconds {limit}" if limit else "its MaxRuntimeInSeconds"
+    if execution.failure_reason:
+        problem = f"the run of {hm(execution.scheduled_time)} hit its maximum runtime ({limit_text}): {execution.failure_reason}"
+    else:
+        problem = (f"the run of {hm(execution.scheduled_time)} was Stopped without a reason; unless someone stopped it, "
+                   f"it reached {limit_text}")
+    return Finding(
+        "max-runtime-exceeded", "error", schedule.name,
+        problem,
+        "The job did not finish within the stopping condition; it grows with the captured data of the window (and "
+        "model-quality/bias runs split the time between a merge job and the analysis).",
+        "Use a larger monitoring.<monitor>.instance_type, or raise max_runtime_seconds (at most the schedule period; "
+        "for hourly model-quality/bias at most 1800), or sample less traffic; then `make deploy "
+        f"ENV={facts.environment}`.",
+    )
+
+
+def execution_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    execution = _latest_failure(schedule)
+    if execution is None or failure_kind(execution.status, execution.failure_reason) != "other":
+        return None
+    return Finding(
+        "execution-failed", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} {execution.status.lower()}: {execution.failure_reason or 'no reason given'}",
+        "Not one of the known failure modes; the analyzer's log says more (common: the pre-processor raised, or its "
+        "columns do not match the baseline's).",
+        f"Read the log lines below; check the pre-processor against captured data with `make dry-run "
+        f"ENV={facts.environment} CAPTURE=s3://…`.",
+    )
+
+
+def violations(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    latest = schedule.latest_finished
+    if latest is None or latest.status != "CompletedWithViolations":
+        return None
+    found = schedule.violations
+    if found is not None and found.error is None:
+        features = sorted({v.feature for v in found.items})
+        shown = ", ".join(features[:8]) + (", …" if len(features) > 8 else "")
+        what = f"{found.total} violation(s) ({shown})"
+    else:
+        what = "violations"
+    return Finding(
+        "violations", "warning", schedule.name,
+        f"the run of {hm(latest.scheduled_time)} found {what}",
+        "The captured data of the window does not meet the baseline's constraints (drift, missing values, new "
+        "categories, or type changes).",
+        "Look at the violations below. Real drift: investigate the data or retrain. Constraints too strict (suggested "
+        f"ones often are): edit constraints.json or re-baseline with `make baseline ENV={facts.environment}`.",
+    )
+
+
+def metrics_not_published(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    definition = schedule.job_definition
+    if definition is None or not definition.found or schedule.monitoring_type not in ("DataQuality", "ModelQuality"):
+        return None
+    value = (definition.environment or {}).get("publish_cloudwatch_metrics")
+    if value == "Enabled":
+        return None
+    name = definition.name or "(inline definition)"
+    if value is None:
+        return Finding(
+            "metrics-not-published", "warning", schedule.name,
+            f"job definition {name} has no publish_cloudwatch_metrics in its Environment",
+            "Definitions created outside the SageMaker SDK (CloudFormation, Terraform) publish no CloudWatch metrics "
+            "without it (terraform-provider-aws#36047), so drift alarms never fire.",
+            "Set publish_cloudwatch_metrics: Enabled in the definition's Environment; this project's monitoring stack "
+            f"does (monitoring.<monitor>.publish_cloudwatch_metrics: true), so redeploy: `make deploy ENV={facts.environment}`.",
+        )
+    return Finding(
+        "metrics-not-published", "info", schedule.name,
+        f"job definition {name} has publish_cloudwatch_metrics={value}",
+        "No per-feature CloudWatch metrics are published, so CloudWatch alarms on drift get no data.",
+        f"If you want alarms, set monitoring.<monitor>.publish_cloudwatch_metrics: true in params/{facts.environment}.yaml "
+        f"and `make deploy ENV={facts.environment}`.",
+    )
+
+
+def runtime_over_period(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    definition = schedule.job_definition
+    period = schedule.period_seconds
+    if definition is None or not definition.max_runtime_seconds or not period:
+        return None
+    limit = period
+    split = schedule.monitoring_type in ("ModelQuality", "ModelBias") and period == 3600
+    if split:
+        limit = 1800
+    if definition.max_runtime_seconds <= limit:
+        return None
+    return Finding(
+        "runtime-over-period", "warning", schedule.name,
+        f"MaxRuntimeInSeconds {definition.max_runtime_seconds} of {definition.name or 'its job definition'} is longer "
+        f"than {_hours(limit) if not split else '1800 s'} allowed for a {_hours(period)} schedule",
+        "A run must end before the next one starts"
+        + ("; hourly model-quality and bias runs split the hour between a merge job and the analysis, so 1800 s is "
+           "the limit." if split else "."),
+        f"Lower max_runtime_seconds to at most {limit} (or run less often) and `make deploy ENV={facts.environment}`.",
+    )
+
+
+def leftover_one_time_schedule(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    if not (schedule.one_time and "-now-" in schedule.name and schedule.name.startswith(f"{facts.prefix}-")):
+        return None
+    running = schedule.executions and not schedule.executions[0].finished
+    return Finding(
+        "leftover-one-time-schedule", "info", schedule.name,
+        f"one-time schedule {schedule.name} is still there" + (" (its execution is still running)" if running else ""),
+        "`make run-now` deletes its one-time schedule when it ends; this one was left by an interrupted or failed "
+        "clean-up. It runs nothing more but counts against the account's schedule quota.",
+        f"Delete it: aws sagemaker delete-monitoring-schedule --monitoring-schedule-name {schedule.name} "
+        f"--region {facts.region}",
+    )
+
+
+def no_capture_for_run(facts: Facts, start: datetime, end: datetime) -> Finding | None:
+    """`make run-now`'s check before it starts a job: is there capture data in the window [start, end)?
+
+    A file's LastModified is when Data Capture wrote it (a few minutes after the requests in it), so the
+    window has data when a file in its hour folders was written at or after `start`."""
+    if not facts.captures or any(c.error for c in facts.captures):
+        return None
+    top = start.replace(minute=0, second=0, microsecond=0)
+    in_folders = [h for c in facts.captures for h in c.hours if top <= h.hour < end]
+    if any(h.newest is not None and h.newest >= start for h in in_folders):
+        return None
+    filled = [h.hour for c in facts.captures for h in c.hours if h.files]
+    seen = (f"the newest hour folder with files is {max(filled):%Y/%m/%d/%H}" if filled
+            else f"no file at all in the {facts.hours} hour folders listed")
+    return Finding(
+        "no-data-in-window", "error", facts.endpoint.name,
+        f"no Data Capture file written between {hm(start)} and {hm(end)} under "
+        f"{', '.join(c.prefix for c in facts.captures)}; {seen}",
+        "A monitoring job over a window without captured data fails with \"Job inputs had no data\" after "
+        "minutes of billed instance time (sagemaker-python-sdk#2634).",
+        f"Send requests to {facts.endpoint.name}, wait a few minutes for the files, and run again; or widen the "
+        "window (--window-hours N) to include older traffic; --force starts the job anyway.",
+    )
+
+
+ENVIRONMENT_RULES: tuple[Callable[[Facts], Finding | None], ...] = (
+    endpoint_missing,
+    endpoint_not_in_service,
+    capture_disabled,
+    capture_trailing_slash,
+    no_recent_capture,
+    no_schedules,
+)
+SCHEDULE_RULES: tuple[Callable[[ScheduleFacts, Facts], Finding | None], ...] = (
+    schedule_failed,
+    schedule_stopped,
+    job_definition_missing,
+    no_executions_yet,
+    run_overdue,
+    no_data_in_window,
+    access_denied,
+    max_runtime_exceeded,
+    execution_failed,
+    violations,
+    metrics_not_published,
+    runtime_over_period,
+    leftover_one_time_schedule,
+)
+
+
+def explain(facts: Facts, *, environment_rules: bool = True) -> list[Finding]:
+    """Every finding, errors first, in rule order within a severity."""
+    found: list[Finding] = []
+    if environment_rules:
+        found.extend(f for f in (rule(facts) for rule in ENVIRONMENT_RULES) if f)
+    for schedule in facts.schedules:
+        found.extend(f for f in (rule(schedule, facts) for rule in SCHEDULE_RULES) if f)
+    return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
+

@@ -1,0 +1,374 @@
+"""`make status ENV=e [ARGS=--json]`: is the environment's monitoring working, and if not, why.
+
+Reads (`mmtool.operate.facts.gather`): the endpoint and its live capture config, the Data Capture files of the
+last `--hours` hours, every monitoring schedule of the endpoint or named `<project>-<env>-…` (whatever its
+MonitoringType), their last `--executions` executions, the end of the log of the newest failed one and the
+`constraint_violations.json` of the newest one with violations. Then explains what it sees with the rules of
+`mmtool.operate.rules` (reference §8): each finding says the problem, why, and the fix.
+
+Human output: rich tables on stdout. `--json`: one JSON document on stdout (schema below, keys stable; times
+`YYYY-MM-DDTHH:MM:SSZ` UTC; absent values null):
+
+    {"schema_version": 1, "project", "environment", "region", "generated_at", "ok",
+     "endpoint": {"name", "found", "status", "failure_reason", "config_name", "config_found",
+                  "capture": {"enabled", "status", "sampling_percentage", "destination"}},
+     "capture": [{"variant", "prefix", "hours", "files", "newest", "truncated", "error",
+                  "per_hour": [{"hour", "files", "newest", "truncated"}]}],
+     "schedules": [{"name", "monitoring_type", "status", "schedule_expression", "analysis_window": {"start", "end"},
+                    "failure_reason", "created",
+                    "job_definition": {"name", "found", "input", "max_runtime_seconds", "role_arn", "output_uri",
+                                       "publish_cloudwatch_metrics"},
+                    "next_run": {"scheduled", "start_by"},
+                    "executions": [{"scheduled_time", "status", "created", "last_modified", "duration_seconds",
+                                    "processing_job", "failure_reason"}],
+                    "failure": {"scheduled_time", "status", "processing_job", "failure_reason", "exit_message",
+                                "log_tail": [...]},
+                    "violations": {"scheduled_time", "uri", "total", "items": [{"feature", "check_type",
+                                   "description"}], "error"}}],
+     "findings": [{"rule", "severity", "subject", "problem", "why", "fix"}]}
+
+`ok` is true when no finding has severity `error`.
+
+Exit codes: 0 no error finding; 1 at least one error finding (or an AWS call failed); 2 bad input / no
+credentials; 3 credentials of another account than params' account_id; 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ToolError
+from mmtool.operate.facts import (
+    DEFAULT_EXECUTIONS,
+    DEFAULT_HOURS,
+    LOG_GROUP,
+    START_DELAY,
+    CaptureFacts,
+    Facts,
+    ScheduleFacts,
+    expected_next_run,
+    iso,
+)
+
+if TYPE_CHECKING:
+    from mmtool.operate.rules import Finding
+
+SCHEMA_VERSION = 1
+
+
+class StatusInputError(ToolError):
+    exit_code = EXIT_BAD_INPUT
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def _capture_json(capture: CaptureFacts, hours: int) -> dict[str, Any]:
+    return {
+        "variant": capture.variant,
+        "prefix": capture.prefix,
+        "hours": hours,
+        "files": None if capture.error else capture.files,
+        "newest": iso(capture.newest),
+        "truncated": capture.truncated,
+        "error": capture.error,
+        "per_hour": [{"hour": iso(h.hour), "files": h.files, "newest": iso(h.newest), "truncated": h.truncated}
+                     for h in capture.hours],
+    }
+
+
+def _schedule_json(schedule: ScheduleFacts, now: datetime) -> dict[str, Any]:
+    definition = schedule.job_definition
+    nxt = expected_next_run(schedule, now)
+    return {
+        "name": schedule.name,
+        "monitoring_type": schedule.monitoring_type,
+        "status": schedule.status,
+        "schedule_expression": schedule.expression,
+        "analysis_window": ({"start": schedule.window_start, "end": schedule.window_end}
+                            if schedule.window_start or schedule.window_end else None),
+        "failure_reason": schedule.failure_reason,
+        "created": iso(schedule.created),
+        "job_definition": None if definition is None else {
+            "name": definition.name,
+            "found": definition.found,
+            "input": definition.input_kind,
+            "max_runtime_seconds": definition.max_runtime_seconds,
+            "role_arn": definition.role_arn,
+            "output_uri": definition.output_uri,
+            "publish_cloudwatch_metrics": (definition.environment or {}).get("publish_cloudwatch_metrics"),
+        },
+        "next_run": None if nxt is None else {"scheduled": iso(nxt), "start_by": iso(nxt + START_DELAY)},
+        "executions": [{
+            "scheduled_time": iso(e.scheduled_time),
+            "status": e.status,
+            "created": iso(e.created),
+            "last_modified": iso(e.last_modified),
+            "duration_seconds": e.duration_seconds,
+            "processing_job": e.processing_job,
+            "failure_reason": e.failure_reason,
+        } for e in schedule.executions],
+        "failure": None if schedule.failure is None else {
+            "scheduled_time": iso(schedule.failure.scheduled_time),
+            "status": schedule.failure.status,
+            "processing_job": schedule.failure.processing_job,
+            "failure_reason": schedule.failure.failure_reason,
+            "exit_message": schedule.failure.exit_message,
+            "log_tail": list(schedule.failure.log_tail),
+        },
+        "violations": None if schedule.violations is None else {
+            "scheduled_time": iso(schedule.violations.scheduled_time),
+            "uri": schedule.violations.uri,
+            "total": schedule.violations.total,
+            "items": [{"feature": v.feature, "check_type": v.check_type, "description": v.description}
+                      for v in schedule.violations.items],
+            "error": schedule.violations.error,
+        },
+    }
+
+
+def as_json(facts: Facts, findings: list[Finding]) -> dict[str, Any]:
+    endpoint = facts.endpoint
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "project": facts.project,
+        "environment": facts.environment,
+        "region": facts.region,
+        "generated_at": iso(facts.now),
+        "ok": not any(f.severity == "error" for f in findings),
+        "endpoint": {
+            "name": endpoint.name,
+            "found": endpoint.found,
+            "status": endpoint.status,
+            "failure_reason": endpoint.failure_reason,
+            "config_name": endpoint.config_name,
+            "config_found": endpoint.config_found,
+            "capture": {
+                "enabled": endpoint.capture_enabled,
+                "status": endpoint.capture_status,
+                "sampling_percentage": endpoint.sampling_percentage,
+                "destination": endpoint.destination,
+            },
+        },
+        "capture": [_capture_json(c, facts.hours) for c in facts.captures],
+        "schedules": [_schedule_json(s, facts.now) for s in facts.schedules],
+        "findings": [f.as_dict() for f in findings],
+    }
+
+
+# ------------------------------------------------------------------ human output
+
+
+def _time(value: datetime | None, *, date: bool = True) -> str:
+    if value is None:
+        return "-"
+    return value.strftime("%Y-%m-%d %H:%M" if date else "%H:%M")
+
+
+def _ago(now: datetime, value: datetime | None) -> str:
+    if value is None:
+        return ""
+    minutes = int((now - value).total_seconds() // 60)
+    if minutes < 0:
+        return ""
+    if minutes == 0:
+        return " (just now)"
+    if minutes < 120:
+        return f" ({minutes} min ago)"
+    return f" ({minutes // 60} h ago)"
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _empty_hours(capture: CaptureFacts) -> str:
+    """Hours without files as chronological ranges, e.g. `11-24 03:00-06:59, 11-24 09:00-09:59`."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for hour in sorted(capture.hours, key=lambda h: h.hour):
+        if hour.files:
+            continue
+        if ranges and (hour.hour - ranges[-1][1]).total_seconds() == 3600:
+            ranges[-1] = (ranges[-1][0], hour.hour)
+        else:
+            ranges.append((hour.hour, hour.hour))
+    if not ranges:
+        return "none"
+    text = ", ".join(f"{a:%m-%d %H}:00-{b:%H}:59" for a, b in ranges[:4])
+    return text + (f", … ({len(ranges) - 4} more)" if len(ranges) > 4 else "")
+
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+STATUS_STYLE = {
+    "Completed": "green", "CompletedWithViolations": "yellow", "Failed": "red", "Stopped": "red",
+    "Scheduled": "green", "Pending": "cyan", "InProgress": "cyan", "Stopping": "yellow", "InService": "green",
+}
+
+
+def _styled(status: str | None) -> str:
+    from rich.markup import escape
+
+    if status is None:
+        return "-"
+    style = STATUS_STYLE.get(status)
+    return f"[{style}]{escape(status)}[/]" if style else escape(status)
+
+
+def render_endpoint(console: Any, facts: Facts) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    endpoint = facts.endpoint
+    if not endpoint.found:
+        console.print(f"Endpoint [bold]{escape(endpoint.name)}[/]: [red]not found[/]")
+    else:
+        if endpoint.capture_enabled is None:
+            capture = "no Data Capture config"
+        else:
+            state = "on" if endpoint.capture_enabled and endpoint.capture_status != "Stopped" else "[red]off[/]"
+            capture = (f"Data Capture {state}, {endpoint.sampling_percentage} % sampled, to "
+                       f"{escape(endpoint.destination or '?')}")
+        gone = "" if endpoint.config_found else ", deleted"
+        console.print(f"Endpoint [bold]{escape(endpoint.name)}[/]: {_styled(endpoint.status)} "
+                      f"(config {escape(endpoint.config_name or '?')}{gone}); {capture}")
+    if not facts.captures:
+        return
+    table = Table(title=f"Data Capture files, last {facts.hours} h", title_justify="left")
+    table.add_column("Variant")
+    table.add_column("Prefix", overflow="fold")
+    table.add_column("Files", justify="right")
+    table.add_column("Newest (UTC)")
+    table.add_column("Hours without files")
+    for capture in facts.captures:
+        if capture.error:
+            table.add_row(escape(capture.variant), escape(capture.prefix), "?", "-", escape(capture.error))
+            continue
+        count = f"{capture.files}{'+' if capture.truncated else ''}"
+        table.add_row(escape(capture.variant), escape(capture.prefix), count,
+                      _time(capture.newest) + _ago(facts.now, capture.newest), _empty_hours(capture))
+    console.print(table)
+
+
+def render_schedules(console: Any, facts: Facts) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not facts.schedules:
+        console.print("Monitoring schedules: none found")
+        return
+    table = Table(title="Monitoring schedules", title_justify="left")
+    table.add_column("Schedule")
+    table.add_column("Type")
+    table.add_column("Status")
+    table.add_column("Expression")
+    table.add_column("Next run (UTC)")
+    for schedule in facts.schedules:
+        nxt = expected_next_run(schedule, facts.now)
+        next_text = f"{_time(nxt)} (starts by {_time(nxt + START_DELAY, date=False)})" if nxt else "-"
+        table.add_row(escape(schedule.name), escape(schedule.monitoring_type or "?"), _styled(schedule.status),
+                      escape(schedule.expression or "?"), next_text)
+    console.print(table)
+    for schedule in facts.schedules:
+        render_schedule_details(console, schedule)
+
+
+def render_schedule_details(console: Any, schedule: ScheduleFacts) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if schedule.executions:
+        table = Table(title=f"Executions of {escape(schedule.name)}", title_justify="left")
+        table.add_column("Scheduled (UTC)")
+        table.add_column("Status")
+        table.add_column("Duration", justify="right")
+        table.add_column("Processing job", overflow="fold")
+        table.add_column("Failure reason", overflow="fold")
+        for execution in schedule.executions:
+            table.add_row(_time(execution.scheduled_time), _styled(execution.status),
+                          duration(execution.duration_seconds), escape(execution.processing_job or "-"),
+                          escape(execution.failure_reason or ""))
+        console.print(table)
+    else:
+        console.print(f"Executions of {escape(schedule.name)}: none yet")
+    failure = schedule.failure
+    if failure is not None:
+        console.print(f"[red]{escape(failure.status)}[/] run of {_time(failure.scheduled_time)} UTC "
+                      f"({escape(schedule.name)}), processing job {escape(failure.processing_job or '-')}")
+        if failure.failure_reason:
+            console.print(f"  FailureReason: {escape(failure.failure_reason)}", highlight=False)
+        if failure.exit_message:
+            console.print(f"  ExitMessage: {escape(failure.exit_message)}", highlight=False)
+        if failure.log_tail:
+            console.print(f"  End of its log ({LOG_GROUP}):")
+            for line in failure.log_tail:
+                console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
+    found = schedule.violations
+    if found is not None:
+        if found.error:
+            console.print(f"Violations of the run of {_time(found.scheduled_time)} UTC: {escape(found.error)}")
+        else:
+            table = Table(title=f"Violations of the run of {_time(found.scheduled_time)} UTC: {found.total} in "
+                                f"{escape(found.uri or '?')}", title_justify="left")
+            table.add_column("Feature")
+            table.add_column("Check")
+            table.add_column("Description", overflow="fold")
+            for violation in found.items:
+                table.add_row(escape(violation.feature), escape(violation.check_type), escape(violation.description))
+            if found.total > len(found.items):
+                table.add_row("…", "", f"{found.total - len(found.items)} more in the file")
+            console.print(table)
+
+
+def render_findings(console: Any, findings: list[Finding]) -> None:
+    """One block per finding: severity, then subject and problem, `why:` and `fix:` in a column of their own
+    (wrapped lines keep the indentation)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not findings:
+        console.print("[green]No known problem found.[/]")
+        return
+    console.print("[bold]Findings[/]")
+    for finding in findings:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=7, no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row(Text(finding.severity, style=SEVERITY_STYLE[finding.severity]),
+                     Text(f"{finding.subject}: {finding.problem}"))
+        grid.add_row("", Text(f"why: {finding.why}"))
+        grid.add_row("", Text(f"fix: {finding.fix}"))
+        console.print(grid)
+
+
+def render(console: Any, facts: Facts, findings: list[Finding]) -> None:
+    console.print(f"[bold]Monitoring of {facts.prefix}[/] in {facts.region} at {_time(facts.now)} UTC")
+    render_endpoint(console, facts)
+    render_schedules(console, facts)
+    render_findings(console, findings)
+
+
+# ------------------------------------------------------------------ the command
+
+
+def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT_HOURS,
+               executions: int = DEFAULT_EXECUTIONS, json_output: bool = False, console: Any = None,
+               out: Callable[[str], None] = print) -> int:
+    """Gather, explain, print. Returns the exit code (1 when any finding is an error)."""
+    from mmtool.operate.awsenv import check_account
+    from mmtool.operate.facts import gather
+    from mmtool.operate.rules import explain
+
+    check_account(clients, params)
+    facts = gather(clients, params, now=now, hours=hours, executions=executions)
+    findings = explain(facts)
+    if json_output:
+        out(json.dumps(as_json(facts, findings), indent=2, sort_keys=True))
+    else:
+        from rich.console import Console
+
+        render(console or Console(), facts, findings)
+    return EXIT_FAILURE if any(f.severity == "error" for f in findings) else 0

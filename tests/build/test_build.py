@@ -1,0 +1,136 @@
+"""The build as a user runs it: output layout, real cfn-lint, determinism, skipping unchanged work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mmtool.build.pipeline import build, lint_existing
+from mmtool.cli import main
+from mmtool.errors import LintError
+from mmtool.build.lint import Finding, LintJob, lint
+from tests.conftest import REPO, dev_params, write_params
+
+STACKS = ["foundation", "network", "endpoint", "monitoring", "alarms"]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_environment_is_lint_clean(built):
+    """The session build ran real cfn-lint (informational rules on) with each parameter file."""
+    for env in ("dev", "staging", "prod"):
+        assert (built.build / env / "manifest.json").exists()
+    lint_existing(built, ["dev", "staging", "prod"], out=lambda *_: None)  # raises LintError on any finding
+
+
+def test_output_layout_and_manifest(built):
+    folder = built.build / "prod"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [s["name"] for s in manifest["stacks"]] == STACKS  # deploy order
+    assert manifest["region"] == "eu-west-1" and manifest["account_id"] == "777788889999"
+    assert manifest["tags"]["Environment"] == "prod" and manifest["tags"]["cost-center"] == "ml-platform"
+    assert manifest["deploy"]["termination_protection"] is True
+    for stack in manifest["stacks"]:
+        assert set(stack) >= {"name", "stack_name", "template", "parameters", "depends_on"}
+        assert stack["stack_name"] == f"churn-prod-{stack['name']}"
+        assert all(STACKS.index(dep) < STACKS.index(stack["name"]) for dep in stack["depends_on"])
+        body = json.loads((folder / stack["parameters"]).read_text())
+        assert all(set(entry) == {"ParameterKey", "ParameterValue"} for entry in body)
+        assert all(isinstance(entry["ParameterValue"], str) for entry in body)
+        template = json.loads((folder / stack["template"]).read_text())
+        required = {k for k, v in template["Parameters"].items() if "Default" not in v}
+        assert required <= {entry["ParameterKey"] for entry in body}
+    assert manifest["stacks"][0]["protected_resources"] == ["Bucket", "KmsKey"]
+
+
+def test_same_input_gives_byte_identical_output(built, scratch):
+    build(scratch, scratch.environments(), run_lint=False, out=lambda *_: None)
+    first = {env: tree(built.build / env) for env in ("dev", "staging", "prod")}
+    second = {env: tree(scratch.build / env) for env in ("dev", "staging", "prod")}
+    assert first == second
+
+
+def test_lint_finds_a_broken_template_and_reports_file_line_rule(tmp_path):
+    """Negative control: the lint step is not vacuous."""
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketNam": "x"}}},
+    }
+    body = json.dumps(template, indent=2).encode()
+    findings = lint([LintJob(Path("build/x/bad.template.json"), body, Path("build/x/bad.parameters.json"), b"[]",
+                             "eu-west-1")])
+    assert findings
+    assert any(f.rule == "E3002" and f.line == 7 for f in findings), findings
+    assert findings[0].render().startswith("build/x/bad.template.json:")
+
+
+def test_lint_checks_parameter_file_values_against_the_template(tmp_path):
+    template = {
+        "Parameters": {"Size": {"Type": "String", "AllowedValues": ["small", "large"]}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Ref": "Size"}}}},
+    }
+    parameters = json.dumps([{"ParameterKey": "Size", "ParameterValue": "huge"}]).encode()
+    findings = lint([LintJob(Path("t.json"), json.dumps(template, indent=1).encode(), Path("p.json"), parameters,
+                             "eu-west-1")])
+    assert [f.rule for f in findings if f.file == "p.json"] == ["E2900"]
+
+
+def test_failed_lint_fails_the_build_and_writes_no_manifest(scratch, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        return [Finding("build/dev/network.template.json", 12, "E3012", "expected type")]
+
+    monkeypatch.setattr("mmtool.build.lint.lint", broken)
+    assert main(["build", "--env", "dev"], paths=scratch) == 1
+    err = capsys.readouterr().err
+    assert "build/dev/network.template.json:12: E3012: expected type" in err
+    assert not (scratch.build / "dev" / "manifest.json").exists(), "deploy must not pick up an unlinted build"
+
+
+def test_unchanged_rebuild_is_skipped_and_any_change_rebuilds(scratch):
+    lines: list[str] = []
+    build(scratch, ["dev"], run_lint=False, out=lines.append)
+    build(scratch, ["dev"], run_lint=False, out=lines.append)
+    assert "up to date" in lines[-1]
+    data = dev_params()
+    data["endpoint"]["data_capture"]["sampling_percentage"] = 42
+    write_params(scratch, data)
+    build(scratch, ["dev"], run_lint=False, out=lines.append)
+    assert "up to date" not in lines[-1]
+    values = json.loads((scratch.build / "dev" / "endpoint.parameters.json").read_text())
+    assert {"ParameterKey": "SamplingPercentage", "ParameterValue": "42"} in values
+    # a hand-edited output is regenerated, not trusted
+    (scratch.build / "dev" / "endpoint.template.json").write_text("{}")
+    build(scratch, ["dev"], run_lint=False, out=lines.append)
+    assert "up to date" not in lines[-1]
+    assert json.loads((scratch.build / "dev" / "endpoint.template.json").read_text())["Resources"]
+
+
+def test_stale_files_disappear(scratch):
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    (scratch.build / "dev" / "leftover.template.json").write_text("{}")
+    data = dev_params()
+    data["storage"]["capture_retention_days"] = 3
+    write_params(scratch, data)
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    assert not (scratch.build / "dev" / "leftover.template.json").exists()
+
+
+def test_unknown_environment_is_a_clear_error(scratch, capsys):
+    assert main(["build", "--env", "qa"], paths=scratch) == 2
+    assert "no params file params/qa.yaml (environments: dev, prod, staging)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_make_help_lists_the_targets():
+    result = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True)
+    for target in ("build", "test", "lint", "snapshots", "clean", "help", "bench"):
+        assert f" {target} " in result.stdout or f"{target} " in result.stdout, target
+
+
+def test_lint_error_is_a_tool_error():
+    assert LintError("x").exit_code == 1
