@@ -16,7 +16,8 @@ from mmtool.errors import ToolError, UsageError
 
 COMMANDS = {
     "plan": "show what deploy would change, like terraform plan (change sets, replacements flagged)",
-    "deploy": "build, plan, confirm and apply: stacks in dependency order, assets uploaded, outputs shown",
+    "deploy": "build, plan, confirm and apply: stacks in dependency order, assets uploaded, outputs shown, "
+              "baselines copied into the project bucket",
     "destroy": "delete the stacks in reverse order; the bucket and key (and all data) are kept",
     "drift": "detect drift of every stack and list the drifted resources and properties",
     "outputs": "every stack's outputs, as a table or JSON",
@@ -50,8 +51,22 @@ def run(args: argparse.Namespace, paths) -> int:
     from deployer import cli as engine
     from deployer.errors import DeployError
 
+    from mmtool import baseline_copies
+
     manifest = paths.build / args.env / "manifest.json"
+    err = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.command == "plan":  # baselines are used from copies deploy makes: say now if it could not
+        baseline_copies.warn_unreadable(_params(paths, args.env), err)
     try:
-        return engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
+        code = engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
+    if args.command == "deploy" and code == 0:
+        baseline_copies.copy_after_deploy(_params(paths, args.env), err)
+    return code
+
+
+def _params(paths, env: str):
+    from mmtool.cli import validate
+
+    return validate(paths, [env])[env]
