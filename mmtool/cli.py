@@ -201,6 +201,11 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
                                  "Data Capture files (ENV required)", status.cmd_status))
     runnow.add_arguments(command("run-now", "one monitoring run now over recent capture data, then its outcome "
                                  "(ENV required)", runnow.cmd_run_now))
+    from mmtool import verify_notifications
+
+    verify_notifications.add_arguments(command("verify-notifications", "force one alarm into ALARM and show which "
+                                               "subscriptions should receive it (ENV required)",
+                                               verify_notifications.cmd_verify_notifications))
     from mmtool import catalog, package  # light imports: boto3 and cfn-lint load only when they run
 
     command("package", "the hand-off bundle dist/<project>-<version>-<env>.zip: templates, parameter files, "
