@@ -504,21 +504,10 @@ def _merged_ground_truth_policy(st: StackTemplate, role_name) -> PolicyType:
     merge = [Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/{REPORTS_PREFIX}/{suffix}/{MERGE_FOLDER}/*")
              for suffix in MERGED_SUFFIXES]
     st.template.add_condition("MergesGroundTruth", Or(Condition("ModelQuality"), Condition("ModelBias")))
-    return st.template.add_resource(PolicyType(
-        "MergedGroundTruthReadPolicy",
-        Condition="MergesGroundTruth",
-        PolicyName=name("merged-ground-truth"),
-        Roles=[Ref(role_name)],
-        PolicyDocument=PolicyDocument(
-            Version="2012-10-17",
-            Statement=[Statement(
-                Sid="ReadMergedGroundTruth",
-                Effect=Allow,
-                Action=[s3.GetObject],
-                Resource=[If("ModelQuality", merge[0], NO_VALUE), If("ModelBias", merge[1], NO_VALUE)],
-            )],
-        ),
-    ))
+    return _role_policy(st, "MergedGroundTruthReadPolicy", "MergesGroundTruth", "merged-ground-truth", role_name, [
+        Statement(Sid="ReadMergedGroundTruth", Effect=Allow, Action=[s3.GetObject],
+                  Resource=[If("ModelQuality", merge[0], NO_VALUE), If("ModelBias", merge[1], NO_VALUE)]),
+    ])
 
 
 def _image_pull_policy(st: StackTemplate, role_name) -> PolicyType:
@@ -538,27 +527,26 @@ def _image_pull_policy(st: StackTemplate, role_name) -> PolicyType:
     t.add_condition("AnyMonitor", Or(Condition("DataQuality"), Condition("ModelQuality"), Condition("ModelBias"),
                                      Condition("ModelExplainability")))
     t.add_condition("Clarify", Or(Condition("ModelBias"), Condition("ModelExplainability")))
-    return t.add_resource(PolicyType(
-        "ImagePullPolicy",
-        Condition="AnyMonitor",
-        PolicyName=name("image-pull"),
-        Roles=[Ref(role_name)],
-        PolicyDocument=PolicyDocument(
-            Version="2012-10-17",
-            Statement=[
-                # ecr:GetAuthorizationToken supports no resource: the token is for the caller's whole
-                # registry access, so "*" is the only value IAM accepts (mmtool.security WILDCARD_ALLOWED).
-                Statement(Sid="RegistryToken", Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
-                Statement(
-                    Sid="PullAnalyzerAndClarifyImages",
-                    Effect=Allow,
-                    Action=[ecr.BatchGetImage, ecr.GetDownloadUrlForLayer, ecr.BatchCheckLayerAvailability],
-                    # Clarify's account only when a Clarify monitor exists: FindInMap of a region the
-                    # Clarify table lacks would fail the stack otherwise.
-                    Resource=monitor_repos + [If("Clarify", clarify, NO_VALUE)],
-                ),
-            ],
+    return _role_policy(st, "ImagePullPolicy", "AnyMonitor", "image-pull", role_name, [
+        # ecr:GetAuthorizationToken supports no resource: the token is for the caller's whole registry
+        # access, so "*" is the only value IAM accepts (mmtool.security WILDCARD_ALLOWED).
+        Statement(Sid="RegistryToken", Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
+        Statement(
+            Sid="PullAnalyzerAndClarifyImages",
+            Effect=Allow,
+            Action=[ecr.BatchGetImage, ecr.GetDownloadUrlForLayer, ecr.BatchCheckLayerAvailability],
+            # Clarify's account only when a Clarify monitor exists: FindInMap of a region the Clarify
+            # table lacks would fail the stack otherwise.
+            Resource=monitor_repos + [If("Clarify", clarify, NO_VALUE)],
         ),
+    ])
+
+
+def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, role_name, statements: list) -> PolicyType:
+    """An inline policy `<project>-<env>-<suffix>` of the monitoring role, present under `condition`."""
+    return st.template.add_resource(PolicyType(
+        title, Condition=condition, PolicyName=name(suffix), Roles=[Ref(role_name)],
+        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
     ))
 
 
