@@ -148,6 +148,11 @@ status: $(STAMP) ## Monitoring of ENV: schedules, last runs, failures explained 
 	$(if $(ENV),,$(error ENV is required: make status ENV=dev))
 	@$(PY) build.py status --env $(ENV) $(ARGS)
 
+.PHONY: verify-notifications
+verify-notifications: $(STAMP) ## Force one alarm into ALARM, show who should receive it: ENV=e [ARGS=--alarm notification-delivery]
+	$(if $(ENV),,$(error ENV is required: make verify-notifications ENV=dev))
+	@$(PY) build.py verify-notifications --env $(ENV) $(ARGS)
+
 .PHONY: run-now
 run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [MONITOR=data-quality]
 	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))

@@ -16,6 +16,9 @@ Resources (all but the dashboard only when AlarmsEnabled is true)
   NotificationDeliveryAlarm
                         AWS/Events FailedInvocations of ExecutionFailedRule: a failure notification could not
                         be delivered to the topic (key or topic policy)
+  ViolationsDeliveryAlarm
+                        (NotifyOnViolations) the same for ExecutionViolationsRule: every rule that notifies
+                        has its delivery watched
   DriftAlarm1..10       data-quality drift: feature_baseline_drift_<feature> of the endpoint and the
                         data-quality schedule above the environment's threshold (fixed slots with conditions)
   Dashboard             <project>-<env>-model-monitor: execution outcomes, alarms, and the metrics of every
@@ -137,7 +140,7 @@ def build(params: Params) -> StackTemplate:
                                                  "ProcessingJobStatus": FAILED_STATUSES}},
         Targets=[Target(Id="AlarmTopic", Arn=Ref(topic), InputTransformer=message)],
     ))
-    t.add_resource(Rule(
+    violations_rule = t.add_resource(Rule(
         "ExecutionViolationsRule",
         Condition="Violations",
         Name=name("monitor-violations"),
@@ -192,16 +195,17 @@ def build(params: Params) -> StackTemplate:
 
     notify = dict(ActionsEnabled=True, AlarmActions=[Ref(topic)])
 
-    def rule_alarm(title: str, suffix: str, metric: str, description: str) -> None:
-        """An alarm on one of the failed-runs rule's EventBridge metrics, counted per hour."""
+    def rule_alarm(title: str, suffix: str, metric: str, description: str, rule: Rule = failed_rule,
+                   condition: str = "Alarms") -> None:
+        """An alarm on one of an execution rule's EventBridge metrics, counted per hour."""
         t.add_resource(Alarm(
             title,
-            Condition="Alarms",
+            Condition=condition,
             AlarmName=name(suffix),
             AlarmDescription=Sub(description),
             Namespace="AWS/Events",
             MetricName=metric,
-            Dimensions=[MetricDimension(Name="RuleName", Value=Ref(failed_rule))],
+            Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
             Statistic="Sum",
             Period=3600,
             EvaluationPeriods=1,
@@ -215,9 +219,14 @@ def build(params: Params) -> StackTemplate:
     rule_alarm("FailedExecutionsAlarm", "monitor-failed", "TriggeredRules",
                "A Model Monitor run of ${ProjectName}-${EnvironmentName} failed or was stopped in the "
                "last hour (each one is also notified with its reason)")
+    # Every notification path is watched: a delivery failure of either rule raises an alarm.
     rule_alarm("NotificationDeliveryAlarm", "notification-delivery", "FailedInvocations",
-               "EventBridge could not deliver a Model Monitor notification of "
+               "EventBridge could not deliver a Model Monitor failed-run notification of "
                "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)")
+    rule_alarm("ViolationsDeliveryAlarm", "violations-delivery", "FailedInvocations",
+               "EventBridge could not deliver a Model Monitor violations notification of "
+               "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)",
+               rule=violations_rule, condition="Violations")
 
     drift_group = "Data-quality drift alarms"
     period = st.param("DataQualityAlarmPeriod", "Period of the drift alarms: the data-quality schedule's period "

@@ -2,8 +2,9 @@
 
 Resources
   KmsKey, KmsKeyAlias   customer-managed key with rotation (only when no existing key ARN is given);
-                        retained on delete and replacement; CloudWatch alarms and EventBridge may create data
-                        keys for the alarms stack's topic <project>-<env>-alarms only
+                        retained on delete and replacement; CloudWatch alarms may use it to publish to an
+                        encrypted topic (AWS's documented statement, unconditioned), EventBridge only for the
+                        alarms stack's topic <project>-<env>-alarms
   Bucket, BucketPolicy  SSE-KMS with a bucket key, versioning, all public access blocked, owner-enforced
                         objects, TLS-only policy, lifecycle expiry per prefix, server access logging,
                         events to EventBridge; the policy also lets VPC flow-log delivery write under
@@ -187,23 +188,27 @@ def build(params: Params) -> StackTemplate:
                             ]),
                         ),
                         # The alarms stack's SNS topic is encrypted with this key: the services that
-                        # publish to it need a data key. CloudWatch alarms send aws:SourceAccount and
-                        # aws:SourceArn; EventBridge delivery does not (AWS SNS docs, "compatibility with
-                        # AWS services"), so its grant is bound to our topic through the encryption context.
+                        # publish to it need a data key. For CloudWatch alarms this is AWS's documented
+                        # statement, exactly ("Allow_CloudWatch_for_CMK": cloudwatch.amazonaws.com,
+                        # kms:Decrypt and kms:GenerateDataKey*, Resource "*", no condition), from
+                        # https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns and the SNS
+                        # guide, https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+                        # #compatibility-with-aws-services. AWS documents no condition key for the KMS call
+                        # SNS makes for an alarm; one the call lacks would make this statement never match,
+                        # and CloudWatch would drop every alarm notification silently. Who may publish is
+                        # limited where AWS documents the keys: the topic policy (alarms stack) admits
+                        # CloudWatch only for this account's <project>-<env>-* alarms (aws:SourceArn,
+                        # aws:SourceAccount). `make verify-notifications` proves the path on a real deploy.
                         Statement(
                             Sid="AlarmsPublishToEncryptedTopic",
                             Effect=Allow,
                             Principal=Principal("Service", "cloudwatch.amazonaws.com"),
-                            Action=[kms.Decrypt, kms.GenerateDataKey],
+                            Action=[kms.Decrypt, kms.Action("GenerateDataKey*")],
                             Resource=["*"],
-                            Condition=Condition([
-                                StringEquals({"aws:SourceAccount": Ref("AWS::AccountId"),
-                                              "kms:EncryptionContext:aws:sns:topicArn": ALARM_TOPIC_ARN}),
-                                ArnLike("aws:SourceArn", Sub(
-                                    "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
-                                    "${ProjectName}-${EnvironmentName}-*")),
-                            ]),
                         ),
+                        # EventBridge delivery sends no aws:SourceAccount / aws:SourceArn either (AWS SNS
+                        # docs, same section), so its grant is bound to our topic through the encryption
+                        # context SNS always sets.
                         Statement(
                             Sid="EventBridgePublishesToEncryptedTopic",
                             Effect=Allow,

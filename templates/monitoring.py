@@ -4,11 +4,11 @@ Resources (all only when DataQualityEnabled is true)
   DataQualityJobDefinition  the Model Monitor analyzer image of the stack's region (a Mapping built from
                             the SDK's image table, so one template serves every region); record pre- and
                             post-processor from content-hashed assets in the project bucket;
-                            publish_cloudwatch_metrics set explicitly; baseline constraints/statistics;
+                            publish_cloudwatch_metrics set explicitly; baseline constraints/statistics
+                            (the copies under baselines/imported/ that make deploy writes);
                             endpoint or batch-transform input; reports to s3://<bucket>/reports/data-quality
                             with KMS; volume KMS; private subnets, job security group, network isolation,
                             inter-container encryption; stopping condition
-  BaselineReadPolicy        lets the monitoring role read exactly the two baseline objects
   DataQualitySchedule       runs the job definition on the environment's schedule
   ModelQualityJobDefinition  (ModelQualityEnabled) the analyzer image with the problem type; the endpoint's
                             captured predictions (inference/probability attribute, threshold, time offsets)
@@ -27,7 +27,12 @@ Resources (all only when DataQualityEnabled is true)
   ClarifyShadowEndpointPolicy
                             lets the monitoring role describe the endpoint's model and create/call/delete only
                             endpoints and endpoint configs named <project>-<env>-clarify*
-  ModelBaselineReadPolicy   read on exactly the baseline constraints objects of the enabled model monitors
+  MergedGroundTruthReadPolicy
+                            (model quality or bias enabled) read on exactly reports/<monitor>/merge/*, where the
+                            ground-truth merge job writes what the analysis job then reads
+  ImagePullPolicy           ecr:GetAuthorizationToken ("*": it supports no resource) and pull actions on exactly
+                            the analyzer, ground-truth merger and (with a Clarify monitor) Clarify repositories
+                            of the region's accounts in the image Mappings
   ModelQualitySchedule, ModelBiasSchedule, ModelExplainabilitySchedule
                             <project>-<env>-model-quality / -model-bias / -model-explainability
 Outputs
@@ -41,9 +46,9 @@ and the schedule, which updates in place, follows it to the new name.
 
 from __future__ import annotations
 
-from awacs import s3, sagemaker
+from awacs import ecr, s3, sagemaker
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import And, Condition, Equals, FindInMap, If, Join, Not, Or, Output, Ref, Select, Split, Sub
+from troposphere import And, Condition, Equals, FindInMap, If, Not, Or, Output, Ref, Sub
 from troposphere.iam import PolicyType
 from troposphere.sagemaker import (
     BatchTransformInput,
@@ -85,6 +90,7 @@ from troposphere.sagemaker import (
     VpcConfig,
 )
 
+from mmtool.config.baselines import copy_key
 from mmtool.config.params import Params, image_accounts
 from templates.common import StackTemplate, explicit_tags, name, scanner_skips
 from templates.foundation import REPORTS_PREFIX
@@ -95,6 +101,12 @@ DEPENDS_ON = ("foundation", "network", "endpoint")
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"  # no tag: the SDK appends none (reference §2)
+# The ground-truth merge job of model-quality/bias runs: same account as the analyzer (a run's CloudWatch log,
+# docs/monitors.md).
+MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
+MERGE_FOLDER = "merge"  # <S3Output.S3Uri>/merge/...: where the merge job writes (docs/monitors.md)
+MERGED_SUFFIXES = ("model-quality", "model-bias")  # the monitors that merge ground truth (report folders)
+BASELINE_KEY_PATTERN = r"^(baselines/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
 PROCESSING = "/opt/ml/processing"  # the SDK's container paths (reference §5.3)
 REVISION_PARAMETER = "DataQualityRevision"
 DQ_JOB_DEFINITION = "DataQualityJobDefinition"
@@ -137,10 +149,12 @@ def build(params: Params) -> StackTemplate:
                             AllowedPattern=r"^(-P(T\d+H|\d+D))?$")
     window_end = st.param("DataQualityWindowEnd", "Analysis window end offset, e.g. -PT0H.", group=group,
                           label="Window end", Default="", AllowedPattern=r"^(-P(T\d+H|\d+D))?$")
-    constraints = st.param("DataQualityBaselineConstraintsUri", "S3 URI of constraints.json; empty for none.",
-                           group=group, label="Baseline constraints", Default="", AllowedPattern=r"^(s3://[^\s*?]+\.json)?$")
-    statistics = st.param("DataQualityBaselineStatisticsUri", "S3 URI of statistics.json; empty for none.",
-                          group=group, label="Baseline statistics", Default="", AllowedPattern=r"^(s3://[^\s*?]+\.json)?$")
+    constraints = st.param("DataQualityBaselineConstraintsKey", "Bucket key of the copy of constraints.json "
+                           "(baselines/imported/...); empty for none.", group=group, label="Baseline constraints",
+                           Default="", AllowedPattern=BASELINE_KEY_PATTERN)
+    statistics = st.param("DataQualityBaselineStatisticsKey", "Bucket key of the copy of statistics.json "
+                          "(baselines/imported/...); empty for none.", group=group, label="Baseline statistics",
+                          Default="", AllowedPattern=BASELINE_KEY_PATTERN)
     preprocessor = st.param("DataQualityPreprocessorKey", "Bucket key of the record pre-processor; empty for none.",
                             group=group, label="Pre-processor key", Default="", AllowedPattern=r"^(\S+\.py)?$")
     postprocessor = st.param("DataQualityPostprocessorKey", "Bucket key of the post-analytics processor; empty "
@@ -172,32 +186,12 @@ def build(params: Params) -> StackTemplate:
 
     t.add_condition("DataQuality", Equals(Ref(enabled), "true"))
     t.add_condition("HasBaseline", And(Not(Equals(Ref(constraints), "")), Not(Equals(Ref(statistics), ""))))
-    t.add_condition("DataQualityBaselineRead", And(Condition("DataQuality"), Condition("HasBaseline")))
     t.add_condition("HasPreprocessor", Not(Equals(Ref(preprocessor), "")))
     t.add_condition("HasPostprocessor", Not(Equals(Ref(postprocessor), "")))
     t.add_condition("HasWindow", And(Not(Equals(Ref(window_start), "")), Not(Equals(Ref(window_end), ""))))
     t.add_condition("EndpointSource", Equals(Ref(source), "endpoint"))
     t.add_condition("CsvFormat", Equals(Ref(dataset_format), "csv"))
     t.add_condition("JsonFormat", Equals(Ref(dataset_format), "json"))
-
-    def object_arn(uri: Ref) -> Join:
-        return Join("", ["arn:", Ref("AWS::Partition"), ":s3:::", Select(1, Split("s3://", uri))])
-
-    t.add_resource(PolicyType(
-        "BaselineReadPolicy",
-        Condition="DataQualityBaselineRead",
-        PolicyName=name("dq-baseline"),
-        Roles=[Ref(role_name)],
-        PolicyDocument=PolicyDocument(
-            Version="2012-10-17",
-            Statement=[Statement(
-                Sid="ReadDataQualityBaseline",
-                Effect=Allow,
-                Action=[s3.GetObject],
-                Resource=[object_arn(Ref(constraints)), object_arn(Ref(statistics))],
-            )],
-        ),
-    ))
 
     job_name = name("dq-${DataQualityRevision}")
     analyzer = Sub(
@@ -220,8 +214,8 @@ def build(params: Params) -> StackTemplate:
             Environment={"publish_cloudwatch_metrics": Ref(metrics)},
         ),
         DataQualityBaselineConfig=If("HasBaseline", DataQualityBaselineConfig(
-            ConstraintsResource=ConstraintsResource(S3Uri=Ref(constraints)),
-            StatisticsResource=StatisticsResource(S3Uri=Ref(statistics)),
+            ConstraintsResource=ConstraintsResource(S3Uri=Sub("s3://${BucketName}/${DataQualityBaselineConstraintsKey}")),
+            StatisticsResource=StatisticsResource(S3Uri=Sub("s3://${BucketName}/${DataQualityBaselineStatisticsKey}")),
         ), NO_VALUE),
         DataQualityJobInput=If(
             "EndpointSource",
@@ -315,9 +309,9 @@ def parameter_values(params: Params, assets: dict[str, str]) -> dict[str, str]:
     if dq.analysis_window:
         values["DataQualityWindowStart"] = dq.analysis_window.start
         values["DataQualityWindowEnd"] = dq.analysis_window.end
-    if dq.baseline:
-        values["DataQualityBaselineConstraintsUri"] = dq.baseline.constraints
-        values["DataQualityBaselineStatisticsUri"] = dq.baseline.statistics
+    if dq.baseline:  # the copies make deploy writes under baselines/imported/ (mmtool/config/baselines.py)
+        values["DataQualityBaselineConstraintsKey"] = copy_key(dq.baseline.constraints)
+        values["DataQualityBaselineStatisticsKey"] = copy_key(dq.baseline.statistics)
     values.update(model_monitor_values(params, assets))
     return values
 
@@ -352,7 +346,6 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
     analyzer = Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + ANALYZER_REPOSITORY,
                    Account=FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account"))
     ground_truth = GroundTruthInput(S3Uri=Sub("s3://${BucketName}/${GroundTruthPrefix}"))
-    baselines = []
     for key, stem, code, suffix, group in MODEL_MONITORS:
         monitor = getattr(params.monitoring, key)
         # Default true like DataQualityEnabled: checkov evaluates conditions with the defaults, and a
@@ -374,13 +367,11 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
                            label="Max runtime (s)", type="Number", Default="1800", MinValue=1, MaxValue=86400)
         metrics = st.param(f"{stem}PublishMetrics", "Publish the monitor's CloudWatch metrics.", group=group,
                            label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"])
-        constraints = st.param(f"{stem}BaselineConstraintsUri", "S3 URI of the baseline constraints; empty for none.",
-                               group=group, label="Baseline constraints", Default="",
-                               AllowedPattern=r"^(s3://[^\s*?]+\.json)?$")
+        st.param(f"{stem}BaselineConstraintsKey", "Bucket key of the copy of the baseline constraints "
+                 "(baselines/imported/...); empty for none.", group=group, label="Baseline constraints", Default="",
+                 AllowedPattern=BASELINE_KEY_PATTERN)
         t.add_condition(stem, Equals(Ref(enabled), "true"))
-        t.add_condition(f"{stem}HasBaseline", Not(Equals(Ref(constraints), "")))
-        t.add_condition(f"{stem}BaselineRead", And(Condition(stem), Condition(f"{stem}HasBaseline")))
-        baselines.append((stem, constraints))
+        t.add_condition(f"{stem}HasBaseline", Not(Equals(Ref(f"{stem}BaselineConstraintsKey"), "")))
 
         def optional(name: str, description: str, label: str, pattern: str = r"^[^\s]{0,256}$", group=group,
                      stem=stem) -> object:
@@ -426,7 +417,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
             VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
         )
         environment = {"publish_cloudwatch_metrics": Ref(metrics)}
-        baseline = ConstraintsResource(S3Uri=Ref(constraints))
+        baseline = ConstraintsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{stem}BaselineConstraintsKey}}"))
         common = dict(Condition=stem, JobDefinitionName=job_name, JobResources=resources, NetworkConfig=network,
                       RoleArn=Ref(role_arn), StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
                       Tags=tags)
@@ -495,31 +486,68 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
                             Value=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/{suffix}"),
                             Description=f"Where {group.lower()} reports are written"))
 
-    # Baseline constraints outside the project bucket: the role may read exactly those objects.
-    t.add_condition("ModelBaselineRead", Or(*[Condition(f"{stem}BaselineRead") for stem, _ in baselines]))
-    t.add_resource(PolicyType(
-        "ModelBaselineReadPolicy",
-        Condition="ModelBaselineRead",
-        PolicyName=name("model-baselines"),
-        Roles=[Ref(role_name)],
-        PolicyDocument=PolicyDocument(
-            Version="2012-10-17",
-            Statement=[Statement(
-                Sid="ReadModelMonitorBaselines",
-                Effect=Allow,
-                Action=[s3.GetObject],
-                Resource=[If(f"{stem}BaselineRead", _object_arn(Ref(uri)), NO_VALUE) for stem, uri in baselines],
-            )],
-        ),
-    ))
+    _merged_ground_truth_policy(st, role_name)
+    _image_pull_policy(st, role_name)
 
 
 # checkov's checks that expect network isolation on a job definition; the explainability job cannot have it.
 EXPLAINABILITY_SKIPS: tuple[str, ...] = ()
 
 
-def _object_arn(uri: Ref) -> Join:
-    return Join("", ["arn:", Ref("AWS::Partition"), ":s3:::", Select(1, Split("s3://", uri))])
+def _merged_ground_truth_policy(st: StackTemplate, role_name) -> PolicyType:
+    """Model quality and model bias runs are two processing jobs as the monitoring role: a ground-truth
+    merge job (image sagemaker-model-monitor-groundtruth-merger) writes the captured predictions joined
+    with the labels to `<the definition's S3Output.S3Uri>/merge/<endpoint>/<variant>/yyyy/mm/dd/hh`, and
+    the analysis job reads them back from there (docs/monitors.md, "Where the merged ground truth goes").
+    The role may write under reports/ (foundation) but reads only its input prefixes: this grants reading
+    exactly the two merge prefixes, nothing else of reports/."""
+    merge = [Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/{REPORTS_PREFIX}/{suffix}/{MERGE_FOLDER}/*")
+             for suffix in MERGED_SUFFIXES]
+    st.template.add_condition("MergesGroundTruth", Or(Condition("ModelQuality"), Condition("ModelBias")))
+    return _role_policy(st, "MergedGroundTruthReadPolicy", "MergesGroundTruth", "merged-ground-truth", role_name, [
+        Statement(Sid="ReadMergedGroundTruth", Effect=Allow, Action=[s3.GetObject],
+                  Resource=[If("ModelQuality", merge[0], NO_VALUE), If("ModelBias", merge[1], NO_VALUE)]),
+    ])
+
+
+def _image_pull_policy(st: StackTemplate, role_name) -> PolicyType:
+    """Pulling the AWS-owned images a run uses, from the accounts of the same table as the image Mappings.
+
+    The repositories are in the region's account of ModelMonitorImage (the analyzer, and the ground-truth
+    merger of model-quality/bias runs) and, with a Clarify monitor enabled, of ClarifyImage. Reference §2
+    says SageMaker pulls its pre-built images with service credentials; these grants cost nothing if so,
+    and make the pull work if a run uses the role's (the first real run confirms which: docs/security.md).
+    """
+    t = st.template
+    repository = "arn:${AWS::Partition}:ecr:${AWS::Region}:${Account}:repository/"
+    analyzer_account = FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account")
+    monitor_repos = [Sub(repository + repo, Account=analyzer_account) for repo in (ANALYZER_REPOSITORY, MERGER_REPOSITORY)]
+    clarify = Sub(repository + CLARIFY_REPOSITORY.split(":")[0],
+                  Account=FindInMap("ClarifyImage", Ref("AWS::Region"), "Account"))
+    t.add_condition("AnyMonitor", Or(Condition("DataQuality"), Condition("ModelQuality"), Condition("ModelBias"),
+                                     Condition("ModelExplainability")))
+    t.add_condition("Clarify", Or(Condition("ModelBias"), Condition("ModelExplainability")))
+    return _role_policy(st, "ImagePullPolicy", "AnyMonitor", "image-pull", role_name, [
+        # ecr:GetAuthorizationToken supports no resource: the token is for the caller's whole registry
+        # access, so "*" is the only value IAM accepts (mmtool.security WILDCARD_ALLOWED).
+        Statement(Sid="RegistryToken", Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
+        Statement(
+            Sid="PullAnalyzerAndClarifyImages",
+            Effect=Allow,
+            Action=[ecr.BatchGetImage, ecr.GetDownloadUrlForLayer, ecr.BatchCheckLayerAvailability],
+            # Clarify's account only when a Clarify monitor exists: FindInMap of a region the Clarify
+            # table lacks would fail the stack otherwise.
+            Resource=monitor_repos + [If("Clarify", clarify, NO_VALUE)],
+        ),
+    ])
+
+
+def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, role_name, statements: list) -> PolicyType:
+    """An inline policy `<project>-<env>-<suffix>` of the monitoring role, present under `condition`."""
+    return st.template.add_resource(PolicyType(
+        title, Condition=condition, PolicyName=name(suffix), Roles=[Ref(role_name)],
+        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
+    ))
 
 
 def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyType:
@@ -562,7 +590,7 @@ def model_monitor_values(params: Params, assets: dict[str, str]) -> dict[str, st
             f"{stem}VolumeSizeGb": str(monitor.volume_size_gb),
             f"{stem}MaxRuntimeSeconds": str(monitor.max_runtime_seconds),
             f"{stem}PublishMetrics": "Enabled" if monitor.publish_cloudwatch_metrics else "Disabled",
-            f"{stem}BaselineConstraintsUri": monitor.baseline_constraints or "",
+            f"{stem}BaselineConstraintsKey": copy_key(monitor.baseline_constraints) if monitor.baseline_constraints else "",
             f"{stem}ProbabilityAttribute": monitor.probability_attribute or "",
         })
         if stem != "ModelExplainability":

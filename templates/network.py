@@ -12,7 +12,8 @@ Resources
   *Endpoint             interface endpoints sagemaker.api, sagemaker.runtime, logs, monitoring, sts,
                         ecr.api, ecr.dkr, kms with private DNS; an S3 gateway endpoint whose policy
                         allows only the project bucket, the regional ECR image-layer bucket and the
-                        exact external objects the stacks read (model artifact, baselines)
+                        exact external object the stacks read (the model artifact; baselines are
+                        copied into the project bucket)
 Outputs (also written to SSM)
   VpcId, SubnetIds, JobSecurityGroupId
 """
@@ -100,7 +101,7 @@ def build(params: Params) -> StackTemplate:
     )
     external_objects = st.param(
         "ExternalReadObjectArns", "S3 object ARNs outside the project bucket that the stacks read "
-        "(model artifact, baselines); the S3 gateway endpoint allows reading exactly these.",
+        "(the model artifact); the S3 gateway endpoint allows reading exactly these.",
         group="Endpoints and traffic", label="External objects read", type="CommaDelimitedList",
     )
     intra_cluster = st.flag(
@@ -249,15 +250,9 @@ def build(params: Params) -> StackTemplate:
 
 
 def external_read_objects(params: Params) -> list[str]:
-    uris = [params.endpoint.model_data_url]
-    monitoring = params.monitoring
-    baseline = monitoring.data_quality.baseline
-    if baseline:
-        uris += [baseline.constraints, baseline.statistics]
-    for monitor in (monitoring.model_quality, monitoring.model_bias, monitoring.model_explainability):
-        if monitor.enabled and monitor.baseline_constraints:
-            uris.append(monitor.baseline_constraints)
-    return [s3_object_arn(uri, params.region) for uri in uris]
+    """The one object outside the project bucket read through the endpoint: the model artifact. Baselines
+    are read from the copies `make deploy` makes under baselines/ (mmtool/config/baselines.py)."""
+    return [s3_object_arn(params.endpoint.model_data_url, params.region)]
 
 
 def parameter_values(params: Params) -> dict[str, str]:

@@ -155,7 +155,7 @@ def test_revision_changes_with_every_value_the_definition_uses(built):
     values = parameters(built, "monitoring")
     base = revision(t, "DataQualityJobDefinition", values)
     assert base == values["DataQualityRevision"]
-    for name, new in (("DataQualityInstanceType", "ml.m5.2xlarge"), ("DataQualityBaselineConstraintsUri", "s3://x/c.json"),
+    for name, new in (("DataQualityInstanceType", "ml.m5.2xlarge"), ("DataQualityBaselineConstraintsKey", "baselines/imported/0123456789abcdef/c.json"),
                       ("SubnetIds", "/other/subnets")):
         assert revision(t, "DataQualityJobDefinition", {**values, name: new}) != base, name
     # the schedule updates in place: changing it must not replace the definition
@@ -393,6 +393,91 @@ def test_clarify_image_comes_from_a_region_mapping_of_the_clarify_table(built):
         assert image[1]["Account"] == {"Fn::FindInMap": ["ClarifyImage", {"Ref": "AWS::Region"}, "Account"]}
 
 
+def _resolve_repositories(resources_: list, region: str, mappings: dict, conditions: dict[str, bool]) -> list[str]:
+    """The repository ARNs a statement names in `region`, as CloudFormation would resolve them."""
+    arns = []
+    for resource in resources_:
+        if "Fn::If" in resource:
+            condition, yes, _no = resource["Fn::If"]
+            if not conditions[condition]:
+                continue
+            resource = yes
+        text, variables = resource["Fn::Sub"]
+        mapping = variables["Account"]["Fn::FindInMap"][0]
+        account = mappings[mapping][region]["Account"]
+        arns.append(text.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", region)
+                    .replace("${Account}", account))
+    return arns
+
+
+def test_the_role_pulls_exactly_the_regions_analyzer_and_clarify_repositories(built):
+    """Every run is a processing job pulling an AWS-owned image (issue 16 #1). The pull actions name the
+    analyzer, the ground-truth merger and Clarify's repository, each in the account the image table gives
+    for the stack's region: per region its own account, never one typed in (reference §8 #6)."""
+    t = template(built, "monitoring")
+    policy = t["Resources"]["ImagePullPolicy"]
+    assert policy["Condition"] == "AnyMonitor"
+    assert policy["Properties"]["Roles"] == [{"Ref": "MonitoringRoleName"}]
+    token, pull = statements(policy["Properties"])
+    # GetAuthorizationToken supports no resource: "*" is the only value (and WILDCARD_ALLOWED says why).
+    assert token == {"Sid": "RegistryToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]}
+    assert "ecr:GetAuthorizationToken" in WILDCARD_ALLOWED
+    assert sorted(pull["Action"]) == ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    monitor, clarify = image_accounts(), image_accounts("clarify")
+    for region, conditions in (("eu-west-1", {"Clarify": True}), ("us-west-2", {"Clarify": True}),
+                               ("il-central-1", {"Clarify": False})):  # il-central-1: no Clarify image there
+        arns = _resolve_repositories(pull["Resource"], region, t["Mappings"], conditions)
+        expected = [f"arn:aws:ecr:{region}:{monitor[region]}:repository/sagemaker-model-monitor-analyzer",
+                    f"arn:aws:ecr:{region}:{monitor[region]}:repository/sagemaker-model-monitor-groundtruth-merger"]
+        if conditions["Clarify"]:
+            expected.append(f"arn:aws:ecr:{region}:{clarify[region]}:repository/sagemaker-clarify-processing")
+        assert arns == expected, region
+    # the Clarify repository only with a Clarify monitor: its FindInMap would fail in a region the table lacks
+    assert t["Conditions"]["Clarify"] == {"Fn::Or": [{"Condition": "ModelBias"}, {"Condition": "ModelExplainability"}]}
+
+
+def test_model_quality_and_bias_read_back_exactly_their_merged_ground_truth(built):
+    """The ground-truth merge job writes <S3Output.S3Uri>/merge/...; the analysis job reads it back as the
+    same role, which otherwise only writes reports/ (issue 16 #5). Access denied there fails every run."""
+    t = template(built, "monitoring")
+    policy = t["Resources"]["MergedGroundTruthReadPolicy"]
+    assert policy["Condition"] == "MergesGroundTruth"
+    (statement,) = statements(policy["Properties"])
+    assert statement["Action"] == ["s3:GetObject"]
+    by_condition = {r["Fn::If"][0]: r["Fn::If"][1]["Fn::Sub"] for r in statement["Resource"]}
+    outputs = {}
+    for stem in ("ModelQuality", "ModelBias"):
+        job = t["Resources"][f"{stem}JobDefinition"]["Properties"]
+        (output,) = job[f"{stem}JobOutputConfig"]["MonitoringOutputs"]
+        outputs[stem] = output["S3Output"]["S3Uri"]["Fn::Sub"]
+        # exactly the merge folder under this monitor's output, nothing else of reports/
+        assert by_condition[stem] == outputs[stem].replace("s3://", "arn:${AWS::Partition}:s3:::") + "/merge/*"
+    assert set(by_condition) == {"ModelQuality", "ModelBias"}  # explainability merges no ground truth
+
+
+def test_baselines_are_read_from_copies_in_the_project_bucket(built):
+    """staging and prod name baselines in churn-baselines-*; the jobs read the copies make deploy writes under
+    baselines/imported/ (project key, a prefix the role reads and lists), so no policy reaches the other
+    bucket (issue 16 #2)."""
+    from mmtool.config.baselines import copy_key
+    from mmtool.config.loader import load_params
+
+    t = template(built, "monitoring")
+    dq = t["Resources"]["DataQualityJobDefinition"]["Properties"]["DataQualityBaselineConfig"]["Fn::If"][1]
+    assert dq["ConstraintsResource"]["S3Uri"] == {"Fn::Sub": "s3://${BucketName}/${DataQualityBaselineConstraintsKey}"}
+    assert dq["StatisticsResource"]["S3Uri"] == {"Fn::Sub": "s3://${BucketName}/${DataQualityBaselineStatisticsKey}"}
+    params = load_params(built.params / "staging.yaml", built.root)
+    values = parameters(built, "monitoring", "staging")
+    assert values["DataQualityBaselineConstraintsKey"] == copy_key(params.monitoring.data_quality.baseline.constraints)
+    assert values["ModelQualityBaselineConstraintsKey"] == copy_key(params.monitoring.model_quality.baseline_constraints)
+    assert values["DataQualityBaselineConstraintsKey"].startswith("baselines/imported/")
+    for env in ("staging", "prod"):
+        for stack in ("foundation", "network", "monitoring"):
+            text = (built.build / env / f"{stack}.template.json").read_text() + \
+                (built.build / env / f"{stack}.parameters.json").read_text()
+            assert "churn-baselines" not in text, (env, stack)
+
+
 def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_model(built):
     """The ConfigUri points at the generated analysis; explainability's predictor is the endpoint's model,
     whose name the endpoint stack fixes (so it is known when the asset is written)."""
@@ -470,7 +555,7 @@ def test_shadow_endpoint_permissions_are_scoped_to_our_model_and_prefix(built):
 
 
 def test_alarm_topic_is_encrypted_and_the_key_admits_its_publishers(built):
-    """Encrypted topic: EventBridge and CloudWatch need data keys, for this topic only."""
+    """Encrypted topic: EventBridge and CloudWatch need data keys."""
     topic = template(built, "alarms")["Resources"]["AlarmTopic"]["Properties"]
     assert topic["KmsMasterKeyId"] == {"Ref": "KmsKeyArn"}
     assert topic["TopicName"] == {"Fn::Sub": "${ProjectName}-${EnvironmentName}-alarms"}
@@ -478,12 +563,45 @@ def test_alarm_topic_is_encrypted_and_the_key_admits_its_publishers(built):
     by_sid = {s.get("Sid"): s for s in key}
     topic_arn = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ProjectName}-${EnvironmentName}-alarms"}
     alarms, events = by_sid["AlarmsPublishToEncryptedTopic"], by_sid["EventBridgePublishesToEncryptedTopic"]
-    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert alarms["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] == topic_arn
-    assert "aws:SourceArn" in alarms["Condition"]["ArnLike"]
+    # AWS's documented statement for CloudWatch alarms and an SSE-KMS topic, exactly (Allow_CloudWatch_for_CMK):
+    # no condition, since a condition key the KMS call SNS makes for an alarm lacks drops every notification.
+    assert alarms == {"Sid": "AlarmsPublishToEncryptedTopic", "Effect": "Allow",
+                      "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                      "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": ["*"]}
     assert events["Principal"] == {"Service": "events.amazonaws.com"}
     assert events["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}
-    assert sorted(alarms["Action"]) == sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_only_this_environments_alarms_may_publish_to_the_topic(built):
+    """The key admits CloudWatch unconditioned (AWS's statement); the topic policy is where publishing is
+    limited to this account's <project>-<env>-* alarms, with the keys AWS documents for sns:Publish."""
+    policy = template(built, "alarms")["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
+    alarms = {s["Sid"]: s for s in policy["Statement"]}["EnvironmentAlarmsPublish"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert alarms["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:${ProjectName}-${EnvironmentName}-*")
+
+
+def test_every_notification_rule_has_its_delivery_watched(built):
+    """A notification EventBridge cannot deliver (key or topic policy) raises an alarm, for both rules:
+    the violations rule's deliveries failed silently before (issue 16 #3)."""
+    r = template(built, "alarms")["Resources"]
+    rules = {logical for logical, res in r.items() if res["Type"] == "AWS::Events::Rule"}
+    watched = {}
+    for logical, res in resources(template(built, "alarms"), "AWS::CloudWatch::Alarm").items():
+        props = res["Properties"]
+        if props.get("Namespace") == "AWS/Events" and props["MetricName"] == "FailedInvocations":
+            (dimension,) = props["Dimensions"]
+            assert dimension["Name"] == "RuleName"
+            rule = dimension["Value"]["Ref"]
+            # the alarm exists exactly when its rule does
+            assert res["Condition"] == r[rule]["Condition"], logical
+            watched[rule] = props
+    assert set(watched) == rules == {"ExecutionFailedRule", "ExecutionViolationsRule"}
+    for props in watched.values():
+        assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
 def test_execution_rules_match_only_this_environments_schedules(built):
@@ -517,7 +635,7 @@ def test_drift_alarms_watch_the_named_features_of_the_data_quality_schedule(buil
     assert alarm["Dimensions"] == [{"Name": "Endpoint", "Value": {"Ref": "EndpointName"}},
                                    {"Name": "MonitoringSchedule", "Value": {"Fn::Sub": "${ProjectName}-${EnvironmentName}-data-quality"}}]
     assert alarm["TreatMissingData"] == "notBreaching" and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
-    assert len(resources(t, "AWS::CloudWatch::Alarm")) == 10 + 2
+    assert len(resources(t, "AWS::CloudWatch::Alarm")) == 10 + 3
     prod = parameters(built, "alarms", "prod")
     assert (prod["DriftAlarm1Feature"], prod["DriftAlarm1Threshold"]) == ("00000000000000000001", "0.15")
     assert "DriftAlarm3Feature" not in prod and prod["DataQualityAlarmPeriod"] == "3600"

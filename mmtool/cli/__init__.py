@@ -30,6 +30,7 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
         run_now,
         security,
         status,
+        verify_notifications,
     )
 
     parser = argparse.ArgumentParser(prog="build.py", description="SageMaker Model Monitor infrastructure as code.")
@@ -57,6 +58,9 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
                                  "Data Capture files (ENV required)", status.cmd_status))
     run_now.add_arguments(command("run-now", "one monitoring run now over recent capture data, then its outcome "
                                   "(ENV required)", run_now.cmd_run_now))
+    verify_notifications.add_arguments(command("verify-notifications", "force one alarm into ALARM and show which "
+                                               "subscriptions should receive it (ENV required)",
+                                               verify_notifications.cmd_verify_notifications))
     command("package", "the hand-off bundle dist/<project>-<version>-<env>.zip: templates, parameter files, "
             "assets, DEPLOY.md, parameter reference, lint report, diagram, SHA256SUMS (ENV required)",
             package.cmd_package)

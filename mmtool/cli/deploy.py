@@ -13,12 +13,13 @@ import sys
 from typing import Callable
 
 from mmtool.build.pipeline import build
-from mmtool.config.workspace import environments
+from mmtool.config.workspace import environments, validate
 from mmtool.errors import ToolError, UsageError
 
 COMMANDS = {
     "plan": "show what deploy would change, like terraform plan (change sets, replacements flagged)",
-    "deploy": "build, plan, confirm and apply: stacks in dependency order, assets uploaded, outputs shown",
+    "deploy": "build, plan, confirm and apply: stacks in dependency order, assets uploaded, outputs shown, "
+              "baselines copied into the project bucket",
     "destroy": "delete the stacks in reverse order; the bucket and key (and all data) are kept",
     "drift": "detect drift of every stack and list the drifted resources and properties",
     "outputs": "every stack's outputs, as a table or JSON",
@@ -44,15 +45,23 @@ def register(command: Callable[..., argparse.ArgumentParser], selected: str | No
 
 
 def run(args: argparse.Namespace, paths) -> int:
-
     if not args.env:
         raise UsageError(f"{args.command} needs an environment: --env <name> (make {args.command} ENV=<name>)")
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     from deployer import cli as engine
     from deployer.errors import DeployError
+    from mmtool.operate import baseline_copies
 
+    params = validate(paths, [args.env])[args.env]
     manifest = paths.build / args.env / "manifest.json"
+    err = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.command == "plan":  # baselines are used from copies deploy makes: say now if it could not
+        baseline_copies.warn_unreadable(params, err)
     try:
-        return engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
+        code = engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
+    if args.command == "deploy" and code == 0:
+        baseline_copies.copy_after_deploy(params, err)
+    return code
+

@@ -78,6 +78,11 @@ ISOLATION_EXCEPTIONS: dict[str, str] = {
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 ECR_LAYER_BUCKET = "arn:${AWS::Partition}:s3:::prod-${AWS::Region}-starport-layer-bucket/*"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
+# The AWS-owned images the monitoring role may pull, and the Mappings their accounts come from (templates/monitoring.py).
+AWS_IMAGE_REPOSITORIES = ("sagemaker-model-monitor-analyzer", "sagemaker-model-monitor-groundtruth-merger",
+                          "sagemaker-clarify-processing")
+IMAGE_MAPPINGS = ("ModelMonitorImage", "ClarifyImage")
+ECR_PULL_ACTIONS = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}
 MIN_SKIP_REASON = 20  # characters: "n/a" is not a reason
 
 
@@ -457,6 +462,40 @@ def check_roles_trust_only_sagemaker(subject: Subject) -> Problems:
                 yield logical, "the trust policy needs StringEquals aws:SourceAccount (confused-deputy protection)"
 
 
+def _image_repository(resource: Any) -> bool:
+    """An ECR repository ARN of an AWS-owned Model Monitor or Clarify image, its account looked up in the
+    template's image Mapping for the stack's region (never typed in), or NoValue behind a condition."""
+    if isinstance(resource, dict) and set(resource) == {"Fn::If"}:
+        _, yes, no = resource["Fn::If"]
+        return all(_image_repository(r) for r in (yes, no))
+    if resource == {"Ref": "AWS::NoValue"}:
+        return True
+    if not (isinstance(resource, dict) and set(resource) == {"Fn::Sub"} and isinstance(resource["Fn::Sub"], list)):
+        return False
+    text, variables = resource["Fn::Sub"]
+    match = re.fullmatch(r"arn:\$\{AWS::Partition\}:ecr:\$\{AWS::Region\}:\$\{Account\}:repository/([a-z0-9\-]+)", text)
+    account = (variables or {}).get("Account")
+    return bool(match) and match.group(1) in AWS_IMAGE_REPOSITORIES and account in (
+        {"Fn::FindInMap": [mapping, {"Ref": "AWS::Region"}, "Account"]} for mapping in IMAGE_MAPPINGS)
+
+
+def check_image_pulls_from_the_image_table(subject: Subject) -> Problems:
+    """The monitoring stack's ECR pull actions name exactly the AWS image repositories, in the region's
+    account of the image Mappings (built from the SDK's table): never `*`, another repository, or an
+    account typed by hand (one account for every region is the aws-cdk#12208 mistake, reference §8 #6).
+    (The endpoint role pulls the model's own image, named per environment: not this rule.)"""
+    if subject.stack != "monitoring":
+        return
+    for logical, statement in _iam_statements(subject):
+        actions = {str(a) for a in as_list(statement.get("Action"))}
+        if statement.get("Effect") != "Allow" or not actions & ECR_PULL_ACTIONS:
+            continue
+        bad = [r for r in as_list(statement.get("Resource")) if not _image_repository(r)]
+        if bad:
+            yield logical, (f"statement {statement.get('Sid', '')!r} grants ECR pulls on {bad!r}; name the image "
+                            "repositories with the account from the ModelMonitorImage/ClarifyImage Mapping")
+
+
 # --- waivers ------------------------------------------------------------------------------------
 
 
@@ -488,6 +527,7 @@ CHECKS: tuple[Callable[[Subject], Problems], ...] = (
     check_iam_actions_explicit,
     check_iam_wildcard_resources_allowlisted,
     check_roles_trust_only_sagemaker,
+    check_image_pulls_from_the_image_table,
     check_scanner_skips_have_reasons,
 )
 

@@ -165,8 +165,14 @@ def job_without_kms(t, _):
     del job["DataQualityJobOutputConfig"]["KmsKeyId"]
 
 
-def baseline_read_on_every_resource(t, _):
-    props(t, "BaselineReadPolicy")["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+def merged_ground_truth_read_on_every_resource(t, _):
+    props(t, "MergedGroundTruthReadPolicy")["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+
+
+def image_pull_from_a_hand_typed_account(t, _):
+    """us-west-2's analyzer account for every region (aws-cdk#12208, reference §8 #6), and any repository."""
+    pull = props(t, "ImagePullPolicy")["PolicyDocument"]["Statement"][1]
+    pull["Resource"] = ["arn:aws:ecr:*:159807026194:repository/*"]
 
 
 def bias_job_on_the_open_network(t, _):
@@ -243,8 +249,10 @@ MUTATIONS = [
     Mutation("job on the open network", "monitoring", c.check_job_definitions_private_and_encrypted,
              job_on_the_open_network),
     Mutation("job without KMS", "monitoring", c.check_job_definitions_private_and_encrypted, job_without_kms),
-    Mutation("baseline read on every resource", "monitoring", c.check_iam_wildcard_resources_allowlisted,
-             baseline_read_on_every_resource),
+    Mutation("merged ground truth read on every resource", "monitoring", c.check_iam_wildcard_resources_allowlisted,
+             merged_ground_truth_read_on_every_resource),
+    Mutation("image pull from a hand-typed account", "monitoring", c.check_image_pulls_from_the_image_table,
+             image_pull_from_a_hand_typed_account),
     Mutation("bias job on the open network", "monitoring", c.check_job_definitions_private_and_encrypted,
              bias_job_on_the_open_network),
     Mutation("explainability job outside the VPC", "monitoring", c.check_job_definitions_private_and_encrypted,

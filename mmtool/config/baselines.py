@@ -1,0 +1,75 @@
+"""Baselines named in params are used from copies under the project bucket's `baselines/` prefix.
+
+Why copies (issue 16, part 2): staging and prod name baselines in another bucket (`churn-baselines-*`).
+The monitoring jobs download their inputs with the monitoring role through the S3 gateway endpoint, and
+the download may list the prefix first; the bucket's KMS key is unknown to us, so the role could not be
+granted `kms:Decrypt` on it even with `s3:ListBucket` on that bucket. A copy under
+`s3://<project bucket>/baselines/imported/` is encrypted with the project key and lies under a prefix the
+role may already list and read, so the role and the endpoint policy need nothing outside the project
+bucket for baselines (the endpoint keeps only the model artifact as an outside object).
+
+* `copy_key(uri)` is the copy's bucket key, a pure function of the source URI
+  (`baselines/imported/<sha256(uri)[:16]>/<file name>`), so the build (no AWS) can put it in the
+  monitoring stack's parameters: the job definitions read `s3://${BucketName}/<copy key>`.
+* `make deploy` copies every source after the stacks are deployed (CopyObject, SSE-KMS with the project
+  key, the deploying principal's credentials: it needs `s3:GetObject` on the source and `kms:Decrypt` on
+  its key). A source is copied again on every deploy: a baseline rewritten at the same URI is picked up
+  by the next deploy.
+* `make plan` reads the first byte of every source (which needs the same `s3:GetObject` and
+  `kms:Decrypt`) and warns for each one it cannot read, with AWS's reason, before anything is deployed.
+
+Standard library only at import time: boto3 arrives through the clients the callers pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mmtool.config.params import Params
+
+IMPORTED_PREFIX = "baselines/imported"  # under foundation's BASELINES_PREFIX, which the role reads and lists
+
+
+def copy_key(uri: str) -> str:
+    """s3://bucket/path/constraints.json -> baselines/imported/<16 hex of sha256(uri)>/constraints.json."""
+    digest = hashlib.sha256(uri.encode("utf-8")).hexdigest()[:16]
+    return f"{IMPORTED_PREFIX}/{digest}/{uri.rsplit('/', 1)[-1]}"
+
+
+@dataclass(frozen=True)
+class BaselineCopy:
+    field: str  # where params names it, e.g. monitoring.data_quality.baseline.constraints
+    source: str  # s3://bucket/key
+    key: str  # key of the copy in the project bucket
+
+    @property
+    def source_bucket(self) -> str:
+        return self.source[5:].partition("/")[0]
+
+    @property
+    def source_key(self) -> str:
+        return self.source[5:].partition("/")[2]
+
+
+def baseline_copies(params: Params) -> list[BaselineCopy]:
+    """Every baseline object the enabled monitors use, in params order (each source once)."""
+    named: list[tuple[str, str]] = []
+    monitoring = params.monitoring
+    dq = monitoring.data_quality
+    if dq.enabled and dq.baseline:
+        named += [("monitoring.data_quality.baseline.constraints", dq.baseline.constraints),
+                  ("monitoring.data_quality.baseline.statistics", dq.baseline.statistics)]
+    for key in ("model_quality", "model_bias", "model_explainability"):
+        monitor = getattr(monitoring, key)
+        if monitor.enabled and monitor.baseline_constraints:
+            named.append((f"monitoring.{key}.baseline_constraints", monitor.baseline_constraints))
+    seen: set[str] = set()
+    copies = []
+    for field, uri in named:
+        if uri not in seen:
+            seen.add(uri)
+            copies.append(BaselineCopy(field, uri, copy_key(uri)))
+    return copies

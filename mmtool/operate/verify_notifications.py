@@ -1,0 +1,133 @@
+"""`make verify-notifications ENV=e` (mmtool/cli/verify_notifications.py): force one alarm into ALARM and say who should receive it (issue 16 #4).
+
+Alarm notifications to the SSE-KMS topic fail silently when the key policy does not let CloudWatch use
+the key: nothing in a deploy shows it. This proves the path on the real account:
+
+1. reads the alarm `<project>-<env>-monitor-failed` (`--alarm` names another one of the environment);
+   it must exist (alarms.enabled, alarms stack deployed) and notify a topic;
+2. lists the topic's subscriptions: the targets that should receive the test (a subscription still
+   `PendingConfirmation` receives nothing until its owner confirms it);
+3. `SetAlarmState ALARM` with a reason saying it is a test; CloudWatch sets the alarm back at its next
+   evaluation (no datapoint, TreatMissingData notBreaching: OK);
+4. waits up to `--wait` seconds for the alarm's Action history: "Successfully executed action" means SNS
+   accepted the notification (the key and the topic policy admitted CloudWatch); "Failed to execute
+   action" is printed with AWS's words and the fix. Without either the user checks the inbox.
+
+Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
+alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from mmtool.errors import EXIT_FAILURE, ToolError
+
+DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
+POLL_SECONDS = 5.0
+REASON = ("make verify-notifications: test of the notification path (forced by hand; CloudWatch sets the alarm back "
+          "at its next evaluation)")
+
+
+class NotificationsFailed(ToolError):
+    exit_code = EXIT_FAILURE
+
+
+@dataclass(frozen=True)
+class Target:
+    protocol: str
+    endpoint: str
+    confirmed: bool
+
+
+def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait: float,
+           out: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic,
+           sleep: Callable[[float], None] = time.sleep) -> None:
+    from mmtool.operate.awsenv import aws_failure
+
+    try:
+        alarms = cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+    except Exception as exc:
+        raise aws_failure(exc, f"DescribeAlarms {alarm_name}") from exc
+    if not alarms:
+        raise NotificationsFailed(
+            f"alarm {alarm_name} not found: the alarms stack of {environment} is not deployed, or alarms.enabled is "
+            f"false in params/{environment}.yaml.\nNext: set alarms.enabled: true with a subscription, then "
+            f"`make deploy ENV={environment}`.")
+    alarm = alarms[0]
+    topics = [arn for arn in alarm.get("AlarmActions", []) if ":sns:" in arn]
+    if not topics or not alarm.get("ActionsEnabled", True):
+        raise NotificationsFailed(f"alarm {alarm_name} notifies no SNS topic (actions {alarm.get('AlarmActions')}, "
+                                  f"enabled {alarm.get('ActionsEnabled')}); deploy the alarms stack again")
+    targets = {topic: subscriptions(sns, topic) for topic in topics}
+    if not any(targets.values()):
+        raise NotificationsFailed(
+            f"{', '.join(topics)} has no subscription: the test would reach nobody.\nNext: add alarms.subscriptions "
+            f"to params/{environment}.yaml (e-mail, HTTPS or SQS) and `make deploy ENV={environment}`.")
+
+    started = datetime.now(timezone.utc) - timedelta(seconds=5)
+    try:
+        cloudwatch.set_alarm_state(AlarmName=alarm_name, StateValue="ALARM", StateReason=REASON)
+    except Exception as exc:
+        raise aws_failure(exc, f"SetAlarmState {alarm_name}",
+                          next_step="Next: the caller needs cloudwatch:SetAlarmState on the alarm.") from exc
+    out(f"forced {alarm_name} into ALARM ({REASON.split(' (')[0]}).")
+    for topic, subs in targets.items():
+        out(f"{topic} should now deliver it to:")
+        for target in subs:
+            note = "" if target.confirmed else "  (PendingConfirmation: receives nothing until its owner confirms)"
+            out(f"  {target.protocol:<6} {target.endpoint}{note}")
+
+    outcome = _wait_for_action(cloudwatch, alarm_name, started, wait, clock, sleep)
+    if outcome is None:
+        out(f"no action record yet after {wait:.0f} s: check that each confirmed target above received "
+            f"\"ALARM: {alarm_name}\". Nothing arriving means the topic's key or policy refused CloudWatch: "
+            f"`aws cloudwatch describe-alarm-history --alarm-name {alarm_name} --history-item-type Action` says why.")
+        return
+    if outcome.startswith("Failed"):
+        raise NotificationsFailed(
+            f"CloudWatch could not publish {alarm_name}'s notification: {outcome}\nNext: the topic's KMS key policy "
+            "must let cloudwatch.amazonaws.com use the key (kms:Decrypt, kms:GenerateDataKey*; the foundation "
+            "stack's key does), and the topic policy must admit this alarm. With encryption.kms_key_arn set, add "
+            "that statement to your key's policy (docs/security.md).")
+    out(f"CloudWatch published the notification ({outcome}): the path works; expect it at each confirmed target.")
+
+
+def subscriptions(sns: Any, topic: str) -> list[Target]:
+    from mmtool.operate.awsenv import aws_failure
+
+    found, token = [], None
+    try:
+        while True:
+            page = sns.list_subscriptions_by_topic(TopicArn=topic, **({"NextToken": token} if token else {}))
+            for sub in page.get("Subscriptions", []):
+                arn = sub.get("SubscriptionArn", "")
+                found.append(Target(sub.get("Protocol", "?"), sub.get("Endpoint", "?"),
+                                    confirmed=arn.startswith("arn:")))
+            token = page.get("NextToken")
+            if not token:
+                return found
+    except Exception as exc:
+        raise aws_failure(exc, f"ListSubscriptionsByTopic {topic}") from exc
+
+
+def _wait_for_action(cloudwatch: Any, alarm_name: str, since: datetime, wait: float,
+                     clock: Callable[[], float], sleep: Callable[[float], None]) -> str | None:
+    """The summary of the first Action history item after `since`, or None within `wait` seconds."""
+    deadline = clock() + wait
+    while True:
+        try:
+            items = cloudwatch.describe_alarm_history(AlarmName=alarm_name, HistoryItemType="Action",
+                                                      StartDate=since, ScanBy="TimestampAscending")["AlarmHistoryItems"]
+        except Exception:  # history is a convenience: the user can still check the inbox
+            items = []
+        for item in items:
+            summary = item.get("HistorySummary", "")
+            if summary.startswith(("Successfully executed action", "Failed to execute action")):
+                return summary
+        if clock() >= deadline:
+            return None
+        sleep(min(POLL_SECONDS, max(0.0, deadline - clock())))
