@@ -18,6 +18,7 @@ from typing import Any
 from rich.markup import escape
 
 from . import changesets
+from .aws import Identity
 from .context import Context
 from .errors import (
     AWS_ERRORS,
@@ -28,6 +29,7 @@ from .errors import (
 )
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
 from .graph import Outcome, interrupted, run_graph
+from .lock import hold_for
 from .outputs import render_outputs
 from .plan import (
     CONTINUE_ROLLBACK,
@@ -273,7 +275,14 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
 
 
 def deploy(ctx: Context) -> int:
+    """Preflight, then the whole run under the environment's lock (deployer/lock.py): the plan's change
+    sets, the assets and every stack operation belong to this run only."""
     identity = preflight(ctx)
+    with hold_for(ctx, identity.arn, "deploy"):
+        return _deploy(ctx, identity)
+
+
+def _deploy(ctx: Context, identity: Identity) -> int:
     plan: Plan | None = None
     try:
         plan = make_plan(ctx, identity)

@@ -15,6 +15,7 @@ Exit codes (documented in docs/deploying.md):
       protection, a stack state that needs an explicit flag, confirmation declined
 4     ``--wait-timeout`` reached while CloudFormation was still working (nothing cancelled)
 5     ``drift``: at least one stack has drifted
+6     another run holds the environment's lock (at once, or after ``--wait-for-lock``); nothing changed
 130   interrupted (Ctrl-C) while waiting (nothing cancelled)
 ====  =====================================================================================
 """
@@ -45,6 +46,7 @@ EXIT_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_TIMEOUT = 4
 EXIT_DRIFTED = 5
+EXIT_LOCKED = 6
 EXIT_INTERRUPTED = 130
 
 THROTTLING_CODES = frozenset(
