@@ -103,8 +103,7 @@ def test_credentials_expiring_mid_deploy(changed, clients, aws):
 
     fresh = make_clients(aws.url)  # `aws sso login`, then the commands the messages name
     assert run("deploy", env.manifest_path, fresh).code == 6
-    from deployer import cli
-    assert cli.unlock(env.manifest_path, yes=True, clients=fresh) == 0
+    assert run("unlock", env.manifest_path, fresh, yes=True).code == 0
     again = run("deploy", env.manifest_path, fresh)
     assert again.code == 0 and "No changes." in again.out, again.text
 

@@ -18,7 +18,6 @@ from typing import Any
 import boto3
 import pytest
 
-from deployer import cli
 from deployer.lock import Holder, LockedError, hold, parameter_name
 
 from .conftest import force, run
@@ -172,12 +171,12 @@ def test_lock_of_a_killed_run_is_shown_as_stale_and_removed_by_unlock(busy_env, 
     assert refused.code == 6
     assert f"process {first.pid} no longer runs on this host: the lock is stale" in str(refused.error)
 
-    declined = unlock(env.manifest_path, clients, answers=["no"])
+    declined = run("unlock", env.manifest_path, clients, answers=["no"])
     assert declined.code == 3 and "The lock was kept" in str(declined.error)
     assert f"(pid {first.pid})" in declined.out
     assert lock_holder(ssm) is not None
 
-    removed = unlock(env.manifest_path, clients, answers=["yes"])
+    removed = run("unlock", env.manifest_path, clients, answers=["yes"])
     assert removed.code == 0, removed.text
     assert "Only 'yes' is accepted" in removed.out and "lock removed" in removed.out
     assert lock_holder(ssm) is None
@@ -186,10 +185,10 @@ def test_lock_of_a_killed_run_is_shown_as_stale_and_removed_by_unlock(busy_env, 
 
 def test_unlock_without_a_lock_and_with_yes(tmp_path, clients, ssm):
     env = foundation_env(tmp_path)
-    nothing = unlock(env.manifest_path, clients, answers=[])
+    nothing = run("unlock", env.manifest_path, clients, answers=[])
     assert nothing.code == 0 and "is not locked" in nothing.out
     ssm.put_parameter(Name=LOCK, Value="held by hand", Type="String")
-    assert unlock(env.manifest_path, clients, yes=True).code == 0  # --yes: no question
+    assert run("unlock", env.manifest_path, clients, yes=True).code == 0  # --yes: no question
     assert lock_holder(ssm) is None
 
 
@@ -228,30 +227,6 @@ def test_taking_the_lock_again_inside_the_run_is_a_no_op(clients, ssm):
         holder = lock_holder(ssm)
         assert holder is not None and holder.token == outer.token  # still held by the outer run
     assert lock_holder(ssm) is None
-
-
-def unlock(manifest: Path, clients: Any, *, answers: list[str] | None = None, yes: bool = False) -> Any:
-    """``deployer.cli.unlock`` with the prompt answered, captured like conftest.run."""
-    import io
-
-    from rich.console import Console
-
-    from .conftest import Result
-
-    console = Console(file=io.StringIO(), width=240, highlight=False, color_system=None, force_terminal=False)
-    queue = list(answers or [])
-
-    def ask(question: str) -> str:
-        console.print(question)
-        if not queue:
-            raise EOFError
-        return queue.pop(0)
-
-    try:
-        code, error = cli.unlock(manifest, yes=yes, clients=clients, console=console, ask=ask), None
-    except cli.DeployError as exc:
-        code, error = exc.exit_code, exc
-    return Result(code, console.file.getvalue(), error)
 
 
 def test_lock_value_is_json_with_who_where_since_and_command():
