@@ -43,7 +43,7 @@ validate: $(STAMP) ## Check params/<env>.yaml only (ENV=e or all)
 lint: $(STAMP) ## Lint the synthesized templates with cfn-lint (ENV=e or all)
 	@$(PY) build.py lint $(ENV_FLAG) $(ARGS)
 
-.PHONY: plan deploy destroy drift outputs
+.PHONY: plan deploy destroy drift outputs unlock
 AUTO_APPROVE ?=
 YES_FLAG := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--yes,)
 plan: $(STAMP) ## Show what a deploy would change, like terraform plan (ENV=e; ARGS=--json)
@@ -60,6 +60,10 @@ drift: $(STAMP) ## Detect drift of ENV=e's stacks
 
 outputs: $(STAMP) ## Print ENV=e's stack outputs (ARGS=--json)
 	@$(PY) build.py outputs --env "$(ENV)" $(ARGS)
+
+unlock: $(STAMP) ## Remove ENV=e's deploy lock left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
+	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))
+	@$(PY) build.py unlock --env "$(ENV)" $(YES_FLAG) $(ARGS)
 
 .PHONY: demo
 demo: $(STAMP) ## Deploy dev to a local moto server end to end, again to show "no changes", print outputs

@@ -6,7 +6,8 @@ troposphere: the build produces plain JSON and this package only reads it (a tes
 
 Layout, one module per job: ``manifest`` (read and check the build), ``aws`` (clients, retries, roles,
 account), ``compare`` (no-change detection), ``changesets``, ``plan``, ``deploy``, ``destroy``, ``drift``,
-``outputs``, ``events`` (waiting and failure reasons), ``graph`` (dependency order, Ctrl-C), ``cli``.
+``outputs``, ``events`` (waiting and failure reasons), ``graph`` (dependency order, Ctrl-C), ``lock`` (one run
+at a time per environment), ``cli``.
 """
 
 from .errors import DeployError

@@ -190,7 +190,7 @@ def caller_identity(clients: AwsClients) -> Identity:
     try:
         response = clients.sts.get_caller_identity()
     except AWS_ERRORS as exc:
-        raise aws_error(exc, action="check the AWS account (sts:GetCallerIdentity)") from exc
+        raise aws_error(exc, action="check the AWS account (sts:GetCallerIdentity)", nothing_changed=True) from exc
     return Identity(account=response["Account"], arn=response["Arn"])
 
 

@@ -31,7 +31,7 @@ from .errors import DeployError
 from .manifest import load_manifest
 from .reporter import Reporter
 
-COMMANDS = ("plan", "deploy", "destroy", "drift", "outputs")
+COMMANDS = ("plan", "deploy", "destroy", "drift", "outputs", "unlock")
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -40,8 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         raise ValueError(f"unknown command {command!r}; expected one of {COMMANDS}")
     if command in ("plan", "drift", "outputs"):
         parser.add_argument("--json", action="store_true", dest="json_output", help="print JSON on stdout (messages go to stderr)")
-    if command in ("deploy", "destroy"):
+    if command in ("deploy", "destroy", "unlock"):
         parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI; AUTO_APPROVE=1)")
+    if command in ("deploy", "destroy"):
+        parser.add_argument(
+            "--wait-for-lock",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="when another run holds the environment's lock, wait up to SECONDS for it (default 0: fail at once)",
+        )
     if command in ("plan", "deploy"):
         parser.add_argument(
             "--allow-replacement",
@@ -60,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             action="store_true",
             help="turn termination protection off (after the confirmation) instead of refusing",
         )
+    if command == "unlock":
+        _connection_arguments(parser)
+        return
     parser.add_argument(
         "--wait-timeout",
         type=float,
@@ -67,6 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="SECONDS",
         help=f"overall limit for waiting on CloudFormation (default {DEFAULT_WAIT_TIMEOUT:g}); nothing is cancelled when reached",
     )
+    _connection_arguments(parser)
+
+
+def _connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--skip-account-check",
         action="store_true",
@@ -157,6 +172,8 @@ def deploy(
     poll_interval: float | None = None,
     resume_command: str | None = None,
     show_outputs: bool = True,
+    wait_for_lock: float | None = None,
+    unlock_command: str | None = None,
     **connection: Any,
 ) -> int:
     from .deploy import deploy as run_deploy
@@ -164,7 +181,8 @@ def deploy(
     options = _options(
         yes=yes, allow_replacement=allow_replacement, continue_rollback=continue_rollback,
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
-        resume_command=resume_command, show_outputs=show_outputs,
+        resume_command=resume_command, show_outputs=show_outputs, wait_for_lock=wait_for_lock,
+        unlock_command=unlock_command,
     )
     ctx = _context(manifest_path, options, **connection)
     return _interruptible(ctx, "deploy", lambda: run_deploy(ctx))
@@ -179,6 +197,8 @@ def destroy(
     wait_timeout: float | None = None,
     poll_interval: float | None = None,
     resume_command: str | None = None,
+    wait_for_lock: float | None = None,
+    unlock_command: str | None = None,
     **connection: Any,
 ) -> int:
     from .destroy import destroy as run_destroy
@@ -186,7 +206,7 @@ def destroy(
     options = _options(
         yes=yes, disable_termination_protection=disable_termination_protection,
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
-        resume_command=resume_command,
+        resume_command=resume_command, wait_for_lock=wait_for_lock, unlock_command=unlock_command,
     )
     ctx = _context(manifest_path, options, **connection)
     return _interruptible(ctx, "destroy", lambda: run_destroy(ctx))
@@ -216,7 +236,25 @@ def outputs(manifest_path: str | Path, *, json_output: bool = False, **connectio
     return _interruptible(ctx, "outputs", lambda: run_outputs(ctx, json_output=json_output))
 
 
-def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, resume_command: str | None = None) -> int:
+def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: bool = False, **connection: Any) -> int:
+    """Remove the environment's lock left by a run that died, after showing who held it and asking."""
+    from .lock import unlock as run_unlock
+    from .preflight import preflight
+
+    ctx = _context(manifest_path, Options(yes=yes, skip_account_check=skip_account_check), **connection)
+
+    def command() -> int:
+        preflight(ctx)
+        m = ctx.manifest
+        run_unlock(ctx.clients, project=m.project, environment=m.environment, yes=yes, ask=ctx.ask,
+                   say=ctx.reporter.info)
+        return 0
+
+    return _interruptible(ctx, "unlock", command)
+
+
+def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, resume_command: str | None = None,
+        unlock_command: str | None = None) -> int:
     """Dispatch a parsed argparse namespace (from :func:`add_arguments`) to the command."""
     connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts}
     if command == "plan":
@@ -225,11 +263,15 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
     if command == "deploy":
         return deploy(manifest_path, yes=args.yes, allow_replacement=args.allow_replacement,
                       continue_rollback=args.continue_rollback, skip_account_check=args.skip_account_check,
-                      wait_timeout=args.wait_timeout, resume_command=resume_command, **connection)
+                      wait_timeout=args.wait_timeout, resume_command=resume_command,
+                      wait_for_lock=args.wait_for_lock, unlock_command=unlock_command, **connection)
     if command == "destroy":
         return destroy(manifest_path, yes=args.yes, disable_termination_protection=args.disable_termination_protection,
                        skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,
-                       resume_command=resume_command, **connection)
+                       resume_command=resume_command, wait_for_lock=args.wait_for_lock,
+                       unlock_command=unlock_command, **connection)
+    if command == "unlock":
+        return unlock(manifest_path, yes=args.yes, skip_account_check=args.skip_account_check, **connection)
     if command == "drift":
         return drift(manifest_path, json_output=args.json_output, skip_account_check=args.skip_account_check,
                      wait_timeout=args.wait_timeout, **connection)
@@ -261,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     resume = f"python -m deployer {args.command} --manifest {args.manifest}"
     if os.environ.get("MMTOOL_RESUME_COMMAND"):
         resume = os.environ["MMTOOL_RESUME_COMMAND"]
-    return boundary(lambda: run(args.command, args.manifest, args, resume_command=resume), debug=args.debug)
+    unlock_command = f"python -m deployer unlock --manifest {args.manifest}"
+    return boundary(lambda: run(args.command, args.manifest, args, resume_command=resume, unlock_command=unlock_command),
+                    debug=args.debug)
 
 
 if __name__ == "__main__":

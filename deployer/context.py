@@ -28,6 +28,8 @@ class Options:
     poll_max: float = 5.0
     resume_command: str | None = None  # printed after Ctrl-C or a timeout
     show_outputs: bool = True  # deploy ends with the outputs table
+    wait_for_lock: float = 0.0  # seconds to wait for another run's environment lock (deployer/lock.py)
+    unlock_command: str | None = None  # printed when a lock is in the way or could not be released
 
 
 @dataclass

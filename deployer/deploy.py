@@ -18,16 +18,19 @@ from typing import Any
 from rich.markup import escape
 
 from . import changesets
+from .aws import Identity
 from .context import Context
 from .errors import (
     AWS_ERRORS,
     DeployError,
     RefusedError,
+    StackFailedError,
     WaitTimeoutError,
     aws_error,
 )
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
 from .graph import Outcome, interrupted, run_graph
+from .lock import hold_for
 from .outputs import render_outputs
 from .plan import (
     CONTINUE_ROLLBACK,
@@ -75,6 +78,7 @@ def delete_and_wait(ctx: Context, sp: StackPlan) -> None:
     request: dict[str, Any] = {"StackName": stack_id, "ClientRequestToken": f"mmtool-{uuid.uuid4().hex}"}
     if ctx.manifest.settings.cloudformation_role_arn:
         request["RoleARN"] = ctx.manifest.settings.cloudformation_role_arn
+    sp.started = True
     try:
         ctx.clients.cloudformation.delete_stack(**request)
     except AWS_ERRORS as exc:
@@ -93,6 +97,7 @@ def continue_rollback(ctx: Context, sp: StackPlan) -> None:
     request: dict[str, Any] = {"StackName": stack_id, "ClientRequestToken": f"mmtool-{uuid.uuid4().hex}"}
     if ctx.manifest.settings.cloudformation_role_arn:
         request["RoleARN"] = ctx.manifest.settings.cloudformation_role_arn
+    sp.started = True
     try:
         ctx.clients.cloudformation.continue_update_rollback(**request)
     except AWS_ERRORS as exc:
@@ -152,7 +157,9 @@ def execute_and_wait(ctx: Context, sp: StackPlan, stack_id: str, *, creating: bo
         marker = latest_event_id(ctx, stack_id, label=sp.label)
         changesets.execute(ctx, sp.change_set_id, label=sp.label, stack_name=sp.spec.stack_name)
         sp.change_set_id = None  # executed: no longer ours to delete
+        sp.started = True  # from here on CloudFormation works on the stack, whatever happens to this run
         result = wait_stable(ctx, sp.label, stack_id, marker, total=len(sp.changes) or None)
+        sp.settled = True
     finally:
         if lifted:
             set_policy(ctx, stack_id, protective_policy(sp.spec.entry.protected_resources), label=sp.label)
@@ -167,7 +174,12 @@ def execute_and_wait(ctx: Context, sp: StackPlan, stack_id: str, *, creating: bo
             f"`{ctx.resume_command()}` again."
         )
         if result.status == "UPDATE_ROLLBACK_FAILED":
-            next_step = f"Next: the rollback failed too; see `{ctx.resume_command()} ARGS=--continue-rollback`."
+            next_step = (
+                "The rollback failed too: the stack accepts no update until its rollback is continued.\n"
+                f"Next: fix what blocked the rollback (above), then `{ctx.resume_command()} ARGS=--continue-rollback`, "
+                f"or `aws cloudformation continue-update-rollback --stack-name {sp.label} "
+                "[--resources-to-skip <LogicalId>]` and deploy again."
+            )
         raise failure_error(sp.label, result, what, next_step)
     ctx.reporter.success(f"{sp.label}: {result.status}")
     return result.stack
@@ -244,36 +256,67 @@ def apply(ctx: Context, plan: Plan) -> dict[str, Outcome]:
         return run_graph(ctx, names, prerequisites, work, labels=labels, verb="deploy", outcomes=outcomes)
 
 
+def stack_state(ctx: Context, sp: StackPlan, outcome: Outcome) -> tuple[str, str]:
+    """(the word shown beside the stack, where the stack stands in the account) after this run."""
+    last = ctx.last_status.get(sp.label, "status not read")
+    if outcome.ok:
+        if outcome.value.changed:
+            return "[green]deployed[/]", f"deployed ({last})"
+        return "[dim]unchanged[/]", "unchanged"
+    if outcome.skipped_because:
+        return (f"[yellow]not started[/] ({escape(outcome.skipped_because)} failed)",
+                f"not touched (it waits for {outcome.skipped_because})")
+    if outcome.cancelled:
+        return (f"[yellow]stopped waiting[/] ({escape(last)})",
+                f"CloudFormation was still working on it ({last}); nothing was cancelled")
+    if isinstance(outcome.error, StackFailedError):
+        return "[bold red]failed[/]", f"the operation failed: {last}"
+    if sp.settled:
+        return ("[bold red]failed[/] (after its stack operation)",
+                f"the stack operation finished ({last}), what follows it did not: see its error")
+    if sp.started:
+        return ("[bold red]outcome unknown[/]",
+                f"its change was sent to CloudFormation, which carries on; the engine lost track of it "
+                f"(last status seen: {last})")
+    return "[bold red]failed[/]", "unchanged (the failure came before any change to it)"
+
+
 def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> None:
     failures: list[DeployError] = []
+    state: list[str] = []
     r = ctx.reporter
     r.print("")
     for sp in plan.stacks:
         outcome = outcomes.get(sp.spec.name)
         if outcome is None:
             continue
-        if outcome.ok:
-            word = "[green]deployed[/]" if outcome.value.changed else "[dim]unchanged[/]"
-            r.print(f"  {escape(sp.label)}: {word}")
-        elif outcome.skipped_because:
-            r.print(f"  {escape(sp.label)}: [yellow]not started[/] ({escape(outcome.skipped_because)} failed)")
-        elif outcome.cancelled:
-            r.print(f"  {escape(sp.label)}: [yellow]stopped waiting[/] ({escape(ctx.last_status.get(sp.label, '?'))})")
-        else:
-            r.print(f"  {escape(sp.label)}: [bold red]failed[/]")
+        word, where = stack_state(ctx, sp, outcome)
+        r.print(f"  {escape(sp.label)}: {word}")
+        state.append(f"  {sp.label}: {where}")
+        if not (outcome.ok or outcome.skipped_because or outcome.cancelled):
             assert isinstance(outcome.error, DeployError)
             failures.append(outcome.error)
     if failures:  # the boundary prints the message: every failure with its reasons, once
         worst = next((e for e in failures if isinstance(e, WaitTimeoutError)), None) or next(
             (e for e in failures if isinstance(e, RefusedError)), None) or failures[0]
         raise type(worst)(
-            "deploy failed:\n" + "\n".join(str(e) for e in failures),
+            "deploy failed:\n" + "\n".join(str(e) for e in failures)
+            + "\nWhere the account stands:\n" + "\n".join(state)
+            + f"\nOnce the cause is fixed, `{ctx.resume_command()}` continues: it waits for stacks still in progress, "
+            "skips those that match the build and deploys the rest.",
             exit_code=worst.exit_code,
         )
 
 
 def deploy(ctx: Context) -> int:
+    """Preflight, then the whole run under the environment's lock (deployer/lock.py): the plan's change
+    sets, the assets and every stack operation belong to this run only."""
     identity = preflight(ctx)
+    with hold_for(ctx, identity.arn, "deploy"):
+        return _deploy(ctx, identity)
+
+
+def _deploy(ctx: Context, identity: Identity) -> int:
     plan: Plan | None = None
     try:
         plan = make_plan(ctx, identity)
@@ -295,11 +338,18 @@ def deploy(ctx: Context) -> int:
         if plan is not None:
             plan.cleanup(ctx)  # change sets this run made and never executed
         raise interrupted(ctx, "deploy") from None
+    except DeployError as exc:
+        if plan is not None:
+            plan.cleanup(ctx)
+        if "Nothing was changed" in str(exc):
+            raise
+        raise type(exc)(f"{exc}\nNothing was changed: the deploy stopped while planning.", exit_code=exc.exit_code) from exc
     except BaseException:
         if plan is not None:
             plan.cleanup(ctx)
         raise
     outcomes = apply(ctx, plan)
+    plan.cleanup(ctx)  # change sets of stacks that never got to run (an upstream stack failed)
     report_outcomes(ctx, plan, outcomes)
     if ctx.options.show_outputs:
         done = [outcomes.get(sp.spec.name) for sp in plan.stacks]

@@ -21,6 +21,7 @@ from .enis import SECURITY_GROUP_OUTPUT, remove_sagemaker_interfaces
 from .errors import AWS_ERRORS, DeployError, RefusedError, WaitTimeoutError, aws_error
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
 from .graph import run_graph
+from .lock import hold_for
 from .plan import deployed_template
 from .policy import set_termination_protection
 from .preflight import preflight
@@ -83,7 +84,13 @@ def retained_of(ctx: Context, doomed: Doomed) -> list[Retained]:
 
 
 def destroy(ctx: Context) -> int:
-    preflight(ctx)
+    """Preflight, then the whole run (the confirmation included) under the environment's lock."""
+    identity = preflight(ctx)
+    with hold_for(ctx, identity.arn, "destroy"):
+        return _destroy(ctx)
+
+
+def _destroy(ctx: Context) -> int:
     m = ctx.manifest
     found: dict[str, Doomed] = {}
     for spec in m.stacks:

@@ -15,6 +15,7 @@ Exit codes (documented in docs/deploying.md):
       protection, a stack state that needs an explicit flag, confirmation declined
 4     ``--wait-timeout`` reached while CloudFormation was still working (nothing cancelled)
 5     ``drift``: at least one stack has drifted
+6     another run holds the environment's lock (at once, or after ``--wait-for-lock``); nothing changed
 130   interrupted (Ctrl-C) while waiting (nothing cancelled)
 ====  =====================================================================================
 """
@@ -45,6 +46,7 @@ EXIT_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_TIMEOUT = 4
 EXIT_DRIFTED = 5
+EXIT_LOCKED = 6
 EXIT_INTERRUPTED = 130
 
 THROTTLING_CODES = frozenset(
@@ -154,12 +156,17 @@ def aws_error(
     action: str,
     stack: str | None = None,
     next_step: str | None = None,
+    nothing_changed: bool = False,
 ) -> DeployError:
-    """Turn a boto3/botocore exception into a :class:`DeployError` that keeps AWS's words."""
+    """Turn a boto3/botocore exception into a :class:`DeployError` that keeps AWS's words.
+
+    ``nothing_changed`` is for callers that know no change was made yet (the account check): only they
+    may say so. Credentials can also expire in the middle of a deploy, when stacks were already changed."""
     where = f"{stack}: " if stack else ""
+    unchanged = " Nothing was changed." if nothing_changed else ""
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound)):
         return InputError(
-            f"{where}{action}: no usable AWS credentials ({exc}). Nothing was changed.\n"
+            f"{where}{action}: no usable AWS credentials ({exc}).{unchanged}\n"
             "Next: set AWS_PROFILE (or run `aws sso login --profile P`), or export AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, then run the command again."
         )
@@ -188,8 +195,8 @@ def aws_error(
             )
         if code in CREDENTIAL_CODES:
             return InputError(
-                f"{where}{action}: AWS rejected the credentials: {code}: {message}. Nothing was changed.\n"
-                "Next: refresh them (e.g. `aws sso login`) or pick another AWS_PROFILE."
+                f"{where}{action}: AWS rejected the credentials: {code}: {message}.{unchanged}\n"
+                "Next: refresh them (e.g. `aws sso login`) or pick another AWS_PROFILE, then run the command again."
             )
         if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
             return DeployError(

@@ -48,6 +48,8 @@ class StackPlan:
     delete_first: bool = False  # a leftover REVIEW_IN_PROGRESS or a ROLLBACK_COMPLETE stack
     stack_id: str | None = None  # set by a CREATE change set (the stack exists from then on)
     upstream_pending: bool = False  # made while an upstream stack still has changes to apply
+    started: bool = False  # an operation was sent to CloudFormation (execute, delete, continue rollback)
+    settled: bool = False  # ... and the stack was then read in its final state
 
     @property
     def label(self) -> str:
@@ -248,10 +250,57 @@ def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target
         sp.change_set_id = None
         raise DeployError(
             f"{sp.label}: CloudFormation could not create the change set: {reason}\n"
+            f"{sp.label} is unchanged: the failed change set was deleted"
+            + (" (and the empty stack it made)." if change_set_type == "CREATE" else ".") + "\n"
             "Next: fix the template or parameters (params/<env>.yaml), run `make build`, and plan again."
         )
     sp.action = UPDATE if change_set_type == "UPDATE" else CREATE
     sp.changes = changesets.parse(description)
+
+
+def _resolve_name(value: Any, values: dict[str, str]) -> str | None:
+    """An SSM parameter resource's Name: a string, or ``Fn::Sub`` over the stack's own parameters."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        text = value["Fn::Sub"]
+        for key, given in values.items():
+            text = text.replace("${" + key + "}", given)
+        return None if "${" in text else text
+    return None
+
+
+def ssm_owners(ctx: Context) -> dict[str, StackSpec]:
+    """SSM parameter name -> the manifest stack whose template creates it."""
+    owners: dict[str, StackSpec] = {}
+    for spec in ctx.manifest.stacks:
+        for body in spec.resources.values():
+            if body.get("Type") == "AWS::SSM::Parameter":
+                name = _resolve_name((body.get("Properties") or {}).get("Name"), spec.values)
+                if name:
+                    owners[name] = spec
+    return owners
+
+
+def note_values_changed_outside(ctx: Context, plans: list[StackPlan]) -> None:
+    """A value read through SSM moved while the stack that writes it has nothing to change: it was changed
+    outside this deploy (by hand, or by a run that stopped before reaching the reader). Say so loudly: a
+    deploy passes the new value on, and CloudFormation never puts the old one back."""
+    owners = ssm_owners(ctx)
+    by_name = {sp.spec.name: sp for sp in plans}
+    for sp in plans:
+        for change in sp.diff.parameters if sp.diff else []:
+            if not change.note or change.new not in owners:
+                continue
+            owner = by_name.get(owners[change.new].name)
+            if owner is None or owner is sp or owner.has_work or owner.stack is None:
+                continue
+            sp.notes.append(
+                f"{change.new} ({change.key}) changed outside this deploy: it belongs to {owner.label}, which "
+                "this plan does not change (set by hand, or by a run that stopped before this stack). Deploying "
+                f"passes the new value on. If it is wrong, do not apply: `make drift ENV={ctx.manifest.environment}` "
+                f"shows it, `aws ssm put-parameter --overwrite --name {change.new} --value <old>` restores it."
+            )
 
 
 def current_target(ctx: Context) -> BucketTarget | None:
@@ -351,6 +400,7 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
                 sp.notes.append("upstream stacks change first; values read from them are compared again then")
         for sp in plans:
             sp.settings = settings_for(ctx, sp)
+        note_values_changed_outside(ctx, plans)
     except BaseException:
         Plan(identity=identity, stacks=plans).cleanup(ctx)
         raise

@@ -40,12 +40,36 @@ def exists(ctx: Context, bucket: str, key: str) -> bool:
         raise aws_error(exc, action=f"HeadObject s3://{bucket}/{key}") from exc
 
 
+#: What S3 answers when the key of an SSE-KMS write is disabled, pending deletion or gone.
+KMS_KEY_UNUSABLE = {
+    "KMS.DisabledException": "is disabled",
+    "KMS.KMSInvalidStateException": "is not usable (disabled or pending deletion)",
+    "KMS.NotFoundException": "does not exist (any more)",
+}
+
+
 def put(ctx: Context, target: BucketTarget, key: str, body: bytes, *, content_type: str) -> None:
     request: dict[str, Any] = {"Bucket": target.bucket, "Key": key, "Body": body, "ContentType": content_type}
     if target.kms_key:
         request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=target.kms_key)
     try:
         ctx.clients.s3.put_object(**request)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in KMS_KEY_UNUSABLE:
+            raise aws_error(
+                exc,
+                action=f"PutObject s3://{target.bucket}/{key}",
+                next_step=f"The project's KMS key {target.kms_key} {KMS_KEY_UNUSABLE[code]}: nothing can be written to "
+                "the bucket, and the monitoring jobs can read none of their data. Next: `aws kms enable-key --key-id "
+                f"{target.kms_key}` (first `aws kms cancel-key-deletion --key-id {target.kms_key}` if its deletion is "
+                f"scheduled), then `{ctx.resume_command()}`.",
+            ) from exc
+        raise aws_error(
+            exc,
+            action=f"PutObject s3://{target.bucket}/{key}",
+            next_step="Next: the deploying principal needs s3:PutObject on the bucket and kms:GenerateDataKey on the key.",
+        ) from exc
     except AWS_ERRORS as exc:
         raise aws_error(
             exc,

@@ -65,3 +65,25 @@ def test_engine_errors_pass_through_the_boundary_with_their_exit_code(scratch, a
 def test_deploy_without_environment_is_a_usage_error(scratch, capsys):
     assert main(["deploy"], paths=scratch) == 2
     assert "deploy needs an environment" in capsys.readouterr().err
+
+
+def test_catalog_takes_the_lock_and_unlock_removes_a_stale_one(scratch, aws_env, capsys, server):
+    """`make catalog` changes the account, so it holds the environment lock like deploy; `make unlock`
+    goes through the same CLI boundary (it builds first, like every deploy verb)."""
+    import boto3
+
+    from deployer.lock import Holder, parameter_name
+
+    ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=server.url)
+    name = parameter_name("churn", "dev")
+    stale = Holder.mine("arn:aws:iam::123456789012:user/pipeline", "deploy")
+    ssm.put_parameter(Name=name, Value=stale.to_value(), Type="String")
+
+    assert main(["catalog", "--env", "dev", "--yes", *aws_env], paths=scratch) == 6
+    err = capsys.readouterr().err
+    assert "churn dev is locked" in err and "user/pipeline" in err and "make unlock ENV=dev" in err
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == stale.to_value()  # not taken over
+
+    assert main(["unlock", "--env", "dev", "--yes", *aws_env], paths=scratch) == 0
+    assert "lock removed" in capsys.readouterr().out
+    assert ssm.get_parameters(Names=[name])["Parameters"] == []

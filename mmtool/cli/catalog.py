@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=None, help="AWS profile (default: AWS_PROFILE / the default chain)")
     parser.add_argument("--skip-account-check", action="store_true",
                         help="do not refuse when the credentials' account differs from account_id in params")
+    parser.add_argument("--wait-for-lock", type=float, default=0.0, metavar="SECONDS",
+                        help="when another run holds the environment's lock, wait up to SECONDS (default 0: fail at once)")
 
 
 def cmd_catalog(args: argparse.Namespace, paths) -> int:
@@ -34,20 +36,25 @@ def cmd_catalog(args: argparse.Namespace, paths) -> int:
     from deployer import cli as engine
     from deployer.aws import check_account, make_clients
     from deployer.errors import DeployError
+    from deployer.lock import hold
 
     settings = manifest["deploy"]
     try:
         clients = make_clients(manifest["region"], assume_role_arn=settings["assume_role_arn"],
                                external_id=settings["external_id"], profile=args.profile,
                                endpoint_url=args.endpoint_url)
-        check_account(clients, manifest["account_id"], skip=args.skip_account_check)
+        identity = check_account(clients, manifest["account_id"], skip=args.skip_account_check)
 
         def engine_deploy(catalog_manifest: Path) -> int:
             return engine.deploy(catalog_manifest, yes=args.yes, skip_account_check=args.skip_account_check,
                                  resume_command=f"make catalog ENV={args.env}", show_outputs=False, clients=clients)
 
-        publish(build_dir, clients=clients, engine_deploy=engine_deploy, version=git_version(paths.root),
-                retention=retention)
+        # the environment's lock (deployer/lock.py) for the uploads, the catalog stack and the versions; the
+        # deploy of the catalog stack inside runs under it
+        with hold(clients, project=manifest["project"], environment=manifest["environment"], who=identity.arn,
+                  operation="catalog", wait_seconds=args.wait_for_lock, say=lambda line: print(line, file=sys.stderr)):
+            publish(build_dir, clients=clients, engine_deploy=engine_deploy, version=git_version(paths.root),
+                    retention=retention)
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
     return 0

@@ -1,4 +1,4 @@
-"""`build.py plan|deploy|destroy|drift|outputs --env E`: the deploy engine's commands, behind our CLI.
+"""`build.py plan|deploy|destroy|drift|outputs|unlock --env E`: the deploy engine's commands, behind our CLI.
 
 Each builds the environment first (instant when nothing changed), then hands `build/<env>/manifest.json`
 to `deployer.cli`. The engine's own errors (`DeployError`, with their exit codes) pass through this
@@ -23,6 +23,7 @@ COMMANDS = {
     "destroy": "delete the stacks in reverse order; the bucket and key (and all data) are kept",
     "drift": "detect drift of every stack and list the drifted resources and properties",
     "outputs": "every stack's outputs, as a table or JSON",
+    "unlock": "remove the environment's deploy lock left by a run that died (shows who held it, asks first)",
 }
 
 

@@ -229,9 +229,9 @@ def run(command: str, manifest: Path, clients: AwsClients | None, *, answers: li
         return answer
 
     kwargs.setdefault("poll_interval", 0.01)
-    if command in ("deploy", "destroy") and "yes" not in kwargs:
+    if command in ("deploy", "destroy", "unlock") and "yes" not in kwargs:
         kwargs["yes"] = answers is None
-    if command == "outputs":
+    if command in ("outputs", "unlock"):  # they never wait on CloudFormation
         kwargs.pop("poll_interval")
     func = getattr(cli, command)
     try:

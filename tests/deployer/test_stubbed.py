@@ -1,6 +1,7 @@
 """Exact call sequences, with botocore's Stubber: here the sequence itself is the point. A call that is
 not in the list (a CreateChangeSet on a no-op deploy, an ExecuteChangeSet after an empty change set)
-makes the Stubber raise, and the command fails."""
+makes the Stubber raise, and the command fails. Every deploy also takes and releases the environment
+lock (three SSM calls, :func:`expect_lock`); a plan does not."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
+from deployer import lock
 from deployer.manifest import load_manifest, minify
 from deployer.policy import protective_policy
 
 from .conftest import make_clients, run
-from .envs import ENVIRONMENT, foundation_env
+from .envs import ENVIRONMENT, PROJECT, foundation_env
 
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc)
 STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/churn-test-foundation/0f0e0d0c"
@@ -24,8 +26,15 @@ BUCKET = "churn-test-foundation-bucket-1"
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
 
+LOCK_HOLDER = lock.Holder(who="arn:aws:iam::123456789012:user/ci", host="ci-runner", pid=4242,
+                          since="2026-11-25T10:00:00+00:00", command="build.py deploy --env test --yes",
+                          operation="deploy", token="0123456789abcdef")
+
+
 @pytest.fixture
-def stubbed() -> Any:
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> Any:
+    # the lock's random token, fixed so that the stubbed GetParameter can answer with it
+    monkeypatch.setattr(lock.Holder, "mine", classmethod(lambda cls, who, operation: LOCK_HOLDER))
     clients = make_clients("http://stubbed.invalid")
     stubs = {name: Stubber(getattr(clients, name)) for name in ("cloudformation", "cloudformation_once", "s3", "ssm", "sts", "ec2")}
     for stub in stubs.values():
@@ -65,6 +74,18 @@ def expect_reads(env: Any, stubs: dict[str, Stubber], template: dict[str, Any]) 
                                          {"StackName": STACK_ID, "TemplateStage": "Original"})
 
 
+def expect_lock(stubs: dict[str, Stubber]) -> None:
+    """The environment lock: created (Overwrite false), then read back and deleted at the end."""
+    name = lock.parameter_name(PROJECT, ENVIRONMENT)
+    ssm = stubs["ssm"]
+    ssm.add_response("put_parameter", {"Version": 1},
+                     {"Name": name, "Value": LOCK_HOLDER.to_value(), "Type": "String", "Overwrite": False,
+                      "Description": ANY})
+    ssm.add_response("get_parameter", {"Parameter": {"Name": name, "Type": "String", "Value": LOCK_HOLDER.to_value(),
+                                                     "Version": 1}}, {"Name": name})
+    ssm.add_response("delete_parameter", {}, {"Name": name})
+
+
 def expect_settings_and_asset(env: Any, stubs: dict[str, Stubber]) -> None:
     stubs["cloudformation"].add_response(
         "get_stack_policy", {"StackPolicyBody": json.dumps(protective_policy(["Bucket", "KmsKey"]))}, {"StackName": STACK_ID})
@@ -80,6 +101,7 @@ def test_no_op_deploy_is_reads_only(tmp_path, stubbed):
     clients, stubs = stubbed
     env = foundation_env(tmp_path)
     expect_reads(env, stubs, env.templates["foundation"])
+    expect_lock(stubs)
     expect_settings_and_asset(env, stubs)
 
     result = run("deploy", env.manifest_path, clients)
@@ -98,6 +120,7 @@ def test_template_stored_minified_is_still_equal(tmp_path, stubbed):
     stubs["sts"].add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ci", "UserId": "AIDA"})
     stubs["cloudformation"].add_response("describe_stacks", {"Stacks": [deployed_stack(env)]}, {"StackName": name})
     stubs["cloudformation"].add_response("get_template", {"TemplateBody": minify(spec.template)}, {"StackName": STACK_ID, "TemplateStage": "Original"})
+    expect_lock(stubs)
     expect_settings_and_asset(env, stubs)
 
     assert run("deploy", env.manifest_path, clients).code == 0
@@ -114,6 +137,7 @@ def test_change_set_with_no_updates_is_deleted_and_reported_as_no_changes(tmp_pa
     deployed = json.loads(json.dumps(env.templates["foundation"]))
     deployed["Description"] = "an older description"  # differs: the engine must ask CloudFormation
     expect_reads(env, stubs, deployed)
+    expect_lock(stubs)
     cf = stubs["cloudformation"]
     cf.add_response("create_change_set", {"Id": CHANGE_SET_ID, "StackId": STACK_ID},
                     {"StackName": env.stack_name("foundation"), "ChangeSetName": ANY, "ChangeSetType": "UPDATE",
@@ -141,6 +165,7 @@ def test_create_change_set_answering_no_updates_is_no_changes(tmp_path, stubbed)
     deployed = json.loads(json.dumps(env.templates["foundation"]))
     deployed["Description"] = "an older description"
     expect_reads(env, stubs, deployed)
+    expect_lock(stubs)
     stubs["cloudformation"].add_client_error("create_change_set", "ValidationError", "No updates are to be performed.", 400)
     expect_settings_and_asset(env, stubs)
 
