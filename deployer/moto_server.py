@@ -12,7 +12,10 @@ template) look wrong:
   does not update its tags, and leaves its input parameters at their creation-time values (so moto's own
   "no changes" check compares against stale values);
 * a VPC flow log delivered to an S3 prefix (``arn:aws:s3:::bucket/prefix``) crashes moto's
-  AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``).
+  AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``);
+* deleting a stack leaves its AWS::EC2::VPCEndpoint and AWS::EC2::RouteTable resources behind (their
+  models have no CloudFormation delete), and the route table then makes the VPC's delete fail with
+  DependencyViolation, so a network stack that created its VPC could never be destroyed.
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -88,6 +91,44 @@ def patch_moto() -> None:
                                 destination_type, destination, *rest)
 
     FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix  # type: ignore[method-assign]
+
+    _delete_with_stack()
+
+
+def _delete_with_stack() -> None:
+    """Deleting a stack deletes its AWS::EC2::VPCEndpoint and AWS::EC2::RouteTable resources, as in AWS.
+
+    moto's models of the two have no CloudFormation delete, so they outlive their stack; the route table
+    left behind makes moto refuse to delete the VPC (DependencyViolation), so the real network stack could
+    never be destroyed. moto's delete loop ignores dependency order (it retries what failed until nothing
+    moves), so the endpoint's delete skips route tables that are gone already, and the route table's
+    refuses while subnets are still associated (moto's own check) and is tried again.
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpcs import VPCEndPoint
+    from moto.ec2.utils import generate_route_id
+
+    def delete_endpoint(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        endpoint = backend.vpc_end_points.get(resource_name)
+        if endpoint is None or endpoint.state == "deleted":
+            return
+        prefix_list = endpoint.destination_prefix_list_id  # the gateway endpoint's route, when moto made one
+        endpoint.route_table_ids = [
+            rt for rt in endpoint.route_table_ids or []
+            if prefix_list and rt in backend.route_tables
+            and generate_route_id(rt, prefix_list) in backend.route_tables[rt]._routes
+        ]
+        backend.delete_vpc_endpoints([resource_name])  # state "deleted", its interfaces and routes removed
+
+    def delete_route_table(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        if resource_name in backend.route_tables:
+            backend.delete_route_table(resource_name)
+
+    VPCEndPoint.delete_from_cloudformation_json = classmethod(delete_endpoint)  # type: ignore[method-assign,assignment]
+    RouteTable.delete_from_cloudformation_json = classmethod(delete_route_table)  # type: ignore[method-assign,assignment]
 
 
 def serve(argv: list[str] | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
