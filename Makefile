@@ -62,9 +62,8 @@ outputs: $(STAMP) ## Print ENV=e's stack outputs (ARGS=--json)
 	@$(PY) build.py outputs --env "$(ENV)" $(ARGS)
 
 .PHONY: demo
-demo: $(STAMP) ## Deploy dev to a local moto server end to end, again to show "no changes", print outputs
-	@$(PY) build.py build --env dev
-	@$(PY) -m deployer.demo --manifest build/dev/manifest.json
+demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, a replacing change, destroy (data kept)
+	@$(PY) -m mmtool.demo --env dev
 
 .PHONY: test
 test: $(STAMP) $(SECURITY_TOOLS) ## Run the whole test suite (includes the security scans)

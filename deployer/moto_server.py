@@ -15,7 +15,11 @@ template) look wrong:
   AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``);
 * deleting a stack leaves its AWS::EC2::VPCEndpoint and AWS::EC2::RouteTable resources behind (their
   models have no CloudFormation delete), and the route table then makes the VPC's delete fail with
-  DependencyViolation, so a network stack that created its VPC could never be destroyed.
+  DependencyViolation, so a network stack that created its VPC could never be destroyed;
+* an update change set lists no resource whose only change is a parameter value, and names no
+  ``Replacement`` or ``Details``: added for resources that refer to a changed parameter, and the
+  replacement is described for the types whose properties are create-only (SageMaker job definitions,
+  model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show.
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -25,6 +29,7 @@ This module is demo and test infrastructure: the engine never imports it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -93,6 +98,93 @@ def patch_moto() -> None:
     FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix  # type: ignore[method-assign]
 
     _delete_with_stack()
+    _describe_replacements()
+
+
+# Resource types whose every property but these is create-only (CloudFormation's resource reference:
+# "Update requires: Replacement"), so any other change replaces the resource. Only what the project's
+# templates use; tests/deployer/test_moto_gaps.py checks the table against cfn-lint's provider schemas.
+REPLACED_ON_CHANGE: dict[str, frozenset[str]] = {
+    "AWS::SageMaker::DataQualityJobDefinition": frozenset(),
+    "AWS::SageMaker::ModelQualityJobDefinition": frozenset(),
+    "AWS::SageMaker::ModelBiasJobDefinition": frozenset(),
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": frozenset(),
+    "AWS::SageMaker::Model": frozenset({"Tags"}),
+    "AWS::SageMaker::EndpointConfig": frozenset({"Tags"}),
+}
+_SUB_VARIABLE = re.compile(r"\$\{([A-Za-z0-9:]+)\}")
+
+
+def _references(value: Any) -> set[str]:
+    """Names a template fragment refers to (``Ref`` and ``Fn::Sub`` variables)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                found |= set(_SUB_VARIABLE.findall(text if isinstance(text, str) else ""))
+                found |= _references(inner[1:] if isinstance(inner, list) else [])
+            else:
+                found |= _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner)
+    return found
+
+
+def _describe_replacements() -> None:
+    """An update change set lists what CloudFormation would list, and says which changes replace.
+
+    moto's change set lists a resource only when its own template text changed (a resource whose only
+    change is a parameter value is missing), and never fills ``Replacement``/``Details``. This adds the
+    resources that refer to a changed parameter (``Modify``) and, for the types of
+    :data:`REPLACED_ON_CHANGE`, the ``Details`` of each changed property (``RequiresRecreation``,
+    ``ChangeSource``, ``CausingEntity``) and ``Replacement: True`` when one is create-only. Other types keep
+    moto's answer (no ``Replacement``: the engine shows ``~``).
+    """
+    from moto.cloudformation.models import Change, ChangeSet
+
+    original = ChangeSet.diff
+    if getattr(original, "_mmtool_patched", False):
+        return
+
+    def diff(self: Any) -> list[Any]:
+        changes = original(self)
+        if self.change_set_type != "UPDATE":
+            return changes
+        resource_map = self.stack.resource_map
+        deployed = resource_map._resource_json_map
+        wanted = self.template_dict.get("Resources") or {}
+        before = resource_map.input_parameters or {}
+        changed = {name for name, value in (self.parameters or {}).items() if before.get(name) != value}
+        listed = {c.logical_resource_id for c in changes}
+        for logical_id, body in wanted.items():
+            if logical_id in deployed and logical_id not in listed and _references(body) & changed:
+                changes.append(Change("Modify", logical_id, body["Type"]))
+        for change in changes:
+            updatable = REPLACED_ON_CHANGE.get(change.resource_type)
+            if change.action != "Modify" or updatable is None:
+                continue
+            old = deployed[change.logical_resource_id].get("Properties") or {}
+            new = wanted[change.logical_resource_id].get("Properties") or {}
+            details = []
+            for prop in sorted(set(old) | set(new)):
+                causes: list[tuple[str, str | None]] = [("DirectModification", None)] if old.get(prop) != new.get(prop) else []
+                causes += [("ParameterReference", p) for p in sorted(_references(new.get(prop)) & changed)]
+                for source, entity in causes:
+                    recreation = "Never" if prop in updatable else "Always"
+                    details.append({"Target": {"Attribute": "Properties", "Name": prop, "RequiresRecreation": recreation},
+                                    "Evaluation": "Static", "ChangeSource": source,
+                                    **({"CausingEntity": entity} if entity else {})})
+            change.scope = ["Properties"]
+            change.details = details
+            change.replacement = "True" if any(d["Target"]["RequiresRecreation"] == "Always" for d in details) else "False"
+        return changes
+
+    diff._mmtool_patched = True  # type: ignore[attr-defined]
+    ChangeSet.diff = diff  # type: ignore[method-assign]
 
 
 def _delete_with_stack() -> None:
