@@ -66,9 +66,8 @@ unlock: $(STAMP) ## Remove ENV=e's deploy lock left by a run that died: shows wh
 	@$(PY) build.py unlock --env "$(ENV)" $(YES_FLAG) $(ARGS)
 
 .PHONY: demo
-demo: $(STAMP) ## Deploy dev to a local moto server end to end, again to show "no changes", print outputs
-	@$(PY) build.py build --env dev
-	@$(PY) -m deployer.demo --manifest build/dev/manifest.json
+demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, a replacing change, destroy (data kept)
+	@$(PY) -m mmtool.demo --env dev
 
 .PHONY: test
 test: $(STAMP) $(SECURITY_TOOLS) ## Run the whole test suite (includes the security scans)

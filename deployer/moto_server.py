@@ -12,7 +12,14 @@ template) look wrong:
   does not update its tags, and leaves its input parameters at their creation-time values (so moto's own
   "no changes" check compares against stale values);
 * a VPC flow log delivered to an S3 prefix (``arn:aws:s3:::bucket/prefix``) crashes moto's
-  AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``).
+  AWS::EC2::FlowLog handler (it looks for a bucket named ``bucket/prefix``);
+* deleting a stack leaves its AWS::EC2::VPCEndpoint and AWS::EC2::RouteTable resources behind (their
+  models have no CloudFormation delete), and the route table then makes the VPC's delete fail with
+  DependencyViolation, so a network stack that created its VPC could never be destroyed;
+* an update change set lists no resource whose only change is a parameter value, and names no
+  ``Replacement`` or ``Details``: added for resources that refer to a changed parameter, and the
+  replacement is described for the types whose properties are create-only (SageMaker job definitions,
+  model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show.
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -22,6 +29,7 @@ This module is demo and test infrastructure: the engine never imports it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -88,6 +96,131 @@ def patch_moto() -> None:
                                 destination_type, destination, *rest)
 
     FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix  # type: ignore[method-assign]
+
+    _delete_with_stack()
+    _describe_replacements()
+
+
+# Resource types whose every property but these is create-only (CloudFormation's resource reference:
+# "Update requires: Replacement"), so any other change replaces the resource. Only what the project's
+# templates use; tests/deployer/test_moto_gaps.py checks the table against cfn-lint's provider schemas.
+REPLACED_ON_CHANGE: dict[str, frozenset[str]] = {
+    "AWS::SageMaker::DataQualityJobDefinition": frozenset(),
+    "AWS::SageMaker::ModelQualityJobDefinition": frozenset(),
+    "AWS::SageMaker::ModelBiasJobDefinition": frozenset(),
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": frozenset(),
+    "AWS::SageMaker::Model": frozenset({"Tags"}),
+    "AWS::SageMaker::EndpointConfig": frozenset({"Tags"}),
+}
+_SUB_VARIABLE = re.compile(r"\$\{([A-Za-z0-9:]+)\}")
+
+
+def _references(value: Any) -> set[str]:
+    """Names a template fragment refers to (``Ref`` and ``Fn::Sub`` variables)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) else inner
+                found |= set(_SUB_VARIABLE.findall(text if isinstance(text, str) else ""))
+                found |= _references(inner[1:] if isinstance(inner, list) else [])
+            else:
+                found |= _references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _references(inner)
+    return found
+
+
+def _describe_replacements() -> None:
+    """An update change set lists what CloudFormation would list, and says which changes replace.
+
+    moto's change set lists a resource only when its own template text changed (a resource whose only
+    change is a parameter value is missing), and never fills ``Replacement``/``Details``. This adds the
+    resources that refer to a changed parameter (``Modify``) and, for the types of
+    :data:`REPLACED_ON_CHANGE`, the ``Details`` of each changed property (``RequiresRecreation``,
+    ``ChangeSource``, ``CausingEntity``) and ``Replacement: True`` when one is create-only. Other types keep
+    moto's answer (no ``Replacement``: the engine shows ``~``).
+    """
+    from moto.cloudformation.models import Change, ChangeSet
+
+    original = ChangeSet.diff
+    if getattr(original, "_mmtool_patched", False):
+        return
+
+    def diff(self: Any) -> list[Any]:
+        changes = original(self)
+        if self.change_set_type != "UPDATE":
+            return changes
+        resource_map = self.stack.resource_map
+        deployed = resource_map._resource_json_map
+        wanted = self.template_dict.get("Resources") or {}
+        before = resource_map.input_parameters or {}
+        changed = {name for name, value in (self.parameters or {}).items() if before.get(name) != value}
+        listed = {c.logical_resource_id for c in changes}
+        for logical_id, body in wanted.items():
+            if logical_id in deployed and logical_id not in listed and _references(body) & changed:
+                changes.append(Change("Modify", logical_id, body["Type"]))
+        for change in changes:
+            updatable = REPLACED_ON_CHANGE.get(change.resource_type)
+            if change.action != "Modify" or updatable is None:
+                continue
+            old = deployed[change.logical_resource_id].get("Properties") or {}
+            new = wanted[change.logical_resource_id].get("Properties") or {}
+            details = []
+            for prop in sorted(set(old) | set(new)):
+                causes: list[tuple[str, str | None]] = [("DirectModification", None)] if old.get(prop) != new.get(prop) else []
+                causes += [("ParameterReference", p) for p in sorted(_references(new.get(prop)) & changed)]
+                for source, entity in causes:
+                    recreation = "Never" if prop in updatable else "Always"
+                    details.append({"Target": {"Attribute": "Properties", "Name": prop, "RequiresRecreation": recreation},
+                                    "Evaluation": "Static", "ChangeSource": source,
+                                    **({"CausingEntity": entity} if entity else {})})
+            change.scope = ["Properties"]
+            change.details = details
+            change.replacement = "True" if any(d["Target"]["RequiresRecreation"] == "Always" for d in details) else "False"
+        return changes
+
+    diff._mmtool_patched = True  # type: ignore[attr-defined]
+    ChangeSet.diff = diff  # type: ignore[method-assign]
+
+
+def _delete_with_stack() -> None:
+    """Deleting a stack deletes its AWS::EC2::VPCEndpoint and AWS::EC2::RouteTable resources, as in AWS.
+
+    moto's models of the two have no CloudFormation delete, so they outlive their stack; the route table
+    left behind makes moto refuse to delete the VPC (DependencyViolation), so the real network stack could
+    never be destroyed. moto's delete loop ignores dependency order (it retries what failed until nothing
+    moves), so the endpoint's delete skips route tables that are gone already, and the route table's
+    refuses while subnets are still associated (moto's own check) and is tried again.
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpcs import VPCEndPoint
+    from moto.ec2.utils import generate_route_id
+
+    def delete_endpoint(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        endpoint = backend.vpc_end_points.get(resource_name)
+        if endpoint is None or endpoint.state == "deleted":
+            return
+        prefix_list = endpoint.destination_prefix_list_id  # the gateway endpoint's route, when moto made one
+        endpoint.route_table_ids = [
+            rt for rt in endpoint.route_table_ids or []
+            if prefix_list and rt in backend.route_tables
+            and generate_route_id(rt, prefix_list) in backend.route_tables[rt]._routes
+        ]
+        backend.delete_vpc_endpoints([resource_name])  # state "deleted", its interfaces and routes removed
+
+    def delete_route_table(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
+        backend = ec2_backends[account_id][region_name]
+        if resource_name in backend.route_tables:
+            backend.delete_route_table(resource_name)
+
+    VPCEndPoint.delete_from_cloudformation_json = classmethod(delete_endpoint)  # type: ignore[method-assign,assignment]
+    RouteTable.delete_from_cloudformation_json = classmethod(delete_route_table)  # type: ignore[method-assign,assignment]
 
 
 def serve(argv: list[str] | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:

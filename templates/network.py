@@ -14,6 +14,9 @@ Resources
                         allows only the project bucket, the regional ECR image-layer bucket and the
                         exact external object the stacks read (the model artifact; baselines are
                         copied into the project bucket)
+Rules
+  NewVpcNeedsCidrsAndZones  without ExistingVpcId, the VPC and first two subnet CIDRs and zones are
+                        required: CloudFormation refuses the stack before any change otherwise
 Outputs (also written to SSM)
   VpcId, SubnetIds, JobSecurityGroupId
 """
@@ -110,7 +113,23 @@ def build(params: Params) -> StackTemplate:
         group="Endpoints and traffic", label="Multi-instance jobs", default="false",
     )
 
-    t.add_condition("CreateVpc", Equals(Ref(existing_vpc), ""))
+    # A new VPC is created when no existing one is given. The condition also names the CIDRs it needs, so
+    # a linter reading the template alone (no parameter file) knows they are set whenever Vpc and the
+    # subnets exist; the rule below makes CloudFormation refuse, before any change, a stack given neither
+    # an existing VPC nor those values (otherwise the security groups would land in the default VPC).
+    new_vpc_values = [vpc_cidr, subnet_cidrs[0], subnet_cidrs[1], subnet_zones[0], subnet_zones[1]]
+    t.add_condition("CreateVpc", And(
+        Equals(Ref(existing_vpc), ""), *[Not(Equals(Ref(p), "")) for p in new_vpc_values[:3]],
+    ))
+    t.add_rule("NewVpcNeedsCidrsAndZones", {
+        "RuleCondition": Equals(Ref(existing_vpc), ""),
+        "Assertions": [
+            {"Assert": Not(Equals(Ref(p), "")),
+             "AssertDescription": f"{p.title} is required when ExistingVpcId is empty (a new VPC is created); "
+                                  "set it, or give ExistingVpcId, ExistingSubnetIds and ExistingRouteTableIds"}
+            for p in new_vpc_values
+        ],
+    })
     t.add_condition("CreateThirdSubnet", And(Condition("CreateVpc"), Not(Equals(Ref(subnet_cidrs[2]), ""))))
     t.add_condition("CreateEndpoints", Equals(Ref(create_endpoints), "true"))
     t.add_condition("IntraCluster", Equals(Ref(intra_cluster), "true"))

@@ -289,6 +289,45 @@ def test_created_vpc_has_no_internet_route(built):
         assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
 
 
+def _evaluate(expression, values: dict[str, str], conditions: dict):
+    """CloudFormation's Fn::And / Fn::Not / Fn::Equals / Ref / Condition, over parameter values."""
+    if isinstance(expression, str):
+        return expression
+    (function, argument), = expression.items()
+    if function == "Ref":
+        return values[argument]
+    if function == "Condition":
+        return _evaluate(conditions[argument], values, conditions)
+    if function == "Fn::Equals":
+        return _evaluate(argument[0], values, conditions) == _evaluate(argument[1], values, conditions)
+    if function == "Fn::Not":
+        return not _evaluate(argument[0], values, conditions)
+    if function == "Fn::And":
+        return all(_evaluate(a, values, conditions) for a in argument)
+    raise AssertionError(f"unexpected {function}")
+
+
+def test_new_or_existing_vpc_and_neither_is_refused_before_any_change(built):
+    """The template alone must work both ways (a platform team deploys it without our parameter files) and
+    lint clean alone, so CreateVpc also requires the CIDRs (a linter then knows they are set wherever they
+    are used). Given neither an existing VPC nor the CIDRs, the rule stops CloudFormation before anything
+    is created: the security groups would otherwise land in the account's default VPC."""
+    t = template(built, "network")
+    conditions, rule = t["Conditions"], t["Rules"]["NewVpcNeedsCidrsAndZones"]
+    defaults = {k: v.get("Default", "") for k, v in t["Parameters"].items()}
+
+    def outcome(env: str | None) -> tuple[bool, bool]:
+        values = {**defaults, **(parameters(built, "network", env) if env else {})}
+        applies = _evaluate(rule["RuleCondition"], values, conditions)
+        refused = applies and not all(_evaluate(a["Assert"], values, conditions) for a in rule["Assertions"])
+        return _evaluate({"Condition": "CreateVpc"}, values, conditions), refused
+
+    assert outcome("dev") == (True, False)  # a new VPC from the CIDRs of params/dev.yaml
+    assert outcome("prod") == (False, False)  # the platform team's VPC
+    assert outcome(None) == (False, True)  # the template alone with its defaults: refused, with a reason
+    assert all("is required when ExistingVpcId is empty" in a["AssertDescription"] for a in rule["Assertions"])
+
+
 # --- cross-stack wiring without our tool -----------------------------------------------------------
 
 

@@ -2,8 +2,10 @@
 
 Environments share their templates, so each distinct template is linted once per region with the
 parameter files of every environment that uses it (cfn-lint checks several parameter sets in one
-pass at almost no extra cost). cfn-lint's rules are loaded once per build. Informational rules are
-on: zero errors, zero warnings, zero informational findings, or the build fails.
+pass at almost no extra cost), and once more alone, without any parameter file, as a platform team
+runs `cfn-lint -c I <template>` on the hand-off bundle: in the environment's region and in cfn-lint's
+default region (us-east-1). cfn-lint's rules are loaded once per build. Informational rules are on:
+zero errors, zero warnings, zero informational findings, in both passes, or the build fails.
 
 Speed: importing cfn-lint and loading its rules costs about as much as synthesizing everything, so
 `Linter.start()` forks a process that does it while the parent validates and synthesizes; when the
@@ -27,6 +29,11 @@ from typing import Any
 from mmtool.errors import ToolError
 
 LINT_CONFIG = {"include_checks": ["I"]}  # every informational rule, I3011, I3510 and I3042 among them
+# The standalone pass: what `cfn-lint -c I template.json` checks with no parameter file (its defaults
+# then stand for every value), in cfn-lint's default region as well as the environment's.
+CLI_DEFAULT_REGION = "us-east-1"
+STANDALONE_NOTE = " (linted alone, without a parameter file)"
+PASSES = ("with-parameter-files", "standalone")  # part of the cache key
 
 # cfn-lint cannot resolve `AWS::SSM::Parameter::Value<...>` parameters: given a parameter file it
 # treats the SSM parameter *name* as the value (and a List type as needing an array), so every
@@ -72,7 +79,7 @@ def cfn_lint_version() -> str:
 
 def cache_key(jobs: list[LintJob]) -> str:
     digest = hashlib.sha256()
-    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True)] + [
+    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True), ",".join(PASSES)] + [
         f"{job.region}\0{hashlib.sha256(job.template).hexdigest()}\0{hashlib.sha256(job.parameters).hexdigest()}"
         for job in jobs
     ]:
@@ -95,9 +102,11 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
             linter.stop()
         return []
     linter = linter or Linter()
-    results = linter.run([_payload(group) for group in pending])
+    # Two payloads per group, so the two passes of one template can run on different cores.
+    results = linter.run([payload for group in pending for payload in (_payload(group), _standalone_payload(group))])
     findings: list[Finding] = []
-    for group, group_findings in zip(pending, results):
+    for index, group in enumerate(pending):
+        group_findings = results[2 * index] + results[2 * index + 1]
         findings.extend(Finding(**f) for f in group_findings)
         if not group_findings and cache_dir:
             cache_dir.mkdir(parents=True, exist_ok=True)
@@ -112,11 +121,23 @@ def _payload(group: list[LintJob]) -> dict[str, Any]:
     return {
         "template": first.template.decode(),
         "template_path": str(first.template_path),
-        "region": first.region,
+        "regions": [first.region],
         "parameter_sets": [
             {"source": str(job.parameters_path), "values": _parameter_values(json.loads(job.parameters), template)}
             for job in group
         ],
+    }
+
+
+def _standalone_payload(group: list[LintJob]) -> dict[str, Any]:
+    """The template alone: no parameter set (cfn-lint then resolves each Ref to the Parameter's Default)."""
+    first = group[0]
+    return {
+        "template": first.template.decode(),
+        "template_path": str(first.template_path),
+        "regions": sorted({first.region, CLI_DEFAULT_REGION}),
+        "parameter_sets": [],
+        "note": STANDALONE_NOTE,
     }
 
 
@@ -170,16 +191,17 @@ class _Engine:
         template, errors = decode_str(payload["template"])
         matches = list(errors or [])
         if template is not None:
+            parameters = [ParameterSet(source=p["source"], parameters=p["values"]) for p in payload["parameter_sets"]]
             config = ConfigMixIn(
-                regions=[payload["region"]],
-                parameters=[ParameterSet(source=p["source"], parameters=p["values"])
-                            for p in payload["parameter_sets"]],
+                regions=payload["regions"],
+                **({"parameters": parameters} if parameters else {}),
                 **LINT_CONFIG,
             )
             matches += list(run_template_by_data(template, config, self.rules))
+        note = payload.get("note", "")
         return [
             {"file": str(m.filename) if m.filename else payload["template_path"], "line": m.linenumber,
-             "rule": m.rule.id, "message": m.message}
+             "rule": m.rule.id, "message": m.message + note}
             for m in matches
         ]
 

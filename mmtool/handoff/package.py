@@ -285,13 +285,22 @@ def parameters_markdown(build: Build) -> str:
 
 
 def lint_report(build: Build) -> str:
-    from mmtool.build.lint import LINT_CONFIG, LintJob, cfn_lint_version, lint
+    from mmtool.build.lint import (
+        CLI_DEFAULT_REGION,
+        LINT_CONFIG,
+        STANDALONE_NOTE,
+        LintJob,
+        cfn_lint_version,
+        lint,
+    )
 
     lines = [f"cfn-lint {cfn_lint_version()} over the templates of {build.manifest['project']} "
              f"{build.manifest['environment']} (region {build.region})",
              f"configuration: {json.dumps(LINT_CONFIG, sort_keys=True)} (every informational rule on); each template "
              "with this environment's parameter file (rule E2900 checks the values against the Parameters); "
-             "SSM-typed parameters get a value of the shape the upstream stack writes (cfn-lint cannot resolve SSM)",
+             "SSM-typed parameters get a value of the shape the upstream stack writes (cfn-lint cannot resolve SSM); "
+             f"and each template alone, without a parameter file, as `cfn-lint -c I <template>` runs it (regions "
+             f"{', '.join(sorted({build.region, CLI_DEFAULT_REGION}))}; its findings end with{STANDALONE_NOTE})",
              ""]
     jobs = [LintJob(Path(s.template_file), (build.folder / s.template_file).read_bytes(), Path(s.parameters_file),
                     (build.folder / s.parameters_file).read_bytes(), build.region) for s in build.stacks]

@@ -11,7 +11,7 @@ import pytest
 from mmtool.build.pipeline import build, lint_existing
 from mmtool.cli import main
 from mmtool.errors import LintError
-from mmtool.build.lint import Finding, LintJob, lint
+from mmtool.build.lint import STANDALONE_NOTE, Finding, LintJob, lint
 from tests.conftest import REPO, dev_params, write_params
 
 STACKS = ["foundation", "network", "endpoint", "monitoring", "alarms"]
@@ -26,6 +26,36 @@ def test_every_environment_is_lint_clean(built):
     for env in ("dev", "staging", "prod"):
         assert (built.build / env / "manifest.json").exists()
     lint_existing(built, ["dev", "staging", "prod"], out=lambda *_: None)  # raises LintError on any finding
+
+
+def test_every_template_is_lint_clean_alone(built):
+    """What a platform team runs on the bundle, `cfn-lint -c I build/*/*.template.json`: each generated
+    template alone, no parameter file, informational rules on, cfn-lint's default region. Run through
+    cfn-lint's own API, not through mmtool.build.lint, so the build's standalone pass is checked from outside."""
+    from cfnlint.api import ManualArgs, lint as cfn_lint
+
+    distinct = {p.read_text(): p for p in sorted(built.build.glob("*/*.template.json"))}
+    assert len(distinct) >= len(STACKS) + 1  # the five stacks and the catalog (per environment when it differs)
+    findings = {}
+    for text, path in distinct.items():
+        matches = cfn_lint(text, config=ManualArgs(include_checks=["I"], regions=["us-east-1"]))
+        if matches:
+            findings[str(path)] = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches]
+    assert findings == {}
+
+
+def test_lint_alone_finds_what_the_parameter_files_hide():
+    """A Default that is not a valid value passes when every parameter file sets the parameter; cfn-lint
+    on the template alone flags it (W1030). The build's standalone pass must report it, marked as such."""
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Cidr": {"Type": "String", "Default": ""}},
+        "Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Ref": "Cidr"}}}},
+    }
+    parameters = json.dumps([{"ParameterKey": "Cidr", "ParameterValue": "10.40.0.0/16"}]).encode()
+    findings = lint([LintJob(Path("t.json"), json.dumps(template, indent=1).encode(), Path("p.json"), parameters,
+                             "eu-west-1")])
+    assert [(f.rule, f.message.endswith(STANDALONE_NOTE)) for f in findings] == [("W1030", True)], findings
 
 
 def test_output_layout_and_manifest(built):

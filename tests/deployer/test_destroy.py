@@ -3,6 +3,7 @@ interfaces removed before the network stack, termination protection."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -152,3 +153,45 @@ def test_nothing_to_destroy(tmp_path, clients):
     env = full_env(tmp_path)
     result = run("destroy", env.manifest_path, clients)
     assert result.code == 0 and "Nothing to destroy" in result.out
+
+
+VPC_WITH_ENDPOINTS = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.40.0.0/20"}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.40.0.0/22"}},
+        "RouteTable": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+        "Association": {"Type": "AWS::EC2::SubnetRouteTableAssociation",
+                        "Properties": {"SubnetId": {"Ref": "Subnet"}, "RouteTableId": {"Ref": "RouteTable"}}},
+        "Group": {"Type": "AWS::EC2::SecurityGroup",
+                  "Properties": {"GroupDescription": "endpoints", "VpcId": {"Ref": "Vpc"}}},
+        "S3Endpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+            "VpcEndpointType": "Gateway", "ServiceName": f"com.amazonaws.{REGION}.s3", "VpcId": {"Ref": "Vpc"},
+            "RouteTableIds": [{"Ref": "RouteTable"}]}},
+        "StsEndpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+            "VpcEndpointType": "Interface", "ServiceName": f"com.amazonaws.{REGION}.sts", "VpcId": {"Ref": "Vpc"},
+            "SubnetIds": [{"Ref": "Subnet"}], "SecurityGroupIds": [{"Ref": "Group"}], "PrivateDnsEnabled": True}},
+    },
+}
+
+
+def test_moto_deletes_vpc_endpoints_and_route_tables_with_their_stack(cf, aws):
+    """deployer/moto_server.py: as in AWS, deleting a stack deletes its VPC endpoints (with their network
+    interfaces and routes) and its route tables; unpatched moto keeps both, and the route table left in the
+    VPC makes the VPC's delete fail (DependencyViolation), so the stack never reaches DELETE_COMPLETE."""
+    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws.url)
+    stack_id = cf.create_stack(StackName="vpc-with-endpoints", TemplateBody=json.dumps(VPC_WITH_ENDPOINTS))["StackId"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cf.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]}
+    endpoints = [physical["S3Endpoint"], physical["StsEndpoint"]]
+    interfaces = ec2.describe_vpc_endpoints(VpcEndpointIds=[physical["StsEndpoint"]])["VpcEndpoints"][0]["NetworkInterfaceIds"]
+    assert interfaces  # moto gives the interface endpoint a network interface in the subnet
+
+    cf.delete_stack(StackName=stack_id)
+
+    assert cf.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    assert physical["Vpc"] not in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
+    assert physical["RouteTable"] not in {t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]}
+    states = {e["VpcEndpointId"]: e["State"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}
+    assert [states.get(e, "deleted") for e in endpoints] == ["deleted", "deleted"]
+    assert not set(interfaces) & {n["NetworkInterfaceId"] for n in ec2.describe_network_interfaces()["NetworkInterfaces"]}

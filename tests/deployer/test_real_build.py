@@ -2,18 +2,19 @@
 
 moto gaps met by the real templates: it accepts AWS::SageMaker::DataQualityJobDefinition,
 AWS::SageMaker::MonitoringSchedule, AWS::S3::BucketPolicy and AWS::EC2::SecurityGroupEgress without
-creating anything, and its CloudFormation never deletes AWS::EC2::VPCEndpoint resources, so destroying the
-real network stack fails on moto with DependencyViolation (destroy is tested on hand-written stacks in
-test_destroy.py). The templates are not changed for moto.
+creating anything. Where it answers unlike CloudFormation in a way that matters here (a stack's VPC
+endpoints and route tables outliving it, change sets without replacements) deployer/moto_server.py fixes
+it (tests in test_moto_gaps.py and test_destroy.py). The templates are not changed for moto.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from tests.conftest import scratch_root
+from tests.conftest import REPO, scratch_root
 
 from .conftest import CallLog, run
 
@@ -53,15 +54,37 @@ def test_real_dev_build_deploys_and_redeploys_without_change_sets(dev_manifest, 
     assert log.count("CreateChangeSet") == 0 and log.count("ExecuteChangeSet") == 0 and log.count("PutObject") == 0
 
 
-def test_make_demo(dev_manifest, capsys):
-    """`make demo`: its own moto server, two deploys (the second: no changes), the outputs, server stopped."""
-    from deployer import demo
+def test_make_demo_runs_the_whole_lifecycle(tmp_path, capsys, monkeypatch):
+    """`make demo` (python -m mmtool.cli.demo): builds dev and dev with a changed job setting, then on its own
+    moto server: deploy, deploy again (no changes), outputs and a capture file, plan and deploy the change
+    (the job definition is replaced), destroy, and the bucket, its objects and the key are still there."""
+    from mmtool.cli import demo
 
-    code = demo.main(["--manifest", str(dev_manifest)])
+    monkeypatch.setenv("COLUMNS", "240")  # rich tables wider than pytest's captured 80 columns
+    paths = scratch_root(tmp_path)
 
-    out = " ".join(capsys.readouterr().out.split())  # rich wraps at the captured terminal's 80 columns
+    code = demo.main(["--env", "dev"], paths, run_lint=False)  # (lint is the build tests' business)
+
+    out = capsys.readouterr().out
     assert code == 0, out
+    steps = ["1. first deploy", "2. deploy again with nothing changed", "3. outputs", "4. plan a change",
+             "5. deploy the change", "6. destroy", "7. after the destroy", "the moto server is stopped"]
+    positions = [out.index(step) for step in steps]
+    assert positions == sorted(positions)
+    first, again, outputs, plan, change, destroy, after = (out[a:b] for a, b in zip(positions, positions[1:]))
     assert "so the demo deploys with --skip-account-check" in out
-    assert "No changes." in out
-    assert "JobSecurityGroupId" in out and "BucketName" in out
-    assert "the moto server is stopped" in out
+    assert "No changes." in again and "(change set" not in again
+    assert "JobSecurityGroupId" in outputs and "wrote s3://" in outputs
+    # the plan: the job definition replaced because of its revision, the schedule updated in place
+    assert "±  DataQualityJobDefinition" in plan and "replaced (forced by JobDefinitionName" in plan
+    assert "~  DataQualitySchedule" in plan
+    assert 'DataQualityInstanceType: "ml.m5.large" → "ml.m5.xlarge"' in plan
+    assert "1 to change, 0 to destroy, 1 to replace" in plan
+    assert "churn-dev-monitoring: UPDATE_COMPLETE" in change
+    assert "churn-dev-network: DELETE_COMPLETE" in destroy and "churn-dev-foundation: DELETE_COMPLETE" in destroy
+    # after the destroy: no stack, the bucket with the capture file and the asset, the key
+    assert "stacks left: none" in after
+    assert "still there, 2 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
+    assert "monitoring-assets/" in after and "record_preprocessor.py" in after
+    assert re.search(r"KMS key arn:aws:kms:eu-west-1:123456789012:key/[0-9a-f-]+: still there", after)
+    assert (paths.params / "dev.yaml").read_text() == (REPO / "params" / "dev.yaml").read_text()  # a copy was changed

@@ -92,6 +92,7 @@ def test_lint_report_is_cfn_lint_output_for_every_template(bundle):
     _, _, files, _ = bundle
     report = files["lint-report.txt"].decode()
     assert '"include_checks": ["I"]' in report
+    assert "each template alone, without a parameter file" in report  # the platform team's own cfn-lint run
     assert "foundation.template.json with foundation.parameters.json: 0 finding(s)" in report
     assert report.rstrip().endswith("total: 0 finding(s)")
 
