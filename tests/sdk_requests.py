@@ -141,10 +141,14 @@ def main() -> int:
                     max_runtime_in_seconds=monitor.get("max_runtime_seconds"), sagemaker_session=recorder.session,
                     network_config=network(isolated))
 
-    def endpoint_input(monitor: dict, **extra) -> EndpointInput:
+    def predictions_input(monitor: dict) -> EndpointInput:
+        """Model quality and bias: where the prediction is in the response, and which hours a run merges."""
         offsets = monitor.get("time_offsets") or {}
         return EndpointInput(context["endpoint_name"], ENDPOINT_PATH,
-                             start_time_offset=offsets.get("start"), end_time_offset=offsets.get("end"), **extra)
+                             start_time_offset=offsets.get("start"), end_time_offset=offsets.get("end"),
+                             probability_attribute=monitor.get("probability_attribute"),
+                             probability_threshold_attribute=monitor.get("probability_threshold"),
+                             inference_attribute=monitor.get("inference_attribute"))
 
     out: dict = {"images": {r: {"model-monitor": image_uris.retrieve("model-monitor", r),
                                 "clarify": _clarify_image(r)} for r in context["regions"]},
@@ -166,9 +170,7 @@ def main() -> int:
     mq = monitoring["model_quality"]
     recorder.expect("create_model_quality_job_definition", clarify=False)
     ModelQualityMonitor(**common(mq)).create_monitoring_schedule(
-        endpoint_input=endpoint_input(mq, probability_attribute=mq.get("probability_attribute"),
-                                      probability_threshold_attribute=mq.get("probability_threshold"),
-                                      inference_attribute=mq.get("inference_attribute")),
+        endpoint_input=predictions_input(mq),
         ground_truth_input=ground_truth,
         problem_type=mq["problem_type"],
         output_s3_uri=f"s3://{bucket}/reports/model-quality",
@@ -182,9 +184,7 @@ def main() -> int:
     facet = bias["facets"][0]  # BiasConfig takes one facet name (or a list); staging has one
     recorder.expect("create_model_bias_job_definition", clarify=True)
     ModelBiasMonitor(**common(bias)).create_monitoring_schedule(
-        endpoint_input=endpoint_input(bias, probability_attribute=bias.get("probability_attribute"),
-                                      probability_threshold_attribute=bias.get("probability_threshold"),
-                                      inference_attribute=bias.get("inference_attribute")),
+        endpoint_input=predictions_input(bias),
         ground_truth_input=ground_truth,
         analysis_config=BiasAnalysisConfig(
             BiasConfig(label_values_or_threshold=bias["label_values_or_threshold"], facet_name=facet["name"],
