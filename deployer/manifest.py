@@ -46,6 +46,10 @@ class StackEntry(BaseModel):
         default_factory=list, description="Logical ids that must never be replaced or removed without --allow-replacement."
     )
     capabilities: list[str] = Field(default_factory=list, description="CAPABILITY_IAM / CAPABILITY_NAMED_IAM ...")
+    notes: list[str] = Field(
+        default_factory=list, description="What the build wants the reader of the plan to know about this stack "
+        "(settings it derived, settings in words); plan prints each as a note under the stack."
+    )
 
     @field_validator("stack_name")
     @classmethod

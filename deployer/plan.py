@@ -357,7 +357,7 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
     blocked: list[str] = []
     for spec in ctx.manifest.stacks:
         stack = found[spec.name]
-        sp = StackPlan(spec=spec, action=NONE, stack=stack)
+        sp = StackPlan(spec=spec, action=NONE, stack=stack, notes=list(spec.entry.notes))  # the build's notes first
         plans.append(sp)
         if stack is None:
             sp.action = CREATE

@@ -6,7 +6,9 @@ Resources
   EndpointRoleVpcAccess
                    its VPC-mode network-interface actions (unscoped, as SageMaker requires), in a
                    policy of their own so the scanner skip they need covers nothing else
-  Model            the inference container, in the private subnets with the job security group; named
+  Model            the inference container, in the private subnets with the job security group, network-
+                   isolated except in an environment with the model-explainability monitor (Clarify makes its
+                   shadow endpoint from this model; AWS requires isolation off on both); named
                    <project>-<env>-model-<ModelRevision> (a hash the build computes over the model and the
                    values it uses), because Clarify's explainability configuration names it at build time
   EndpointConfig   one production variant, KMS-encrypted storage, and Data Capture: enabled, the
@@ -75,8 +77,11 @@ def build(params: Params) -> StackTemplate:
         "ModelDataObjectArn", "ARN of the model artifact object (derived from ModelDataUrl).", group="Model",
         label="Model data object ARN", AllowedPattern=r"^arn:aws[a-z\-]*:s3:::[^\s*?]+$",
     )
-    isolation = st.flag("ModelNetworkIsolation", "Run the model container without network access.",
-                        group="Model", label="Network isolation")
+    # false only where the model-explainability monitor is enabled: Clarify's shadow endpoint is made from this
+    # model and AWS requires isolation off on the model too (mmtool.config.params derives it; the security check allows
+    # nothing else).
+    isolation = st.flag("ModelNetworkIsolation", "Run the model container without network access (false only for "
+                        "Clarify's explainability shadow endpoint).", group="Model", label="Network isolation")
     instance_type = st.param("InstanceType", "Endpoint instance type.", group="Endpoint", label="Instance type",
                              Default="ml.m5.large", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     instance_count = st.param("InstanceCount", "Initial instance count.", group="Endpoint", label="Instance count",
@@ -234,7 +239,7 @@ def parameter_values(params: Params) -> dict[str, str]:
         "ModelImageRepositoryArn": repository_arn(endpoint.model_image),
         "ModelDataUrl": endpoint.model_data_url,
         "ModelDataObjectArn": s3_object_arn(endpoint.model_data_url, params.region),
-        "ModelNetworkIsolation": str(endpoint.network_isolation).lower(),
+        "ModelNetworkIsolation": str(params.model_network_isolation).lower(),
         "InstanceType": endpoint.instance_type,
         "InstanceCount": str(endpoint.instance_count),
         "VariantName": endpoint.variant_name,

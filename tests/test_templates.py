@@ -523,20 +523,22 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
     manifest = json.loads((built.build / "staging" / "manifest.json").read_text())
     assets = {a["file"]: a for a in manifest["assets"]}
     values = parameters(built, "monitoring", "staging")
-    for stem, file in (("ModelBias", "assets/model-bias-analysis-config.json"),
-                       ("ModelExplainability", "assets/model-explainability-analysis-config.json")):
+    for stem, file in (("ModelBias", "assets/model-bias/analysis_config.json"),
+                       ("ModelExplainability", "assets/model-explainability/analysis_config.json")):
         assert values[f"{stem}ConfigKey"] == assets[file]["key"]
-        assert assets[file]["key"].startswith(f"monitoring-assets/{assets[file]['sha256'][:20]}/")
-    explain = json.loads((built.build / "staging" / "assets" / "model-explainability-analysis-config.json").read_text())
+        # the content-hashed prefix, then the object name the SDK and AWS's samples give Clarify's configuration
+        assert assets[file]["key"] == f"monitoring-assets/{assets[file]['sha256'][:20]}/analysis_config.json"
+    explain = json.loads((built.build / "staging" / "assets" / "model-explainability" / "analysis_config.json").read_text())
     revision_ = parameters(built, "endpoint", "staging")["ModelRevision"]
     assert explain["predictor"]["model_name"] == f"churn-staging-model-{revision_}"
     assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-clarify"
     assert explain["headers"] == ["tenure_months", "monthly_charges", "total_charges", "contract_months",
                                   "support_calls", "age"]
     assert explain["methods"]["shap"]["baseline"] == [[24, 65.5, 1500.0, 12, 1, 45]]
-    bias = json.loads((built.build / "staging" / "assets" / "model-bias-analysis-config.json").read_text())
+    bias = json.loads((built.build / "staging" / "assets" / "model-bias" / "analysis_config.json").read_text())
     assert bias["headers"][-1] == bias["label"] == "churned"  # the label header is last (reference §5.4)
-    assert bias["facet"] == [{"name_or_index": "age", "value_or_threshold": [65]}]
+    # Clarify's threshold is the group's exclusive lower bound: [64] is "65 and older", as the comment says
+    assert bias["facet"] == [{"name_or_index": "age", "value_or_threshold": [64]}]
     assert "predictor" not in bias  # bias monitoring reads captured predictions; it calls no endpoint
     # dev enables neither: no Clarify asset, empty keys
     assert [a["file"] for a in json.loads((built.build / "dev" / "manifest.json").read_text())["assets"]] == \
@@ -561,6 +563,21 @@ def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
     assert revision(t, "Model", {**values, "SamplingPercentage": "5"}, upstream) == values["ModelRevision"]
     published = resources(t, "AWS::SSM::Parameter")["ModelNameParameter"]["Properties"]
     assert published["Value"] == {"Fn::GetAtt": ["Model", "ModelName"]}
+
+
+def test_the_model_drops_network_isolation_exactly_where_explainability_is_enabled(built):
+    """Clarify's explainability job calls a shadow endpoint made from the Model, and AWS requires isolation off on
+    the model as well as on the job (issue 15): staging (explainability on) derives false, dev and prod keep it."""
+    model = template(built, "endpoint")["Resources"]["Model"]["Properties"]
+    assert model["EnableNetworkIsolation"] == {"Ref": "ModelNetworkIsolation"}
+    isolation = {env: parameters(built, "endpoint", env)["ModelNetworkIsolation"] for env in ("dev", "staging", "prod")}
+    explained = {env: parameters(built, "monitoring", env)["ModelExplainabilityEnabled"] for env in isolation}
+    assert explained == {"dev": "false", "staging": "true", "prod": "false"}
+    assert isolation == {"dev": "true", "staging": "false", "prod": "true"}
+    notes = {s["name"]: s.get("notes", []) for s in json.loads((built.build / "staging" / "manifest.json").read_text())["stacks"]}
+    assert notes["endpoint"][0].startswith("model network isolation: off, derived from monitoring.model_explainability")
+    assert "endpoint" not in {s["name"] for s in json.loads((built.build / "dev" / "manifest.json").read_text())["stacks"]
+                              if s.get("notes")}
 
 
 def test_only_explainability_runs_without_network_isolation(built):

@@ -28,6 +28,7 @@ from typing import Any
 from mmtool.config.params import Params
 
 CSV = "text/csv"
+CONFIG_FILE = "analysis_config.json"  # the object name the SDK and AWS's samples give Clarify's configuration
 SHADOW_ENDPOINT_SUFFIX = "clarify"
 
 
@@ -47,6 +48,28 @@ def bias_config(params: Params) -> dict[str, Any]:
     if bias.group_variable is not None:
         config["group_variable"] = bias.group_variable
     return config
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+def group_in_words(name: str, values: list[Any] | None) -> str:
+    """A facet's sensitive group as Clarify reads it: one number is an exclusive lower bound ("age > 64"),
+    values are members ("gender in {"F"}"), none is one group per value."""
+    if values is None:
+        return f"each value of {name} in turn"
+    if len(values) == 1 and isinstance(values[0], (int, float)) and not isinstance(values[0], bool):
+        return f"{name} > {_value(values[0])} (exclusive threshold of a continuous facet)"
+    return f"{name} in {{{', '.join(_value(v) for v in values)}}}"
+
+
+def bias_groups_in_words(params: Params) -> list[str]:
+    """One line per facet of the model-bias monitor, e.g. 'sensitive group: age > 64 (...)'; empty when off."""
+    bias = params.monitoring.model_bias
+    if not bias.enabled:
+        return []
+    return [f"model bias: sensitive group {group_in_words(f.name, f.value_or_threshold)}" for f in bias.facets]
 
 
 def shadow_endpoint_prefix(params: Params) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from mmtool.build import clarify
 from mmtool.build.assets import MARKER, render_preprocessor
+from mmtool.build.notes import stack_notes
 from mmtool.config.params import Params, PreprocessorSettings
 from mmtool.errors import ToolError
 from templates import STACKS
@@ -40,6 +41,7 @@ class StackOutput:
     parameters: dict[str, str]
     depends_on: tuple[str, ...]
     protected_resources: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # shown by `make plan` under the stack (mmtool.notes)
 
     @property
     def template_file(self) -> str:
@@ -89,6 +91,7 @@ class Synthesis:
                     "depends_on": list(s.depends_on),
                     "protected_resources": list(s.protected_resources),
                     "capabilities": ["CAPABILITY_NAMED_IAM"] if _has_iam(s.template) else [],
+                    **({"notes": list(s.notes)} if s.notes else {}),
                 }
                 for s in self.stacks
             ],
@@ -123,27 +126,34 @@ def synthesize(params: Params, repo_root: Path) -> Synthesis:
             if module.STACK == "endpoint" else {}
         built[module.STACK] = _stack(module, params, asset_keys, upstream)
         synthesis.stacks.append(built[module.STACK])
+    for stack_name, lines in stack_notes(params).items():
+        built[stack_name].notes = tuple(lines)
     return synthesis
 
 
-def _add_asset(synthesis: Synthesis, file_name: str, content: bytes) -> str:
+def _add_asset(synthesis: Synthesis, file_name: str, content: bytes, folder: str = "") -> str:
+    """Keep `content` as build/<env>/assets/[<folder>/]<file_name>, uploaded as monitoring-assets/<hash>/<file_name>."""
     digest = hashlib.sha256(content).hexdigest()
-    relative = f"assets/{file_name}"
+    relative = f"assets/{folder}/{file_name}" if folder else f"assets/{file_name}"
     synthesis.assets[relative] = content
     synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{file_name}"
     return synthesis.asset_keys[relative]
 
 
 def _clarify_assets(params: Params, synthesis: Synthesis, model: str) -> dict[str, str]:
-    """The Clarify analysis configurations of the enabled Clarify monitors, as content-hashed assets."""
+    """The Clarify analysis configurations of the enabled Clarify monitors, as content-hashed assets.
+
+    Each object is named analysis_config.json, as the SageMaker SDK and AWS's samples name it; the hashed prefix
+    tells them apart in the bucket, a folder per monitor in build/<env>/assets/."""
     monitoring = params.monitoring
     keys = {}
     if monitoring.model_bias.enabled:
-        keys[BIAS_CONFIG] = _add_asset(synthesis, "model-bias-analysis-config.json",
-                                       clarify.render(clarify.bias_config(params)))
+        keys[BIAS_CONFIG] = _add_asset(synthesis, clarify.CONFIG_FILE, clarify.render(clarify.bias_config(params)),
+                                       folder="model-bias")
     if monitoring.model_explainability.enabled:
-        keys[EXPLAINABILITY_CONFIG] = _add_asset(synthesis, "model-explainability-analysis-config.json",
-                                                 clarify.render(clarify.explainability_config(params, model)))
+        keys[EXPLAINABILITY_CONFIG] = _add_asset(synthesis, clarify.CONFIG_FILE,
+                                                 clarify.render(clarify.explainability_config(params, model)),
+                                                 folder="model-explainability")
     return keys
 
 

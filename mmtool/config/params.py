@@ -374,8 +374,11 @@ class EndpointSettings(Strict):
     variant_name: str = Field(
         "AllTraffic", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", max_length=63, description="Production variant name."
     )
-    network_isolation: bool = Field(
-        True, description="Run the model container without any network access (it still reads its artifact)."
+    network_isolation: Optional[bool] = Field(
+        None, description="Run the model container without any network access (it still reads its artifact). "
+        "Unset: on, except when monitoring.model_explainability is enabled: Clarify's explainability job calls a "
+        "shadow endpoint made from this model, and AWS requires network isolation off on the model as well as on "
+        "the job (`make plan` says so under the endpoint stack). true together with model_explainability is refused.",
     )
     data_capture: DataCaptureSettings = Field(
         default_factory=DataCaptureSettings, description="Data Capture: what the endpoint records for monitoring."
@@ -693,8 +696,9 @@ class Facet(Strict):
     name: str = Field(min_length=1, description="A sensitive feature (one of the Clarify features).")
     value_or_threshold: Optional[list[LabelValue]] = Field(
         None, min_length=1,
-        description="The sensitive group: values of the facet, or for a numeric facet a threshold (lower bound). "
-        "Unset: one group per value.",
+        description="The sensitive group: values of a categorical or binary facet, or for a continuous facet one "
+        "threshold that is the group's exclusive lower bound ([64] is age > 64, so 65 and older; SageMaker Clarify "
+        "BiasConfig). `make plan` and `make status` show the group in words. Unset: one group per value.",
     )
 
 
@@ -706,7 +710,9 @@ class ModelBiasMonitor(MonitorJob):
 
     label: str = Field("label", min_length=1, description="Header of the ground-truth label column.")
     label_values_or_threshold: list[LabelValue] = Field(
-        default_factory=lambda: [1], min_length=1, description="The positive outcome: label values or a threshold."
+        default_factory=lambda: [1], min_length=1,
+        description="The positive outcome: label values, or for a regression label one threshold that is the "
+        "exclusive lower bound of the positive values."
     )
     facets: list[Facet] = Field(default_factory=list, max_length=10, description="Sensitive features to measure bias on.")
     group_variable: Optional[str] = Field(
@@ -1108,6 +1114,8 @@ class Params(Strict):
                     raise FieldError(f"monitoring.model_explainability.shap.baseline[{index}]", row,
                                      f"{len(row)} values but there are {len(features)} features "
                                      f"({', '.join(features)}); one value per feature, in order")
+            if self.endpoint.network_isolation is True:
+                raise FieldError("endpoint.network_isolation", True, ISOLATION_CONFLICT)
 
     def _check_alarms(self) -> None:
         alarms, dq = self.alarms, self.monitoring.data_quality
@@ -1148,5 +1156,22 @@ class Params(Strict):
     def prefix(self) -> str:
         return f"{self.project}-{self.environment}"
 
+    @property
+    def model_network_isolation(self) -> bool:
+        """The Model's EnableNetworkIsolation: endpoint.network_isolation, or when unset on unless the
+        model-explainability monitor is enabled (its shadow endpoint is made from the model, reference §7.3)."""
+        if self.endpoint.network_isolation is not None:
+            return self.endpoint.network_isolation
+        return not self.monitoring.model_explainability.enabled
+
 
 RESERVED_TAG_KEYS = ("Project", "Environment", "ManagedBy")
+
+# endpoint.network_isolation: true with model explainability enabled (AWS, "Give Amazon SageMaker Clarify Jobs
+# Access to Resources in Your Amazon VPC": the network isolation of both the Clarify job and the model must be off).
+ISOLATION_CONFLICT = (
+    "monitoring.model_explainability.enabled needs the model without network isolation: Clarify's explainability "
+    "job sends records to a shadow endpoint made from this model, and AWS requires isolation off on the model as "
+    "well as on the job; remove endpoint.network_isolation (it is then off for this reason) or disable "
+    "model_explainability"
+)

@@ -25,7 +25,11 @@ Human output: rich tables on stdout. `--json`: one JSON document on stdout (sche
                                 "log_tail": [...]},
                     "violations": {"scheduled_time", "uri", "total", "items": [{"feature", "check_type",
                                    "description"}], "error"}}],
-     "findings": [{"rule", "severity", "subject", "problem", "why", "fix"}]}
+     "findings": [{"rule", "severity", "subject", "problem", "why", "fix"}],
+     "bias_groups": ["model bias: sensitive group age > 64 (...)", ...]}
+
+`bias_groups`: the model-bias monitor's sensitive groups as the params file defines them, in words (a numeric
+threshold is Clarify's exclusive lower bound); empty when the monitor is off.
 
 `ok` is true when no finding has severity `error`.
 
@@ -129,7 +133,7 @@ def _schedule_json(schedule: ScheduleFacts, now: datetime) -> dict[str, Any]:
     }
 
 
-def as_json(facts: Facts, findings: list[Finding]) -> dict[str, Any]:
+def as_json(facts: Facts, findings: list[Finding], bias_groups: list[str] | None = None) -> dict[str, Any]:
     endpoint = facts.endpoint
     return {
         "schema_version": SCHEMA_VERSION,
@@ -155,6 +159,7 @@ def as_json(facts: Facts, findings: list[Finding]) -> dict[str, Any]:
         "capture": [_capture_json(c, facts.hours) for c in facts.captures],
         "schedules": [_schedule_json(s, facts.now) for s in facts.schedules],
         "findings": [f.as_dict() for f in findings],
+        "bias_groups": list(bias_groups or []),
     }
 
 
@@ -344,10 +349,14 @@ def render_findings(console: Any, findings: list[Finding]) -> None:
         console.print(grid)
 
 
-def render(console: Any, facts: Facts, findings: list[Finding]) -> None:
+def render(console: Any, facts: Facts, findings: list[Finding], bias_groups: list[str] | None = None) -> None:
+    from rich.markup import escape
+
     console.print(f"[bold]Monitoring of {facts.prefix}[/] in {facts.region} at {_time(facts.now)} UTC")
     render_endpoint(console, facts)
     render_schedules(console, facts)
+    for line in bias_groups or []:
+        console.print(escape(line), highlight=False)
     render_findings(console, findings)
 
 
@@ -358,6 +367,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
                executions: int = DEFAULT_EXECUTIONS, json_output: bool = False, console: Any = None,
                out: Callable[[str], None] = print) -> int:
     """Gather, explain, print. Returns the exit code (1 when any finding is an error)."""
+    from mmtool.build.clarify import bias_groups_in_words
     from mmtool.operate.awsenv import check_account
     from mmtool.operate.facts import gather
     from mmtool.operate.rules import explain
@@ -365,10 +375,11 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     check_account(clients, params)
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
     findings = explain(facts)
+    groups = bias_groups_in_words(params)
     if json_output:
-        out(json.dumps(as_json(facts, findings), indent=2, sort_keys=True))
+        out(json.dumps(as_json(facts, findings, groups), indent=2, sort_keys=True))
     else:
         from rich.console import Console
 
-        render(console or Console(), facts, findings)
+        render(console or Console(), facts, findings, groups)
     return EXIT_FAILURE if any(f.severity == "error" for f in findings) else 0

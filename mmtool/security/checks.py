@@ -75,6 +75,15 @@ ISOLATION_EXCEPTIONS: dict[str, str] = {
         "Clarify's SHAP analysis calls a shadow endpoint made from the model (reference 7.3); network isolation "
         "would cut it off",
 }
+# The one reason the endpoint's Model may run without network isolation, in the one environment state that gives
+# it: Clarify's explainability job sends records to a shadow endpoint made from the model, and AWS requires network
+# isolation off on the model as well as on the job ("Give Amazon SageMaker Clarify Jobs Access to Resources in Your
+# Amazon VPC"). mmtool.config.params derives the value (endpoint.network_isolation unset) and refuses true with it.
+MODEL_ISOLATION_WAIVER = (
+    "the environment enables the model-explainability monitor: Clarify's shadow endpoint is made from this model, "
+    "and AWS requires network isolation off on the model as well as on the Clarify job"
+)
+EXPLAINABILITY_FLAG = ("monitoring", "ModelExplainabilityEnabled")
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 ECR_LAYER_BUCKET = "arn:${AWS::Partition}:s3:::prod-${AWS::Region}-starport-layer-bucket/*"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
@@ -190,6 +199,22 @@ def check_job_definitions_private_and_encrypted(subject: Subject) -> Problems:
         outputs = [v for k, v in props.items() if k.endswith("JobOutputConfig")]
         if len(outputs) != 1 or not is_import(subject, (outputs[0] or {}).get("KmsKeyId"), "foundation", "kms-key-arn"):
             yield logical, "the job's output config must set KmsKeyId to the project key (foundation kms-key-arn)"
+
+
+def check_model_network_isolated_unless_clarify_needs_it(subject: Subject) -> Problems:
+    """The endpoint's model runs with network isolation, with the environment's values; off only where the same
+    environment's monitoring stack enables model explainability (MODEL_ISOLATION_WAIVER)."""
+    stack, flag = EXPLAINABILITY_FLAG
+    explainability = truthy(subject.environment_values.get(stack, {}).get(flag))
+    for logical, props in of_type(subject, "AWS::SageMaker::Model"):
+        isolated = parameter_value(subject, props.get("EnableNetworkIsolation"))
+        if truthy(isolated):
+            continue
+        if isolated in (False, "false") and explainability:
+            continue  # waived: MODEL_ISOLATION_WAIVER
+        yield logical, (f"EnableNetworkIsolation is {isolated!r} in {subject.environment}: the model must run "
+                        "network-isolated; it may be off only while the environment enables "
+                        "monitoring.model_explainability (Clarify's shadow endpoint is made from the model)")
 
 
 def check_endpoint_config_encrypted_with_complete_capture(subject: Subject) -> Problems:
@@ -517,6 +542,7 @@ def check_scanner_skips_have_reasons(subject: Subject) -> Problems:
 CHECKS: tuple[Callable[[Subject], Problems], ...] = (
     check_job_definitions_private_and_encrypted,
     check_endpoint_config_encrypted_with_complete_capture,
+    check_model_network_isolated_unless_clarify_needs_it,
     check_data_stores_retained,
     check_buckets_locked_down,
     check_kms_keys_rotate_and_admit_nobody_at_large,

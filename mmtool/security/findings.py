@@ -35,6 +35,9 @@ class Subject:
     template: dict[str, Any]
     parameters: dict[str, str] = field(default_factory=dict)
     path: Path | None = None  # the file on disk, for the scanners; None for a template only in memory
+    # the same environment's parameter values of every stack (stack -> values), for the few checks whose rule
+    # spans stacks (the model may drop network isolation only where the monitoring stack enables explainability)
+    environment_values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -63,11 +66,15 @@ def load_subjects(build_dir: Path, environments: list[str], display=str) -> list
         templates = sorted(folder.glob("*.template.json"))
         if not templates:
             raise ToolError(f"nothing to scan in {display(folder)}/; run `make build ENV={env}` first")
+        found = []
         for path in templates:
             stack = path.name.removesuffix(".template.json")
             values_file = path.with_name(f"{stack}.parameters.json")
             values = {}
             if values_file.exists():
                 values = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(values_file.read_text())}
-            subjects.append(Subject(str(display(path)), stack, env, json.loads(path.read_text()), values, path))
+            found.append((path, stack, values))
+        everything = {stack: values for _, stack, values in found}
+        subjects += [Subject(str(display(path)), stack, env, json.loads(path.read_text()), values, path, everything)
+                     for path, stack, values in found]
     return subjects

@@ -194,6 +194,12 @@ CASES = [
     ("explainability-baseline-row-length", setter("monitoring", "model_explainability", value={
         "enabled": True, "shap": {"baseline": [[1, 2]]}}),
      "monitoring.model_explainability.shap.baseline[0]", "2 values but there are 3 features"),
+    # AWS: the network isolation of both the Clarify job and the model must be off (issue 15)
+    ("explainability-with-isolated-model", lambda d: (d["endpoint"].update(network_isolation=True),
+                                                      d["monitoring"].update(model_explainability={
+                                                          "enabled": True, "shap": {"baseline": [[1, 2, 3]]}})),
+     "endpoint.network_isolation",
+     "monitoring.model_explainability.enabled needs the model without network isolation"),
     ("clarify-region-without-image", lambda d: (d.update(region="il-central-1"), d["monitoring"].update(model_bias=BIAS),
                                                 _move_region(d, "il-central-1")),
      "monitoring.model_bias.enabled", "no SageMaker Clarify image is published for il-central-1"),
@@ -360,3 +366,21 @@ def test_params_model_is_immutable(scratch):
     with pytest.raises(Exception):
         params.region = "us-east-1"  # type: ignore[misc]
     assert copy.deepcopy(params) == params
+
+
+def test_model_network_isolation_is_derived_from_explainability_when_unset(scratch):
+    """Unset: on, except with the explainability monitor (Clarify's shadow endpoint is made from the model);
+    an explicit false is kept everywhere; an explicit true with explainability is refused (CASES)."""
+    def isolation(**endpoint) -> dict[bool, bool]:
+        seen = {}
+        for explained in (False, True):
+            data = dev_params()
+            _clarify_features(data)
+            data["endpoint"].update(endpoint)
+            if explained:
+                data["monitoring"]["model_explainability"] = {"enabled": True, "shap": {"baseline": [[1, 2, 3]]}}
+            seen[explained] = load_params(write_params(scratch, data), scratch.root).model_network_isolation
+        return seen
+
+    assert isolation() == {False: True, True: False}
+    assert isolation(network_isolation=False) == {False: False, True: False}

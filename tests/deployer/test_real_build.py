@@ -88,3 +88,24 @@ def test_make_demo_runs_the_whole_lifecycle(tmp_path, capsys, monkeypatch):
     assert "monitoring-assets/" in after and "record_preprocessor.py" in after
     assert re.search(r"KMS key arn:aws:kms:eu-west-1:123456789012:key/[0-9a-f-]+: still there", after)
     assert (paths.params / "dev.yaml").read_text() == (REPO / "params" / "dev.yaml").read_text()  # a copy was changed
+    assert "No changes." in out
+    assert "JobSecurityGroupId" in out and "BucketName" in out
+    assert "the moto server is stopped" in out
+
+
+def test_plan_shows_what_the_staging_build_derived(tmp_path_factory, clients):
+    """The build's notes reach the plan, under their stack, before anything exists (issue 15): the model's network
+    isolation derived off for Clarify's shadow endpoint, and the bias monitor's sensitive group in words."""
+    from mmtool.build.pipeline import build
+
+    paths = scratch_root(tmp_path_factory.mktemp("staging-build"))
+    build(paths, ["staging"], run_lint=False, out=lambda *_: None)
+
+    plan = run("plan", paths.build / "staging" / "manifest.json", clients, skip_account_check=True)
+
+    assert plan.code == 0, plan.text
+    text = " ".join(plan.out.split())  # rich wraps long lines
+    endpoint_at, monitoring_at = text.index("churn-staging-endpoint"), text.index("churn-staging-monitoring")
+    isolation = text.index("note: model network isolation: off, derived from monitoring.model_explainability.enabled")
+    group = text.index("note: model bias: sensitive group age > 64 (exclusive threshold of a continuous facet)")
+    assert endpoint_at < isolation < monitoring_at < group

@@ -173,6 +173,7 @@ def test_healthy_environment_as_json(aws, tmp_path):
             "violations": None,
         }],
         "findings": [],
+        "bias_groups": [],  # dev runs no model-bias monitor
     }
 
 
@@ -199,6 +200,28 @@ def test_healthy_environment_in_tables(aws, tmp_path):
                f"(starts by {(top + H):%H}:20) │" in line for line in lines)
     assert any(f"│ {top:%Y-%m-%d %H:%M} │ Completed │  0:09:00 │ {job_name(top)} │" in line for line in lines)
     assert lines[-1] == "No known problem found."
+
+
+def test_the_bias_monitors_sensitive_group_is_shown_in_words(aws, tmp_path):
+    """A numeric facet threshold is Clarify's exclusive lower bound: [64] reads "age > 64" (issue 15, part 2)."""
+    import yaml
+
+    deployed(aws)
+    now = now_utc()
+    paths = scratch(tmp_path / "repo")
+    data = yaml.safe_load((paths.params / "dev.yaml").read_text())
+    data["monitoring"]["clarify"] = {"features": ["tenure", "charges", "age"]}
+    data["monitoring"]["model_bias"] = {"enabled": True, "label": "churned", "probability_attribute": "0",
+                                        "facets": [{"name": "age", "value_or_threshold": [64]}]}
+    (paths.params / "dev.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    params = load_params(paths.params / "dev.yaml", paths.root)
+    sagemaker, stub = sagemaker_client(aws)
+    expect_discovery(stub, [])
+
+    code, text = run_status(aws, params, stub, sagemaker, now, json_output=False)
+
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert "model bias: sensitive group age > 64 (exclusive threshold of a continuous facet)" in lines
 
 
 # ------------------------------------------------------------------ failure modes, end to end

@@ -145,6 +145,11 @@ def capture_incomplete(t, _):
     del capture["CaptureContentTypeHeader"]
 
 
+def model_without_network_isolation(_, values):
+    """dev enables no explainability monitor: nothing waives the model's isolation there."""
+    values["ModelNetworkIsolation"] = "false"
+
+
 def endpoint_role_administrator(t, _):
     first_policy(t, "EndpointRole").append({"Sid": "Admin", "Effect": "Allow", "Action": "*", "Resource": "*"})
 
@@ -246,6 +251,8 @@ MUTATIONS = [
              capture_incomplete),
     Mutation("endpoint role with administrator access", "endpoint", c.check_iam_actions_explicit,
              endpoint_role_administrator),
+    Mutation("model without network isolation", "endpoint", c.check_model_network_isolated_unless_clarify_needs_it,
+             model_without_network_isolation),
     Mutation("job on the open network", "monitoring", c.check_job_definitions_private_and_encrypted,
              job_on_the_open_network),
     Mutation("job without KMS", "monitoring", c.check_job_definitions_private_and_encrypted, job_without_kms),

@@ -105,6 +105,22 @@ def test_only_the_explainability_job_may_run_without_network_isolation(dev):
     assert problems and "must be set explicitly" in problems[0][1]
 
 
+def test_the_model_drops_network_isolation_only_where_explainability_needs_it(subjects):
+    """staging enables model explainability: its model runs without isolation, and the check accepts that for
+    this one reason; the same value with the monitor off is refused."""
+    staging = {s.stack: s for s in subjects if s.environment == "staging"}
+    endpoint = staging["endpoint"]
+    assert endpoint.parameters["ModelNetworkIsolation"] == "false"
+    assert endpoint.environment_values["monitoring"]["ModelExplainabilityEnabled"] == "true"
+    assert not list(checks.check_model_network_isolated_unless_clarify_needs_it(endpoint))
+    off = {**endpoint.environment_values, "monitoring": {**endpoint.environment_values["monitoring"],
+                                                        "ModelExplainabilityEnabled": "false"}}
+    problems = list(checks.check_model_network_isolated_unless_clarify_needs_it(
+        Subject(endpoint.file, "endpoint", "staging", endpoint.template, endpoint.parameters, None, off)))
+    assert [p[0] for p in problems] == ["Model"]
+    assert "monitoring.model_explainability" in problems[0][1]
+
+
 def test_environment_values_are_checked_not_just_the_template(dev):
     """The same template is safe with dev's values and unsafe with a value that opens it up."""
     network = dev["network"]
