@@ -227,10 +227,16 @@ def apply_stack(ctx: Context, plan: Plan, sp: StackPlan, upstream_changed: bool)
 
 
 def apply(ctx: Context, plan: Plan) -> dict[str, Outcome]:
+    """Every stack of the plan in dependency order, at most ``--max-parallel`` at once. With --endpoint
+    the shared stacks are outside the run (checked deployed by the plan): their assets, when missing, are
+    uploaded first."""
     names = [sp.spec.name for sp in plan.stacks]
-    prerequisites = {sp.spec.name: sp.spec.depends_on for sp in plan.stacks}
+    prerequisites = {sp.spec.name: [d for d in sp.spec.depends_on if d in names] for sp in plan.stacks}
     labels = {sp.spec.name: sp.label for sp in plan.stacks}
     outcomes: dict[str, Outcome] = {}
+    bucket = ctx.manifest.model.asset_bucket
+    if bucket is not None and bucket.stack not in names and plan.assets_missing and plan.asset_target:
+        upload_assets(ctx, plan.asset_target)
 
     def work(name: str) -> StackResult:
         sp = plan.by_name(name)
@@ -267,9 +273,34 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
         worst = next((e for e in failures if isinstance(e, WaitTimeoutError)), None) or next(
             (e for e in failures if isinstance(e, RefusedError)), None) or failures[0]
         raise type(worst)(
-            "deploy failed:\n" + "\n".join(str(e) for e in failures),
+            "deploy failed:\n" + "\n".join(str(e) for e in failures) + "\n" + where_things_stand(ctx, plan, outcomes),
             exit_code=worst.exit_code,
         )
+
+
+def where_things_stand(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> str:
+    """After a failure: how many stacks are where, and the command that continues. When every stack left
+    behind belongs to one endpoint, that endpoint's command (the others are done)."""
+    groups: dict[str, list[str]] = {"deployed": [], "unchanged": [], "failed": [], "not started": [], "stopped waiting": []}
+    behind: list[StackPlan] = []
+    for sp in plan.stacks:
+        outcome = outcomes.get(sp.spec.name)
+        if outcome is None or not outcome.ok:
+            behind.append(sp)
+        if outcome is None or outcome.skipped_because:
+            groups["not started"].append(sp.label)
+        elif outcome.ok:
+            groups["deployed" if outcome.value.changed else "unchanged"].append(sp.label)
+        else:
+            groups["stopped waiting" if outcome.cancelled else "failed"].append(sp.label)
+    counts = ", ".join(f"{len(labels)} {word}" for word, labels in groups.items() if labels)
+    endpoints = {sp.spec.entry.endpoint for sp in behind}
+    command = ctx.resume_command()
+    if len(endpoints) == 1 and None not in endpoints and not ctx.manifest.endpoint and ctx.manifest.endpoints[1:]:
+        command = ctx.command("deploy", endpoints.pop())
+    elif None not in endpoints and len(endpoints) > 1 and not ctx.manifest.endpoint:
+        command += f" (or one endpoint at a time, --endpoint / ENDPOINT=: {', '.join(sorted(endpoints))})"
+    return f"Where things stand: {counts}.\nContinue: {command}  (stacks already deployed are only compared again)"
 
 
 def deploy(ctx: Context) -> int:
