@@ -279,28 +279,34 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
 
 
 def where_things_stand(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> str:
-    """After a failure: how many stacks are where, and the command that continues. When every stack left
-    behind belongs to one endpoint, that endpoint's command (the others are done)."""
-    groups: dict[str, list[str]] = {"deployed": [], "unchanged": [], "failed": [], "not started": [], "stopped waiting": []}
-    behind: list[StackPlan] = []
+    """After a failure: how many stacks are where, and the command that continues."""
+    groups: dict[str, int] = {}
     for sp in plan.stacks:
         outcome = outcomes.get(sp.spec.name)
-        if outcome is None or not outcome.ok:
-            behind.append(sp)
         if outcome is None or outcome.skipped_because:
-            groups["not started"].append(sp.label)
+            word = "not started"
         elif outcome.ok:
-            groups["deployed" if outcome.value.changed else "unchanged"].append(sp.label)
+            word = "deployed" if outcome.value.changed else "unchanged"
         else:
-            groups["stopped waiting" if outcome.cancelled else "failed"].append(sp.label)
-    counts = ", ".join(f"{len(labels)} {word}" for word, labels in groups.items() if labels)
-    endpoints = {sp.spec.entry.endpoint for sp in behind}
+            word = "stopped waiting" if outcome.cancelled else "failed"
+        groups[word] = groups.get(word, 0) + 1
+    order = ("deployed", "unchanged", "failed", "stopped waiting", "not started")
+    counts = ", ".join(f"{groups[word]} {word}" for word in order if word in groups)
+    return (f"Where things stand: {counts}.\nContinue: {continue_command(ctx, plan, outcomes)}  "
+            "(stacks already deployed are only compared again)")
+
+
+def continue_command(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> str:
+    """The command that continues after a failure: narrowed to one endpoint when every stack left behind
+    (failed, stopped, not started) belongs to it; the whole run's otherwise, naming the endpoints left."""
+    behind = {sp.spec.entry.endpoint for sp in plan.stacks
+              if outcomes.get(sp.spec.name) is None or not outcomes[sp.spec.name].ok}
     command = ctx.resume_command()
-    if len(endpoints) == 1 and None not in endpoints and not ctx.manifest.endpoint and ctx.manifest.endpoints[1:]:
-        command = ctx.command("deploy", endpoints.pop())
-    elif None not in endpoints and len(endpoints) > 1 and not ctx.manifest.endpoint:
-        command += f" (or one endpoint at a time, --endpoint / ENDPOINT=: {', '.join(sorted(endpoints))})"
-    return f"Where things stand: {counts}.\nContinue: {command}  (stacks already deployed are only compared again)"
+    if not behind or ctx.manifest.endpoint or None in behind or len(ctx.manifest.endpoints) < 2:
+        return command  # already narrowed, a shared stack is left, or a fleet of one
+    if len(behind) == 1:
+        return ctx.command("deploy", behind.pop())
+    return command + f" (or one endpoint at a time, --endpoint / ENDPOINT=: {', '.join(sorted(behind))})"
 
 
 def deploy(ctx: Context) -> int:

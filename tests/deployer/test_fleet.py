@@ -277,3 +277,16 @@ def test_endpoint_outputs_and_drift_cover_only_that_endpoint(tmp_path, clients, 
     assert outputs.code == 0 and printed == {"ranking-monitoring": {"MonitoredEndpoint": "ranking-scoring-by-another-team"}}
     assert drift.code == 0, drift.text
     assert sorted(d["StackName"] for d in detected) == [stack_name("churn-endpoint"), stack_name("churn-monitoring")]
+
+
+def test_failures_in_two_endpoints_continue_with_the_whole_run_naming_both(tmp_path, clients, aws):
+    env = fleet_env(tmp_path, CREATED, ADOPTED)
+    fail_on_execute(aws, clients, stack_name("fraud-endpoint"))
+    fail_on_execute(aws, clients, stack_name("upsell-endpoint"))
+
+    result = run("deploy", env.manifest_path, clients)
+
+    assert result.code == 1
+    message = str(result.error)
+    assert "Where things stand: 9 deployed, 2 failed, 2 not started." in message
+    assert "Continue: make deploy ENV=test (or one endpoint at a time, --endpoint / ENDPOINT=: fraud, upsell)" in message
