@@ -9,6 +9,9 @@ PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 ENV        ?=
 ENV_FLAG   := $(if $(ENV),--env $(ENV),)
+# ENDPOINT=key: one fleet endpoint's stacks (plan, deploy, destroy, drift, outputs); default the whole environment
+ENDPOINT   ?=
+ENDPOINT_FLAG := $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
 ARGS       ?=
 # Security scanners, each in its own folder under .tools/ (ignored); `make test` needs them too.
 CHECKOV_VENV    := .tools/checkov
@@ -49,20 +52,20 @@ lint: $(STAMP) ## Lint the synthesized templates with cfn-lint (ENV=e or all)
 .PHONY: plan deploy destroy drift outputs unlock
 AUTO_APPROVE ?=
 YES_FLAG := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--yes,)
-plan: $(STAMP) ## Show what a deploy would change, like terraform plan (ENV=e; ARGS=--json)
-	@$(PY) build.py plan --env "$(ENV)" $(ARGS)
+plan: $(STAMP) ## Show what a deploy would change, like terraform plan (ENV=e [ENDPOINT=key]; ARGS=--json)
+	@$(PY) build.py plan --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
 
-deploy: $(STAMP) ## Build, plan, confirm and deploy ENV=e (AUTO_APPROVE=1 skips the question)
-	@$(PY) build.py deploy --env "$(ENV)" $(YES_FLAG) $(ARGS)
+deploy: $(STAMP) ## Build, plan, confirm and deploy ENV=e [ENDPOINT=key] (AUTO_APPROVE=1 skips the question)
+	@$(PY) build.py deploy --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
 
-destroy: $(STAMP) ## Delete ENV=e's stacks in reverse order; keeps the bucket, its data and the key
-	@$(PY) build.py destroy --env "$(ENV)" $(YES_FLAG) $(ARGS)
+destroy: $(STAMP) ## Delete ENV=e's [ENDPOINT=key's] stacks in reverse order; keeps the bucket, its data and the key
+	@$(PY) build.py destroy --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
 
-drift: $(STAMP) ## Detect drift of ENV=e's stacks
-	@$(PY) build.py drift --env "$(ENV)" $(ARGS)
+drift: $(STAMP) ## Detect drift of ENV=e's stacks [ENDPOINT=key]
+	@$(PY) build.py drift --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
 
-outputs: $(STAMP) ## Print ENV=e's stack outputs (ARGS=--json)
-	@$(PY) build.py outputs --env "$(ENV)" $(ARGS)
+outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json)
+	@$(PY) build.py outputs --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
 
 unlock: $(STAMP) ## Remove ENV=e's deploy lock left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
 	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))

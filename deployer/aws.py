@@ -1,6 +1,14 @@
-"""Every AWS client the engine uses comes from here: one region (the manifest's), botocore's standard retry
-mode (throttling and transient errors retried with backoff), an optional role assumed for the whole
-environment, and an optional endpoint override (tests and ``make demo`` point it at a local moto server).
+"""Every AWS client the engine uses comes from here: one region (the manifest's), botocore's retry modes
+(throttling and transient errors retried with backoff, at most ``max_attempts`` attempts per call), an
+optional role assumed for the whole environment, and an optional endpoint override (tests and
+``make demo`` point it at a local moto server).
+
+* CloudFormation uses botocore's *adaptive* retry mode: on top of the standard mode's backoff, a client
+  that was throttled once rate-limits itself (a token bucket). The one client is shared by every thread
+  that deploys a stack, so a fleet's parallel deploys slow down together instead of each retrying on its
+  own. The other services use the standard mode (a few calls each, no sustained rate).
+* ``max_attempts`` is bounded (:data:`MAX_ATTEMPTS_LIMIT`): with backoff capped at 20 s per attempt, a
+  larger budget would hide an account that is throttled for minutes behind silence.
 
 * Credentials come from boto3's usual chain, so ``AWS_PROFILE`` works; ``profile=`` overrides it.
 * ``endpoint_url=None`` leaves boto3 free to honour ``AWS_ENDPOINT_URL`` (boto3 does it natively).
@@ -22,15 +30,20 @@ import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
-from .errors import AWS_ERRORS, RefusedError, aws_error
+from .errors import AWS_ERRORS, InputError, RefusedError, aws_error
 
 DEFAULT_MAX_ATTEMPTS = 10
+MAX_ATTEMPTS_LIMIT = 20
 USER_AGENT = "mmtool-deployer"
+#: Retry mode per service; every other service gets "standard".
+RETRY_MODES = {"cloudformation": "adaptive"}
 
 
-def client_config(max_attempts: int, *, read_timeout: float = 60.0) -> Config:
+def client_config(max_attempts: int, *, read_timeout: float = 60.0, mode: str = "standard") -> Config:
+    if not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
+        raise InputError(f"--max-attempts={max_attempts}: must be 1-{MAX_ATTEMPTS_LIMIT} (attempts per AWS call, the first one included)")
     return Config(
-        retries={"mode": "standard", "total_max_attempts": max_attempts},  # attempts, first one included
+        retries={"mode": mode, "total_max_attempts": max_attempts},  # attempts, first one included
         connect_timeout=10,
         read_timeout=read_timeout,
         user_agent_extra=USER_AGENT,
@@ -74,12 +87,14 @@ class AwsClients:
 
     def client(self, service: str, *, attempts: int | None = None) -> Any:
         """A client of any service (``sagemaker``, ``logs`` for baselining) with this environment's session,
-        region, retry settings and endpoint override; made once, then reused."""
+        region, retry settings and endpoint override; made once, then reused. A single-attempt client
+        (``cloudformation_once``) keeps the standard mode: it is never retried, so it needs no rate limiter."""
         attempts = self.max_attempts if attempts is None else attempts
         with self._lock:
             cached = self._cache.get((service, attempts))
             if cached is None:
-                kwargs: dict[str, Any] = {"region_name": self.region, "config": client_config(attempts)}
+                mode = RETRY_MODES.get(service, "standard") if attempts > 1 else "standard"
+                kwargs: dict[str, Any] = {"region_name": self.region, "config": client_config(attempts, mode=mode)}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 cached = self._cache[(service, attempts)] = self.session.client(service, **kwargs)

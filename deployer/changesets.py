@@ -17,6 +17,7 @@ from botocore.exceptions import (
 
 from .context import Context
 from .errors import AWS_ERRORS, WaitTimeoutError, aws_error, is_throttling
+from .events import patiently
 
 NO_CHANGE_MARKERS = (
     "didn't contain changes",
@@ -142,7 +143,7 @@ def wait_created(ctx: Context, change_set_id: str, *, label: str) -> dict[str, A
     """Poll until the change set is CREATE_COMPLETE or FAILED (bounded by --wait-timeout)."""
     pause = min(ctx.options.poll_min, 0.5)
     while True:
-        description = describe(ctx, change_set_id, label=label)
+        description = patiently(ctx, label, lambda: describe(ctx, change_set_id, label=label))
         if description.get("Status") not in _PENDING:
             return description
         if ctx.time_left() <= 0:

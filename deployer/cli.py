@@ -25,13 +25,28 @@ from typing import Any, Callable
 
 from rich.console import Console
 
-from .aws import DEFAULT_MAX_ATTEMPTS, AwsClients, make_clients
-from .context import DEFAULT_WAIT_TIMEOUT, Context, Options
-from .errors import DeployError
+from .aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, AwsClients, make_clients
+from .context import DEFAULT_MAX_PARALLEL, DEFAULT_WAIT_TIMEOUT, Context, Options
+from .errors import DeployError, InputError
 from .manifest import load_manifest
 from .reporter import Reporter
 
 COMMANDS = ("plan", "deploy", "destroy", "drift", "outputs", "unlock")
+MAX_PARALLEL_LIMIT = 16
+
+
+def _bounded(flag: str, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value}: must be 1-{high}")
+        return value
+
+    parse.__name__ = flag  # argparse names the flag's type in its message
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -72,6 +87,20 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         _connection_arguments(parser)
         return
     parser.add_argument(
+        "--endpoint",
+        default=None,
+        metavar="KEY",
+        help="only the stacks of this fleet endpoint (its key under endpoints: in params; ENDPOINT=KEY); "
+        "default: the whole environment",
+    )
+    parser.add_argument(
+        "--max-parallel",
+        type=_bounded("max-parallel", MAX_PARALLEL_LIMIT),
+        default=DEFAULT_MAX_PARALLEL,
+        metavar="N",
+        help=f"stacks worked on at the same time (default {DEFAULT_MAX_PARALLEL}, at most {MAX_PARALLEL_LIMIT})",
+    )
+    parser.add_argument(
         "--wait-timeout",
         type=float,
         default=DEFAULT_WAIT_TIMEOUT,
@@ -92,7 +121,11 @@ def _connection_arguments(parser: argparse.ArgumentParser) -> None:
         "--endpoint-url", default=None, help="send every AWS call to this endpoint (a local moto server); AWS_ENDPOINT_URL works too"
     )
     parser.add_argument(
-        "--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS, help="attempts per AWS call, throttling included (standard retry mode)"
+        "--max-attempts",
+        type=_bounded("max-attempts", MAX_ATTEMPTS_LIMIT),
+        default=DEFAULT_MAX_ATTEMPTS,
+        help=f"attempts per AWS call, throttling included (default {DEFAULT_MAX_ATTEMPTS}, at most {MAX_ATTEMPTS_LIMIT}; "
+        "CloudFormation in adaptive retry mode)",
     )
 
 
@@ -107,8 +140,13 @@ def _context(
     profile: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ask: Callable[[str], str] | None = None,
+    command: str = "deploy",
 ) -> Context:
     manifest = load_manifest(manifest_path)
+    if options.endpoint:
+        manifest = manifest.select(options.endpoint, command)
+    if options.max_parallel < 1:
+        raise InputError(f"--max-parallel={options.max_parallel}: must be at least 1")
     if clients is None:
         settings = manifest.settings
         clients = make_clients(
@@ -120,6 +158,7 @@ def _context(
             max_attempts=max_attempts,
         )
     reporter = Reporter(console or Console(stderr=json_output, highlight=False))
+    reporter.align_labels([spec.stack_name for spec in manifest.stacks])
     return Context(manifest=manifest, clients=clients, reporter=reporter, options=options, ask=ask or input)
 
 
@@ -149,15 +188,17 @@ def plan(
     skip_account_check: bool = False,
     wait_timeout: float | None = None,
     poll_interval: float | None = None,
+    endpoint: str | None = None,
+    max_parallel: int | None = None,
     **connection: Any,
 ) -> int:
     from .plan import plan_command
 
     options = _options(
         allow_replacement=allow_replacement, skip_account_check=skip_account_check,
-        wait_timeout=wait_timeout, poll_interval=poll_interval,
+        wait_timeout=wait_timeout, poll_interval=poll_interval, endpoint=endpoint, max_parallel=max_parallel,
     )
-    ctx = _context(manifest_path, options, json_output=json_output, **connection)
+    ctx = _context(manifest_path, options, json_output=json_output, command="plan", **connection)
     return _interruptible(ctx, "plan", lambda: plan_command(ctx, json_output=json_output))
 
 
@@ -174,6 +215,8 @@ def deploy(
     show_outputs: bool = True,
     wait_for_lock: float | None = None,
     unlock_command: str | None = None,
+    endpoint: str | None = None,
+    max_parallel: int | None = None,
     **connection: Any,
 ) -> int:
     from .deploy import deploy as run_deploy
@@ -182,9 +225,9 @@ def deploy(
         yes=yes, allow_replacement=allow_replacement, continue_rollback=continue_rollback,
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
         resume_command=resume_command, show_outputs=show_outputs, wait_for_lock=wait_for_lock,
-        unlock_command=unlock_command,
+        unlock_command=unlock_command, endpoint=endpoint, max_parallel=max_parallel,
     )
-    ctx = _context(manifest_path, options, **connection)
+    ctx = _context(manifest_path, options, command="deploy", **connection)
     return _interruptible(ctx, "deploy", lambda: run_deploy(ctx))
 
 
@@ -199,6 +242,8 @@ def destroy(
     resume_command: str | None = None,
     wait_for_lock: float | None = None,
     unlock_command: str | None = None,
+    endpoint: str | None = None,
+    max_parallel: int | None = None,
     **connection: Any,
 ) -> int:
     from .destroy import destroy as run_destroy
@@ -207,8 +252,9 @@ def destroy(
         yes=yes, disable_termination_protection=disable_termination_protection,
         skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
         resume_command=resume_command, wait_for_lock=wait_for_lock, unlock_command=unlock_command,
+        endpoint=endpoint, max_parallel=max_parallel,
     )
-    ctx = _context(manifest_path, options, **connection)
+    ctx = _context(manifest_path, options, command="destroy", **connection)
     return _interruptible(ctx, "destroy", lambda: run_destroy(ctx))
 
 
@@ -219,20 +265,31 @@ def drift(
     skip_account_check: bool = False,
     wait_timeout: float | None = None,
     poll_interval: float | None = None,
+    endpoint: str | None = None,
+    max_parallel: int | None = None,
     **connection: Any,
 ) -> int:
     from .drift import drift as run_drift
 
-    options = _options(skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval)
-    ctx = _context(manifest_path, options, json_output=json_output, **connection)
+    options = _options(skip_account_check=skip_account_check, wait_timeout=wait_timeout, poll_interval=poll_interval,
+                       endpoint=endpoint, max_parallel=max_parallel)
+    ctx = _context(manifest_path, options, json_output=json_output, command="drift", **connection)
     return _interruptible(ctx, "drift", lambda: run_drift(ctx, json_output=json_output))
 
 
-def outputs(manifest_path: str | Path, *, json_output: bool = False, **connection: Any) -> int:
+def outputs(
+    manifest_path: str | Path,
+    *,
+    json_output: bool = False,
+    endpoint: str | None = None,
+    max_parallel: int | None = None,
+    **connection: Any,
+) -> int:
     """Reads only: no account check (the outputs name the account anyway)."""
     from .outputs import outputs as run_outputs
 
-    ctx = _context(manifest_path, Options(), json_output=json_output, **connection)
+    options = _options(endpoint=endpoint, max_parallel=max_parallel)
+    ctx = _context(manifest_path, options, json_output=json_output, command="outputs", **connection)
     return _interruptible(ctx, "outputs", lambda: run_outputs(ctx, json_output=json_output))
 
 
@@ -256,7 +313,8 @@ def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: 
 def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, resume_command: str | None = None,
         unlock_command: str | None = None) -> int:
     """Dispatch a parsed argparse namespace (from :func:`add_arguments`) to the command."""
-    connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts}
+    connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts,
+                  "endpoint": args.endpoint, "max_parallel": args.max_parallel}
     if command == "plan":
         return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,
                     skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout, **connection)

@@ -14,6 +14,9 @@ from .manifest import Manifest
 from .reporter import Reporter
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
+#: Stacks worked on at the same time (``--max-parallel``): CloudFormation's own API limits, not our
+#: threads, are what a larger number would run into (see docs/deploying.md, 'Fleets').
+DEFAULT_MAX_PARALLEL = 4
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Options:
     show_outputs: bool = True  # deploy ends with the outputs table
     wait_for_lock: float = 0.0  # seconds to wait for another run's environment lock (deployer/lock.py)
     unlock_command: str | None = None  # printed when a lock is in the way or could not be released
+    max_parallel: int = DEFAULT_MAX_PARALLEL  # stacks in flight at once (deploy, destroy, plan's change sets)
+    endpoint: str | None = None  # --endpoint KEY: only that endpoint's stacks (the manifest is already narrowed)
 
 
 @dataclass
@@ -55,10 +60,17 @@ class Context:
         if self.cancel.wait(max(0.0, min(seconds, self.time_left()))):
             raise Cancelled()
 
+    def command(self, verb: str = "deploy", endpoint: str | None = None) -> str:
+        """The command a person runs next: ``options.resume_command`` (what the CLI was called as, without
+        its --endpoint) or ``make <verb> ENV=<env>``, narrowed to ``endpoint`` the way that command spells it."""
+        base = self.options.resume_command or f"make {verb} ENV={self.manifest.environment}"
+        if endpoint:
+            base += f" ENDPOINT={endpoint}" if base.startswith("make ") else f" --endpoint {endpoint}"
+        return base
+
     def resume_command(self, verb: str = "deploy") -> str:
-        if self.options.resume_command:
-            return self.options.resume_command
-        return f"make {verb} ENV={self.manifest.environment}"
+        """The command that continues this run: same verb, same --endpoint."""
+        return self.command(verb, self.options.endpoint)
 
     def note_status(self, stack_name: str, status: str) -> None:
         self.last_status[stack_name] = status

@@ -239,10 +239,16 @@ def apply_stack(ctx: Context, plan: Plan, sp: StackPlan, upstream_changed: bool)
 
 
 def apply(ctx: Context, plan: Plan) -> dict[str, Outcome]:
+    """Every stack of the plan in dependency order, at most ``--max-parallel`` at once. With --endpoint
+    the shared stacks are outside the run (checked deployed by the plan): their assets, when missing, are
+    uploaded first."""
     names = [sp.spec.name for sp in plan.stacks]
-    prerequisites = {sp.spec.name: sp.spec.depends_on for sp in plan.stacks}
+    prerequisites = {sp.spec.name: [d for d in sp.spec.depends_on if d in names] for sp in plan.stacks}
     labels = {sp.spec.name: sp.label for sp in plan.stacks}
     outcomes: dict[str, Outcome] = {}
+    bucket = ctx.manifest.model.asset_bucket
+    if bucket is not None and bucket.stack not in names and plan.assets_missing and plan.asset_target:
+        upload_assets(ctx, plan.asset_target)
 
     def work(name: str) -> StackResult:
         sp = plan.by_name(name)
@@ -301,11 +307,40 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
             (e for e in failures if isinstance(e, RefusedError)), None) or failures[0]
         raise type(worst)(
             "deploy failed:\n" + "\n".join(str(e) for e in failures)
-            + "\nWhere the account stands:\n" + "\n".join(state)
-            + f"\nOnce the cause is fixed, `{ctx.resume_command()}` continues: it waits for stacks still in progress, "
-            "skips those that match the build and deploys the rest.",
+            + "\nWhere the account stands:\n" + "\n".join(state) + "\n" + where_things_stand(ctx, plan, outcomes),
             exit_code=worst.exit_code,
         )
+
+
+def where_things_stand(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> str:
+    """After a failure: how many stacks are where, and the command that continues."""
+    groups: dict[str, int] = {}
+    for sp in plan.stacks:
+        outcome = outcomes.get(sp.spec.name)
+        if outcome is None or outcome.skipped_because:
+            word = "not started"
+        elif outcome.ok:
+            word = "deployed" if outcome.value.changed else "unchanged"
+        else:
+            word = "stopped waiting" if outcome.cancelled else "failed"
+        groups[word] = groups.get(word, 0) + 1
+    order = ("deployed", "unchanged", "failed", "stopped waiting", "not started")
+    counts = ", ".join(f"{groups[word]} {word}" for word in order if word in groups)
+    return (f"Where things stand: {counts}.\nContinue: {continue_command(ctx, plan, outcomes)}  "
+            "(stacks already deployed are only compared again)")
+
+
+def continue_command(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> str:
+    """The command that continues after a failure: narrowed to one endpoint when every stack left behind
+    (failed, stopped, not started) belongs to it; the whole run's otherwise, naming the endpoints left."""
+    behind = {sp.spec.entry.endpoint for sp in plan.stacks
+              if outcomes.get(sp.spec.name) is None or not outcomes[sp.spec.name].ok}
+    command = ctx.resume_command()
+    if not behind or ctx.manifest.endpoint or None in behind or len(ctx.manifest.endpoints) < 2:
+        return command  # already narrowed, a shared stack is left, or a fleet of one
+    if len(behind) == 1:
+        return ctx.command("deploy", behind.pop())
+    return command + f" (or one endpoint at a time, --endpoint / ENDPOINT=: {', '.join(sorted(behind))})"
 
 
 def deploy(ctx: Context) -> int:

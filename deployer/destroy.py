@@ -20,7 +20,7 @@ from .deploy import confirm
 from .enis import SECURITY_GROUP_OUTPUT, remove_sagemaker_interfaces
 from .errors import AWS_ERRORS, DeployError, RefusedError, WaitTimeoutError, aws_error
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
-from .graph import run_graph
+from .graph import each, run_graph
 from .lock import hold_for
 from .plan import deployed_template
 from .policy import set_termination_protection
@@ -93,8 +93,8 @@ def destroy(ctx: Context) -> int:
 def _destroy(ctx: Context) -> int:
     m = ctx.manifest
     found: dict[str, Doomed] = {}
-    for spec in m.stacks:
-        stack = describe_stack(ctx, spec.stack_name, label=spec.stack_name)
+    described = each(ctx, lambda spec: describe_stack(ctx, spec.stack_name, label=spec.stack_name), m.stacks)
+    for spec, stack in zip(m.stacks, described):
         if stack is None:
             continue
         if in_progress(stack["StackStatus"]):
@@ -104,8 +104,9 @@ def _destroy(ctx: Context) -> int:
             if stack["StackStatus"] == "DELETE_COMPLETE":
                 continue
         found[spec.name] = Doomed(spec.name, spec.stack_name, stack)
+    scope = f", endpoint {m.endpoint}" if m.endpoint else ""
     if not found:
-        ctx.reporter.success(f"Nothing to destroy: no stack of {m.project} {m.environment} exists.")
+        ctx.reporter.success(f"Nothing to destroy: no stack of {m.project} {m.environment}{scope} exists.")
         return 0
 
     protected = [d for d in found.values() if d.stack.get("EnableTerminationProtection")]
@@ -113,17 +114,19 @@ def _destroy(ctx: Context) -> int:
         names = ", ".join(d.label for d in protected)
         raise RefusedError(
             f"{names}: termination protection is on (this environment asks for it). Nothing was deleted.\n"
-            f"Next: if this environment really must go, run `make destroy ENV={m.environment} "
+            f"Next: if this environment really must go, run `{ctx.resume_command('destroy')} "
             "ARGS=--disable-termination-protection` (it turns protection off, after the confirmation), or "
             f"`aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name <stack>`."
         )
 
-    for doomed in found.values():
+    def read(doomed: Doomed) -> None:
         doomed.resources = _resources(ctx, doomed.stack["StackId"], doomed.label)
         doomed.retained = retained_of(ctx, doomed)
 
+    each(ctx, read, list(found.values()))
+
     r = ctx.reporter
-    r.print(f"[bold]Destroy {escape(m.project)} {escape(m.environment)}[/] (region {escape(m.region)})")
+    r.print(f"[bold]Destroy {escape(m.project)} {escape(m.environment)}{escape(scope)}[/] (region {escape(m.region)})")
     for spec in reversed(m.stacks):
         doomed = found.get(spec.name)
         if doomed is None:
@@ -134,8 +137,13 @@ def _destroy(ctx: Context) -> int:
         if doomed.stack.get("EnableTerminationProtection"):
             r.print("      [yellow]termination protection is turned off first (--disable-termination-protection)[/]")
     r.print("Destroy never deletes data: retained resources stay, with their contents.")
+    if m.shared:
+        r.print(f"The shared stacks ({', '.join(escape(s.stack_name) for s in m.shared)}) and the other endpoints stay.")
     if not ctx.options.yes:
-        if not confirm(ctx, f"\nType the environment name ({m.environment}) to destroy it: ", expected=m.environment):
+        # --endpoint: the endpoint's key is typed, so a whole environment is never destroyed by habit
+        what, expected = (f"the endpoint's key ({m.endpoint})", m.endpoint) if m.endpoint else (
+            f"the environment name ({m.environment})", m.environment)
+        if not confirm(ctx, f"\nType {what} to destroy it: ", expected=expected):
             raise RefusedError("Destroy cancelled: the name did not match. Nothing was deleted.")
 
     prerequisites = {

@@ -6,7 +6,6 @@ Exit 0 when every stack is IN_SYNC, 5 (EXIT_DRIFTED) when something drifted.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,8 @@ from rich.table import Table
 
 from .context import Context
 from .errors import AWS_ERRORS, EXIT_DRIFTED, WaitTimeoutError, aws_error
-from .events import describe_stack
+from .events import describe_stack, patiently
+from .graph import each
 from .preflight import preflight
 
 
@@ -34,11 +34,14 @@ def detect(ctx: Context, label: str) -> StackDrift:
     except AWS_ERRORS as exc:
         raise aws_error(exc, action="DetectStackDrift", stack=label) from exc
     pause = ctx.options.poll_min
-    while True:
+    def read() -> dict[str, Any]:
         try:
-            status = cf.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id)
+            return cf.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id)
         except AWS_ERRORS as exc:
             raise aws_error(exc, action="DescribeStackDriftDetectionStatus", stack=label) from exc
+
+    while True:
+        status = patiently(ctx, label, read)
         if status["DetectionStatus"] != "DETECTION_IN_PROGRESS":
             break
         if ctx.time_left() <= 0:
@@ -68,8 +71,7 @@ def collect(ctx: Context) -> list[StackDrift]:
             return StackDrift(spec.stack_name, "NOT_DEPLOYED")
         return detect(ctx, spec.stack_name)
 
-    with ThreadPoolExecutor(max_workers=len(specs)) as pool:
-        return list(pool.map(one, specs))
+    return each(ctx, one, specs)
 
 
 def as_json(drifts: list[StackDrift]) -> list[dict[str, Any]]:

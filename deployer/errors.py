@@ -115,6 +115,13 @@ class WaitTimeoutError(DeployError):
     exit_code = EXIT_TIMEOUT
 
 
+class ThrottledError(DeployError):
+    """AWS still answered with a throttling error after botocore's own retries. The polling loops
+    (:func:`deployer.events.patiently`) slow down and read again instead of giving up."""
+
+    exit_code = EXIT_FAILED
+
+
 class Interrupted(DeployError):
     """Ctrl-C while waiting; CloudFormation keeps working."""
 
@@ -188,7 +195,7 @@ def aws_error(
         if code in THROTTLING_CODES:
             attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
             tries = f" after {attempts + 1} attempts" if isinstance(attempts, int) else ""
-            return DeployError(
+            return ThrottledError(
                 f"{where}{action} was throttled by AWS{tries}: {code}: {message}\n"
                 "Next: wait a minute and run the command again (it resumes where it stopped), or raise "
                 "the retry budget with --max-attempts."

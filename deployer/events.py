@@ -5,21 +5,50 @@ success says nothing about *this* operation. :func:`wait_stable` re-reads the st
 stack id, so a deleted stack stays visible) until it leaves every ``*_IN_PROGRESS`` state, streams the
 stack events that arrived since the operation began, and returns the final description; the caller
 decides from the final status whether the operation succeeded.
+
+Throttling while polling is not a failure: the stack operation goes on whether or not we read it. Each
+read goes through :func:`patiently`: when AWS still throttles after botocore's own retries, the loop
+waits longer and reads again (at most :data:`THROTTLED_READS` times in a row, and never past
+``--wait-timeout``), and says so once per stack.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
 from .context import Context
-from .errors import AWS_ERRORS, StackFailedError, WaitTimeoutError, aws_error
+from .errors import AWS_ERRORS, StackFailedError, ThrottledError, WaitTimeoutError, aws_error
 from .status import in_progress
 
 MAX_EVENT_PAGES = 20
+#: Reads in a row a polling loop lets AWS throttle (each after botocore's own retries) before it gives up.
+THROTTLED_READS = 6
+#: The longest pause between two throttled reads, seconds.
+THROTTLED_PAUSE_MAX = 30.0
+
+T = TypeVar("T")
+
+
+def patiently(ctx: Context, label: str, read: Callable[[], T]) -> T:
+    """``read()`` for a polling loop: a :class:`ThrottledError` means "not this time": pause (doubling from
+    ``poll_max``), then read again; the error is raised only after :data:`THROTTLED_READS` in a row or when
+    ``--wait-timeout`` is reached."""
+    pause = ctx.options.poll_max
+    for attempt in range(1, THROTTLED_READS + 1):
+        try:
+            return read()
+        except ThrottledError:
+            if attempt == THROTTLED_READS or ctx.time_left() <= 0:
+                raise
+            if attempt == 1:
+                ctx.reporter.warn(f"{label}: AWS is throttling our reads; polling more slowly (the stack is not affected)")
+            ctx.pause(pause)
+            pause = min(pause * 2, THROTTLED_PAUSE_MAX)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 @dataclass
@@ -98,10 +127,10 @@ def wait_stable(
     events: list[dict[str, Any]] = []
     pause = ctx.options.poll_min
     while True:
-        stack = describe_stack(ctx, stack_id, label=label)
+        stack = patiently(ctx, label, lambda: describe_stack(ctx, stack_id, label=label))
         if stack is None:  # only by name; by id CloudFormation keeps DELETE_COMPLETE stacks visible
             return WaitResult({"StackId": stack_id, "StackName": label, "StackStatus": "DELETE_COMPLETE"}, events)
-        fresh = new_events(ctx, stack_id, marker, label=label)
+        fresh = patiently(ctx, label, lambda: new_events(ctx, stack_id, marker, label=label))
         if fresh:
             marker = fresh[-1]["EventId"]
             for event in fresh:

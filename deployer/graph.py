@@ -1,11 +1,17 @@
-"""Run one job per stack in dependency order, independent stacks at the same time (threads), and turn
-Ctrl-C into exit 130 with the stacks still in progress and the command that resumes."""
+"""Run one job per stack in dependency order, independent stacks at the same time (a bounded pool of
+threads: ``--max-parallel``), and turn Ctrl-C into exit 130 with the stacks still in progress and the
+command that resumes.
+
+A stack starts once all its prerequisites succeeded and a slot is free; among the stacks that are ready,
+the one listed first in ``names`` starts first (deploy passes the manifest's order, destroy its reverse),
+so a fleet's stacks start in a predictable order. A failed prerequisite skips its dependents and nothing
+else: stacks that do not depend on the failed one carry on."""
 
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .context import Context
 from .errors import Cancelled, DeployError, Interrupted
@@ -21,6 +27,20 @@ def interrupted(ctx: Context, verb: str, labels: list[str] | None = None) -> Int
     lines += [f"  {label}: {ctx.last_status.get(label, 'status not read yet')}" for label in labels]
     lines.append(f"Resume: {ctx.resume_command(verb)}" + ("  (it waits for the stacks above, then continues)" if labels else ""))
     return Interrupted("\n".join(lines))
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def each(ctx: Context, func: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[func(item) for item in items]`` on at most ``--max-parallel`` threads (reads and change sets of
+    independent stacks: plan, drift); results in the order of ``items``, the first error raised."""
+    items = list(items)
+    if len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.options.max_parallel, len(items))), thread_name_prefix="stack") as pool:
+        return list(pool.map(func, items))
 
 
 @dataclass
@@ -41,15 +61,19 @@ def run_graph(
     labels: dict[str, str],
     verb: str,
     outcomes: dict[str, Outcome] | None = None,
+    limit: int | None = None,
 ) -> dict[str, Outcome]:
     """``work(name)`` runs once every prerequisite succeeded; a failed prerequisite skips its dependents.
+    At most ``limit`` jobs (default ``--max-parallel``) run at once. Every prerequisite must be one of
+    ``names`` (callers drop the ones outside a narrowed run).
 
     ``outcomes`` (filled as jobs finish, before their dependents start) lets a job read how its
     prerequisites went."""
     outcomes = {} if outcomes is None else outcomes
+    limit = max(1, ctx.options.max_parallel if limit is None else limit)
     pending = list(names)
     running: dict[Future[Any], str] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="stack")
+    pool = ThreadPoolExecutor(max_workers=max(1, min(limit, len(names))), thread_name_prefix="stack")
     try:
         while pending or running:
             for name in list(pending):
@@ -58,7 +82,7 @@ def run_graph(
                 if broken:
                     outcomes[name] = Outcome(ok=False, skipped_because=", ".join(labels[p] for p in broken))
                     pending.remove(name)
-                elif all(p in outcomes for p in pre):
+                elif len(running) < limit and all(p in outcomes for p in pre):
                     running[pool.submit(work, name)] = name
                     pending.remove(name)
             if not running:

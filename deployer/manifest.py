@@ -50,6 +50,12 @@ class StackEntry(BaseModel):
         default_factory=list, description="What the build wants the reader of the plan to know about this stack "
         "(settings it derived, settings in words); plan prints each as a note under the stack."
     )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9-]{0,19}$",
+        description="The fleet endpoint this stack belongs to (its key in params), or null for the environment's "
+        "shared stacks (foundation, network, alarms). Older manifests have no such field: all shared.",
+    )
 
     @field_validator("stack_name")
     @classmethod
@@ -113,6 +119,16 @@ class ManifestModel(BaseModel):
                         "(stacks are in deploy order)"
                     )
             names.append(entry.name)
+        by_name = {e.name: e for e in self.stacks}
+        for entry in self.stacks:  # one endpoint's stacks can be deployed or destroyed without the others
+            for dep in entry.depends_on:
+                other = by_name[dep].endpoint
+                if other is not None and other != entry.endpoint:
+                    owner = f"endpoint {entry.endpoint!r}" if entry.endpoint else "a shared stack"
+                    raise ValueError(
+                        f"stack {entry.name!r} ({owner}) depends on {dep!r} of endpoint {other!r}: a per-endpoint "
+                        "stack may depend only on shared stacks and on its own endpoint's, a shared stack only on shared ones"
+                    )
         stack_names = [e.stack_name for e in self.stacks]
         if len(set(stack_names)) != len(stack_names):
             raise ValueError("two stacks share a stack_name")
@@ -189,6 +205,9 @@ class Manifest:
     model: ManifestModel
     stacks: list[StackSpec]
     asset_files: dict[str, Path]  # asset key -> local path
+    endpoint: str | None = None  # set by select(): ``stacks`` holds only this endpoint's stacks
+    shared: list[StackSpec] = field(default_factory=list)  # select(): the shared stacks they depend on
+    everything: list[StackSpec] = field(default_factory=list)  # select(): every stack of the build
 
     @property
     def project(self) -> str:
@@ -210,14 +229,44 @@ class Manifest:
     def settings(self) -> DeploySettings:
         return self.model.deploy
 
+    def dependents(self, name: str) -> list[str]:
+        return [s.name for s in self.stacks if name in s.depends_on]
+
+    # -- fleets: one endpoint's stacks ------------------------------------------------------------
+    @property
+    def endpoints(self) -> list[str]:
+        """The fleet's endpoint keys, in manifest order (empty for an older, all-shared manifest)."""
+        return list(dict.fromkeys(e.endpoint for e in self.model.stacks if e.endpoint is not None))
+
+    def select(self, endpoint: str, command: str) -> "Manifest":
+        """The same manifest narrowed to one endpoint's stacks (``--endpoint KEY``); ``shared`` lists the
+        shared stacks they depend on, directly or not, which stay out of the run. ``stack(name)`` still
+        finds every stack (the asset bucket's stack, for one)."""
+        known = self.endpoints
+        if endpoint not in known:
+            listed = ", ".join(known) if known else "none: every stack of this build is shared"
+            raise InputError(
+                f"{self.path}: --endpoint {endpoint}: no such endpoint in this build (known endpoints: {listed}).\n"
+                f"Next: pick one of them (`make {command} ENV={self.environment} ENDPOINT=<key>`), or add "
+                f"`{endpoint}` under endpoints: in params/{self.environment}.yaml and rebuild."
+            )
+        chosen = [s for s in self.stacks if s.entry.endpoint == endpoint]
+        needed: list[str] = []
+        todo = [dep for s in chosen for dep in s.depends_on]
+        while todo:
+            dep = todo.pop(0)
+            if dep not in needed:
+                needed.append(dep)
+                todo.extend(self.stack(dep).depends_on)
+        shared = [s for s in self.stacks if s.name in needed and s.entry.endpoint is None]
+        return Manifest(path=self.path, model=self.model, stacks=chosen, asset_files=self.asset_files,
+                        endpoint=endpoint, shared=shared, everything=list(self.stacks))
+
     def stack(self, name: str) -> StackSpec:
-        for spec in self.stacks:
+        for spec in self.everything or self.stacks:
             if spec.name == name:
                 return spec
         raise KeyError(name)
-
-    def dependents(self, name: str) -> list[str]:
-        return [s.name for s in self.stacks if name in s.depends_on]
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -10,11 +10,14 @@ from rich.table import Table
 
 from .context import Context
 from .events import describe_stack
+from .graph import each
 
 
 def collect(ctx: Context) -> dict[str, dict[str, Any] | None]:
     """Stack name (manifest's short name) -> DescribeStacks entry or None."""
-    return {spec.name: describe_stack(ctx, spec.stack_name, label=spec.stack_name) for spec in ctx.manifest.stacks}
+    specs = ctx.manifest.stacks
+    described = each(ctx, lambda spec: describe_stack(ctx, spec.stack_name, label=spec.stack_name), specs)
+    return {spec.name: stack for spec, stack in zip(specs, described)}
 
 
 def as_json(ctx: Context, stacks: dict[str, dict[str, Any] | None]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ do not exist. ``plan`` deletes every change set it created; ``deploy`` executes 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ from .changesets import ResourceChange
 from .context import Context
 from .errors import AWS_ERRORS, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
+from .graph import each
 from .manifest import StackSpec
 from .policy import current_policy, protective_policy
 from .status import NEEDS_ACTION, REVIEW, UPDATABLE, in_progress
@@ -333,8 +333,7 @@ def target_from_stack(ctx: Context, stack: dict[str, Any] | None) -> BucketTarge
 def inspect(ctx: Context) -> dict[str, dict[str, Any] | None]:
     """DescribeStacks for every stack (in parallel); stacks in progress are waited for first."""
     specs = ctx.manifest.stacks
-    with ThreadPoolExecutor(max_workers=len(specs)) as pool:
-        described = list(pool.map(lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), specs))
+    described = each(ctx, lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), specs)
     found = {spec.name: stack for spec, stack in zip(specs, described)}
     for spec in specs:
         stack = found[spec.name]
@@ -351,7 +350,29 @@ def inspect(ctx: Context) -> dict[str, dict[str, Any] | None]:
     return found
 
 
+def check_shared(ctx: Context) -> None:
+    """``--endpoint KEY``: the shared stacks that endpoint's stacks depend on must be deployed and settled
+    (they are not part of the run, so nothing would create them)."""
+    m = ctx.manifest
+    stacks = each(ctx, lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), m.shared)
+    problems = []
+    for spec, stack in zip(m.shared, stacks):
+        if stack is None:
+            problems.append(f"{spec.stack_name} is not deployed")
+        elif stack["StackStatus"] not in UPDATABLE:
+            problems.append(f"{spec.stack_name} is {stack['StackStatus']}")
+    if problems:
+        raise RefusedError(
+            f"--endpoint {m.endpoint}: the shared stacks its stacks depend on are not ready: {'; '.join(problems)}. "
+            "Nothing was changed.\n"
+            f"Next: deploy the whole environment first (`{ctx.command('deploy')}`: the shared stacks, then every "
+            f"endpoint), then `{ctx.command('deploy', m.endpoint)}` deploys this endpoint's stacks alone."
+        )
+
+
 def make_plan(ctx: Context, identity: Identity) -> Plan:
+    if ctx.manifest.shared:
+        check_shared(ctx)
     found = inspect(ctx)
     plans: list[StackPlan] = []
     blocked: list[str] = []
@@ -388,9 +409,7 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
 
     existing = [sp for sp in plans if sp.stack is not None and sp.action == NONE]
     try:
-        if existing:
-            with ThreadPoolExecutor(max_workers=len(existing)) as pool:
-                list(pool.map(lambda sp: plan_existing(ctx, sp), existing))
+        each(ctx, lambda sp: plan_existing(ctx, sp), existing)  # change set creation is the slow call
         changed: set[str] = set()
         for sp in plans:  # manifest order: upstream first
             sp.upstream_pending = any(dep in changed for dep in sp.spec.depends_on)
@@ -408,8 +427,11 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
     plan = Plan(identity=identity, stacks=plans)
     model = ctx.manifest.model
     if model.asset_bucket is not None and ctx.manifest.asset_files:
-        bucket_plan = plan.by_name(model.asset_bucket.stack)
-        target = None if bucket_plan.delete_first else target_from_stack(ctx, bucket_plan.stack)
+        if any(sp.spec.name == model.asset_bucket.stack for sp in plans):
+            bucket_plan = plan.by_name(model.asset_bucket.stack)
+            target = None if bucket_plan.delete_first else target_from_stack(ctx, bucket_plan.stack)
+        else:  # --endpoint: the bucket's stack is shared, deployed (check_shared), outside this run
+            target = current_target(ctx)
         plan.asset_target = target
         plan.assets_missing = missing_assets(ctx, target)
     return plan
@@ -453,8 +475,9 @@ def render_plan(ctx: Context, plan: Plan) -> None:
     r = ctx.reporter
     m = ctx.manifest
     r.print(
-        f"[bold]Plan for {escape(m.project)} {escape(m.environment)}[/] — account {plan.identity.account}, "
-        f"region {escape(m.region)}"
+        f"[bold]Plan for {escape(m.project)} {escape(m.environment)}"
+        + (f", endpoint {escape(m.endpoint)} only" if m.endpoint else "")
+        + f"[/] — account {plan.identity.account}, region {escape(m.region)}"
     )
     for sp in plan.stacks:
         r.print("")

@@ -3,6 +3,8 @@ it and ``--json`` can send it to stderr. It is thread-safe: stacks deploy in par
 
 While stacks are being worked on, a live table (on a terminal only) shows each stack's status, elapsed
 time and resource counts; stack events are printed above it as they arrive, with the elapsed time.
+Every event line starts with its stack's name, padded to the longest name of the run
+(:meth:`Reporter.align_labels`), so the lines of several stacks in flight read as columns.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class Reporter:
         self._start = time.monotonic()
         self._rows: dict[str, dict[str, Any]] = {}
         self._live: Live | None = None
+        self._label_width = 0
+
+    def align_labels(self, labels: list[str]) -> None:
+        """Pad stack names in event lines to the longest of ``labels`` (the stacks of this run)."""
+        self._label_width = max((len(label) for label in labels), default=0)
 
     # plain output -------------------------------------------------------------------------------
     def print(self, *renderables: Any, **kwargs: Any) -> None:
@@ -77,7 +84,8 @@ class Reporter:
         status = event.get("ResourceStatus", "")
         reason = event.get("ResourceStatusReason")
         text = (
-            f"[dim]{elapsed_text(self.elapsed)}[/] {escape(stack_name)}  {escape(event.get('LogicalResourceId', ''))}"
+            f"[dim]{elapsed_text(self.elapsed)}[/] {escape(stack_name.ljust(self._label_width))}  "
+            f"{escape(event.get('LogicalResourceId', ''))}"
             f"  [dim]{escape(event.get('ResourceType', ''))}[/]  [{status_style(status) or 'default'}]{escape(status)}[/]"
         )
         if reason and (status.endswith("FAILED") or "ROLLBACK" in status or event.get("ResourceType", "").endswith("::Stack")):

@@ -1,7 +1,11 @@
 """Small hand-written environments for the deploy tests: templates made only of resource types moto's
 CloudFormation creates (S3 bucket, KMS key, SSM parameters, VPC, security group), wired like the real
 ones: upstream stacks write SSM parameters, downstream Parameters of type
-``AWS::SSM::Parameter::Value<...>`` read them; the bucket and key are Retain and protected."""
+``AWS::SSM::Parameter::Value<...>`` read them; the bucket and key are Retain and protected.
+
+:func:`fleet_env` writes a fleet the way the build does (see /tmp/fleet-contract.md): shared stacks
+(``"endpoint": null``) and, per endpoint, an endpoint stack (``create`` only) and a monitoring stack, one
+template per stack kind and one parameter file per stack. The deploy benchmark uses it too."""
 
 from __future__ import annotations
 
@@ -169,7 +173,8 @@ class Env:
         }
         for entry in self.stacks:
             name = entry["name"]
-            (self.root / f"{name}.template.json").write_text(json.dumps(self.templates[name], indent=2))
+            kind = entry.get("template", name)  # fleets: one template per stack kind, shared by the endpoints
+            (self.root / f"{kind}.template.json").write_text(json.dumps(self.templates[kind], indent=2))
             (self.root / f"{name}.parameters.json").write_text(
                 json.dumps([{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.get(name, {}).items()])
             )
@@ -177,11 +182,12 @@ class Env:
                 {
                     "name": name,
                     "stack_name": self.stack_name(name),
-                    "template": f"{name}.template.json",
+                    "template": f"{kind}.template.json",
                     "parameters": f"{name}.parameters.json",
                     "depends_on": entry.get("depends_on", []),
                     "protected_resources": entry.get("protected_resources", []),
                     "capabilities": entry.get("capabilities", []),
+                    **({"endpoint": entry["endpoint"]} if "endpoint" in entry else {}),
                 }
             )
         names = [e["name"] for e in self.stacks]
@@ -202,34 +208,31 @@ class Env:
         return self
 
 
+def shared_stacks() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """foundation → (network, alarms): stacks, templates and parameter values of the shared stacks."""
+    stacks = [
+        {"name": "foundation", "protected_resources": ["Bucket", "KmsKey"], "capabilities": ["CAPABILITY_NAMED_IAM"]},
+        {"name": "network", "depends_on": ["foundation"]},
+        {"name": "alarms", "depends_on": ["foundation"]},
+    ]
+    templates = {"foundation": copy.deepcopy(FOUNDATION), "network": copy.deepcopy(NETWORK), "alarms": copy.deepcopy(ALARMS)}
+    parameters: dict[str, dict[str, str]] = {
+        "foundation": {"EnvironmentName": ENVIRONMENT, "CaptureRetentionDays": "14"}, "network": {}, "alarms": {},
+    }
+    return stacks, templates, parameters
+
+
 def full_env(root: Path, **kwargs: Any) -> Env:
     """foundation → (network, alarms in parallel) → app: the shape of the real environment."""
-    return Env(
-        root=root,
-        stacks=[
-            {"name": "foundation", "protected_resources": ["Bucket", "KmsKey"], "capabilities": ["CAPABILITY_NAMED_IAM"]},
-            {"name": "network", "depends_on": ["foundation"]},
-            {"name": "alarms", "depends_on": ["foundation"]},
-            {"name": "app", "depends_on": ["foundation", "network"]},
-        ],
-        templates={
-            "foundation": copy.deepcopy(FOUNDATION),
-            "network": copy.deepcopy(NETWORK),
-            "alarms": copy.deepcopy(ALARMS),
-            "app": copy.deepcopy(APP),
-        },
-        parameters={
-            "foundation": {"EnvironmentName": ENVIRONMENT, "CaptureRetentionDays": "14"},
-            "network": {},
-            "alarms": {},
-            "app": {
-                "BucketName": f"{PREFIX}/foundation/bucket-name",
-                "JobSecurityGroupId": f"{PREFIX}/network/job-security-group-id",
-                "SubnetIds": f"{PREFIX}/network/subnet-ids",
-            },
-        },
-        **kwargs,
-    ).write()
+    stacks, templates, parameters = shared_stacks()
+    stacks.append({"name": "app", "depends_on": ["foundation", "network"]})
+    templates["app"] = copy.deepcopy(APP)
+    parameters["app"] = {
+        "BucketName": f"{PREFIX}/foundation/bucket-name",
+        "JobSecurityGroupId": f"{PREFIX}/network/job-security-group-id",
+        "SubnetIds": f"{PREFIX}/network/subnet-ids",
+    }
+    return Env(root=root, stacks=stacks, templates=templates, parameters=parameters, **kwargs).write()
 
 
 def foundation_env(root: Path, **kwargs: Any) -> Env:
@@ -241,3 +244,60 @@ def foundation_env(root: Path, **kwargs: Any) -> Env:
         parameters={"foundation": {"EnvironmentName": ENVIRONMENT, "CaptureRetentionDays": "14"}},
         **kwargs,
     ).write()
+
+
+ENDPOINT: dict[str, Any] = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Description": "test endpoint stack (one per created endpoint): reads the network, writes its endpoint name",
+    "Parameters": {
+        "EndpointKey": {"Type": "String", "AllowedPattern": "^[a-z][a-z0-9-]{0,19}$"},
+        "JobSecurityGroupId": {"Type": "AWS::SSM::Parameter::Value<String>",
+                               "Default": f"{PREFIX}/network/job-security-group-id"},
+    },
+    "Resources": {
+        "EndpointNameParameter": ssm_param(
+            {"Fn::Sub": f"{PREFIX}/endpoints/${{EndpointKey}}/endpoint-name"},
+            {"Fn::Sub": f"{PROJECT}-{ENVIRONMENT}-${{EndpointKey}}|${{JobSecurityGroupId}}"},
+        ),
+    },
+    "Outputs": {"EndpointName": {"Value": {"Fn::Sub": f"{PROJECT}-{ENVIRONMENT}-${{EndpointKey}}"}}},
+}
+
+MONITORING: dict[str, Any] = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Description": "test monitoring stack (one per endpoint): reads the foundation, monitors one endpoint",
+    "Parameters": {
+        "EndpointKey": {"Type": "String", "AllowedPattern": "^[a-z][a-z0-9-]{0,19}$"},
+        "EndpointName": {"Type": "String"},
+        "BucketName": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": f"{PREFIX}/foundation/bucket-name"},
+        "SamplingPercentage": {"Type": "String", "Default": "20"},
+    },
+    "Resources": {
+        "MonitoringParameter": ssm_param(
+            {"Fn::Sub": f"{PREFIX}/endpoints/${{EndpointKey}}/monitoring"},
+            {"Fn::Sub": "s3://${BucketName}/datacapture/${EndpointKey}|${EndpointName}|${SamplingPercentage}"},
+        ),
+    },
+    "Outputs": {"MonitoredEndpoint": {"Value": {"Ref": "EndpointName"}}},
+}
+
+
+def fleet_env(root: Path, created: list[str], existing: list[str] | None = None, **kwargs: Any) -> Env:
+    """A fleet: foundation → (network, alarms), then per ``created`` key ``<key>-endpoint`` (after network)
+    and ``<key>-monitoring`` (after its endpoint stack), per ``existing`` key ``<key>-monitoring`` only
+    (an endpoint another tool deployed). Stacks are listed as the build lists them: shared ones first, then
+    each endpoint's in the order of the keys."""
+    stacks, templates, parameters = shared_stacks()
+    stacks = [dict(e, endpoint=None) for e in stacks]
+    for key in [*created, *(existing or [])]:
+        monitoring_after = ["foundation", "network"]
+        if key in created:
+            stacks.append({"name": f"{key}-endpoint", "template": "endpoint", "endpoint": key, "depends_on": ["network"]})
+            parameters[f"{key}-endpoint"] = {"EndpointKey": key}
+            monitoring_after.append(f"{key}-endpoint")
+        stacks.append({"name": f"{key}-monitoring", "template": "monitoring", "endpoint": key,
+                       "depends_on": monitoring_after, "capabilities": ["CAPABILITY_IAM"]})
+        name = f"{PROJECT}-{ENVIRONMENT}-{key}" if key in created else f"{key}-scoring-by-another-team"
+        parameters[f"{key}-monitoring"] = {"EndpointKey": key, "EndpointName": name}
+    templates.update(endpoint=copy.deepcopy(ENDPOINT), monitoring=copy.deepcopy(MONITORING))
+    return Env(root=root, stacks=stacks, templates=templates, parameters=parameters, **kwargs).write()

@@ -77,7 +77,7 @@ def test_throttling_past_the_budget_while_waiting_says_where_the_account_stands(
     assert "Where the account stands:" in message
     assert (f"{env.stack_name('foundation')}: its change was sent to CloudFormation, which carries on; the engine "
             "lost track of it") in message
-    assert f"`{RESUME}` continues" in message
+    assert f"Continue: {RESUME}" in message
     assert "outcome unknown" in result.out
     assert not lock_exists(aws)  # released: the next run can go on at once
     again = run("deploy", env.manifest_path, make_clients(aws.url), resume_command=RESUME)
@@ -95,7 +95,7 @@ def test_credentials_expiring_mid_deploy(changed, clients, aws):
     assert "AWS rejected the credentials: ExpiredToken" in message
     assert "Nothing was changed" not in message  # the change set was executed: that would be a lie
     assert f"{env.stack_name('foundation')}: its change was sent to CloudFormation, which carries on" in message
-    assert f"`{RESUME}` continues" in message
+    assert f"Continue: {RESUME}" in message
     # the lock cannot be released with dead credentials: it stays, and the output says how to remove it
     assert "could not release the environment lock /churn/test/deployer/lock" in result.out
     assert "make unlock ENV=test" in result.out
@@ -247,6 +247,6 @@ def test_network_timeout_on_a_describe_call(changed, clients, aws, no_backoff, t
     message = str(result.error)
     assert "DescribeStacks: AWS did not answer in time" in message
     assert f"{env.stack_name('foundation')}: its change was sent to CloudFormation, which carries on" in message
-    assert f"`{RESUME}` continues" in message
+    assert f"Continue: {RESUME}" in message
     again = run("deploy", env.manifest_path, make_clients(aws.url))
     assert again.code == 0 and "No changes." in again.out
