@@ -148,6 +148,12 @@ status: $(STAMP) ## Monitoring of ENV: schedules, last runs, failures explained 
 	$(if $(ENV),,$(error ENV is required: make status ENV=dev))
 	@$(PY) build.py status --env $(ENV) $(ARGS)
 
+.PHONY: adopt
+adopt: $(STAMP) ## Turn Data Capture on for an endpoint another tool deployed: ENV=e ENDPOINT=key [AUTO_APPROVE=1]
+	$(if $(ENV),,$(error ENV is required: make adopt ENV=prod ENDPOINT=fraud))
+	$(if $(ENDPOINT),,$(error ENDPOINT is required: the key of an existing endpoint under endpoints: in params/$(ENV).yaml, e.g. make adopt ENV=$(ENV) ENDPOINT=fraud))
+	@$(PY) build.py adopt --env $(ENV) --endpoint "$(ENDPOINT)" $(YES_FLAG) $(ARGS)
+
 .PHONY: run-now
 run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [MONITOR=data-quality]
 	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
