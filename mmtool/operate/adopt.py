@@ -188,6 +188,18 @@ def render_snippets(capture: dict[str, Any], expected: CaptureExpectations, role
     return lines
 
 
+def check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str, kms_key_arn: str,
+                   environment: str) -> list[tuple[AdoptTarget, list[Problem]]]:
+    """For `make plan`: read and check every `existing` endpoint; pass the result to
+    `existing_endpoint.refuse_unready` to refuse a schedule that would fail."""
+    found = []
+    for target in targets:
+        endpoint, config = describe_existing(sagemaker, target.endpoint_name)
+        expected = CaptureExpectations.of(target, bucket, kms_key_arn)
+        found.append((target, check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))))
+    return found
+
+
 # ------------------------------------------------------------------ the plan
 
 

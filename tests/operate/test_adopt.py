@@ -34,6 +34,7 @@ from mmtool.operate.existing_endpoint import (
     CaptureExpectations,
     ExistingEndpointError,
     check_endpoint,
+    refuse_unready,
 )
 from mmtool.operate.facts import gather
 from mmtool.operate.rules import explain
@@ -276,6 +277,23 @@ def test_an_endpoint_that_is_not_there_is_refused_with_the_fix(aws, tmp_path):
         "endpoint fraud-scoring-prod: does not exist (DescribeEndpoint: could not find it); fix: check "
         "endpoints.<key>.existing.endpoint_name and the account/region; monitoring needs the endpoint to be deployed first",
     ]
+
+
+def test_the_plan_check_reads_each_existing_endpoint_and_refuses_before_adoption_only(aws, tmp_path):
+    key_arn = deploy_foundation_and_network(aws)
+    owners_endpoint(aws)
+    sagemaker = client("sagemaker", aws)
+    gone = AdoptTarget("old", "churn-legacy", "datacapture/old")
+    found = adopt.check_existing(sagemaker, [TARGET, gone], BUCKET, key_arn, "dev")
+    assert [(t.key, [p.check for p in problems]) for t, problems in found] == [
+        ("fraud", ["capture-off"]), ("old", ["endpoint-missing"])]
+    with pytest.raises(ExistingEndpointError) as error:
+        refuse_unready(found)
+    assert f"endpoint {NAME}: Data Capture is off" in str(error.value)
+    assert "fix: run `make adopt ENV=dev ENDPOINT=fraud`" in str(error.value)
+
+    run_adopt(dev(tmp_path), clients(aws, sagemaker), TARGET, yes=True, out=Lines(), waiter=waiter())
+    refuse_unready(adopt.check_existing(sagemaker, [TARGET], BUCKET, key_arn, "dev"))  # ready now: no error
 
 
 def test_status_reports_capture_turned_off_by_the_owners_next_deploy(aws, tmp_path):
