@@ -58,7 +58,9 @@ def target_from_fleet(params: Any, entry: Any, capture: Any = None) -> AdoptTarg
     """The fleet model's `FleetEndpoint` (an `existing` entry) as an `AdoptTarget`.
 
     `capture` is the entry's resolved Data Capture settings (`DataCaptureSettings`: sampling percentage and
-    content types, defaults merged in); without it the model's defaults apply."""
+    content types, defaults merged in); without it the entry's own `data_capture` (13a's FleetEndpoint has it),
+    else the model's defaults."""
+    capture = capture if capture is not None else getattr(entry, "data_capture", None)
     if capture is None:
         from mmtool.config.params import DataCaptureSettings
 

@@ -206,6 +206,15 @@ def test_the_adapter_takes_name_and_prefix_from_the_fleet_entry():
     assert find_target(FleetParams(), "fraud") == target
 
 
+def test_the_adapter_takes_the_entrys_resolved_capture_settings():
+    from mmtool.config.params import DataCaptureSettings
+
+    entry = FleetEntry("fraud", "fraud-scoring-prod")
+    entry.data_capture = DataCaptureSettings(sampling_percentage=20, json_content_types=["application/jsonlines"])
+    target = target_from_fleet(FleetParams(), entry)
+    assert (target.sampling_percentage, target.json_content_types) == (20, ("application/jsonlines",))
+
+
 def test_the_adapter_refuses_unknown_and_created_endpoints_and_pre_fleet_params():
     with pytest.raises(Exception, match=r"endpoints.nope: no such endpoint \(known: churn, fraud\)"):
         find_target(FleetParams(), "nope")
