@@ -249,15 +249,20 @@ def build(params: Params) -> StackTemplate:
 
 
 def external_read_objects(params: Params) -> list[str]:
-    uris = [params.endpoint.model_data_url]
-    monitoring = params.monitoring
-    baseline = monitoring.data_quality.baseline
-    if baseline:
-        uris += [baseline.constraints, baseline.statistics]
-    for monitor in (monitoring.model_quality, monitoring.model_bias, monitoring.model_explainability):
-        if monitor.enabled and monitor.baseline_constraints:
-            uris.append(monitor.baseline_constraints)
-    return [s3_object_arn(uri, params.region) for uri in uris]
+    """Objects outside the project bucket that the fleet reads through the S3 gateway endpoint: every created
+    endpoint's model artifact and the baselines of every endpoint's enabled monitors (each once)."""
+    uris: list[str] = []
+    for endpoint in params.fleet():
+        if endpoint.create:
+            uris.append(endpoint.create.model_data_url)
+        monitoring = endpoint.monitoring
+        baseline = monitoring.data_quality.baseline
+        if baseline:
+            uris += [baseline.constraints, baseline.statistics]
+        for monitor in (monitoring.model_quality, monitoring.model_bias, monitoring.model_explainability):
+            if monitor.enabled and monitor.baseline_constraints:
+                uris.append(monitor.baseline_constraints)
+    return [s3_object_arn(uri, params.region) for uri in dict.fromkeys(uris)]
 
 
 def parameter_values(params: Params) -> dict[str, str]:
@@ -266,7 +271,8 @@ def parameter_values(params: Params) -> dict[str, str]:
         "CreateVpcEndpoints": str(net.create_vpc_endpoints).lower(),
         "S3PrefixListId": net.s3_prefix_list_id,
         "ExternalReadObjectArns": ",".join(external_read_objects(params)),
-        "AllowIntraClusterTraffic": str(params.monitoring.data_quality.instance_count > 1).lower(),
+        "AllowIntraClusterTraffic": str(any(e.monitoring.data_quality.instance_count > 1
+                                            for e in params.fleet())).lower(),
     }
     if net.create:
         values["VpcCidr"] = net.create.vpc_cidr
