@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmtool.config.workspace import template_parameter_pairs
 from mmtool.errors import ToolError
 
 
@@ -63,11 +64,13 @@ def load_subjects(build_dir: Path, environments: list[str], display=str) -> list
         templates = sorted(folder.glob("*.template.json"))
         if not templates:
             raise ToolError(f"nothing to scan in {display(folder)}/; run `make build ENV={env}` first")
-        for path in templates:
+        # One subject per template: a fleet's endpoints share theirs, checked with the first endpoint's values.
+        pairs = dict(reversed(template_parameter_pairs(folder, templates)))
+        for path, values_file in sorted(pairs.items()):
             stack = path.name.removesuffix(".template.json")
-            values_file = path.with_name(f"{stack}.parameters.json")
+            where = str(display(path))
             values = {}
             if values_file.exists():
                 values = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(values_file.read_text())}
-            subjects.append(Subject(str(display(path)), stack, env, json.loads(path.read_text()), values, path))
+            subjects.append(Subject(where, stack, env, json.loads(path.read_text()), values, path))
     return subjects
