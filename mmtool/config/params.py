@@ -1087,23 +1087,24 @@ class FleetEndpoint:
         """The stack's `name` in the manifest (unique there): endpoint/monitoring, or <key>-endpoint/<key>-monitoring."""
         return kind if self.legacy else f"{self.key}-{kind}"
 
-    def capture_prefix(self, params: Params) -> str:
-        prefix = params.storage.capture_prefix
+    def _scoped(self, prefix: str) -> str:
+        """A bucket prefix of this endpoint: the environment's prefix itself (single-endpoint form), or <prefix>/<key>."""
         return prefix if self.legacy else f"{prefix}/{self.key}"
+
+    def capture_prefix(self, params: Params) -> str:
+        return self._scoped(params.storage.capture_prefix)
 
     def batch_capture_prefix(self, params: Params) -> str:
-        prefix = params.storage.batch_capture_prefix
-        return prefix if self.legacy else f"{prefix}/{self.key}"
+        return self._scoped(params.storage.batch_capture_prefix)
 
     def reports_prefix(self, params: Params) -> str:
-        return REPORTS if self.legacy else f"{REPORTS}/{self.key}"
+        return self._scoped(REPORTS)
 
     def ground_truth_prefix(self, params: Params) -> str:
-        prefix = params.storage.ground_truth_prefix
-        return prefix if self.legacy else f"{prefix}/{self.key}"
+        return self._scoped(params.storage.ground_truth_prefix)
 
     def baselines_prefix(self, params: Params) -> str:
-        return BASELINES if self.legacy else f"{BASELINES}/{self.key}"
+        return self._scoped(BASELINES)
 
     @property
     def data_capture(self) -> DataCaptureSettings:
