@@ -46,6 +46,10 @@ class StackEntry(BaseModel):
         default_factory=list, description="Logical ids that must never be replaced or removed without --allow-replacement."
     )
     capabilities: list[str] = Field(default_factory=list, description="CAPABILITY_IAM / CAPABILITY_NAMED_IAM ...")
+    endpoint: str | None = Field(
+        default=None, description="The fleet endpoint's key of a per-endpoint stack; null (or absent, older builds) "
+        "for the environment's shared stacks.",
+    )
 
     @field_validator("stack_name")
     @classmethod
