@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.config.params import image_accounts
+from mmtool.config.params import MAX_FLEET_ENDPOINTS, image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
 from mmtool.build.synth import revision
 from tests.conftest import REPO
@@ -78,8 +78,9 @@ def test_capture_destination_has_no_trailing_slash(built):
 
 
 def test_sampling_percentage_is_what_each_environment_asked_for(built):
-    for env, expected in (("dev", "100"), ("staging", "50"), ("prod", "20")):
-        assert parameters(built, "endpoint", env)["SamplingPercentage"] == expected
+    for env, stack, expected in (("dev", "endpoint", "100"), ("staging", "churn-endpoint", "50"),
+                                 ("staging", "upsell-endpoint", "20"), ("prod", "endpoint", "20")):
+        assert parameters(built, stack, env)["SamplingPercentage"] == expected  # staging: defaults, then upsell's own
 
 
 def test_model_runs_in_the_private_subnets(built):
@@ -338,7 +339,9 @@ def test_every_consumed_value_is_published_upstream_under_the_same_ssm_name(buil
     for stack in manifest["stacks"]:
         t = template(built, stack["name"], "prod")
         for resource in resources(t, "AWS::SSM::Parameter").values():
-            name = resource["Properties"]["Name"]["Fn::Sub"].replace("${ProjectName}", "churn") \
+            name = resource["Properties"]["Name"]
+            name = name["Fn::If"][2] if "Fn::If" in name else name  # prod is the single-endpoint form
+            name = name["Fn::Sub"].replace("${ProjectName}", "churn") \
                 .replace("${EnvironmentName}", "prod")
             published[name] = stack["name"]
         values = parameters(built, stack["name"], "prod")
@@ -392,7 +395,10 @@ def test_each_model_monitor_schedule_points_at_its_named_definition(built, stem,
     config = schedule["Properties"]["MonitoringScheduleConfig"]
     assert config["MonitoringJobDefinitionName"] == name and config["MonitoringType"] == kind
     assert f"{stem}JobDefinition" in schedule["DependsOn"]
-    assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"}
+    # the single-endpoint form keeps today's schedule names; a fleet endpoint's carry its key and a short code
+    assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::If": ["Fleet", {
+        "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{code}"}, {
+        "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"}]}
     # explicit tags: these types do not inherit stack tags (reference §8 #13)
     assert {tag["Key"] for tag in job["Properties"]["Tags"]} >= {"Project", "Environment", "cost-center"}
 
@@ -402,7 +408,7 @@ def test_monitors_are_enabled_where_each_environment_asked(built):
     expected = {"dev": ("true", "false", "false", "false"), "prod": ("true", "true", "false", "false"),
                 "staging": ("true", "true", "true", "true")}
     for env, flags in expected.items():
-        values = parameters(built, "monitoring", env)
+        values = parameters(built, "churn-monitoring" if env == "staging" else "monitoring", env)
         assert tuple(values[f"{s}Enabled"] for s in ("DataQuality", "ModelQuality", "ModelBias",
                                                      "ModelExplainability")) == flags, env
 
@@ -522,20 +528,21 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
     whose name the endpoint stack fixes (so it is known when the asset is written)."""
     manifest = json.loads((built.build / "staging" / "manifest.json").read_text())
     assets = {a["file"]: a for a in manifest["assets"]}
-    values = parameters(built, "monitoring", "staging")
-    for stem, file in (("ModelBias", "assets/model-bias/analysis_config.json"),
-                       ("ModelExplainability", "assets/model-explainability/analysis_config.json")):
+    values = parameters(built, "churn-monitoring", "staging")
+    for stem, file in (("ModelBias", "assets/churn/model-bias/analysis_config.json"),
+                       ("ModelExplainability", "assets/churn/model-explainability/analysis_config.json")):
         assert values[f"{stem}ConfigKey"] == assets[file]["key"]
         # the content-hashed prefix, then the object name the SDK and AWS's samples give Clarify's configuration
         assert assets[file]["key"] == f"monitoring-assets/{assets[file]['sha256'][:20]}/analysis_config.json"
-    explain = json.loads((built.build / "staging" / "assets" / "model-explainability" / "analysis_config.json").read_text())
-    revision_ = parameters(built, "endpoint", "staging")["ModelRevision"]
-    assert explain["predictor"]["model_name"] == f"churn-staging-model-{revision_}"
-    assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-clarify"
+    explain = json.loads((built.build / "staging" / "assets" / "churn" / "model-explainability" / "analysis_config.json")
+                         .read_text())
+    revision_ = parameters(built, "churn-endpoint", "staging")["ModelRevision"]
+    assert explain["predictor"]["model_name"] == values["ModelName"] == f"churn-staging-model-{revision_}"
+    assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-churn-clarify"
     assert explain["headers"] == ["tenure_months", "monthly_charges", "total_charges", "contract_months",
                                   "support_calls", "age"]
     assert explain["methods"]["shap"]["baseline"] == [[24, 65.5, 1500.0, 12, 1, 45]]
-    bias = json.loads((built.build / "staging" / "assets" / "model-bias" / "analysis_config.json").read_text())
+    bias = json.loads((built.build / "staging" / "assets" / "churn" / "model-bias" / "analysis_config.json").read_text())
     assert bias["headers"][-1] == bias["label"] == "churned"  # the label header is last (reference §5.4)
     # Clarify's threshold is the group's exclusive lower bound: [64] is "65 and older", as the comment says
     assert bias["facet"] == [{"name_or_index": "age", "value_or_threshold": [64]}]
@@ -603,8 +610,12 @@ def test_shadow_endpoint_permissions_are_scoped_to_our_model_and_prefix(built):
     assert set(lifecycle["Action"]) == {f"sagemaker:{a}" for a in (
         "CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig", "CreateEndpoint", "DescribeEndpoint",
         "DeleteEndpoint", "InvokeEndpoint")}
-    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
+    assert [r["Fn::If"][2]["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
         "endpoint-config/${ProjectName}-${EnvironmentName}-clarify*", "endpoint/${ProjectName}-${EnvironmentName}-clarify*"]
+    # a fleet endpoint's role: only that endpoint's shadow endpoints (mmtool/build/clarify.py names them so)
+    assert [r["Fn::If"][1]["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
+        "endpoint-config/${ProjectName}-${EnvironmentName}-${EndpointKey}-clarify*",
+        "endpoint/${ProjectName}-${EnvironmentName}-${EndpointKey}-clarify*"]
 
 
 # --- alarms ---------------------------------------------------------------------------------------
@@ -695,7 +706,8 @@ def test_drift_alarms_watch_the_named_features_of_the_data_quality_schedule(buil
     prod = parameters(built, "alarms", "prod")
     assert (prod["DriftAlarm1Feature"], prod["DriftAlarm1Threshold"]) == ("00000000000000000001", "0.15")
     assert "DriftAlarm3Feature" not in prod and prod["DataQualityAlarmPeriod"] == "3600"
-    assert parameters(built, "alarms", "staging")["DataQualityAlarmPeriod"] == "21600"  # every 6 hours
+    # a fleet endpoint's drift alarms are in its monitoring stack: churn in staging runs every 6 hours
+    assert parameters(built, "churn-monitoring", "staging")["DataQualityAlarmPeriod"] == "21600"
     assert parameters(built, "alarms", "dev")["AlarmsEnabled"] == "false"
 
 
@@ -716,23 +728,38 @@ def test_subscriptions_come_from_the_params_file(built):
 
 
 def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
-    """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON."""
+    """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON: every
+    combination of monitors in the single-endpoint form, and a fleet of every size (its rows fill from 1)."""
     import itertools
 
     body = template(built, "alarms")["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
     conditions = sorted({p["Fn::If"][0] for p in body if isinstance(p, dict) and "Fn::If" in p})
-    assert conditions == ["Alarms", "DataQuality", "ModelBias", "ModelExplainability", "ModelQuality"]
-    for flags in itertools.product([True, False], repeat=len(conditions)):
-        on = dict(zip(conditions, flags))
-        text = "".join(p if isinstance(p, str) else p["Fn::Sub"] if "Fn::Sub" in p
-                       else (p["Fn::If"][1]["Fn::Sub"] if on[p["Fn::If"][0]] else p["Fn::If"][2]) for p in body)
-        widgets = json.loads(text)["widgets"]
-        assert len(widgets) == 1 + 2 * on["Alarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
+    rows = [f"Fleet{slot}" for slot in range(1, MAX_FLEET_ENDPOINTS + 1)]
+    single = ["DataQuality", "EnvironmentAlarms", "ModelBias", "ModelExplainability", "ModelQuality"]
+    assert conditions == sorted(single + rows + ["SingleEndpoint"])
+
+    def resolve(part, on):
+        if isinstance(part, str):
+            return part
+        if "Fn::If" in part:
+            return resolve(part["Fn::If"][1] if on[part["Fn::If"][0]] else part["Fn::If"][2], on)
+        return part["Fn::Sub"]
+
+    for flags in itertools.product([True, False], repeat=len(single)):
+        on = {**dict(zip(single, flags)), **{r: False for r in rows}, "SingleEndpoint": True}
+        shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
+        assert len(shown) == 1 + 2 * on["EnvironmentAlarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
             on["ModelBias"] + on["ModelExplainability"]
+    for size in range(MAX_FLEET_ENDPOINTS + 1):
+        on = {**{c: False for c in single}, **{r: i < size for i, r in enumerate(rows)}, "SingleEndpoint": False}
+        shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
+        assert len(shown) == 1 + 4 * size  # a header, then per endpoint: title, runs, drift, model metrics
+        assert "A row per endpoint" in shown[0]["properties"]["markdown"]
 
 
 def test_alarms_stack_depends_on_what_it_reads(built):
     manifest = json.loads((built.build / "prod" / "manifest.json").read_text())
     alarms = manifest["stacks"][-1]
-    assert alarms["name"] == "alarms" and alarms["depends_on"] == ["foundation", "endpoint"]
+    # the key; endpoint names are parameter values now (a fleet has many endpoint stacks, or none)
+    assert alarms["name"] == "alarms" and alarms["depends_on"] == ["foundation"]
     assert alarms["protected_resources"] == [] and alarms["capabilities"] == []
