@@ -462,7 +462,9 @@ def test_the_role_pulls_exactly_the_regions_analyzer_and_clarify_repositories(bu
     t = template(built, "monitoring")
     policy = t["Resources"]["ImagePullPolicy"]
     assert policy["Condition"] == "AnyMonitor"
-    assert policy["Properties"]["Roles"] == [{"Ref": "MonitoringRoleName"}]
+    # the endpoint's execution role: a fleet endpoint's own, the foundation's in the single-endpoint form
+    assert policy["Properties"]["Roles"] == [{"Fn::If": ["Fleet", {"Ref": "ExecutionRole"},
+                                                         {"Fn::Sub": "${ProjectName}-${EnvironmentName}-monitoring"}]}]
     token, pull = statements(policy["Properties"])
     # GetAuthorizationToken supports no resource: "*" is the only value (and WILDCARD_ALLOWED says why).
     assert token == {"Sid": "RegistryToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]}
@@ -502,8 +504,8 @@ def test_model_quality_and_bias_read_back_exactly_their_merged_ground_truth(buil
 
 def test_baselines_are_read_from_copies_in_the_project_bucket(built):
     """staging and prod name baselines in churn-baselines-*; the jobs read the copies make deploy writes under
-    baselines/imported/ (project key, a prefix the role reads and lists), so no policy reaches the other
-    bucket (issue 16 #2)."""
+    the endpoint's baselines prefix (baselines/imported/, or baselines/<key>/imported/ for a fleet endpoint: the
+    project key, a prefix the endpoint's role reads and lists), so no policy reaches the other bucket (issue 16 #2)."""
     from mmtool.config.baselines import copy_key
     from mmtool.config.loader import load_params
 
@@ -511,16 +513,25 @@ def test_baselines_are_read_from_copies_in_the_project_bucket(built):
     dq = t["Resources"]["DataQualityJobDefinition"]["Properties"]["DataQualityBaselineConfig"]["Fn::If"][1]
     assert dq["ConstraintsResource"]["S3Uri"] == {"Fn::Sub": "s3://${BucketName}/${DataQualityBaselineConstraintsKey}"}
     assert dq["StatisticsResource"]["S3Uri"] == {"Fn::Sub": "s3://${BucketName}/${DataQualityBaselineStatisticsKey}"}
-    params = load_params(built.params / "staging.yaml", built.root)
-    values = parameters(built, "monitoring", "staging")
-    assert values["DataQualityBaselineConstraintsKey"] == copy_key(params.monitoring.data_quality.baseline.constraints)
-    assert values["ModelQualityBaselineConstraintsKey"] == copy_key(params.monitoring.model_quality.baseline_constraints)
+    staging = load_params(built.params / "staging.yaml", built.root)
+    for key in ("churn", "fraud"):
+        endpoint = staging.endpoint(key)
+        values = parameters(built, f"{key}-monitoring", "staging")
+        assert values["DataQualityBaselineConstraintsKey"] == \
+            copy_key(endpoint.monitoring.data_quality.baseline.constraints, f"baselines/{key}")
+        if endpoint.monitoring.model_quality.baseline_constraints:  # churn's
+            assert values["ModelQualityBaselineConstraintsKey"] == \
+                copy_key(endpoint.monitoring.model_quality.baseline_constraints, f"baselines/{key}")
+        assert values["DataQualityBaselineConstraintsKey"].startswith(f"baselines/{key}/imported/")
+        assert values["BaselinesPrefix"] == f"baselines/{key}"  # the prefix the endpoint's own role reads
+    prod = load_params(built.params / "prod.yaml", built.root)
+    values = parameters(built, "monitoring", "prod")
+    assert values["DataQualityBaselineConstraintsKey"] == copy_key(prod.monitoring.data_quality.baseline.constraints)
     assert values["DataQualityBaselineConstraintsKey"].startswith("baselines/imported/")
     for env in ("staging", "prod"):
-        for stack in ("foundation", "network", "monitoring"):
-            text = (built.build / env / f"{stack}.template.json").read_text() + \
-                (built.build / env / f"{stack}.parameters.json").read_text()
-            assert "churn-baselines" not in text, (env, stack)
+        for path in (built.build / env).glob("*.json"):
+            if path.name != "manifest.json":
+                assert "churn-baselines" not in path.read_text(), (env, path.name)
 
 
 def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_model(built):
@@ -574,15 +585,22 @@ def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
 
 def test_the_model_drops_network_isolation_exactly_where_explainability_is_enabled(built):
     """Clarify's explainability job calls a shadow endpoint made from the Model, and AWS requires isolation off on
-    the model as well as on the job (issue 15): staging (explainability on) derives false, dev and prod keep it."""
+    the model as well as on the job (issue 15), per created endpoint: staging's churn (explainability on) derives
+    false, staging's upsell and dev and prod keep it."""
     model = template(built, "endpoint")["Resources"]["Model"]["Properties"]
     assert model["EnableNetworkIsolation"] == {"Ref": "ModelNetworkIsolation"}
-    isolation = {env: parameters(built, "endpoint", env)["ModelNetworkIsolation"] for env in ("dev", "staging", "prod")}
-    explained = {env: parameters(built, "monitoring", env)["ModelExplainabilityEnabled"] for env in isolation}
+    stacks = {"dev": "", "staging": "churn-", "prod": ""}
+    isolation = {env: parameters(built, f"{p}endpoint", env)["ModelNetworkIsolation"] for env, p in stacks.items()}
+    explained = {env: parameters(built, f"{p}monitoring", env)["ModelExplainabilityEnabled"] for env, p in stacks.items()}
     assert explained == {"dev": "false", "staging": "true", "prod": "false"}
     assert isolation == {"dev": "true", "staging": "false", "prod": "true"}
+    assert parameters(built, "upsell-monitoring", "staging")["ModelExplainabilityEnabled"] == "false"
+    assert parameters(built, "upsell-endpoint", "staging")["ModelNetworkIsolation"] == "true"
     notes = {s["name"]: s.get("notes", []) for s in json.loads((built.build / "staging" / "manifest.json").read_text())["stacks"]}
-    assert notes["endpoint"][0].startswith("model network isolation: off, derived from monitoring.model_explainability")
+    assert notes["churn-endpoint"][0].startswith(
+        "model network isolation: off, derived from endpoints.churn.monitoring.model_explainability")
+    assert not notes["upsell-endpoint"] and not notes["fraud-monitoring"]
+    assert notes["churn-monitoring"] == ["model bias: sensitive group age > 64 (exclusive threshold of a continuous facet)"]
     assert "endpoint" not in {s["name"] for s in json.loads((built.build / "dev" / "manifest.json").read_text())["stacks"]
                               if s.get("notes")}
 

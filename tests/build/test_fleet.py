@@ -147,7 +147,7 @@ def test_sagemaker_name_limits_hold_for_the_longest_allowed_names():
     assert checked == set(limits)
     endpoint = params.fleet()[0]
     assert len(endpoint.endpoint_name(params)) == 52
-    explain = json.loads(synthesis.assets[f"assets/{key}/model-explainability-analysis-config.json"])
+    explain = json.loads(synthesis.assets[f"assets/{key}/model-explainability/analysis_config.json"])
     assert len(explain["predictor"]["endpoint_name_prefix"]) <= 63
 
 
