@@ -87,6 +87,8 @@ def test_a_fleet_copies_every_endpoints_baselines_under_that_endpoints_own_prefi
         read |= keys
     assert read == {c.key for c in copies}
     assert copy_key(MQ, "baselines/churn") != copy_key(MQ)  # one source, two endpoints: two copies
+    # `make deploy ENV=staging ENDPOINT=fraud` copies (and plan checks) fraud's only
+    assert [c.field for c in baseline_copies._copies(staging, "fraud")] == [c.field for c in copies[3:]]
 
 
 def test_a_source_that_cannot_be_copied_stops_with_what_to_grant(aws, tmp_path):
