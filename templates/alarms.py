@@ -32,55 +32,29 @@ from __future__ import annotations
 import json
 
 from awacs import sns
-from awacs.aws import Allow, ArnEquals, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
 from troposphere import And, Equals, GetAtt, If, Join, Not, Output, Ref, Sub
 from troposphere import Condition as Cond
-from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
-from troposphere.events import InputTransformer, Rule, Target
+from troposphere.cloudwatch import Dashboard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
-from mmtool.config.params import MAX_DRIFT_ALARMS, MAX_SUBSCRIPTIONS, Params
-from templates.common import StackTemplate, name
+from mmtool.config.params import MAX_FLEET_ENDPOINTS, MAX_SUBSCRIPTIONS, Params
+from templates import notifications
+from templates.common import PREFIX, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
-from templates.monitoring import MODEL_MONITORS, SCHEDULE_SUFFIXES
+from templates.monitoring import MODEL_MONITORS, SCHEDULE_SUFFIXES, SHORT_CODES
+from templates.notifications import DATA_METRICS
 
 STACK = "alarms"
-DEPENDS_ON = ("foundation", "endpoint")  # the key (and its policy for this topic), the endpoint's name
+DEPENDS_ON = ("foundation",)  # the key (and its policy for this topic)
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
-DATA_METRICS = "aws/sagemaker/Endpoints/data-metrics"  # reference §6.4 (the SDK dashboard's spelling)
 NAMESPACES = {
     "ModelQuality": "aws/sagemaker/Endpoints/model-metrics",
     "ModelBias": "aws/sagemaker/Endpoints/bias-metrics",
     "ModelExplainability": "aws/sagemaker/Endpoints/explainability-metrics",
 }
-FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (reference §8 #17)
-VIOLATIONS_PREFIX = "CompletedWithViolations"
 NO_VALUE = Ref("AWS::NoValue")
-
-MESSAGE = (
-    '"SageMaker Model Monitor: a monitoring run of ${ProjectName}-${EnvironmentName} ended <status>.\\n'
-    "\\n"
-    "Schedule: <schedule>\\n"
-    "Endpoint: ${EndpointName}\\n"
-    "Status: <status> <exit>\\n"
-    "Reason: <reason>\\n"
-    "Processing job: https://${AWS::Region}.console.aws.amazon.com/sagemaker/home?region=${AWS::Region}"
-    "#/processing-jobs/<job>\\n"
-    f"Reports: s3://${{BucketName}}/{REPORTS_PREFIX}/ (a folder per monitor, then endpoint, schedule, run time)\\n"
-    "Dashboard: https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
-    "#dashboards/dashboard/${ProjectName}-${EnvironmentName}-model-monitor\\n"
-    'Time: <time>"'
-)
-INPUT_PATHS = {
-    "schedule": "$.detail.MonitoringScheduleArn",
-    "job": "$.detail.ProcessingJobName",
-    "status": "$.detail.ProcessingJobStatus",
-    "exit": "$.detail.ExitMessage",
-    "reason": "$.detail.FailureReason",
-    "time": "$.time",
-}
-
 
 def schedule_arns() -> list[Sub]:
     """This environment's four schedules, exactly: a prefix `<project>-<env>-` would also match a project
@@ -94,7 +68,9 @@ def build(params: Params) -> StackTemplate:
     t = st.template
     st.consume("BucketName", "foundation", "bucket-name", "Project bucket name.")
     key_arn = st.consume("KmsKeyArn", "foundation", "kms-key-arn", "Project KMS key ARN.")
-    endpoint_name = st.consume("EndpointName", "endpoint", "endpoint-name", "Monitored endpoint name.")
+    endpoint_name = st.param("EndpointName", "The single-endpoint form's endpoint; empty in a fleet (each endpoint "
+                             "then has a dashboard row).", group="Endpoints", label="Endpoint name", Default="",
+                             AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
 
     group = "Notifications"
     # Default true: checkov evaluates conditions with the defaults and would otherwise check nothing here.
@@ -124,35 +100,21 @@ def build(params: Params) -> StackTemplate:
             Endpoint=Ref(endpoint),
         ))
 
-    message = InputTransformer(InputPathsMap=INPUT_PATHS, InputTemplate=Sub(MESSAGE))
-    base_pattern = {
-        # Monitoring executions are processing jobs; their state changes carry the schedule's ARN.
-        "source": ["aws.sagemaker"],
-        "detail-type": ["SageMaker Processing Job State Change"],
-    }
-    failed_rule = t.add_resource(Rule(
-        "ExecutionFailedRule",
-        Condition="Alarms",
-        Name=name("monitor-failed"),
-        Description=Sub("Model Monitor runs of ${ProjectName}-${EnvironmentName} that failed or were stopped"),
-        State="ENABLED",
-        EventPattern={**base_pattern, "detail": {"MonitoringScheduleArn": schedule_arns(),
-                                                 "ProcessingJobStatus": FAILED_STATUSES}},
-        Targets=[Target(Id="AlarmTopic", Arn=Ref(topic), InputTransformer=message)],
-    ))
-    violations_rule = t.add_resource(Rule(
-        "ExecutionViolationsRule",
-        Condition="Violations",
-        Name=name("monitor-violations"),
-        Description=Sub("Model Monitor runs of ${ProjectName}-${EnvironmentName} that found violations"),
-        State="ENABLED",
-        EventPattern={**base_pattern, "detail": {"MonitoringScheduleArn": schedule_arns(),
-                                                 "ProcessingJobStatus": ["Completed"],
-                                                 "ExitMessage": [{"prefix": VIOLATIONS_PREFIX}]}},
-        Targets=[Target(Id="AlarmTopic", Arn=Ref(topic), InputTransformer=message)],
-    ))
+    # The single-endpoint form: its rules and alarms live here, as always. A fleet endpoint's live in its
+    # monitoring stack (templates/monitoring.py), named <project>-<env>-<key>-...
+    t.add_condition("SingleEndpoint", Not(Equals(Ref(endpoint_name), "")))
+    t.add_condition("EnvironmentAlarms", And(Cond("Alarms"), Cond("SingleEndpoint")))
+    t.add_condition("EnvironmentViolations", And(Cond("Violations"), Cond("SingleEndpoint")))
+    failed_rule = notifications.add(st, notifications.Names(
+        failed_rule=f"{PREFIX}-monitor-failed", violations_rule=f"{PREFIX}-monitor-violations",
+        failed_alarm=f"{PREFIX}-monitor-failed", delivery_alarm=f"{PREFIX}-notification-delivery",
+        violations_delivery_alarm=f"{PREFIX}-violations-delivery",
+        drift_alarm=PREFIX + "-drift-${DriftAlarm{slot}Feature}", data_quality_schedule=f"{PREFIX}-data-quality",
+        condition="EnvironmentAlarms", violations_condition="EnvironmentViolations", reports=REPORTS_PREFIX,
+    ), schedule_arns=schedule_arns(), topic_arn=Ref(topic), endpoint_name=Ref(endpoint_name))
     alarm_arns = Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
                      "${ProjectName}-${EnvironmentName}-*")
+    rules = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${ProjectName}-${EnvironmentName}-"
     t.add_resource(TopicPolicy(
         "AlarmTopicPolicy",
         Condition="Alarms",
@@ -166,11 +128,11 @@ def build(params: Params) -> StackTemplate:
                     Principal=Principal("Service", "events.amazonaws.com"),
                     Action=[sns.Publish],
                     Resource=[Ref(topic)],
-                    Condition=Condition(ArnEquals("aws:SourceArn", [
-                        GetAtt(failed_rule, "Arn"),
-                        Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
-                            "${ProjectName}-${EnvironmentName}-monitor-violations"),
-                    ])),
+                    # The single endpoint's two rules exactly; a fleet's rules are in the endpoints' monitoring
+                    # stacks (one pair per endpoint, added and removed with them): every rule of this account
+                    # named <project>-<env>-..., the same scope as the alarms below.
+                    Condition=Condition(ArnLike("aws:SourceArn", If("SingleEndpoint", [
+                        GetAtt(failed_rule, "Arn"), Sub(rules + "monitor-violations")], [Sub(rules + "*")]))),
                 ),
                 Statement(
                     Sid="EnvironmentAlarmsPublish",
@@ -193,80 +155,19 @@ def build(params: Params) -> StackTemplate:
         ),
     ))
 
-    notify = dict(ActionsEnabled=True, AlarmActions=[Ref(topic)])
-
-    def rule_alarm(title: str, suffix: str, metric: str, description: str, rule: Rule = failed_rule,
-                   condition: str = "Alarms") -> None:
-        """An alarm on one of an execution rule's EventBridge metrics, counted per hour."""
-        t.add_resource(Alarm(
-            title,
-            Condition=condition,
-            AlarmName=name(suffix),
-            AlarmDescription=Sub(description),
-            Namespace="AWS/Events",
-            MetricName=metric,
-            Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
-            Statistic="Sum",
-            Period=3600,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            # EventBridge sends these metrics only when they are not zero: no datapoint, no failure.
-            TreatMissingData="notBreaching",
-            **notify,
-        ))
-
-    rule_alarm("FailedExecutionsAlarm", "monitor-failed", "TriggeredRules",
-               "A Model Monitor run of ${ProjectName}-${EnvironmentName} failed or was stopped in the "
-               "last hour (each one is also notified with its reason)")
-    # Every notification path is watched: a delivery failure of either rule raises an alarm.
-    rule_alarm("NotificationDeliveryAlarm", "notification-delivery", "FailedInvocations",
-               "EventBridge could not deliver a Model Monitor failed-run notification of "
-               "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)")
-    rule_alarm("ViolationsDeliveryAlarm", "violations-delivery", "FailedInvocations",
-               "EventBridge could not deliver a Model Monitor violations notification of "
-               "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)",
-               rule=violations_rule, condition="Violations")
-
-    drift_group = "Data-quality drift alarms"
-    period = st.param("DataQualityAlarmPeriod", "Period of the drift alarms: the data-quality schedule's period "
-                      "(one run, one datapoint), at most a day.", group=drift_group, label="Period (s)",
-                      type="Number", Default="3600", MinValue=60, MaxValue=86400)
-    for slot in range(1, MAX_DRIFT_ALARMS + 1):
-        feature = st.param(f"DriftAlarm{slot}Feature", f"Feature of drift alarm {slot}; empty: unused.",
-                           group=drift_group, label=f"Alarm {slot} feature", Default="",
-                           AllowedPattern=r"^[A-Za-z0-9_.\-]{0,200}$")
-        threshold = st.param(f"DriftAlarm{slot}Threshold", f"Drift distance above which alarm {slot} fires.",
-                             group=drift_group, label=f"Alarm {slot} threshold", type="Number", Default="0.1",
-                             MinValue=0)
-        t.add_condition(f"DriftAlarm{slot}", And(Cond("Alarms"), Not(Equals(Ref(feature), ""))))
-        t.add_resource(Alarm(
-            f"DriftAlarm{slot}",
-            Condition=f"DriftAlarm{slot}",
-            AlarmName=name(f"drift-${{DriftAlarm{slot}Feature}}"),
-            AlarmDescription=Sub(f"Data drift of feature ${{DriftAlarm{slot}Feature}} on ${{EndpointName}} above "
-                                 f"${{DriftAlarm{slot}Threshold}} (baseline distance, data-quality monitor)"),
-            Namespace=DATA_METRICS,
-            MetricName=Sub(f"feature_baseline_drift_${{DriftAlarm{slot}Feature}}"),
-            Dimensions=[MetricDimension(Name="Endpoint", Value=Ref(endpoint_name)),
-                        MetricDimension(Name="MonitoringSchedule", Value=name("data-quality"))],
-            Statistic="Maximum",
-            Period=Ref(period),
-            EvaluationPeriods=1,
-            Threshold=Ref(threshold),
-            ComparisonOperator="GreaterThanThreshold",
-            # Runs publish one datapoint each; between runs (and while the monitor has no baseline) there is
-            # none, which is not drift. Failed runs have their own alarm.
-            TreatMissingData="notBreaching",
-            **notify,
-        ))
-
     flags = {}
     for _key, stem, _code, _suffix, label in (("data_quality", "DataQuality", "dq", "data-quality", "Data quality"),
                                               *MODEL_MONITORS):
         flags[stem] = st.flag(f"{stem}Enabled", f"The {label.lower()} monitor is enabled (dashboard widgets).",
                               group="Dashboard", label=f"{label} monitor")
         t.add_condition(stem, Equals(Ref(flags[stem]), "true"))
+    for slot in range(1, MAX_FLEET_ENDPOINTS + 1):
+        st.param(f"Fleet{slot}Key", f"Short name of fleet endpoint {slot} (its dashboard row); empty: unused.",
+                 group="Fleet dashboard rows", label=f"Endpoint {slot} key", Default="",
+                 AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$")
+        st.param(f"Fleet{slot}EndpointName", f"Name of fleet endpoint {slot}.", group="Fleet dashboard rows",
+                 label=f"Endpoint {slot} name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
+        t.add_condition(f"Fleet{slot}", Not(Equals(Ref(f"Fleet{slot}Key"), "")))
     dashboard = t.add_resource(Dashboard(
         "Dashboard",
         DashboardName=name("model-monitor"),
@@ -298,19 +199,25 @@ def _metric_widget(title: str, metrics: list, x: int, y: int, width: int = 12) -
 def _widgets() -> list[tuple[str | None, dict]]:
     """(condition or None, widget) in dashboard order."""
     prefix = "${ProjectName}-${EnvironmentName}"
+    fleet_text = ("# Model Monitor: " + prefix + "\n"
+                  "A row per endpoint: its runs that failed or found violations, data drift, and the model-quality, "
+                  "bias and attribution metrics. Schedules: `" + prefix + "-<endpoint>-dq|mq|mb|me`. Reports: "
+                  f"`s3://${{BucketName}}/{REPORTS_PREFIX}/<endpoint>/<monitor>/`.")
     text = ("# Model Monitor: " + prefix + "\n"
             "Endpoint **${EndpointName}**. Schedules: " + ", ".join(f"`{prefix}-{s}`" for s in SCHEDULE_SUFFIXES)
             + f" (disabled monitors have none). Reports: `s3://${{BucketName}}/{REPORTS_PREFIX}/<monitor>/`. "
             "Execution outcomes and alarms appear when notifications are enabled (alarms.enabled).")
     widgets: list[tuple[str | None, dict]] = [
-        (None, {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": text}}),
-        ("Alarms", _metric_widget("Monitoring runs: failed or stopped, and with violations (per hour)", [
+        (None, ("SingleEndpoint",
+                {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": text}},
+                {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": fleet_text}})),
+        ("EnvironmentAlarms", _metric_widget("Monitoring runs: failed or stopped, and with violations (per hour)", [
             ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-monitor-failed",
              {"stat": "Sum", "label": "failed or stopped"}],
             ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-monitor-violations",
              {"stat": "Sum", "label": "completed with violations"}],
         ], 0, 3)),
-        ("Alarms", {"type": "alarm", "x": 12, "y": 3, "width": 12, "height": 6, "properties": {
+        ("EnvironmentAlarms", {"type": "alarm", "x": 12, "y": 3, "width": 12, "height": 6, "properties": {
             "title": "Execution alarms",
             "alarms": [f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{prefix}-{n}"
                        for n in ("monitor-failed", "notification-delivery")]}}),
@@ -325,7 +232,31 @@ def _widgets() -> list[tuple[str | None, dict]]:
         ("ModelExplainability", _metric_widget("Feature attribution (global SHAP)", [
             _search(NAMESPACES["ModelExplainability"], "model-explainability", "", "Average")], 0, 21, 24)),
     ]
+    for slot in range(1, MAX_FLEET_ENDPOINTS + 1):
+        widgets += [(f"Fleet{slot}", widget) for widget in _fleet_row(slot)]
     return widgets
+
+
+def _fleet_row(slot: int) -> list[dict]:
+    """The dashboard row of fleet endpoint `slot`: a title, its failed runs and violations, its data drift, and
+    the metrics of its model monitors (a search finds nothing for a disabled monitor)."""
+    key, endpoint = f"${{Fleet{slot}Key}}", f"${{Fleet{slot}EndpointName}}"
+    scoped = "${ProjectName}-${EnvironmentName}-" + key
+    y = 3 + (slot - 1) * 7
+    title = {"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {
+        "markdown": f"### {key}: endpoint `{endpoint}` (reports `{REPORTS_PREFIX}/{key}/`)"}}
+    runs = _metric_widget(f"{key}: failed or stopped runs, runs with violations", [
+        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-failed", {"stat": "Sum", "label": "failed or stopped"}],
+        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-violations",
+         {"stat": "Sum", "label": "completed with violations"}],
+    ], 0, y + 1, 8)
+    drift = _metric_widget(f"{key}: data drift per feature (max)", [{"expression": (
+        f"SEARCH('Namespace=\"{DATA_METRICS}\" MonitoringSchedule=\"{scoped}-{SHORT_CODES['data-quality']}\" "
+        "%^feature_baseline_drift_.*%', 'Maximum', 3600)")}], 8, y + 1, 8)
+    schedules = " OR ".join(f'MonitoringSchedule=\"{scoped}-{SHORT_CODES[m[3]]}\"' for m in MODEL_MONITORS)
+    model = _metric_widget(f"{key}: model quality, bias and attribution", [{"expression": (
+        f"SEARCH('({schedules})', 'Average', 3600)")}], 16, y + 1, 8)
+    return [title, runs, drift, model]
 
 
 def dashboard_body() -> Join:
@@ -336,26 +267,42 @@ def dashboard_body() -> Join:
     """
     parts: list = ['{"widgets":[']
     for index, (condition, widget) in enumerate(_widgets()):
+        if condition is None:  # the first widget: one of two, always there (the others' leading commas need it)
+            choice, single, fleet = widget
+            parts.append(If(choice, Sub(json.dumps(single, sort_keys=True)), Sub(json.dumps(fleet, sort_keys=True))))
+            continue
         body = ("," if index else "") + json.dumps(widget, sort_keys=True)
-        parts.append(Sub(body) if condition is None else If(condition, Sub(body), ""))
+        parts.append(If(condition, Sub(body), ""))
     parts.append("]}")
     return Join("", parts)
 
 
 def parameter_values(params: Params) -> dict[str, str]:
-    alarms, monitoring = params.alarms, params.monitoring
+    alarms = params.alarms
     values = {
         "AlarmsEnabled": str(alarms.enabled).lower(),
         "NotifyOnViolations": str(alarms.notify_on_violations).lower(),
-        "DataQualityAlarmPeriod": str(min(monitoring.data_quality.parsed_schedule.period_seconds, 86400)),
-        "DataQualityEnabled": str(monitoring.data_quality.enabled).lower(),
     }
+    fleet = params.fleet()
+    single = fleet[0] if not params.is_fleet else None
+    monitoring = single.monitoring if single else None
+    values.update({
+        "DataQualityAlarmPeriod": str(min(monitoring.data_quality.parsed_schedule.period_seconds, 86400))
+        if monitoring else "3600",
+        "DataQualityEnabled": str(bool(monitoring and monitoring.data_quality.enabled)).lower(),
+    })
     for key, stem, *_ in MODEL_MONITORS:
-        values[f"{stem}Enabled"] = str(getattr(monitoring, key).enabled).lower()
+        values[f"{stem}Enabled"] = str(bool(monitoring and getattr(monitoring, key).enabled)).lower()
     for slot, (protocol, endpoint) in enumerate(alarms.subscriptions, start=1):
         values[f"Subscription{slot}Protocol"] = protocol
         values[f"Subscription{slot}Endpoint"] = endpoint
-    for slot, drift in enumerate(alarms.drift, start=1):
-        values[f"DriftAlarm{slot}Feature"] = drift.feature
-        values[f"DriftAlarm{slot}Threshold"] = str(drift.threshold)
+    if single:
+        values["EndpointName"] = single.endpoint_name(params)
+        for slot, drift in enumerate(alarms.drift, start=1):
+            values[f"DriftAlarm{slot}Feature"] = drift.feature
+            values[f"DriftAlarm{slot}Threshold"] = str(drift.threshold)
+    else:
+        for slot, endpoint in enumerate(fleet, start=1):
+            values[f"Fleet{slot}Key"] = endpoint.key
+            values[f"Fleet{slot}EndpointName"] = endpoint.endpoint_name(params)
     return values

@@ -99,18 +99,22 @@ class StackTemplate:
 
     # -- outputs ----------------------------------------------------------------------------------
 
-    def publish(self, title: str, key: str, value: object, description: str, *, list_value: bool = False) -> None:
-        """Write `value` to SSM for downstream stacks and show it as a stack Output."""
+    def publish(self, title: str, key: str, value: object, description: str, *, list_value: bool = False,
+                condition: str | None = None, name: object = None) -> None:
+        """Write `value` to SSM for downstream stacks and show it as a stack Output. `name`: the SSM name when
+        it is not the stack's standard one."""
+        extra = {"Condition": condition} if condition else {}
         self.template.add_resource(
             SsmParameter(
                 f"{title}Parameter",
-                Name=Sub(ssm_name(self.stack, key)),
+                Name=name or Sub(ssm_name(self.stack, key)),
                 Type="StringList" if list_value else "String",
                 Value=value,
                 Description=f"{description} (written by the {self.stack} stack)",
+                **extra,
             )
         )
-        self.template.add_output(Output(title, Description=description, Value=value))
+        self.template.add_output(Output(title, Description=description, Value=value, **extra))
 
     # -- finishing --------------------------------------------------------------------------------
 

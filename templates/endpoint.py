@@ -15,9 +15,14 @@ Resources
                    environment's sampling percentage, Input and Output captured separately (never
                    InputAndOutput), destination s3://<bucket>/<capture prefix> (no trailing slash),
                    the project key, and the CSV/JSON content types stored as text
-  Endpoint         fixed name <project>-<env>; a new EndpointConfig updates it in place (blue/green)
-Outputs (also written to SSM)
+  Endpoint         fixed name <project>-<env> (a fleet endpoint: <project>-<env>-<key>); a new EndpointConfig
+                   updates it in place (blue/green)
+Outputs (also written to SSM: /<project>/<env>/endpoint/[<key>/]endpoint-name and model-name)
   EndpointName, ModelName; CaptureDestination and EndpointRoleArn as outputs
+
+One template serves every created endpoint of every environment: EndpointKey (empty in the single-endpoint
+form) scopes the names. The Model's name carries no key (the name must fit 63 characters): its revision
+hashes the key too, so two endpoints serving the same model still get distinct model names.
 """
 
 from __future__ import annotations
@@ -25,12 +30,12 @@ from __future__ import annotations
 from awacs import cloudwatch, ecr, kms, logs, s3
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
-from troposphere import Equals, GetAtt, If, Output, Ref, Sub
+from troposphere import Equals, GetAtt, If, Not, Output, Ref, Sub
 from troposphere.iam import Policy, Role
 from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig, Model, ProductionVariant, VpcConfig
 
-from mmtool.config.params import Params
-from templates.common import StackTemplate, name, partition, s3_object_arn
+from mmtool.config.params import FleetEndpoint, Params
+from templates.common import StackTemplate, name, partition, s3_object_arn, ssm_name
 from templates.foundation import vpc_mode_policy
 from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, EndpointDataCaptureConfig
 
@@ -102,12 +107,15 @@ def build(params: Params) -> StackTemplate:
     json_types = st.param("JsonContentTypes", "Content types stored as JSON text.", group="Data Capture",
                           label="JSON content types", type="CommaDelimitedList", Default="application/json")
 
+    st.param("EndpointKey", "The endpoint's short name in a fleet; empty in the single-endpoint form.",
+             group="Endpoint", label="Endpoint key", Default="", AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$")
+    t.add_condition("Fleet", Not(Equals(Ref("EndpointKey"), "")))
     t.add_condition("CaptureBoth", Equals(Ref(modes), "Input,Output"))
     t.add_condition("CaptureInputOnly", Equals(Ref(modes), "Input"))
 
     role = t.add_resource(Role(
         "EndpointRole",
-        RoleName=name("endpoint"),
+        RoleName=scoped("endpoint"),
         Description=Sub("Model of the ${ProjectName}-${EnvironmentName} endpoint"),
         MaxSessionDuration=3600,
         AssumeRolePolicyDocument=PolicyDocument(
@@ -210,15 +218,28 @@ def build(params: Params) -> StackTemplate:
         ),
     ))
     endpoint = t.add_resource(Endpoint(
-        "Endpoint", EndpointName=name(), EndpointConfigName=GetAtt(config, "EndpointConfigName"),
+        "Endpoint", EndpointName=scoped(""), EndpointConfigName=GetAtt(config, "EndpointConfigName"),
     ))
 
-    st.publish("EndpointName", "endpoint-name", GetAtt(endpoint, "EndpointName"), "Name of the monitored endpoint")
+    st.publish("EndpointName", "endpoint-name", GetAtt(endpoint, "EndpointName"), "Name of the monitored endpoint",
+               name=ssm_scoped("endpoint-name"))
     st.publish("ModelName", "model-name", GetAtt(model, "ModelName"),
-               "Name of the endpoint's model (Clarify's shadow endpoints are made from it)")
+               "Name of the endpoint's model (Clarify's shadow endpoints are made from it)", name=ssm_scoped("model-name"))
     t.add_output(Output("CaptureDestination", Value=capture_destination, Description="Where Data Capture writes"))
     t.add_output(Output("EndpointRoleArn", Value=GetAtt(role, "Arn"), Description="Execution role of the model"))
     return st
+
+
+def scoped(suffix: str) -> If:
+    """<project>-<env>[-suffix] in the single-endpoint form, <project>-<env>-<key>[-suffix] in a fleet."""
+    tail = f"-{suffix}" if suffix else ""
+    return If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}" + tail), name(suffix))
+
+
+def ssm_scoped(key: str) -> If:
+    """The SSM name of a value this stack publishes: /<project>/<env>/endpoint/<key> as always, and
+    /<project>/<env>/endpoint/<endpoint key>/<key> for a fleet endpoint."""
+    return If("Fleet", Sub(ssm_name(STACK, "${EndpointKey}/" + key)), Sub(ssm_name(STACK, key)))
 
 
 def repository_arn(image_uri: str) -> str:
@@ -231,19 +252,21 @@ def repository_arn(image_uri: str) -> str:
     return f"arn:{partition(region)}:ecr:{region}:{account}:repository/{repository}"
 
 
-def parameter_values(params: Params) -> dict[str, str]:
-    endpoint = params.endpoint
+def parameter_values(params: Params, fleet_endpoint: FleetEndpoint) -> dict[str, str]:
+    endpoint = fleet_endpoint.create
+    assert endpoint is not None, "an endpoint stack only for endpoints we create"
     capture = endpoint.data_capture
     return {
+        "EndpointKey": "" if fleet_endpoint.legacy else fleet_endpoint.key,
         "ModelImage": endpoint.model_image,
         "ModelImageRepositoryArn": repository_arn(endpoint.model_image),
         "ModelDataUrl": endpoint.model_data_url,
         "ModelDataObjectArn": s3_object_arn(endpoint.model_data_url, params.region),
-        "ModelNetworkIsolation": str(params.model_network_isolation).lower(),
+        "ModelNetworkIsolation": str(fleet_endpoint.model_network_isolation).lower(),
         "InstanceType": endpoint.instance_type,
         "InstanceCount": str(endpoint.instance_count),
         "VariantName": endpoint.variant_name,
-        "CapturePrefix": params.storage.capture_prefix,
+        "CapturePrefix": fleet_endpoint.capture_prefix(params),
         "SamplingPercentage": str(capture.sampling_percentage),
         "CaptureModes": ",".join(capture.modes),
         "CsvContentTypes": ",".join(capture.csv_content_types),

@@ -13,13 +13,15 @@ Resources
                         destination of the bucket's server access logs: SSE-S3 (the encryption S3 log
                         delivery supports), versioning, public access blocked, TLS-only, writable only by
                         the S3 logging service for the project bucket; expiry; retained
-  MonitoringRole        SageMaker execution role for monitoring and baselining jobs: trusts only
-                        sagemaker.amazonaws.com from this account; S3 scoped to prefixes
+  MonitoringRole        (SharedMonitoringRole: the single-endpoint form) SageMaker execution role for monitoring
+                        and baselining jobs: trusts only sagemaker.amazonaws.com from this account; S3 scoped to
+                        prefixes. A fleet has none: each endpoint's monitoring stack creates its own role, scoped
+                        to that endpoint's prefixes (templates/monitoring.py)
   MonitoringRoleVpcAccess
                         the network-interface actions of VPC mode, which SageMaker validates unscoped:
                         kept apart so the scanner skip they need covers nothing else
 Outputs (also written to SSM for the other stacks)
-  BucketName, KmsKeyArn, MonitoringRoleArn, MonitoringRoleName
+  BucketName, KmsKeyArn; MonitoringRoleArn, MonitoringRoleName (SharedMonitoringRole only)
 
 Bucket layout (prefixes):
   <capture_prefix>/        Data Capture of the endpoint (read by jobs, expires)
@@ -82,6 +84,7 @@ PROTECTED_RESOURCES = ("Bucket", "KmsKey")
 BASELINES_PREFIX = "baselines"
 ASSETS_PREFIX = "monitoring-assets"
 REPORTS_PREFIX = "reports"
+MONITORING_ROLE_SUFFIX = "monitoring"  # <project>-<env>-monitoring; a fleet endpoint's: <project>-<env>-<key>-monitoring
 FLOW_LOGS_PREFIX = "vpc-flow-logs"
 ACCESS_LOGS_PREFIX = "project-bucket/"  # key prefix of the project bucket's logs in the access-log bucket
 
@@ -138,7 +141,13 @@ def build(params: Params) -> StackTemplate:
         label="Log retention (days)", type="Number", Default="365", MinValue=90, MaxValue=3650,
     )
 
+    shared_role = st.flag(
+        "SharedMonitoringRole", "Create the environment's monitoring role (the single-endpoint form); false in a "
+        "fleet, where each endpoint's monitoring stack has a role of its own.", group="Monitoring role",
+        label="Shared monitoring role",
+    )
     t.add_condition("CreateKmsKey", Equals(Ref(existing_key), ""))
+    t.add_condition("SharedMonitoringRole", Equals(Ref(shared_role), "true"))
 
     key = t.add_resource(
         retain(
@@ -367,109 +376,115 @@ def build(params: Params) -> StackTemplate:
         )
     )
 
-    def prefix_objects(prefix: object) -> Sub:
-        return Sub("${Bucket.Arn}/${Prefix}/*", Prefix=prefix)
-
     readable = [Ref(capture_prefix), Ref(batch_prefix), Ref(truth_prefix), BASELINES_PREFIX, ASSETS_PREFIX]
-    writable = [REPORTS_PREFIX, BASELINES_PREFIX]
-    role = t.add_resource(
-        Role(
-            "MonitoringRole",
-            RoleName=name("monitoring"),
-            Description=Sub("Model Monitor jobs of ${ProjectName}-${EnvironmentName}"),
-            MaxSessionDuration=3600,
-            AssumeRolePolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    Statement(
-                        Effect=Allow,
-                        Principal=Principal("Service", "sagemaker.amazonaws.com"),
-                        Action=[AssumeRole],
-                        Condition=Condition(StringEquals("aws:SourceAccount", Ref("AWS::AccountId"))),
-                    )
-                ],
-            ),
-            Policies=[
-                Policy(
-                    PolicyName="monitoring-job",
-                    PolicyDocument=PolicyDocument(
-                        Version="2012-10-17",
-                        Statement=[
-                            Statement(
-                                Sid="LocateBucket",
-                                Effect=Allow,
-                                Action=[s3.GetBucketLocation],
-                                Resource=[bucket_arn],
-                            ),
-                            Statement(
-                                Sid="ListOwnPrefixes",
-                                Effect=Allow,
-                                Action=[s3.ListBucket],
-                                Resource=[bucket_arn],
-                                Condition=Condition(
-                                    StringLike(
-                                        "s3:prefix",
-                                        [Sub("${P}/*", P=p) for p in readable + [REPORTS_PREFIX]],
-                                    )
-                                ),
-                            ),
-                            Statement(
-                                Sid="ReadCaptureBaselinesAndAssets",
-                                Effect=Allow,
-                                Action=[s3.GetObject],
-                                Resource=[prefix_objects(p) for p in readable],
-                            ),
-                            Statement(
-                                Sid="WriteReportsAndBaselines",
-                                Effect=Allow,
-                                Action=[s3.PutObject, s3.AbortMultipartUpload],
-                                Resource=[prefix_objects(p) for p in writable],
-                            ),
-                            Statement(
-                                Sid="UseProjectKey",
-                                Effect=Allow,
-                                Action=[kms.Decrypt, kms.Encrypt, kms.GenerateDataKey, kms.DescribeKey],
-                                Resource=[key_arn],
-                            ),
-                            Statement(
-                                Sid="EncryptJobVolumes",
-                                Effect=Allow,
-                                Action=[kms.CreateGrant],
-                                Resource=[key_arn],
-                                Condition=Condition(Bool("kms:GrantIsForAWSResource", "true")),
-                            ),
-                            Statement(
-                                Sid="JobLogs",
-                                Effect=Allow,
-                                Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents,
-                                        logs.DescribeLogStreams],
-                                Resource=[
-                                    Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/*"),
-                                ],
-                            ),
-                            # cloudwatch:PutMetricData supports no resource ARN; the namespace condition
-                            # is the narrowest scope AWS offers.
-                            Statement(
-                                Sid="PublishMonitorMetrics",
-                                Effect=Allow,
-                                Action=[cloudwatch.PutMetricData],
-                                Resource=["*"],
-                                Condition=Condition(StringLike("cloudwatch:namespace", METRIC_NAMESPACES)),
-                            ),
-                        ],
-                    ),
-                )
-            ],
-        )
-    )
+    role = t.add_resource(monitoring_role(
+        "MonitoringRole", name(MONITORING_ROLE_SUFFIX), Sub("Model Monitor jobs of ${ProjectName}-${EnvironmentName}"),
+        bucket_arn, lambda prefix: Sub("${Bucket.Arn}/${Prefix}/*", Prefix=prefix),
+        readable=readable, writable=[REPORTS_PREFIX, BASELINES_PREFIX], reports=REPORTS_PREFIX, key_arn=key_arn,
+    ))
+    role.Condition = "SharedMonitoringRole"
 
-    t.add_resource(vpc_mode_policy("MonitoringRoleVpcAccess", role))
+    t.add_resource(vpc_mode_policy("MonitoringRoleVpcAccess", role, condition="SharedMonitoringRole"))
 
     st.publish("BucketName", "bucket-name", Ref(bucket), "Project bucket (capture, baselines, assets, reports)")
     st.publish("KmsKeyArn", "kms-key-arn", key_arn, "KMS key that encrypts everything of this environment")
-    st.publish("MonitoringRoleArn", "monitoring-role-arn", GetAtt(role, "Arn"), "Execution role of monitoring jobs")
-    st.publish("MonitoringRoleName", "monitoring-role-name", Ref(role), "Name of the monitoring execution role")
+    st.publish("MonitoringRoleArn", "monitoring-role-arn", GetAtt(role, "Arn"), "Execution role of monitoring jobs",
+               condition="SharedMonitoringRole")
+    st.publish("MonitoringRoleName", "monitoring-role-name", Ref(role), "Name of the monitoring execution role",
+               condition="SharedMonitoringRole")
     return st
+
+
+def monitoring_role(title: str, role_name: object, description: object, bucket_arn: object, objects,
+                    *, readable: list, writable: list, reports: object, key_arn: object) -> Role:
+    """The execution role of monitoring and baselining jobs: trusts only SageMaker of this account; reads the
+    `readable` prefixes of the bucket and writes the `writable` ones (`objects(prefix)` is the ARN of the objects
+    under a prefix); uses the key; writes job logs and the monitors' metrics."""
+    return Role(
+        title,
+        RoleName=role_name,
+        Description=description,
+        MaxSessionDuration=3600,
+        AssumeRolePolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                Statement(
+                    Effect=Allow,
+                    Principal=Principal("Service", "sagemaker.amazonaws.com"),
+                    Action=[AssumeRole],
+                    Condition=Condition(StringEquals("aws:SourceAccount", Ref("AWS::AccountId"))),
+                )
+            ],
+        ),
+        Policies=[
+            Policy(
+                PolicyName="monitoring-job",
+                PolicyDocument=PolicyDocument(
+                    Version="2012-10-17",
+                    Statement=[
+                        Statement(
+                            Sid="LocateBucket",
+                            Effect=Allow,
+                            Action=[s3.GetBucketLocation],
+                            Resource=[bucket_arn],
+                        ),
+                        Statement(
+                            Sid="ListOwnPrefixes",
+                            Effect=Allow,
+                            Action=[s3.ListBucket],
+                            Resource=[bucket_arn],
+                            Condition=Condition(
+                                StringLike("s3:prefix", [Sub("${P}/*", P=p) for p in readable + [reports]])
+                            ),
+                        ),
+                        Statement(
+                            Sid="ReadCaptureBaselinesAndAssets",
+                            Effect=Allow,
+                            Action=[s3.GetObject],
+                            Resource=[objects(p) for p in readable],
+                        ),
+                        Statement(
+                            Sid="WriteReportsAndBaselines",
+                            Effect=Allow,
+                            Action=[s3.PutObject, s3.AbortMultipartUpload],
+                            Resource=[objects(p) for p in writable],
+                        ),
+                        Statement(
+                            Sid="UseProjectKey",
+                            Effect=Allow,
+                            Action=[kms.Decrypt, kms.Encrypt, kms.GenerateDataKey, kms.DescribeKey],
+                            Resource=[key_arn],
+                        ),
+                        Statement(
+                            Sid="EncryptJobVolumes",
+                            Effect=Allow,
+                            Action=[kms.CreateGrant],
+                            Resource=[key_arn],
+                            Condition=Condition(Bool("kms:GrantIsForAWSResource", "true")),
+                        ),
+                        Statement(
+                            Sid="JobLogs",
+                            Effect=Allow,
+                            Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents,
+                                    logs.DescribeLogStreams],
+                            Resource=[
+                                Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/*"),
+                            ],
+                        ),
+                        # cloudwatch:PutMetricData supports no resource ARN; the namespace condition
+                        # is the narrowest scope AWS offers.
+                        Statement(
+                            Sid="PublishMonitorMetrics",
+                            Effect=Allow,
+                            Action=[cloudwatch.PutMetricData],
+                            Resource=["*"],
+                            Condition=Condition(StringLike("cloudwatch:namespace", METRIC_NAMESPACES)),
+                        ),
+                    ],
+                ),
+            )
+        ],
+    )
 
 
 TLS_ONLY_METADATA = scanner_skips(cfn_lint={
@@ -518,13 +533,13 @@ VPC_MODE_ACTIONS = [
 ]
 
 
-def vpc_mode_policy(title: str, role: Role) -> PolicyType:
+def vpc_mode_policy(title: str, role: Role, *, condition: str | None = None) -> PolicyType:
     """The EC2 actions of SageMaker's VPC mode, on their own so a scanner skip covers only them.
 
     SageMaker validates them without resource scope or condition when it creates the job or model,
     so they cannot be limited to resource ARNs (reference §7.1).
     """
-    return PolicyType(
+    policy = PolicyType(
         title,
         Metadata=scanner_skips(checkov={
             "CKV_AWS_111": VPC_MODE_SKIP_REASON,
@@ -537,12 +552,16 @@ def vpc_mode_policy(title: str, role: Role) -> PolicyType:
             Statement=[Statement(Sid="VpcModeNetworkInterfaces", Effect=Allow, Action=VPC_MODE_ACTIONS, Resource=["*"])],
         ),
     )
+    if condition:
+        policy.Condition = condition
+    return policy
 
 
 def parameter_values(params: Params) -> dict[str, str]:
     storage = params.storage
     return {
         "ExistingKmsKeyArn": params.encryption.kms_key_arn or "",
+        "SharedMonitoringRole": str(any(e.legacy for e in params.fleet())).lower(),
         "CapturePrefix": storage.capture_prefix,
         "BatchCapturePrefix": storage.batch_capture_prefix,
         "GroundTruthPrefix": storage.ground_truth_prefix,

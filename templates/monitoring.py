@@ -5,7 +5,7 @@ Resources (all only when DataQualityEnabled is true)
                             the SDK's image table, so one template serves every region); record pre- and
                             post-processor from content-hashed assets in the project bucket;
                             publish_cloudwatch_metrics set explicitly; baseline constraints/statistics
-                            (the copies under baselines/imported/ that make deploy writes);
+                            (the copies under <baselines prefix>/imported/ that make deploy writes);
                             endpoint or batch-transform input; reports to s3://<bucket>/reports/data-quality
                             with KMS; volume KMS; private subnets, job security group, network isolation,
                             inter-container encryption; stopping condition
@@ -28,8 +28,8 @@ Resources (all only when DataQualityEnabled is true)
                             lets the monitoring role describe the endpoint's model and create/call/delete only
                             endpoints and endpoint configs named <project>-<env>-clarify*
   MergedGroundTruthReadPolicy
-                            (model quality or bias enabled) read on exactly reports/<monitor>/merge/*, where the
-                            ground-truth merge job writes what the analysis job then reads
+                            (model quality or bias enabled) read on exactly <reports prefix>/<monitor>/merge/*,
+                            where the ground-truth merge job writes what the analysis job then reads
   ImagePullPolicy           ecr:GetAuthorizationToken ("*": it supports no resource) and pull actions on exactly
                             the analyzer, ground-truth merger and (with a Clarify monitor) Clarify repositories
                             of the region's accounts in the image Mappings
@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from awacs import ecr, s3, sagemaker
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import And, Condition, Equals, FindInMap, If, Not, Or, Output, Ref, Sub
+from troposphere import And, Condition, Equals, FindInMap, GetAtt, If, Not, Or, Output, Ref, Sub
 from troposphere.iam import PolicyType
 from troposphere.sagemaker import (
     BatchTransformInput,
@@ -91,9 +91,10 @@ from troposphere.sagemaker import (
 )
 
 from mmtool.config.baselines import copy_key
-from mmtool.config.params import Params, image_accounts
+from mmtool.config.params import FleetEndpoint, Params, image_accounts
 from templates.common import StackTemplate, explicit_tags, name, scanner_skips
-from templates.foundation import REPORTS_PREFIX
+from templates import notifications
+from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, MONITORING_ROLE_SUFFIX, monitoring_role, vpc_mode_policy
 from templates.sagemaker_types import MonitoringStoppingCondition
 
 STACK = "monitoring"
@@ -126,11 +127,10 @@ def build(params: Params) -> StackTemplate:
     t = st.template
     st.consume("BucketName", "foundation", "bucket-name", "Project bucket name.")
     key_arn = st.consume("KmsKeyArn", "foundation", "kms-key-arn", "Project KMS key ARN.")
-    role_arn = st.consume("MonitoringRoleArn", "foundation", "monitoring-role-arn", "Monitoring role ARN.")
-    role_name = st.consume("MonitoringRoleName", "foundation", "monitoring-role-name", "Monitoring role name.")
     subnets = st.consume("SubnetIds", "network", "subnet-ids", "Private subnet ids.", list_value=True)
     job_sg = st.consume("JobSecurityGroupId", "network", "job-security-group-id", "Job security group id.")
-    endpoint_name = st.consume("EndpointName", "endpoint", "endpoint-name", "Monitored endpoint name.")
+    role_arn, role_name = _endpoint_identity(st, key_arn)
+    endpoint_name = Ref("EndpointName")
 
     group = "Data quality"
     enabled = st.flag("DataQualityEnabled", "Create the data-quality monitor.", group=group, label="Enabled")
@@ -220,7 +220,7 @@ def build(params: Params) -> StackTemplate:
         DataQualityJobInput=If(
             "EndpointSource",
             DataQualityJobInput(EndpointInput=EndpointInput(
-                EndpointName=Ref(endpoint_name),
+                EndpointName=endpoint_name,
                 LocalPath=f"{PROCESSING}/input/endpoint",
                 S3InputMode="File",
                 S3DataDistributionType="FullyReplicated",
@@ -239,7 +239,7 @@ def build(params: Params) -> StackTemplate:
             KmsKeyId=Ref(key_arn),
             MonitoringOutputs=[MonitoringOutput(S3Output=S3Output(
                 LocalPath=f"{PROCESSING}/output",
-                S3Uri=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/data-quality"),
+                S3Uri=Sub("s3://${BucketName}/${ReportsPrefix}/data-quality"),
                 S3UploadMode="EndOfJob",
             ))],
         ),
@@ -254,7 +254,7 @@ def build(params: Params) -> StackTemplate:
             EnableNetworkIsolation=True,
             VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
         ),
-        RoleArn=Ref(role_arn),
+        RoleArn=role_arn,
         StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
         Tags=tags,
     ))
@@ -262,7 +262,7 @@ def build(params: Params) -> StackTemplate:
         "DataQualitySchedule",
         Condition="DataQuality",
         DependsOn=[job.title],
-        MonitoringScheduleName=name("data-quality"),
+        MonitoringScheduleName=schedule_name("data-quality", "dq"),
         MonitoringScheduleConfig=MonitoringScheduleConfig(
             # The schedule wants the definition's name; Ref of a definition is its ARN (reference §0.4).
             MonitoringJobDefinitionName=job_name,
@@ -280,15 +280,86 @@ def build(params: Params) -> StackTemplate:
     t.add_output(Output("DataQualityScheduleName", Condition="DataQuality", Value=Ref(schedule_resource),
                         Description="Data-quality monitoring schedule"))
     t.add_output(Output("DataQualityReportsUri", Condition="DataQuality",
-                        Value=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/data-quality"),
+                        Value=Sub("s3://${BucketName}/${ReportsPrefix}/data-quality"),
                         Description="Where data-quality reports (statistics, violations) are written"))
     _model_monitors(st, params, tags, key_arn, role_arn, role_name, subnets, job_sg, endpoint_name)
+    _endpoint_notifications(st)
     return st
 
 
-def parameter_values(params: Params, assets: dict[str, str]) -> dict[str, str]:
-    """Values of this environment. `assets` maps a script path to its bucket key."""
-    dq = params.monitoring.data_quality
+def _endpoint_notifications(st: StackTemplate) -> None:
+    """A fleet endpoint's rules and alarms (the single-endpoint form has them in the alarms stack). They notify the
+    environment's topic <project>-<env>-alarms, whose policy lets rules and alarms named <project>-<env>-... publish."""
+    t = st.template
+    group = "Notifications"
+    enabled = st.flag("AlarmsEnabled", "Create this endpoint's execution rules and alarms (a fleet endpoint; "
+                      "alarms.enabled of the environment).", group=group, label="Enabled")
+    violations = st.flag("NotifyOnViolations", "Also notify on runs that completed with violations.", group=group,
+                         label="Notify on violations")
+    t.add_condition("EndpointAlarms", And(Condition("Fleet"), Equals(Ref(enabled), "true")))
+    t.add_condition("EndpointViolations", And(Condition("EndpointAlarms"), Equals(Ref(violations), "true")))
+    scoped = "${ProjectName}-${EnvironmentName}-${EndpointKey}"
+    arns = [Sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:monitoring-schedule/"
+                f"{scoped}-{code}") for code in SHORT_CODES.values()]
+    notifications.add(st, notifications.Names(
+        failed_rule=f"{scoped}-failed", violations_rule=f"{scoped}-violations", failed_alarm=f"{scoped}-monitor-failed",
+        delivery_alarm=f"{scoped}-notification-delivery", violations_delivery_alarm=f"{scoped}-violations-delivery",
+        drift_alarm=scoped + "-drift-${DriftAlarm{slot}Feature}",
+        data_quality_schedule=f"{scoped}-{SHORT_CODES['data-quality']}", condition="EndpointAlarms",
+        violations_condition="EndpointViolations", reports="${ReportsPrefix}",
+    ), schedule_arns=arns, topic_arn=ALARM_TOPIC_ARN, endpoint_name=Ref("EndpointName"))
+
+
+def schedule_name(legacy_suffix: str, code: str) -> If:
+    """A schedule's name: <project>-<env>-<suffix> in the single-endpoint form (as always), and
+    <project>-<env>-<key>-<code> for a fleet endpoint (the long suffixes would not fit SageMaker's 63 characters
+    with a 20-character project and key)."""
+    return If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{code}"), name(legacy_suffix))
+
+
+def _endpoint_identity(st: StackTemplate, key_arn) -> tuple[object, object]:
+    """Which endpoint this stack monitors, its prefixes, and the execution role of its jobs.
+
+    A fleet endpoint (EndpointKey set) gets a role of its own, `<project>-<env>-<key>-monitoring`, that reads only
+    its capture, ground truth and baselines and writes only its reports and baselines; the single-endpoint form
+    keeps the foundation stack's role `<project>-<env>-monitoring` (moving it would rename a deployed role).
+    Returns the role's ARN and name.
+    """
+    t = st.template
+    group = "Endpoint"
+    key = st.param("EndpointKey", "The endpoint's short name in a fleet; empty in the single-endpoint form.",
+                   group=group, label="Endpoint key", Default="", AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$")
+    st.param("EndpointName", "Name of the monitored endpoint.", group=group, label="Endpoint name",
+             AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    pattern = r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$"
+    capture = st.param("CapturePrefix", "Bucket prefix of this endpoint's Data Capture.", group=group,
+                       label="Capture prefix", Default="datacapture", AllowedPattern=pattern)
+    reports = st.param("ReportsPrefix", "Bucket prefix of this endpoint's monitoring reports.", group=group,
+                       label="Reports prefix", Default="reports", AllowedPattern=pattern)
+    baselines = st.param("BaselinesPrefix", "Bucket prefix of this endpoint's baselining output.", group=group,
+                         label="Baselines prefix", Default="baselines", AllowedPattern=pattern)
+    t.add_condition("Fleet", Not(Equals(Ref(key), "")))
+    role = t.add_resource(monitoring_role(
+        "ExecutionRole", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-" + MONITORING_ROLE_SUFFIX),
+        Sub("Model Monitor jobs of endpoint ${EndpointKey} of ${ProjectName}-${EnvironmentName}"),
+        Sub("arn:${AWS::Partition}:s3:::${BucketName}"),
+        lambda prefix: Sub("arn:${AWS::Partition}:s3:::${BucketName}/${Prefix}/*", Prefix=prefix),
+        readable=[Ref(capture), Ref("BatchCapturePrefix"), Ref("GroundTruthPrefix"), Ref(baselines), ASSETS_PREFIX],
+        writable=[Ref(reports), Ref(baselines)], reports=Ref(reports), key_arn=Ref(key_arn),
+    ))
+    role.Condition = "Fleet"
+    t.add_resource(vpc_mode_policy("ExecutionRoleVpcAccess", role, condition="Fleet"))
+    shared = "${ProjectName}-${EnvironmentName}-" + MONITORING_ROLE_SUFFIX  # the foundation stack's role
+    role_arn = If("Fleet", GetAtt(role, "Arn"), Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + shared))
+    role_name = If("Fleet", Ref(role), Sub(shared))
+    t.add_output(Output("ExecutionRoleArn", Value=role_arn, Description="Execution role of this endpoint's jobs"))
+    return role_arn, role_name
+
+
+def parameter_values(params: Params, endpoint: FleetEndpoint, assets: dict[str, str], model: str = "") -> dict[str, str]:
+    """Values of one endpoint of this environment. `assets` maps a script path to its bucket key; `model` is the
+    created endpoint's model name (empty for an existing endpoint)."""
+    dq = endpoint.monitoring.data_quality
     schedule = dq.parsed_schedule
     values = {
         "DataQualityEnabled": str(dq.enabled).lower(),
@@ -303,16 +374,26 @@ def parameter_values(params: Params, assets: dict[str, str]) -> dict[str, str]:
         "DataQualityDatasetFormat": dq.input.dataset_format or "csv",
         "DataQualityCsvHeader": str(dq.input.csv_header).lower(),
         "DataQualityJsonLines": str(dq.input.json_lines).lower(),
-        "BatchCapturePrefix": params.storage.batch_capture_prefix,
+        "BatchCapturePrefix": endpoint.batch_capture_prefix(params),
+        "EndpointKey": "" if endpoint.legacy else endpoint.key,
+        "EndpointName": endpoint.endpoint_name(params),
+        "CapturePrefix": endpoint.capture_prefix(params),
+        "ReportsPrefix": endpoint.reports_prefix(params),
+        "BaselinesPrefix": endpoint.baselines_prefix(params),
+        "ModelName": model,
         "DataQualityPublishMetrics": "Enabled" if dq.publish_cloudwatch_metrics else "Disabled",
     }
     if dq.analysis_window:
         values["DataQualityWindowStart"] = dq.analysis_window.start
         values["DataQualityWindowEnd"] = dq.analysis_window.end
-    if dq.baseline:  # the copies make deploy writes under baselines/imported/ (mmtool/config/baselines.py)
-        values["DataQualityBaselineConstraintsKey"] = copy_key(dq.baseline.constraints)
-        values["DataQualityBaselineStatisticsKey"] = copy_key(dq.baseline.statistics)
-    values.update(model_monitor_values(params, assets))
+    if dq.baseline:  # the copies make deploy writes under <baselines prefix>/imported/ (mmtool/config/baselines.py)
+        values["DataQualityBaselineConstraintsKey"] = copy_key(dq.baseline.constraints, endpoint.baselines_prefix(params))
+        values["DataQualityBaselineStatisticsKey"] = copy_key(dq.baseline.statistics, endpoint.baselines_prefix(params))
+    values.update(model_monitor_values(params, endpoint, assets))
+    values.update({"AlarmsEnabled": str(params.alarms.enabled and not endpoint.legacy).lower(),
+                   "NotifyOnViolations": str(params.alarms.notify_on_violations).lower()})
+    if not endpoint.legacy:  # the single-endpoint form's drift alarms are in the alarms stack
+        values.update(notifications.drift_values(schedule.period_seconds, endpoint.drift_alarms))
     return values
 
 
@@ -325,6 +406,8 @@ MODEL_MONITORS = (
     ("model_explainability", "ModelExplainability", "me", "model-explainability", "Model explainability"),
 )
 SCHEDULE_SUFFIXES = ("data-quality",) + tuple(m[3] for m in MODEL_MONITORS)
+# A fleet endpoint's schedules are <project>-<env>-<key>-<code> (templates/monitoring.py `schedule_name`).
+SHORT_CODES = {"data-quality": "dq", **{m[3]: m[2] for m in MODEL_MONITORS}}
 CLARIFY_REPOSITORY = "sagemaker-clarify-processing:1.0"  # repository and tag (reference §2)
 CLARIFY_ENDPOINT_PREFIX = "clarify"  # shadow endpoints: <project>-<env>-clarify... (Clarify predictor endpoint_name_prefix)
 # Why the explainability job runs without network isolation (also the reason our check accepts it).
@@ -336,7 +419,9 @@ OFFSET_PATTERN = r"^(-P(T\d+H|\d+D))?$"
 def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, role_name, subnets, job_sg,
                     endpoint_name) -> None:
     t = st.template
-    model_name = st.consume("ModelName", "endpoint", "model-name", "Name of the endpoint's model.")
+    model_name = st.param("ModelName", "Name of the endpoint's model (Clarify's explainability shadow endpoints are "
+                          "made from it); empty for an endpoint another tool deployed.", group="Endpoint",
+                          label="Model name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
     truth_prefix = st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Model quality",
                             label="Ground-truth prefix", Default="ground-truth",
                             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
@@ -347,7 +432,6 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
                    Account=FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account"))
     ground_truth = GroundTruthInput(S3Uri=Sub("s3://${BucketName}/${GroundTruthPrefix}"))
     for key, stem, code, suffix, group in MODEL_MONITORS:
-        monitor = getattr(params.monitoring, key)
         # Default true like DataQualityEnabled: checkov evaluates conditions with the defaults, and a
         # definition it drops is a definition it never checks. The parameter files always set the flag.
         enabled = st.flag(f"{stem}Enabled", f"Create the {group.lower()} monitor.", group=group, label="Enabled")
@@ -381,7 +465,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
             t.add_condition(f"{stem}Has{name}", Not(Equals(Ref(parameter), "")))
             return If(f"{stem}Has{name}", Ref(parameter), NO_VALUE)
 
-        input_args: dict = {"EndpointName": Ref(endpoint_name), "LocalPath": f"{PROCESSING}/input/endpoint",
+        input_args: dict = {"EndpointName": endpoint_name, "LocalPath": f"{PROCESSING}/input/endpoint",
                             "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}
         if stem != "ModelExplainability":
             input_args["InferenceAttribute"] = optional("InferenceAttribute", "Predicted label in the response.",
@@ -402,7 +486,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
             KmsKeyId=Ref(key_arn),
             MonitoringOutputs=[MonitoringOutput(S3Output=S3Output(
                 LocalPath=f"{PROCESSING}/output",
-                S3Uri=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/{suffix}"),
+                S3Uri=Sub(f"s3://${{BucketName}}/${{ReportsPrefix}}/{suffix}"),
                 S3UploadMode="EndOfJob",
             ))],
         )
@@ -419,7 +503,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
         environment = {"publish_cloudwatch_metrics": Ref(metrics)}
         baseline = ConstraintsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{stem}BaselineConstraintsKey}}"))
         common = dict(Condition=stem, JobDefinitionName=job_name, JobResources=resources, NetworkConfig=network,
-                      RoleArn=Ref(role_arn), StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
+                      RoleArn=role_arn, StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
                       Tags=tags)
         if stem == "ModelQuality":
             problem = st.param("ModelQualityProblemType", "The model's problem type.", group=group, label="Problem type",
@@ -470,7 +554,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
             f"{stem}Schedule",
             Condition=stem,
             DependsOn=depends,
-            MonitoringScheduleName=name(suffix),
+            MonitoringScheduleName=schedule_name(suffix, code),
             MonitoringScheduleConfig=MonitoringScheduleConfig(
                 MonitoringJobDefinitionName=job_name,
                 MonitoringType=stem,
@@ -483,7 +567,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
         t.add_output(Output(f"{stem}ScheduleName", Condition=stem, Value=Ref(schedule_resource),
                             Description=f"{group} monitoring schedule"))
         t.add_output(Output(f"{stem}ReportsUri", Condition=stem,
-                            Value=Sub(f"s3://${{BucketName}}/{REPORTS_PREFIX}/{suffix}"),
+                            Value=Sub(f"s3://${{BucketName}}/${{ReportsPrefix}}/{suffix}"),
                             Description=f"Where {group.lower()} reports are written"))
 
     _merged_ground_truth_policy(st, role_name)
@@ -499,9 +583,9 @@ def _merged_ground_truth_policy(st: StackTemplate, role_name) -> PolicyType:
     merge job (image sagemaker-model-monitor-groundtruth-merger) writes the captured predictions joined
     with the labels to `<the definition's S3Output.S3Uri>/merge/<endpoint>/<variant>/yyyy/mm/dd/hh`, and
     the analysis job reads them back from there (docs/monitors.md, "Where the merged ground truth goes").
-    The role may write under reports/ (foundation) but reads only its input prefixes: this grants reading
-    exactly the two merge prefixes, nothing else of reports/."""
-    merge = [Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/{REPORTS_PREFIX}/{suffix}/{MERGE_FOLDER}/*")
+    The role may write under its reports prefix (reports/, or reports/<key> for a fleet endpoint) but reads only
+    its input prefixes: this grants reading exactly the two merge prefixes under it, nothing else of reports/."""
+    merge = [Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/${{ReportsPrefix}}/{suffix}/{MERGE_FOLDER}/*")
              for suffix in MERGED_SUFFIXES]
     st.template.add_condition("MergesGroundTruth", Or(Condition("ModelQuality"), Condition("ModelBias")))
     return _role_policy(st, "MergedGroundTruthReadPolicy", "MergesGroundTruth", "merged-ground-truth", role_name, [
@@ -543,9 +627,10 @@ def _image_pull_policy(st: StackTemplate, role_name) -> PolicyType:
 
 
 def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, role_name, statements: list) -> PolicyType:
-    """An inline policy `<project>-<env>-<suffix>` of the monitoring role, present under `condition`."""
+    """An inline policy `<project>-<env>-<suffix>` of the endpoint's execution role (the foundation stack's
+    monitoring role in the single-endpoint form), present under `condition`."""
     return st.template.add_resource(PolicyType(
-        title, Condition=condition, PolicyName=name(suffix), Roles=[Ref(role_name)],
+        title, Condition=condition, PolicyName=name(suffix), Roles=[role_name],
         PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
     ))
 
@@ -554,12 +639,16 @@ def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyT
     """What Clarify's explainability job does with the monitoring role: describe our model, create, call and
     delete a shadow endpoint named with our prefix (reference §7.1). Nothing else, no other model."""
     arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
-    shadow = f"${{ProjectName}}-${{EnvironmentName}}-{CLARIFY_ENDPOINT_PREFIX}*"
+    legacy = f"${{ProjectName}}-${{EnvironmentName}}-{CLARIFY_ENDPOINT_PREFIX}*"
+    fleet = f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{CLARIFY_ENDPOINT_PREFIX}*"
+
+    def shadow(kind: str) -> If:
+        return If("Fleet", Sub(arn + kind + fleet), Sub(arn + kind + legacy))
     return st.template.add_resource(PolicyType(
         "ClarifyShadowEndpointPolicy",
         Condition="ModelExplainability",
         PolicyName=name("clarify-shadow-endpoint"),
-        Roles=[Ref(role_name)],
+        Roles=[role_name],
         PolicyDocument=PolicyDocument(
             Version="2012-10-17",
             Statement=[
@@ -571,17 +660,17 @@ def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyT
                     Action=[sagemaker.CreateEndpointConfig, sagemaker.DescribeEndpointConfig,
                             sagemaker.DeleteEndpointConfig, sagemaker.CreateEndpoint, sagemaker.DescribeEndpoint,
                             sagemaker.DeleteEndpoint, sagemaker.InvokeEndpoint],
-                    Resource=[Sub(arn + "endpoint-config/" + shadow), Sub(arn + "endpoint/" + shadow)],
+                    Resource=[shadow("endpoint-config/"), shadow("endpoint/")],
                 ),
             ],
         ),
     ))
 
 
-def model_monitor_values(params: Params, assets: dict[str, str]) -> dict[str, str]:
-    values = {"GroundTruthPrefix": params.storage.ground_truth_prefix}
+def model_monitor_values(params: Params, endpoint: FleetEndpoint, assets: dict[str, str]) -> dict[str, str]:
+    values = {"GroundTruthPrefix": endpoint.ground_truth_prefix(params)}
     for key, stem, _code, _suffix, _group in MODEL_MONITORS:
-        monitor = getattr(params.monitoring, key)
+        monitor = getattr(endpoint.monitoring, key)
         values.update({
             f"{stem}Enabled": str(monitor.enabled).lower(),
             f"{stem}ScheduleExpression": monitor.parsed_schedule.expression,
@@ -590,7 +679,8 @@ def model_monitor_values(params: Params, assets: dict[str, str]) -> dict[str, st
             f"{stem}VolumeSizeGb": str(monitor.volume_size_gb),
             f"{stem}MaxRuntimeSeconds": str(monitor.max_runtime_seconds),
             f"{stem}PublishMetrics": "Enabled" if monitor.publish_cloudwatch_metrics else "Disabled",
-            f"{stem}BaselineConstraintsKey": copy_key(monitor.baseline_constraints) if monitor.baseline_constraints else "",
+            f"{stem}BaselineConstraintsKey": copy_key(monitor.baseline_constraints, endpoint.baselines_prefix(params))
+            if monitor.baseline_constraints else "",
             f"{stem}ProbabilityAttribute": monitor.probability_attribute or "",
         })
         if stem != "ModelExplainability":
@@ -600,7 +690,7 @@ def model_monitor_values(params: Params, assets: dict[str, str]) -> dict[str, st
             offsets = monitor.time_offsets
             values[f"{stem}StartTimeOffset"] = offsets.start if offsets else ""
             values[f"{stem}EndTimeOffset"] = offsets.end if offsets else ""
-    values["ModelQualityProblemType"] = params.monitoring.model_quality.problem_type
+    values["ModelQualityProblemType"] = endpoint.monitoring.model_quality.problem_type
     values["ModelBiasConfigKey"] = assets.get(BIAS_CONFIG, "")
     values["ModelExplainabilityConfigKey"] = assets.get(EXPLAINABILITY_CONFIG, "")
     return values

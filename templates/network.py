@@ -269,9 +269,10 @@ def build(params: Params) -> StackTemplate:
 
 
 def external_read_objects(params: Params) -> list[str]:
-    """The one object outside the project bucket read through the endpoint: the model artifact. Baselines
-    are read from the copies `make deploy` makes under baselines/ (mmtool/config/baselines.py)."""
-    return [s3_object_arn(params.endpoint.model_data_url, params.region)]
+    """The objects outside the project bucket read through the endpoint: every created endpoint's model artifact
+    (each once). Baselines are read from the copies `make deploy` makes under baselines/ (mmtool/config/baselines.py)."""
+    uris = [endpoint.create.model_data_url for endpoint in params.fleet() if endpoint.create]
+    return [s3_object_arn(uri, params.region) for uri in dict.fromkeys(uris)]
 
 
 def parameter_values(params: Params) -> dict[str, str]:
@@ -280,7 +281,8 @@ def parameter_values(params: Params) -> dict[str, str]:
         "CreateVpcEndpoints": str(net.create_vpc_endpoints).lower(),
         "S3PrefixListId": net.s3_prefix_list_id,
         "ExternalReadObjectArns": ",".join(external_read_objects(params)),
-        "AllowIntraClusterTraffic": str(params.monitoring.data_quality.instance_count > 1).lower(),
+        "AllowIntraClusterTraffic": str(any(e.monitoring.data_quality.instance_count > 1
+                                            for e in params.fleet())).lower(),
     }
     if net.create:
         values["VpcCidr"] = net.create.vpc_cidr

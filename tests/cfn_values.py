@@ -24,8 +24,12 @@ def partition_of(region: str) -> tuple[str, str]:
 
 
 class Resolver:
-    def __init__(self, template: dict[str, Any], values: dict[str, Any], region: str, account: str):
+    def __init__(self, template: dict[str, Any], values: dict[str, Any], region: str, account: str,
+                 attributes: dict[str, Any] | None = None):
+        """`attributes`: Fn::GetAtt values known only once deployed ("ExecutionRole.Arn" -> an ARN); any other
+        GetAtt resolves to a readable stand-in."""
         self.template = template
+        self.attributes = dict(attributes or {})
         declared = template.get("Parameters", {})
         self.values = {name: values.get(name, spec.get("Default")) for name, spec in declared.items()}
         for name, spec in declared.items():
@@ -81,8 +85,8 @@ class Resolver:
             return self.resolve(arg[0]).join(str(v) for v in self.resolve(arg[1]))
         if key == "Fn::Select":
             return self.resolve(arg[1])[int(self.resolve(arg[0]))]
-        if key == "Fn::GetAtt":  # an attribute known only once deployed: a readable stand-in
-            return f"<{'.'.join(arg)}>"
+        if key == "Fn::GetAtt":  # an attribute known only once deployed: the given value, or a readable stand-in
+            return self.attributes.get(".".join(arg), f"<{'.'.join(arg)}>")
         if key == "Fn::Split":
             return self.resolve(arg[1]).split(self.resolve(arg[0]))
         if key == "Fn::Equals":

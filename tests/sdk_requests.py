@@ -5,11 +5,14 @@ Run by tests/test_sdk_fidelity.py with the SDK's own interpreter (.tools/sagemak
 
     .tools/sagemaker-sdk/bin/python tests/sdk_requests.py < context.json
 
-stdin: {"params_file", "regions", "bucket", "role_arn", "kms_key_arn", "subnets", "security_group", "endpoint_name",
-"model_name", "preprocessor_uri", "shadow_endpoint_prefix"}: where the params file is, and the values that exist
-only once deployed (our templates read them from SSM). The monitor settings themselves are read here from the
-params file, as someone configuring the SDK by hand from the same file would, with the SDK's own helpers
-(CronExpressionGenerator, EndpointInput, BiasConfig, SHAPConfig, ModelConfig).
+stdin: {"params_file", "endpoint", "regions", "bucket", "role_arn", "reports_prefix", "ground_truth_prefix",
+"kms_key_arn", "subnets", "security_group", "endpoint_name", "model_name", "preprocessor_uri",
+"shadow_endpoint_prefix"}: where the params file is, which fleet endpoint (its key under endpoints:; absent for the
+single-endpoint form), the layout of that endpoint's names and prefixes, and the values that exist only once
+deployed (our templates read them from SSM). The monitor settings themselves are read here from the params file,
+as someone configuring the SDK by hand from the same file would (a fleet endpoint's monitoring is defaults.monitoring
+with the endpoint's own merged in: mappings key by key, the endpoint wins, lists and scalars replaced whole), with
+the SDK's own helpers (CronExpressionGenerator, EndpointInput, BiasConfig, SHAPConfig, ModelConfig).
 
 stdout: {"images": {region: {"model-monitor", "clarify"}}, "monitors": {"data_quality" | "model_quality" |
 "model_bias" | "model_explainability": {"definition": <Create*JobDefinition params>, "schedule":
@@ -115,6 +118,21 @@ class Recorder:
         return out
 
 
+def merge(defaults, override):
+    """The params file's one merge rule (docs/fleet.md): mappings merge key by key, the endpoint's value wins;
+    lists and scalars are replaced whole."""
+    if isinstance(defaults, dict) and isinstance(override, dict):
+        return {**defaults, **{k: merge(defaults[k], v) if k in defaults else v for k, v in override.items()}}
+    return override
+
+
+def monitoring_of(params: dict, endpoint: str | None) -> dict:
+    if endpoint is None:
+        return params["monitoring"]
+    defaults = (params.get("defaults") or {}).get("monitoring") or {}
+    return merge(defaults, params["endpoints"][endpoint].get("monitoring") or {})
+
+
 def _bytes(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -124,11 +142,12 @@ def main() -> int:
     with open(context["params_file"], encoding="utf-8") as handle:
         params = yaml.safe_load(handle)
     region, bucket = params["region"], context["bucket"]
-    monitoring = params["monitoring"]
+    monitoring = monitoring_of(params, context.get("endpoint"))
     features = monitoring["clarify"]["features"]
     recorder = Recorder(region, bucket)
     key, role = context["kms_key_arn"], context["role_arn"]
-    ground_truth = f"s3://{bucket}/{(params.get('storage') or {}).get('ground_truth_prefix', 'ground-truth')}"
+    reports = context["reports_prefix"]
+    ground_truth = f"s3://{bucket}/{context['ground_truth_prefix']}"
 
     def network(isolated: bool) -> NetworkConfig:
         return NetworkConfig(enable_network_isolation=isolated, encrypt_inter_container_traffic=True,
@@ -159,7 +178,7 @@ def main() -> int:
     DefaultModelMonitor(**common(dq)).create_monitoring_schedule(
         endpoint_input=EndpointInput(context["endpoint_name"], ENDPOINT_PATH),
         record_preprocessor_script=context["preprocessor_uri"],
-        output_s3_uri=f"s3://{bucket}/reports/data-quality",
+        output_s3_uri=f"s3://{bucket}/{reports}/data-quality",
         statistics=Statistics(body_dict={}, statistics_file_s3_uri=dq["baseline"]["statistics"]),
         constraints=Constraints(body_dict={}, constraints_file_s3_uri=dq["baseline"]["constraints"]),
         schedule_cron_expression=cron(dq["schedule"]),
@@ -173,7 +192,7 @@ def main() -> int:
         endpoint_input=predictions_input(mq),
         ground_truth_input=ground_truth,
         problem_type=mq["problem_type"],
-        output_s3_uri=f"s3://{bucket}/reports/model-quality",
+        output_s3_uri=f"s3://{bucket}/{reports}/model-quality",
         constraints=Constraints(body_dict={}, constraints_file_s3_uri=mq["baseline_constraints"]),
         schedule_cron_expression=cron(mq["schedule"]),
         enable_cloudwatch_metrics=mq.get("publish_cloudwatch_metrics", True),
@@ -190,7 +209,7 @@ def main() -> int:
             BiasConfig(label_values_or_threshold=bias["label_values_or_threshold"], facet_name=facet["name"],
                        facet_values_or_threshold=facet.get("value_or_threshold"), group_name=bias.get("group_variable")),
             headers=[*features, bias["label"]], label=bias["label"]),
-        output_s3_uri=f"s3://{bucket}/reports/model-bias",
+        output_s3_uri=f"s3://{bucket}/{reports}/model-bias",
         schedule_cron_expression=cron(bias["schedule"]),
         enable_cloudwatch_metrics=bias.get("publish_cloudwatch_metrics", True),
     )
@@ -211,7 +230,7 @@ def main() -> int:
                         instance_count=explain.get("shadow_instance_count", 1), content_type="text/csv",
                         accept_type="text/csv", endpoint_name_prefix=context["shadow_endpoint_prefix"]),
             headers=features),
-        output_s3_uri=f"s3://{bucket}/reports/model-explainability",
+        output_s3_uri=f"s3://{bucket}/{reports}/model-explainability",
         schedule_cron_expression=cron(explain["schedule"]),
         enable_cloudwatch_metrics=explain.get("publish_cloudwatch_metrics", True),
     )

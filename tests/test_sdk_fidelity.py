@@ -1,5 +1,10 @@
 """Our staging monitors against the requests AWS's own SageMaker Python SDK (2.257.7) sends for the same settings.
 
+Staging is a fleet (docs/fleet.md); the comparison runs against its `churn` endpoint, the one that enables every
+monitor: its stacks churn-endpoint and churn-monitoring (the shared templates with churn's parameter files), its
+own execution role and its prefixes (reports/churn, ground-truth/churn), and its monitors as the params file's
+merge rule makes them (defaults.monitoring, then endpoints.churn.monitoring).
+
 tests/sdk_requests.py configures the SDK from params/staging.yaml and records what it would send (the SDK's
 SageMaker and S3 clients answered by botocore's Stubber, no network); it runs in the SDK's own virtualenv
 (.tools/sagemaker-sdk/, `make sdk-tools`; `make test` installs it) because the SDK's pins clash with ours
@@ -39,10 +44,11 @@ DEPLOYED = {  # SSM key (/<project>/<env>/<stack>/<key>) -> what it holds once d
     "kms-key-arn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
     "monitoring-role-arn": f"arn:aws:iam::{ACCOUNT}:role/churn-staging-monitoring",
     "monitoring-role-name": "churn-staging-monitoring",
+    "ExecutionRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/churn-staging-churn-monitoring",  # the endpoint's own role
     "subnet-ids": ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2", "subnet-0aaaaaaaaaaaaaaa3"],
     "job-security-group-id": "sg-0bbbbbbbbbbbbbbb1",
-    "endpoint-name": "churn-staging",
 }
+ENDPOINT = "churn"  # the fleet endpoint compared: staging's, with every monitor enabled
 MONITORS = {  # params key -> (our logical id stem, the SDK's job definition operation)
     "data_quality": "DataQuality",
     "model_quality": "ModelQuality",
@@ -62,12 +68,14 @@ DELIBERATE = {
                                    "monitoring-assets/<hash>/ prefix the build uploads, the SDK's under the "
                                    "report prefix with a random folder",
     "*BaselineConfig.ConstraintsResource.S3Uri": "ours reads the copy `make deploy` makes under the project bucket's "
-                                                 "baselines/imported/ (mmtool/config/baselines.py, issue 16): encrypted "
-                                                 "with the project key, under a prefix the role and the S3 endpoint "
+                                                 "baselines/<key>/imported/ (mmtool/config/baselines.py, issue 16): "
+                                                 "encrypted with the project key, under a prefix the endpoint's role "
+                                                 "and the S3 endpoint "
                                                  "allow; the SDK reads the other bucket directly",
     "*BaselineConfig.StatisticsResource.S3Uri": "the same copy, for statistics.json",
     "schedule.Tags": "the project's tags on the schedule too, for the same reason; the SDK sends an empty list",
-    "schedule.MonitoringScheduleName": "ours is <project>-<env>-<monitor>, fixed, so the schedule updates in place",
+    "schedule.MonitoringScheduleName": "ours is <project>-<env>-<key>-<code> (<project>-<env>-<monitor> in the "
+                                       "single-endpoint form), fixed, so the schedule updates in place",
     "schedule.MonitoringScheduleConfig.MonitoringJobDefinitionName": "follows JobDefinitionName",
 }
 NUMBERS = ("ProbabilityThresholdAttribute", "InstanceCount", "VolumeSizeInGB", "MaxRuntimeInSeconds")
@@ -78,9 +86,10 @@ def staging(built):
     return load_params(built.params / "staging.yaml", built.root)
 
 
-def _parameter_values(built, stack: str) -> dict[str, Any]:
-    template = json.loads((built.build / "staging" / f"{stack}.template.json").read_text())
-    body = json.loads((built.build / "staging" / f"{stack}.parameters.json").read_text())
+def _parameter_values(built, kind: str) -> dict[str, Any]:
+    """The shared template of `kind` and the churn endpoint's values for it (SSM-typed ones as deployed)."""
+    template = json.loads((built.build / "staging" / f"{kind}.template.json").read_text())
+    body = json.loads((built.build / "staging" / f"{ENDPOINT}-{kind}.parameters.json").read_text())
     values: dict[str, Any] = {p["ParameterKey"]: p["ParameterValue"] for p in body}
     for name, spec in template["Parameters"].items():
         if spec["Type"].startswith("AWS::SSM::Parameter::Value<"):
@@ -93,7 +102,7 @@ def _model_name(built) -> str:
     """What the endpoint stack publishes as model-name: <project>-<env>-model-<ModelRevision>."""
     from templates.endpoint import model_name
 
-    body = json.loads((built.build / "staging" / "endpoint.parameters.json").read_text())
+    body = json.loads((built.build / "staging" / f"{ENDPOINT}-endpoint.parameters.json").read_text())
     return model_name("churn-staging", {p["ParameterKey"]: p["ParameterValue"] for p in body})
 
 
@@ -101,14 +110,14 @@ def _model_name(built) -> str:
 def ours(built, staging):
     """Our staging monitors as CloudFormation would create them, and the Clarify configurations we upload."""
     template, values = _parameter_values(built, "monitoring")
-    resolver = Resolver(template, values, staging.region, ACCOUNT)
+    resolver = Resolver(template, values, staging.region, ACCOUNT, attributes=DEPLOYED)
     manifest = json.loads((built.build / "staging" / "manifest.json").read_text())
     assets = {a["file"]: a["key"] for a in manifest["assets"]}
     out: dict[str, Any] = {"resolver": resolver, "assets": assets, "monitors": {}}
     for key, stem in MONITORS.items():
         monitor = {"definition": resolver.properties(f"{stem}JobDefinition"),
                    "schedule": resolver.properties(f"{stem}Schedule")}
-        folder = built.build / "staging" / "assets" / key.replace("_", "-")
+        folder = built.build / "staging" / "assets" / ENDPOINT / key.replace("_", "-")
         if (folder / clarify.CONFIG_FILE).exists():
             monitor["analysis_config"] = json.loads((folder / clarify.CONFIG_FILE).read_text())
         out["monitors"][key] = monitor
@@ -121,18 +130,23 @@ def sdk(built, staging, ours):
         pytest.fail(f"the SageMaker SDK is not installed ({SDK_PYTHON.relative_to(REPO)} is missing): `make test` "
                     "installs it; a bare pytest needs `make sdk-tools` once", pytrace=False)
     regions = sorted(ours["resolver"].template["Mappings"]["ModelMonitorImage"])
+    endpoint = staging.endpoint(ENDPOINT)
     context = {
         "params_file": str(built.params / "staging.yaml"),
+        "endpoint": ENDPOINT,
         "regions": regions,
         "bucket": DEPLOYED["bucket-name"],
-        "role_arn": DEPLOYED["monitoring-role-arn"],
+        # the fleet's layout (docs/fleet.md, "Names and prefixes"): the endpoint's name, role and prefixes
+        "role_arn": DEPLOYED["ExecutionRole.Arn"],
+        "reports_prefix": endpoint.reports_prefix(staging),
+        "ground_truth_prefix": endpoint.ground_truth_prefix(staging),
         "kms_key_arn": DEPLOYED["kms-key-arn"],
         "subnets": DEPLOYED["subnet-ids"],
         "security_group": DEPLOYED["job-security-group-id"],
-        "endpoint_name": DEPLOYED["endpoint-name"],
+        "endpoint_name": endpoint.endpoint_name(staging),
         "model_name": _model_name(built),
-        "preprocessor_uri": f"s3://{DEPLOYED['bucket-name']}/{ours['assets']['assets/record_preprocessor.py']}",
-        "shadow_endpoint_prefix": clarify.shadow_endpoint_prefix(staging),  # our naming, scoped in IAM
+        "preprocessor_uri": f"s3://{DEPLOYED['bucket-name']}/{ours['assets'][f'assets/{ENDPOINT}/record_preprocessor.py']}",
+        "shadow_endpoint_prefix": clarify.shadow_endpoint_prefix(staging, endpoint),  # our naming, scoped in IAM
     }
     result = subprocess.run([str(SDK_PYTHON), str(REPO / "tests" / "sdk_requests.py")], input=json.dumps(context),
                             capture_output=True, text=True, timeout=300, check=False)
@@ -255,7 +269,7 @@ def _at(request: dict[str, Any], path: str, stem: str) -> Any:
 
 def test_model_network_isolation_is_off_as_the_sdk_model_default_and_aws_require(built):
     """The SDK's Model defaults to enable_network_isolation=False; AWS requires it off for Clarify's shadow
-    endpoint. Staging, which runs the explainability monitor, deploys its model that way (issue 15, part 1)."""
+    endpoint. Staging's churn, which runs the explainability monitor, deploys its model that way (issue 15, part 1)."""
     template, values = _parameter_values(built, "endpoint")
     model = Resolver(template, values, "eu-west-1", ACCOUNT).properties("Model")
     assert model["EnableNetworkIsolation"] == "false"

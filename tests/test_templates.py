@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.config.params import image_accounts
+from mmtool.config.params import MAX_FLEET_ENDPOINTS, image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
 from mmtool.build.synth import revision
 from tests.conftest import REPO
@@ -78,8 +78,9 @@ def test_capture_destination_has_no_trailing_slash(built):
 
 
 def test_sampling_percentage_is_what_each_environment_asked_for(built):
-    for env, expected in (("dev", "100"), ("staging", "50"), ("prod", "20")):
-        assert parameters(built, "endpoint", env)["SamplingPercentage"] == expected
+    for env, stack, expected in (("dev", "endpoint", "100"), ("staging", "churn-endpoint", "50"),
+                                 ("staging", "upsell-endpoint", "20"), ("prod", "endpoint", "20")):
+        assert parameters(built, stack, env)["SamplingPercentage"] == expected  # staging: defaults, then upsell's own
 
 
 def test_model_runs_in_the_private_subnets(built):
@@ -338,7 +339,9 @@ def test_every_consumed_value_is_published_upstream_under_the_same_ssm_name(buil
     for stack in manifest["stacks"]:
         t = template(built, stack["name"], "prod")
         for resource in resources(t, "AWS::SSM::Parameter").values():
-            name = resource["Properties"]["Name"]["Fn::Sub"].replace("${ProjectName}", "churn") \
+            name = resource["Properties"]["Name"]
+            name = name["Fn::If"][2] if "Fn::If" in name else name  # prod is the single-endpoint form
+            name = name["Fn::Sub"].replace("${ProjectName}", "churn") \
                 .replace("${EnvironmentName}", "prod")
             published[name] = stack["name"]
         values = parameters(built, stack["name"], "prod")
@@ -392,7 +395,10 @@ def test_each_model_monitor_schedule_points_at_its_named_definition(built, stem,
     config = schedule["Properties"]["MonitoringScheduleConfig"]
     assert config["MonitoringJobDefinitionName"] == name and config["MonitoringType"] == kind
     assert f"{stem}JobDefinition" in schedule["DependsOn"]
-    assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"}
+    # the single-endpoint form keeps today's schedule names; a fleet endpoint's carry its key and a short code
+    assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::If": ["Fleet", {
+        "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{code}"}, {
+        "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"}]}
     # explicit tags: these types do not inherit stack tags (reference §8 #13)
     assert {tag["Key"] for tag in job["Properties"]["Tags"]} >= {"Project", "Environment", "cost-center"}
 
@@ -402,7 +408,7 @@ def test_monitors_are_enabled_where_each_environment_asked(built):
     expected = {"dev": ("true", "false", "false", "false"), "prod": ("true", "true", "false", "false"),
                 "staging": ("true", "true", "true", "true")}
     for env, flags in expected.items():
-        values = parameters(built, "monitoring", env)
+        values = parameters(built, "churn-monitoring" if env == "staging" else "monitoring", env)
         assert tuple(values[f"{s}Enabled"] for s in ("DataQuality", "ModelQuality", "ModelBias",
                                                      "ModelExplainability")) == flags, env
 
@@ -456,7 +462,9 @@ def test_the_role_pulls_exactly_the_regions_analyzer_and_clarify_repositories(bu
     t = template(built, "monitoring")
     policy = t["Resources"]["ImagePullPolicy"]
     assert policy["Condition"] == "AnyMonitor"
-    assert policy["Properties"]["Roles"] == [{"Ref": "MonitoringRoleName"}]
+    # the endpoint's execution role: a fleet endpoint's own, the foundation's in the single-endpoint form
+    assert policy["Properties"]["Roles"] == [{"Fn::If": ["Fleet", {"Ref": "ExecutionRole"},
+                                                         {"Fn::Sub": "${ProjectName}-${EnvironmentName}-monitoring"}]}]
     token, pull = statements(policy["Properties"])
     # GetAuthorizationToken supports no resource: "*" is the only value (and WILDCARD_ALLOWED says why).
     assert token == {"Sid": "RegistryToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]}
@@ -496,8 +504,8 @@ def test_model_quality_and_bias_read_back_exactly_their_merged_ground_truth(buil
 
 def test_baselines_are_read_from_copies_in_the_project_bucket(built):
     """staging and prod name baselines in churn-baselines-*; the jobs read the copies make deploy writes under
-    baselines/imported/ (project key, a prefix the role reads and lists), so no policy reaches the other
-    bucket (issue 16 #2)."""
+    the endpoint's baselines prefix (baselines/imported/, or baselines/<key>/imported/ for a fleet endpoint: the
+    project key, a prefix the endpoint's role reads and lists), so no policy reaches the other bucket (issue 16 #2)."""
     from mmtool.config.baselines import copy_key
     from mmtool.config.loader import load_params
 
@@ -505,16 +513,25 @@ def test_baselines_are_read_from_copies_in_the_project_bucket(built):
     dq = t["Resources"]["DataQualityJobDefinition"]["Properties"]["DataQualityBaselineConfig"]["Fn::If"][1]
     assert dq["ConstraintsResource"]["S3Uri"] == {"Fn::Sub": "s3://${BucketName}/${DataQualityBaselineConstraintsKey}"}
     assert dq["StatisticsResource"]["S3Uri"] == {"Fn::Sub": "s3://${BucketName}/${DataQualityBaselineStatisticsKey}"}
-    params = load_params(built.params / "staging.yaml", built.root)
-    values = parameters(built, "monitoring", "staging")
-    assert values["DataQualityBaselineConstraintsKey"] == copy_key(params.monitoring.data_quality.baseline.constraints)
-    assert values["ModelQualityBaselineConstraintsKey"] == copy_key(params.monitoring.model_quality.baseline_constraints)
+    staging = load_params(built.params / "staging.yaml", built.root)
+    for key in ("churn", "fraud"):
+        endpoint = staging.endpoint(key)
+        values = parameters(built, f"{key}-monitoring", "staging")
+        assert values["DataQualityBaselineConstraintsKey"] == \
+            copy_key(endpoint.monitoring.data_quality.baseline.constraints, f"baselines/{key}")
+        if endpoint.monitoring.model_quality.baseline_constraints:  # churn's
+            assert values["ModelQualityBaselineConstraintsKey"] == \
+                copy_key(endpoint.monitoring.model_quality.baseline_constraints, f"baselines/{key}")
+        assert values["DataQualityBaselineConstraintsKey"].startswith(f"baselines/{key}/imported/")
+        assert values["BaselinesPrefix"] == f"baselines/{key}"  # the prefix the endpoint's own role reads
+    prod = load_params(built.params / "prod.yaml", built.root)
+    values = parameters(built, "monitoring", "prod")
+    assert values["DataQualityBaselineConstraintsKey"] == copy_key(prod.monitoring.data_quality.baseline.constraints)
     assert values["DataQualityBaselineConstraintsKey"].startswith("baselines/imported/")
     for env in ("staging", "prod"):
-        for stack in ("foundation", "network", "monitoring"):
-            text = (built.build / env / f"{stack}.template.json").read_text() + \
-                (built.build / env / f"{stack}.parameters.json").read_text()
-            assert "churn-baselines" not in text, (env, stack)
+        for path in (built.build / env).glob("*.json"):
+            if path.name != "manifest.json":
+                assert "churn-baselines" not in path.read_text(), (env, path.name)
 
 
 def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_model(built):
@@ -522,20 +539,21 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
     whose name the endpoint stack fixes (so it is known when the asset is written)."""
     manifest = json.loads((built.build / "staging" / "manifest.json").read_text())
     assets = {a["file"]: a for a in manifest["assets"]}
-    values = parameters(built, "monitoring", "staging")
-    for stem, file in (("ModelBias", "assets/model-bias/analysis_config.json"),
-                       ("ModelExplainability", "assets/model-explainability/analysis_config.json")):
+    values = parameters(built, "churn-monitoring", "staging")
+    for stem, file in (("ModelBias", "assets/churn/model-bias/analysis_config.json"),
+                       ("ModelExplainability", "assets/churn/model-explainability/analysis_config.json")):
         assert values[f"{stem}ConfigKey"] == assets[file]["key"]
         # the content-hashed prefix, then the object name the SDK and AWS's samples give Clarify's configuration
         assert assets[file]["key"] == f"monitoring-assets/{assets[file]['sha256'][:20]}/analysis_config.json"
-    explain = json.loads((built.build / "staging" / "assets" / "model-explainability" / "analysis_config.json").read_text())
-    revision_ = parameters(built, "endpoint", "staging")["ModelRevision"]
-    assert explain["predictor"]["model_name"] == f"churn-staging-model-{revision_}"
-    assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-clarify"
+    explain = json.loads((built.build / "staging" / "assets" / "churn" / "model-explainability" / "analysis_config.json")
+                         .read_text())
+    revision_ = parameters(built, "churn-endpoint", "staging")["ModelRevision"]
+    assert explain["predictor"]["model_name"] == values["ModelName"] == f"churn-staging-model-{revision_}"
+    assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-churn-clarify"
     assert explain["headers"] == ["tenure_months", "monthly_charges", "total_charges", "contract_months",
                                   "support_calls", "age"]
     assert explain["methods"]["shap"]["baseline"] == [[24, 65.5, 1500.0, 12, 1, 45]]
-    bias = json.loads((built.build / "staging" / "assets" / "model-bias" / "analysis_config.json").read_text())
+    bias = json.loads((built.build / "staging" / "assets" / "churn" / "model-bias" / "analysis_config.json").read_text())
     assert bias["headers"][-1] == bias["label"] == "churned"  # the label header is last (reference §5.4)
     # Clarify's threshold is the group's exclusive lower bound: [64] is "65 and older", as the comment says
     assert bias["facet"] == [{"name_or_index": "age", "value_or_threshold": [64]}]
@@ -567,15 +585,22 @@ def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
 
 def test_the_model_drops_network_isolation_exactly_where_explainability_is_enabled(built):
     """Clarify's explainability job calls a shadow endpoint made from the Model, and AWS requires isolation off on
-    the model as well as on the job (issue 15): staging (explainability on) derives false, dev and prod keep it."""
+    the model as well as on the job (issue 15), per created endpoint: staging's churn (explainability on) derives
+    false, staging's upsell and dev and prod keep it."""
     model = template(built, "endpoint")["Resources"]["Model"]["Properties"]
     assert model["EnableNetworkIsolation"] == {"Ref": "ModelNetworkIsolation"}
-    isolation = {env: parameters(built, "endpoint", env)["ModelNetworkIsolation"] for env in ("dev", "staging", "prod")}
-    explained = {env: parameters(built, "monitoring", env)["ModelExplainabilityEnabled"] for env in isolation}
+    stacks = {"dev": "", "staging": "churn-", "prod": ""}
+    isolation = {env: parameters(built, f"{p}endpoint", env)["ModelNetworkIsolation"] for env, p in stacks.items()}
+    explained = {env: parameters(built, f"{p}monitoring", env)["ModelExplainabilityEnabled"] for env, p in stacks.items()}
     assert explained == {"dev": "false", "staging": "true", "prod": "false"}
     assert isolation == {"dev": "true", "staging": "false", "prod": "true"}
+    assert parameters(built, "upsell-monitoring", "staging")["ModelExplainabilityEnabled"] == "false"
+    assert parameters(built, "upsell-endpoint", "staging")["ModelNetworkIsolation"] == "true"
     notes = {s["name"]: s.get("notes", []) for s in json.loads((built.build / "staging" / "manifest.json").read_text())["stacks"]}
-    assert notes["endpoint"][0].startswith("model network isolation: off, derived from monitoring.model_explainability")
+    assert notes["churn-endpoint"][0].startswith(
+        "model network isolation: off, derived from endpoints.churn.monitoring.model_explainability")
+    assert not notes["upsell-endpoint"] and not notes["fraud-monitoring"]
+    assert notes["churn-monitoring"] == ["model bias: sensitive group age > 64 (exclusive threshold of a continuous facet)"]
     assert "endpoint" not in {s["name"] for s in json.loads((built.build / "dev" / "manifest.json").read_text())["stacks"]
                               if s.get("notes")}
 
@@ -603,8 +628,12 @@ def test_shadow_endpoint_permissions_are_scoped_to_our_model_and_prefix(built):
     assert set(lifecycle["Action"]) == {f"sagemaker:{a}" for a in (
         "CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig", "CreateEndpoint", "DescribeEndpoint",
         "DeleteEndpoint", "InvokeEndpoint")}
-    assert [r["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
+    assert [r["Fn::If"][2]["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
         "endpoint-config/${ProjectName}-${EnvironmentName}-clarify*", "endpoint/${ProjectName}-${EnvironmentName}-clarify*"]
+    # a fleet endpoint's role: only that endpoint's shadow endpoints (mmtool/build/clarify.py names them so)
+    assert [r["Fn::If"][1]["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
+        "endpoint-config/${ProjectName}-${EnvironmentName}-${EndpointKey}-clarify*",
+        "endpoint/${ProjectName}-${EnvironmentName}-${EndpointKey}-clarify*"]
 
 
 # --- alarms ---------------------------------------------------------------------------------------
@@ -695,7 +724,8 @@ def test_drift_alarms_watch_the_named_features_of_the_data_quality_schedule(buil
     prod = parameters(built, "alarms", "prod")
     assert (prod["DriftAlarm1Feature"], prod["DriftAlarm1Threshold"]) == ("00000000000000000001", "0.15")
     assert "DriftAlarm3Feature" not in prod and prod["DataQualityAlarmPeriod"] == "3600"
-    assert parameters(built, "alarms", "staging")["DataQualityAlarmPeriod"] == "21600"  # every 6 hours
+    # a fleet endpoint's drift alarms are in its monitoring stack: churn in staging runs every 6 hours
+    assert parameters(built, "churn-monitoring", "staging")["DataQualityAlarmPeriod"] == "21600"
     assert parameters(built, "alarms", "dev")["AlarmsEnabled"] == "false"
 
 
@@ -716,23 +746,38 @@ def test_subscriptions_come_from_the_params_file(built):
 
 
 def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
-    """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON."""
+    """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON: every
+    combination of monitors in the single-endpoint form, and a fleet of every size (its rows fill from 1)."""
     import itertools
 
     body = template(built, "alarms")["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
     conditions = sorted({p["Fn::If"][0] for p in body if isinstance(p, dict) and "Fn::If" in p})
-    assert conditions == ["Alarms", "DataQuality", "ModelBias", "ModelExplainability", "ModelQuality"]
-    for flags in itertools.product([True, False], repeat=len(conditions)):
-        on = dict(zip(conditions, flags))
-        text = "".join(p if isinstance(p, str) else p["Fn::Sub"] if "Fn::Sub" in p
-                       else (p["Fn::If"][1]["Fn::Sub"] if on[p["Fn::If"][0]] else p["Fn::If"][2]) for p in body)
-        widgets = json.loads(text)["widgets"]
-        assert len(widgets) == 1 + 2 * on["Alarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
+    rows = [f"Fleet{slot}" for slot in range(1, MAX_FLEET_ENDPOINTS + 1)]
+    single = ["DataQuality", "EnvironmentAlarms", "ModelBias", "ModelExplainability", "ModelQuality"]
+    assert conditions == sorted(single + rows + ["SingleEndpoint"])
+
+    def resolve(part, on):
+        if isinstance(part, str):
+            return part
+        if "Fn::If" in part:
+            return resolve(part["Fn::If"][1] if on[part["Fn::If"][0]] else part["Fn::If"][2], on)
+        return part["Fn::Sub"]
+
+    for flags in itertools.product([True, False], repeat=len(single)):
+        on = {**dict(zip(single, flags)), **{r: False for r in rows}, "SingleEndpoint": True}
+        shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
+        assert len(shown) == 1 + 2 * on["EnvironmentAlarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
             on["ModelBias"] + on["ModelExplainability"]
+    for size in range(MAX_FLEET_ENDPOINTS + 1):
+        on = {**{c: False for c in single}, **{r: i < size for i, r in enumerate(rows)}, "SingleEndpoint": False}
+        shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
+        assert len(shown) == 1 + 4 * size  # a header, then per endpoint: title, runs, drift, model metrics
+        assert "A row per endpoint" in shown[0]["properties"]["markdown"]
 
 
 def test_alarms_stack_depends_on_what_it_reads(built):
     manifest = json.loads((built.build / "prod" / "manifest.json").read_text())
     alarms = manifest["stacks"][-1]
-    assert alarms["name"] == "alarms" and alarms["depends_on"] == ["foundation", "endpoint"]
+    # the key; endpoint names are parameter values now (a fleet has many endpoint stacks, or none)
+    assert alarms["name"] == "alarms" and alarms["depends_on"] == ["foundation"]
     assert alarms["protected_resources"] == [] and alarms["capabilities"] == []

@@ -25,16 +25,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mmtool.config.params import Params
+from mmtool.config.params import FleetEndpoint, Params
 
 CSV = "text/csv"
 CONFIG_FILE = "analysis_config.json"  # the object name the SDK and AWS's samples give Clarify's configuration
 SHADOW_ENDPOINT_SUFFIX = "clarify"
 
 
-def bias_config(params: Params) -> dict[str, Any]:
-    bias = params.monitoring.model_bias
-    features = params.monitoring.clarify_features or []
+def bias_config(params: Params, endpoint: FleetEndpoint) -> dict[str, Any]:
+    bias = endpoint.monitoring.model_bias
+    features = endpoint.monitoring.clarify_features or []
     config: dict[str, Any] = {
         "headers": [*features, bias.label],
         "label": bias.label,
@@ -64,22 +64,25 @@ def group_in_words(name: str, values: list[Any] | None) -> str:
     return f"{name} in {{{', '.join(_value(v) for v in values)}}}"
 
 
-def bias_groups_in_words(params: Params) -> list[str]:
-    """One line per facet of the model-bias monitor, e.g. 'sensitive group: age > 64 (...)'; empty when off."""
-    bias = params.monitoring.model_bias
+def bias_groups_in_words(endpoint: FleetEndpoint) -> list[str]:
+    """One line per facet of the endpoint's model-bias monitor, e.g. 'sensitive group: age > 64 (...)'; empty
+    when off."""
+    bias = endpoint.monitoring.model_bias
     if not bias.enabled:
         return []
     return [f"model bias: sensitive group {group_in_words(f.name, f.value_or_threshold)}" for f in bias.facets]
 
 
-def shadow_endpoint_prefix(params: Params) -> str:
-    return f"{params.prefix}-{SHADOW_ENDPOINT_SUFFIX}"
+def shadow_endpoint_prefix(params: Params, endpoint: FleetEndpoint) -> str:
+    """<project>-<env>-clarify, or <project>-<env>-<key>-clarify for a fleet endpoint (templates/monitoring.py
+    lets the endpoint's role create, call and delete only endpoints with this prefix)."""
+    return f"{endpoint.name_prefix(params)}-{SHADOW_ENDPOINT_SUFFIX}"
 
 
-def explainability_config(params: Params, model_name: str) -> dict[str, Any]:
-    explain = params.monitoring.model_explainability
+def explainability_config(params: Params, endpoint: FleetEndpoint, model_name: str) -> dict[str, Any]:
+    explain = endpoint.monitoring.model_explainability
     return {
-        "headers": list(params.monitoring.clarify_features or []),
+        "headers": list(endpoint.monitoring.clarify_features or []),
         "methods": {
             "shap": {
                 "baseline": [list(row) for row in explain.shap.baseline or []],
@@ -95,7 +98,7 @@ def explainability_config(params: Params, model_name: str) -> dict[str, Any]:
             "initial_instance_count": explain.shadow_instance_count,
             "content_type": CSV,
             "accept_type": CSV,
-            "endpoint_name_prefix": shadow_endpoint_prefix(params),
+            "endpoint_name_prefix": shadow_endpoint_prefix(params, endpoint),
         },
     }
 

@@ -8,22 +8,26 @@ The build writes them into build/<env>/manifest.json (`stacks[].notes`); the dep
 from __future__ import annotations
 
 from mmtool.build.clarify import bias_groups_in_words
-from mmtool.config.params import Params
+from mmtool.config.params import FleetEndpoint, Params
 
 ISOLATION_DERIVED = (
-    "model network isolation: off, derived from monitoring.model_explainability.enabled: Clarify's explainability "
+    "model network isolation: off, derived from {at}monitoring.model_explainability.enabled: Clarify's explainability "
     "job calls a shadow endpoint made from this model, and AWS requires isolation off on the model as well as on "
     "the job (docs/security.md, 'Network isolation')"
 )
-ISOLATION_CHOSEN = "model network isolation: off (endpoint.network_isolation: false)"
+ISOLATION_CHOSEN = "model network isolation: off ({field}: false)"
 
 
-def stack_notes(params: Params) -> dict[str, list[str]]:
-    """Stack name -> its note lines; stacks without notes are left out."""
+def stack_notes(params: Params, endpoint: FleetEndpoint) -> dict[str, list[str]]:
+    """One fleet endpoint's stack kind (endpoint, monitoring) -> its note lines; kinds without notes are left
+    out. The synthesis puts them under that endpoint's stacks (endpoint/monitoring, or <key>-endpoint/...)."""
     notes: dict[str, list[str]] = {}
-    if not params.model_network_isolation:
-        notes["endpoint"] = [ISOLATION_DERIVED if params.endpoint.network_isolation is None else ISOLATION_CHOSEN]
-    groups = bias_groups_in_words(params)
+    if endpoint.create is not None and not endpoint.model_network_isolation:
+        at = "" if endpoint.legacy else f"endpoints.{endpoint.key}."
+        field = "endpoint.network_isolation" if endpoint.legacy else f"{at}create.network_isolation"
+        notes["endpoint"] = [ISOLATION_DERIVED.format(at=at) if endpoint.create.network_isolation is None
+                             else ISOLATION_CHOSEN.format(field=field)]
+    groups = bias_groups_in_words(endpoint)
     if groups:
         notes["monitoring"] = groups
     return notes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from mmtool.config.workspace import Paths, display_path, validate
+from mmtool.config.workspace import Paths, display_path, template_parameter_pairs, validate
 from mmtool.errors import LintError, ToolError
 
 
@@ -82,8 +82,7 @@ def lint_existing(paths: Paths, envs: list[str], out=print) -> None:
         if not templates:
             raise ToolError(f"nothing to lint in {display_path(folder, paths)}/; run `make build ENV={env}` first")
         region = validate(paths, [env])[env].region
-        for template in templates:
-            parameters = template.with_name(template.name.replace(".template.json", ".parameters.json"))
+        for template, parameters in template_parameter_pairs(folder, templates):
             jobs.append(LintJob(display_path(template, paths), template.read_bytes(),
                                 display_path(parameters, paths),
                                 parameters.read_bytes() if parameters.exists() else b"[]", region))

@@ -1,5 +1,11 @@
 """Synthesize one environment: templates, parameter files, assets and the manifest, as bytes in memory.
 
+One template per stack kind (foundation, network, endpoint, monitoring, alarms), identical for every endpoint and
+environment; one parameter file per stack. A fleet endpoint `<key>` has the stacks `<key>-endpoint` (only when we
+create the endpoint) and `<key>-monitoring`, whose parameter files `<key>-endpoint.parameters.json` and
+`<key>-monitoring.parameters.json` go with `endpoint.template.json` and `monitoring.template.json`. The
+single-endpoint form keeps today's names (`endpoint`, `monitoring`).
+
 Nothing here touches the network or AWS; writing to disk is a separate step so that a failure
 anywhere leaves `build/` untouched. The same input gives byte-identical output.
 """
@@ -17,9 +23,10 @@ from typing import Any
 from mmtool.build import clarify
 from mmtool.build.assets import MARKER, render_preprocessor
 from mmtool.build.notes import stack_notes
-from mmtool.config.params import Params, PreprocessorSettings
+from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
-from templates import STACKS
+from templates import alarms, foundation, monitoring, network
+from templates import endpoint as templates_endpoint
 from templates.common import ssm_name, tag_parameter_name
 from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
 from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
@@ -35,17 +42,19 @@ def dump_json(data: Any) -> bytes:
 
 @dataclass
 class StackOutput:
-    name: str
+    name: str  # unique in the manifest: foundation, <key>-monitoring, ...
     stack_name: str
     template: dict[str, Any]
     parameters: dict[str, str]
     depends_on: tuple[str, ...]
     protected_resources: tuple[str, ...]
-    notes: tuple[str, ...] = ()  # shown by `make plan` under the stack (mmtool.notes)
+    kind: str = ""  # the template module (templates/<kind>.py); empty: same as name
+    endpoint: str | None = None  # the fleet endpoint's key; None for the environment's shared stacks
+    notes: tuple[str, ...] = ()  # shown by `make plan` under the stack (mmtool/build/notes.py)
 
     @property
     def template_file(self) -> str:
-        return f"{self.name}.template.json"
+        return f"{self.kind or self.name}.template.json"
 
     @property
     def parameters_file(self) -> str:
@@ -67,7 +76,10 @@ class Synthesis:
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         for stack in self.stacks:
-            out[stack.template_file] = dump_json(stack.template)
+            template = dump_json(stack.template)
+            if out.setdefault(stack.template_file, template) != template:  # pragma: no cover - a template bug
+                raise ToolError(f"internal error: two {stack.kind} stacks of {self.params.environment} built different "
+                                "templates; a template may depend on the environment, never on an endpoint")
             out[stack.parameters_file] = dump_json(stack.parameter_file_body())
         out.update(self.assets)
         return out
@@ -85,6 +97,7 @@ class Synthesis:
             "stacks": [
                 {
                     "name": s.name,
+                    "endpoint": s.endpoint,
                     "stack_name": s.stack_name,
                     "template": s.template_file,
                     "parameters": s.parameters_file,
@@ -115,51 +128,74 @@ def _has_iam(template: dict[str, Any]) -> bool:
 
 def synthesize(params: Params, repo_root: Path) -> Synthesis:
     synthesis = Synthesis(params, [])
-    asset_keys = _assets(params, repo_root, synthesis)
-    built: dict[str, StackOutput] = {}
-    for module in STACKS:
-        if module.STACK == "monitoring":
-            # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
-            endpoint = built["endpoint"]
-            asset_keys.update(_clarify_assets(params, synthesis, model_name(params.prefix, endpoint.parameters)))
-        upstream = {k: built["network"].parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM} \
-            if module.STACK == "endpoint" else {}
-        built[module.STACK] = _stack(module, params, asset_keys, upstream)
-        synthesis.stacks.append(built[module.STACK])
-    for stack_name, lines in stack_notes(params).items():
-        built[stack_name].notes = tuple(lines)
+    cache: dict[str, tuple[dict[str, Any], list]] = {}  # one template per stack kind, built once
+    shared = {name: _stack(module, params, module.parameter_values(params), cache)
+              for name, module in (("foundation", foundation), ("network", network))}
+    synthesis.stacks += shared.values()
+    for fleet_endpoint in params.fleet():
+        synthesis.stacks += _endpoint_stacks(params, fleet_endpoint, repo_root, synthesis, shared["network"], cache)
+    synthesis.stacks.append(_stack(alarms, params, alarms.parameter_values(params), cache))
     return synthesis
 
 
-def _add_asset(synthesis: Synthesis, file_name: str, content: bytes, folder: str = "") -> str:
-    """Keep `content` as build/<env>/assets/[<folder>/]<file_name>, uploaded as monitoring-assets/<hash>/<file_name>."""
+def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synthesis,
+                     network_stack: StackOutput, cache: dict) -> list[StackOutput]:
+    """The stacks of one fleet endpoint: its endpoint (only when we create it) and its monitoring."""
+    stacks = []
+    asset_keys = _assets(params, endpoint, root, synthesis)
+    model = ""
+    depends = ["foundation", "network"]
+    if endpoint.create:
+        upstream = {k: network_stack.parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM}
+        if not endpoint.legacy:  # two fleet endpoints serving one model still get two model names
+            upstream["EndpointKey"] = endpoint.key
+        created = _stack(templates_endpoint, params, templates_endpoint.parameter_values(params, endpoint), cache,
+                         endpoint=endpoint, upstream=upstream)
+        stacks.append(created)
+        depends.append(created.name)
+        # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
+        model = model_name(params.prefix, created.parameters)
+    asset_keys.update(_clarify_assets(params, endpoint, synthesis, model))
+    stacks.append(_stack(monitoring, params, monitoring.parameter_values(params, endpoint, asset_keys, model), cache,
+                         endpoint=endpoint, depends_on=tuple(depends)))
+    notes = stack_notes(params, endpoint)
+    for stack in stacks:
+        stack.notes = tuple(notes.get(stack.kind, ()))
+    return stacks
+
+
+def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, content: bytes, folder: str = "") -> str:
+    """Keep `content` as build/<env>/assets/[<key>/][<folder>/]<file_name> (the key for a fleet endpoint, none
+    for the single-endpoint form), uploaded as monitoring-assets/<hash>/<file_name>."""
     digest = hashlib.sha256(content).hexdigest()
-    relative = f"assets/{folder}/{file_name}" if folder else f"assets/{file_name}"
+    parts = ([] if endpoint.legacy else [endpoint.key]) + ([folder] if folder else []) + [file_name]
+    relative = "assets/" + "/".join(parts)
     synthesis.assets[relative] = content
     synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{file_name}"
     return synthesis.asset_keys[relative]
 
 
-def _clarify_assets(params: Params, synthesis: Synthesis, model: str) -> dict[str, str]:
-    """The Clarify analysis configurations of the enabled Clarify monitors, as content-hashed assets.
+def _clarify_assets(params: Params, endpoint: FleetEndpoint, synthesis: Synthesis, model: str) -> dict[str, str]:
+    """The Clarify analysis configurations of the endpoint's enabled Clarify monitors, as content-hashed assets.
 
     Each object is named analysis_config.json, as the SageMaker SDK and AWS's samples name it; the hashed prefix
-    tells them apart in the bucket, a folder per monitor in build/<env>/assets/."""
-    monitoring = params.monitoring
+    tells them apart in the bucket, a folder per monitor in build/<env>/assets/ (under the endpoint's key in a
+    fleet: assets/<key>/model-bias/analysis_config.json)."""
+    monitoring = endpoint.monitoring
     keys = {}
     if monitoring.model_bias.enabled:
-        keys[BIAS_CONFIG] = _add_asset(synthesis, clarify.CONFIG_FILE, clarify.render(clarify.bias_config(params)),
-                                       folder="model-bias")
+        keys[BIAS_CONFIG] = _add_asset(synthesis, endpoint, clarify.CONFIG_FILE,
+                                       clarify.render(clarify.bias_config(params, endpoint)), folder="model-bias")
     if monitoring.model_explainability.enabled:
-        keys[EXPLAINABILITY_CONFIG] = _add_asset(synthesis, clarify.CONFIG_FILE,
-                                                 clarify.render(clarify.explainability_config(params, model)),
-                                                 folder="model-explainability")
+        keys[EXPLAINABILITY_CONFIG] = _add_asset(
+            synthesis, endpoint, clarify.CONFIG_FILE,
+            clarify.render(clarify.explainability_config(params, endpoint, model)), folder="model-explainability")
     return keys
 
 
-def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
-    """Render the scripts the jobs load and give each a content-hashed key. Returns path -> key."""
-    dq = params.monitoring.data_quality
+def _assets(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synthesis) -> dict[str, str]:
+    """Render the scripts the endpoint's jobs load and give each a content-hashed key. Returns path -> key."""
+    dq = endpoint.monitoring.data_quality
     keys: dict[str, str] = {}
     for script, config in ((dq.record_preprocessor, dq.preprocessor.model_dump()), (dq.post_analytics_processor, None)):
         if not script:
@@ -169,24 +205,26 @@ def _assets(params: Params, root: Path, synthesis: Synthesis) -> dict[str, str]:
         if config is not None and any(line.startswith(MARKER) for line in source.splitlines()):
             body = render_preprocessor(source, config, source_name=script)
         elif config is not None and dq.preprocessor != PreprocessorSettings():
+            at = "" if endpoint.legacy else f"endpoints.{endpoint.key}."
             raise ToolError(
-                f"params/{params.environment}.yaml: monitoring.data_quality.preprocessor is set but {script} has no "
-                f"'{MARKER}...' line to receive it; remove the settings or add the line (see scripts/record_preprocessor.py)"
+                f"params/{params.environment}.yaml: {at}monitoring.data_quality.preprocessor is set but {script} has "
+                f"no '{MARKER}...' line to receive it; remove the settings or add the line (see "
+                "scripts/record_preprocessor.py)"
             )
-        keys[script] = _add_asset(synthesis, PurePosixPath(script).name, body.encode())
+        keys[script] = _add_asset(synthesis, endpoint, PurePosixPath(script).name, body.encode())
     return keys
 
 
-def _stack(module: ModuleType, params: Params, asset_keys: dict[str, str],
+def _stack(module: ModuleType, params: Params, values: dict[str, str], cache: dict, *,
+           endpoint: FleetEndpoint | None = None, depends_on: tuple[str, ...] | None = None,
            upstream: dict[str, str] | None = None) -> StackOutput:
-    built = module.build(params)
-    template = json.loads(built.finish().to_json())
-    if module.STACK == "monitoring":
-        values = module.parameter_values(params, asset_keys)
-    else:
-        values = module.parameter_values(params)
+    """One stack: the kind's template (built once per environment) and this stack's parameter values."""
+    if module.STACK not in cache:
+        built = module.build(params)
+        cache[module.STACK] = (json.loads(built.finish().to_json()), built.imports)
+    template, imports = cache[module.STACK]
     values = {"ProjectName": params.project, "EnvironmentName": params.environment, **values}
-    for item in built.imports:
+    for item in imports:
         values[item.parameter] = ssm_name(item.stack, item.key, params.project, params.environment)
     for key, value in params.tags.items():
         if tag_parameter_name(key) in template.get("Parameters", {}):
@@ -196,12 +234,14 @@ def _stack(module: ModuleType, params: Params, asset_keys: dict[str, str],
             values[parameter] = revision(template, logical_id, values, upstream)
     _check_parameters(module.STACK, template, values)
     return StackOutput(
-        name=module.STACK,
-        stack_name=f"{params.prefix}-{module.STACK}",
+        name=endpoint.manifest_name(module.STACK) if endpoint else module.STACK,
+        stack_name=endpoint.stack_name(params, module.STACK) if endpoint else f"{params.prefix}-{module.STACK}",
         template=template,
         parameters=values,
-        depends_on=tuple(module.DEPENDS_ON),
+        depends_on=depends_on if depends_on is not None else tuple(module.DEPENDS_ON),
         protected_resources=tuple(module.PROTECTED_RESOURCES),
+        kind=module.STACK,
+        endpoint=endpoint.key if endpoint else None,
     )
 
 

@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import Any
 
-from mmtool.config.workspace import environments, validate
+from mmtool.config.workspace import environments, single_endpoint, validate
 from mmtool.operate.baseline import (
     DEFAULT_MAX_RUNTIME,
     PROVISIONING_ALLOWANCE,
@@ -46,6 +46,7 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
         raise BaselineInputError("--env is required: make baseline ENV=dev DATASET=...")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
+    single_endpoint(params, "baseline")
     if args.instance_type and not re.fullmatch(r"ml\.[a-z0-9]+\.[0-9]*x?(large|medium|small|metal)", args.instance_type):
         raise BaselineInputError(f"--instance-type={args.instance_type}: expected an ml.* instance type such as ml.m5.xlarge")
     if args.volume_size is not None and not 1 <= args.volume_size <= 16384:

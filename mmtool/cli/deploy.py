@@ -57,12 +57,12 @@ def run(args: argparse.Namespace, paths) -> int:
     manifest = paths.build / args.env / "manifest.json"
     err = lambda line: print(line, file=sys.stderr)  # noqa: E731
     if args.command == "plan":  # baselines are used from copies deploy makes: say now if it could not
-        baseline_copies.warn_unreadable(params, err)
+        baseline_copies.warn_unreadable(params, err, endpoint=getattr(args, "endpoint", None))
     try:
         code = engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
     if args.command == "deploy" and code == 0:
-        baseline_copies.copy_after_deploy(params, err)
+        baseline_copies.copy_after_deploy(params, err, endpoint=getattr(args, "endpoint", None))
     return code
 

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mmtool.build.pipeline import build
-from mmtool.config.workspace import environments, validate
+from mmtool.config.workspace import environments, single_endpoint, validate
 from mmtool.operate.awsenv import Clients, credentials_available, split_s3_uri
 from mmtool.operate.capture_download import (
     DEFAULT_MAX_FILES,
@@ -43,6 +43,7 @@ def cmd_dry_run(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     build(paths, [env], out=_stderr)
     params = validate(paths, [env])[env]
+    single_endpoint(params, "dry-run")
     script = params.monitoring.data_quality.record_preprocessor
     if not script:
         raise DryRunError(

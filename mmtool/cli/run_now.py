@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmtool.config.workspace import environments, validate
+from mmtool.config.workspace import environments, single_endpoint, validate
 from mmtool.operate.facts import MONITORS
 from mmtool.operate.runnow import (
     DEFAULT_WINDOW_HOURS,
@@ -40,6 +40,7 @@ def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
         raise RunNowInputError(f"--timeout={args.timeout}: must be a positive number of seconds")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
+    single_endpoint(params, "run-now")
     options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
                       json_output=args.json)
     return run_now(params, options, connect(params, sagemaker=True, cloudformation=True))

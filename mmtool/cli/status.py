@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timezone
 from typing import Any
 
-from mmtool.config.workspace import environments, validate
+from mmtool.config.workspace import environments, single_endpoint, validate
 from mmtool.operate.facts import DEFAULT_EXECUTIONS, DEFAULT_HOURS
 from mmtool.operate.status import StatusInputError, run_status
 
@@ -30,6 +30,7 @@ def cmd_status(args: argparse.Namespace, paths: Any) -> int:
         raise StatusInputError(f"--executions={args.executions}: must be 1-100 (ListMonitoringExecutions' page size)")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
+    single_endpoint(params, "status")
     return run_status(params, connect(params, sagemaker=True), now=datetime.now(timezone.utc), hours=args.hours,
                       executions=args.executions, json_output=args.json)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmtool.config.workspace import environments, validate
+from mmtool.config.workspace import environments, single_endpoint, validate
 from mmtool.errors import UsageError
 from mmtool.operate.verify_notifications import DEFAULT_ALARM, verify
 
@@ -26,6 +26,7 @@ def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
     if not args.env:
         raise UsageError("verify-notifications needs an environment: --env <name> (make verify-notifications ENV=<name>)")
     params = validate(paths, environments(paths, args.env))[args.env]
+    single_endpoint(params, "verify-notifications")
     check_account(connect(params), params)
     try:
         clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,

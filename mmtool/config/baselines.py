@@ -8,9 +8,11 @@ granted `kms:Decrypt` on it even with `s3:ListBucket` on that bucket. A copy und
 role may already list and read, so the role and the endpoint policy need nothing outside the project
 bucket for baselines (the endpoint keeps only the model artifact as an outside object).
 
-* `copy_key(uri)` is the copy's bucket key, a pure function of the source URI
-  (`baselines/imported/<sha256(uri)[:16]>/<file name>`), so the build (no AWS) can put it in the
-  monitoring stack's parameters: the job definitions read `s3://${BucketName}/<copy key>`.
+* `copy_key(uri, prefix)` is the copy's bucket key, a pure function of the source URI and the endpoint's
+  baselines prefix (`baselines/imported/<sha256(uri)[:16]>/<file name>` in the single-endpoint form,
+  `baselines/<key>/imported/...` for fleet endpoint `<key>`, under the prefix only that endpoint's role
+  reads), so the build (no AWS) can put it in the monitoring stack's parameters: the job definitions read
+  `s3://${BucketName}/<copy key>`. Two fleet endpoints naming one baseline each get their own copy.
 * `make deploy` copies every source after the stacks are deployed (CopyObject, SSE-KMS with the project
   key, the deploying principal's credentials: it needs `s3:GetObject` on the source and `kms:Decrypt` on
   its key). A source is copied again on every deploy: a baseline rewritten at the same URI is picked up
@@ -30,13 +32,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mmtool.config.params import Params
 
-IMPORTED_PREFIX = "baselines/imported"  # under foundation's BASELINES_PREFIX, which the role reads and lists
+BASELINES_PREFIX = "baselines"  # foundation's BASELINES_PREFIX, which the environment's monitoring role reads and lists
+IMPORTED = "imported"
+IMPORTED_PREFIX = f"{BASELINES_PREFIX}/{IMPORTED}"  # the single-endpoint form's copies
 
 
-def copy_key(uri: str) -> str:
-    """s3://bucket/path/constraints.json -> baselines/imported/<16 hex of sha256(uri)>/constraints.json."""
+def copy_key(uri: str, prefix: str = BASELINES_PREFIX) -> str:
+    """s3://bucket/path/constraints.json -> <prefix>/imported/<16 hex of sha256(uri)>/constraints.json, where
+    `prefix` is the endpoint's baselines prefix (FleetEndpoint.baselines_prefix: baselines, or baselines/<key>)."""
     digest = hashlib.sha256(uri.encode("utf-8")).hexdigest()[:16]
-    return f"{IMPORTED_PREFIX}/{digest}/{uri.rsplit('/', 1)[-1]}"
+    return f"{prefix}/{IMPORTED}/{digest}/{uri.rsplit('/', 1)[-1]}"
 
 
 @dataclass(frozen=True)
@@ -55,21 +60,25 @@ class BaselineCopy:
 
 
 def baseline_copies(params: Params) -> list[BaselineCopy]:
-    """Every baseline object the enabled monitors use, in params order (each source once)."""
-    named: list[tuple[str, str]] = []
-    monitoring = params.monitoring
-    dq = monitoring.data_quality
-    if dq.enabled and dq.baseline:
-        named += [("monitoring.data_quality.baseline.constraints", dq.baseline.constraints),
-                  ("monitoring.data_quality.baseline.statistics", dq.baseline.statistics)]
-    for key in ("model_quality", "model_bias", "model_explainability"):
-        monitor = getattr(monitoring, key)
-        if monitor.enabled and monitor.baseline_constraints:
-            named.append((f"monitoring.{key}.baseline_constraints", monitor.baseline_constraints))
-    seen: set[str] = set()
+    """Every baseline object the enabled monitors of every fleet endpoint use, in params order (each copy once:
+    one per source and endpoint)."""
     copies = []
-    for field, uri in named:
-        if uri not in seen:
-            seen.add(uri)
-            copies.append(BaselineCopy(field, uri, copy_key(uri)))
+    seen: set[str] = set()
+    for endpoint in params.fleet():
+        at = "" if endpoint.legacy else f"endpoints.{endpoint.key}."
+        named: list[tuple[str, str]] = []
+        monitoring = endpoint.monitoring
+        dq = monitoring.data_quality
+        if dq.enabled and dq.baseline:
+            named += [(f"{at}monitoring.data_quality.baseline.constraints", dq.baseline.constraints),
+                      (f"{at}monitoring.data_quality.baseline.statistics", dq.baseline.statistics)]
+        for key in ("model_quality", "model_bias", "model_explainability"):
+            monitor = getattr(monitoring, key)
+            if monitor.enabled and monitor.baseline_constraints:
+                named.append((f"{at}monitoring.{key}.baseline_constraints", monitor.baseline_constraints))
+        for field, uri in named:
+            key = copy_key(uri, endpoint.baselines_prefix(params))
+            if key not in seen:
+                seen.add(key)
+                copies.append(BaselineCopy(field, uri, key))
     return copies

@@ -207,26 +207,66 @@ def _problems(exc: ValidationError, name: str, lines: dict[Path_, int]) -> list[
         elif error["type"] == "missing":
             message = f"required key is missing: {_description(loc)}"
             show_value = False
-        problem = Problem(name, _dotted(loc), message, value=value, line=_line(lines, loc), show_value=show_value)
+        line = _line(lines, loc)
+        inherited = _from_defaults(loc, lines)
+        if inherited is not None:  # the value came from defaults: point at it there
+            message += f" (inherited from {_dotted(inherited)})"
+            line = _line(lines, inherited)
+        problem = Problem(name, _dotted(loc), message, value=value, line=line, show_value=show_value)
         if problem not in problems:
             problems.append(problem)
     return problems
 
 
+def _from_defaults(loc: Path_, lines: dict[Path_, int]) -> Path_ | None:
+    """The defaults: key an endpoint's value was merged from, when the endpoint does not set it itself."""
+    if len(loc) < 3 or loc[0] != "endpoints" or loc in lines:
+        return None
+    if loc[2] == "monitoring":
+        inherited = ("defaults", "monitoring") + loc[3:]
+    elif len(loc) > 3 and loc[2] in ("create", "existing") and loc[3] == "data_capture":
+        inherited = ("defaults", "data_capture") + loc[4:]
+    else:
+        return None
+    for end in range(len(inherited), 1, -1):
+        if inherited[:end] in lines and loc[:end + (1 if loc[2] == "monitoring" else 2)] not in lines:
+            return inherited[:end]
+    return None
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by the key a params file uses (the alias where one is set)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
 def _model_at(path: Path_) -> type[BaseModel] | None:
     model: Any = Params
+    keyed = False  # the previous part was a mapping of sections (endpoints:): this part is its key
     for part in path:
         if isinstance(part, int) or model is None:
             continue
-        field = model.model_fields.get(part)
+        if keyed:
+            keyed = False
+            continue
+        field = _fields(model).get(part)
         model = _inner_model(field.annotation) if field else None
+        keyed = field is not None and _is_section_map(field.annotation)
     return model
+
+
+def _is_section_map(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return _inner_model(typing.get_args(annotation)[1]) is not None
+    return origin in (typing.Union, types.UnionType) and any(_is_section_map(a) for a in typing.get_args(annotation))
 
 
 def _inner_model(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
+    if origin is dict:
+        return _inner_model(typing.get_args(annotation)[1])
     if origin in (typing.Union, types.UnionType, list, typing.Annotated):
         for arg in typing.get_args(annotation):
             found = _inner_model(arg)
@@ -237,7 +277,7 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 def _unknown_key_message(loc: Path_) -> str:
     model = _model_at(loc[:-1])
-    allowed = sorted(model.model_fields) if model else []
+    allowed = sorted(_fields(model)) if model else []
     guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
     hint = f"did you mean {guess[0]!r}? " if guess else ""
     return f"unknown key; {hint}allowed keys here: {', '.join(allowed)}"
@@ -245,7 +285,7 @@ def _unknown_key_message(loc: Path_) -> str:
 
 def _description(loc: Path_) -> str:
     model = _model_at(loc[:-1])
-    field = model.model_fields.get(str(loc[-1])) if model else None
+    field = _fields(model).get(str(loc[-1])) if model else None
     return (field.description or "") if field else ""
 
 
@@ -254,11 +294,17 @@ def _description(loc: Path_) -> str:
 
 def _check_files(params: Params, name: str, lines: dict[Path_, int], root: Path) -> list[Problem]:
     problems = []
-    dq = params.monitoring.data_quality
-    for key in ("record_preprocessor", "post_analytics_processor"):
-        script = getattr(dq, key)
-        if script and not (root / script).is_file():
-            loc = ("monitoring", "data_quality", key)
-            problems.append(Problem(name, _dotted(loc), f"no such file in the repository ({root / script})",
-                                    value=script, line=_line(lines, loc)))
+    for endpoint in params.fleet():
+        dq = endpoint.monitoring.data_quality
+        at = ("monitoring",) if endpoint.legacy else ("endpoints", endpoint.key, "monitoring")
+        for key in ("record_preprocessor", "post_analytics_processor"):
+            script = getattr(dq, key)
+            if script and not (root / script).is_file():
+                loc = at + ("data_quality", key)
+                inherited = _from_defaults(loc, lines)
+                problem = Problem(name, _dotted(loc), f"no such file in the repository ({root / script})"
+                                  + (f" (inherited from {_dotted(inherited)})" if inherited else ""),
+                                  value=script, line=_line(lines, inherited or loc))
+                if problem not in problems:
+                    problems.append(problem)
     return problems

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import typing
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePosixPath
@@ -26,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from mmtool.errors import ToolError
 from mmtool.config.schedule import (
     HOUR,
     Schedule,
@@ -941,6 +944,194 @@ class CatalogSettings(Strict):
         return value
 
 
+# --- the fleet: `endpoints:` and `defaults:` -------------------------------------------------------
+
+ENDPOINT_KEY = r"^[a-z][a-z0-9-]{0,19}$"  # short name of a fleet endpoint (part of stack and resource names)
+LEGACY_KEY = "default"  # the key of today's single-endpoint form read as a fleet of one
+# Dashboard rows and parameter slots of the alarms template (templates/alarms.py): one per fleet endpoint.
+MAX_FLEET_ENDPOINTS = 40
+
+
+class ExistingEndpoint(Strict):
+    """An endpoint deployed by another tool (SageMaker Pipelines, the SDK, another team's stack): we only monitor it."""
+
+    endpoint_name: str = Field(
+        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+        description="Name of the endpoint in this environment's account and region.",
+    )
+    data_capture: DataCaptureSettings = Field(
+        default_factory=DataCaptureSettings,
+        description="The Data Capture that `make adopt` turns on for the endpoint (to this environment's bucket).",
+    )
+
+
+class FleetEntry(Strict):
+    """One `endpoints.<key>` entry: exactly one of create or existing, and its monitors."""
+
+    create: Optional[EndpointSettings] = Field(
+        None, description="We deploy the Model, the EndpointConfig with Data Capture and the Endpoint "
+        "(<project>-<env>-<key>). Same fields as the single-endpoint form's `endpoint:`.",
+    )
+    existing: Optional[ExistingEndpoint] = Field(
+        None, description="An endpoint another tool deployed; we monitor it by name.",
+    )
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings, description="The monitors of this endpoint (defaults.monitoring merged in).",
+    )
+    drift_alarms: list[DriftAlarm] = Field(
+        default_factory=list, description=f"Data-quality drift alarms of this endpoint, at most {MAX_DRIFT_ALARMS} "
+        "(they need alarms.enabled).",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FleetEntry:
+        if (self.create is None) == (self.existing is None):
+            both = "both are set" if self.create else "neither is set"
+            raise ValueError(f"set exactly one of create (we deploy the endpoint) or existing (someone else did); {both}")
+        if self.existing and self.monitoring.model_explainability.enabled:
+            raise FieldError("monitoring.model_explainability.enabled", True,
+                             "not available for an existing endpoint: Clarify's analysis configuration names the "
+                             "endpoint's model at build time, and only a created endpoint's model name is known then")
+        if len(self.drift_alarms) > MAX_DRIFT_ALARMS:
+            raise FieldError("drift_alarms", len(self.drift_alarms), f"at most {MAX_DRIFT_ALARMS} drift alarms per "
+                             "endpoint (the template has that many slots)")
+        features = [d.feature for d in self.drift_alarms]
+        duplicates = sorted({f for f in features if features.count(f) > 1})
+        if duplicates:
+            raise FieldError("drift_alarms", duplicates, f"one alarm per feature; duplicated: {', '.join(duplicates)}")
+        return self
+
+
+def merge(defaults: object, override: object) -> object:
+    """The one merge rule of `defaults:`: mappings merge key by key, recursively, and the endpoint's value
+    wins; a list or a scalar (or null) is replaced whole."""
+    if isinstance(defaults, dict) and isinstance(override, dict):
+        merged = dict(defaults)
+        for key, value in override.items():
+            merged[key] = merge(defaults[key], value) if key in defaults else value
+        return merged
+    return override
+
+
+def _known_keys(model: type[BaseModel], data: object, where: str) -> None:
+    """Reject keys `model` does not have, recursively (defaults are validated once merged into each endpoint;
+    a misspelt key there would otherwise be reported at every endpoint, or not at all)."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            allowed = ", ".join(sorted(model.model_fields))
+            raise FieldError(f"{where}.{key}".lstrip("."), key, f"unknown key; allowed keys here: {allowed}")
+        inner = _section_model(field.annotation)
+        if inner is not None and isinstance(value, dict):
+            _known_keys(inner, value, f"{where}.{key}")
+
+
+def _section_model(annotation: object) -> Optional[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) is list:  # lists are replaced whole; their items are checked after merging
+        return None
+    for arg in typing.get_args(annotation):
+        found = _section_model(arg)
+        if found:
+            return found
+    return None
+
+
+class FleetDefaults(Strict):
+    """Settings every endpoint of the fleet gets unless it sets them itself (see `merge`: mappings merge key by
+    key, the endpoint wins; lists and scalars are replaced whole). Checked once merged into each endpoint."""
+
+    data_capture: Optional[dict[str, object]] = Field(
+        None, description="Data Capture settings (the fields of endpoints.<key>.create.data_capture) for every "
+        "endpoint: created ones capture with them, existing ones are adopted with them.",
+    )
+    monitoring: Optional[dict[str, object]] = Field(
+        None, description="Monitor settings (the fields of endpoints.<key>.monitoring) for every endpoint.",
+    )
+
+    @field_validator("data_capture")
+    @classmethod
+    def _capture_keys(cls, value: Optional[dict]) -> Optional[dict]:
+        _known_keys(DataCaptureSettings, value, "")
+        return value
+
+    @field_validator("monitoring")
+    @classmethod
+    def _monitoring_keys(cls, value: Optional[dict]) -> Optional[dict]:
+        _known_keys(MonitoringSettings, value, "")
+        return value
+
+
+@dataclass(frozen=True)
+class FleetEndpoint:
+    """One monitored endpoint of an environment, defaults merged in. The single-endpoint form is a fleet of one
+    whose key is `default` and `legacy` is true: it keeps today's stack names, resource names and S3 prefixes."""
+
+    key: str
+    legacy: bool
+    create: Optional[EndpointSettings]
+    existing: Optional[ExistingEndpoint]
+    monitoring: MonitoringSettings
+    drift_alarms: tuple[DriftAlarm, ...] = ()
+
+    def endpoint_name(self, params: Params) -> str:
+        if self.existing is not None:
+            return self.existing.endpoint_name
+        return params.prefix if self.legacy else f"{params.prefix}-{self.key}"
+
+    def name_prefix(self, params: Params) -> str:
+        """Prefix of this endpoint's stack and resource names: <project>-<env>, or <project>-<env>-<key>."""
+        return params.prefix if self.legacy else f"{params.prefix}-{self.key}"
+
+    def stack_name(self, params: Params, kind: str) -> str:
+        return f"{self.name_prefix(params)}-{kind}"
+
+    def manifest_name(self, kind: str) -> str:
+        """The stack's `name` in the manifest (unique there): endpoint/monitoring, or <key>-endpoint/<key>-monitoring."""
+        return kind if self.legacy else f"{self.key}-{kind}"
+
+    def _scoped(self, prefix: str) -> str:
+        """A bucket prefix of this endpoint: the environment's prefix itself (single-endpoint form), or <prefix>/<key>."""
+        return prefix if self.legacy else f"{prefix}/{self.key}"
+
+    def capture_prefix(self, params: Params) -> str:
+        return self._scoped(params.storage.capture_prefix)
+
+    def batch_capture_prefix(self, params: Params) -> str:
+        return self._scoped(params.storage.batch_capture_prefix)
+
+    def reports_prefix(self, params: Params) -> str:
+        return self._scoped(REPORTS)
+
+    def ground_truth_prefix(self, params: Params) -> str:
+        return self._scoped(params.storage.ground_truth_prefix)
+
+    def baselines_prefix(self, params: Params) -> str:
+        return self._scoped(BASELINES)
+
+    @property
+    def data_capture(self) -> DataCaptureSettings:
+        return (self.create or self.existing).data_capture  # type: ignore[union-attr]
+
+    @property
+    def model_network_isolation(self) -> Optional[bool]:
+        """A created endpoint's Model EnableNetworkIsolation: create.network_isolation, or when unset on unless
+        this endpoint's model-explainability monitor is enabled (its shadow endpoint is made from the model,
+        reference §7.3). None for an existing endpoint (its model is not ours)."""
+        if self.create is None:
+            return None
+        if self.create.network_isolation is not None:
+            return self.create.network_isolation
+        return not self.monitoring.model_explainability.enabled
+
+
+REPORTS = "reports"  # bucket prefixes of the jobs' output (templates/foundation.py lays the bucket out)
+BASELINES = "baselines"
+
+
 class Params(Strict):
     """params/<env>.yaml"""
 
@@ -970,9 +1161,22 @@ class Params(Strict):
         description="The KMS key that encrypts the bucket, captured data, reports and job volumes.",
     )
     storage: StorageSettings = Field(default_factory=StorageSettings, description="Bucket layout and retention.")
-    endpoint: EndpointSettings = Field(description="The real-time endpoint and its Data Capture.")
-    monitoring: MonitoringSettings = Field(
-        default_factory=MonitoringSettings, description="The monitors of the endpoint and their schedules."
+    legacy_endpoint: Optional[EndpointSettings] = Field(
+        None, alias="endpoint", description="The single-endpoint form: the one real-time endpoint we deploy, and its "
+        "Data Capture (read as a fleet of one, keeping today's stack and resource names). Set this or endpoints.",
+    )
+    monitoring: Optional[MonitoringSettings] = Field(
+        None, description="The single-endpoint form: the monitors of the endpoint and their schedules (in a fleet, "
+        "endpoints.<key>.monitoring and defaults.monitoring).",
+    )
+    defaults: Optional[FleetDefaults] = Field(
+        None, description="A fleet: settings every endpoint gets unless it sets them itself. Mappings merge key by "
+        "key, the endpoint's value wins; lists and scalars are replaced whole.",
+    )
+    endpoints: Optional[dict[str, FleetEntry]] = Field(
+        None, description=f"A fleet: the monitored endpoints, by short name (lowercase letters, digits and '-', at "
+        f"most 20 characters, part of the stack names <project>-<env>-<name>-...), at most {MAX_FLEET_ENDPOINTS}. "
+        "Set this or endpoint.",
     )
     alarms: AlarmSettings = Field(
         default_factory=AlarmSettings, description="Notifications, execution rules and CloudWatch alarms."
@@ -981,6 +1185,57 @@ class Params(Strict):
         default_factory=CatalogSettings,
         description="AWS Service Catalog publication of the templates (`make catalog`).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fleet_form(cls, data: object) -> object:
+        """Pick the form (a fleet, or the single endpoint) and merge `defaults` into every fleet endpoint."""
+        if not isinstance(data, dict):
+            return data
+        if "endpoints" not in data:
+            if "endpoint" not in data:
+                raise FieldError("endpoints", None, "required: endpoints: (the fleet of monitored endpoints) or "
+                                 "endpoint: with monitoring: (a single endpoint); see docs/fleet.md")
+            if "defaults" in data:
+                raise FieldError("defaults", "...", "defaults apply to the endpoints of a fleet (endpoints:); in the "
+                                 "single-endpoint form write the settings into endpoint: and monitoring:")
+            return {**data, "monitoring": data.get("monitoring", {})}
+        for single in ("endpoint", "monitoring"):
+            if single in data:
+                raise FieldError(single, "...", f"{single}: is the single-endpoint form; with endpoints: write it "
+                                 f"per endpoint (endpoints.<key>.{'create' if single == 'endpoint' else single}) or "
+                                 f"in defaults")
+        defaults, entries = data.get("defaults") or {}, data.get("endpoints")
+        if not isinstance(defaults, dict) or not isinstance(entries, dict):
+            return data  # the field validation reports the wrong type
+        capture, monitoring = defaults.get("data_capture"), defaults.get("monitoring")
+        merged = {}
+        for key, entry in entries.items():
+            if isinstance(entry, dict):
+                entry = dict(entry)
+                if isinstance(monitoring, dict):
+                    entry["monitoring"] = merge(monitoring, entry.get("monitoring", {}))
+                for kind in ("create", "existing"):
+                    if isinstance(capture, dict) and isinstance(entry.get(kind), dict):
+                        entry[kind] = {**entry[kind], "data_capture": merge(capture, entry[kind].get("data_capture", {}))}
+            merged[key] = entry
+        return {**data, "endpoints": merged}
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _endpoint_keys(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        if not value:
+            raise ValueError("no endpoints: list at least one, e.g. churn: {create: {...}} or fraud: {existing: {...}}")
+        if len(value) > MAX_FLEET_ENDPOINTS:
+            raise ValueError(f"{len(value)} endpoints; at most {MAX_FLEET_ENDPOINTS} per environment (the alarms "
+                             "template has that many dashboard rows); split the fleet over two environments")
+        for key in value:
+            if not isinstance(key, str) or not re.fullmatch(ENDPOINT_KEY, key):
+                raise FieldError(str(key), key, "an endpoint's short name is 1-20 lowercase letters, digits and '-', "
+                                 "starting with a letter (it becomes part of stack and resource names)")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -1046,16 +1301,22 @@ class Params(Strict):
                 "the subnets must span at least two availability zones (SageMaker endpoints and Clarify "
                 "need two); put one subnet in another zone",
             )
-        if self.endpoint.image_region != self.region:
-            raise FieldError(
-                "endpoint.model_image",
-                self.endpoint.model_image,
-                f"the image is in {self.endpoint.image_region} but the environment is in {self.region}; "
-                "SageMaker pulls images only from the same region: replicate the image",
-            )
         self._check_storage()
-        self._check_clarify()
-        self._check_alarms()
+        for endpoint in self.fleet():
+            where = _where(endpoint)
+            if endpoint.create and endpoint.create.image_region != self.region:
+                raise FieldError(
+                    f"{where.create}.model_image",
+                    endpoint.create.model_image,
+                    f"the image is in {endpoint.create.image_region} but the environment is in {self.region}; "
+                    "SageMaker pulls images only from the same region: replicate the image",
+                )
+            self._check_clarify(endpoint.monitoring, where.monitoring)
+            if (endpoint.create and endpoint.create.network_isolation is True
+                    and endpoint.monitoring.model_explainability.enabled):
+                raise FieldError(f"{where.create}.network_isolation", True, ISOLATION_CONFLICT)
+            self._check_alarms(endpoint, where)
+        self._check_fleet_names()
         key = self.encryption.kms_key_arn
         if key and key.split(":")[3] != self.region:
             raise FieldError("encryption.kms_key_arn", key, f"the key is not in {self.region}; KMS keys are regional")
@@ -1077,65 +1338,100 @@ class Params(Strict):
                     "or are written by jobs), e.g. ground-truth",
                 )
 
-    def _check_clarify(self) -> None:
-        monitoring = self.monitoring
+    def _check_clarify(self, monitoring: MonitoringSettings, at: str) -> None:
         bias, explain = monitoring.model_bias, monitoring.model_explainability
         enabled = [name for name, m in (("model_bias", bias), ("model_explainability", explain)) if m.enabled]
         if not enabled:
             return
         if self.region not in image_accounts("clarify"):
-            raise FieldError(f"monitoring.{enabled[0]}.enabled", True,
+            raise FieldError(f"{at}monitoring.{enabled[0]}.enabled", True,
                              f"no SageMaker Clarify image is published for {self.region}; Clarify monitors run in: "
                              f"{', '.join(image_accounts('clarify'))}")
         features = monitoring.clarify_features
         if not features:
-            raise FieldError("monitoring.clarify.features", None,
+            raise FieldError(f"{at}monitoring.clarify.features", None,
                              f"{enabled[0].replace('_', ' ')} needs the feature headers (the request's CSV columns in "
                              "order): set monitoring.clarify.features (or data_quality.preprocessor.feature_names)")
         if bias.enabled:
             if bias.label in features:
-                raise FieldError("monitoring.model_bias.label", bias.label,
+                raise FieldError(f"{at}monitoring.model_bias.label", bias.label,
                                  "the label is also a feature header; the ground-truth label needs its own header")
             for index, facet in enumerate(bias.facets):
                 if facet.name not in features:
-                    raise FieldError(f"monitoring.model_bias.facets[{index}].name", facet.name,
+                    raise FieldError(f"{at}monitoring.model_bias.facets[{index}].name", facet.name,
                                      f"not a feature header; facets must name one of: {', '.join(features)}")
             if bias.group_variable is not None and bias.group_variable not in features:
-                raise FieldError("monitoring.model_bias.group_variable", bias.group_variable,
+                raise FieldError(f"{at}monitoring.model_bias.group_variable", bias.group_variable,
                                  f"not a feature header; use one of: {', '.join(features)}")
         if explain.enabled:
             rows = explain.shap.baseline
             if not rows:
-                raise FieldError("monitoring.model_explainability.shap.baseline", None,
+                raise FieldError(f"{at}monitoring.model_explainability.shap.baseline", None,
                                  "Kernel SHAP needs a baseline: at least one row with one value per feature, e.g. the "
                                  "feature means of the training data")
             for index, row in enumerate(rows):
                 if len(row) != len(features):
-                    raise FieldError(f"monitoring.model_explainability.shap.baseline[{index}]", row,
+                    raise FieldError(f"{at}monitoring.model_explainability.shap.baseline[{index}]", row,
                                      f"{len(row)} values but there are {len(features)} features "
                                      f"({', '.join(features)}); one value per feature, in order")
-            if self.endpoint.network_isolation is True:
-                raise FieldError("endpoint.network_isolation", True, ISOLATION_CONFLICT)
 
-    def _check_alarms(self) -> None:
-        alarms, dq = self.alarms, self.monitoring.data_quality
-        if not alarms.drift:
+    def _check_alarms(self, endpoint: FleetEndpoint, where: _Where) -> None:
+        alarms, dq = self.alarms, endpoint.monitoring.data_quality
+        if not endpoint.legacy and alarms.drift:
+            raise FieldError("alarms.drift", len(alarms.drift), "in a fleet, drift alarms watch one endpoint's "
+                             "features: move them to endpoints.<key>.drift_alarms")
+        drift, at = (alarms.drift, "alarms.drift") if endpoint.legacy else (endpoint.drift_alarms, where.drift)
+        if not drift:
             return
         if not alarms.enabled:
-            raise FieldError("alarms.drift", len(alarms.drift), "drift alarms need alarms.enabled: true (and a target)")
+            raise FieldError(at, len(drift), "drift alarms need alarms.enabled: true (and a target)")
         if not dq.enabled or not dq.publish_cloudwatch_metrics:
-            raise FieldError("alarms.drift", len(alarms.drift),
-                             "drift alarms watch the data-quality metrics: enable monitoring.data_quality with "
-                             "publish_cloudwatch_metrics: true")
+            raise FieldError(at, len(drift),
+                             f"drift alarms watch the data-quality metrics: enable {where.monitoring}monitoring."
+                             "data_quality with publish_cloudwatch_metrics: true")
         names = dq.preprocessor.feature_names
         if names and dq.record_preprocessor:
             emitted = names + (dq.preprocessor.prediction_names or ["prediction"]) \
                 if dq.preprocessor.prediction_position != "none" else list(names)
-            for index, alarm in enumerate(alarms.drift):
+            for index, alarm in enumerate(drift):
                 if alarm.feature not in emitted:
-                    raise FieldError(f"alarms.drift[{index}].feature", alarm.feature,
+                    raise FieldError(f"{at}[{index}].feature", alarm.feature,
                                      f"the pre-processor emits no such column (no metric would ever arrive); "
                                      f"use one of: {', '.join(emitted)}")
+
+    def _check_fleet_names(self) -> None:
+        """Two entries must not monitor one endpoint: SageMaker allows one schedule of each monitor type per
+        endpoint, and the second stack would fail half-way through its deploy."""
+        seen: dict[str, str] = {}
+        for endpoint in self.fleet():
+            name = endpoint.endpoint_name(self)
+            if name in seen:
+                raise FieldError(f"endpoints.{endpoint.key}.existing.endpoint_name", name,
+                                 f"endpoints.{seen[name]} monitors this endpoint already (one schedule of each "
+                                 "monitor type per endpoint); keep one entry")
+            seen[name] = endpoint.key
+
+    # --- the fleet ------------------------------------------------------------------------------
+
+    def fleet(self) -> list[FleetEndpoint]:
+        """Every monitored endpoint of the environment, in the order of the file (defaults merged in)."""
+        if self.endpoints is None:
+            return [FleetEndpoint(LEGACY_KEY, True, self.legacy_endpoint, None,
+                                  self.monitoring or MonitoringSettings(), tuple(self.alarms.drift))]
+        return [FleetEndpoint(key, False, entry.create, entry.existing, entry.monitoring, tuple(entry.drift_alarms))
+                for key, entry in self.endpoints.items()]
+
+    def endpoint(self, key: str) -> FleetEndpoint:
+        for endpoint in self.fleet():
+            if endpoint.key == key:
+                return endpoint
+        known = ", ".join(e.key for e in self.fleet())
+        raise ToolError(f"params/{self.environment}.yaml has no endpoint {key!r} (endpoints: {known}); "
+                        "fix ENDPOINT= or add it under endpoints:")
+
+    @property
+    def is_fleet(self) -> bool:
+        return self.endpoints is not None
 
     @model_validator(mode="after")
     def _catalog_roles_in_account(self) -> Params:
@@ -1156,13 +1452,6 @@ class Params(Strict):
     def prefix(self) -> str:
         return f"{self.project}-{self.environment}"
 
-    @property
-    def model_network_isolation(self) -> bool:
-        """The Model's EnableNetworkIsolation: endpoint.network_isolation, or when unset on unless the
-        model-explainability monitor is enabled (its shadow endpoint is made from the model, reference §7.3)."""
-        if self.endpoint.network_isolation is not None:
-            return self.endpoint.network_isolation
-        return not self.monitoring.model_explainability.enabled
 
 
 RESERVED_TAG_KEYS = ("Project", "Environment", "ManagedBy")
@@ -1172,6 +1461,22 @@ RESERVED_TAG_KEYS = ("Project", "Environment", "ManagedBy")
 ISOLATION_CONFLICT = (
     "monitoring.model_explainability.enabled needs the model without network isolation: Clarify's explainability "
     "job sends records to a shadow endpoint made from this model, and AWS requires isolation off on the model as "
-    "well as on the job; remove endpoint.network_isolation (it is then off for this reason) or disable "
+    "well as on the job; remove network_isolation (it is then off for this reason) or disable "
     "model_explainability"
 )
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where an endpoint's settings are in the params file (for error messages)."""
+
+    create: str
+    monitoring: str  # a prefix: "" or "endpoints.<key>."
+    drift: str
+
+
+def _where(endpoint: FleetEndpoint) -> _Where:
+    if endpoint.legacy:
+        return _Where("endpoint", "", "alarms.drift")
+    at = f"endpoints.{endpoint.key}"
+    return _Where(f"{at}.create", f"{at}.", f"{at}.drift_alarms")

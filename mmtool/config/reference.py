@@ -67,13 +67,14 @@ def _inner(annotation: object) -> type[BaseModel] | None:
 def rows(model: type[BaseModel] = Params, prefix: str = "") -> list[tuple[str, str, str, str]]:
     out = []
     for name, field in model.model_fields.items():
-        key = f"{prefix}{name}"
+        key = f"{prefix}{field.alias or name}"
         inner = _inner(field.annotation)
         is_list = typing.get_origin(field.annotation) is list or "list[" in str(field.annotation)
+        is_map = "dict[" in str(field.annotation)  # endpoints: sections by key
         description = re.sub(r"\s+", " ", field.description or "").replace("|", "\\|")
         out.append((f"`{key}`", _type_name(field.annotation), _default(field), description))
         if inner:
-            out += rows(inner, f"{key}[]." if is_list else f"{key}.")
+            out += rows(inner, f"{key}[]." if is_list else f"{key}.<key>." if is_map else f"{key}.")
     return out
 
 

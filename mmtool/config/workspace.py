@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mmtool.errors import ParamsError, ToolError, UsageError
@@ -57,3 +58,31 @@ def display_path(path: Path, paths: Paths) -> Path:
             return path.relative_to(paths.root)
         except ValueError:
             return path
+
+
+def template_parameter_pairs(folder: Path, templates: list[Path]) -> list[tuple[Path, Path]]:
+    """Each template with each parameter file that goes with it: the manifest's pairs (a fleet's
+    monitoring.template.json goes with every <key>-monitoring.parameters.json), and <stack>.parameters.json for a
+    template the manifest does not list (the catalog's)."""
+    pairs: list[tuple[Path, Path]] = []
+    manifest = folder / "manifest.json"
+    listed = json.loads(manifest.read_text())["stacks"] if manifest.exists() else []
+    for template in templates:
+        mine = [folder / s["parameters"] for s in listed if s["template"] == template.name]
+        for parameters in mine or [template.with_name(template.name.replace(".template.json", ".parameters.json"))]:
+            pairs.append((template, parameters))
+    return pairs
+
+
+def single_endpoint(params, command: str):
+    """`params` when it is the single-endpoint form (a fleet of one); a clear refusal for a fleet, which `command`
+    (status, run-now, baseline, dry-run, verify-notifications) does not handle yet. Returns the one FleetEndpoint."""
+    if params.is_fleet:
+        keys = ", ".join(e.key for e in params.fleet())
+        raise UsageError(
+            f"params/{params.environment}.yaml is a fleet (endpoints: {keys}); `make {command}` works on the "
+            f"single-endpoint form (endpoint: and monitoring:) only, for now: per-endpoint {command} (ENDPOINT=key) "
+            "comes after the fleet merge (docs/fleet.md, 'What works per endpoint'). plan, deploy, destroy, drift "
+            f"and outputs take ENDPOINT= already: `make plan ENV={params.environment} ENDPOINT={params.fleet()[0].key}`"
+        )
+    return params.fleet()[0]

@@ -105,7 +105,7 @@ class DeployedValues:
 
     bucket: str
     kms_key_arn: str
-    monitoring_role_arn: str
+    monitoring_role_arn: str  # the foundation's shared role; "" in a fleet (each endpoint's stack has its own)
     subnet_ids: tuple[str, ...]
     job_security_group_id: str
 
@@ -122,7 +122,8 @@ DEPLOYED_KEYS = {
 def deployed_values(clients: Clients, params: Params) -> DeployedValues:
     from templates.common import ssm_name
 
-    names = {field: ssm_name(stack, key, params.project, params.environment) for field, (stack, key) in DEPLOYED_KEYS.items()}
+    names = {field: ssm_name(stack, key, params.project, params.environment) for field, (stack, key) in DEPLOYED_KEYS.items()
+             if not (field == "monitoring_role_arn" and params.is_fleet)}  # a fleet's foundation has no shared role
     try:
         response = clients.ssm.get_parameters(Names=sorted(names.values()))
     except Exception as exc:
@@ -141,7 +142,7 @@ def deployed_values(clients: Clients, params: Params) -> DeployedValues:
     return DeployedValues(
         bucket=values["bucket"],
         kms_key_arn=values["kms_key_arn"],
-        monitoring_role_arn=values["monitoring_role_arn"],
+        monitoring_role_arn=values.get("monitoring_role_arn", ""),
         subnet_ids=tuple(s for s in values["subnet_ids"].split(",") if s),
         job_security_group_id=values["job_security_group_id"],
     )

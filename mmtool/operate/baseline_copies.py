@@ -60,9 +60,17 @@ class CopyError(ToolError):
 # --- the two hooks of `make plan` and `make deploy` (mmtool/cli/deploy.py) -------------------------------------
 
 
-def warn_unreadable(params: Params, out: Callable[[str], None]) -> None:
+def _copies(params: Params, endpoint: str | None) -> list:
+    """Every fleet endpoint's copies, or with `ENDPOINT=key` (`--endpoint`) only that endpoint's."""
+    if endpoint is None:
+        return baseline_copies(params)
+    prefix = params.endpoint(endpoint).baselines_prefix(params) + "/"
+    return [c for c in baseline_copies(params) if c.key.startswith(prefix)]
+
+
+def warn_unreadable(params: Params, out: Callable[[str], None], endpoint: str | None = None) -> None:
     """`make plan`: one warning line per baseline source these credentials cannot read (never fails)."""
-    copies = baseline_copies(params)
+    copies = _copies(params, endpoint)
     if not copies:
         return
     from mmtool.operate.awsenv import connect
@@ -71,9 +79,10 @@ def warn_unreadable(params: Params, out: Callable[[str], None]) -> None:
         out(f"! {warning}")
 
 
-def copy_after_deploy(params: Params, out: Callable[[str], None]) -> None:
-    """`make deploy`, once the stacks are deployed: copy every baseline into the project bucket."""
-    copies = baseline_copies(params)
+def copy_after_deploy(params: Params, out: Callable[[str], None], endpoint: str | None = None) -> None:
+    """`make deploy`, once the stacks are deployed: copy every baseline (of `endpoint` only, when given) into the
+    project bucket."""
+    copies = _copies(params, endpoint)
     if not copies:
         return
     from mmtool.operate.awsenv import connect, deployed_values

@@ -701,7 +701,7 @@ def gather(clients: Clients, params: Any, *, now: datetime, hours: int = DEFAULT
     else:
         endpoint = read_endpoint(clients.sagemaker, params.prefix, "derived")
     captures = read_captures(clients, endpoint, f"s3://{bucket}/{params.storage.capture_prefix}",
-                             params.endpoint.variant_name, now, hours)
+                             params.legacy_endpoint.variant_name, now, hours)
     if only is None:
         names = [s["MonitoringScheduleName"] for s in find_schedules(clients.sagemaker, params.prefix,
                                                                      endpoint.name if endpoint.found else None)]

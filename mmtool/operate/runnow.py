@@ -291,7 +291,7 @@ def run_now(
     bucket = values.get("bucket-name")
     fallback = f"s3://{bucket}/{params.storage.capture_prefix}" if bucket else None
     listed_hours = max(options.window_hours, -(own[0] or 0)) + 1  # the window's hour folders and the one before
-    captures = read_captures(clients, endpoint, fallback, params.endpoint.variant_name, start_time,
+    captures = read_captures(clients, endpoint, fallback, params.legacy_endpoint.variant_name, start_time,
                              listed_hours) if definition.input_kind == "endpoint" else []
     facts = Facts(params.project, params.environment, params.region, start_time, listed_hours,
                   endpoint, captures, [], bucket)

@@ -375,7 +375,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     check_account(clients, params)
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
     findings = explain(facts)
-    groups = bias_groups_in_words(params)
+    groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)
     if json_output:
         out(json.dumps(as_json(facts, findings, groups), indent=2, sort_keys=True))
     else:

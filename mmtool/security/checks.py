@@ -567,5 +567,7 @@ def run_checks(subjects: list[Subject], checks: tuple[Callable[[Subject], Proble
     for subject in subjects:
         for check in checks:
             for resource, message in check(subject):
+                if subject.endpoint is not None and subject.values_file != f"{subject.stack}.parameters.json":
+                    message += f" (with the values of {subject.values_file})"  # a fleet endpoint's
                 findings.append(Finding("mmtool", rule_name(check), subject.file, resource, message))
     return findings

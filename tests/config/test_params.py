@@ -379,7 +379,7 @@ def test_model_network_isolation_is_derived_from_explainability_when_unset(scrat
             data["endpoint"].update(endpoint)
             if explained:
                 data["monitoring"]["model_explainability"] = {"enabled": True, "shap": {"baseline": [[1, 2, 3]]}}
-            seen[explained] = load_params(write_params(scratch, data), scratch.root).model_network_isolation
+            seen[explained] = load_params(write_params(scratch, data), scratch.root).fleet()[0].model_network_isolation
         return seen
 
     assert isolation() == {False: True, True: False}

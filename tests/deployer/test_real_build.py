@@ -84,7 +84,10 @@ def test_make_demo_runs_the_whole_lifecycle(tmp_path, capsys, monkeypatch):
     assert "churn-dev-network: DELETE_COMPLETE" in destroy and "churn-dev-foundation: DELETE_COMPLETE" in destroy
     # after the destroy: no stack, the bucket with the capture file and the asset, the key
     assert "stacks left: none" in after
-    assert "still there, 2 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
+    # the capture file, the asset, and the two templates above CloudFormation's 51,200-byte TemplateBody limit
+    # (monitoring and alarms, which carry a fleet endpoint's rules and alarms), which the deployer uploads
+    assert "still there, 4 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
+    assert "cloudformation-templates/churn-dev-monitoring/" in after and "cloudformation-templates/churn-dev-alarms/" in after
     assert "monitoring-assets/" in after and "record_preprocessor.py" in after
     assert re.search(r"KMS key arn:aws:kms:eu-west-1:123456789012:key/[0-9a-f-]+: still there", after)
     assert (paths.params / "dev.yaml").read_text() == (REPO / "params" / "dev.yaml").read_text()  # a copy was changed
@@ -105,7 +108,10 @@ def test_plan_shows_what_the_staging_build_derived(tmp_path_factory, clients):
 
     assert plan.code == 0, plan.text
     text = " ".join(plan.out.split())  # rich wraps long lines
-    endpoint_at, monitoring_at = text.index("churn-staging-endpoint"), text.index("churn-staging-monitoring")
-    isolation = text.index("note: model network isolation: off, derived from monitoring.model_explainability.enabled")
+    # staging is a fleet: the notes are churn's, under churn's stacks (upsell's model keeps its isolation)
+    endpoint_at, monitoring_at = text.index("churn-staging-churn-endpoint"), text.index("churn-staging-churn-monitoring")
+    isolation = text.index("note: model network isolation: off, derived from "
+                           "endpoints.churn.monitoring.model_explainability.enabled")
     group = text.index("note: model bias: sensitive group age > 64 (exclusive threshold of a continuous facet)")
     assert endpoint_at < isolation < monitoring_at < group
+    assert text.count("note: model network isolation") == 1 and text.count("note: model bias") == 1

@@ -43,7 +43,7 @@ def test_deploy_copies_each_baseline_to_the_key_the_template_reads_encrypted_wit
     lines: list[str] = []
     baseline_copies.copy_after_deploy(p, lines.append)
 
-    values = monitoring.parameter_values(p, {})
+    values = monitoring.parameter_values(p, p.fleet()[0], {})
     s3 = client("s3", aws)
     for uri, parameter in ((DQ["constraints"], "DataQualityBaselineConstraintsKey"),
                            (DQ["statistics"], "DataQualityBaselineStatisticsKey")):
@@ -62,6 +62,33 @@ def test_copy_keys_are_under_baselines_which_the_role_already_reads():
     key = copy_key(MQ)
     assert key.startswith("baselines/imported/") and key.endswith("/constraints.json")
     assert copy_key(MQ) != copy_key(DQ["constraints"])  # same file name, other source: other key
+
+
+def test_a_fleet_copies_every_endpoints_baselines_under_that_endpoints_own_prefix():
+    """staging is a fleet: churn's and fraud's baselines are copied to baselines/<key>/imported/..., which only that
+    endpoint's role reads (its BaselinesPrefix), and each copy is where that endpoint's monitoring stack reads it."""
+    from mmtool.config.loader import load_params
+    from tests.conftest import REPO
+
+    staging = load_params(REPO / "params" / "staging.yaml", REPO)
+    copies = baseline_copies.baseline_copies(staging)
+    assert [c.field for c in copies] == [
+        "endpoints.churn.monitoring.data_quality.baseline.constraints",
+        "endpoints.churn.monitoring.data_quality.baseline.statistics",
+        "endpoints.churn.monitoring.model_quality.baseline_constraints",
+        "endpoints.fraud.monitoring.data_quality.baseline.constraints",
+        "endpoints.fraud.monitoring.data_quality.baseline.statistics",
+    ]
+    read = set()
+    for endpoint in staging.fleet():
+        values = monitoring.parameter_values(staging, endpoint, {})
+        keys = {v for k, v in values.items() if k.endswith(("BaselineConstraintsKey", "BaselineStatisticsKey")) and v}
+        assert all(key.startswith(values["BaselinesPrefix"] + "/imported/") for key in keys), endpoint.key
+        read |= keys
+    assert read == {c.key for c in copies}
+    assert copy_key(MQ, "baselines/churn") != copy_key(MQ)  # one source, two endpoints: two copies
+    # `make deploy ENV=staging ENDPOINT=fraud` copies (and plan checks) fraud's only
+    assert [c.field for c in baseline_copies._copies(staging, "fraud")] == [c.field for c in copies[3:]]
 
 
 def test_a_source_that_cannot_be_copied_stops_with_what_to_grant(aws, tmp_path):

@@ -106,11 +106,19 @@ def test_only_the_explainability_job_may_run_without_network_isolation(dev):
 
 
 def test_the_model_drops_network_isolation_only_where_explainability_needs_it(subjects):
-    """staging enables model explainability: its model runs without isolation, and the check accepts that for
-    this one reason; the same value with the monitor off is refused."""
-    staging = {s.stack: s for s in subjects if s.environment == "staging"}
-    endpoint = staging["endpoint"]
+    """staging's churn enables model explainability: its model runs without isolation, and the check accepts that
+    for this one reason; the same value with the monitor off is refused. The check reads the same endpoint's
+    monitoring values: upsell's (explainability off) would refuse churn's model."""
+    staging = {(s.stack, s.endpoint): s for s in subjects if s.environment == "staging"}
+    endpoint = staging[("endpoint", "churn")]
     assert endpoint.parameters["ModelNetworkIsolation"] == "false"
+    upsell = staging[("endpoint", "upsell")]
+    assert upsell.parameters["ModelNetworkIsolation"] == "true"
+    assert upsell.environment_values["monitoring"]["ModelExplainabilityEnabled"] == "false"
+    assert not list(checks.check_model_network_isolated_unless_clarify_needs_it(upsell))
+    crossed = Subject(endpoint.file, "endpoint", "staging", endpoint.template, endpoint.parameters, None,
+                      upsell.environment_values, "churn")
+    assert [p[0] for p in checks.check_model_network_isolated_unless_clarify_needs_it(crossed)] == ["Model"]
     assert endpoint.environment_values["monitoring"]["ModelExplainabilityEnabled"] == "true"
     assert not list(checks.check_model_network_isolated_unless_clarify_needs_it(endpoint))
     off = {**endpoint.environment_values, "monitoring": {**endpoint.environment_values["monitoring"],

@@ -1,0 +1,189 @@
+"""What the alarms stack (the single-endpoint form) and each fleet endpoint's monitoring stack share: the
+EventBridge rules on one endpoint's monitoring executions, the alarms on them, and the drift alarms.
+
+Not a stack: `add(...)` puts the resources into the template it is given, under the conditions it is given,
+with the names it is given (`<project>-<env>-monitor-failed` in the alarms stack, as always;
+`<project>-<env>-<key>-failed` in a fleet endpoint's monitoring stack, where EventBridge's 64-character rule
+names must hold a 20-character project and key).
+
+Resources
+  ExecutionFailedRule   EventBridge: a monitoring execution of the endpoint's schedules ended Failed or Stopped
+  ExecutionViolationsRule
+                        EventBridge: one ended Completed with an ExitMessage starting CompletedWithViolations;
+                        both send a readable message (schedule, endpoint, status, reason, links) to the topic
+  FailedExecutionsAlarm AWS/Events TriggeredRules of ExecutionFailedRule: one match is one failed run
+  NotificationDeliveryAlarm
+                        AWS/Events FailedInvocations of ExecutionFailedRule: a failure notification could not
+                        be delivered to the topic (key or topic policy)
+  ViolationsDeliveryAlarm
+                        (violations condition) the same for ExecutionViolationsRule: every rule that notifies
+                        has its delivery watched
+  DriftAlarm1..10       data-quality drift: feature_baseline_drift_<feature> of the endpoint and its data-quality
+                        schedule above the threshold (fixed slots with conditions)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from troposphere import And, Equals, Not, Ref, Sub
+from troposphere import Condition as Cond
+from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.events import InputTransformer, Rule, Target
+
+from mmtool.config.params import MAX_DRIFT_ALARMS
+from templates.common import StackTemplate
+
+DATA_METRICS = "aws/sagemaker/Endpoints/data-metrics"  # reference §6.4 (the SDK dashboard's spelling)
+FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (reference §8 #17)
+VIOLATIONS_PREFIX = "CompletedWithViolations"
+INPUT_PATHS = {
+    "schedule": "$.detail.MonitoringScheduleArn",
+    "job": "$.detail.ProcessingJobName",
+    "status": "$.detail.ProcessingJobStatus",
+    "exit": "$.detail.ExitMessage",
+    "reason": "$.detail.FailureReason",
+    "time": "$.time",
+}
+
+
+def message(reports: str) -> str:
+    """The notification text (an EventBridge input template); `reports` is the reports prefix, `${}` allowed."""
+    return (
+        '"SageMaker Model Monitor: a monitoring run of ${ProjectName}-${EnvironmentName} ended <status>.\\n'
+        "\\n"
+        "Schedule: <schedule>\\n"
+        "Endpoint: ${EndpointName}\\n"
+        "Status: <status> <exit>\\n"
+        "Reason: <reason>\\n"
+        "Processing job: https://${AWS::Region}.console.aws.amazon.com/sagemaker/home?region=${AWS::Region}"
+        "#/processing-jobs/<job>\\n"
+        f"Reports: s3://${{BucketName}}/{reports}/ (a folder per monitor, then endpoint, schedule, run time)\\n"
+        "Dashboard: https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
+        "#dashboards/dashboard/${ProjectName}-${EnvironmentName}-model-monitor\\n"
+        'Time: <time>"'
+    )
+
+
+@dataclass(frozen=True)
+class Names:
+    """The physical names, as `Sub` patterns, and the conditions of one endpoint's notifications."""
+
+    failed_rule: str
+    violations_rule: str
+    failed_alarm: str
+    delivery_alarm: str
+    violations_delivery_alarm: str
+    drift_alarm: str  # with {slot}
+    data_quality_schedule: str
+    condition: str  # the rules and alarms exist
+    violations_condition: str  # the violations rule exists
+    reports: str  # the reports prefix in the message
+
+
+def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: object, endpoint_name: object) -> Rule:
+    """Rules, alarms and drift-alarm slots of one endpoint. Returns the failed-executions rule."""
+    t = st.template
+    transformer = InputTransformer(InputPathsMap=INPUT_PATHS, InputTemplate=Sub(message(names.reports)))
+    base_pattern = {
+        # Monitoring executions are processing jobs; their state changes carry the schedule's ARN.
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Processing Job State Change"],
+    }
+    failed_rule = t.add_resource(Rule(
+        "ExecutionFailedRule",
+        Condition=names.condition,
+        Name=Sub(names.failed_rule),
+        Description=Sub("Model Monitor runs of ${ProjectName}-${EnvironmentName} that failed or were stopped"),
+        State="ENABLED",
+        EventPattern={**base_pattern, "detail": {"MonitoringScheduleArn": schedule_arns,
+                                                 "ProcessingJobStatus": FAILED_STATUSES}},
+        Targets=[Target(Id="AlarmTopic", Arn=topic_arn, InputTransformer=transformer)],
+    ))
+    violations_rule = t.add_resource(Rule(
+        "ExecutionViolationsRule",
+        Condition=names.violations_condition,
+        Name=Sub(names.violations_rule),
+        Description=Sub("Model Monitor runs of ${ProjectName}-${EnvironmentName} that found violations"),
+        State="ENABLED",
+        EventPattern={**base_pattern, "detail": {"MonitoringScheduleArn": schedule_arns,
+                                                 "ProcessingJobStatus": ["Completed"],
+                                                 "ExitMessage": [{"prefix": VIOLATIONS_PREFIX}]}},
+        Targets=[Target(Id="AlarmTopic", Arn=topic_arn, InputTransformer=transformer)],
+    ))
+    notify = dict(ActionsEnabled=True, AlarmActions=[topic_arn])
+
+    def rule_alarm(title: str, alarm_name: str, metric: str, description: str, rule: Rule = failed_rule,
+                   condition: str = names.condition) -> None:
+        """An alarm on one of an execution rule's EventBridge metrics, counted per hour."""
+        t.add_resource(Alarm(
+            title,
+            Condition=condition,
+            AlarmName=Sub(alarm_name),
+            AlarmDescription=Sub(description),
+            Namespace="AWS/Events",
+            MetricName=metric,
+            Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
+            Statistic="Sum",
+            Period=3600,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            # EventBridge sends these metrics only when they are not zero: no datapoint, no failure.
+            TreatMissingData="notBreaching",
+            **notify,
+        ))
+
+    rule_alarm("FailedExecutionsAlarm", names.failed_alarm, "TriggeredRules",
+               "A Model Monitor run of ${ProjectName}-${EnvironmentName} failed or was stopped in the "
+               "last hour (each one is also notified with its reason)")
+    # Every notification path is watched: a delivery failure of either rule raises an alarm.
+    rule_alarm("NotificationDeliveryAlarm", names.delivery_alarm, "FailedInvocations",
+               "EventBridge could not deliver a Model Monitor failed-run notification of "
+               "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)")
+    rule_alarm("ViolationsDeliveryAlarm", names.violations_delivery_alarm, "FailedInvocations",
+               "EventBridge could not deliver a Model Monitor violations notification of "
+               "${ProjectName}-${EnvironmentName} to the topic (key or topic policy?)",
+               rule=violations_rule, condition=names.violations_condition)
+
+    drift_group = "Data-quality drift alarms"
+    period = st.param("DataQualityAlarmPeriod", "Period of the drift alarms: the data-quality schedule's period "
+                      "(one run, one datapoint), at most a day.", group=drift_group, label="Period (s)",
+                      type="Number", Default="3600", MinValue=60, MaxValue=86400)
+    for slot in range(1, MAX_DRIFT_ALARMS + 1):
+        feature = st.param(f"DriftAlarm{slot}Feature", f"Feature of drift alarm {slot}; empty: unused.",
+                           group=drift_group, label=f"Alarm {slot} feature", Default="",
+                           AllowedPattern=r"^[A-Za-z0-9_.\-]{0,200}$")
+        threshold = st.param(f"DriftAlarm{slot}Threshold", f"Drift distance above which alarm {slot} fires.",
+                             group=drift_group, label=f"Alarm {slot} threshold", type="Number", Default="0.1",
+                             MinValue=0)
+        t.add_condition(f"DriftAlarm{slot}", And(Cond(names.condition), Not(Equals(Ref(feature), ""))))
+        t.add_resource(Alarm(
+            f"DriftAlarm{slot}",
+            Condition=f"DriftAlarm{slot}",
+            AlarmName=Sub(names.drift_alarm.replace("{slot}", str(slot))),
+            AlarmDescription=Sub(f"Data drift of feature ${{DriftAlarm{slot}Feature}} on ${{EndpointName}} above "
+                                 f"${{DriftAlarm{slot}Threshold}} (baseline distance, data-quality monitor)"),
+            Namespace=DATA_METRICS,
+            MetricName=Sub(f"feature_baseline_drift_${{DriftAlarm{slot}Feature}}"),
+            Dimensions=[MetricDimension(Name="Endpoint", Value=endpoint_name),
+                        MetricDimension(Name="MonitoringSchedule", Value=Sub(names.data_quality_schedule))],
+            Statistic="Maximum",
+            Period=Ref(period),
+            EvaluationPeriods=1,
+            Threshold=Ref(threshold),
+            ComparisonOperator="GreaterThanThreshold",
+            # Runs publish one datapoint each; between runs (and while the monitor has no baseline) there is
+            # none, which is not drift. Failed runs have their own alarm.
+            TreatMissingData="notBreaching",
+            **notify,
+        ))
+    return failed_rule
+
+
+def drift_values(period_seconds: int, drift) -> dict[str, str]:
+    values = {"DataQualityAlarmPeriod": str(min(period_seconds, 86400))}
+    for slot, alarm in enumerate(drift, start=1):
+        values[f"DriftAlarm{slot}Feature"] = alarm.feature
+        values[f"DriftAlarm{slot}Threshold"] = str(alarm.threshold)
+    return values

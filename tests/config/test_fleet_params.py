@@ -1,0 +1,160 @@
+"""The fleet form of params/<env>.yaml: endpoints:, defaults: and its one merge rule, the single-endpoint form
+as a fleet of one, and errors that name the endpoint and the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mmtool.config.loader import load_params
+from mmtool.config.params import FleetEndpoint, merge
+from mmtool.errors import ParamsError, ToolError
+from tests.conftest import REPO, dev_params
+
+
+def fleet_data() -> dict:
+    """dev's environment sections with a fleet of two: one created, one existing."""
+    data = dev_params()
+    endpoint, monitoring = data.pop("endpoint"), data.pop("monitoring")
+    data["defaults"] = {"data_capture": {"sampling_percentage": 30}, "monitoring": monitoring}
+    data["endpoints"] = {
+        "churn": {"create": {**endpoint, "data_capture": {"modes": ["Input", "Output"]}}},
+        "fraud": {"existing": {"endpoint_name": "fraud-scoring-dev"},
+                  "monitoring": {"data_quality": {"schedule": "daily", "instance_count": 2}}},
+    }
+    return data
+
+
+def load(tmp_path: Path, data: dict | str, env: str = "dev"):
+    path = tmp_path / "params" / f"{env}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+    return load_params(path, REPO)
+
+
+def problems(tmp_path: Path, data: dict | str) -> list[str]:
+    with pytest.raises(ParamsError) as caught:
+        load(tmp_path, data)
+    return [p.render() for p in caught.value.problems]
+
+
+def test_the_merge_rule_mappings_merge_the_endpoint_wins_lists_and_scalars_are_replaced():
+    defaults = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+    assert merge(defaults, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+    assert merge(defaults, {"a": None}) == {"a": None, "d": 1}  # a scalar (null) replaces a mapping whole
+
+
+def test_defaults_reach_every_endpoint_unless_it_sets_its_own(tmp_path):
+    params = load(tmp_path, fleet_data())
+    churn, fraud = params.fleet()
+    assert (churn.key, churn.legacy, fraud.key) == ("churn", False, "fraud")
+    assert churn.create.data_capture.sampling_percentage == 30  # from defaults
+    assert churn.create.data_capture.modes == ["Input", "Output"]  # the endpoint's own
+    assert fraud.existing.data_capture.sampling_percentage == 30  # what adopt will turn on
+    # fraud's data_quality mapping merged into the defaults' one: its own schedule, the defaults' instance type
+    assert (fraud.monitoring.data_quality.schedule, fraud.monitoring.data_quality.instance_count) == ("daily", 2)
+    assert fraud.monitoring.data_quality.instance_type == churn.monitoring.data_quality.instance_type == "ml.m5.large"
+
+
+def test_fleet_endpoints_have_their_own_names_and_prefixes(tmp_path):
+    params = load(tmp_path, fleet_data())
+    churn, fraud = params.fleet()
+    assert churn.endpoint_name(params) == "churn-dev-churn"
+    assert fraud.endpoint_name(params) == "fraud-scoring-dev"  # existing: its own name
+    assert (churn.capture_prefix(params), churn.reports_prefix(params), churn.ground_truth_prefix(params)) == (
+        "datacapture/churn", "reports/churn", "ground-truth/churn")
+    assert params.endpoint("fraud") is not None and params.endpoint("fraud").key == "fraud"
+    with pytest.raises(ToolError, match="no endpoint 'nope' \\(endpoints: churn, fraud\\)"):
+        params.endpoint("nope")
+
+
+def test_the_single_endpoint_form_is_a_fleet_of_one_with_todays_names(tmp_path):
+    params = load(tmp_path, dev_params())
+    [only] = params.fleet()
+    assert only == FleetEndpoint("default", True, params.legacy_endpoint, None, params.monitoring, ())
+    assert (only.endpoint_name(params), only.capture_prefix(params), only.reports_prefix(params),
+            only.ground_truth_prefix(params)) == ("churn-dev", "datacapture", "reports", "ground-truth")
+    assert (only.stack_name(params, "monitoring"), only.manifest_name("monitoring")) == ("churn-dev-monitoring",
+                                                                                         "monitoring")
+    assert params.endpoint("default") == only
+
+
+def test_an_error_in_an_endpoint_names_the_endpoint_and_its_line(tmp_path):
+    text = yaml.safe_dump(fleet_data(), sort_keys=False).replace("schedule: daily\n", "schedule: weekly\n")
+    [message] = problems(tmp_path, text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "schedule: weekly" in l)
+    assert f"dev.yaml:{line}: endpoints.fraud.monitoring.data_quality.schedule=weekly: " in message
+
+
+def test_an_error_in_a_default_points_at_the_defaults_line(tmp_path):
+    data = fleet_data()
+    data["defaults"]["monitoring"]["data_quality"]["max_runtime_seconds"] = 7200  # longer than hourly
+    text = yaml.safe_dump(data, sort_keys=False)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "max_runtime_seconds: 7200" in l)
+    found = problems(tmp_path, text)
+    assert any(f"dev.yaml:{line}: endpoints.churn.monitoring.data_quality.max_runtime_seconds=7200" in m
+               and "(inherited from defaults.monitoring.data_quality.max_runtime_seconds)" in m for m in found), found
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda d: d["endpoints"]["fraud"].update(create=d["endpoints"]["churn"]["create"]),
+     ": set exactly one of create (we deploy the endpoint) or existing (someone else did); both are set"),
+    (lambda d: d["endpoints"].update({"Fraud_2": d["endpoints"].pop("fraud")}),
+     "endpoints.Fraud_2=Fraud_2: an endpoint's short name is 1-20 lowercase letters"),
+    (lambda d: d["defaults"]["monitoring"]["data_quality"].update(shedule="hourly"),
+     "defaults.monitoring.data_quality.shedule=shedule: unknown key"),
+    (lambda d: d.update(monitoring={}), "monitoring: is the single-endpoint form; with endpoints: write it per endpoint"),
+    (lambda d: d["endpoints"]["churn"].update(existing={"endpoint_name": "fraud-scoring-dev"}) or
+     d["endpoints"]["churn"].pop("create"),
+     "endpoints.fraud.existing.endpoint_name=fraud-scoring-dev: endpoints.churn monitors this endpoint already"),
+    (lambda d: d["endpoints"]["fraud"]["monitoring"].update(model_explainability={"enabled": True}),
+     "endpoints.fraud.monitoring.model_explainability.enabled=True: not available for an existing endpoint"),
+    (lambda d: d.setdefault("alarms", {}).update(enabled=True, email=["a@example.com"], drift=[{"feature": "x", "threshold": 0.1}]),
+     "alarms.drift=1: in a fleet, drift alarms watch one endpoint's features: move them to endpoints.<key>.drift_alarms"),
+    (lambda d: d.update(endpoints={}), "endpoints={}: no endpoints"),
+])
+def test_fleet_rules(tmp_path, mutate, expected):
+    data = fleet_data()
+    mutate(data)
+    found = problems(tmp_path, data)
+    assert any(expected in m for m in found), found
+
+
+def test_neither_form_says_what_to_write(tmp_path):
+    data = dev_params()
+    del data["endpoint"], data["monitoring"]
+    [message] = problems(tmp_path, data)
+    assert "endpoints: (the fleet of monitored endpoints) or endpoint: with monitoring: (a single endpoint)" in message
+
+
+def test_staging_is_a_fleet_of_created_and_existing_endpoints():
+    params = load_params(REPO / "params" / "staging.yaml", REPO)
+    kinds = {e.key: ("create" if e.create else "existing") for e in params.fleet()}
+    assert kinds == {"churn": "create", "upsell": "create", "fraud": "existing"}
+
+
+@pytest.mark.parametrize("command", ["status", "run-now", "baseline", "dry-run", "verify-notifications"])
+def test_operate_commands_refuse_a_fleet_with_a_clear_message_before_any_aws_call(command, capsys, monkeypatch):
+    """status, run-now, baseline, dry-run and verify-notifications act on the single-endpoint form only for now:
+    on a fleet they stop with a message naming the endpoints and what works, never a traceback."""
+    from mmtool.cli import main
+    from mmtool.config.workspace import Paths
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any AWS call would fail differently
+    extra = {"baseline": ["--dataset", "s3://b/d.csv"], "dry-run": ["--capture", "x.jsonl"],
+             "verify-notifications": []}.get(command, [])
+    code = main([command, "--env", "staging", *extra], paths=Paths(REPO))
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "params/staging.yaml is a fleet (endpoints: churn, upsell, fraud)" in err, err
+    assert f"`make {command}` works on the single-endpoint form" in err and "Traceback" not in err
+
+
+def test_the_single_endpoint_form_passes_the_operate_guard():
+    from mmtool.config.workspace import single_endpoint
+
+    params = load_params(REPO / "params" / "dev.yaml", REPO)
+    endpoint = single_endpoint(params, "status")
+    assert endpoint.legacy and endpoint.key == "default" and endpoint.endpoint_name(params) == "churn-dev"
