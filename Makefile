@@ -182,6 +182,12 @@ verify-notifications: $(STAMP) ## Force one alarm into ALARM, show who should re
 	$(if $(ENV),,$(error ENV is required: make verify-notifications ENV=dev))
 	@$(PY) build.py verify-notifications --env $(ENV) $(ARGS)
 
+.PHONY: adopt
+adopt: $(STAMP) ## Turn Data Capture on for an endpoint another tool deployed: ENV=e ENDPOINT=key [AUTO_APPROVE=1]
+	$(if $(ENV),,$(error ENV is required: make adopt ENV=prod ENDPOINT=fraud))
+	$(if $(ENDPOINT),,$(error ENDPOINT is required: the key of an existing endpoint under endpoints: in params/$(ENV).yaml, e.g. make adopt ENV=$(ENV) ENDPOINT=fraud))
+	@$(PY) build.py adopt --env $(ENV) --endpoint "$(ENDPOINT)" $(YES_FLAG) $(ARGS)
+
 .PHONY: run-now
 run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [MONITOR=data-quality]
 	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))

@@ -313,8 +313,10 @@ def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: 
 def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, resume_command: str | None = None,
         unlock_command: str | None = None) -> int:
     """Dispatch a parsed argparse namespace (from :func:`add_arguments`) to the command."""
-    connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts,
-                  "endpoint": args.endpoint, "max_parallel": args.max_parallel}
+    connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts}
+    if command == "unlock":  # the lock is the environment's: no --endpoint, nothing in parallel
+        return unlock(manifest_path, yes=args.yes, skip_account_check=args.skip_account_check, **connection)
+    connection.update(endpoint=args.endpoint, max_parallel=args.max_parallel)
     if command == "plan":
         return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,
                     skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout, **connection)
@@ -328,8 +330,6 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
                        skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,
                        resume_command=resume_command, wait_for_lock=args.wait_for_lock,
                        unlock_command=unlock_command, **connection)
-    if command == "unlock":
-        return unlock(manifest_path, yes=args.yes, skip_account_check=args.skip_account_check, **connection)
     if command == "drift":
         return drift(manifest_path, json_output=args.json_output, skip_account_check=args.skip_account_check,
                      wait_timeout=args.wait_timeout, **connection)

@@ -20,6 +20,9 @@ template) look wrong:
   ``Replacement`` or ``Details``: added for resources that refer to a changed parameter, and the
   replacement is described for the types whose properties are create-only (SageMaker job definitions,
   model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show.
+* SageMaker UpdateEndpoint is missing (``make adopt`` calls it): added as AWS does it once the update has
+  finished, the endpoint InService on the new config, its variants and Data Capture taken from it (moto keeps
+  no instance counts of its own to retain, and has no Updating phase; tests that need one use a Stubber).
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -96,9 +99,39 @@ def patch_moto() -> None:
                                 destination_type, destination, *rest)
 
     FlowLogsBackend.create_flow_logs = create_flow_logs_with_prefix  # type: ignore[method-assign]
-
     _delete_with_stack()
     _describe_replacements()
+    patch_sagemaker_update_endpoint()
+
+
+def patch_sagemaker_update_endpoint() -> None:
+    """UpdateEndpoint for moto's SageMaker (see the module docstring); unknown names answer as AWS does."""
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig
+    from moto.sagemaker.responses import SageMakerResponse
+
+    if hasattr(SageMakerResponse, "update_endpoint"):
+        return
+
+    def update_endpoint(self: Any) -> Any:
+        backend = self.sagemaker_backend
+        name, config_name = self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+        if name not in backend.endpoints:
+            arn = FakeEndpoint.arn_formatter(name, self.current_account, self.region)
+            raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+        if config_name not in backend.endpoint_configs:
+            arn = FakeEndpointConfig.arn_formatter(config_name, self.current_account, self.region)
+            raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
+        endpoint, config = backend.endpoints[name], backend.endpoint_configs[config_name]
+        endpoint.endpoint_config_name = config_name
+        endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+        endpoint.data_capture_config = config.data_capture_config
+        endpoint.last_modified_time = utcnow()
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    SageMakerResponse.update_endpoint = update_endpoint  # type: ignore[attr-defined]
 
 
 # Resource types whose every property but these is create-only (CloudFormation's resource reference:

@@ -21,6 +21,7 @@ from mmtool.errors import EXIT_INTERRUPTED, ToolError
 def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     # Each verb module is light: boto3, cfn-lint and the scanners load only when their command runs.
     from mmtool.cli import (
+        adopt,
         baseline,
         build,
         catalog,
@@ -61,6 +62,9 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     verify_notifications.add_arguments(command("verify-notifications", "force one alarm into ALARM and show which "
                                                "subscriptions should receive it (ENV required)",
                                                verify_notifications.cmd_verify_notifications))
+    adopt.add_arguments(command("adopt", "turn Data Capture on, into this project's bucket, for an endpoint "
+                                "another tool deployed (endpoints.<key>.existing), and print the owner's "
+                                "snippets (ENV and --endpoint required)", adopt.cmd_adopt))
     command("package", "the hand-off bundle dist/<project>-<version>-<env>.zip: templates, parameter files, "
             "assets, DEPLOY.md, parameter reference, lint report, diagram, SHA256SUMS (ENV required)",
             package.cmd_package)

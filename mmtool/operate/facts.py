@@ -3,8 +3,10 @@ and the rules of `mmtool.operate.rules` explain.
 
 Read (nothing is changed):
 
-* SSM: the project bucket (`/<project>/<env>/foundation/bucket-name`) and the endpoint name
-  (`/<project>/<env>/endpoint/endpoint-name`); without the latter the derived name `<project>-<env>`.
+* SSM: the project bucket (`/<project>/<env>/foundation/bucket-name`), its key (`.../kms-key-arn`) and the
+  endpoint name (`/<project>/<env>/endpoint/endpoint-name`); without the latter the derived name `<project>-<env>`.
+* each `existing` endpoint of the fleet (one we did not deploy): DescribeEndpoint, DescribeEndpointConfig and
+  its tags (ListTags), for the checks of `mmtool.operate.existing_endpoint`;
 * the endpoint (DescribeEndpoint) and its live endpoint config (DescribeEndpointConfig): status, Data
   Capture enabled / sampling / destination, the variants;
 * Data Capture files: one ListObjectsV2 page per variant and hour folder
@@ -35,6 +37,12 @@ from typing import Any
 
 from mmtool.config.schedule import ScheduleRejected, parse_schedule, window_offset_hours
 from mmtool.operate.awsenv import AwsError, Clients, aws_failure, split_s3_uri
+from mmtool.operate.existing_endpoint import (
+    AdoptTarget,
+    CaptureExpectations,
+    ExistingEndpointFacts,
+    existing_targets,
+)
 
 HOUR = timedelta(hours=1)
 START_DELAY = timedelta(minutes=20)  # executions start 0-20 min after the scheduled time (reference §3)
@@ -257,6 +265,7 @@ class Facts:
     captures: list[CaptureFacts]
     schedules: list[ScheduleFacts]
     bucket: str | None = None
+    existing: list[ExistingEndpointFacts] = field(default_factory=list)  # the fleet's `existing` endpoints
 
     @property
     def prefix(self) -> str:
@@ -358,11 +367,12 @@ def processing_job_name(arn: str | None) -> str | None:
 
 
 def ssm_values(clients: Clients, project: str, environment: str) -> dict[str, str]:
-    """bucket-name and endpoint-name as far as they exist (missing ones are left out)."""
+    """bucket-name, kms-key-arn and endpoint-name as far as they exist (missing ones are left out)."""
     from templates.common import ssm_name
 
     names = {key: ssm_name(stack, key, project, environment)
-             for stack, key in (("foundation", "bucket-name"), ("endpoint", "endpoint-name"))}
+             for stack, key in (("foundation", "bucket-name"), ("foundation", "kms-key-arn"),
+                                ("endpoint", "endpoint-name"))}
     try:
         response = clients.ssm.get_parameters(Names=sorted(names.values()))
     except Exception as exc:
@@ -407,6 +417,43 @@ def read_endpoint(sagemaker: Any, name: str, name_source: str) -> EndpointFacts:
     if not facts.variants and config:
         facts.variants = [v["VariantName"] for v in config.get("ProductionVariants", []) if v.get("VariantName")]
     return facts
+
+
+def describe_existing(sagemaker: Any, name: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(DescribeEndpoint, DescribeEndpointConfig of the config it runs) of an endpoint we did not deploy; None
+    for one that does not exist."""
+    try:
+        endpoint = sagemaker.describe_endpoint(EndpointName=name)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None, None
+        raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
+    config_name = endpoint.get("EndpointConfigName")
+    try:
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name) if config_name else None
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise aws_failure(exc, f"describe the endpoint config {config_name} (sagemaker:DescribeEndpointConfig)") from exc
+        config = None
+    return endpoint, config
+
+
+def list_tags(sagemaker: Any, arn: str) -> list[dict[str, str]]:
+    """Every tag of a SageMaker resource (ListTags, all pages), as [{"Key", "Value"}]."""
+    tags: list[dict[str, str]] = []
+    try:
+        for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+            tags.extend({"Key": t["Key"], "Value": t.get("Value", "")} for t in page.get("Tags", []))
+    except Exception as exc:
+        raise aws_failure(exc, f"list the tags of {arn} (sagemaker:ListTags)") from exc
+    return tags
+
+
+def read_existing_endpoint(sagemaker: Any, target: AdoptTarget, expected: CaptureExpectations) -> ExistingEndpointFacts:
+    """What `make status` needs about one `existing` endpoint: its two descriptions and its tags."""
+    endpoint, config = describe_existing(sagemaker, target.endpoint_name)
+    tags = list_tags(sagemaker, endpoint["EndpointArn"]) if endpoint and endpoint.get("EndpointArn") else []
+    return ExistingEndpointFacts(target, expected, endpoint, config, {t["Key"]: t["Value"] for t in tags})
 
 
 def capture_prefix(destination: str, endpoint: str, variant: str) -> str:
@@ -638,8 +685,9 @@ def read_schedule(clients: Clients, name: str, *, executions: int = DEFAULT_EXEC
 
 def gather(clients: Clients, params: Any, *, now: datetime, hours: int = DEFAULT_HOURS,
            executions: int = DEFAULT_EXECUTIONS, log_lines: int = LOG_LINES,
-           only: list[str] | None = None) -> Facts:
-    """All facts of the environment (`only`: these schedule names instead of discovering them)."""
+           only: list[str] | None = None, existing: list[AdoptTarget] | None = None) -> Facts:
+    """All facts of the environment (`only`: these schedule names instead of discovering them; `existing`: these
+    endpoints we did not deploy instead of the fleet's `existing` entries)."""
     values = ssm_values(clients, params.project, params.environment)
     if "bucket-name" not in values:
         raise AwsError(
@@ -660,5 +708,8 @@ def gather(clients: Clients, params: Any, *, now: datetime, hours: int = DEFAULT
     else:
         names = only
     schedules = [s for s in (read_schedule(clients, n, executions=executions, log_lines=log_lines) for n in names) if s]
+    targets = existing_targets(params) if existing is None else list(existing)
+    adopted = [read_existing_endpoint(clients.sagemaker, t, CaptureExpectations.of(t, bucket, values.get("kms-key-arn", "")))
+               for t in targets]
     return Facts(params.project, params.environment, params.region, utc(now), hours, endpoint, captures,  # type: ignore[arg-type]
-                 schedules, bucket)
+                 schedules, bucket, adopted)

@@ -13,7 +13,8 @@ Rule ids (stable, in `--json` output):
   endpoint-missing, endpoint-not-in-service, capture-disabled, capture-trailing-slash, no-recent-capture,
   no-schedules, schedule-failed, schedule-stopped, job-definition-missing, no-executions-yet, run-overdue,
   no-data-in-window, access-denied, max-runtime-exceeded, execution-failed, violations,
-  metrics-not-published, runtime-over-period, leftover-one-time-schedule
+  metrics-not-published, runtime-over-period, leftover-one-time-schedule,
+  capture-changed-since-adoption, existing-endpoint-not-ready (endpoints we did not deploy: one finding each)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import datetime
 from typing import Callable
 
 from mmtool.config.schedule import ScheduleRejected, parse_schedule
+from mmtool.operate.existing_endpoint import ExistingEndpointFacts, adopt_command, check_endpoint
 from mmtool.operate.facts import (
     START_DELAY,
     Facts,
@@ -468,6 +470,59 @@ def no_capture_for_run(facts: Facts, start: datetime, end: datetime) -> Finding 
     )
 
 
+# ------------------------------------------------------------------ endpoints we did not deploy
+
+
+def _existing_problems(existing: ExistingEndpointFacts, facts: Facts):
+    command = adopt_command(facts.environment, existing.target.key)
+    return check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command), command
+
+
+def capture_changed_since_adoption(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
+    """An endpoint `make adopt` turned capture on for (its tag says which config) whose capture is now off or
+    goes elsewhere: usually its owner redeployed from a template without the DataCaptureConfig snippet."""
+    adopted = existing.adopted_config
+    if adopted is None or existing.endpoint is None:
+        return None
+    problems, command = _existing_problems(existing, facts)
+    if not problems:
+        return None
+    now_on = existing.config_name or "?"
+    since = (f"it now runs endpoint config {now_on} instead" if now_on != adopted else "that config was changed")
+    return Finding(
+        "capture-changed-since-adoption", "error", existing.target.endpoint_name,
+        f"`make adopt` gave endpoint {existing.target.endpoint_name} Data Capture with endpoint config {adopted}; "
+        f"{since}, and: " + "; ".join(p.problem for p in problems),
+        "The endpoint belongs to another tool; a deploy from its owner's template without our DataCaptureConfig "
+        "replaces the endpoint config and turns capture off (or points it elsewhere), and every monitoring run "
+        "of it fails from then on.",
+        f"Run `{command}` again (it prints the snippet), and ask the endpoint's owner to add that "
+        "DataCaptureConfig snippet to their template so their next deploy keeps it.",
+    )
+
+
+def existing_endpoint_not_ready(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
+    """An `existing` endpoint never adopted whose capture does not suit monitoring (or that is gone)."""
+    if existing.adopted_config is not None and existing.endpoint is not None:
+        return None  # capture_changed_since_adoption speaks for it
+    problems, command = _existing_problems(existing, facts)
+    if not problems:
+        return None
+    return Finding(
+        "existing-endpoint-not-ready", "error", existing.target.endpoint_name,
+        f"endpoint {existing.target.endpoint_name} (endpoints.{existing.target.key}): "
+        + "; ".join(p.problem for p in problems),
+        "Monitoring of an endpoint deployed by another tool reads its Data Capture; as it is, every run fails.",
+        "; ".join(dict.fromkeys(p.fix for p in problems)),
+    )
+
+
+EXISTING_RULES: tuple[Callable[[ExistingEndpointFacts, Facts], Finding | None], ...] = (
+    capture_changed_since_adoption,
+    existing_endpoint_not_ready,
+)
+
+
 ENVIRONMENT_RULES: tuple[Callable[[Facts], Finding | None], ...] = (
     endpoint_missing,
     endpoint_not_in_service,
@@ -498,6 +553,7 @@ def explain(facts: Facts, *, environment_rules: bool = True) -> list[Finding]:
     found: list[Finding] = []
     if environment_rules:
         found.extend(f for f in (rule(facts) for rule in ENVIRONMENT_RULES) if f)
+        found.extend(f for e in facts.existing for f in (rule(e, facts) for rule in EXISTING_RULES) if f)
     for schedule in facts.schedules:
         found.extend(f for f in (rule(schedule, facts) for rule in SCHEDULE_RULES) if f)
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))

@@ -1,0 +1,33 @@
+"""`build.py adopt --env E --endpoint KEY`: arguments and output of `make adopt`; the work is
+`mmtool.operate.adopt`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mmtool.config.workspace import environments, validate
+from mmtool.errors import UsageError
+from mmtool.operate.adopt import TIMEOUT_SECONDS, Waiter, run_adopt
+from mmtool.operate.existing_endpoint import find_target
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint", metavar="KEY", help="the `existing` endpoint to adopt (its key under endpoints:)")
+    parser.add_argument("--yes", "-y", action="store_true", help="update the endpoint without asking")
+    parser.add_argument("--timeout", type=int, default=TIMEOUT_SECONDS // 60, metavar="MIN",
+                        help=f"minutes to wait for the endpoint to be InService (default {TIMEOUT_SECONDS // 60})")
+
+
+def cmd_adopt(args: argparse.Namespace, paths: Any) -> int:
+    from mmtool.operate.awsenv import connect
+
+    if not args.env or not args.endpoint:
+        raise UsageError("--env and --endpoint are required: make adopt ENV=prod ENDPOINT=fraud")
+    if not 1 <= args.timeout <= 600:
+        raise UsageError(f"--timeout={args.timeout}: must be 1-600 minutes")
+    env = environments(paths, args.env)[0]
+    params = validate(paths, [env])[env]
+    target = find_target(params, args.endpoint)
+    return run_adopt(params, connect(params, sagemaker=True), target, yes=args.yes,
+                     waiter=Waiter(timeout=args.timeout * 60))

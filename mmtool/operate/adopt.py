@@ -1,0 +1,449 @@
+"""`make adopt ENV=e ENDPOINT=key`: turn Data Capture on, into our bucket, for an endpoint another tool deployed.
+
+Steps (`run_adopt`):
+
+1. read the environment's foundation values (SSM: bucket, key) and the endpoint (DescribeEndpoint, the
+   DescribeEndpointConfig of the config it runs, ListTags of that config, DescribeModel of its models for the
+   roles that will write the capture) and run the checks of `mmtool.operate.existing_endpoint`. A missing or
+   not-InService endpoint is refused; no capture problem means nothing to do (the snippets are printed).
+2. the new endpoint config: a copy of the current one (every field DescribeEndpointConfig gives that
+   CreateEndpointConfig takes: variants, KmsKeyId, AsyncInferenceConfig, ExplainerConfig,
+   ShadowProductionVariants, ExecutionRoleArn, VpcConfig, …, and the tags ListTags gives, except the `aws:`
+   ones AWS reserves) plus `DataCaptureConfig` to `s3://<bucket>/<capture prefix>` with our key. Its name is
+   `<old name>-capture-<8 hex>` (hash of the source config's name and the capture settings; 63 characters at
+   most, the old name shortened when needed; a previous `-capture-<hash>` suffix is replaced, not stacked),
+   so running adopt again makes the same name and reuses the config.
+3. shows what it will do and asks (unless `--yes`), then CreateEndpointConfig and
+   `UpdateEndpoint(RetainAllVariantProperties=True, ExcludeRetainedVariantProperties=[DataCaptureConfig])`:
+   instance counts and weights as they are live (autoscaling keeps its values), capture from the new config.
+   SageMaker applies it blue/green: no downtime.
+4. waits for InService with a progress line. On success it tags the endpoint (`mmtool:capture-adopted-config`,
+   `mmtool:capture-adopted-by`) so `make status` can say when capture was changed since, and prints the
+   owner's snippets. If the update fails, it restores the previous endpoint config (the same UpdateEndpoint
+   call with the old name) and says in which state the endpoint is; if the UpdateEndpoint call itself is
+   refused, nothing changed and the new config is deleted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from mmtool.errors import EXIT_FAILURE
+from mmtool.operate.awsenv import AwsError, Clients, aws_failure, check_account, deployed_values, elapsed
+from mmtool.operate.existing_endpoint import (
+    ADOPTED_BY_TAG,
+    ADOPTED_CONFIG_TAG,
+    BLOCKING,
+    AdoptTarget,
+    CaptureExpectations,
+    ExistingEndpointError,
+    Problem,
+    adopt_command,
+    check_endpoint,
+)
+from mmtool.operate.facts import describe_existing, is_not_found, list_tags
+
+NAME_LIMIT = 63  # EndpointConfigName: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+CAPTURE_SUFFIX = re.compile(r"-capture-[0-9a-f]{8}$")
+# What CreateEndpointConfig takes and DescribeEndpointConfig gives, copied as they are (the name, the capture
+# and the tags are set by adopt). tests/operate/test_adopt.py compares this with botocore's API model.
+COPIED_FIELDS = (
+    "ProductionVariants", "KmsKeyId", "AsyncInferenceConfig", "ExplainerConfig", "ShadowProductionVariants",
+    "ExecutionRoleArn", "VpcConfig", "EnableNetworkIsolation", "MetricsConfig", "CrossRegionTrafficConfig",
+)
+RETAIN = {"RetainAllVariantProperties": True,
+          "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DataCaptureConfig"}]}
+POLL_SECONDS = 30
+PROGRESS_SECONDS = 60
+TIMEOUT_SECONDS = 3600
+
+
+# ------------------------------------------------------------------ pure parts
+
+
+def capture_config(target: AdoptTarget, expected: CaptureExpectations) -> dict[str, Any]:
+    """The DataCaptureConfig adopt gives the endpoint (the same shape the endpoint stack writes)."""
+    return {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": target.sampling_percentage,
+        "DestinationS3Uri": expected.destination,
+        "KmsKeyId": expected.kms_key_arn,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {"CsvContentTypes": list(expected.csv_content_types),
+                                     "JsonContentTypes": list(expected.json_content_types)},
+    }
+
+
+def config_name(old: str, capture: dict[str, Any]) -> str:
+    """`<old>-capture-<8 hex>`, at most 63 characters; deterministic."""
+    digest = hashlib.sha256(json.dumps({"source": old, "DataCaptureConfig": capture}, sort_keys=True)
+                            .encode()).hexdigest()[:8]
+    suffix = f"-capture-{digest}"
+    base = CAPTURE_SUFFIX.sub("", old)[: NAME_LIMIT - len(suffix)].rstrip("-")
+    return f"{base}{suffix}"
+
+
+def user_tags(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[str]]:
+    """(tags CreateEndpointConfig accepts, keys left out): AWS reserves the `aws:` prefix (CloudFormation's
+    aws:cloudformation:* tags are on every config it made) and refuses it in a request."""
+    kept = [t for t in tags if not t["Key"].lower().startswith("aws:")]
+    return kept, [t["Key"] for t in tags if t["Key"].lower().startswith("aws:")]
+
+
+def copy_request(config: dict[str, Any], tags: list[dict[str, str]], capture: dict[str, Any]) -> dict[str, Any]:
+    """The CreateEndpointConfig request: the current config (DescribeEndpointConfig) with our capture."""
+    request: dict[str, Any] = {"EndpointConfigName": config_name(config["EndpointConfigName"], capture)}
+    request.update({name: config[name] for name in COPIED_FIELDS if config.get(name) is not None})
+    request["DataCaptureConfig"] = capture
+    kept, _ = user_tags(tags)
+    if kept:
+        request["Tags"] = kept
+    return request
+
+
+def update_request(endpoint_name: str, config: str) -> dict[str, Any]:
+    return {"EndpointName": endpoint_name, "EndpointConfigName": config, **RETAIN}
+
+
+def model_names(config: dict[str, Any]) -> list[str]:
+    variants = list(config.get("ProductionVariants") or []) + list(config.get("ShadowProductionVariants") or [])
+    return list(dict.fromkeys(v["ModelName"] for v in variants if v.get("ModelName")))
+
+
+def writer_policy(expected: CaptureExpectations) -> dict[str, Any]:
+    """The IAM statements the role that writes the capture (the models' execution role) needs for our bucket
+    and key; our key policy lets IAM grant its use, and nothing else in the bucket policy stands in the way."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "WriteDataCapture", "Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": [f"arn:aws:s3:::{expected.bucket}/{expected.prefix}/*"]},
+            {"Sid": "EncryptDataCapture", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
+             "Resource": [expected.kms_key_arn]},
+        ],
+    }
+
+
+def owner_snippets(capture: dict[str, Any]) -> dict[str, str]:
+    """What the endpoint's owner adds to their own template so their next deploy keeps capture on."""
+    header = capture["CaptureContentTypeHeader"]
+    modes = [o["CaptureMode"] for o in capture["CaptureOptions"]]
+    q = json.dumps  # a quoted string (or list of strings) that is valid YAML, HCL and TypeScript alike
+    cfn = "\n".join([
+        "# AWS::SageMaker::EndpointConfig, under Properties:",
+        "DataCaptureConfig:",
+        "  EnableCapture: true",
+        f"  InitialSamplingPercentage: {capture['InitialSamplingPercentage']}",
+        f"  DestinationS3Uri: {q(capture['DestinationS3Uri'])}",
+        f"  KmsKeyId: {q(capture['KmsKeyId'])}",
+        "  CaptureOptions:",
+        *[f"    - CaptureMode: {mode}" for mode in modes],
+        "  CaptureContentTypeHeader:",
+        f"    CsvContentTypes: {q(header['CsvContentTypes'])}",
+        f"    JsonContentTypes: {q(header['JsonContentTypes'])}",
+    ])
+    terraform = "\n".join([
+        '# in resource "aws_sagemaker_endpoint_configuration" (enable_capture defaults to false there):',
+        "data_capture_config {",
+        "  enable_capture              = true",
+        f"  initial_sampling_percentage = {capture['InitialSamplingPercentage']}",
+        f"  destination_s3_uri          = {q(capture['DestinationS3Uri'])}",
+        f"  kms_key_id                  = {q(capture['KmsKeyId'])}",
+        *[line for mode in modes for line in ("  capture_options {", f"    capture_mode = {q(mode)}", "  }")],
+        "  capture_content_type_header {",
+        f"    csv_content_types  = {q(header['CsvContentTypes'])}",
+        f"    json_content_types = {q(header['JsonContentTypes'])}",
+        "  }",
+        "}",
+    ])
+    cdk = "\n".join([
+        "// aws-cdk-lib/aws-sagemaker CfnEndpointConfig props (TypeScript):",
+        "dataCaptureConfig: {",
+        "  enableCapture: true,",
+        f"  initialSamplingPercentage: {capture['InitialSamplingPercentage']},",
+        f"  destinationS3Uri: {q(capture['DestinationS3Uri'])},",
+        f"  kmsKeyId: {q(capture['KmsKeyId'])},",
+        f"  captureOptions: [{', '.join('{ captureMode: ' + q(mode) + ' }' for mode in modes)}],",
+        "  captureContentTypeHeader: {",
+        f"    csvContentTypes: {q(header['CsvContentTypes'])},",
+        f"    jsonContentTypes: {q(header['JsonContentTypes'])},",
+        "  },",
+        "},",
+    ])
+    return {"CloudFormation": cfn, "Terraform": terraform, "CDK": cdk}
+
+
+def render_snippets(capture: dict[str, Any], expected: CaptureExpectations, roles: list[str]) -> list[str]:
+    lines = ["", "Ask the endpoint's owner to add this to their template, or their next deploy turns capture off again:"]
+    for tool, text in owner_snippets(capture).items():
+        lines += ["", f"--- {tool}", text]
+    who = ", ".join(roles) if roles else "the models' execution role"
+    lines += ["", f"--- IAM: the role that writes the capture ({who}) needs",
+              json.dumps(writer_policy(expected), indent=2)]
+    return lines
+
+
+def check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str, kms_key_arn: str,
+                   environment: str) -> list[tuple[AdoptTarget, list[Problem]]]:
+    """For `make plan`: read and check every `existing` endpoint; pass the result to
+    `existing_endpoint.refuse_unready` to refuse a schedule that would fail."""
+    found = []
+    for target in targets:
+        endpoint, config = describe_existing(sagemaker, target.endpoint_name)
+        expected = CaptureExpectations.of(target, bucket, kms_key_arn)
+        found.append((target, check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))))
+    return found
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass
+class AdoptPlan:
+    target: AdoptTarget
+    expected: CaptureExpectations
+    endpoint: dict[str, Any]
+    config: dict[str, Any]
+    problems: list[Problem]
+    request: dict[str, Any]
+    environment: str
+    dropped_tags: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+
+    @property
+    def old_config(self) -> str:
+        return self.config["EndpointConfigName"]
+
+    @property
+    def new_config(self) -> str:
+        return self.request["EndpointConfigName"]
+
+    @property
+    def command(self) -> str:
+        return adopt_command(self.environment, self.target.key)
+
+
+def _model_roles(sagemaker: Any, config: dict[str, Any]) -> list[str]:
+    roles = [config["ExecutionRoleArn"]] if config.get("ExecutionRoleArn") else []
+    for name in model_names(config):
+        try:
+            role = sagemaker.describe_model(ModelName=name).get("ExecutionRoleArn")
+        except Exception:  # noqa: BLE001 - only shown as advice; the adoption does not depend on it
+            continue
+        if role and role not in roles:
+            roles.append(role)
+    return roles
+
+
+def plan_adoption(sagemaker: Any, target: AdoptTarget, expected: CaptureExpectations, environment: str) -> AdoptPlan:
+    endpoint, config = describe_existing(sagemaker, target.endpoint_name)
+    problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))
+    blocking = [p for p in problems if p.check in BLOCKING]
+    if blocking or endpoint is None or config is None:
+        raise ExistingEndpointError(
+            f"cannot adopt endpoint {target.endpoint_name} (endpoints.{target.key}); nothing was changed:\n"
+            + "\n".join(p.line(target.endpoint_name) for p in blocking))
+    tags = list_tags(sagemaker, config["EndpointConfigArn"]) if config.get("EndpointConfigArn") else []
+    capture = capture_config(target, expected)
+    _, dropped = user_tags(tags)
+    return AdoptPlan(target, expected, endpoint, config, problems, copy_request(config, tags, capture), environment, dropped,
+                     _model_roles(sagemaker, config))
+
+
+def render_plan(plan: AdoptPlan) -> list[str]:
+    request, capture = plan.request, plan.request["DataCaptureConfig"]
+    variants = ", ".join(f"{v.get('VariantName')} ({v.get('ModelName')}, {v.get('InstanceType') or 'serverless'})"
+                         for v in request["ProductionVariants"])
+    kept = [name for name in COPIED_FIELDS if name in request and name != "ProductionVariants"]
+    lines = [f"Adopt endpoint {plan.target.endpoint_name} (endpoints.{plan.target.key}): it runs endpoint config "
+             f"{plan.old_config} ({plan.endpoint.get('EndpointStatus')}).",
+             "Found:", *[f"  - {p.problem}" for p in plan.problems],
+             f"+ create endpoint config {plan.new_config}, a copy of {plan.old_config}:",
+             f"    variants: {variants}",
+             f"    kept as they are: {', '.join(kept) if kept else '(no other field set)'}; "
+             f"{len(request.get('Tags', []))} tag(s)",
+             f"    DataCaptureConfig: Input and Output, {capture['InitialSamplingPercentage']} % to "
+             f"{capture['DestinationS3Uri']}, key {capture['KmsKeyId']}, CSV {', '.join(capture['CaptureContentTypeHeader']['CsvContentTypes'])}, "
+             f"JSON {', '.join(capture['CaptureContentTypeHeader']['JsonContentTypes'])}"]
+    if plan.dropped_tags:
+        lines.append(f"    not copied: the tags {', '.join(plan.dropped_tags)} (the aws: prefix is reserved to AWS)")
+    lines += [f"~ update endpoint {plan.target.endpoint_name} to it (UpdateEndpoint, RetainAllVariantProperties: "
+              "instance counts and weights stay as they are live; blue/green, no downtime, the new instances are "
+              "billed beside the old ones until the switch)",
+              f"  if the update fails, the endpoint is put back on {plan.old_config}"]
+    if plan.roles:
+        lines.append(f"  the capture is written by {', '.join(plan.roles)}: it needs s3:PutObject on "
+                     f"{plan.expected.destination}/* and kms:GenerateDataKey on our key (printed below)")
+    return lines
+
+
+# ------------------------------------------------------------------ applying it
+
+
+@dataclass
+class Waiter:
+    """How `wait_for` waits (tests pass a fake clock and sleep)."""
+
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    poll: float = POLL_SECONDS
+    progress: float = PROGRESS_SECONDS
+    timeout: float = TIMEOUT_SECONDS
+
+
+def wait_for(sagemaker: Any, name: str, waiter: Waiter, out: Callable[[str], None]) -> dict[str, Any]:
+    """DescribeEndpoint until the endpoint leaves Updating/RollingBack/SystemUpdating (or the timeout passes);
+    a line when the status changes and every `progress` seconds. Returns the last description."""
+    start = last_line = waiter.clock()
+    last_status = None
+    while True:
+        try:
+            endpoint = sagemaker.describe_endpoint(EndpointName=name)
+        except Exception as exc:
+            raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
+        status = endpoint.get("EndpointStatus")
+        now = waiter.clock()
+        if status != last_status or now - last_line >= waiter.progress:
+            out(f"  {elapsed(now - start)} {name}: {status}")
+            last_status, last_line = status, now
+        if status not in ("Updating", "RollingBack", "SystemUpdating", "Creating"):
+            return endpoint
+        if now - start >= waiter.timeout:
+            return endpoint
+        waiter.sleep(waiter.poll)
+
+
+def _state(endpoint: dict[str, Any]) -> str:
+    reason = f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else ""
+    return f"{endpoint.get('EndpointStatus')} on endpoint config {endpoint.get('EndpointConfigName')}{reason}"
+
+
+def _manual_restore(plan: AdoptPlan, region: str) -> str:
+    return (f"aws sagemaker update-endpoint --region {region} --endpoint-name {plan.target.endpoint_name} "
+            f"--endpoint-config-name {plan.old_config} --retain-all-variant-properties "
+            "--exclude-retained-variant-properties VariantPropertyType=DataCaptureConfig")
+
+
+def restore(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Callable[[str], None]) -> str:
+    """Put the endpoint back on its previous config; returns what state it ended in, in words."""
+    out(f"Restoring endpoint {plan.target.endpoint_name} to endpoint config {plan.old_config}")
+    try:
+        sagemaker.update_endpoint(**update_request(plan.target.endpoint_name, plan.old_config))
+    except Exception as exc:
+        try:
+            state = _state(sagemaker.describe_endpoint(EndpointName=plan.target.endpoint_name))
+        except Exception:  # noqa: BLE001 - the state is unknown; say so
+            state = "in a state that could not be read"
+        return (f"the restore was refused ({aws_failure(exc, 'restore the endpoint config')}); the endpoint is "
+                f"{state}.\nNext: when it is InService or Failed, restore it by hand: {_manual_restore(plan, region)}")
+    final = wait_for(sagemaker, plan.target.endpoint_name, waiter, out)
+    if final.get("EndpointStatus") == "InService" and final.get("EndpointConfigName") == plan.old_config:
+        return f"restored: the endpoint is InService on its previous endpoint config {plan.old_config}, as before"
+    return (f"the restore did not finish: the endpoint is {_state(final)}.\nNext: check it with aws sagemaker "
+            f"describe-endpoint --endpoint-name {plan.target.endpoint_name}; restore by hand: {_manual_restore(plan, region)}")
+
+
+def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Callable[[str], None]) -> dict[str, Any]:
+    """Create the config, update the endpoint, wait; restore on failure. Returns the final DescribeEndpoint."""
+    name = plan.target.endpoint_name
+    created = False
+    try:
+        sagemaker.describe_endpoint_config(EndpointConfigName=plan.new_config)
+        out(f"Endpoint config {plan.new_config} exists already (an earlier adopt): using it")
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise aws_failure(exc, f"describe the endpoint config {plan.new_config}") from exc
+        try:
+            sagemaker.create_endpoint_config(**plan.request)
+        except Exception as create_exc:
+            raise aws_failure(create_exc, f"create the endpoint config {plan.new_config} "
+                                          "(sagemaker:CreateEndpointConfig); nothing was changed") from create_exc
+        created = True
+        out(f"Created endpoint config {plan.new_config}")
+    try:
+        sagemaker.update_endpoint(**update_request(name, plan.new_config))
+    except Exception as exc:
+        cleanup = ""
+        if created:
+            try:
+                sagemaker.delete_endpoint_config(EndpointConfigName=plan.new_config)
+                cleanup = f"; the new endpoint config {plan.new_config} was deleted again"
+            except Exception:  # noqa: BLE001 - reported, not fatal
+                cleanup = f"; delete the unused endpoint config {plan.new_config} by hand"
+        raise aws_failure(exc, f"update endpoint {name} (sagemaker:UpdateEndpoint)",
+                          f"the endpoint was not changed: it stays on {plan.old_config}{cleanup}") from exc
+    out(f"Updating endpoint {name} to {plan.new_config} (SageMaker starts new instances, then switches traffic)")
+    final = wait_for(sagemaker, name, waiter, out)
+    status, on = final.get("EndpointStatus"), final.get("EndpointConfigName")
+    if status == "InService" and on == plan.new_config:
+        return final
+    if status in ("Updating", "RollingBack", "SystemUpdating"):
+        raise AwsError(
+            f"endpoint {name} is still {status} after {elapsed(waiter.timeout)}; the update goes on in AWS.\n"
+            f"Next: follow it with aws sagemaker describe-endpoint --endpoint-name {name}; when it is InService on "
+            f"{plan.new_config}, run `{plan.command}` again (it only tags the endpoint "
+            f"and prints the snippets); if it fails, restore it: {_manual_restore(plan, region)}", EXIT_FAILURE)
+    reason = f": {final['FailureReason']}" if final.get("FailureReason") else ""
+    if status == "InService" and on == plan.old_config:
+        raise AwsError(f"the update of endpoint {name} failed{reason}; SageMaker rolled it back: it is InService on "
+                       f"its previous endpoint config {plan.old_config}, without our Data Capture.\nNext: fix the cause "
+                       f"and run `{plan.command}` again.", EXIT_FAILURE)
+    outcome = restore(sagemaker, plan, region, waiter, out)
+    raise AwsError(f"the update of endpoint {name} to {plan.new_config} failed ({status}{reason}); {outcome}",
+                   EXIT_FAILURE)
+
+
+def tag_adopted(sagemaker: Any, endpoint: dict[str, Any], new_config: str, owner: str) -> None:
+    try:
+        sagemaker.add_tags(ResourceArn=endpoint["EndpointArn"],
+                           Tags=[{"Key": ADOPTED_CONFIG_TAG, "Value": new_config}, {"Key": ADOPTED_BY_TAG, "Value": owner}])
+    except Exception as exc:
+        raise aws_failure(exc, f"tag endpoint {endpoint.get('EndpointName')} (sagemaker:AddTags)",
+                          "capture is on; without the tag `make status` cannot tell when it is changed later: "
+                          "run `make adopt` again once the permission is there") from exc
+
+
+def run_adopt(params: Any, clients: Clients, target: AdoptTarget, *, yes: bool = False,
+              ask: Callable[[str], str] = input, out: Callable[[str], None] = print,
+              waiter: Waiter | None = None) -> int:
+    """The whole command; returns the exit code (failures raise an AwsError / ExistingEndpointError)."""
+    waiter = waiter or Waiter()
+    check_account(clients, params)
+    deployed = deployed_values(clients, params)
+    expected = CaptureExpectations.of(target, deployed.bucket, deployed.kms_key_arn)
+    sagemaker = clients.sagemaker
+    plan = plan_adoption(sagemaker, target, expected, params.environment)
+    owner = f"{params.project}-{params.environment}/{target.key}"
+    if not plan.problems:
+        out(f"Endpoint {target.endpoint_name} already captures what monitoring needs into {expected.destination}: "
+            "nothing to do.")
+        tags = {t["Key"]: t["Value"] for t in list_tags(sagemaker, plan.endpoint["EndpointArn"])}
+        if tags.get(ADOPTED_CONFIG_TAG) != plan.old_config:
+            tag_adopted(sagemaker, plan.endpoint, plan.old_config, owner)
+            out(f"Tagged it {ADOPTED_CONFIG_TAG}={plan.old_config}, so `make status` reports it if capture is "
+                "changed later.")
+        for line in render_snippets(plan.config["DataCaptureConfig"], expected, plan.roles):
+            out(line)
+        return 0
+    for line in render_plan(plan):
+        out(line)
+    if not yes:
+        try:
+            answer = ask(f"Adopt endpoint {target.endpoint_name}? Only 'yes' is accepted: ")
+        except EOFError:
+            raise ExistingEndpointError("confirmation needed but there is no terminal to ask on. Nothing was "
+                                        "changed.\nNext: pass --yes (make adopt ... AUTO_APPROVE=1).") from None
+        if answer.strip() != "yes":
+            out("Nothing was changed.")
+            return 0
+    final = apply(sagemaker, plan, clients.region, waiter, out)
+    tag_adopted(sagemaker, final, plan.new_config, owner)
+    out(f"Endpoint {target.endpoint_name} is InService on {plan.new_config}: Data Capture goes to {expected.destination}.")
+    for line in render_snippets(plan.request["DataCaptureConfig"], expected, plan.roles):
+        out(line)
+    return 0

@@ -1,0 +1,260 @@
+"""Can this project monitor an endpoint it did not deploy? The checks of an `existing` endpoint.
+
+`check_endpoint(endpoint, config, expected)` is a pure function over the two responses SageMaker gives
+(DescribeEndpoint, DescribeEndpointConfig; `None` for one that does not exist) and a `CaptureExpectations`
+(our bucket, the endpoint's capture prefix, our key, the content types our capture settings list). It returns
+one `Problem` per thing that would make a monitoring schedule of the endpoint fail, each with its fix, in a
+fixed order:
+
+  endpoint-missing, endpoint-not-in-service, config-missing, capture-off, capture-stopped, sampling-zero,
+  capture-modes, destination-trailing-slash, destination-elsewhere, content-types, kms-key
+
+An empty list means: Data Capture is on, records Input and Output, writes to a prefix our monitoring role can
+read (`s3://<our bucket>/<capture prefix>` or below it), stores the content types the analyzer parses as
+text, and encrypts with our key (the role may use only that key). `make plan` refuses to create a schedule
+for an endpoint with problems (`refuse_unready`), `make adopt` fixes the capture ones, and `make status`
+reports an adopted endpoint whose capture changed since (rule `capture-changed-since-adoption`).
+
+`AdoptTarget` is what the checks and `make adopt` need of one fleet entry; `target_from_fleet` builds it from
+the fleet model's `FleetEndpoint` (contract of issue 13: `endpoint_name(params)`, `capture_prefix(params)`).
+Nothing here calls AWS.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from mmtool.errors import EXIT_FAILURE, ToolError, UsageError
+
+# The tags `make adopt` puts on the endpoint it adopted, so `make status` can tell "capture was changed since"
+# from "never adopted". Tag values: the adopted endpoint config's name, and <project>-<env>/<key>.
+ADOPTED_CONFIG_TAG = "mmtool:capture-adopted-config"
+ADOPTED_BY_TAG = "mmtool:capture-adopted-by"
+CHECKS = (
+    "endpoint-missing", "endpoint-not-in-service", "config-missing", "capture-off", "capture-stopped",
+    "sampling-zero", "capture-modes", "destination-trailing-slash", "destination-elsewhere", "content-types",
+    "kms-key",
+)
+# Problems `make adopt` cannot fix: the endpoint itself must exist and be InService first.
+BLOCKING = frozenset({"endpoint-missing", "endpoint-not-in-service", "config-missing"})
+KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class AdoptTarget:
+    """One `existing` entry of the fleet, as the checks and `make adopt` see it."""
+
+    key: str  # the fleet key ("fraud"), used in commands and messages
+    endpoint_name: str  # the endpoint someone else deployed
+    capture_prefix: str  # our bucket's prefix for its capture, e.g. datacapture/fraud
+    sampling_percentage: int = 100
+    csv_content_types: tuple[str, ...] = ("text/csv",)
+    json_content_types: tuple[str, ...] = ("application/json",)
+
+
+def target_from_fleet(params: Any, entry: Any, capture: Any = None) -> AdoptTarget:
+    """The fleet model's `FleetEndpoint` (an `existing` entry) as an `AdoptTarget`.
+
+    `capture` is the entry's resolved Data Capture settings (`DataCaptureSettings`: sampling percentage and
+    content types, defaults merged in); without it the entry's own `data_capture` (13a's FleetEndpoint has it),
+    else the model's defaults."""
+    capture = capture if capture is not None else getattr(entry, "data_capture", None)
+    if capture is None:
+        from mmtool.config.params import DataCaptureSettings
+
+        capture = DataCaptureSettings()
+    return AdoptTarget(
+        key=entry.key,
+        endpoint_name=entry.endpoint_name(params),
+        capture_prefix=entry.capture_prefix(params),
+        sampling_percentage=capture.sampling_percentage,
+        csv_content_types=tuple(capture.csv_content_types),
+        json_content_types=tuple(capture.json_content_types),
+    )
+
+
+def existing_targets(params: Any) -> list[AdoptTarget]:
+    """Every `existing` entry of the environment's fleet; none for a params model without `fleet()`."""
+    fleet = getattr(params, "fleet", None)
+    if not callable(fleet):
+        return []
+    return [target_from_fleet(params, entry) for entry in fleet() if getattr(entry, "existing", None) is not None]
+
+
+def find_target(params: Any, key: str) -> AdoptTarget:
+    """The `existing` fleet entry `key`, or a ToolError that says what is there instead."""
+    fleet = getattr(params, "fleet", None)
+    where = f"params/{params.environment}.yaml"
+    if not callable(fleet):
+        raise UsageError(f"{where}: has no endpoints: section, so there is no endpoint {key!r} to adopt; add it as "
+                         f"endpoints.{key}.existing.endpoint_name: <the endpoint's name> (docs/adopt.md)")
+    entries = {entry.key: entry for entry in fleet()}
+    if key not in entries:
+        known = ", ".join(sorted(entries)) or "none"
+        raise UsageError(f"{where}: endpoints.{key}: no such endpoint (known: {known})")
+    if getattr(entries[key], "existing", None) is None:
+        raise UsageError(f"{where}: endpoints.{key}: is created by this project (create:), which already "
+                         "captures its data; adopt is for `existing:` endpoints deployed by someone else")
+    return target_from_fleet(params, entries[key])
+
+
+@dataclass(frozen=True)
+class CaptureExpectations:
+    """Where and how an adopted endpoint must capture so our monitoring role can read and parse it."""
+
+    bucket: str
+    prefix: str  # no leading or trailing slash
+    kms_key_arn: str
+    csv_content_types: tuple[str, ...] = ("text/csv",)
+    json_content_types: tuple[str, ...] = ("application/json",)
+
+    @property
+    def destination(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    @classmethod
+    def of(cls, target: AdoptTarget, bucket: str, kms_key_arn: str) -> CaptureExpectations:
+        return cls(bucket, target.capture_prefix.strip("/"), kms_key_arn, target.csv_content_types,
+                   target.json_content_types)
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str  # one of CHECKS
+    problem: str
+    fix: str
+
+    def line(self, endpoint: str) -> str:
+        return f"endpoint {endpoint}: {self.problem}; fix: {self.fix}"
+
+
+def _modes(capture: dict[str, Any]) -> set[str]:
+    modes: set[str] = set()
+    for option in capture.get("CaptureOptions") or []:
+        mode = option.get("CaptureMode")
+        modes.update(("Input", "Output") if mode == "InputAndOutput" else (mode,))
+    return modes
+
+
+def _key_id(text: str) -> str | None:
+    """The key id of a key id or key ARN; None for an alias (it cannot be resolved without calling KMS)."""
+    if text.startswith("arn:") and ":key/" in text:
+        return text.rsplit("/", 1)[-1]
+    return text if KEY_ID.match(text) else None
+
+
+def check_endpoint(endpoint: dict[str, Any] | None, config: dict[str, Any] | None, expected: CaptureExpectations,
+                   *, adopt: str = "make adopt") -> list[Problem]:
+    """Every problem that would make monitoring of the endpoint fail (see the module docstring).
+
+    `adopt` is the command that fixes capture problems, e.g. `make adopt ENV=prod ENDPOINT=fraud`."""
+    if endpoint is None:
+        return [Problem("endpoint-missing", "does not exist (DescribeEndpoint: could not find it)",
+                        "check endpoints.<key>.existing.endpoint_name and the account/region; monitoring needs the "
+                        "endpoint to be deployed first")]
+    name = endpoint.get("EndpointName", "?")
+    problems: list[Problem] = []
+    status = endpoint.get("EndpointStatus")
+    if status != "InService":
+        reason = f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else ""
+        fix = ("wait until it is InService and run the command again"
+               if status in ("Creating", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed") else
+               f"its owner must repair it (CloudWatch logs /aws/sagemaker/Endpoints/{name}); only an InService "
+               "endpoint captures data")
+        problems.append(Problem("endpoint-not-in-service", f"is {status}{reason}, not InService", fix))
+    if config is None:
+        problems.append(Problem(
+            "config-missing", f"its endpoint config {endpoint.get('EndpointConfigName', '?')} no longer exists",
+            "its owner must deploy a new endpoint config (a deleted config cannot be copied; adopt needs it)"))
+        return problems
+    capture = config.get("DataCaptureConfig")
+    if not capture:  # absent (AWS) or empty (moto)
+        problems.append(Problem("capture-off", f"Data Capture is off (endpoint config {config.get('EndpointConfigName')} "
+                                "has no DataCaptureConfig), so monitoring jobs get no data", f"run `{adopt}`"))
+        return problems
+    if capture.get("EnableCapture") is False:
+        problems.append(Problem("capture-off", "Data Capture is disabled (EnableCapture: false)", f"run `{adopt}`"))
+    live = endpoint.get("DataCaptureConfig") or {}
+    if live.get("CaptureStatus") == "Stopped" and capture.get("EnableCapture") is not False:
+        problems.append(Problem("capture-stopped", "Data Capture is Stopped on the endpoint (CaptureStatus)",
+                                f"run `{adopt}` (a new endpoint config starts it again)"))
+    if capture.get("InitialSamplingPercentage") == 0:
+        problems.append(Problem("sampling-zero", "Data Capture samples 0 % of requests: nothing is recorded",
+                                f"run `{adopt}` (it sets the sampling percentage of the params file)"))
+    missing = sorted({"Input", "Output"} - _modes(capture))
+    if missing:
+        problems.append(Problem("capture-modes", f"Data Capture does not record the {' and '.join(missing)} "
+                                "(CaptureOptions); the monitor needs both requests and responses", f"run `{adopt}`"))
+    destination = str(capture.get("DestinationS3Uri") or "")
+    if destination.endswith("/"):
+        problems.append(Problem(
+            "destination-trailing-slash", f"the capture destination {destination} ends with '/': files land under a "
+            "'//' key the monitoring job does not find (amazon-sagemaker-examples#1938)", f"run `{adopt}`"))
+    elif destination != expected.destination and not destination.startswith(expected.destination + "/"):
+        problems.append(Problem(
+            "destination-elsewhere", f"Data Capture writes to {destination or '(nothing)'}, which our monitoring role "
+            f"may not read; it reads only {expected.destination}", f"run `{adopt}` (capture moves to our bucket)"))
+    header = capture.get("CaptureContentTypeHeader") or {}
+    absent = [t for t in expected.csv_content_types if t not in (header.get("CsvContentTypes") or [])]
+    absent += [t for t in expected.json_content_types if t not in (header.get("JsonContentTypes") or [])]
+    if absent:
+        problems.append(Problem(
+            "content-types", f"the content types {', '.join(absent)} are not listed in CaptureContentTypeHeader, so "
+            "they are captured base64-encoded and the analyzer cannot parse them", f"run `{adopt}`"))
+    key = str(capture.get("KmsKeyId") or "")
+    ours = _key_id(expected.kms_key_arn)
+    if not key:
+        problems.append(Problem(
+            "kms-key", "Data Capture names no KmsKeyId, so SageMaker encrypts with the account's aws/s3 key "
+            f"instead of ours ({expected.kms_key_arn})", f"run `{adopt}`"))
+    elif _key_id(key) is None:
+        problems.append(Problem(
+            "kms-key", f"Data Capture encrypts with {key}, an alias this check cannot resolve; our monitoring role "
+            f"may use only {expected.kms_key_arn}", f"run `{adopt}` (it names our key by ARN)"))
+    elif _key_id(key) != ours:
+        problems.append(Problem(
+            "kms-key", f"Data Capture encrypts with {key}, which our monitoring role may not use (it may use only "
+            f"{expected.kms_key_arn})", f"run `{adopt}`"))
+    return problems
+
+
+class ExistingEndpointError(ToolError):
+    """An `existing` endpoint that monitoring cannot work with (the plan refuses to schedule it)."""
+
+    exit_code = EXIT_FAILURE
+
+
+def adopt_command(environment: str, key: str) -> str:
+    return f"make adopt ENV={environment} ENDPOINT={key}"
+
+
+def refuse_unready(found: Iterable[tuple[AdoptTarget, list[Problem]]]) -> None:
+    """For `make plan`: raise one error listing every problem of every existing endpoint (one line each,
+    from `check_endpoint(..., adopt=adopt_command(env, key))`), so no schedule is created that would fail.
+    Does nothing when there is no problem."""
+    lines = [problem.line(target.endpoint_name) for target, problems in found for problem in problems]
+    if lines:
+        raise ExistingEndpointError(
+            "monitoring would fail for these existing endpoints, so no schedule is created for them:\n"
+            + "\n".join(lines))
+
+
+@dataclass
+class ExistingEndpointFacts:
+    """What `make status` read about one `existing` endpoint (the raw responses; the rule runs the checks)."""
+
+    target: AdoptTarget
+    expected: CaptureExpectations
+    endpoint: dict[str, Any] | None
+    config: dict[str, Any] | None
+    tags: dict[str, str] = field(default_factory=dict)  # the endpoint's tags
+
+    @property
+    def adopted_config(self) -> str | None:
+        return self.tags.get(ADOPTED_CONFIG_TAG)
+
+    @property
+    def config_name(self) -> str | None:
+        return (self.endpoint or {}).get("EndpointConfigName")
