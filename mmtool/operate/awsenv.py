@@ -54,8 +54,10 @@ class Clients:
     cloudformation: Any = None
 
 
-def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = False) -> Clients:
-    """Clients for the environment (nothing is called yet, except sts:AssumeRole with a deploy role)."""
+def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = False, profile: str | None = None,
+            endpoint_url: str | None = None) -> Clients:
+    """Clients for the environment (nothing is called yet, except sts:AssumeRole with a deploy role); `profile`
+    and `endpoint_url` as the deploy engine's --profile and --endpoint-url."""
     from deployer.aws import make_clients
     from deployer.errors import DeployError
 
@@ -64,6 +66,8 @@ def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = F
             params.region,
             assume_role_arn=params.deploy.assume_role_arn,
             external_id=params.deploy.external_id,
+            profile=profile,
+            endpoint_url=endpoint_url,
         )
         return Clients(
             region=params.region,
