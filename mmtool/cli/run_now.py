@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="start the run even when no capture data was written in the window")
     parser.add_argument("--json", action="store_true", help="print the outcome as `status --json` does")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose monitor runs (its key under "
+                        "endpoints:); required when the fleet has more than one")
 
 
 def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
@@ -41,6 +43,6 @@ def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
     options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
-                      json_output=args.json)
+                      json_output=args.json, endpoint=args.endpoint)
     return run_now(params, options, connect(params, sagemaker=True, cloudformation=True))
 
