@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the job's stopping condition (default {DEFAULT_MAX_RUNTIME})")
     parser.add_argument("--instance-type", dest="instance_type", metavar="ml.x.y",
                         help="instead of monitoring.data_quality.instance_type")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint to baseline (its key under "
+                        "endpoints:); required when the fleet has more than one")
     parser.add_argument("--volume-size", dest="volume_size", type=int, metavar="GB",
                         help="instead of monitoring.data_quality.volume_size_gb")
 
@@ -61,6 +63,7 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
         max_runtime_seconds=args.max_runtime,
         instance_type=args.instance_type,
         volume_size_gb=args.volume_size,
+        endpoint=args.endpoint,
     )
     run_baseline(params, options, connect(params, sagemaker=True))
     return 0

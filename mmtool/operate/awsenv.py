@@ -123,10 +123,13 @@ DEPLOYED_KEYS = {
 }
 
 
-def deployed_values(clients: Clients, params: Params) -> DeployedValues:
+def deployed_values(clients: Clients, params: Params, *, shared_role: bool = True) -> DeployedValues:
+    """The values; `shared_role=False` for a fleet, whose foundation has no shared monitoring role (each
+    endpoint's monitoring stack has its own): `monitoring_role_arn` is then empty."""
     from templates.common import ssm_name
 
-    names = {field: ssm_name(stack, key, params.project, params.environment) for field, (stack, key) in DEPLOYED_KEYS.items()}
+    names = {field: ssm_name(stack, key, params.project, params.environment) for field, (stack, key) in DEPLOYED_KEYS.items()
+             if shared_role or field != "monitoring_role_arn"}
     try:
         response = clients.ssm.get_parameters(Names=sorted(names.values()))
     except Exception as exc:
@@ -145,7 +148,7 @@ def deployed_values(clients: Clients, params: Params) -> DeployedValues:
     return DeployedValues(
         bucket=values["bucket"],
         kms_key_arn=values["kms_key_arn"],
-        monitoring_role_arn=values["monitoring_role_arn"],
+        monitoring_role_arn=values.get("monitoring_role_arn", ""),
         subnet_ids=tuple(s for s in values["subnet_ids"].split(",") if s),
         job_security_group_id=values["job_security_group_id"],
     )
