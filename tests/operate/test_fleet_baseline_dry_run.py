@@ -56,3 +56,18 @@ def test_a_dataset_under_another_endpoints_prefix_is_refused(aws, tmp_path, caps
     err = capsys.readouterr().err
     assert code == 2
     assert f"the monitoring role may read only s3://{BUCKET}/baselines/upsell/" in err
+
+
+def test_dry_run_of_a_fleet_endpoint_runs_its_own_pre_processor(tmp_path, capsys):
+    from .test_dry_run_cli import CAPTURE, CONSTRAINTS, STATISTICS
+
+    paths = scratch_staging(tmp_path / "repo")
+    code = main(["dry-run", "--env", "staging", "--endpoint", "upsell", "--capture", str(CAPTURE), "--constraints",
+                 str(CONSTRAINTS), "--statistics", str(STATISTICS)], paths)
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    assert "Records: 44 read" in out
+    assert (paths.build / "staging" / "assets" / "upsell" / "record_preprocessor.py").exists()
+
+    assert main(["dry-run", "--env", "staging", "--capture", str(CAPTURE)], paths) == 2
+    assert "dry-run: params/staging.yaml is a fleet of 3 endpoints" in capsys.readouterr().err
