@@ -418,7 +418,7 @@ def read_endpoint(sagemaker: Any, name: str, name_source: str) -> EndpointFacts:
                 raise aws_failure(exc, f"describe the endpoint config {facts.config_name} "
                                        "(sagemaker:DescribeEndpointConfig)") from exc
             facts.config_found = False
-    capture = (config or {}).get("DataCaptureConfig")
+    capture = (config or {}).get("DataCaptureConfig") or None  # moto answers {} where AWS leaves it out
     if capture is not None:
         facts.capture_enabled = bool(capture.get("EnableCapture", True))  # the API's default is on
         facts.sampling_percentage = capture.get("InitialSamplingPercentage")

@@ -412,6 +412,16 @@ def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Findin
     }
 
 
+FIRST_PROBLEM_CHARS = 100  # the table's column; the whole finding is in the endpoint's details below it
+
+
+def _first(finding: Finding | None) -> str:
+    if finding is None:
+        return ""
+    text = f"{finding.severity}: {finding.problem}"
+    return text if len(text) <= FIRST_PROBLEM_CHARS else text[:FIRST_PROBLEM_CHARS - 1].rstrip() + "…"
+
+
 def overview_rows(facts: Facts, findings: list[Finding]) -> list[tuple[str, ...]]:
     """The rows of one endpoint in the fleet table: endpoint, monitor, last run, outcome, violations, next run,
     first problem (the most severe finding of the schedule or of its endpoint)."""
@@ -434,9 +444,9 @@ def overview_rows(facts: Facts, findings: list[Finding]) -> list[tuple[str, ...]
         rows.append((label, MONITOR_NAMES.get(schedule.monitoring_type or "", schedule.monitoring_type or "?"),
                      _time(latest.scheduled_time) if latest else "-", latest.status if latest else "-", count,
                      _time(nxt) if nxt else "-",
-                     f"{first.severity}: {first.problem}" if first else ""))
+                     _first(first)))
     if not rows:
-        rows.append((label, "-", "-", "-", "-", "-", f"{own.severity}: {own.problem}" if own else ""))
+        rows.append((label, "-", "-", "-", "-", "-", _first(own)))
     return rows
 
 
