@@ -33,6 +33,13 @@ threshold is Clarify's exclusive lower bound); empty when the monitor is off.
 
 `ok` is true when no finding has severity `error`.
 
+A fleet (`endpoints:`; `gather_fleet`): each endpoint is read with its own names, shown first as one table, a row
+per endpoint and monitor (last run, outcome, violations, next run, first problem), then each endpoint as above
+(an `existing` one with its capture check). `--json` is then schema_version 2: the environment, `ok`,
+`endpoints[]` (`key`, `kind`, `ok`, this document's `endpoint`, `capture`, `schedules`, `findings`, `bias_groups`
+for the endpoint, and `capture_check`), `findings[]` of every endpoint with their `endpoint` key, and
+`unassigned_schedules[]` (docs/operating.md).
+
 Exit codes: 0 no error finding; 1 at least one error finding (or an AWS call failed); 2 bad input / no
 credentials; 3 credentials of another account than params' account_id; 130 Ctrl-C.
 """
