@@ -43,7 +43,7 @@ def test_deploy_copies_each_baseline_to_the_key_the_template_reads_encrypted_wit
     lines: list[str] = []
     baseline_copies.copy_after_deploy(p, lines.append)
 
-    values = monitoring.parameter_values(p, {})
+    values = monitoring.parameter_values(p, p.fleet()[0], {})
     s3 = client("s3", aws)
     for uri, parameter in ((DQ["constraints"], "DataQualityBaselineConstraintsKey"),
                            (DQ["statistics"], "DataQualityBaselineStatisticsKey")):
