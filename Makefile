@@ -9,7 +9,8 @@ PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 ENV        ?=
 ENV_FLAG   := $(if $(ENV),--env $(ENV),)
-# ENDPOINT=key: one fleet endpoint's stacks (plan, deploy, destroy, drift, outputs); default the whole environment
+# ENDPOINT=key: one fleet endpoint's stacks (plan, deploy, destroy, drift, outputs) or monitors (status); default the
+# whole environment. run-now, baseline and dry-run act on one endpoint: ENDPOINT= is required for a fleet of more than one
 ENDPOINT   ?=
 ENDPOINT_FLAG := $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
 ARGS       ?=
@@ -161,21 +162,21 @@ lock: ## Re-resolve requirements.in into the pinned requirements.txt
 	@rm -rf .lockvenv
 
 .PHONY: baseline
-baseline: $(STAMP) ## Start the baselining job: ENV=e DATASET=<file|s3://bucket/baselines/...> [FORMAT=csv|jsonl]
+baseline: $(STAMP) ## Start the baselining job: ENV=e [ENDPOINT=key] DATASET=<file|s3://bucket/baselines/...> [FORMAT=csv|jsonl]
 	$(if $(ENV),,$(error ENV is required: make baseline ENV=dev DATASET=train.csv))
 	$(if $(DATASET),,$(error DATASET is required: a local file or s3://<project bucket>/baselines/..., e.g. make baseline ENV=$(ENV) DATASET=train.csv))
-	@$(PY) build.py baseline --env $(ENV) --dataset "$(DATASET)" $(if $(FORMAT),--format $(FORMAT),) $(ARGS)
+	@$(PY) build.py baseline --env $(ENV) --dataset "$(DATASET)" $(if $(FORMAT),--format $(FORMAT),) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: dry-run
-dry-run: $(STAMP) ## Run ENV's pre-processor over CAPTURE=<file|folder|s3://prefix> [CONSTRAINTS= STATISTICS=]
+dry-run: $(STAMP) ## Run ENV's [ENDPOINT's] pre-processor over CAPTURE=<file|folder|s3://prefix> [CONSTRAINTS= STATISTICS=]
 	$(if $(ENV),,$(error ENV is required: make dry-run ENV=dev CAPTURE=path/to/capture))
 	$(if $(CAPTURE),,$(error CAPTURE is required: a .jsonl file, a folder of them or an s3:// prefix, e.g. make dry-run ENV=$(ENV) CAPTURE=capture/))
-	@$(PY) build.py dry-run --env $(ENV) --capture "$(CAPTURE)" $(if $(CONSTRAINTS),--constraints "$(CONSTRAINTS)",) $(if $(STATISTICS),--statistics "$(STATISTICS)",) $(ARGS)
+	@$(PY) build.py dry-run --env $(ENV) --capture "$(CAPTURE)" $(if $(CONSTRAINTS),--constraints "$(CONSTRAINTS)",) $(if $(STATISTICS),--statistics "$(STATISTICS)",) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: status
-status: $(STAMP) ## Monitoring of ENV: schedules, last runs, failures explained with the fix, capture files [ARGS=--json]
+status: $(STAMP) ## Monitoring of ENV [ENDPOINT=key]: schedules, last runs, failures explained with the fix, capture files [ARGS=--json]
 	$(if $(ENV),,$(error ENV is required: make status ENV=dev))
-	@$(PY) build.py status --env $(ENV) $(ARGS)
+	@$(PY) build.py status --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: verify-notifications
 verify-notifications: $(STAMP) ## Force one alarm into ALARM, show who should receive it: ENV=e [ARGS=--alarm notification-delivery]
@@ -189,9 +190,9 @@ adopt: $(STAMP) ## Turn Data Capture on for an endpoint another tool deployed: E
 	@$(PY) build.py adopt --env $(ENV) --endpoint "$(ENDPOINT)" $(YES_FLAG) $(ARGS)
 
 .PHONY: run-now
-run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [MONITOR=data-quality]
+run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [ENDPOINT=key] [MONITOR=data-quality]
 	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
-	@$(PY) build.py run-now --env $(ENV) $(if $(MONITOR),--monitor $(MONITOR),) $(ARGS)
+	@$(PY) build.py run-now --env $(ENV) $(if $(MONITOR),--monitor $(MONITOR),) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: package
 package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templates, DEPLOY.md, reference, lint, diagram, SHA256SUMS): ENV=e

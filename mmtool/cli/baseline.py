@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import Any
 
-from mmtool.config.workspace import environments, single_endpoint, validate
+from mmtool.config.workspace import environments, validate
 from mmtool.operate.baseline import (
     DEFAULT_MAX_RUNTIME,
     PROVISIONING_ALLOWANCE,
@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the job's stopping condition (default {DEFAULT_MAX_RUNTIME})")
     parser.add_argument("--instance-type", dest="instance_type", metavar="ml.x.y",
                         help="instead of monitoring.data_quality.instance_type")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint to baseline (its key under "
+                        "endpoints:); required when the fleet has more than one")
     parser.add_argument("--volume-size", dest="volume_size", type=int, metavar="GB",
                         help="instead of monitoring.data_quality.volume_size_gb")
 
@@ -46,7 +48,6 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
         raise BaselineInputError("--env is required: make baseline ENV=dev DATASET=...")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
-    single_endpoint(params, "baseline")
     if args.instance_type and not re.fullmatch(r"ml\.[a-z0-9]+\.[0-9]*x?(large|medium|small|metal)", args.instance_type):
         raise BaselineInputError(f"--instance-type={args.instance_type}: expected an ml.* instance type such as ml.m5.xlarge")
     if args.volume_size is not None and not 1 <= args.volume_size <= 16384:
@@ -62,6 +63,7 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
         max_runtime_seconds=args.max_runtime,
         instance_type=args.instance_type,
         volume_size_gb=args.volume_size,
+        endpoint=args.endpoint,
     )
     run_baseline(params, options, connect(params, sagemaker=True))
     return 0

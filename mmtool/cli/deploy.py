@@ -58,6 +58,13 @@ def run(args: argparse.Namespace, paths) -> int:
     err = lambda line: print(line, file=sys.stderr)  # noqa: E731
     if args.command == "plan":  # baselines are used from copies deploy makes: say now if it could not
         baseline_copies.warn_unreadable(params, err, endpoint=getattr(args, "endpoint", None))
+    if args.command in ("plan", "deploy"):  # no schedule for an existing endpoint whose capture would fail it
+        from mmtool.operate.adopt import check_before_plan
+        from mmtool.operate.awsenv import connect
+
+        check_before_plan(params, getattr(args, "endpoint", None),
+                          lambda: connect(params, sagemaker=True, profile=getattr(args, "profile", None),
+                                          endpoint_url=getattr(args, "endpoint_url", None)), err)
     try:
         code = engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
     except DeployError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mmtool.build.pipeline import build
-from mmtool.config.workspace import environments, single_endpoint, validate
+from mmtool.config.workspace import environments, validate
 from mmtool.operate.awsenv import Clients, credentials_available, split_s3_uri
 from mmtool.operate.capture_download import (
     DEFAULT_MAX_FILES,
@@ -18,6 +18,7 @@ from mmtool.operate.capture_download import (
     download_capture,
 )
 from mmtool.operate.dryrun import DryRunError, format_report, run_dry_run
+from mmtool.operate.selection import select_endpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FOLDER", help="where constraint_violations.json goes (default build/<env>/dry-run/)")
     parser.add_argument("--max-files", dest="max_files", type=int, default=DEFAULT_MAX_FILES, metavar="N",
                         help=f"S3 capture: download at most N .jsonl objects (default {DEFAULT_MAX_FILES})")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose pre-processor and baseline "
+                        "are checked (its key under endpoints:); required when the fleet has more than one")
 
 
 def cmd_dry_run(args: argparse.Namespace, paths: Any) -> int:
@@ -43,14 +46,17 @@ def cmd_dry_run(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     build(paths, [env], out=_stderr)
     params = validate(paths, [env])[env]
-    single_endpoint(params, "dry-run")
-    script = params.monitoring.data_quality.record_preprocessor
+    entry = select_endpoint(params, args.endpoint, "dry-run")
+    dq = entry.monitoring.data_quality
+    where = "" if entry.legacy else f"endpoints.{entry.key}."
+    script = dq.record_preprocessor
     if not script:
         raise DryRunError(
-            f"params/{env}.yaml: monitoring.data_quality.record_preprocessor is null: the job reads the captured "
+            f"params/{env}.yaml: {where}monitoring.data_quality.record_preprocessor is null: the job reads the captured "
             "JSON without a pre-processor, so there is nothing to dry-run; set it (e.g. scripts/record_preprocessor.py)"
         )
-    preprocessor = paths.build / env / "assets" / PurePosixPath(script).name
+    assets = paths.build / env / "assets" / ("" if entry.legacy else entry.key)  # build/synth.py lays them out
+    preprocessor = assets / PurePosixPath(script).name
     out_dir = Path(args.out) if args.out else paths.build / env / OUTPUT_DIR
 
     clients: list[Clients] = []
@@ -63,9 +69,9 @@ def cmd_dry_run(args: argparse.Namespace, paths: Any) -> int:
         return clients[0].s3
 
     constraints, statistics = args.constraints, args.statistics
-    if constraints is None and statistics is None and params.monitoring.data_quality.baseline is not None:
+    if constraints is None and statistics is None and dq.baseline is not None:
         if capture_is_s3 or credentials_available():
-            constraints, statistics = download_baseline(s3(), params, out_dir / "baseline")
+            constraints, statistics = download_baseline(s3(), params, out_dir / "baseline", entry)
             _stderr(f"baseline: downloaded the files params/{env}.yaml names to {out_dir / 'baseline'}/")
         else:
             _stderr(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmtool.config.workspace import environments, single_endpoint, validate
+from mmtool.config.workspace import environments, validate
 from mmtool.operate.facts import MONITORS
 from mmtool.operate.runnow import (
     DEFAULT_WINDOW_HOURS,
@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="start the run even when no capture data was written in the window")
     parser.add_argument("--json", action="store_true", help="print the outcome as `status --json` does")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose monitor runs (its key under "
+                        "endpoints:); required when the fleet has more than one")
 
 
 def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
@@ -40,8 +42,7 @@ def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
         raise RunNowInputError(f"--timeout={args.timeout}: must be a positive number of seconds")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
-    single_endpoint(params, "run-now")
     options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
-                      json_output=args.json)
+                      json_output=args.json, endpoint=args.endpoint)
     return run_now(params, options, connect(params, sagemaker=True, cloudformation=True))
 

@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timezone
 from typing import Any
 
-from mmtool.config.workspace import environments, single_endpoint, validate
+from mmtool.config.workspace import environments, validate
 from mmtool.operate.facts import DEFAULT_EXECUTIONS, DEFAULT_HOURS
 from mmtool.operate.status import StatusInputError, run_status
 
@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"look for Data Capture files of the last N hours (default {DEFAULT_HOURS}, at most 168)")
     parser.add_argument("--executions", type=int, default=DEFAULT_EXECUTIONS, metavar="N",
                         help=f"show the last N executions of each schedule (default {DEFAULT_EXECUTIONS}, at most 100)")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: this endpoint only (its key under endpoints:); "
+                        "default every endpoint")
 
 
 def cmd_status(args: argparse.Namespace, paths: Any) -> int:
@@ -30,7 +32,6 @@ def cmd_status(args: argparse.Namespace, paths: Any) -> int:
         raise StatusInputError(f"--executions={args.executions}: must be 1-100 (ListMonitoringExecutions' page size)")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
-    single_endpoint(params, "status")
     return run_status(params, connect(params, sagemaker=True), now=datetime.now(timezone.utc), hours=args.hours,
-                      executions=args.executions, json_output=args.json)
+                      executions=args.executions, json_output=args.json, endpoint=args.endpoint)
 

@@ -75,14 +75,14 @@ def template_parameter_pairs(folder: Path, templates: list[Path]) -> list[tuple[
 
 
 def single_endpoint(params, command: str):
-    """`params` when it is the single-endpoint form (a fleet of one); a clear refusal for a fleet, which `command`
-    (status, run-now, baseline, dry-run, verify-notifications) does not handle yet. Returns the one FleetEndpoint."""
+    """`params`' one endpoint when it is the single-endpoint form (a fleet of one); a clear refusal for a fleet,
+    which `command` (verify-notifications) does not handle yet. Returns the one FleetEndpoint."""
     if params.is_fleet:
         keys = ", ".join(e.key for e in params.fleet())
         raise UsageError(
             f"params/{params.environment}.yaml is a fleet (endpoints: {keys}); `make {command}` works on the "
-            f"single-endpoint form (endpoint: and monitoring:) only, for now: per-endpoint {command} (ENDPOINT=key) "
-            "comes after the fleet merge (docs/fleet.md, 'What works per endpoint'). plan, deploy, destroy, drift "
-            f"and outputs take ENDPOINT= already: `make plan ENV={params.environment} ENDPOINT={params.fleet()[0].key}`"
+            "single-endpoint form (endpoint: and monitoring:) only, for now (docs/fleet.md, 'What works per "
+            f"endpoint'); status, run-now, baseline, dry-run, plan and deploy take ENDPOINT=key: "
+            f"`make status ENV={params.environment} ENDPOINT={params.fleet()[0].key}`"
         )
     return params.fleet()[0]

@@ -200,6 +200,33 @@ def check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str, kms_
     return found
 
 
+def check_before_plan(params: Any, key: str | None, connect: Callable[[], Clients],
+                      note: Callable[[str], None]) -> None:
+    """`make plan` / `make deploy`, before the engine runs: refuse (ExistingEndpointError, one line per problem
+    with its fix) when an `existing` endpoint the run covers (`key`: that endpoint only) is not ready for
+    monitoring, so no schedule is created that would fail. The bucket and key are the deployed ones (SSM of the
+    foundation stack); before the foundation exists (a first deploy) the check cannot run yet: it says so and
+    lets the run go on. Connects to AWS only when the run covers an existing endpoint."""
+    from mmtool.operate.existing_endpoint import existing_targets, refuse_unready
+    from mmtool.operate.facts import ssm_values
+
+    targets = [t for t in existing_targets(params) if key is None or t.key == key]
+    if not targets:
+        return
+    clients = connect()
+    values = ssm_values(clients, params.project, params.environment, [])
+    names = ", ".join(f"{t.key} ({t.endpoint_name})" for t in targets)
+    if "bucket-name" not in values or "kms-key-arn" not in values:
+        note(f"note: the Data Capture check of the existing endpoint(s) {names} runs once the foundation stack of "
+             f"{params.environment} exists (its bucket and key are what capture must use); this run creates it. "
+             f"Run `make plan ENV={params.environment}` again after it, and `make adopt ENV={params.environment} "
+             "ENDPOINT=<key>` for an endpoint it refuses.")
+        return
+    refuse_unready(check_existing(clients.sagemaker, targets, values["bucket-name"], values["kms-key-arn"],
+                                  params.environment))
+    note(f"existing endpoint(s) {names}: Data Capture ready for monitoring")
+
+
 # ------------------------------------------------------------------ the plan
 
 

@@ -54,8 +54,10 @@ class Clients:
     cloudformation: Any = None
 
 
-def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = False) -> Clients:
-    """Clients for the environment (nothing is called yet, except sts:AssumeRole with a deploy role)."""
+def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = False, profile: str | None = None,
+            endpoint_url: str | None = None) -> Clients:
+    """Clients for the environment (nothing is called yet, except sts:AssumeRole with a deploy role); `profile`
+    and `endpoint_url` as the deploy engine's --profile and --endpoint-url."""
     from deployer.aws import make_clients
     from deployer.errors import DeployError
 
@@ -64,6 +66,8 @@ def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = F
             params.region,
             assume_role_arn=params.deploy.assume_role_arn,
             external_id=params.deploy.external_id,
+            profile=profile,
+            endpoint_url=endpoint_url,
         )
         return Clients(
             region=params.region,
@@ -119,11 +123,16 @@ DEPLOYED_KEYS = {
 }
 
 
-def deployed_values(clients: Clients, params: Params) -> DeployedValues:
+def deployed_values(clients: Clients, params: Params, *, shared_role: bool | None = None) -> DeployedValues:
+    """The values; without the shared monitoring role for a fleet (`shared_role` defaults to the single-endpoint
+    form only), whose foundation has none (each endpoint's monitoring stack has its own): `monitoring_role_arn`
+    is then empty."""
     from templates.common import ssm_name
 
+    if shared_role is None:
+        shared_role = not params.is_fleet
     names = {field: ssm_name(stack, key, params.project, params.environment) for field, (stack, key) in DEPLOYED_KEYS.items()
-             if not (field == "monitoring_role_arn" and params.is_fleet)}  # a fleet's foundation has no shared role
+             if shared_role or field != "monitoring_role_arn"}
     try:
         response = clients.ssm.get_parameters(Names=sorted(names.values()))
     except Exception as exc:

@@ -33,7 +33,7 @@ import json
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
@@ -112,8 +112,24 @@ def baselines_prefix() -> str:
     return BASELINES_PREFIX
 
 
-def datasets_prefix() -> str:
-    return f"{baselines_prefix()}/{DATASETS_FOLDER}"
+def endpoint_baselines(params: Params | None = None, entry: Any = None) -> str:
+    """The baselines prefix of a fleet endpoint (`baselines/<key>`, the only one its role may write); `baselines`
+    for the single-endpoint form."""
+    return baselines_prefix() if entry is None or entry.legacy else entry.baselines_prefix(params)
+
+
+def datasets_prefix(params: Params | None = None, entry: Any = None) -> str:
+    return f"{endpoint_baselines(params, entry)}/{DATASETS_FOLDER}"
+
+
+def data_quality(params: Params, entry: Any = None) -> Any:
+    """The data-quality monitor settings of the endpoint (the single-endpoint form's `monitoring.data_quality`)."""
+    return (entry if entry is not None else params.fleet()[0]).monitoring.data_quality
+
+
+def where_in_params(entry: Any = None) -> str:
+    """`monitoring.data_quality`, or `endpoints.<key>.monitoring.data_quality` for a fleet endpoint."""
+    return "monitoring.data_quality" if entry is None or entry.legacy else f"endpoints.{entry.key}.monitoring.data_quality"
 
 
 def analyzer_image(region: str) -> str:
@@ -125,13 +141,17 @@ def analyzer_image(region: str) -> str:
     return f"{account}.dkr.ecr.{region}.{domain}/{ANALYZER_REPOSITORY}"
 
 
-def make_job_name(params: Params, now: datetime) -> str:
-    """`<project>-<env>-baseline-<UTC yyyymmdd-hhmmss>`: at most 20+1+10+9+1+15 = 56 characters."""
-    return f"{params.prefix}-baseline-{now.astimezone(timezone.utc):%Y%m%d-%H%M%S}"
+def make_job_name(params: Params, now: datetime, entry: Any = None) -> str:
+    """`<project>-<env>-baseline-<UTC yyyymmdd-hhmmss>`: at most 20+1+10+9+1+15 = 56 characters; a fleet
+    endpoint's `<project>-<env>-<key>-baseline-…`, the key cut from its end to fit SageMaker's 63."""
+    tail = f"-baseline-{now.astimezone(timezone.utc):%Y%m%d-%H%M%S}"
+    if entry is None or entry.legacy:
+        return f"{params.prefix}{tail}"
+    return f"{entry.name_prefix(params)[:63 - len(tail)].rstrip('-')}{tail}"
 
 
-def output_uri(bucket: str, job_name: str) -> str:
-    return f"s3://{bucket}/{baselines_prefix()}/{job_name}"
+def output_uri(bucket: str, job_name: str, prefix: str | None = None) -> str:
+    return f"s3://{bucket}/{prefix or baselines_prefix()}/{job_name}"
 
 
 def processing_job_request(
@@ -145,6 +165,7 @@ def processing_job_request(
     instance_count: int,
     volume_size_gb: int,
     max_runtime_seconds: int,
+    entry: Any = None,
 ) -> dict[str, Any]:
     """The CreateProcessingJob request (a pure function of its arguments)."""
     from mmtool.build.synth import stack_tags
@@ -171,7 +192,7 @@ def processing_job_request(
                     "OutputName": OUTPUT_NAME,
                     "AppManaged": False,
                     "S3Output": {
-                        "S3Uri": output_uri(deployed.bucket, job_name),
+                        "S3Uri": output_uri(deployed.bucket, job_name, endpoint_baselines(params, entry)),
                         "LocalPath": OUTPUT_LOCAL_PATH,
                         "S3UploadMode": "EndOfJob",
                     },
@@ -212,8 +233,25 @@ def processing_job_request(
     }
 
 
-def params_lines(statistics_uri: str, constraints_uri: str) -> str:
-    """The `baseline:` block at the indentation it has in params/<env>.yaml (under monitoring.data_quality)."""
+def endpoint_role_arn(params: Params, entry: Any, account: str) -> str:
+    """A fleet endpoint's execution role, `<project>-<env>-<key>-monitoring` (the name its monitoring stack gives it)."""
+    partition = "aws-cn" if params.region.startswith("cn-") else ("aws-us-gov" if params.region.startswith("us-gov-") else "aws")
+    return f"arn:{partition}:iam::{account}:role/{entry.name_prefix(params)}-monitoring"
+
+
+def params_lines(statistics_uri: str, constraints_uri: str, key: str | None = None) -> str:
+    """The `baseline:` block at the indentation it has in params/<env>.yaml (under monitoring.data_quality;
+    `key`: under endpoints.<key>.monitoring.data_quality)."""
+    if key is not None:
+        return (
+            "endpoints:\n"
+            f"  {key}:\n"
+            "    monitoring:\n"
+            "      data_quality:\n"
+            "        baseline:\n"
+            f"          constraints: {constraints_uri}\n"
+            f"          statistics: {statistics_uri}\n"
+        )
     return (
         "monitoring:\n"
         "  data_quality:\n"
@@ -236,6 +274,7 @@ class Options:
     max_runtime_seconds: int = DEFAULT_MAX_RUNTIME
     instance_type: str | None = None
     volume_size_gb: int | None = None
+    endpoint: str | None = None  # the fleet endpoint's key; required for a fleet of more than one
 
 
 def expected_columns(settings: PreprocessorSettings) -> list[str] | None:
@@ -250,14 +289,14 @@ def expected_columns(settings: PreprocessorSettings) -> list[str] | None:
     return list(settings.feature_names)
 
 
-def dataset_format(params: Params, options: Options, warn: Callable[[str], None]) -> DatasetFormat:
+def dataset_format(params: Params, options: Options, warn: Callable[[str], None], entry: Any = None) -> DatasetFormat:
     """The format to announce, following the environment's pre-processor unless told otherwise.
 
     The pre-processor's keys must be the baseline's column names (reference §5.1): positional keys
     (no feature_names) match a headerless CSV baseline (`_c0`, `_c1`, …); feature_names match a CSV
     whose header holds those names.
     """
-    settings = params.monitoring.data_quality.preprocessor
+    settings = data_quality(params, entry).preprocessor
     position: Literal["START", "END"] = "END" if settings.prediction_position == "last" else "START"
     if options.format == "jsonl":
         if options.header is not None:
@@ -265,7 +304,7 @@ def dataset_format(params: Params, options: Options, warn: Callable[[str], None]
         return DatasetFormat("jsonl")
     named = bool(settings.feature_names)
     header = named if options.header is None else options.header
-    where = f"params/{params.environment}.yaml monitoring.data_quality.preprocessor"
+    where = f"params/{params.environment}.yaml {where_in_params(entry)}.preprocessor"
     if header and not named:
         warn(
             f"{where} has no feature_names, so the pre-processor emits positional keys that match a headerless "
@@ -280,7 +319,8 @@ def dataset_format(params: Params, options: Options, warn: Callable[[str], None]
     return DatasetFormat("csv", header, position)
 
 
-def check_local_dataset(path: Path, fmt: DatasetFormat, params: Params, warn: Callable[[str], None]) -> None:
+def check_local_dataset(path: Path, fmt: DatasetFormat, params: Params, warn: Callable[[str], None],
+                        entry: Any = None) -> None:
     """Cheap checks of the first line before a billed job reads the whole file."""
     if not path.exists():
         raise BaselineInputError(f"DATASET={path}: no such file; give a local file or an s3:// URI in the project bucket")
@@ -307,7 +347,7 @@ def check_local_dataset(path: Path, fmt: DatasetFormat, params: Params, warn: Ca
         raise BaselineInputError(f"DATASET={path}: the first line looks like JSON; for JSON lines use --format jsonl")
     row = next(csv.reader(io.StringIO(first)), [])
     looks_numeric = bool(row) and all(_is_number(value) for value in row)
-    expected = expected_columns(params.monitoring.data_quality.preprocessor)
+    expected = expected_columns(data_quality(params, entry).preprocessor)
     if fmt.header and looks_numeric:
         warn(f"DATASET={path}: the first row ({first[:60]}) looks like data, not a header; if the file has no header use --no-header")
     second = next(csv.reader(io.StringIO(lines[1])), []) if len(lines) > 1 else []
@@ -331,12 +371,16 @@ def _is_number(value: str) -> bool:
     return True
 
 
-def _readable_prefixes(params: Params) -> list[str]:
-    """Prefixes of the project bucket the monitoring role may read (templates/foundation.py)."""
-    return [baselines_prefix(), params.storage.capture_prefix, params.storage.batch_capture_prefix]
+def _readable_prefixes(params: Params, entry: Any = None) -> list[str]:
+    """Prefixes of the project bucket the monitoring role may read (templates/foundation.py; a fleet endpoint's
+    role: its own prefixes, templates/monitoring.py)."""
+    if entry is None or entry.legacy:
+        return [baselines_prefix(), params.storage.capture_prefix, params.storage.batch_capture_prefix]
+    return [entry.baselines_prefix(params), entry.capture_prefix(params), entry.batch_capture_prefix(params),
+            entry.ground_truth_prefix(params)]
 
 
-def check_dataset_uri(uri: str, params: Params, bucket: str) -> tuple[str, str]:
+def check_dataset_uri(uri: str, params: Params, bucket: str, entry: Any = None) -> tuple[str, str]:
     """The dataset URI must be readable by the job: the project bucket, a prefix the role may read."""
     dataset_bucket, key = split_s3_uri(uri, "DATASET")
     if dataset_bucket != bucket:
@@ -344,24 +388,24 @@ def check_dataset_uri(uri: str, params: Params, bucket: str) -> tuple[str, str]:
             f"DATASET={uri}: the bucket {dataset_bucket} is not the project bucket {bucket}. The baselining job runs "
             f"as the monitoring role in the project's VPC, and both the role and the VPC's S3 gateway endpoint policy "
             f"allow only the project bucket, so the job could not read it.\n"
-            f"Next: copy it in (aws s3 cp {uri} s3://{bucket}/{datasets_prefix()}/<name>) and pass that URI, or pass a "
+            f"Next: copy it in (aws s3 cp {uri} s3://{bucket}/{datasets_prefix(params, entry)}/<name>) and pass that URI, or pass a "
             "local file: it is uploaded there for you."
         )
-    prefixes = _readable_prefixes(params)
+    prefixes = _readable_prefixes(params, entry)
     if not any(key.startswith(prefix + "/") and len(key) > len(prefix) + 1 for prefix in prefixes):
         raise BaselineInputError(
             f"DATASET={uri}: the monitoring role may read only {', '.join(f's3://{bucket}/{p}/' for p in prefixes)} "
             f"of the project bucket, so the job could not read this key.\n"
-            f"Next: put the dataset under s3://{bucket}/{datasets_prefix()}/, or pass a local file."
+            f"Next: put the dataset under s3://{bucket}/{datasets_prefix(params, entry)}/, or pass a local file."
         )
     return dataset_bucket, key
 
 
 def stage_dataset(clients: Clients, params: Params, deployed: DeployedValues, options: Options,
-                  out: Callable[[str], None], warn: Callable[[str], None]) -> str:
+                  out: Callable[[str], None], warn: Callable[[str], None], entry: Any = None) -> str:
     """The dataset's S3 URI, after checking it exists (an S3 URI) or uploading it (a local file)."""
     if options.dataset.startswith("s3://"):
-        bucket, key = check_dataset_uri(options.dataset, params, deployed.bucket)
+        bucket, key = check_dataset_uri(options.dataset, params, deployed.bucket, entry)
         try:
             listed = clients.s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=2).get("Contents", [])
         except Exception as exc:
@@ -378,7 +422,7 @@ def stage_dataset(clients: Clients, params: Params, deployed: DeployedValues, op
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
     name = re.sub(r"[^A-Za-z0-9._-]", "-", path.name)
-    key = f"{datasets_prefix()}/{digest.hexdigest()[:16]}/{name}"
+    key = f"{datasets_prefix(params, entry)}/{digest.hexdigest()[:16]}/{name}"
     uri = f"s3://{deployed.bucket}/{key}"
     size = path.stat().st_size
     try:
@@ -521,20 +565,25 @@ def run_baseline(
     Returns the job's last description (with --no-wait: its name and InProgress).
     """
     from mmtool.operate.awsenv import check_account, deployed_values
+    from mmtool.operate.selection import select_endpoint
 
     warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
-    dq = params.monitoring.data_quality
+    entry = select_endpoint(params, options.endpoint, "baseline")
+    fleet_entry = None if entry.legacy else entry  # None: the single-endpoint form, exactly as before
+    dq = entry.monitoring.data_quality
     if options.max_runtime_seconds < 1 or options.max_runtime_seconds > 432000:
         raise BaselineInputError(f"--max-runtime={options.max_runtime_seconds}: must be 1-432000 seconds (SageMaker's limit, 5 days)")
-    fmt = dataset_format(params, options, warn)
+    fmt = dataset_format(params, options, warn, fleet_entry)
     if options.dataset.startswith("s3://"):
         split_s3_uri(options.dataset, "DATASET")  # before any AWS call
     else:
-        check_local_dataset(Path(options.dataset), fmt, params, warn)
-    check_account(clients, params)
-    deployed = deployed_values(clients, params)
-    dataset_uri = stage_dataset(clients, params, deployed, options, out, warn)
-    job_name = make_job_name(params, now())
+        check_local_dataset(Path(options.dataset), fmt, params, warn, fleet_entry)
+    account = check_account(clients, params)
+    deployed = deployed_values(clients, params, shared_role=fleet_entry is None)
+    if fleet_entry is not None:  # the endpoint's own role (templates/monitoring.py), which may write its baselines
+        deployed = replace(deployed, monitoring_role_arn=endpoint_role_arn(params, fleet_entry, account))
+    dataset_uri = stage_dataset(clients, params, deployed, options, out, warn, fleet_entry)
+    job_name = make_job_name(params, now(), fleet_entry)
     request = processing_job_request(
         params,
         deployed,
@@ -545,8 +594,11 @@ def run_baseline(
         instance_count=dq.instance_count,  # the job security group allows intra-cluster traffic only for this count
         volume_size_gb=options.volume_size_gb or dq.volume_size_gb,
         max_runtime_seconds=options.max_runtime_seconds,
+        entry=fleet_entry,
     )
-    prefix = output_uri(deployed.bucket, job_name)
+    prefix = output_uri(deployed.bucket, job_name, endpoint_baselines(params, fleet_entry))
+    where = where_in_params(fleet_entry)
+    key = None if fleet_entry is None else fleet_entry.key
     statistics_uri, constraints_uri = f"{prefix}/{STATISTICS_FILE}", f"{prefix}/{CONSTRAINTS_FILE}"
     try:
         clients.sagemaker.create_processing_job(**request)
@@ -564,8 +616,8 @@ def run_baseline(
     if not options.wait:
         out(f"not waiting (--no-wait).\n{_check_commands(job_name, params.region)}")
         out(f"When it has Completed, put these lines in params/{params.environment}.yaml "
-            f"(replacing `baseline: null` under monitoring.data_quality):\n")
-        out(params_lines(statistics_uri, constraints_uri))
+            f"(replacing `baseline: null` under {where}):\n")
+        out(params_lines(statistics_uri, constraints_uri, key))
         return {"ProcessingJobName": job_name, "ProcessingJobStatus": "InProgress"}
     timeout = options.timeout if options.timeout is not None else options.max_runtime_seconds + PROVISIONING_ALLOWANCE
     description, elapsed = wait_for_job(clients.sagemaker, job_name, params.region, timeout=timeout,
@@ -589,7 +641,7 @@ def run_baseline(
     out(f"  statistics:  {statistics_uri}")
     out(f"  constraints: {constraints_uri}")
     out(f"Review constraints.json (suggested constraints can be too strict; edit before use), then put these lines "
-        f"in params/{params.environment}.yaml (replacing `baseline: null` under monitoring.data_quality) and run "
-        f"`make deploy ENV={params.environment}`:\n")
-    out(params_lines(statistics_uri, constraints_uri))
+        f"in params/{params.environment}.yaml (replacing `baseline: null` under {where}) and run "
+        f"`make deploy ENV={params.environment}{'' if key is None else f' ENDPOINT={key}'}`:\n")
+    out(params_lines(statistics_uri, constraints_uri, key))
     return description

@@ -94,9 +94,10 @@ def download_capture(
     return files
 
 
-def download_baseline(s3: Any, params: Params, dest: Path) -> tuple[Path, Path]:
-    """The baseline files params names, downloaded to `dest/`. Returns (constraints, statistics)."""
-    baseline = params.monitoring.data_quality.baseline
+def download_baseline(s3: Any, params: Params, dest: Path, entry: Any = None) -> tuple[Path, Path]:
+    """The baseline files params names (for the fleet endpoint `entry`: its own), downloaded to `dest/`.
+    Returns (constraints, statistics)."""
+    baseline = (entry if entry is not None else params.fleet()[0]).monitoring.data_quality.baseline
     assert baseline is not None
     dest.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -87,7 +87,7 @@ def find_target(params: Any, key: str) -> AdoptTarget:
     """The `existing` fleet entry `key`, or a ToolError that says what is there instead."""
     fleet = getattr(params, "fleet", None)
     where = f"params/{params.environment}.yaml"
-    if not callable(fleet):
+    if not callable(fleet) or getattr(params, "is_fleet", True) is False:
         raise UsageError(f"{where}: has no endpoints: section, so there is no endpoint {key!r} to adopt; add it as "
                          f"endpoints.{key}.existing.endpoint_name: <the endpoint's name> (docs/adopt.md)")
     entries = {entry.key: entry for entry in fleet()}

@@ -42,6 +42,7 @@ from mmtool.operate.existing_endpoint import (
     CaptureExpectations,
     ExistingEndpointFacts,
     existing_targets,
+    target_from_fleet,
 )
 
 HOUR = timedelta(hours=1)
@@ -266,10 +267,15 @@ class Facts:
     schedules: list[ScheduleFacts]
     bucket: str | None = None
     existing: list[ExistingEndpointFacts] = field(default_factory=list)  # the fleet's `existing` endpoints
+    key: str | None = None  # a fleet endpoint's key; None for the single-endpoint form
+    scope: str | None = None  # a fleet endpoint's name prefix `<project>-<env>-<key>`
+    existing_endpoint: bool = False  # the endpoint is an `existing` one (deployed by someone else)
 
     @property
     def prefix(self) -> str:
-        return f"{self.project}-{self.environment}"
+        """The prefix of the names of the monitoring of these facts: `<project>-<env>`, or for a fleet endpoint
+        `<project>-<env>-<key>`."""
+        return self.scope or f"{self.project}-{self.environment}"
 
 
 # ------------------------------------------------------------------ schedule arithmetic (pure)
@@ -366,18 +372,25 @@ def processing_job_name(arn: str | None) -> str | None:
 # ------------------------------------------------------------------ reading AWS
 
 
-def ssm_values(clients: Clients, project: str, environment: str) -> dict[str, str]:
-    """bucket-name, kms-key-arn and endpoint-name as far as they exist (missing ones are left out)."""
+def ssm_values(clients: Clients, project: str, environment: str, keys: list[str] | None = None) -> dict[str, str]:
+    """bucket-name, kms-key-arn and endpoint-name as far as they exist (missing ones are left out).
+
+    `keys`: a fleet's endpoint keys instead of the single endpoint: their names are read from
+    `/<project>/<env>/endpoint/<key>/endpoint-name` and returned as `endpoint-name/<key>`."""
     from templates.common import ssm_name
 
-    names = {key: ssm_name(stack, key, project, environment)
-             for stack, key in (("foundation", "bucket-name"), ("foundation", "kms-key-arn"),
-                                ("endpoint", "endpoint-name"))}
-    try:
-        response = clients.ssm.get_parameters(Names=sorted(names.values()))
-    except Exception as exc:
-        raise aws_failure(exc, "read the environment's SSM parameters (ssm:GetParameters)") from exc
-    found = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
+    wanted = [("foundation", "bucket-name"), ("foundation", "kms-key-arn")]
+    wanted += [("endpoint", "endpoint-name")] if keys is None else [("endpoint", f"{k}/endpoint-name") for k in keys]
+    names = {(key if "/" not in key else f"endpoint-name/{key.split('/')[0]}"): ssm_name(stack, key, project, environment)
+             for stack, key in wanted}
+    ordered = sorted(names.values())
+    found: dict[str, str] = {}
+    for start in range(0, len(ordered), 10):  # GetParameters takes at most 10 names
+        try:
+            response = clients.ssm.get_parameters(Names=ordered[start:start + 10])
+        except Exception as exc:
+            raise aws_failure(exc, "read the environment's SSM parameters (ssm:GetParameters)") from exc
+        found.update({p["Name"]: p["Value"] for p in response.get("Parameters", [])})
     return {key: found[name] for key, name in names.items() if name in found}
 
 
@@ -405,7 +418,7 @@ def read_endpoint(sagemaker: Any, name: str, name_source: str) -> EndpointFacts:
                 raise aws_failure(exc, f"describe the endpoint config {facts.config_name} "
                                        "(sagemaker:DescribeEndpointConfig)") from exc
             facts.config_found = False
-    capture = (config or {}).get("DataCaptureConfig")
+    capture = (config or {}).get("DataCaptureConfig") or None  # moto answers {} where AWS leaves it out
     if capture is not None:
         facts.capture_enabled = bool(capture.get("EnableCapture", True))  # the API's default is on
         facts.sampling_percentage = capture.get("InitialSamplingPercentage")
@@ -509,6 +522,15 @@ def find_schedules(sagemaker: Any, prefix: str, endpoint_name: str | None) -> li
     except Exception as exc:
         raise aws_failure(exc, "list the monitoring schedules (sagemaker:ListMonitoringSchedules)") from exc
     return [found[name] for name in sorted(found)]
+
+
+def endpoint_schedules(sagemaker: Any, endpoint_name: str) -> list[dict[str, Any]]:
+    """The schedule summaries of one endpoint (ListMonitoringSchedules by EndpointName)."""
+    try:
+        return [summary for page in sagemaker.get_paginator("list_monitoring_schedules").paginate(EndpointName=endpoint_name)
+                for summary in page.get("MonitoringScheduleSummaries", [])]
+    except Exception as exc:
+        raise aws_failure(exc, "list the monitoring schedules (sagemaker:ListMonitoringSchedules)") from exc
 
 
 def read_job_definition(sagemaker: Any, monitoring_type: str, name: str) -> JobDefinitionFacts:
@@ -713,3 +735,102 @@ def gather(clients: Clients, params: Any, *, now: datetime, hours: int = DEFAULT
                for t in targets]
     return Facts(params.project, params.environment, params.region, utc(now), hours, endpoint, captures,  # type: ignore[arg-type]
                  schedules, bucket, adopted)
+
+
+# ------------------------------------------------------------------ a fleet: the facts per endpoint
+
+
+def foundation_missing(params: Any) -> AwsError:
+    return AwsError(
+        f"{params.prefix}: the SSM parameter /{params.project}/{params.environment}/foundation/bucket-name is "
+        f"not in {params.region}: the foundation stack of environment {params.environment} is not deployed in "
+        f"this account.\nNext: run `make deploy ENV={params.environment}` first (or check AWS_PROFILE / the account)."
+    )
+
+
+def variant_of(entry: Any) -> str:
+    """The variant name to list capture for when the endpoint reports none (a created endpoint's setting)."""
+    return entry.create.variant_name if entry.create is not None else "AllTraffic"
+
+
+def fleet_endpoint_name(params: Any, entry: Any, values: dict[str, str]) -> tuple[str, str]:
+    """(endpoint name, where it came from): an `existing` entry's own name; a created one's from SSM
+    (`/<project>/<env>/endpoint/<key>/endpoint-name`), else the name the endpoint stack gives it."""
+    if entry.existing is not None:
+        return entry.endpoint_name(params), "existing"
+    if f"endpoint-name/{entry.key}" in values:
+        return values[f"endpoint-name/{entry.key}"], "ssm"
+    return entry.endpoint_name(params), "derived"
+
+
+def owner_of(name: str, endpoint_name: str | None, scopes: dict[str, str], names: dict[str, str]) -> str | None:
+    """The fleet key a schedule belongs to: the endpoint it watches, else the longest `<project>-<env>-<key>-`
+    its name starts with; None when neither (a schedule of no endpoint of the file)."""
+    if endpoint_name and endpoint_name in names:
+        return names[endpoint_name]
+    matches = [key for key, scope in scopes.items() if name.startswith(f"{scope}-")]
+    return max(matches, key=lambda k: len(scopes[k])) if matches else None
+
+
+@dataclass
+class FleetFacts:
+    """The facts of a fleet environment: one `Facts` per endpoint (in the order of the file), and the names of
+    the schedules named `<project>-<env>-…` that belong to no endpoint of the file."""
+
+    project: str
+    environment: str
+    region: str
+    now: datetime
+    endpoints: list[Facts]
+    unassigned: list[str] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.project}-{self.environment}"
+
+
+def gather_fleet(clients: Clients, params: Any, *, now: datetime, hours: int = DEFAULT_HOURS,
+                 executions: int = DEFAULT_EXECUTIONS, log_lines: int = LOG_LINES,
+                 keys: list[str] | None = None) -> FleetFacts:
+    """The facts of every endpoint of a fleet (`keys`: of these endpoints only), each read with that endpoint's
+    names: its endpoint (SSM `/<project>/<env>/endpoint/<key>/endpoint-name`, or the existing one's name), its
+    capture prefix, its schedules (those of its endpoint, and `<project>-<env>-<key>-…`), and for an `existing`
+    endpoint its capture check."""
+    fleet = params.fleet()
+    chosen = [e for e in fleet if keys is None or e.key in keys]
+    values = ssm_values(clients, params.project, params.environment, [e.key for e in chosen if e.create is not None])
+    if "bucket-name" not in values:
+        raise foundation_missing(params)
+    bucket = values["bucket-name"]
+    scopes = {e.key: e.name_prefix(params) for e in fleet}
+    endpoints = {e.key: read_endpoint(clients.sagemaker, *fleet_endpoint_name(params, e, values)) for e in chosen}
+    names = {facts.name: key for key, facts in endpoints.items()}
+    summaries = {s["MonitoringScheduleName"]: s for s in find_schedules(clients.sagemaker, params.prefix, None)}
+    for endpoint in endpoints.values():
+        if endpoint.found:
+            summaries.update({s["MonitoringScheduleName"]: s for s in endpoint_schedules(clients.sagemaker, endpoint.name)})
+    owned: dict[str, list[str]] = {e.key: [] for e in chosen}
+    unassigned = []
+    for name in sorted(summaries):
+        owner = owner_of(name, summaries[name].get("EndpointName"), scopes, names)
+        if owner in owned:
+            owned[owner].append(name)  # type: ignore[index]
+        elif owner is None:
+            unassigned.append(name)
+    result = []
+    for entry in chosen:
+        endpoint = endpoints[entry.key]
+        captures = read_captures(clients, endpoint, f"s3://{bucket}/{entry.capture_prefix(params)}", variant_of(entry),
+                                 now, hours)
+        schedules = [s for s in (read_schedule(clients, n, executions=executions, log_lines=log_lines)
+                                 for n in owned[entry.key]) if s]
+        existing = []
+        if entry.existing is not None:
+            target = target_from_fleet(params, entry)
+            existing = [read_existing_endpoint(clients.sagemaker, target,
+                                               CaptureExpectations.of(target, bucket, values.get("kms-key-arn", "")))]
+        result.append(Facts(params.project, params.environment, params.region, utc(now), hours, endpoint,  # type: ignore[arg-type]
+                            captures, schedules, bucket, existing, key=entry.key, scope=scopes[entry.key],
+                            existing_endpoint=entry.existing is not None))
+    return FleetFacts(params.project, params.environment, params.region, utc(now), result,  # type: ignore[arg-type]
+                      unassigned if keys is None else [])

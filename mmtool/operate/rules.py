@@ -548,11 +548,17 @@ SCHEDULE_RULES: tuple[Callable[[ScheduleFacts, Facts], Finding | None], ...] = (
 )
 
 
+# What the capture check of an `existing` endpoint says already (existing-endpoint-not-ready and
+# capture-changed-since-adoption name the fix, `make adopt`, instead of a redeploy of a stack we do not have).
+COVERED_BY_EXISTING_CHECK = (endpoint_missing, endpoint_not_in_service, capture_disabled, capture_trailing_slash)
+
+
 def explain(facts: Facts, *, environment_rules: bool = True) -> list[Finding]:
     """Every finding, errors first, in rule order within a severity."""
     found: list[Finding] = []
     if environment_rules:
-        found.extend(f for f in (rule(facts) for rule in ENVIRONMENT_RULES) if f)
+        rules = [r for r in ENVIRONMENT_RULES if not (facts.existing_endpoint and r in COVERED_BY_EXISTING_CHECK)]
+        found.extend(f for f in (rule(facts) for rule in rules) if f)
         found.extend(f for e in facts.existing for f in (rule(e, facts) for rule in EXISTING_RULES) if f)
     for schedule in facts.schedules:
         found.extend(f for f in (rule(schedule, facts) for rule in SCHEDULE_RULES) if f)

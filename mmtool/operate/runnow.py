@@ -56,6 +56,9 @@ PROVISIONING_ALLOWANCE = 1800
 DEFAULT_WINDOW_HOURS = 1
 NAME_LIMIT = 63
 SHORT = {"data-quality": "dq", "model-quality": "mq", "model-bias": "bias", "model-explainability": "expl"}
+# A fleet endpoint's regular schedules are `<project>-<env>-<key>-<code>` (templates/monitoring.py SHORT_CODES;
+# tests/operate/test_fleet_run_now.py compares the two).
+FLEET_CODES = {"data-quality": "dq", "model-quality": "mq", "model-bias": "mb", "model-explainability": "me"}
 SUCCESS = ("Completed", "CompletedWithViolations")
 
 
@@ -82,6 +85,7 @@ class Options:
     timeout: float | None = None  # None: max runtime + PROVISIONING_ALLOWANCE
     force: bool = False
     json_output: bool = False
+    endpoint: str | None = None  # the fleet endpoint's key; required for a fleet of more than one
 
 
 def one_time_name(prefix: str, monitor: str, now: datetime) -> str:
@@ -90,6 +94,15 @@ def one_time_name(prefix: str, monitor: str, now: datetime) -> str:
     stamp = f"{now.astimezone(timezone.utc):%Y%m%d%H%M%S}"
     name = f"{prefix}-{monitor}-now-{stamp}"
     return name if len(name) <= NAME_LIMIT else f"{prefix}-{SHORT[monitor]}-now-{stamp}"
+
+
+def fleet_one_time_name(scope: str, monitor: str, now: datetime) -> str:
+    """A fleet endpoint's one-time schedule: `<project>-<env>-<key>-<code>-now-<yyyymmddhhmmss>`, the scope cut
+    from its end when that passes 63 characters (the longest scope, 52 characters, leaves 41: the status finds the
+    schedule by the endpoint it watches, so a shortened key is still told apart)."""
+    stamp = f"{now.astimezone(timezone.utc):%Y%m%d%H%M%S}"
+    tail = f"-{FLEET_CODES[monitor]}-now-{stamp}"
+    return f"{scope[:NAME_LIMIT - len(tail)].rstrip('-')}{tail}"
 
 
 def schedule_request(name: str, job_definition: str, monitoring_type: str, window_hours: int,
@@ -110,9 +123,12 @@ def schedule_request(name: str, job_definition: str, monitoring_type: str, windo
     }
 
 
-def resolve_job_definition(clients: Clients, params: Any, monitor: str) -> tuple[str, str, str]:
-    """(definition name, MonitoringType, where it was found)."""
-    regular = f"{params.prefix}-{monitor}"
+def resolve_job_definition(clients: Clients, params: Any, monitor: str, entry: Any = None) -> tuple[str, str, str]:
+    """(definition name, MonitoringType, where it was found) of the monitor of `entry` (a FleetEndpoint; None:
+    the single-endpoint form): its schedule `<project>-<env>-<monitor>` (a fleet endpoint's
+    `<project>-<env>-<key>-<code>`), else its monitoring stack's output."""
+    legacy = entry is None or entry.legacy
+    regular = f"{params.prefix}-{monitor}" if legacy else f"{entry.name_prefix(params)}-{FLEET_CODES[monitor]}"
     try:
         described = clients.sagemaker.describe_monitoring_schedule(MonitoringScheduleName=regular)
     except Exception as exc:
@@ -126,7 +142,7 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str) -> tuple
             raise RunNowFailed(f"schedule {regular} has an inline job definition, not a named one; run-now reuses "
                                "named definitions only (this project's monitoring stack creates named ones)")
         return name, config.get("MonitoringType") or described.get("MonitoringType") or MONITORS[monitor], f"schedule {regular}"
-    stack = f"{params.prefix}-monitoring"
+    stack = f"{params.prefix}-monitoring" if legacy else entry.stack_name(params, "monitoring")
     key = f"{MONITORS[monitor]}JobDefinitionName"
     outputs: dict[str, str] = {}
     if clients.cloudformation is not None:
@@ -140,11 +156,13 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str) -> tuple
         outputs = {o["OutputKey"]: o.get("OutputValue", "") for s in stacks for o in s.get("Outputs", []) or []}
     if outputs.get(key):
         return outputs[key], MONITORS[monitor], f"output {key} of stack {stack}"
-    setting = monitor.replace("-", "_")
+    setting = ("" if legacy else f"endpoints.{entry.key}.") + "monitoring." + monitor.replace("-", "_")
+    owner = params.prefix if legacy else f"{entry.name_prefix(params)} (endpoints.{entry.key})"
+    deploy = f"make deploy ENV={params.environment}" + ("" if legacy else f" ENDPOINT={entry.key}")
     raise RunNowFailed(
-        f"the {monitor} monitor of {params.prefix} is not deployed: no schedule {regular} and no output {key} of stack "
-        f"{stack} in {params.region}.\nNext: set monitoring.{setting}.enabled: true in params/{params.environment}.yaml "
-        f"and run `make deploy ENV={params.environment}` (or pick another MONITOR=)."
+        f"the {monitor} monitor of {owner} is not deployed: no schedule {regular} and no output {key} of stack "
+        f"{stack} in {params.region}.\nNext: set {setting}.enabled: true in params/{params.environment}.yaml "
+        f"and run `{deploy}` (or pick another MONITOR=)."
     )
 
 
@@ -263,15 +281,19 @@ def run_now(
     """Steps 1-5 of the module docstring. Returns the exit code (0 or 1); raises for 4 and 130."""
     from mmtool.build.synth import stack_tags
     from mmtool.operate.awsenv import check_account
-    from mmtool.operate.rules import ENVIRONMENT_RULES, explain, no_capture_for_run
+    from mmtool.operate.existing_endpoint import CaptureExpectations, target_from_fleet
+    from mmtool.operate.facts import fleet_endpoint_name, read_existing_endpoint, variant_of
+    from mmtool.operate.rules import COVERED_BY_EXISTING_CHECK, ENVIRONMENT_RULES, EXISTING_RULES, explain, no_capture_for_run
+    from mmtool.operate.selection import select_endpoint
 
     warn = warn or (lambda message: print(message, file=sys.stderr))
     if options.monitor not in MONITORS:
         raise RunNowInputError(f"--monitor={options.monitor}: one of {', '.join(MONITORS)}")
     if not 1 <= options.window_hours <= 24:
         raise RunNowInputError(f"--window-hours={options.window_hours}: must be 1-24 (SageMaker's window limit)")
+    entry = select_endpoint(params, options.endpoint, "run-now")
     check_account(clients, params)
-    job_definition, monitoring_type, source = resolve_job_definition(clients, params, options.monitor)
+    job_definition, monitoring_type, source = resolve_job_definition(clients, params, options.monitor, entry)
     definition = read_job_definition(clients.sagemaker, monitoring_type, job_definition)
     if not definition.found:
         raise RunNowFailed(f"job definition {job_definition} (from {source}) does not exist.\n"
@@ -285,18 +307,33 @@ def run_now(
         window = (start_time + timedelta(hours=own[0]), start_time + timedelta(hours=own[1]))
         warn(f"the job definition's input analyses {definition.start_offset} to {definition.end_offset}: the capture "
              "check looks there")
-    values = ssm_values(clients, params.project, params.environment)
-    endpoint_name = definition.endpoint_name or values.get("endpoint-name") or params.prefix
-    endpoint = read_endpoint(clients.sagemaker, endpoint_name, "ssm" if definition.endpoint_name or values.get("endpoint-name") else "derived")
+    if entry.legacy:
+        values = ssm_values(clients, params.project, params.environment)
+        endpoint_name = definition.endpoint_name or values.get("endpoint-name") or params.prefix
+        source_of_name = "ssm" if definition.endpoint_name or values.get("endpoint-name") else "derived"
+    else:
+        values = ssm_values(clients, params.project, params.environment, [entry.key] if entry.create else [])
+        endpoint_name, source_of_name = fleet_endpoint_name(params, entry, values)
+        if definition.endpoint_name:
+            endpoint_name = definition.endpoint_name
+    endpoint = read_endpoint(clients.sagemaker, endpoint_name, source_of_name)
     bucket = values.get("bucket-name")
-    fallback = f"s3://{bucket}/{params.storage.capture_prefix}" if bucket else None
+    fallback = f"s3://{bucket}/{entry.capture_prefix(params)}" if bucket else None
     listed_hours = max(options.window_hours, -(own[0] or 0)) + 1  # the window's hour folders and the one before
-    captures = read_captures(clients, endpoint, fallback, params.legacy_endpoint.variant_name, start_time,
+    captures = read_captures(clients, endpoint, fallback, variant_of(entry), start_time,
                              listed_hours) if definition.input_kind == "endpoint" else []
+    scope = None if entry.legacy else entry.name_prefix(params)
     facts = Facts(params.project, params.environment, params.region, start_time, listed_hours,
-                  endpoint, captures, [], bucket)
+                  endpoint, captures, [], bucket, key=None if entry.legacy else entry.key, scope=scope,
+                  existing_endpoint=entry.existing is not None)
+    if entry.existing is not None and bucket:
+        target = target_from_fleet(params, entry)
+        facts.existing = [read_existing_endpoint(clients.sagemaker, target, CaptureExpectations.of(
+            target, bucket, values.get("kms-key-arn", "")))]
     if definition.input_kind == "endpoint":
-        blockers = [f for f in (rule(facts) for rule in ENVIRONMENT_RULES) if f and f.severity == "error"]
+        rules = [r for r in ENVIRONMENT_RULES if not (facts.existing_endpoint and r in COVERED_BY_EXISTING_CHECK)]
+        blockers = [f for f in (rule(facts) for rule in rules) if f and f.severity == "error"]
+        blockers += [f for e in facts.existing for f in (rule(e, facts) for rule in EXISTING_RULES) if f]
         missing = no_capture_for_run(facts, *window)
         if missing is not None:
             blockers.append(missing)
@@ -312,7 +349,8 @@ def run_now(
     else:
         warn("the job definition reads batch-transform capture: the capture check is skipped")
 
-    name = one_time_name(params.prefix, options.monitor, start_time)
+    name = (one_time_name(params.prefix, options.monitor, start_time) if scope is None
+            else fleet_one_time_name(scope, options.monitor, start_time))
     request = schedule_request(name, job_definition, monitoring_type, options.window_hours, stack_tags(params))
     try:
         clients.sagemaker.create_monitoring_schedule(**request)

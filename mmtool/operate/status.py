@@ -33,6 +33,13 @@ threshold is Clarify's exclusive lower bound); empty when the monitor is off.
 
 `ok` is true when no finding has severity `error`.
 
+A fleet (`endpoints:`; `gather_fleet`): each endpoint is read with its own names, shown first as one table, a row
+per endpoint and monitor (last run, outcome, violations, next run, first problem), then each endpoint as above
+(an `existing` one with its capture check). `--json` is then schema_version 2: the environment, `ok`,
+`endpoints[]` (`key`, `kind`, `ok`, this document's `endpoint`, `capture`, `schedules`, `findings`, `bias_groups`
+for the endpoint, and `capture_check`), `findings[]` of every endpoint with their `endpoint` key, and
+`unassigned_schedules[]` (docs/operating.md).
+
 Exit codes: 0 no error finding; 1 at least one error finding (or an AWS call failed); 2 bad input / no
 credentials; 3 credentials of another account than params' account_id; 130 Ctrl-C.
 """
@@ -51,6 +58,7 @@ from mmtool.operate.facts import (
     START_DELAY,
     CaptureFacts,
     Facts,
+    FleetFacts,
     ScheduleFacts,
     expected_next_run,
     iso,
@@ -363,16 +371,159 @@ def render(console: Any, facts: Facts, findings: list[Finding], bias_groups: lis
 # ------------------------------------------------------------------ the command
 
 
+FLEET_SCHEMA_VERSION = 2
+MONITOR_NAMES = {"DataQuality": "data-quality", "ModelQuality": "model-quality", "ModelBias": "model-bias",
+                 "ModelExplainability": "model-explainability"}
+
+
+def capture_check(facts: Facts) -> dict[str, Any] | None:
+    """An `existing` endpoint's capture check as the status shows it: the config `make adopt` gave it (its tag)
+    and the problems of `existing_endpoint.check_endpoint`; None for a created endpoint."""
+    from mmtool.operate.existing_endpoint import adopt_command, check_endpoint
+
+    if not facts.existing:
+        return None
+    existing = facts.existing[0]
+    problems = check_endpoint(existing.endpoint, existing.config, existing.expected,
+                              adopt=adopt_command(facts.environment, existing.target.key))
+    return {"endpoint_name": existing.target.endpoint_name, "adopted_config": existing.adopted_config,
+            "expected_destination": existing.expected.destination,
+            "problems": [{"check": p.check, "problem": p.problem, "fix": p.fix} for p in problems]}
+
+
+def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Finding], list[str]]]) -> dict[str, Any]:
+    """The fleet document (schema_version 2): the environment, then `endpoints[]` each with the single-endpoint
+    document's `endpoint`, `capture`, `schedules`, `findings` and `bias_groups`, plus `key`, `kind`, `ok` and
+    `capture_check`; `findings[]` of the whole fleet carry the endpoint's `endpoint` key."""
+    endpoints = []
+    findings = []
+    for facts, found, groups in per_endpoint:
+        document = as_json(facts, found, groups)
+        for key in ("schema_version", "project", "environment", "region", "generated_at"):
+            document.pop(key)
+        entry = {"key": facts.key, "kind": "existing" if facts.existing_endpoint else "create", **document,
+                 "capture_check": capture_check(facts)}
+        endpoints.append(entry)
+        findings.extend({"endpoint": facts.key, **f.as_dict()} for f in found)
+    findings.sort(key=lambda f: ("error", "warning", "info").index(f["severity"]))
+    return {
+        "schema_version": FLEET_SCHEMA_VERSION,
+        "project": fleet.project,
+        "environment": fleet.environment,
+        "region": fleet.region,
+        "generated_at": iso(fleet.now),
+        "ok": not any(f["severity"] == "error" for f in findings),
+        "endpoints": endpoints,
+        "findings": findings,
+        "unassigned_schedules": list(fleet.unassigned),
+    }
+
+
+FIRST_PROBLEM_CHARS = 100  # the table's column; the whole finding is in the endpoint's details below it
+
+
+def _first(finding: Finding | None) -> str:
+    if finding is None:
+        return ""
+    text = f"{finding.severity}: {finding.problem}"
+    return text if len(text) <= FIRST_PROBLEM_CHARS else text[:FIRST_PROBLEM_CHARS - 1].rstrip() + "…"
+
+
+def overview_rows(facts: Facts, findings: list[Finding]) -> list[tuple[str, ...]]:
+    """The rows of one endpoint in the fleet table: endpoint, monitor, last run, outcome, violations, next run,
+    first problem (the most severe finding of the schedule or of its endpoint)."""
+    schedules = {s.name for s in facts.schedules}
+    own = next((f for f in findings if f.subject not in schedules), None)  # findings are sorted, errors first
+    label = f"{facts.key} ({facts.endpoint.name})" if facts.existing_endpoint else facts.key or facts.endpoint.name
+    rows = []
+    for schedule in facts.schedules:
+        latest = schedule.executions[0] if schedule.executions else None
+        finished = schedule.latest_finished
+        if finished is not None and finished.status == "CompletedWithViolations":
+            found = schedule.violations
+            count = str(found.total) if found is not None and found.error is None else "yes"
+        elif finished is not None and finished.status == "Completed":
+            count = "0"
+        else:
+            count = "-"
+        nxt = expected_next_run(schedule, facts.now)
+        first = next((f for f in findings if f.subject == schedule.name or f.subject not in schedules), None)
+        rows.append((label, MONITOR_NAMES.get(schedule.monitoring_type or "", schedule.monitoring_type or "?"),
+                     _time(latest.scheduled_time) if latest else "-", latest.status if latest else "-", count,
+                     _time(nxt) if nxt else "-",
+                     _first(first)))
+    if not rows:
+        rows.append((label, "-", "-", "-", "-", "-", _first(own)))
+    return rows
+
+
+def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Finding], list[str]]]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    keys = ", ".join(f.key or "?" for f in fleet.endpoints)
+    console.print(f"[bold]Monitoring of {fleet.prefix}[/] in {fleet.region} at {_time(fleet.now)} UTC: "
+                  f"{len(fleet.endpoints)} endpoint(s) ({escape(keys)})")
+    table = Table(title="Endpoints and monitors", title_justify="left")
+    for column in ("Endpoint", "Monitor", "Last run (UTC)", "Outcome", "Violations", "Next run (UTC)"):
+        table.add_column(column, justify="right" if column == "Violations" else "left")
+    table.add_column("First problem", overflow="fold")
+    for facts, findings, _groups in per_endpoint:
+        for row in overview_rows(facts, findings):
+            cells = [escape(c) for c in row]
+            cells[3] = _styled(row[3]) if row[3] != "-" else "-"
+            table.add_row(*cells)
+    console.print(table)
+    if fleet.unassigned:
+        console.print(f"Schedules named {escape(fleet.prefix)}-… of no endpoint in the params file: "
+                      f"{escape(', '.join(fleet.unassigned))}", highlight=False)
+    for facts, findings, groups in per_endpoint:
+        kind = "existing, deployed by someone else" if facts.existing_endpoint else "created by this project"
+        console.rule(f"[bold]{escape(facts.key or '?')}[/]: {escape(facts.endpoint.name)} ({kind})", align="left")
+        check = capture_check(facts)
+        if check is not None:
+            adopted = f", adopted with endpoint config {check['adopted_config']}" if check["adopted_config"] else ""
+            if check["problems"]:
+                console.print(f"Capture check{escape(adopted)}: [red]{len(check['problems'])} problem(s)[/]", highlight=False)
+                for problem in check["problems"]:
+                    console.print(f"  {escape(problem['problem'])}; fix: {escape(problem['fix'])}", highlight=False)
+            else:
+                console.print(f"Capture check{escape(adopted)}: [green]ready[/] (Data Capture to "
+                              f"{escape(check['expected_destination'])})", highlight=False)
+        render_endpoint(console, facts)
+        render_schedules(console, facts)
+        for line in groups:
+            console.print(escape(line), highlight=False)
+        render_findings(console, findings)
+
+
 def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT_HOURS,
                executions: int = DEFAULT_EXECUTIONS, json_output: bool = False, console: Any = None,
-               out: Callable[[str], None] = print) -> int:
-    """Gather, explain, print. Returns the exit code (1 when any finding is an error)."""
+               out: Callable[[str], None] = print, endpoint: str | None = None) -> int:
+    """Gather, explain, print. Returns the exit code (1 when any finding is an error).
+
+    A fleet (params with `endpoints:`) is read per endpoint (`endpoint`: that one only) and shown as the fleet
+    table, then each endpoint as the single-endpoint form shows it; the single-endpoint form as always."""
     from mmtool.build.clarify import bias_groups_in_words
     from mmtool.operate.awsenv import check_account
-    from mmtool.operate.facts import gather
+    from mmtool.operate.facts import gather, gather_fleet
     from mmtool.operate.rules import explain
+    from mmtool.operate.selection import select_endpoints
 
+    chosen = select_endpoints(params, endpoint)
     check_account(clients, params)
+    if params.is_fleet:
+        fleet = gather_fleet(clients, params, now=now, hours=hours, executions=executions,
+                             keys=None if endpoint is None else [e.key for e in chosen])
+        entries = {e.key: e for e in chosen}
+        per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
+        if json_output:
+            out(json.dumps(fleet_as_json(fleet, per_endpoint), indent=2, sort_keys=True))
+        else:
+            from rich.console import Console
+
+            render_fleet(console or Console(), fleet, per_endpoint)
+        return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
     findings = explain(facts)
     groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)

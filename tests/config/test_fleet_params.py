@@ -135,10 +135,11 @@ def test_staging_is_a_fleet_of_created_and_existing_endpoints():
     assert kinds == {"churn": "create", "upsell": "create", "fraud": "existing"}
 
 
-@pytest.mark.parametrize("command", ["status", "run-now", "baseline", "dry-run", "verify-notifications"])
+@pytest.mark.parametrize("command", ["verify-notifications"])
 def test_operate_commands_refuse_a_fleet_with_a_clear_message_before_any_aws_call(command, capsys, monkeypatch):
-    """status, run-now, baseline, dry-run and verify-notifications act on the single-endpoint form only for now:
-    on a fleet they stop with a message naming the endpoints and what works, never a traceback."""
+    """verify-notifications acts on the single-endpoint form only for now (status, run-now, baseline and dry-run
+    take ENDPOINT=, tests/operate/test_fleet_*.py): on a fleet it stops with a message naming the endpoints and
+    what works, never a traceback."""
     from mmtool.cli import main
     from mmtool.config.workspace import Paths
 
