@@ -116,3 +116,24 @@ def test_no_baselines_no_aws_calls(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any call would fail
     baseline_copies.warn_unreadable(p, lambda line: pytest.fail(line))
     baseline_copies.copy_after_deploy(p, lambda line: pytest.fail(line))
+
+
+def test_a_fleets_copies_need_no_shared_monitoring_role():
+    """A fleet's foundation publishes no monitoring-role-arn (each endpoint's stack has its own role): reading
+    the deployed bucket and key for the copies must not ask for it."""
+    from types import SimpleNamespace
+
+    from mmtool.config.loader import load_params
+    from mmtool.operate.awsenv import deployed_values
+    from tests.conftest import REPO
+
+    staging = load_params(REPO / "params" / "staging.yaml", REPO)
+    asked: list[str] = []
+
+    def get_parameters(Names):  # noqa: N803 - boto3's spelling
+        asked.extend(Names)
+        return {"Parameters": [{"Name": n, "Value": "subnet-1,subnet-2" if "subnet" in n else f"<{n}>"} for n in Names]}
+
+    values = deployed_values(SimpleNamespace(ssm=SimpleNamespace(get_parameters=get_parameters)), staging)
+    assert "/churn/staging/foundation/monitoring-role-arn" not in asked and values.monitoring_role_arn == ""
+    assert values.bucket == "</churn/staging/foundation/bucket-name>"
