@@ -119,13 +119,16 @@ def test_plan_creates_change_sets_in_parallel_within_the_bound(tmp_path, clients
     for key in [*CREATED, *ADOPTED]:  # every monitoring stack changes
         env.parameters[f"{key}-monitoring"]["SamplingPercentage"] = "50"
     env.write()
-    inflight, peak, lock = [0], [0], threading.Lock()
+    inflight, peak, lock = [0], [0], threading.Condition()
 
     def enter(**_: Any) -> None:
+        # CreateChangeSet takes seconds on AWS: each call waits (at most 2 s) for others to join it, so the calls
+        # meet however loaded the machine is; a pool that ran them one at a time would never reach 3
         with lock:
             inflight[0] += 1
             peak[0] = max(peak[0], inflight[0])
-        time.sleep(0.05)  # CreateChangeSet takes seconds on AWS; long enough here for the calls to meet
+            lock.notify_all()
+            lock.wait_for(lambda: inflight[0] >= 3, timeout=2.0)
 
     def leave(**_: Any) -> None:
         with lock:
