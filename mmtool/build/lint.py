@@ -1,10 +1,12 @@
 """cfn-lint, in-process, over every generated template together with its environment's parameter file.
 
-Environments share their templates, so each distinct template is linted once per region with the
-parameter files of every environment that uses it (cfn-lint checks several parameter sets in one
-pass at almost no extra cost), and once more alone, without any parameter file, as a platform team
-runs `cfn-lint -c I <template>` on the hand-off bundle: in the environment's region and in cfn-lint's
-default region (us-east-1). cfn-lint's rules are loaded once per build. Informational rules are on:
+Environments and fleet endpoints share their templates, so each distinct template is linted once per
+region with the parameter files of every environment and endpoint that uses it: cfn-lint sees one file
+per lint class (files that differ only in values the template constrains, such as an endpoint's name
+and prefixes, lint alike; mmtool.build.parameter_sets), and every file's values are checked against
+the template's parameter constraints, so lint cost follows the stack kinds, not the endpoints. Once
+more alone, without any parameter file, as a platform team runs `cfn-lint -c I <template>` on the
+hand-off bundle: in the environment's region and in cfn-lint's default region (us-east-1). cfn-lint's rules are loaded once per build. Informational rules are on:
 zero errors, zero warnings, zero informational findings, in both passes, or the build fails.
 
 Speed: importing cfn-lint and loading its rules costs about as much as synthesizing everything, so
@@ -26,6 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from mmtool.build import parameter_sets
 from mmtool.errors import ToolError
 
 LINT_CONFIG = {"include_checks": ["I"]}  # every informational rule, I3011, I3510 and I3042 among them
@@ -106,8 +109,8 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
     results = linter.run([payload for group in pending for payload in (_payload(group), _standalone_payload(group))])
     findings: list[Finding] = []
     for index, group in enumerate(pending):
-        group_findings = results[2 * index] + results[2 * index + 1]
-        findings.extend(Finding(**f) for f in group_findings)
+        group_findings = [Finding(**f) for f in results[2 * index] + results[2 * index + 1]] + _value_findings(group)
+        findings.extend(group_findings)
         if not group_findings and cache_dir:
             cache_dir.mkdir(parents=True, exist_ok=True)
             (cache_dir / cache_key(group)).write_text("clean\n")
@@ -115,18 +118,32 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
 
 
 def _payload(group: list[LintJob]) -> dict[str, Any]:
-    """A JSON-able description of one cfn-lint run: one template, one region, N parameter files."""
+    """A JSON-able description of one cfn-lint run: one template, one region, one parameter file per lint
+    class (mmtool.build.parameter_sets: files that differ only in constrained values lint alike)."""
     first = group[0]
     template = json.loads(first.template)
+    sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
     return {
         "template": first.template.decode(),
         "template_path": str(first.template_path),
         "regions": [first.region],
-        "parameter_sets": [
-            {"source": str(job.parameters_path), "values": _parameter_values(json.loads(job.parameters), template)}
-            for job in group
-        ],
+        "parameter_sets": [{"source": str(group[members[0]].parameters_path), "values": sets[members[0]]}
+                           for members in parameter_sets.lint_classes(template, sets)],
     }
+
+
+def _value_findings(group: list[LintJob]) -> list[Finding]:
+    """Every parameter file of the group checked against the template's parameter constraints."""
+    template = json.loads(group[0].template)
+    findings = []
+    for job in group:
+        text = job.parameters.decode()
+        for problem in parameter_sets.check_values(template, json.loads(text)):
+            separator = "" if problem.message.startswith("=") else " "
+            findings.append(Finding(str(job.parameters_path), parameter_sets.line_of(text, problem.parameter),
+                                    parameter_sets.RULE, f"{problem.parameter}{separator}{problem.message} "
+                                    f"(declared in {job.template_path})"))
+    return findings
 
 
 def _standalone_payload(group: list[LintJob]) -> dict[str, Any]:

@@ -1,0 +1,65 @@
+"""Cold `make build` of a 25-endpoint environment against a 1-endpoint one. Target: at most 1.5x.
+
+Both environments are params/staging.yaml with its `endpoints:` replaced by copies of its first created
+endpoint (every monitor on, so the largest monitoring parameter file), named e01..e25 (or e01 alone).
+Each figure is the best of several runs of the real command line in a scratch folder with no build/ and
+no .cache/, so cfn-lint runs every time. What keeps the ratio low is mmtool.build.parameter_sets: cfn-lint
+sees one parameter file per lint class, and every file's values are checked against the template.
+
+    python -m benchmarks fleet_build          # or: make bench ARGS=fleet_build
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from benchmarks.build import DRIVER
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.5
+ENDPOINTS = 25
+RUNS = 3
+
+
+def scratch_environment(folder: Path, endpoints: int) -> Path:
+    """A scratch repository root whose only environment is staging with ``endpoints`` copies of one endpoint."""
+    (folder / "params").mkdir(parents=True)
+    shutil.copytree(ROOT / "scripts", folder / "scripts")
+    data = yaml.safe_load((ROOT / "params" / "staging.yaml").read_text())
+    first = next(entry for entry in data["endpoints"].values() if "create" in entry)
+    data["endpoints"] = {f"e{i:02d}": copy.deepcopy(first) for i in range(1, endpoints + 1)}
+    (folder / "params" / "staging.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
+
+
+def cold_build(folder: Path) -> float:
+    best = float("inf")
+    for _ in range(RUNS):
+        for generated in ("build", ".cache"):
+            shutil.rmtree(folder / generated, ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", DRIVER, str(folder)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def run() -> bool:
+    with tempfile.TemporaryDirectory() as tmp:
+        one = cold_build(scratch_environment(Path(tmp) / "one", 1))
+        fleet = cold_build(scratch_environment(Path(tmp) / "fleet", ENDPOINTS))
+    ratio = fleet / one
+    print(f"cold build, 1 endpoint:    {one:5.2f} s")
+    print(f"cold build, {ENDPOINTS} endpoints: {fleet:5.2f} s  (ratio {ratio:.2f}, target <= {TARGET_RATIO})")
+    return ratio <= TARGET_RATIO
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run() else 1)
