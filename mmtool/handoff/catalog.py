@@ -54,11 +54,16 @@ class ProductTemplate:
         return f"{TEMPLATES_PREFIX}/{self.stack}/{self.sha256}.template.json"
 
 
+TEMPLATE_SUFFIX = ".template.json"
+
+
 def product_templates(build_dir: Path) -> list[ProductTemplate]:
-    """The templates of the stacks `manifest.json` lists, in deploy order."""
+    """One per stack kind (template file) that `manifest.json` lists, in deploy order: a fleet's endpoints share
+    the endpoint and monitoring templates, so they share those products (`<project>-<env>-monitoring`)."""
     manifest = json.loads((build_dir / "manifest.json").read_text())
-    return [ProductTemplate(s["name"], build_dir / s["template"], (build_dir / s["template"]).read_bytes())
-            for s in manifest["stacks"]]
+    files = list(dict.fromkeys(s["template"] for s in manifest["stacks"]))
+    return [ProductTemplate(name.removesuffix(TEMPLATE_SUFFIX), build_dir / name, (build_dir / name).read_bytes())
+            for name in files]
 
 
 def uncovered_resource_types(templates: list[ProductTemplate]) -> dict[str, list[str]]:

@@ -113,6 +113,8 @@ RECORDERS = [_recording(t) for t in ("AWS::ServiceCatalog::PortfolioProductAssoc
 
 def with_control(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/moto-api/reset":  # a reset forgets what was recorded, like moto's state
+            RECORDED.clear()
         if environ.get("PATH_INFO") != CONTROL_PATH:
             return app(environ, start_response)
         body = json.dumps(RECORDED, default=str).encode()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 from botocore.stub import ANY, Stubber
 
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
@@ -265,15 +266,29 @@ def _stub_first_publish(stub: Stubber, portfolio: str, tags: dict, products: dic
                           {"ProductId": products[product.stack], "Parameters": ANY, "IdempotencyToken": ANY})
 
 
-def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_adds_nothing(scratch, aws):
+def test_a_fleet_publishes_one_product_per_stack_kind(built):
+    """staging's three endpoints share the endpoint and monitoring templates, so they share those products:
+    one per stack kind, exactly the products the catalog template declares."""
+    from templates.catalog import product_logical_id
+
+    templates = catalog.product_templates(built.build / "staging")
+    assert [t.stack for t in templates] == ["foundation", "network", "endpoint", "monitoring", "alarms"]
+    declared = json.loads((built.build / "staging" / "catalog.template.json").read_text())["Outputs"]
+    assert all(f"{product_logical_id(t.stack)}Id" in declared for t in templates)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_adds_nothing(scratch, aws, env):
     from deployer import cli as engine
     from deployer.aws import make_clients
 
-    data = dev_params()
-    data["catalog"] = {"principal_role_arns": PRINCIPALS, "studio_visibility": True}
-    write_params(scratch, data)
-    build(scratch, ["dev"], out=lambda *_: None)
-    folder = scratch.build / "dev"
+    data = dev_params() if env == "dev" else yaml.safe_load((REPO / "params" / "staging.yaml").read_text())
+    data["catalog"] = {"principal_role_arns": [a.replace("111122223333", data["account_id"]) for a in PRINCIPALS],
+                       "studio_visibility": True}
+    data["deploy"] = {k: v for k, v in data.get("deploy", {}).items() if not k.endswith("role_arn")}
+    write_params(scratch, data, env)
+    build(scratch, [env], out=lambda *_: None)
+    folder = scratch.build / env
     # the templates are published from the foundation stack's bucket: deploy that stack alone first
     manifest = json.loads((folder / "manifest.json").read_text())
     foundation_only = {**manifest, "stacks": manifest["stacks"][:1], "assets": []}
@@ -298,7 +313,7 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
 
         def first(path):
             code = engine_deploy(path)
-            outputs = catalog.stack_outputs(clients.cloudformation, "churn-dev-catalog")
+            outputs = catalog.stack_outputs(clients.cloudformation, f"churn-{env}-catalog")
             outputs_after.update(outputs)
             products = {p.stack: outputs[f"Product{p.stack.capitalize()}Id"] for p in templates}
             _stub_first_publish(stub, outputs["PortfolioId"], tags, products, templates)
@@ -312,21 +327,22 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
     # moto: the portfolio and one product per stack, named from project and environment
     moto_sc = boto3.client("servicecatalog", region_name="eu-west-1", endpoint_url=aws.url)
     portfolios = moto_sc.list_portfolios()["PortfolioDetails"]
-    assert [p["DisplayName"] for p in portfolios] == ["churn-dev"]
+    assert [p["DisplayName"] for p in portfolios] == [f"churn-{env}"]
     for product in templates:
-        view = moto_sc.describe_product(Name=f"churn-dev-{product.stack}")["ProductViewSummary"]
+        view = moto_sc.describe_product(Name=f"churn-{env}-{product.stack}")["ProductViewSummary"]
         assert view["Id"] == outputs_after[f"Product{product.stack.capitalize()}Id"]
     recorded = json.loads(urllib.request.urlopen(f"{aws.url}/_test/servicecatalog").read())
-    assert sorted(p["PrincipalARN"] for p in recorded["AWS::ServiceCatalog::PortfolioPrincipalAssociation"]) == PRINCIPALS
+    assert sorted(p["PrincipalARN"] for p in recorded["AWS::ServiceCatalog::PortfolioPrincipalAssociation"]) == \
+        data["catalog"]["principal_role_arns"]
     assert len(recorded["AWS::ServiceCatalog::LaunchRoleConstraint"]) == len(templates)
-    assert all(c["RoleArn"].endswith(":role/churn-dev-catalog-launch")
+    assert all(c["RoleArn"].endswith(f":role/churn-{env}-catalog-launch")
                for c in recorded["AWS::ServiceCatalog::LaunchRoleConstraint"])
     studio = [p["Tags"] for p in recorded["AWS::ServiceCatalog::CloudFormationProduct"]]
     assert all({"Key": "sagemaker:studio-visibility", "Value": "true"} in tags_ for tags_ in studio)
 
     # the templates, under immutable content-addressed keys, SSE-KMS with the project key
     s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=aws.url)
-    bucket = catalog.stack_outputs(clients.cloudformation, "churn-dev-foundation")["BucketName"]
+    bucket = catalog.stack_outputs(clients.cloudformation, f"churn-{env}-foundation")["BucketName"]
     for product in templates:
         key = f"catalog-templates/{product.stack}/{hashlib.sha256(product.body).hexdigest()}.template.json"
         head = s3.head_object(Bucket=bucket, Key=key)
