@@ -43,7 +43,7 @@ from troposphere.servicecatalog import (
 )
 
 from mmtool.config.params import MAX_CATALOG_PRINCIPALS, Params
-from templates import STACKS
+from templates import STACKS, endpoint_monitoring
 from templates.common import StackTemplate, name, scanner_skips
 
 STACK = "catalog"
@@ -66,17 +66,27 @@ SCOPED_WRITE_REASON = ("Service Catalog provisions these products with this role
                        "SSM path, or this account and region where CloudFormation names the resource")
 
 
+def camel(stack: str) -> str:
+    """"endpoint-monitoring" -> "EndpointMonitoring" (a logical-id part)."""
+    return "".join(part.capitalize() for part in stack.split("-"))
+
+
 def product_logical_id(stack: str) -> str:
-    return f"Product{stack.capitalize()}"
+    return f"Product{camel(stack)}"
+
+
+def product_modules() -> list:
+    """The stack templates, in deploy order, then the self-service product (monitoring for an existing endpoint)."""
+    return [*STACKS, endpoint_monitoring]
 
 
 def product_stacks() -> list[str]:
-    return [module.STACK for module in STACKS]
+    return [module.STACK for module in product_modules()]
 
 
 def product_description(stack: str) -> str:
     """The first line of the stack module's docstring, e.g. 'foundation: encryption, storage and ...'."""
-    module = next(m for m in STACKS if m.STACK == stack)
+    module = next(m for m in product_modules() if m.STACK == stack)
     return (module.__doc__ or stack).strip().splitlines()[0].rstrip(".")
 
 
@@ -112,7 +122,8 @@ def build(params: Params) -> StackTemplate:
         DisplayName=name(),
         ProviderName=Ref(provider),
         Description=Sub("SageMaker Model Monitor infrastructure of ${ProjectName}-${EnvironmentName}: the stack "
-                        f"templates, to deploy in this order: {', '.join(product_stacks())}"),
+                        f"templates, to deploy in this order: {', '.join(m.STACK for m in STACKS)}; and "
+                        f"{endpoint_monitoring.STACK}, monitoring for an existing endpoint of yours"),
     ))
 
     role = t.add_resource(launch_role())
@@ -133,12 +144,12 @@ def build(params: Params) -> StackTemplate:
             Tags=_studio_tags(),
         ))
         association = t.add_resource(PortfolioProductAssociation(
-            f"Association{stack.capitalize()}", PortfolioId=Ref(portfolio), ProductId=Ref(product),
+            f"Association{camel(stack)}", PortfolioId=Ref(portfolio), ProductId=Ref(product),
         ))
         # A constraint needs the product in the portfolio first. (It cannot wait for the conditional role
         # policies; nothing is launchable before `make catalog` adds a version, after this stack is complete.)
         t.add_resource(LaunchRoleConstraint(
-            f"LaunchConstraint{stack.capitalize()}",
+            f"LaunchConstraint{camel(stack)}",
             DependsOn=[association.title],
             PortfolioId=Ref(portfolio),
             ProductId=Ref(product),
@@ -217,6 +228,7 @@ LAUNCH_COVERAGE: dict[str, str] = {
     "AWS::CloudWatch::Alarm": "CloudWatch", "AWS::CloudWatch::Dashboard": "Dashboard",
     "AWS::SNS::Topic": "Sns", "AWS::SNS::TopicPolicy": "Sns", "AWS::SNS::Subscription": "Sns",
     "AWS::Events::Rule": "Events",
+    "AWS::CloudFormation::Stack": "NestedMonitoringTemplate",
 }
 
 
@@ -328,9 +340,29 @@ def launch_policies(role: Role) -> list[PolicyType]:
                     sagemaker.UpdateMonitoringSchedule, sagemaker.DeleteMonitoringSchedule,
                     sagemaker.DescribeMonitoringSchedule, sagemaker.AddTags, sagemaker.DeleteTags,
                     sagemaker.ListTags],
-            # Named resources by this project's prefix; CloudFormation names the endpoint configuration.
+            # Named resources by this project's prefix; CloudFormation names the endpoint configuration, and
+            # the job definitions of an endpoint-monitoring launch (a changed setting replaces a definition,
+            # so a fixed name would clash): those two are scoped to this account and region only.
             Resource=[_arn("sagemaker", f"{kind}/{PREFIX}*") for kind in SAGEMAKER_NAMED]
-            + [_arn("sagemaker", "endpoint-config/*")],
+            + [_arn("sagemaker", "endpoint-config/*")]
+            + [_arn("sagemaker", f"{kind}/*") for kind in SAGEMAKER_NAMED if kind.endswith("job-definition")],
+        ),
+        Statement(
+            Sid="NestedMonitoringTemplate",
+            Effect=Allow,
+            # The endpoint-monitoring product nests the monitoring template that `make catalog` uploads to the
+            # project bucket (SSE-KMS with the project key): CloudFormation reads it with this role.
+            Action=[s3.GetObject],
+            Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::{PREFIX}-*/{endpoint_monitoring.MONITORING_TEMPLATES_PREFIX}/*")],
+        ),
+        Statement(
+            Sid="DecryptNestedMonitoringTemplate",
+            Effect=Allow,
+            # The project key's id is random (or the params file's own key): keys of this account and region,
+            # only for S3 reads.
+            Action=[kms.Decrypt],
+            Resource=[kms_keys],
+            Condition=Condition(StringEquals("kms:ViaService", Sub("s3.${AWS::Region}.amazonaws.com"))),
         ),
         Statement(
             Sid="CloudWatch",

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from awacs import ecr, s3, sagemaker
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import And, Condition, Equals, FindInMap, GetAtt, If, Not, Or, Output, Ref, Sub
+from troposphere import And, Condition, Equals, FindInMap, GetAtt, If, Not, Or, Output, Ref, Select, Split, Sub
 from troposphere.iam import PolicyType
 from troposphere.sagemaker import (
     BatchTransformInput,
@@ -134,10 +134,7 @@ def build(params: Params) -> StackTemplate:
 
     group = "Data quality"
     enabled = st.flag("DataQualityEnabled", "Create the data-quality monitor.", group=group, label="Enabled")
-    st.param(
-        REVISION_PARAMETER, "Content hash of the job definition; changes whenever the definition does.",
-        group=group, label="Revision", AllowedPattern=r"^[a-z0-9]{6,16}$",
-    )
+    _revision_parameter(st, REVISION_PARAMETER, group)
     schedule = st.param(
         "DataQualityScheduleExpression", "ScheduleExpression: cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW.",
         group=group, label="Schedule (UTC)", Default="cron(0 * ? * * *)",
@@ -202,7 +199,7 @@ def build(params: Params) -> StackTemplate:
     job = t.add_resource(DataQualityJobDefinition(
         DQ_JOB_DEFINITION,
         Condition="DataQuality",
-        JobDefinitionName=job_name,
+        JobDefinitionName=If(f"Has{REVISION_PARAMETER}", job_name, NO_VALUE),
         DataQualityAppSpecification=DataQualityAppSpecification(
             ImageUri=analyzer,
             RecordPreprocessorSourceUri=If("HasPreprocessor", Sub("s3://${BucketName}/${DataQualityPreprocessorKey}"),
@@ -260,12 +257,11 @@ def build(params: Params) -> StackTemplate:
     ))
     schedule_resource = t.add_resource(MonitoringSchedule(
         "DataQualitySchedule",
-        Condition="DataQuality",
-        DependsOn=[job.title],
+        Condition="DataQuality",  # after the definition: its name refers to it (_job_definition_name)
         MonitoringScheduleName=schedule_name("data-quality", "dq"),
         MonitoringScheduleConfig=MonitoringScheduleConfig(
             # The schedule wants the definition's name; Ref of a definition is its ARN (reference §0.4).
-            MonitoringJobDefinitionName=job_name,
+            MonitoringJobDefinitionName=_job_definition_name(REVISION_PARAMETER, job_name, job),
             MonitoringType="DataQuality",
             ScheduleConfig=ScheduleConfig(
                 ScheduleExpression=Ref(schedule),
@@ -275,7 +271,8 @@ def build(params: Params) -> StackTemplate:
         ),
         Tags=tags,
     ))
-    t.add_output(Output("DataQualityJobDefinitionName", Condition="DataQuality", Value=job_name,
+    t.add_output(Output("DataQualityJobDefinitionName", Condition="DataQuality",
+                        Value=_job_definition_name(REVISION_PARAMETER, job_name, job),
                         Description="Current data-quality job definition"))
     t.add_output(Output("DataQualityScheduleName", Condition="DataQuality", Value=Ref(schedule_resource),
                         Description="Data-quality monitoring schedule"))
@@ -285,6 +282,21 @@ def build(params: Params) -> StackTemplate:
     _model_monitors(st, params, tags, key_arn, role_arn, role_name, subnets, job_sg, endpoint_name)
     _endpoint_notifications(st)
     return st
+
+
+def _revision_parameter(st: StackTemplate, parameter: str, group: str) -> None:
+    """`<Monitor>Revision`, the content hash in the job definition's name. Empty (a stack launched without this
+    tool's build, such as the Service Catalog self-service product): CloudFormation names the definition."""
+    st.param(parameter, "Content hash of the job definition; changes whenever the definition does. Empty: "
+             "CloudFormation names the definition.", group=group, label="Revision", Default="",
+             AllowedPattern=r"^([a-z0-9]{6,16})?$")
+    st.template.add_condition(f"Has{parameter}", Not(Equals(Ref(parameter), "")))
+
+
+def _job_definition_name(parameter: str, job_name: Sub, job) -> If:
+    """The definition's name for its schedule: ours, or the one CloudFormation gave it, read from the ARN
+    (`arn:...:data-quality-job-definition/<name>`; Ref of a definition is its ARN, reference §0.4)."""
+    return If(f"Has{parameter}", job_name, Select(1, Split("/", Ref(job))))
 
 
 def _endpoint_notifications(st: StackTemplate) -> None:
@@ -435,8 +447,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
         # Default true like DataQualityEnabled: checkov evaluates conditions with the defaults, and a
         # definition it drops is a definition it never checks. The parameter files always set the flag.
         enabled = st.flag(f"{stem}Enabled", f"Create the {group.lower()} monitor.", group=group, label="Enabled")
-        st.param(f"{stem}Revision", "Content hash of the job definition; changes whenever the definition does.",
-                 group=group, label="Revision", AllowedPattern=r"^[a-z0-9]{6,16}$")
+        _revision_parameter(st, f"{stem}Revision", group)
         schedule = st.param(f"{stem}ScheduleExpression", "ScheduleExpression: cron(0 * ? * * *), cron(0 H ? * * *) "
                             "or cron(0 H/N ? * * *).", group=group, label="Schedule (UTC)", Default="cron(0 0 ? * * *)",
                             AllowedPattern=r"^cron\(0 (\*|\d{1,2}|\d{1,2}/\d{1,2}) \? \* \* \*\)$",
@@ -502,7 +513,7 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
         )
         environment = {"publish_cloudwatch_metrics": Ref(metrics)}
         baseline = ConstraintsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{stem}BaselineConstraintsKey}}"))
-        common = dict(Condition=stem, JobDefinitionName=job_name, JobResources=resources, NetworkConfig=network,
+        common = dict(Condition=stem, JobDefinitionName=If(f"Has{stem}Revision", job_name, NO_VALUE), JobResources=resources, NetworkConfig=network,
                       RoleArn=role_arn, StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
                       Tags=tags)
         if stem == "ModelQuality":
@@ -547,22 +558,23 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
                     EndpointInput=ModelExplainabilityEndpointInput(**input_args)),
                 ModelExplainabilityJobOutputConfig=output, **common)
         job = t.add_resource(job)
-        depends = [job.title]
+        depends = []  # the definition comes first anyway: the schedule's name for it refers to it
         if stem == "ModelExplainability":
             depends.append(_shadow_endpoint_policy(st, role_name, model_name).title)
         schedule_resource = t.add_resource(MonitoringSchedule(
             f"{stem}Schedule",
             Condition=stem,
-            DependsOn=depends,
+            **({"DependsOn": depends} if depends else {}),
             MonitoringScheduleName=schedule_name(suffix, code),
             MonitoringScheduleConfig=MonitoringScheduleConfig(
-                MonitoringJobDefinitionName=job_name,
+                MonitoringJobDefinitionName=_job_definition_name(f"{stem}Revision", job_name, job),
                 MonitoringType=stem,
                 ScheduleConfig=ScheduleConfig(ScheduleExpression=Ref(schedule)),
             ),
             Tags=tags,
         ))
-        t.add_output(Output(f"{stem}JobDefinitionName", Condition=stem, Value=job_name,
+        t.add_output(Output(f"{stem}JobDefinitionName", Condition=stem,
+                            Value=_job_definition_name(f"{stem}Revision", job_name, job),
                             Description=f"Current {group.lower()} job definition"))
         t.add_output(Output(f"{stem}ScheduleName", Condition=stem, Value=Ref(schedule_resource),
                             Description=f"{group} monitoring schedule"))

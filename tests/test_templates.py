@@ -105,12 +105,16 @@ def test_analyzer_image_comes_from_a_region_mapping_covering_every_region(built)
 def test_schedule_points_at_the_named_job_definition(built):
     """Ref of a job definition is its ARN; the schedule wants the name (reference §0.4)."""
     resources_ = template(built, "monitoring")["Resources"]
-    job_name = resources_["DataQualityJobDefinition"]["Properties"]["JobDefinitionName"]
+    job_name = {"Fn::Sub": "${ProjectName}-${EnvironmentName}-dq-${DataQualityRevision}"}
+    # named by its revision; without one (a Service Catalog launch) CloudFormation names it
+    assert resources_["DataQualityJobDefinition"]["Properties"]["JobDefinitionName"] == \
+        {"Fn::If": ["HasDataQualityRevision", job_name, {"Ref": "AWS::NoValue"}]}
     schedule = resources_["DataQualitySchedule"]
-    assert schedule["Properties"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == job_name
+    # ours, or the name CloudFormation gave it, the last part of its ARN; the Ref orders the schedule after it
+    assert schedule["Properties"]["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == {"Fn::If": [
+        "HasDataQualityRevision", job_name,
+        {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "DataQualityJobDefinition"}]}]}]}
     assert schedule["Properties"]["MonitoringScheduleConfig"]["MonitoringType"] == "DataQuality"
-    assert schedule["DependsOn"] == ["DataQualityJobDefinition"]
-    assert job_name == {"Fn::Sub": "${ProjectName}-${EnvironmentName}-dq-${DataQualityRevision}"}
 
 
 def test_job_definition_is_hardened(built):
@@ -390,11 +394,12 @@ def test_each_model_monitor_schedule_points_at_its_named_definition(built, stem,
     job = t["Resources"][f"{stem}JobDefinition"]
     schedule = t["Resources"][f"{stem}Schedule"]
     name = {"Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{code}-${{{stem}Revision}}"}
-    assert job["Properties"]["JobDefinitionName"] == name
+    assert job["Properties"]["JobDefinitionName"] == {"Fn::If": [f"Has{stem}Revision", name, {"Ref": "AWS::NoValue"}]}
     assert job["Condition"] == schedule["Condition"] == stem
     config = schedule["Properties"]["MonitoringScheduleConfig"]
-    assert config["MonitoringJobDefinitionName"] == name and config["MonitoringType"] == kind
-    assert f"{stem}JobDefinition" in schedule["DependsOn"]
+    assert config["MonitoringJobDefinitionName"] == {"Fn::If": [
+        f"Has{stem}Revision", name, {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": f"{stem}JobDefinition"}]}]}]}
+    assert config["MonitoringType"] == kind
     # the single-endpoint form keeps today's schedule names; a fleet endpoint's carry its key and a short code
     assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::If": ["Fleet", {
         "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{code}"}, {

@@ -42,6 +42,29 @@ def synthesize_catalog(params: Params) -> StackOutput:
     )
 
 
+def synthesize_self_service(params: Params, monitoring_template: bytes) -> StackOutput:
+    """The endpoint-monitoring product (templates/endpoint_monitoring.py): a nested stack of `monitoring_template`,
+    the bytes `make catalog` uploads, with the monitoring values of a stand-in endpoint of this environment."""
+    import hashlib
+
+    from mmtool.build.synth import monitoring_values_for
+    from mmtool.config.params import ExistingEndpoint, FleetEndpoint, MonitoringSettings
+    from templates import endpoint_monitoring as product
+
+    stand_in = FleetEndpoint(product.SENTINEL_KEY, False, None, ExistingEndpoint(endpoint_name=product.SENTINEL_ENDPOINT),
+                             MonitoringSettings())
+    child = json.loads(monitoring_template)
+    values = monitoring_values_for(params, stand_in)
+    template = json.loads(product.build(params, values, child, hashlib.sha256(monitoring_template).hexdigest())
+                          .finish().to_json())
+    return StackOutput(name=product.STACK, stack_name=f"{params.prefix}-{product.STACK}", template=template,
+                       parameters=dict(EXAMPLE_LAUNCH), depends_on=(), protected_resources=())
+
+
+# What cfn-lint lints the product with (and docs/handoff.md shows): a launch with the Defaults and these choices.
+EXAMPLE_LAUNCH = {"EndpointName": "my-endpoint", "MonitorName": "my-model"}
+
+
 def files(stack: StackOutput) -> dict[str, bytes]:
     """The template and parameter file, written with the other stacks' (before lint)."""
     return {stack.template_file: dump_json(stack.template), stack.parameters_file: dump_json(stack.parameter_file_body())}

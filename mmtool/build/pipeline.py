@@ -48,8 +48,10 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
     jobs = []
     for env, synthesis in syntheses.items():
         target = paths.build / env
-        write_tree(target, {**synthesis.files(), **catalog_synth.files(catalogs[env])})
-        for stack in [*synthesis.stacks, catalogs[env]]:
+        files = synthesis.files()
+        self_service = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"])
+        write_tree(target, {**files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service)})
+        for stack in [*synthesis.stacks, catalogs[env], self_service]:
             jobs.append(LintJob(
                 template_path=display_path(target / stack.template_file, paths),
                 template=(target / stack.template_file).read_bytes(),

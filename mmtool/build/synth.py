@@ -164,6 +164,13 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
     return stacks
 
 
+def monitoring_values_for(params: Params, endpoint: FleetEndpoint) -> dict[str, str]:
+    """A monitoring stack's parameter values for `endpoint`, with no assets (the Service Catalog endpoint-monitoring
+    product fills a stand-in endpoint's values in; mmtool.build.catalog_synth)."""
+    return _stack(monitoring, params, monitoring.parameter_values(params, endpoint, {}, ""), {},
+                  endpoint=endpoint).parameters
+
+
 def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, content: bytes, folder: str = "") -> str:
     """Keep `content` as build/<env>/assets/[<key>/][<folder>/]<file_name> (the key for a fleet endpoint, none
     for the single-endpoint form), uploaded as monitoring-assets/<hash>/<file_name>."""
@@ -254,6 +261,10 @@ def revision(template: dict[str, Any], logical_id: str, values: dict[str, str],
     that decide what an SSM-typed parameter of this resource resolves to.
     """
     resource = template["Resources"][logical_id]
+    named = resource.get("Properties", {}).get("JobDefinitionName")
+    if isinstance(named, dict) and "Fn::If" in named:  # named only when a revision is given: hash the name itself,
+        # so making the name optional did not change (and replace) any definition deployed before
+        resource = {**resource, "Properties": {**resource["Properties"], "JobDefinitionName": named["Fn::If"][1]}}
     conditions = _conditions_used(resource, template.get("Conditions", {}))
     mappings = {name: template.get("Mappings", {})[name]
                 for name in sorted(set(re.findall(r'"Fn::FindInMap": \["([A-Za-z0-9]+)"', json.dumps(resource))))}

@@ -947,6 +947,9 @@ class CatalogSettings(Strict):
 # --- the fleet: `endpoints:` and `defaults:` -------------------------------------------------------
 
 ENDPOINT_KEY = r"^[a-z][a-z0-9-]{0,19}$"  # short name of a fleet endpoint (part of stack and resource names)
+# Monitors launched from the Service Catalog endpoint-monitoring product get the key sc-<name>, so they can never
+# take the names, role or bucket prefixes of an endpoint of the params file (templates/endpoint_monitoring.py).
+SELF_SERVICE_KEY_PREFIX = "sc-"
 LEGACY_KEY = "default"  # the key of today's single-endpoint form read as a fleet of one
 # Dashboard rows and parameter slots of the alarms template (templates/alarms.py): one per fleet endpoint.
 MAX_FLEET_ENDPOINTS = 40
@@ -1235,6 +1238,10 @@ class Params(Strict):
             if not isinstance(key, str) or not re.fullmatch(ENDPOINT_KEY, key):
                 raise FieldError(str(key), key, "an endpoint's short name is 1-20 lowercase letters, digits and '-', "
                                  "starting with a letter (it becomes part of stack and resource names)")
+            if key.startswith(SELF_SERVICE_KEY_PREFIX):
+                raise FieldError(str(key), key, f"keys starting with {SELF_SERVICE_KEY_PREFIX!r} are reserved for "
+                                 "monitors launched from Service Catalog (the endpoint-monitoring product, "
+                                 "docs/handoff.md); rename the endpoint")
         return value
 
     @field_validator("region")

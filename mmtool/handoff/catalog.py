@@ -55,6 +55,7 @@ class ProductTemplate:
 
 
 TEMPLATE_SUFFIX = ".template.json"
+SELF_SERVICE_TEMPLATE = "endpoint-monitoring" + TEMPLATE_SUFFIX
 
 
 def product_templates(build_dir: Path) -> list[ProductTemplate]:
@@ -62,6 +63,7 @@ def product_templates(build_dir: Path) -> list[ProductTemplate]:
     the endpoint and monitoring templates, so they share those products (`<project>-<env>-monitoring`)."""
     manifest = json.loads((build_dir / "manifest.json").read_text())
     files = list(dict.fromkeys(s["template"] for s in manifest["stacks"]))
+    files.append(SELF_SERVICE_TEMPLATE)  # the endpoint-monitoring product, built beside them (catalog_synth)
     return [ProductTemplate(name.removesuffix(TEMPLATE_SUFFIX), build_dir / name, (build_dir / name).read_bytes())
             for name in files]
 

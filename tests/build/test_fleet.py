@@ -27,6 +27,8 @@ def resolve(node, values: dict[str, str], fleet: bool):
         return node
     if "Fn::If" in node:
         condition, yes, no = node["Fn::If"]
+        if re.fullmatch(r"Has[A-Za-z]+Revision", condition):  # the build always gives the revision
+            return resolve(yes if values[condition[3:]] else no, values, fleet)
         assert condition == "Fleet", condition
         return resolve(yes if fleet else no, values, fleet)
     if "Ref" in node:

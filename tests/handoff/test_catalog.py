@@ -27,7 +27,7 @@ from mmtool.handoff import catalog
 from mmtool.handoff.catalog import ProductTemplate, sync_versions
 from mmtool.build.pipeline import build
 from mmtool.build.lint import LintJob, lint
-from templates.catalog import LAUNCH_COVERAGE
+from templates.catalog import LAUNCH_COVERAGE, product_logical_id
 from tests.conftest import REPO, dev_params, write_params
 
 PRINCIPALS = ["arn:aws:iam::111122223333:role/platform-team", "arn:aws:iam::111122223333:role/studio-execution"]
@@ -73,8 +73,9 @@ def test_products_carry_no_versions_in_the_template(built):
     resources = catalog_template(built)["Resources"]
     products = {k: r for k, r in resources.items() if r["Type"] == "AWS::ServiceCatalog::CloudFormationProduct"}
     stacks = [e["name"] for e in json.loads((built.build / "dev" / "manifest.json").read_text())["stacks"]]
-    assert sorted(products) == sorted(f"Product{s.capitalize()}" for s in stacks)
-    assert {"ProductFoundation", "ProductNetwork", "ProductEndpoint", "ProductMonitoring"} <= set(products)
+    assert sorted(products) == sorted(product_logical_id(s) for s in [*stacks, "endpoint-monitoring"])
+    assert {"ProductFoundation", "ProductNetwork", "ProductEndpoint", "ProductMonitoring",
+            "ProductEndpointMonitoring"} <= set(products)
     for product in products.values():
         assert "ProvisioningArtifactParameters" not in product["Properties"]
 
@@ -269,10 +270,9 @@ def _stub_first_publish(stub: Stubber, portfolio: str, tags: dict, products: dic
 def test_a_fleet_publishes_one_product_per_stack_kind(built):
     """staging's three endpoints share the endpoint and monitoring templates, so they share those products:
     one per stack kind, exactly the products the catalog template declares."""
-    from templates.catalog import product_logical_id
-
     templates = catalog.product_templates(built.build / "staging")
-    assert [t.stack for t in templates] == ["foundation", "network", "endpoint", "monitoring", "alarms"]
+    assert [t.stack for t in templates] == ["foundation", "network", "endpoint", "monitoring", "alarms",
+                                            "endpoint-monitoring"]
     declared = json.loads((built.build / "staging" / "catalog.template.json").read_text())["Outputs"]
     assert all(f"{product_logical_id(t.stack)}Id" in declared for t in templates)
 
@@ -315,7 +315,7 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
             code = engine_deploy(path)
             outputs = catalog.stack_outputs(clients.cloudformation, f"churn-{env}-catalog")
             outputs_after.update(outputs)
-            products = {p.stack: outputs[f"Product{p.stack.capitalize()}Id"] for p in templates}
+            products = {p.stack: outputs[f"{product_logical_id(p.stack)}Id"] for p in templates}
             _stub_first_publish(stub, outputs["PortfolioId"], tags, products, templates)
             return code
 
@@ -330,7 +330,7 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
     assert [p["DisplayName"] for p in portfolios] == [f"churn-{env}"]
     for product in templates:
         view = moto_sc.describe_product(Name=f"churn-{env}-{product.stack}")["ProductViewSummary"]
-        assert view["Id"] == outputs_after[f"Product{product.stack.capitalize()}Id"]
+        assert view["Id"] == outputs_after[f"{product_logical_id(product.stack)}Id"]
     recorded = json.loads(urllib.request.urlopen(f"{aws.url}/_test/servicecatalog").read())
     assert sorted(p["PrincipalARN"] for p in recorded["AWS::ServiceCatalog::PortfolioPrincipalAssociation"]) == \
         data["catalog"]["principal_role_arns"]
@@ -361,7 +361,7 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
             stub.add_response("list_provisioning_artifacts", {"ProvisioningArtifactDetails": [{
                 "Id": f"pa-{product.stack}", "Name": f"v1-{sha[:12]}", "Description": f"sha256:{sha} ...",
                 "CreatedTime": datetime(2026, 1, 1, tzinfo=timezone.utc), "Active": True}]},
-                {"ProductId": outputs_after[f"Product{product.stack.capitalize()}Id"]})
+                {"ProductId": outputs_after[f"{product_logical_id(product.stack)}Id"]})
         results = catalog.publish(folder, clients=clients, engine_deploy=engine_deploy, version="v1", retention=3,
                                   servicecatalog=sc, out=lines.append)
         stub.assert_no_pending_responses()

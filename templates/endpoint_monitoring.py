@@ -1,0 +1,149 @@
+"""endpoint-monitoring: monitoring for an existing endpoint, launched by its owner from Service Catalog.
+
+A data scientist in a shared environment picks this product, names their endpoint and a short monitor name,
+chooses a schedule and instance, and gets the environment's own monitoring template as a nested stack: the
+same job definition, schedule, per-endpoint execution role (reads only `<capture prefix>/sc-<name>/`, writes
+only `reports/sc-<name>/`), network, key and bucket as every endpoint of the params file. Not one of STACKS:
+`make deploy` never deploys it; `make catalog` publishes it with the other products.
+
+Why a nested stack: the child is exactly the monitoring template the environment deploys (linted and reviewed
+once), at its content-addressed copy in the project bucket (`catalog-templates/monitoring/<sha256>.template.json`,
+uploaded by `make catalog` before any version of this product exists); this template only maps the few
+choices a data scientist makes onto its ~100 parameters. Its Defaults name this environment (its SSM
+parameters, the child's content hash), so unlike the stack templates it is one per environment: a product of
+that environment's portfolio.
+
+Key `sc-<name>`: params files may not use keys starting with `sc-` (mmtool.config.params), so a launch never
+takes the names, role or prefixes of an endpoint the platform team manages. The job definition's revision is
+left empty, so CloudFormation names the definition and a changed setting replaces it cleanly.
+
+Resources
+  Monitoring                    AWS::CloudFormation::Stack, the environment's monitoring template, data quality on
+Outputs
+  CaptureDestination, CaptureKmsKeyArn   where the endpoint's Data Capture must write (and with which key)
+  ScheduleName, ReportsUri               the data-quality schedule and its reports
+"""
+
+from __future__ import annotations
+
+from troposphere import FindInMap, GetAtt, Output, Ref, Sub, Tags
+from troposphere.cloudformation import Stack
+
+from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params
+from templates.common import StackTemplate
+from templates.monitoring import BASELINE_KEY_PATTERN
+
+STACK = "endpoint-monitoring"
+# The schedules on offer: the cron expression, and the period of the drift alarms that goes with it.
+SCHEDULES = {
+    "hourly": ("cron(0 * ? * * *)", 3600),
+    "every-6-hours": ("cron(0 0/6 ? * * *)", 21600),
+    "daily": ("cron(0 0 ? * * *)", 86400),
+}
+MONITORING_TEMPLATES_PREFIX = "catalog-templates/monitoring"  # where `make catalog` uploads the child
+SENTINEL_KEY = f"{SELF_SERVICE_KEY_PREFIX}sentinel"  # stands for sc-<MonitorName> in the child's values
+SENTINEL_ENDPOINT = "sentinel-endpoint"  # stands for the EndpointName parameter
+# The child's parameters a data scientist chooses: this template's parameter -> the child's.
+CHOICES = {
+    "InstanceType": "DataQualityInstanceType",
+    "InstanceCount": "DataQualityInstanceCount",
+    "VolumeSizeGb": "DataQualityVolumeSizeGb",
+    "MaxRuntimeSeconds": "DataQualityMaxRuntimeSeconds",
+    "BaselineConstraintsKey": "DataQualityBaselineConstraintsKey",
+    "BaselineStatisticsKey": "DataQualityBaselineStatisticsKey",
+    "PublishMetrics": "DataQualityPublishMetrics",
+}
+
+
+def build(params: Params, child_values: dict[str, str], child_template: dict, child_sha256: str) -> StackTemplate:
+    """`child_values`: the monitoring stack's parameter values for the sentinel endpoint (SENTINEL_KEY, SENTINEL_ENDPOINT)
+    of this environment, as mmtool.build.synth makes them; `child_template`: the monitoring template."""
+    st = StackTemplate(STACK, "Model Monitor data-quality monitoring for an existing SageMaker endpoint of yours, in "
+                       "this shared environment (the environment's monitoring template as a nested stack)")
+    t = st.template
+    for title in ("ProjectName", "EnvironmentName"):  # this environment's, the only one the product serves
+        t.parameters[title].Default = child_values[title]
+        t.parameters[title].AllowedValues = [child_values[title]]
+    declared = child_template["Parameters"]
+    group = "Your endpoint"
+    st.param("EndpointName", "Name of your SageMaker endpoint (InService, in this account and region). Its Data "
+             "Capture must write to the CaptureDestination output, Input and Output.", group=group,
+             label="Endpoint name", AllowedPattern=declared["EndpointName"]["AllowedPattern"])
+    longest = 20 - len(SELF_SERVICE_KEY_PREFIX)
+    st.param("MonitorName", f"Short name of this monitor, 1-{longest} lowercase letters, digits and '-': it names the "
+             f"schedule (<project>-<env>-{SELF_SERVICE_KEY_PREFIX}<name>-dq), the job role and the bucket prefixes.",
+             group=group, label="Monitor name", AllowedPattern=rf"^[a-z][a-z0-9-]{{0,{longest - 1}}}$",
+             ConstraintDescription=f"1-{longest} lowercase letters, digits and '-', starting with a letter")
+    group = "Data quality"
+    st.param("Schedule", "How often the data-quality job analyses the captured traffic (UTC).", group=group,
+             label="Schedule", Default="hourly", AllowedValues=list(SCHEDULES))
+    t.add_mapping("Schedules", {choice: {"Expression": cron, "AlarmPeriod": str(period)}
+                                for choice, (cron, period) in SCHEDULES.items()})
+    for title, child in CHOICES.items():
+        spec = declared[child]
+        constraints = {k: spec[k] for k in ("AllowedPattern", "AllowedValues", "MinValue", "MaxValue") if k in spec}
+        if title.startswith("Baseline"):
+            constraints["AllowedPattern"] = BASELINE_KEY_PATTERN
+        description = spec["Description"]
+        if title.startswith("Baseline"):
+            description = (f"Bucket key of the baseline's {title[8:-3].lower()}.json, under baselines/"
+                           f"{SELF_SERVICE_KEY_PREFIX}<monitor name>/ (the only baselines the job role reads); empty "
+                           "for none (both or neither).")
+        st.param(title, description, group=group, label=title_label(title), type=spec["Type"],
+                 Default=spec.get("Default", ""), **constraints)
+    bucket = st.param("BucketName", "The environment's bucket. Name of the SSM parameter the foundation stack writes.",
+                      group="Shared environment (set by the platform team)", label="Bucket (SSM name)",
+                      type="AWS::SSM::Parameter::Value<String>", Default=child_values["BucketName"])
+    key = st.param("KmsKeyArn", "The environment's KMS key. Name of the SSM parameter the foundation stack writes.",
+                   group="Shared environment (set by the platform team)", label="KMS key (SSM name)",
+                   type="AWS::SSM::Parameter::Value<String>", Default=child_values["KmsKeyArn"])
+
+    stack = t.add_resource(Stack(
+        "Monitoring",
+        TemplateURL=Sub("https://${BucketName}.s3.${AWS::Region}.${AWS::URLSuffix}/"
+                        f"{MONITORING_TEMPLATES_PREFIX}/{child_sha256}.template.json"),
+        Parameters=child_parameters(child_values),
+        # Nothing in it holds data (job definition, schedule, role, alarms); the reports stay in the bucket.
+        DeletionPolicy="Delete",
+        UpdateReplacePolicy="Delete",
+        Tags=Tags(**{"mm:endpoint": Ref("EndpointName"), "mm:monitor": Ref("MonitorName")}),
+    ))
+    capture = child_values["CapturePrefix"].replace(SENTINEL_KEY, f"{SELF_SERVICE_KEY_PREFIX}${{MonitorName}}")
+    t.add_output(Output("CaptureDestination", Value=Sub(f"s3://${{{bucket.title}}}/{capture}"),
+                        Description="DestinationS3Uri your endpoint's DataCaptureConfig must have (Input and Output)"))
+    t.add_output(Output("CaptureKmsKeyArn", Value=Ref(key),
+                        Description="KmsKeyId for your endpoint's DataCaptureConfig: the monitor reads capture with it"))
+    t.add_output(Output("ScheduleName", Value=GetAtt(stack, "Outputs.DataQualityScheduleName"),
+                        Description="The data-quality monitoring schedule"))
+    t.add_output(Output("ReportsUri", Value=GetAtt(stack, "Outputs.DataQualityReportsUri"),
+                        Description="Where the reports (statistics, constraint violations) are written"))
+    return st
+
+
+def child_parameters(child_values: dict[str, str]) -> dict[str, object]:
+    """The nested stack's Parameters: the sentinel endpoint's values with the data scientist's choices put in."""
+    chosen: dict[str, object] = {child: Ref(title) for title, child in CHOICES.items()}
+    chosen["DataQualityScheduleExpression"] = FindInMap("Schedules", Ref("Schedule"), "Expression")
+    chosen["DataQualityAlarmPeriod"] = FindInMap("Schedules", Ref("Schedule"), "AlarmPeriod")
+    environment = f"/{child_values['ProjectName']}/{child_values['EnvironmentName']}/"
+    result: dict[str, object] = {}
+    for name, value in sorted({**child_values, **chosen}.items()):
+        if name in chosen:
+            result[name] = chosen[name]
+        elif name in ("ProjectName", "EnvironmentName", "EndpointName"):
+            result[name] = Ref(name)
+        elif value.startswith(environment):  # an SSM parameter name of this environment
+            result[name] = Sub("/${ProjectName}/${EnvironmentName}/" + value[len(environment):])
+        elif name.endswith("Revision"):
+            result[name] = ""  # CloudFormation names the job definitions (templates/monitoring.py)
+        elif SENTINEL_KEY in value:
+            result[name] = Sub(value.replace(SENTINEL_KEY, f"{SELF_SERVICE_KEY_PREFIX}${{MonitorName}}"))
+        else:
+            result[name] = value
+    return result
+
+
+def title_label(title: str) -> str:
+    """"MaxRuntimeSeconds" -> "Max runtime seconds"."""
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in title).strip()
+    return words[0].upper() + words[1:]
