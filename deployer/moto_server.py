@@ -23,6 +23,9 @@ template) look wrong:
 * SageMaker UpdateEndpoint is missing (``make adopt`` calls it): added as AWS does it once the update has
   finished, the endpoint InService on the new config, its variants and Data Capture taken from it (moto keeps
   no instance counts of its own to retain, and has no Updating phase; tests that need one use a Stubber).
+* SageMaker CreateModel drops ``EnableNetworkIsolation`` (every model then describes as ``false``), so the plan's
+  check that an existing endpoint's model lets Clarify call it could never see an isolated model: the flag of the
+  request is kept on the model. (A Model that CloudFormation creates still reads ``false``: nothing reads it.)
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -102,6 +105,26 @@ def patch_moto() -> None:
     _delete_with_stack()
     _describe_replacements()
     patch_sagemaker_update_endpoint()
+    patch_sagemaker_model_isolation()
+
+
+def patch_sagemaker_model_isolation() -> None:
+    """CreateModel keeps the request's EnableNetworkIsolation, which DescribeModel then returns (see the module
+    docstring)."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    original = SageMakerResponse.create_model
+    if getattr(original, "_mmtool_patched", False):
+        return
+
+    def create_model(self: Any) -> Any:
+        result = original(self)
+        model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
+        model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+        return result
+
+    create_model._mmtool_patched = True  # type: ignore[attr-defined]
+    SageMakerResponse.create_model = create_model  # type: ignore[method-assign]
 
 
 def patch_sagemaker_update_endpoint() -> None:

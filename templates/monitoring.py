@@ -370,7 +370,8 @@ def _endpoint_identity(st: StackTemplate, key_arn) -> tuple[object, object]:
 
 def parameter_values(params: Params, endpoint: FleetEndpoint, assets: dict[str, str], model: str = "") -> dict[str, str]:
     """Values of one endpoint of this environment. `assets` maps a script path to its bucket key; `model` is the
-    created endpoint's model name (empty for an existing endpoint)."""
+    endpoint's model name: a created endpoint's from its endpoint stack, an existing one's `existing.model_name`
+    (empty when not given)."""
     dq = endpoint.monitoring.data_quality
     schedule = dq.parsed_schedule
     values = {
@@ -432,7 +433,8 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
                     endpoint_name) -> None:
     t = st.template
     model_name = st.param("ModelName", "Name of the endpoint's model (Clarify's explainability shadow endpoints are "
-                          "made from it); empty for an endpoint another tool deployed.", group="Endpoint",
+                          "made from it); for an endpoint another tool deployed, existing.model_name or empty.",
+                          group="Endpoint",
                           label="Model name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
     truth_prefix = st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Model quality",
                             label="Ground-truth prefix", Default="ground-truth",
@@ -648,8 +650,9 @@ def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, rol
 
 
 def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyType:
-    """What Clarify's explainability job does with the monitoring role: describe our model, create, call and
-    delete a shadow endpoint named with our prefix (reference §7.1). Nothing else, no other model."""
+    """What Clarify's explainability job does with the monitoring role: describe the endpoint's model (ModelName:
+    ours, or an existing endpoint's existing.model_name), create, call and delete a shadow endpoint named with our
+    prefix (reference §7.1). Nothing else, no other model."""
     arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
     legacy = f"${{ProjectName}}-${{EnvironmentName}}-{CLARIFY_ENDPOINT_PREFIX}*"
     fleet = f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{CLARIFY_ENDPOINT_PREFIX}*"

@@ -14,8 +14,9 @@ and the SageMaker SDK (`BiasAnalysisConfig`, `ExplainabilityAnalysisConfig`, `Mo
   explainability  headers (features only), methods.shap {baseline, num_samples, agg_method, use_logit,
                   save_local_shap_values}, predictor {model_name, instance_type, initial_instance_count,
                   content_type, accept_type, endpoint_name_prefix}. The predictor is the endpoint's model
-                  (its deterministic name from the endpoint stack); Clarify creates a shadow endpoint from
-                  it for each run, named with our prefix so IAM can be scoped to it.
+                  (a created endpoint's deterministic name from the endpoint stack; an existing endpoint's
+                  `existing.model_name`, which `make plan` checks against the endpoint); Clarify creates a
+                  shadow endpoint from it for each run, named with our prefix so IAM can be scoped to it.
 
 Only CSV endpoints are supported (content and accept type text/csv).
 """

@@ -16,6 +16,11 @@ ISOLATION_DERIVED = (
     "the job (docs/security.md, 'Network isolation')"
 )
 ISOLATION_CHOSEN = "model network isolation: off ({field}: false)"
+EXISTING_MODEL = (
+    "model explainability: Clarify's shadow endpoints are made from model {model} "
+    "(endpoints.{key}.existing.model_name), which another tool deployed; the plan checks that endpoint {endpoint} "
+    "serves it and that it runs without network isolation"
+)
 
 
 def stack_notes(params: Params, endpoint: FleetEndpoint) -> dict[str, list[str]]:
@@ -27,7 +32,10 @@ def stack_notes(params: Params, endpoint: FleetEndpoint) -> dict[str, list[str]]
         field = "endpoint.network_isolation" if endpoint.legacy else f"{at}create.network_isolation"
         notes["endpoint"] = [ISOLATION_DERIVED.format(at=at) if endpoint.create.network_isolation is None
                              else ISOLATION_CHOSEN.format(field=field)]
-    groups = bias_groups_in_words(endpoint)
-    if groups:
-        notes["monitoring"] = groups
+    monitoring = list(bias_groups_in_words(endpoint))
+    if endpoint.existing is not None and endpoint.monitoring.model_explainability.enabled:
+        monitoring.append(EXISTING_MODEL.format(model=endpoint.existing.model_name, key=endpoint.key,
+                                                endpoint=endpoint.existing.endpoint_name))
+    if monitoring:
+        notes["monitoring"] = monitoring
     return notes

@@ -155,6 +155,9 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
         depends.append(created.name)
         # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
         model = model_name(params.prefix, created.parameters)
+    elif endpoint.existing and endpoint.existing.model_name:
+        # Someone else's model, named in the params file (make plan checks the endpoint serves it).
+        model = endpoint.existing.model_name
     asset_keys.update(_clarify_assets(params, endpoint, synthesis, model))
     stacks.append(_stack(monitoring, params, monitoring.parameter_values(params, endpoint, asset_keys, model), cache,
                          endpoint=endpoint, depends_on=tuple(depends)))

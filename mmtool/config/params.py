@@ -966,6 +966,22 @@ class ExistingEndpoint(Strict):
         default_factory=DataCaptureSettings,
         description="The Data Capture that `make adopt` turns on for the endpoint (to this environment's bucket).",
     )
+    model_name: Optional[str] = Field(
+        None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+        description="The SageMaker Model behind the endpoint's production variant (AllTraffic, else the first). "
+        "Required with monitoring.model_explainability: Clarify makes its shadow endpoints from this model, and the "
+        "monitoring role may describe only it. `make plan` checks that the endpoint serves it and that it runs "
+        "without network isolation. Find it with `aws sagemaker describe-endpoint-config --endpoint-config-name "
+        "<the endpoint's config> --query 'ProductionVariants[0].ModelName'`.",
+    )
+
+
+# Where to find an existing endpoint's model (the message of a missing existing.model_name).
+FIND_MODEL_NAME = (
+    "`aws sagemaker describe-endpoint-config --endpoint-config-name \"$(aws sagemaker describe-endpoint "
+    "--endpoint-name {endpoint} --query EndpointConfigName --output text)\" --query "
+    "'ProductionVariants[0].ModelName' --output text`"
+)
 
 
 class FleetEntry(Strict):
@@ -991,10 +1007,12 @@ class FleetEntry(Strict):
         if (self.create is None) == (self.existing is None):
             both = "both are set" if self.create else "neither is set"
             raise ValueError(f"set exactly one of create (we deploy the endpoint) or existing (someone else did); {both}")
-        if self.existing and self.monitoring.model_explainability.enabled:
-            raise FieldError("monitoring.model_explainability.enabled", True,
-                             "not available for an existing endpoint: Clarify's analysis configuration names the "
-                             "endpoint's model at build time, and only a created endpoint's model name is known then")
+        if self.existing and self.monitoring.model_explainability.enabled and self.existing.model_name is None:
+            raise FieldError("existing.model_name", None,
+                             "required with monitoring.model_explainability.enabled: Clarify's analysis configuration "
+                             "names the model its shadow endpoints are made from, and for an endpoint another tool "
+                             "deployed the build cannot know it; set it to the model of the endpoint's production "
+                             "variant, found with " + FIND_MODEL_NAME.format(endpoint=self.existing.endpoint_name))
         if len(self.drift_alarms) > MAX_DRIFT_ALARMS:
             raise FieldError("drift_alarms", len(self.drift_alarms), f"at most {MAX_DRIFT_ALARMS} drift alarms per "
                              "endpoint (the template has that many slots)")

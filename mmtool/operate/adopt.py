@@ -45,8 +45,10 @@ from mmtool.operate.existing_endpoint import (
     Problem,
     adopt_command,
     check_endpoint,
+    check_explainability_model,
+    served_model,
 )
-from mmtool.operate.facts import describe_existing, is_not_found, list_tags
+from mmtool.operate.facts import describe_existing, describe_model, is_not_found, list_tags
 
 NAME_LIMIT = 63  # EndpointConfigName: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
 CAPTURE_SUFFIX = re.compile(r"-capture-[0-9a-f]{8}$")
@@ -188,16 +190,43 @@ def render_snippets(capture: dict[str, Any], expected: CaptureExpectations, role
     return lines
 
 
-def check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str, kms_key_arn: str,
+def check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str | None, kms_key_arn: str | None,
                    environment: str) -> list[tuple[AdoptTarget, list[Problem]]]:
     """For `make plan`: read and check every `existing` endpoint; pass the result to
-    `existing_endpoint.refuse_unready` to refuse a schedule that would fail."""
+    `existing_endpoint.refuse_unready` to refuse a schedule that would fail.
+
+    The capture checks need the deployed bucket and key; without them (`None`: before the foundation exists) only
+    the model of an endpoint whose model-explainability monitor is enabled is checked, which needs neither."""
+    return [(target, problems) for target, problems, _ in _check_existing(sagemaker, targets, bucket, kms_key_arn,
+                                                                          environment)]
+
+
+def _check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str | None, kms_key_arn: str | None,
+                    environment: str) -> list[tuple[AdoptTarget, list[Problem], bool]]:
+    """`check_existing`, and for each target whether the model of its explainability monitor was read (False when
+    the monitor is off, or the endpoint or its config could not be found)."""
     found = []
     for target in targets:
+        if bucket is None and target.explained_model is None:
+            continue
         endpoint, config = describe_existing(sagemaker, target.endpoint_name)
-        expected = CaptureExpectations.of(target, bucket, kms_key_arn)
-        found.append((target, check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))))
+        problems = []
+        if bucket is not None:
+            expected = CaptureExpectations.of(target, bucket, kms_key_arn or "")
+            problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))
+        model_read = target.explained_model is not None and served_model(config) is not None
+        problems += explainability_problems(sagemaker, target, config)
+        found.append((target, problems, model_read))
     return found
+
+
+def explainability_problems(sagemaker: Any, target: AdoptTarget, config: dict[str, Any] | None) -> list[Problem]:
+    """The checks of the model an existing endpoint's explainability monitor explains (DescribeModel of the model
+    the endpoint serves, only when the monitor is enabled)."""
+    served = served_model(config)
+    if target.explained_model is None or served is None:
+        return check_explainability_model(target, config, None)
+    return check_explainability_model(target, config, describe_model(sagemaker, served))
 
 
 def check_before_plan(params: Any, key: str | None, connect: Callable[[], Clients],
@@ -216,14 +245,24 @@ def check_before_plan(params: Any, key: str | None, connect: Callable[[], Client
     clients = connect()
     values = ssm_values(clients, params.project, params.environment, [])
     names = ", ".join(f"{t.key} ({t.endpoint_name})" for t in targets)
-    if "bucket-name" not in values or "kms-key-arn" not in values:
+    deployed = "bucket-name" in values and "kms-key-arn" in values
+    # The model checks of the explainability monitor need no foundation: they run on a first deploy too.
+    found = _check_existing(clients.sagemaker, targets, values.get("bucket-name") if deployed else None,
+                            values.get("kms-key-arn") if deployed else None, params.environment)
+    refuse_unready((target, problems) for target, problems, _ in found)
+    for target, _, model_read in found:
+        if model_read:
+            note(f"existing endpoint {target.key} ({target.endpoint_name}): it serves model {target.explained_model}, "
+                 "without network isolation: Clarify's explainability shadow endpoints can be made from it")
+        elif target.explained_model is not None:  # only before the foundation exists: the endpoint is not there
+            note(f"note: the model check of the existing endpoint {target.key} ({target.endpoint_name}) runs once the "
+                 "endpoint and its config exist (DescribeEndpoint or DescribeEndpointConfig found none)")
+    if not deployed:
         note(f"note: the Data Capture check of the existing endpoint(s) {names} runs once the foundation stack of "
              f"{params.environment} exists (its bucket and key are what capture must use); this run creates it. "
              f"Run `make plan ENV={params.environment}` again after it, and `make adopt ENV={params.environment} "
              "ENDPOINT=<key>` for an endpoint it refuses.")
         return
-    refuse_unready(check_existing(clients.sagemaker, targets, values["bucket-name"], values["kms-key-arn"],
-                                  params.environment))
     note(f"existing endpoint(s) {names}: Data Capture ready for monitoring")
 
 

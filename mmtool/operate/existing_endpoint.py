@@ -9,9 +9,17 @@ fixed order:
   endpoint-missing, endpoint-not-in-service, config-missing, capture-off, capture-stopped, sampling-zero,
   capture-modes, destination-trailing-slash, destination-elsewhere, content-types, kms-key
 
-An empty list means: Data Capture is on, records Input and Output, writes to a prefix our monitoring role can
-read (`s3://<our bucket>/<capture prefix>` or below it), stores the content types the analyzer parses as
-text, and encrypts with our key (the role may use only that key). `make plan` refuses to create a schedule
+With the endpoint's model-explainability monitor enabled, `check_explainability_model(target, config, model)`
+adds what Clarify needs of the model its shadow endpoints are made from (the configured `existing.model_name`,
+and DescribeModel of the model the endpoint serves; `None` for one that does not exist):
+
+  model-variant, model-missing, model-network-isolation
+
+(`make plan` runs them, through `mmtool.operate.adopt.check_existing`; `make status` does not yet.)
+
+An empty list of `check_endpoint` means: Data Capture is on, records Input and Output, writes to a prefix our
+monitoring role can read (`s3://<our bucket>/<capture prefix>` or below it), stores the content types the analyzer
+parses as text, and encrypts with our key (the role may use only that key). `make plan` refuses to create a schedule
 for an endpoint with problems (`refuse_unready`), `make adopt` fixes the capture ones, and `make status`
 reports an adopted endpoint whose capture changed since (rule `capture-changed-since-adoption`).
 
@@ -35,7 +43,7 @@ ADOPTED_BY_TAG = "mmtool:capture-adopted-by"
 CHECKS = (
     "endpoint-missing", "endpoint-not-in-service", "config-missing", "capture-off", "capture-stopped",
     "sampling-zero", "capture-modes", "destination-trailing-slash", "destination-elsewhere", "content-types",
-    "kms-key",
+    "kms-key", "model-variant", "model-missing", "model-network-isolation",
 )
 # Problems `make adopt` cannot fix: the endpoint itself must exist and be InService first.
 BLOCKING = frozenset({"endpoint-missing", "endpoint-not-in-service", "config-missing"})
@@ -52,6 +60,9 @@ class AdoptTarget:
     sampling_percentage: int = 100
     csv_content_types: tuple[str, ...] = ("text/csv",)
     json_content_types: tuple[str, ...] = ("application/json",)
+    # existing.model_name when the entry's model-explainability monitor is enabled (Clarify's shadow endpoints
+    # are made from it); None: the monitor is off and the model is not checked.
+    explained_model: str | None = None
 
 
 def target_from_fleet(params: Any, entry: Any, capture: Any = None) -> AdoptTarget:
@@ -65,6 +76,8 @@ def target_from_fleet(params: Any, entry: Any, capture: Any = None) -> AdoptTarg
         from mmtool.config.params import DataCaptureSettings
 
         capture = DataCaptureSettings()
+    monitoring = getattr(entry, "monitoring", None)
+    explained = monitoring is not None and monitoring.model_explainability.enabled
     return AdoptTarget(
         key=entry.key,
         endpoint_name=entry.endpoint_name(params),
@@ -72,6 +85,7 @@ def target_from_fleet(params: Any, entry: Any, capture: Any = None) -> AdoptTarg
         sampling_percentage=capture.sampling_percentage,
         csv_content_types=tuple(capture.csv_content_types),
         json_content_types=tuple(capture.json_content_types),
+        explained_model=getattr(entry.existing, "model_name", None) if explained else None,
     )
 
 
@@ -217,6 +231,63 @@ def check_endpoint(endpoint: dict[str, Any] | None, config: dict[str, Any] | Non
         problems.append(Problem(
             "kms-key", f"Data Capture encrypts with {key}, which our monitoring role may not use (it may use only "
             f"{expected.kms_key_arn})", f"run `{adopt}`"))
+    return problems
+
+
+def primary_variant(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The production variant whose model Clarify explains: AllTraffic (the name SageMaker's SDK and most tools
+    give a single variant), else the first one; None for a config without variants."""
+    variants = list(config.get("ProductionVariants") or [])
+    return next((v for v in variants if v.get("VariantName") == "AllTraffic"), variants[0] if variants else None)
+
+
+def served_model(config: dict[str, Any] | None) -> str | None:
+    """The model of the endpoint config's primary variant (`primary_variant`), or None."""
+    variant = primary_variant(config) if config else None
+    return (variant or {}).get("ModelName") or None
+
+
+def check_explainability_model(target: AdoptTarget, config: dict[str, Any] | None,
+                               model: dict[str, Any] | None) -> list[Problem]:
+    """What the model-explainability monitor needs of an existing endpoint's model, in the order of CHECKS: the
+    configured `existing.model_name` is the model of the endpoint's primary variant (`model-variant`), that model
+    exists (`model-missing`) and runs without network isolation (`model-network-isolation`: Clarify's job calls a
+    shadow endpoint made from it, and AWS requires isolation off on the model as well as on the job; we cannot
+    change someone else's model, so the plan refuses instead).
+
+    `config` is DescribeEndpointConfig of the config the endpoint runs (None: missing, which `check_endpoint`
+    reports), `model` DescribeModel of the served model (None: it does not exist). Nothing to check when the
+    target's monitor is off (`explained_model` None)."""
+    configured = target.explained_model
+    if configured is None or config is None:
+        return []
+    field = f"endpoints.{target.key}.existing.model_name"
+    variant = primary_variant(config) or {}
+    served = served_model(config)
+    where = (f"production variant {variant.get('VariantName', '?')} of endpoint config "
+             f"{config.get('EndpointConfigName', '?')}")
+    if served is None:
+        return [Problem("model-variant", f"the {where} names no model (an endpoint of inference components?), and "
+                        "Clarify's explainability job makes its shadow endpoints from a model",
+                        f"disable endpoints.{target.key}.monitoring.model_explainability")]
+    problems = []
+    if served != configured:
+        problems.append(Problem(
+            "model-variant", f"{field} is {configured}, but the {where} serves model {served}, so Clarify would "
+            "explain another model than the one monitored", f"set {field}: {served}"))
+    if model is None:
+        problems.append(Problem(
+            "model-missing", f"the model {served} it serves does not exist any more (DescribeModel: could not find "
+            "it), and Clarify's explainability job makes its shadow endpoints from it",
+            f"its owner must deploy the endpoint with a model that exists, or disable "
+            f"endpoints.{target.key}.monitoring.model_explainability"))
+    elif model.get("EnableNetworkIsolation") is True:
+        problems.append(Problem(
+            "model-network-isolation", f"the model {served} runs with network isolation (EnableNetworkIsolation: "
+            "true); Clarify's explainability job calls a shadow endpoint made from it, and AWS requires isolation off "
+            "on the model as well as on the job, so every run would fail",
+            f"its owner must deploy the model with EnableNetworkIsolation false (a new model and endpoint config), "
+            f"or disable endpoints.{target.key}.monitoring.model_explainability"))
     return problems
 
 

@@ -451,6 +451,16 @@ def describe_existing(sagemaker: Any, name: str) -> tuple[dict[str, Any] | None,
     return endpoint, config
 
 
+def describe_model(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    """DescribeModel of a model we did not deploy; None for one that does not exist."""
+    try:
+        return sagemaker.describe_model(ModelName=name)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise aws_failure(exc, f"describe the model {name} (sagemaker:DescribeModel)") from exc
+
+
 def list_tags(sagemaker: Any, arn: str) -> list[dict[str, str]]:
     """Every tag of a SageMaker resource (ListTags, all pages), as [{"Key", "Value"}]."""
     tags: list[dict[str, str]] = []

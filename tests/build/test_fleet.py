@@ -201,3 +201,65 @@ def test_alarms_dashboard_has_a_row_per_fleet_endpoint(staging):
     assert [(values[f"Fleet{i}Key"], values[f"Fleet{i}EndpointName"]) for i in (1, 2, 3)] == [
         ("churn", "churn-staging-churn"), ("upsell", "churn-staging-upsell"), ("fraud", "fraud-scoring-staging")]
     assert "Fleet4Key" not in values and "EndpointName" not in values  # no single endpoint: no environment rules
+
+
+FRAUD_MODEL = "fraud-xgb-2026-11-28"
+
+
+def explained_fraud(model_name: str = FRAUD_MODEL):
+    """params/staging.yaml with model explainability on for fraud, the endpoint another tool deployed."""
+    import yaml
+
+    data = yaml.safe_load((REPO / "params" / "staging.yaml").read_text())
+    fraud = data["endpoints"]["fraud"]
+    fraud["existing"]["model_name"] = model_name
+    fraud["monitoring"].update(clarify={"features": ["amount", "merchant_risk", "hour"]},
+                               model_explainability={"enabled": True, "shap": {"baseline": [[42.0, 0.1, 12]]}})
+    params = params_from_data(data, "params/staging.yaml", {}, "staging", REPO)
+    return synthesize(params, REPO)
+
+
+def test_an_existing_endpoints_explainability_names_its_model_and_scopes_the_role_to_it():
+    """The analysis configuration's predictor and the role's DescribeModel name existing.model_name, exactly as a
+    created endpoint's name its own model; the shadow endpoints are fraud's own, and no endpoint stack is made."""
+    synthesis = explained_fraud()
+    out = stack(synthesis, "fraud-monitoring")
+    values = out.parameters
+    explain = json.loads(synthesis.assets["assets/fraud/model-explainability/analysis_config.json"])
+    assert explain["predictor"]["model_name"] == values["ModelName"] == FRAUD_MODEL
+    assert explain["predictor"]["endpoint_name_prefix"] == "churn-staging-fraud-clarify"
+    assert values["ModelExplainabilityEnabled"] == "true"
+    assert values["ModelExplainabilityConfigKey"] == synthesis.asset_keys[
+        "assets/fraud/model-explainability/analysis_config.json"]
+    assert out.depends_on == ("foundation", "network")
+    assert "fraud-endpoint" not in {s.name for s in synthesis.stacks}
+
+    policy = out.template["Resources"]["ClarifyShadowEndpointPolicy"]
+    describe, lifecycle = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [resolve(r, values, True) for r in describe["Resource"]] == [
+        f"arn:aws:sagemaker:eu-west-1:444455556666:model/{FRAUD_MODEL}"]
+    assert [resolve(r, values, True) for r in lifecycle["Resource"]] == [
+        "arn:aws:sagemaker:eu-west-1:444455556666:endpoint-config/churn-staging-fraud-clarify*",
+        "arn:aws:sagemaker:eu-west-1:444455556666:endpoint/churn-staging-fraud-clarify*"]
+    # on fraud's own role <project>-<env>-fraud-monitoring, under the monitor's condition
+    assert (policy["Condition"], policy["Properties"]["Roles"][0]["Fn::If"][:2]) == (
+        "ModelExplainability", ["Fleet", {"Ref": "ExecutionRole"}])
+    role = out.template["Resources"]["ExecutionRole"]["Properties"]["RoleName"]
+    assert resolve(role, values, True) == "churn-staging-fraud-monitoring"
+    assert out.notes == (f"model explainability: Clarify's shadow endpoints are made from model {FRAUD_MODEL} "
+                         "(endpoints.fraud.existing.model_name), which another tool deployed; the plan checks that "
+                         "endpoint fraud-scoring-staging serves it and that it runs without network isolation",)
+    # the other endpoints are as they were: churn's explainability still names churn's own model
+    churn = json.loads(synthesis.assets["assets/churn/model-explainability/analysis_config.json"])
+    assert churn["predictor"]["model_name"].startswith("churn-staging-model-")
+
+
+def test_another_model_name_gives_the_explainability_job_a_new_revision():
+    """Job definitions are replaced, never updated: a new model name changes the analysis configuration's
+    content-hashed key and so the job definition's revision (its name); the other monitors keep theirs."""
+    first, second = (stack(explained_fraud(m), "fraud-monitoring").parameters
+                     for m in (FRAUD_MODEL, "fraud-xgb-2026-12-05"))
+    assert first["ModelExplainabilityConfigKey"] != second["ModelExplainabilityConfigKey"]
+    assert first["ModelExplainabilityRevision"] != second["ModelExplainabilityRevision"]
+    for stem in ("DataQuality", "ModelQuality", "ModelBias"):
+        assert first[f"{stem}Revision"] == second[f"{stem}Revision"], stem

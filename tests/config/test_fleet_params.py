@@ -109,8 +109,8 @@ def test_an_error_in_a_default_points_at_the_defaults_line(tmp_path):
     (lambda d: d["endpoints"]["churn"].update(existing={"endpoint_name": "fraud-scoring-dev"}) or
      d["endpoints"]["churn"].pop("create"),
      "endpoints.fraud.existing.endpoint_name=fraud-scoring-dev: endpoints.churn monitors this endpoint already"),
-    (lambda d: d["endpoints"]["fraud"]["monitoring"].update(model_explainability={"enabled": True}),
-     "endpoints.fraud.monitoring.model_explainability.enabled=True: not available for an existing endpoint"),
+    (lambda d: d["endpoints"]["fraud"]["existing"].update(model_name="fraud_xgb"),
+     "endpoints.fraud.existing.model_name=fraud_xgb: String should match pattern"),
     (lambda d: d.setdefault("alarms", {}).update(enabled=True, email=["a@example.com"], drift=[{"feature": "x", "threshold": 0.1}]),
      "alarms.drift=1: in a fleet, drift alarms watch one endpoint's features: move them to endpoints.<key>.drift_alarms"),
     (lambda d: d.update(endpoints={}), "endpoints={}: no endpoints"),
@@ -122,6 +122,36 @@ def test_fleet_rules(tmp_path, mutate, expected):
     mutate(data)
     found = problems(tmp_path, data)
     assert any(expected in m for m in found), found
+
+
+def explained_fraud(data: dict) -> dict:
+    """fleet_data() with model explainability on for the existing endpoint fraud (features and a SHAP baseline)."""
+    data["endpoints"]["fraud"]["monitoring"].update(
+        clarify={"features": ["tenure", "charges"]},
+        model_explainability={"enabled": True, "shap": {"baseline": [[24, 65.5]]}})
+    return data
+
+
+def test_explainability_of_an_existing_endpoint_needs_its_model_name_and_says_how_to_find_it(tmp_path):
+    text = yaml.safe_dump(explained_fraud(fleet_data()), sort_keys=False)
+    [message] = problems(tmp_path, text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "fraud-scoring-dev" in l) - 1  # existing:
+    assert (f"dev.yaml:{line}: endpoints.fraud.existing.model_name=None: required with "
+            "monitoring.model_explainability.enabled") in message
+    assert ("aws sagemaker describe-endpoint-config --endpoint-config-name \"$(aws sagemaker describe-endpoint "
+            "--endpoint-name fraud-scoring-dev --query EndpointConfigName --output text)\" --query "
+            "'ProductionVariants[0].ModelName'") in message
+
+
+def test_explainability_of_an_existing_endpoint_with_its_model_name_is_accepted(tmp_path):
+    data = explained_fraud(fleet_data())
+    data["endpoints"]["fraud"]["existing"]["model_name"] = "fraud-xgb-2026-11-02"
+    fraud = load(tmp_path, data).endpoint("fraud")
+    assert fraud.monitoring.model_explainability.enabled
+    assert fraud.existing.model_name == "fraud-xgb-2026-11-02"
+    data["endpoints"]["fraud"]["monitoring"]["model_explainability"]["enabled"] = False
+    data["endpoints"]["fraud"]["existing"].pop("model_name")
+    assert load(tmp_path, data).endpoint("fraud").existing.model_name is None  # optional without the monitor
 
 
 def test_neither_form_says_what_to_write(tmp_path):

@@ -79,3 +79,19 @@ def test_replaced_on_change_matches_the_resource_schemas(resource_type):
     read_only = {p.rsplit("/", 1)[-1] for p in schema.get("readOnlyProperties", [])}
     writable = set(schema["properties"]) - read_only
     assert writable - create_only == set(REPLACED_ON_CHANGE[resource_type])
+
+
+def test_a_model_keeps_its_network_isolation(aws):
+    """DescribeModel says what CreateModel was given (unpatched moto answers EnableNetworkIsolation false for every
+    model, so the plan's Clarify check of an existing endpoint's model could never see an isolated one)."""
+    import boto3
+
+    sagemaker = boto3.client("sagemaker", region_name=REGION, endpoint_url=aws.url)
+    container = {"Image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:3"}
+    for name, isolated in (("isolated", True), ("open", False)):
+        sagemaker.create_model(ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                               PrimaryContainer=container, EnableNetworkIsolation=isolated)
+    sagemaker.create_model(ModelName="unset", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                           PrimaryContainer=container)
+    described = {n: sagemaker.describe_model(ModelName=n)["EnableNetworkIsolation"] for n in ("isolated", "open", "unset")}
+    assert described == {"isolated": True, "open": False, "unset": False}

@@ -9,6 +9,7 @@ returns them): no AWS. Each check has a response that makes it fire and the heal
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -22,6 +23,7 @@ from mmtool.operate.existing_endpoint import (
     ExistingEndpointFacts,
     adopt_command,
     check_endpoint,
+    check_explainability_model,
     existing_targets,
     find_target,
     refuse_unready,
@@ -174,6 +176,51 @@ def test_the_plan_refuses_with_one_line_per_problem():
     refuse_unready([(fraud, [])])  # nothing to refuse
 
 
+# ------------------------------------------------------------------ the model of the explainability monitor
+
+EXPLAINED = AdoptTarget("fraud", "fraud-scoring-prod", "datacapture/fraud", explained_model="fraud-xgb")
+OPEN_MODEL = {"ModelName": "fraud-xgb", "EnableNetworkIsolation": False}
+
+
+def model_checks(cfg=CAPTURING, model=OPEN_MODEL, target=EXPLAINED) -> list[str]:
+    return [p.check for p in check_explainability_model(target, cfg, model)]
+
+
+def test_the_named_model_served_without_isolation_passes_and_nothing_is_checked_with_the_monitor_off():
+    assert model_checks() == []
+    assert model_checks(model={"ModelName": "fraud-xgb"}) == []  # no EnableNetworkIsolation: off
+    off = AdoptTarget("fraud", "fraud-scoring-prod", "datacapture/fraud")
+    assert model_checks(target=off, model=None, cfg={"ProductionVariants": []}) == []
+    assert model_checks(cfg=None) == []  # config-missing is check_endpoint's
+
+
+def test_the_model_must_be_the_one_the_primary_variant_serves():
+    problems = check_explainability_model(replace(EXPLAINED, explained_model="fraud-xgb-v1"), CAPTURING, OPEN_MODEL)
+    assert [(p.check, p.fix) for p in problems] == [("model-variant", "set endpoints.fraud.existing.model_name: fraud-xgb")]
+    assert "production variant AllTraffic of endpoint config fraud-scoring-prod-config-v7 serves model fraud-xgb" in \
+        problems[0].problem
+    # AllTraffic wins over the first variant; without it, the first variant
+    two = copy.deepcopy(CAPTURING)
+    two["ProductionVariants"] = [{"VariantName": "Canary", "ModelName": "fraud-xgb-canary"},
+                                 {"VariantName": "AllTraffic", "ModelName": "fraud-xgb"}]
+    assert model_checks(cfg=two) == []
+    two["ProductionVariants"][1]["VariantName"] = "Main"
+    assert model_checks(cfg=two) == ["model-variant"]
+
+
+def test_a_variant_without_a_model_a_missing_model_and_an_isolated_model_are_problems():
+    components = copy.deepcopy(CAPTURING)
+    components["ProductionVariants"][0].pop("ModelName")  # an endpoint of inference components
+    assert model_checks(cfg=components) == ["model-variant"]
+    assert model_checks(model=None) == ["model-missing"]
+    [isolated] = check_explainability_model(EXPLAINED, CAPTURING, {**OPEN_MODEL, "EnableNetworkIsolation": True})
+    assert isolated.check == "model-network-isolation"
+    assert "disable endpoints.fraud.monitoring.model_explainability" in isolated.fix
+    # a wrong name and an isolated model: both, in the order of CHECKS
+    assert model_checks(target=replace(EXPLAINED, explained_model="x"), model={"EnableNetworkIsolation": True}) == [
+        "model-variant", "model-network-isolation"]
+
+
 # ------------------------------------------------------------------ the fleet adapter (contract of issue 13)
 
 
@@ -213,6 +260,17 @@ def test_the_adapter_takes_the_entrys_resolved_capture_settings():
     entry.data_capture = DataCaptureSettings(sampling_percentage=20, json_content_types=["application/jsonlines"])
     target = target_from_fleet(FleetParams(), entry)
     assert (target.sampling_percentage, target.json_content_types) == (20, ("application/jsonlines",))
+
+
+def test_the_adapter_names_the_explained_model_only_when_the_monitor_is_enabled():
+    from mmtool.config.params import ExistingEndpoint, MonitoringSettings
+
+    entry = FleetEntry("fraud", "fraud-scoring-prod")
+    entry.existing = ExistingEndpoint(endpoint_name="fraud-scoring-prod", model_name="fraud-xgb")
+    entry.monitoring = MonitoringSettings()
+    assert target_from_fleet(FleetParams(), entry).explained_model is None
+    entry.monitoring = MonitoringSettings.model_validate({"model_explainability": {"enabled": True}})
+    assert target_from_fleet(FleetParams(), entry).explained_model == "fraud-xgb"
 
 
 def test_the_adapter_refuses_unknown_and_created_endpoints_and_pre_fleet_params():
