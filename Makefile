@@ -10,7 +10,8 @@ STAMP      := $(VENV)/.installed
 ENV        ?=
 ENV_FLAG   := $(if $(ENV),--env $(ENV),)
 # ENDPOINT=key: one fleet endpoint's stacks (plan, deploy, destroy, drift, outputs) or monitors (status); default the
-# whole environment. run-now, baseline and dry-run act on one endpoint: ENDPOINT= is required for a fleet of more than one
+# whole environment. run-now, baseline, dry-run and verify-notifications act on one endpoint: ENDPOINT= is required for a
+# fleet of more than one
 ENDPOINT   ?=
 ENDPOINT_FLAG := $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
 ARGS       ?=
@@ -179,9 +180,9 @@ status: $(STAMP) ## Monitoring of ENV [ENDPOINT=key]: schedules, last runs, fail
 	@$(PY) build.py status --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: verify-notifications
-verify-notifications: $(STAMP) ## Force one alarm into ALARM, show who should receive it: ENV=e [ARGS=--alarm notification-delivery]
+verify-notifications: $(STAMP) ## Force one alarm into ALARM, show who should receive it: ENV=e [ENDPOINT=key] [ARGS=--alarm notification-delivery]
 	$(if $(ENV),,$(error ENV is required: make verify-notifications ENV=dev))
-	@$(PY) build.py verify-notifications --env $(ENV) $(ARGS)
+	@$(PY) build.py verify-notifications --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: adopt
 adopt: $(STAMP) ## Turn Data Capture on for an endpoint another tool deployed: ENV=e ENDPOINT=key [AUTO_APPROVE=1]

@@ -1,4 +1,4 @@
-"""`build.py verify-notifications --env E`: arguments of `make verify-notifications`; the work is
+"""`build.py verify-notifications --env E [--endpoint KEY]`: arguments of `make verify-notifications`; the work is
 `mmtool.operate.verify_notifications`."""
 
 from __future__ import annotations
@@ -6,16 +6,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmtool.config.workspace import environments, single_endpoint, validate
+from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
-from mmtool.operate.verify_notifications import DEFAULT_ALARM, verify
+from mmtool.operate.selection import select_endpoint
+from mmtool.operate.verify_notifications import DEFAULT_ALARM, endpoint_alarm, verify
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alarm", default=DEFAULT_ALARM,
-                        help=f"alarm to force, without the <project>-<env>- prefix (default {DEFAULT_ALARM})")
+                        help=f"alarm to force, without the <project>-<env>- prefix (a fleet endpoint's: without "
+                        f"<project>-<env>-<key>-) (default {DEFAULT_ALARM})")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to wait for the alarm's action history (default 60; 0: do not wait)")
+    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose alarm is forced (its key under "
+                        "endpoints:); required when the fleet has more than one")
 
 
 def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
@@ -26,13 +30,13 @@ def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
     if not args.env:
         raise UsageError("verify-notifications needs an environment: --env <name> (make verify-notifications ENV=<name>)")
     params = validate(paths, environments(paths, args.env))[args.env]
-    single_endpoint(params, "verify-notifications")
+    alarm = endpoint_alarm(params, select_endpoint(params, args.endpoint, "verify-notifications"), args.alarm)
     check_account(connect(params), params)
     try:
         clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
                                external_id=params.deploy.external_id)
     except DeployError as exc:
         raise aws_failure(exc, "connect to AWS") from exc
-    verify(clients.client("cloudwatch"), clients.client("sns"), f"{params.prefix}-{args.alarm}",
-           environment=params.environment, wait=args.wait)
+    verify(clients.client("cloudwatch"), clients.client("sns"), alarm.name, environment=params.environment,
+           wait=args.wait, stack=alarm.stack, deploy=alarm.deploy)
     return 0

@@ -72,17 +72,3 @@ def template_parameter_pairs(folder: Path, templates: list[Path]) -> list[tuple[
         for parameters in mine or [template.with_name(template.name.replace(".template.json", ".parameters.json"))]:
             pairs.append((template, parameters))
     return pairs
-
-
-def single_endpoint(params, command: str):
-    """`params`' one endpoint when it is the single-endpoint form (a fleet of one); a clear refusal for a fleet,
-    which `command` (verify-notifications) does not handle yet. Returns the one FleetEndpoint."""
-    if params.is_fleet:
-        keys = ", ".join(e.key for e in params.fleet())
-        raise UsageError(
-            f"params/{params.environment}.yaml is a fleet (endpoints: {keys}); `make {command}` works on the "
-            "single-endpoint form (endpoint: and monitoring:) only, for now (docs/fleet.md, 'What works per "
-            f"endpoint'); status, run-now, baseline, dry-run, plan and deploy take ENDPOINT=key: "
-            f"`make status ENV={params.environment} ENDPOINT={params.fleet()[0].key}`"
-        )
-    return params.fleet()[0]

@@ -60,6 +60,12 @@ def _hours(seconds: int) -> str:
     return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
 
 
+def make(facts: Facts, verb: str) -> str:
+    """The `make` command a fix names, ready to paste: `make <verb> ENV=<env>`, and ` ENDPOINT=<key>` for a fleet
+    endpoint (facts.key), so it acts on the endpoint the finding is about; the single-endpoint form needs none."""
+    return f"make {verb} ENV={facts.environment}" + ("" if facts.key is None else f" ENDPOINT={facts.key}")
+
+
 # ------------------------------------------------------------------ failure reasons
 
 NO_DATA = re.compile(r"job inputs had no data|no s3 objects found|no data (?:was )?found", re.IGNORECASE)
@@ -101,7 +107,7 @@ def endpoint_missing(facts: Facts) -> Finding | None:
         f"endpoint {endpoint.name} not found: {where}",
         "Monitoring analyses the endpoint's captured traffic; without the endpoint there is nothing to capture, "
         "and schedules that reference it fail.",
-        f"Deploy it: `make deploy ENV={facts.environment}` (the endpoint stack), then send it traffic.",
+        f"Deploy it: `{make(facts, 'deploy')}` (the endpoint stack), then send it traffic.",
     )
 
 
@@ -119,7 +125,7 @@ def endpoint_not_in_service(facts: Facts) -> Finding | None:
         "Wait for Creating/Updating to finish"
         if transient else
         f"Look at the endpoint's FailureReason and its CloudWatch logs (/aws/sagemaker/Endpoints/{endpoint.name}), "
-        f"fix the model or config, and redeploy: `make deploy ENV={facts.environment}`",
+        f"fix the model or config, and redeploy: `{make(facts, 'deploy')}`",
     )
 
 
@@ -143,7 +149,7 @@ def capture_disabled(facts: Facts) -> Finding | None:
         "Monitoring jobs read only the captured requests and responses; with capture off (or sampling 0 %) every "
         "execution fails with \"Job inputs had no data\".",
         "This project's endpoint stack always enables capture with endpoint.data_capture.sampling_percentage "
-        f"(1-100), so the live config was changed outside it: redeploy `make deploy ENV={facts.environment}` "
+        f"(1-100), so the live config was changed outside it: redeploy `{make(facts, 'deploy')}` "
         "(a new endpoint config, applied blue/green).",
     )
 
@@ -159,7 +165,7 @@ def capture_trailing_slash(facts: Facts) -> Finding | None:
         f"{destination}/{facts.endpoint.name}/ (a '//' key) and the monitoring job, which looks without the empty "
         "segment, finds no S3 objects (amazon-sagemaker-examples#1938).",
         "Set DestinationS3Uri without the trailing slash; this project's endpoint stack writes "
-        f"s3://<bucket>/<storage.capture_prefix>, so redeploying it fixes the config: `make deploy ENV={facts.environment}`.",
+        f"s3://<bucket>/<storage.capture_prefix>, so redeploying it fixes the config: `{make(facts, 'deploy')}`.",
     )
 
 
@@ -179,7 +185,7 @@ def no_recent_capture(facts: Facts) -> Finding | None:
         "write to the bucket (its role's s3:PutObject on the capture prefix, or kms:GenerateDataKey on the key). "
         "Every monitoring execution of these hours fails with \"Job inputs had no data\".",
         f"Send requests to {endpoint.name} (files appear a few minutes later), then check again with "
-        f"`make status ENV={facts.environment}`; if traffic flows and still no files appear, check the endpoint "
+        f"`{make(facts, 'status')}`; if traffic flows and still no files appear, check the endpoint "
         "role's S3 and KMS permissions.",
     )
 
@@ -192,7 +198,7 @@ def no_schedules(facts: Facts) -> Finding | None:
         f"no monitoring schedule for endpoint {facts.endpoint.name} or named {facts.prefix}-…",
         "The monitoring stack creates them (data quality when monitoring.data_quality.enabled is true); none exist, "
         "so nothing is monitored.",
-        f"Deploy the monitoring stack: `make deploy ENV={facts.environment}` (check monitoring.*.enabled in "
+        f"Deploy the monitoring stack: `{make(facts, 'deploy')}` (check monitoring.*.enabled in "
         f"params/{facts.environment}.yaml).",
     )
 
@@ -214,14 +220,14 @@ def schedule_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         why = (f"Its ScheduleExpression is '{schedule.expression}': the 'Hourly:' style label is part of the AWS "
                "documentation's example, not of the expression, and SageMaker fails the schedule with an unhelpful "
                "reason (sagemaker-python-sdk#2629).")
-        fix = f"Use only {cron}; in params write `schedule: hourly` (or the bare cron) and run `make deploy ENV={facts.environment}`."
+        fix = f"Use only {cron}; in params write `schedule: hourly` (or the bare cron) and run `{make(facts, 'deploy')}`."
     elif refused:
         why = f"Its ScheduleExpression '{schedule.expression}' is not one SageMaker accepts: {refused}."
-        fix = f"Fix monitoring.<monitor>.schedule in params/{facts.environment}.yaml and run `make deploy ENV={facts.environment}`."
+        fix = f"Fix monitoring.<monitor>.schedule in params/{facts.environment}.yaml and run `{make(facts, 'deploy')}`."
     else:
         why = ("SageMaker could not set the schedule up; common causes are a job definition or endpoint that no "
                "longer exists, or a role the service may not use.")
-        fix = (f"Act on the FailureReason, then redeploy (`make deploy ENV={facts.environment}`); a Failed schedule "
+        fix = (f"Act on the FailureReason, then redeploy (`{make(facts, 'deploy')}`); a Failed schedule "
                "does not recover by itself.")
     return Finding("schedule-failed", "error", schedule.name, f"schedule {schedule.name} is Failed: {reason}", why, fix)
 
@@ -247,7 +253,7 @@ def job_definition_missing(schedule: ScheduleFacts, facts: Facts) -> Finding | N
         f"schedule {schedule.name} runs job definition {definition.name}, which does not exist",
         "Job definitions are immutable; a change replaces them (new name) and the schedule follows. A schedule still "
         "naming a deleted one was left behind by a failed or manual change, and its executions fail.",
-        f"Redeploy the monitoring stack: `make deploy ENV={facts.environment}`.",
+        f"Redeploy the monitoring stack: `{make(facts, 'deploy')}`.",
     )
 
 
@@ -262,7 +268,7 @@ def no_executions_yet(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         f"schedule {schedule.name} has no executions yet",
         f"A schedule first runs at its next slot after creation ({hm(schedule.created)}), not when it is created, and "
         "each execution starts 0-20 min after the scheduled time.",
-        f"Expect the first execution at {hm(nxt)} (+0-20 min); for a result now run `make run-now ENV={facts.environment}`.",
+        f"Expect the first execution at {hm(nxt)} (+0-20 min); for a result now run `{make(facts, 'run-now')}`.",
     )
 
 
@@ -305,7 +311,7 @@ def no_data_in_window(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         f"the run of {hm(execution.scheduled_time)} failed with no input data ({reason}); {seen}",
         cause,
         f"Make sure the endpoint receives traffic in every analysed hour (or accept failed runs in idle hours); "
-        f"after sending traffic check the whole path with `make run-now ENV={facts.environment}`.",
+        f"after sending traffic check the whole path with `{make(facts, 'run-now')}`.",
     )
 
 
@@ -321,7 +327,7 @@ def access_denied(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         "s3:PutObject on the reports prefix, kms:Decrypt/GenerateDataKey on the project key, and the VPC network "
         "interface actions; a changed role, key policy or bucket policy (or an SCP) takes one away.",
         "This project's foundation stack grants exactly these; redeploy it to restore them "
-        f"(`make deploy ENV={facts.environment}`), and compare the key and bucket policies with the templates. The "
+        f"(`{make(facts, 'deploy')}`), and compare the key and bucket policies with the templates. The "
         "log lines below name the object or action.",
     )
 
@@ -343,8 +349,8 @@ def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | Non
         "The job did not finish within the stopping condition; it grows with the captured data of the window (and "
         "model-quality/bias runs split the time between a merge job and the analysis).",
         "Use a larger monitoring.<monitor>.instance_type, or raise max_runtime_seconds (at most the schedule period; "
-        "for hourly model-quality/bias at most 1800), or sample less traffic; then `make deploy "
-        f"ENV={facts.environment}`.",
+        "for hourly model-quality/bias at most 1800), or sample less traffic; then "
+        f"`{make(facts, 'deploy')}`.",
     )
 
 
@@ -357,8 +363,8 @@ def execution_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         f"the run of {hm(execution.scheduled_time)} {execution.status.lower()}: {execution.failure_reason or 'no reason given'}",
         "Not one of the known failure modes; the analyzer's log says more (common: the pre-processor raised, or its "
         "columns do not match the baseline's).",
-        f"Read the log lines below; check the pre-processor against captured data with `make dry-run "
-        f"ENV={facts.environment} CAPTURE=s3://…`.",
+        f"Read the log lines below; check the pre-processor against captured data with "
+        f"`{make(facts, 'dry-run')} CAPTURE=s3://…`.",
     )
 
 
@@ -379,7 +385,7 @@ def violations(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         "The captured data of the window does not meet the baseline's constraints (drift, missing values, new "
         "categories, or type changes).",
         "Look at the violations below. Real drift: investigate the data or retrain. Constraints too strict (suggested "
-        f"ones often are): edit constraints.json or re-baseline with `make baseline ENV={facts.environment}`.",
+        f"ones often are): edit constraints.json or re-baseline with `{make(facts, 'baseline')}`.",
     )
 
 
@@ -398,14 +404,14 @@ def metrics_not_published(schedule: ScheduleFacts, facts: Facts) -> Finding | No
             "Definitions created outside the SageMaker SDK (CloudFormation, Terraform) publish no CloudWatch metrics "
             "without it (terraform-provider-aws#36047), so drift alarms never fire.",
             "Set publish_cloudwatch_metrics: Enabled in the definition's Environment; this project's monitoring stack "
-            f"does (monitoring.<monitor>.publish_cloudwatch_metrics: true), so redeploy: `make deploy ENV={facts.environment}`.",
+            f"does (monitoring.<monitor>.publish_cloudwatch_metrics: true), so redeploy: `{make(facts, 'deploy')}`.",
         )
     return Finding(
         "metrics-not-published", "info", schedule.name,
         f"job definition {name} has publish_cloudwatch_metrics={value}",
         "No per-feature CloudWatch metrics are published, so CloudWatch alarms on drift get no data.",
         f"If you want alarms, set monitoring.<monitor>.publish_cloudwatch_metrics: true in params/{facts.environment}.yaml "
-        f"and `make deploy ENV={facts.environment}`.",
+        f"and `{make(facts, 'deploy')}`.",
     )
 
 
@@ -427,7 +433,7 @@ def runtime_over_period(schedule: ScheduleFacts, facts: Facts) -> Finding | None
         "A run must end before the next one starts"
         + ("; hourly model-quality and bias runs split the hour between a merge job and the analysis, so 1800 s is "
            "the limit." if split else "."),
-        f"Lower max_runtime_seconds to at most {limit} (or run less often) and `make deploy ENV={facts.environment}`.",
+        f"Lower max_runtime_seconds to at most {limit} (or run less often) and `{make(facts, 'deploy')}`.",
     )
 
 

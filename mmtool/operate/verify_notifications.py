@@ -1,10 +1,13 @@
-"""`make verify-notifications ENV=e` (mmtool/cli/verify_notifications.py): force one alarm into ALARM and say who should receive it (issue 16 #4).
+"""`make verify-notifications ENV=e [ENDPOINT=key]` (mmtool/cli/verify_notifications.py): force one alarm into ALARM
+and say who should receive it (issue 16 #4).
 
 Alarm notifications to the SSE-KMS topic fail silently when the key policy does not let CloudWatch use
 the key: nothing in a deploy shows it. This proves the path on the real account:
 
 1. reads the alarm `<project>-<env>-monitor-failed` (`--alarm` names another one of the environment);
-   it must exist (alarms.enabled, alarms stack deployed) and notify a topic;
+   it must exist (alarms.enabled, alarms stack deployed) and notify a topic. A fleet endpoint's alarms are in its
+   monitoring stack, named `<project>-<env>-<key>-monitor-failed` (templates/monitoring.py): `--endpoint KEY`
+   chooses the endpoint, which a fleet of more than one must name (mmtool/operate/selection.py, as run-now);
 2. lists the topic's subscriptions: the targets that should receive the test (a subscription still
    `PendingConfirmation` receives nothing until its owner confirms it);
 3. `SetAlarmState ALARM` with a reason saying it is a test; CloudWatch sets the alarm back at its next
@@ -37,6 +40,26 @@ class NotificationsFailed(ToolError):
 
 
 @dataclass(frozen=True)
+class EndpointAlarm:
+    """One alarm of one endpoint: its name, the stack that makes it (in words) and the command that deploys it."""
+    name: str
+    stack: str
+    deploy: str
+
+
+def endpoint_alarm(params: Any, entry: Any, alarm: str) -> EndpointAlarm:
+    """`alarm` (without prefix, e.g. monitor-failed) of the fleet endpoint `entry`: `<project>-<env>-<alarm>` in the
+    alarms stack for the single-endpoint form (as always), `<project>-<env>-<key>-<alarm>` in the endpoint's
+    monitoring stack for a fleet endpoint (templates/monitoring.py, templates/notifications.py)."""
+    deploy = f"make deploy ENV={params.environment}"
+    if entry.legacy:
+        return EndpointAlarm(f"{params.prefix}-{alarm}", "the alarms stack", deploy)
+    return EndpointAlarm(f"{entry.name_prefix(params)}-{alarm}",
+                         f"the monitoring stack {entry.stack_name(params, 'monitoring')} (endpoints.{entry.key})",
+                         f"{deploy} ENDPOINT={entry.key}")
+
+
+@dataclass(frozen=True)
 class Target:
     protocol: str
     endpoint: str
@@ -44,29 +67,33 @@ class Target:
 
 
 def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait: float,
+           stack: str = "the alarms stack", deploy: str | None = None,
            out: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic,
            sleep: Callable[[float], None] = time.sleep) -> None:
+    """Force `alarm_name` into ALARM and report (the module's steps). `stack` and `deploy`, for the messages: the stack
+    that makes the alarm and the command that deploys it (EndpointAlarm; default the single-endpoint form's)."""
     from mmtool.operate.awsenv import aws_failure
 
+    deploy = deploy or f"make deploy ENV={environment}"
     try:
         alarms = cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
     except Exception as exc:
         raise aws_failure(exc, f"DescribeAlarms {alarm_name}") from exc
     if not alarms:
         raise NotificationsFailed(
-            f"alarm {alarm_name} not found: the alarms stack of {environment} is not deployed, or alarms.enabled is "
+            f"alarm {alarm_name} not found: {stack} of {environment} is not deployed, or alarms.enabled is "
             f"false in params/{environment}.yaml.\nNext: set alarms.enabled: true with a subscription, then "
-            f"`make deploy ENV={environment}`.")
+            f"`{deploy}`.")
     alarm = alarms[0]
     topics = [arn for arn in alarm.get("AlarmActions", []) if ":sns:" in arn]
     if not topics or not alarm.get("ActionsEnabled", True):
         raise NotificationsFailed(f"alarm {alarm_name} notifies no SNS topic (actions {alarm.get('AlarmActions')}, "
-                                  f"enabled {alarm.get('ActionsEnabled')}); deploy the alarms stack again")
+                                  f"enabled {alarm.get('ActionsEnabled')}); deploy {stack} again (`{deploy}`)")
     targets = {topic: subscriptions(sns, topic) for topic in topics}
     if not any(targets.values()):
         raise NotificationsFailed(
-            f"{', '.join(topics)} has no subscription: the test would reach nobody.\nNext: add alarms.subscriptions "
-            f"to params/{environment}.yaml (e-mail, HTTPS or SQS) and `make deploy ENV={environment}`.")
+            f"{', '.join(topics)} has no subscription: the test would reach nobody.\nNext: add a target to "
+            f"alarms.email, alarms.https or alarms.sqs in params/{environment}.yaml and `{deploy}`.")
 
     started = datetime.now(timezone.utc) - timedelta(seconds=5)
     try:

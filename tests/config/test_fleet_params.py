@@ -165,29 +165,3 @@ def test_staging_is_a_fleet_of_created_and_existing_endpoints():
     params = load_params(REPO / "params" / "staging.yaml", REPO)
     kinds = {e.key: ("create" if e.create else "existing") for e in params.fleet()}
     assert kinds == {"churn": "create", "upsell": "create", "fraud": "existing"}
-
-
-@pytest.mark.parametrize("command", ["verify-notifications"])
-def test_operate_commands_refuse_a_fleet_with_a_clear_message_before_any_aws_call(command, capsys, monkeypatch):
-    """verify-notifications acts on the single-endpoint form only for now (status, run-now, baseline and dry-run
-    take ENDPOINT=, tests/operate/test_fleet_*.py): on a fleet it stops with a message naming the endpoints and
-    what works, never a traceback."""
-    from mmtool.cli import main
-    from mmtool.config.workspace import Paths
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any AWS call would fail differently
-    extra = {"baseline": ["--dataset", "s3://b/d.csv"], "dry-run": ["--capture", "x.jsonl"],
-             "verify-notifications": []}.get(command, [])
-    code = main([command, "--env", "staging", *extra], paths=Paths(REPO))
-    err = capsys.readouterr().err
-    assert code != 0
-    assert "params/staging.yaml is a fleet (endpoints: churn, upsell, fraud)" in err, err
-    assert f"`make {command}` works on the single-endpoint form" in err and "Traceback" not in err
-
-
-def test_the_single_endpoint_form_passes_the_operate_guard():
-    from mmtool.config.workspace import single_endpoint
-
-    params = load_params(REPO / "params" / "dev.yaml", REPO)
-    endpoint = single_endpoint(params, "status")
-    assert endpoint.legacy and endpoint.key == "default" and endpoint.endpoint_name(params) == "churn-dev"

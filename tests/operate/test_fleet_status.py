@@ -84,6 +84,9 @@ def test_fleet_status_as_json_has_one_entry_per_endpoint_with_its_own_names(aws,
     assert churn["capture_check"] is None
     assert "model bias: sensitive group age > 64" in churn["bias_groups"][0]
     assert [f["rule"] for f in upsell["findings"]] == ["no-data-in-window", "no-recent-capture"]
+    # each fix names upsell's command, ready to paste (the single-endpoint form's carry no ENDPOINT=: test_status.py)
+    assert "`make run-now ENV=staging ENDPOINT=upsell`" in upsell["findings"][0]["fix"]
+    assert "`make status ENV=staging ENDPOINT=upsell`" in upsell["findings"][1]["fix"]
     assert fraud["endpoint"]["name"] == FRAUD
     # capture is off: the listing is where it goes once adopted
     assert fraud["capture"][0]["prefix"] == f"s3://churn-staging-bucket-4d5e6f/datacapture/fraud/{FRAUD}/AllTraffic/"

@@ -7,6 +7,8 @@ facts do not support it. Expected texts and times are written out by hand.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -431,3 +433,73 @@ def test_findings_are_sorted_errors_first():
     found = rules.explain(facts([broken], endpoint=endpoint(destination="s3://b/datacapture/")))
     assert [(f.severity, f.rule) for f in found] == [
         ("error", "capture-trailing-slash"), ("error", "no-data-in-window"), ("warning", "metrics-not-published")]
+
+
+# ------------------------------------------------------------------ the commands a fix names
+
+
+def failing_findings(environment_facts: Facts) -> list[rules.Finding]:
+    """One finding of every rule whose fix names a `make` command, each made to fire by hand-built facts."""
+    f = environment_facts
+
+    def with_schedule(s: ScheduleFacts) -> Facts:
+        return replace(f, schedules=[s])
+
+    def schedule_finding(rule, s: ScheduleFacts) -> rules.Finding:
+        return rule(s, with_schedule(s))
+
+    found = [
+        rules.endpoint_missing(replace(f, endpoint=endpoint(found=False, name_source="derived", status=None))),
+        rules.endpoint_not_in_service(replace(f, endpoint=endpoint(status="Failed"))),
+        rules.capture_disabled(replace(f, endpoint=endpoint(capture_enabled=False))),
+        rules.capture_trailing_slash(replace(f, endpoint=endpoint(destination="s3://b/datacapture/"))),
+        rules.no_recent_capture(replace(f, captures=[capture({})])),
+        rules.no_schedules(replace(f, schedules=[])),
+        schedule_finding(rules.schedule_failed, schedule(status="Failed", expression="Hourly: cron(0 * ? * * *)")),
+        schedule_finding(rules.schedule_failed, schedule(status="Failed", expression="rate(1 hour)")),
+        schedule_finding(rules.schedule_failed, schedule(status="Failed", failure_reason="gone")),
+        schedule_finding(rules.job_definition_missing,
+                         schedule(job_definition=JobDefinitionFacts(name="churn-dev-dq-0000aa", found=False))),
+        schedule_finding(rules.no_executions_yet, schedule(created=at(10, 3), executions=[])),
+        schedule_finding(rules.no_data_in_window, schedule(executions=[run(at(10), "Failed", "Job inputs had no data")])),
+        schedule_finding(rules.access_denied, schedule(executions=[run(at(10), "Failed", "Access Denied")])),
+        schedule_finding(rules.max_runtime_exceeded, schedule(executions=[run(at(10), "Stopped")])),
+        schedule_finding(rules.execution_failed, schedule(executions=[run(at(10), "Failed", "AlgorithmError: x")])),
+        schedule_finding(rules.violations, schedule(executions=[run(at(10), "CompletedWithViolations")])),
+        schedule_finding(rules.metrics_not_published, schedule(job_definition=definition(environment=None))),
+        schedule_finding(rules.metrics_not_published,
+                         schedule(job_definition=definition(environment={"publish_cloudwatch_metrics": "Disabled"}))),
+        schedule_finding(rules.runtime_over_period, schedule(job_definition=definition(max_runtime_seconds=9000))),
+    ]
+    assert all(found)
+    return found
+
+
+COMMAND = re.compile(r"make (deploy|run-now|baseline|dry-run|status) ENV=dev( ENDPOINT=\S+?)?(?=[`\s])")
+
+
+def test_every_fix_of_a_fleet_endpoint_names_its_endpoint_and_the_single_form_names_none():
+    single = failing_findings(facts())
+    fleet = failing_findings(replace(facts(), key="churn", scope="churn-dev-churn"))
+    single_commands = [COMMAND.findall(f.fix) for f in single]
+    fleet_commands = [COMMAND.findall(f.fix) for f in fleet]
+    assert all(single_commands) and all(fleet_commands)  # every one of these fixes names a command
+    assert {verb for found in single_commands for verb, _ in found} == {"deploy", "run-now", "baseline", "dry-run",
+                                                                        "status"}
+    assert all(endpoint == "" for found in single_commands for _, endpoint in found)
+    assert fleet_commands == [[(verb, " ENDPOINT=churn") for verb, _ in found] for found in single_commands]
+    # the whole text is otherwise the same: only the commands changed
+    assert [f.fix.replace(" ENDPOINT=churn", "") for f in fleet] == [f.fix for f in single]
+
+
+def test_a_fleet_endpoints_fix_is_a_command_to_paste():
+    fleet = replace(facts(), key="upsell", scope="churn-dev-upsell")
+    failed = schedule(executions=[run(at(10), "Failed", "AlgorithmError: x")])
+    assert rules.execution_failed(failed, replace(fleet, schedules=[failed])).fix == (
+        "Read the log lines below; check the pre-processor against captured data with "
+        "`make dry-run ENV=dev ENDPOINT=upsell CAPTURE=s3://…`.")
+    stopped = schedule(executions=[run(at(10), "Stopped")])
+    assert rules.max_runtime_exceeded(stopped, replace(fleet, schedules=[stopped])).fix.endswith(
+        "or sample less traffic; then `make deploy ENV=dev ENDPOINT=upsell`.")
+    assert rules.max_runtime_exceeded(stopped, facts([stopped])).fix.endswith(
+        "or sample less traffic; then `make deploy ENV=dev`.")

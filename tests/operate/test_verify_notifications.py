@@ -1,4 +1,6 @@
-"""`build.py verify-notifications` (mmtool.verify_notifications, issue 16 #4) against the moto server.
+"""`build.py verify-notifications` (mmtool.verify_notifications, issue 16 #4) against the moto server: the
+single-endpoint form (params/dev.yaml, the alarms stack's `churn-dev-monitor-failed`) and a fleet
+(params/staging.yaml, each endpoint's monitoring stack's `churn-staging-<key>-monitor-failed`, ENDPOINT=key).
 
 moto implements SetAlarmState, DescribeAlarms and the SNS topic and subscriptions; it records no alarm
 Action history, so the outcome of CloudWatch's publish is read from a Stubber on DescribeAlarmHistory
@@ -8,27 +10,36 @@ only (the answers AWS gives: "Successfully executed action ..." / "Failed to exe
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from mmtool.operate import verify_notifications as vn
 from mmtool.cli import main
 
 from .conftest import REGION, client, scratch
+from .fleet_env import scratch_staging
 from .monitoring_env import GapStubber
 
 ALARM = "churn-dev-monitor-failed"
 
 
-def deploy_alarms(server, *, subscribe: bool = True) -> str:
-    """What the alarms stack leaves behind: the topic, its e-mail subscription and the failed-runs alarm."""
+def deploy_alarms(server, *, subscribe: bool = True, prefix: str = "churn-dev",
+                  alarms: tuple[str, ...] = (ALARM,)) -> str:
+    """What the alarms stack leaves behind: the topic, its e-mail subscription and the failed-runs alarm (a fleet:
+    `alarms` are the endpoints' monitoring stacks' alarms on the environment's topic)."""
     sns = client("sns", server)
-    topic = sns.create_topic(Name="churn-dev-alarms")["TopicArn"]
+    topic = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     if subscribe:
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-oncall@example.com")
-    client("cloudwatch", server).put_metric_alarm(
-        AlarmName=ALARM, Namespace="AWS/Events", MetricName="TriggeredRules", Statistic="Sum", Period=3600,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching", ActionsEnabled=True, AlarmActions=[topic])
+    for name in alarms:
+        client("cloudwatch", server).put_metric_alarm(
+            AlarmName=name, Namespace="AWS/Events", MetricName="TriggeredRules", Statistic="Sum", Period=3600,
+            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching", ActionsEnabled=True, AlarmActions=[topic])
     return topic
+
+
+def state(server, name: str) -> str:
+    return client("cloudwatch", server).describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
 
 
 def test_forces_the_alarm_into_alarm_and_names_who_should_receive_it(aws, tmp_path, capsys):
@@ -75,3 +86,86 @@ def test_the_alarms_action_history_decides(aws, summary, fails):
         else:
             vn.verify(cloudwatch, client("sns", aws), ALARM, environment="dev", wait=10, out=lines.append)
             assert lines[-1].startswith("CloudWatch published the notification")
+
+
+def test_the_single_endpoint_form_takes_its_own_key_only(aws, tmp_path, capsys):
+    deploy_alarms(aws)
+    assert main(["verify-notifications", "--env", "dev", "--endpoint", "default", "--wait", "0"],
+                paths=scratch(tmp_path / "a")) == 0
+    assert state(aws, ALARM) == "ALARM"
+    capsys.readouterr()
+    assert main(["verify-notifications", "--env", "dev", "--endpoint", "churn"], paths=scratch(tmp_path / "b")) == 2
+    assert capsys.readouterr().err.startswith("--endpoint churn: params/dev.yaml monitors one endpoint (no endpoints: "
+                                              "section)")
+
+
+# ------------------------------------------------------------------ a fleet (params/staging.yaml)
+
+FLEET_ALARMS = tuple(f"churn-staging-{key}-monitor-failed" for key in ("churn", "upsell", "fraud"))
+
+
+def test_a_fleet_endpoints_alarm_is_forced_and_no_other(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS)
+    assert main(["verify-notifications", "--env", "staging", "--endpoint", "upsell", "--wait", "0"],
+                paths=scratch_staging(tmp_path)) == 0
+    assert [state(aws, name) == "ALARM" for name in FLEET_ALARMS] == [False, True, False]
+    out = capsys.readouterr().out
+    assert "forced churn-staging-upsell-monitor-failed into ALARM" in out
+    assert f"{topic} should now deliver it to:" in out and "email  ml-oncall@example.com" in out
+
+
+def test_a_fleet_endpoints_other_alarm_takes_the_key_in_its_name(aws, tmp_path, capsys):
+    deploy_alarms(aws, prefix="churn-staging", alarms=("churn-staging-fraud-notification-delivery",))
+    assert main(["verify-notifications", "--env", "staging", "--endpoint", "fraud", "--alarm", "notification-delivery",
+                 "--wait", "0"], paths=scratch_staging(tmp_path)) == 0
+    assert state(aws, "churn-staging-fraud-notification-delivery") == "ALARM"
+
+
+def test_a_fleet_of_more_than_one_needs_the_endpoint_before_any_aws_call(aws, tmp_path, capsys, monkeypatch):
+    deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS)
+    paths = scratch_staging(tmp_path)
+    with monkeypatch.context() as nowhere:
+        nowhere.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any AWS call would fail differently
+        assert main(["verify-notifications", "--env", "staging"], paths=paths) == 2
+    assert capsys.readouterr().err == (
+        "verify-notifications: params/staging.yaml is a fleet of 3 endpoints (churn, upsell, fraud): say which one, "
+        "e.g. `make verify-notifications ENV=staging ENDPOINT=churn` (--endpoint churn)\n")
+    assert main(["verify-notifications", "--env", "staging", "--endpoint", "nope"], paths=paths) == 2
+    assert "has no endpoint 'nope' (endpoints: churn, upsell, fraud); fix ENDPOINT=" in capsys.readouterr().err
+    assert "ALARM" not in [state(aws, name) for name in FLEET_ALARMS]
+
+
+def test_a_fleet_endpoint_without_its_monitoring_stack_says_which_stack_and_command(aws, tmp_path, capsys):
+    deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS[:1])
+    assert main(["verify-notifications", "--env", "staging", "--endpoint", "upsell"],
+                paths=scratch_staging(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert ("alarm churn-staging-upsell-monitor-failed not found: the monitoring stack churn-staging-upsell-monitoring "
+            "(endpoints.upsell) of staging is not deployed") in err
+    assert "`make deploy ENV=staging ENDPOINT=upsell`" in err
+
+
+def test_a_fleet_of_one_needs_no_endpoint_and_keeps_the_key_in_the_name(aws, tmp_path, capsys):
+    paths = scratch_staging(tmp_path)
+    path = paths.params / "staging.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["endpoints"] = {"churn": data["endpoints"]["churn"]}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS[:1])
+    assert main(["verify-notifications", "--env", "staging", "--wait", "0"], paths=paths) == 0, capsys.readouterr().err
+    assert state(aws, FLEET_ALARMS[0]) == "ALARM"
+
+
+def test_the_alarm_of_each_form_is_where_the_templates_put_it(tmp_path):
+    from mmtool.config.loader import load_params
+
+    from .conftest import REPO
+
+    dev = load_params(REPO / "params" / "dev.yaml", REPO)
+    assert vn.endpoint_alarm(dev, dev.fleet()[0], "monitor-failed") == vn.EndpointAlarm(
+        "churn-dev-monitor-failed", "the alarms stack", "make deploy ENV=dev")
+    staging = load_params(REPO / "params" / "staging.yaml", REPO)
+    fraud = [e for e in staging.fleet() if e.key == "fraud"][0]
+    assert vn.endpoint_alarm(staging, fraud, "drift-00000000000000000001") == vn.EndpointAlarm(
+        "churn-staging-fraud-drift-00000000000000000001",
+        "the monitoring stack churn-staging-fraud-monitoring (endpoints.fraud)", "make deploy ENV=staging ENDPOINT=fraud")
