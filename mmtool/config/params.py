@@ -953,6 +953,7 @@ SELF_SERVICE_KEY_PREFIX = "sc-"
 LEGACY_KEY = "default"  # the key of today's single-endpoint form read as a fleet of one
 # Dashboard rows and parameter slots of the alarms template (templates/alarms.py): one per fleet endpoint.
 MAX_FLEET_ENDPOINTS = 40
+MAX_PARAMETER_VALUE_BYTES = 4096  # CloudFormation's limit on one parameter value
 
 
 class ExistingEndpoint(Strict):
@@ -1457,6 +1458,22 @@ class Params(Strict):
     @property
     def is_fleet(self) -> bool:
         return self.endpoints is not None
+
+    @model_validator(mode="after")
+    def _model_artifacts_fit_one_parameter(self) -> Params:
+        """The network stack lists every created endpoint's model artifact in one parameter value (the S3 gateway
+        endpoint's read list, templates/network.py), and CloudFormation takes at most 4,096 bytes per value."""
+        uris = list(dict.fromkeys(e.create.model_data_url for e in self.fleet() if e.create))
+        partition = "aws-cn" if self.region.startswith("cn-") else \
+            "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+        size = sum(len(f"arn:{partition}:s3:::{uri.removeprefix('s3://')}") for uri in uris) + max(len(uris) - 1, 0)
+        if size > MAX_PARAMETER_VALUE_BYTES:
+            raise FieldError("endpoints", len(uris), f"the {len(uris)} created endpoints' model artifacts "
+                             f"(create.model_data_url) make {size} bytes of S3 object ARNs, more than the "
+                             f"{MAX_PARAMETER_VALUE_BYTES} CloudFormation takes in one parameter value (the network "
+                             "stack's ExternalReadObjectArns, what the S3 gateway endpoint lets the VPC read); "
+                             "use shorter keys, or split the fleet over two environments")
+        return self
 
     @model_validator(mode="after")
     def _catalog_roles_in_account(self) -> Params:

@@ -165,3 +165,19 @@ def test_staging_is_a_fleet_of_created_and_existing_endpoints():
     params = load_params(REPO / "params" / "staging.yaml", REPO)
     kinds = {e.key: ("create" if e.create else "existing") for e in params.fleet()}
     assert kinds == {"churn": "create", "upsell": "create", "fraud": "existing"}
+
+
+def test_a_fleet_whose_model_artifacts_overflow_one_parameter_value_is_refused(tmp_path):
+    """The network stack lists every created endpoint's model artifact in one parameter value (the S3 gateway
+    endpoint's read list); CloudFormation takes 4,096 bytes per value: refused here, not at deploy time."""
+    data = fleet_data()
+    churn = data["endpoints"]["churn"]
+    key = "models/" + "x" * 90
+    data["endpoints"] = {f"m{i:02d}": {**churn, "create": {**churn["create"],
+                                                        "model_data_url": f"s3://churn-models/{key}/{i}/model.tar.gz"}}
+                         for i in range(1, 40)}
+    found = problems(tmp_path, data)
+    assert any("endpoints=39: the 39 created endpoints' model artifacts (create.model_data_url) make" in m
+               and "more than the 4096 CloudFormation takes in one parameter value" in m for m in found), found
+    data["endpoints"] = dict(list(data["endpoints"].items())[:25])  # 25 of them fit
+    assert len(load(tmp_path, data).fleet()) == 25
