@@ -196,9 +196,9 @@ run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then i
 	@$(PY) build.py run-now --env $(ENV) $(if $(MONITOR),--monitor $(MONITOR),) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: package
-package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templates, DEPLOY.md, reference, lint, diagram, SHA256SUMS): ENV=e
+package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templates, DEPLOY.md, reference, lint, diagram, SHA256SUMS): ENV=e [ENDPOINT=key]
 	$(if $(ENV),,$(error ENV is required: make package ENV=dev))
-	@$(PY) build.py package --env $(ENV) $(ARGS)
+	@$(PY) build.py package --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: catalog
 catalog: $(STAMP) ## Publish ENV's templates as Service Catalog products (needs the foundation stack): ENV=e [AUTO_APPROVE=1]

@@ -65,9 +65,9 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     adopt.add_arguments(command("adopt", "turn Data Capture on, into this project's bucket, for an endpoint "
                                 "another tool deployed (endpoints.<key>.existing), and print the owner's "
                                 "snippets (ENV and --endpoint required)", adopt.cmd_adopt))
-    command("package", "the hand-off bundle dist/<project>-<version>-<env>.zip: templates, parameter files, "
-            "assets, DEPLOY.md, parameter reference, lint report, diagram, SHA256SUMS (ENV required)",
-            package.cmd_package)
+    package.add_arguments(command("package", "the hand-off bundle dist/<project>-<version>-<env>[-<key>].zip: "
+                                  "templates, parameter files, assets, DEPLOY.md, parameter reference, lint report, "
+                                  "diagram, SHA256SUMS (ENV required)", package.cmd_package))
     catalog.add_arguments(command("catalog", "publish the templates as AWS Service Catalog products: upload, "
                                   "catalog stack, tag options, versions (ENV required)", catalog.cmd_catalog))
     return parser

@@ -26,12 +26,14 @@ import shlex
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmtool.config.workspace import display_path, environments
 from mmtool.errors import ToolError
+from mmtool.handoff import existing_endpoints
+from mmtool.operate.existing_endpoint import AdoptTarget
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes of --template-file above which `aws cloudformation deploy` needs --s3-bucket
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -62,6 +64,7 @@ class Stack:
     values: dict[str, str]  # the parameter file's values
     capabilities: list[str]
     size: int  # bytes of the template file
+    endpoint: str | None = None  # the fleet endpoint's key; None for the environment's shared stacks
 
     def overrides(self) -> list[tuple[str, str]]:
         """Every declared parameter: the file's value, else the template Default (see DEPLOY.md: no stale values)."""
@@ -80,6 +83,14 @@ class Build:
     folder: Path
     manifest: dict[str, Any]
     stacks: list[Stack]
+    endpoint: str | None = None  # a bundle of one fleet endpoint's stacks (`make package ENDPOINT=key`)
+    existing: list[AdoptTarget] = field(default_factory=list)  # the bundled `existing` endpoints
+
+    @property
+    def assets(self) -> list[dict[str, Any]]:
+        """The manifest's assets this bundle uploads: all, or those of its one endpoint (assets/<key>/...)."""
+        assets = self.manifest["assets"]
+        return [a for a in assets if a["file"].startswith(f"assets/{self.endpoint}/")] if self.endpoint else assets
 
     @property
     def region(self) -> str:
@@ -89,15 +100,16 @@ class Build:
         """Resolved SSM parameter name -> (stack, logical id of the AWS::SSM::Parameter that writes it)."""
         project, env = self.manifest["project"], self.manifest["environment"]
         writers = {}
-        for stack in self.stacks:
-            for logical_id, resource in stack.template.get("Resources", {}).items():
+        templates = {s["name"]: json.loads((self.folder / s["template"]).read_text()) for s in self.manifest["stacks"]}
+        for stack, template in templates.items():  # every stack's, bundled or not (one endpoint's bundle reads upstream)
+            for logical_id, resource in template.get("Resources", {}).items():
                 if resource.get("Type") != "AWS::SSM::Parameter":
                     continue
                 name = resource.get("Properties", {}).get("Name")
                 text = name.get("Fn::Sub") if isinstance(name, dict) else name
                 if isinstance(text, str):
                     resolved = text.replace("${ProjectName}", project).replace("${EnvironmentName}", env)
-                    writers[resolved] = (stack.name, logical_id)
+                    writers[resolved] = (stack, logical_id)
         return writers
 
     def output_ssm_name(self, stack: str, output: str) -> str:
@@ -108,16 +120,20 @@ class Build:
         raise ToolError(f"internal error: {stack} writes no SSM parameter for its output {output}")
 
 
-def load_build(folder: Path) -> Build:
+def load_build(folder: Path, endpoint: str | None = None, existing: list[AdoptTarget] | None = None) -> Build:
+    """`folder`'s stacks, or with `endpoint` only that fleet endpoint's (the shared ones are then prerequisites)."""
     manifest = json.loads((folder / "manifest.json").read_text())
     stacks = []
     for entry in manifest["stacks"]:
+        if endpoint is not None and entry.get("endpoint") != endpoint:
+            continue
         values = {p["ParameterKey"]: p["ParameterValue"]
                   for p in json.loads((folder / entry["parameters"]).read_text())}
         stacks.append(Stack(entry["name"], entry["stack_name"], entry["template"], entry["parameters"],
                             json.loads((folder / entry["template"]).read_text()), values, entry["capabilities"],
-                            (folder / entry["template"]).stat().st_size))
-    return Build(folder, manifest, stacks)
+                            (folder / entry["template"]).stat().st_size, entry.get("endpoint")))
+    keys = {s.endpoint for s in stacks}
+    return Build(folder, manifest, stacks, endpoint, [t for t in existing or [] if t.key in keys])
 
 
 # --- DEPLOY.md ----------------------------------------------------------------------------------
@@ -160,7 +176,8 @@ def deploy_markdown(build: Build, version: str) -> str:
     account = f"account {m['account_id']}" if m.get("account_id") else "the target account"
     region = _q(build.region)
     parts = [
-        f"# Deploying {m['project']} {m['environment']} ({version})",
+        f"# Deploying {m['project']} {m['environment']}{f', endpoint {build.endpoint}' if build.endpoint else ''} "
+        f"({version})",
         "",
         f"Plain CloudFormation, deployed with the AWS CLI (version 1 or 2) into {account}, region {build.region}. "
         "Nothing of the tool that generated this bundle is needed. Run every `sh` block below **in order, in one "
@@ -197,27 +214,43 @@ def deploy_markdown(build: Build, version: str) -> str:
         "sha256sum -c SHA256SUMS     # macOS: shasum -a 256 -c SHA256SUMS",
         "```",
     ]
+    parts += _endpoints_overview(build)
     step = 1
-    bucket_known = False
+    bundled = {s.name for s in build.stacks}
+    bucket_known = bucket_stack not in bundled  # one endpoint's bundle: the shared stacks are deployed already
+    if bucket_known:
+        shared = [e for e in m["stacks"] if e["name"] not in bundled and e.get("endpoint") is None
+                  and any(e["name"] in s_entry["depends_on"] for s_entry in m["stacks"] if s_entry["name"] in bundled)]
+        parts += ["", f"## {step}. The shared stacks this endpoint needs", "",
+                  "This bundle holds one endpoint's stacks. The environment's shared stacks ("
+                  + ", ".join(f"`{e['stack_name']}`" for e in shared) + ") come from the environment's own bundle "
+                  f"(`make package ENV={m['environment']}`) and must be deployed; each should print "
+                  "`CREATE_COMPLETE` or `UPDATE_COMPLETE`:", "", "```sh"]
+        parts += [f"aws cloudformation describe-stacks --region {region} --stack-name {_q(e['stack_name'])} "
+                  "--query 'Stacks[0].[StackName, StackStatus]' --output text" for e in shared]
+        parts.append("```")
+        step += 1
+        parts += _asset_step(build, step, bucket_stack, bucket_name, key_name)
+        step += 1
+    existing = {t.key: t for t in build.existing}
     for stack in build.stacks:
-        depends = ", ".join(build.manifest["stacks"][build.stacks.index(stack)]["depends_on"]) or "none"
+        depends = ", ".join(next(e for e in m["stacks"] if e["name"] == stack.name)["depends_on"]) or "none"
+        target = existing.get(stack.endpoint) if stack.template_file == "monitoring.template.json" else None
+        if target is not None:
+            parts += ["", f"## {step}. Data Capture of `{target.endpoint_name}` (endpoint {target.key}, deployed by "
+                      "someone else)", "",
+                      f"Its monitors read its Data Capture: the endpoint must be InService and capture into "
+                      f"`s3://$BUCKET/{target.capture_prefix}`. This stops the run with the reason when it does not; "
+                      f"[{existing_endpoints.page_name(target)}]({existing_endpoints.page_name(target)}) turns it on "
+                      "without downtime and has the snippets for the endpoint's owner.", "", "```sh",
+                      *existing_endpoints.check_block(target, build.region), "```"]
+            step += 1
         parts += ["", f"## {step}. Stack {stack.name} (`{stack.stack_name}`; needs: {depends})", "",
                   "```sh", _deploy_command(build, stack, bucket_known), "```"]
         step += 1
         if stack.name == bucket_stack:
             bucket_known = True
-            parts += ["", f"## {step}. Assets, and the bucket and key the next steps use", "",
-                      f"The {bucket_stack} stack wrote the project bucket and KMS key to SSM. The assets go under "
-                      "their content-hashed keys (the monitoring template names these keys), encrypted with the "
-                      "project key.", "", "```sh",
-                      f"BUCKET=$(aws ssm get-parameter --region {region} --name {_q(bucket_name)} "
-                      "--query Parameter.Value --output text)",
-                      f"KMS_KEY_ARN=$(aws ssm get-parameter --region {region} --name {_q(key_name)} "
-                      "--query Parameter.Value --output text)"]
-            for asset in m["assets"]:
-                parts.append(f'aws s3 cp {_q(asset["file"])} "s3://$BUCKET/{asset["key"]}" --region {region} '
-                             '--sse aws:kms --sse-kms-key-id "$KMS_KEY_ARN"')
-            parts.append("```")
+            parts += _asset_step(build, step, bucket_stack, bucket_name, key_name)
             step += 1
     names = " ".join(_q(s.stack_name) for s in build.stacks)
     parts += ["", "## Check", "", "Every stack should be `CREATE_COMPLETE` or `UPDATE_COMPLETE`, every asset "
@@ -226,7 +259,7 @@ def deploy_markdown(build: Build, version: str) -> str:
               f"  echo \"$stack $(aws cloudformation describe-stacks --region {region} --stack-name \"$stack\" "
               "--query 'Stacks[0].StackStatus' --output text)\"",
               "done"]
-    for asset in m["assets"]:
+    for asset in build.assets:
         parts.append(f'echo "{asset["file"]} $(aws s3api head-object --region {region} --bucket "$BUCKET" '
                      f'--key {_q(asset["key"])} --query ServerSideEncryption --output text)"')
     parts += ["```", "",
@@ -234,6 +267,40 @@ def deploy_markdown(build: Build, version: str) -> str:
               + " --stack-name <name>` shows the reason (the first `*_FAILED` event). Outputs: "
               "`aws cloudformation describe-stacks --stack-name <name> --query 'Stacks[0].Outputs'`.", ""]
     return "\n".join(parts)
+
+
+def _asset_step(build: Build, step: int, bucket_stack: str, bucket_name: str, key_name: str) -> list[str]:
+    region = _q(build.region)
+    lines = ["", f"## {step}. Assets, and the bucket and key the next steps use", "",
+             f"The {bucket_stack} stack wrote the project bucket and KMS key to SSM. The assets go under their "
+             "content-hashed keys (the monitoring template names these keys), encrypted with the project key.", "",
+             "```sh",
+             f"BUCKET=$(aws ssm get-parameter --region {region} --name {_q(bucket_name)} "
+             "--query Parameter.Value --output text)",
+             f"KMS_KEY_ARN=$(aws ssm get-parameter --region {region} --name {_q(key_name)} "
+             "--query Parameter.Value --output text)"]
+    lines += [f'aws s3 cp {_q(asset["file"])} "s3://$BUCKET/{asset["key"]}" --region {region} '
+              '--sse aws:kms --sse-kms-key-id "$KMS_KEY_ARN"' for asset in build.assets]
+    return lines + ["```"]
+
+
+def _endpoints_overview(build: Build) -> list[str]:
+    """A fleet's endpoints: which this bundle creates and which someone else deployed."""
+    monitoring = [s for s in build.stacks if s.endpoint is not None and s.template_file == "monitoring.template.json"]
+    if not monitoring:
+        return []
+    created = {s.endpoint for s in build.stacks if s.template_file == "endpoint.template.json"}
+    existing = {t.key: t for t in build.existing}
+    lines = ["", "## The endpoints", "", "| Endpoint | SageMaker endpoint | Deployed by | Stacks |", "| --- | --- | --- | --- |"]
+    for stack in monitoring:
+        key = stack.endpoint
+        stacks = ", ".join(f"`{s.stack_name}`" for s in build.stacks if s.endpoint == key)
+        who = ("this bundle" if key in created else
+               f"someone else: its Data Capture is checked first ([{existing_endpoints.page_name(existing[key])}]"
+               f"({existing_endpoints.page_name(existing[key])}))" if key in existing else "someone else")
+        lines.append(f"| {key} | `{stack.values.get('EndpointName', '')}` | {who} | {stacks} |")
+    return lines + ["", "Each endpoint's stacks depend only on the shared ones, so they can be deployed in parallel "
+                        "once those are complete."]
 
 
 # --- PARAMETERS.md ------------------------------------------------------------------------------
@@ -326,9 +393,14 @@ def bundle_files(build: Build, version: str) -> dict[str, bytes]:
     for stack in build.stacks:
         files[stack.template_file] = (build.folder / stack.template_file).read_bytes()
         files[stack.parameters_file] = (build.folder / stack.parameters_file).read_bytes()
-    for asset in build.manifest["assets"]:
+    for asset in build.assets:
         files[asset["file"]] = (build.folder / asset["file"]).read_bytes()
     files["DEPLOY.md"] = deploy_markdown(build, version).encode()
+    bucket_ssm = build.output_ssm_name(build.manifest["asset_bucket"]["stack"], build.manifest["asset_bucket"]["output"])
+    key_ssm = build.output_ssm_name(build.manifest["asset_kms_key"]["stack"], build.manifest["asset_kms_key"]["output"])
+    for target in build.existing:
+        files[existing_endpoints.page_name(target)] = existing_endpoints.page(
+            target, build.region, build.manifest["project"], build.manifest["environment"], bucket_ssm, key_ssm).encode()
     files["PARAMETERS.md"] = parameters_markdown(build).encode()
     files["lint-report.txt"] = lint_report(build).encode()
     writers = {name: f"{stack}/{logical}" for name, (stack, logical) in build.ssm_writers().items()}
@@ -351,13 +423,22 @@ def write_zip(files: dict[str, bytes], top: str) -> bytes:
     return buffer.getvalue()
 
 
-def package(paths, env: str, *, out=print) -> Path:
+def package(paths, env: str, *, endpoint: str | None = None, out=print) -> Path:
+    """The bundle of `env`, or with `endpoint` (`make package ENDPOINT=key`) of that fleet endpoint's stacks."""
     from mmtool.build.pipeline import build
+    from mmtool.config.workspace import validate
+    from mmtool.operate.existing_endpoint import existing_targets
+    from mmtool.operate.selection import select_endpoint
 
-    build(paths, environments(paths, env), out=lambda line: print(line, file=sys.stderr))
-    loaded = load_build(paths.build / env)
+    params = validate(paths, environments(paths, env))[env]
+    key = None
+    if endpoint is not None:
+        chosen = select_endpoint(params, endpoint, "package")
+        key = None if chosen is None or chosen.legacy else chosen.key
+    build(paths, [env], out=lambda line: print(line, file=sys.stderr))
+    loaded = load_build(paths.build / env, key, existing_targets(params))
     version = git_version(paths.root)
-    top = f"{loaded.manifest['project']}-{version}-{env}"
+    top = f"{loaded.manifest['project']}-{version}-{env}" + (f"-{key}" if key else "")
     files = bundle_files(loaded, version)
     target = paths.root / "dist" / f"{top}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
