@@ -66,6 +66,15 @@ def make(facts: Facts, verb: str) -> str:
     return f"make {verb} ENV={facts.environment}" + ("" if facts.key is None else f" ENDPOINT={facts.key}")
 
 
+def field(facts: Facts, path: str) -> str:
+    """A params field a fix names, as the environment's file spells it: `monitoring.…` / `endpoint.…` in the
+    single-endpoint form, `endpoints.<key>.monitoring.…` / `endpoints.<key>.create.…` for a fleet endpoint."""
+    if facts.key is None:
+        return path
+    head, _, rest = path.partition(".")
+    return f"endpoints.{facts.key}.{'create' if head == 'endpoint' else head}" + (f".{rest}" if rest else "")
+
+
 # ------------------------------------------------------------------ failure reasons
 
 NO_DATA = re.compile(r"job inputs had no data|no s3 objects found|no data (?:was )?found", re.IGNORECASE)
@@ -148,7 +157,7 @@ def capture_disabled(facts: Facts) -> Finding | None:
         f"Data Capture of endpoint {endpoint.name} records nothing: {state}",
         "Monitoring jobs read only the captured requests and responses; with capture off (or sampling 0 %) every "
         "execution fails with \"Job inputs had no data\".",
-        "This project's endpoint stack always enables capture with endpoint.data_capture.sampling_percentage "
+        f"This project's endpoint stack always enables capture with {field(facts, 'endpoint.data_capture.sampling_percentage')} "
         f"(1-100), so the live config was changed outside it: redeploy `{make(facts, 'deploy')}` "
         "(a new endpoint config, applied blue/green).",
     )
@@ -196,9 +205,9 @@ def no_schedules(facts: Facts) -> Finding | None:
     return Finding(
         "no-schedules", "warning", facts.prefix,
         f"no monitoring schedule for endpoint {facts.endpoint.name} or named {facts.prefix}-…",
-        "The monitoring stack creates them (data quality when monitoring.data_quality.enabled is true); none exist, "
-        "so nothing is monitored.",
-        f"Deploy the monitoring stack: `{make(facts, 'deploy')}` (check monitoring.*.enabled in "
+        f"The monitoring stack creates them (data quality when {field(facts, 'monitoring.data_quality.enabled')} is "
+        "true); none exist, so nothing is monitored.",
+        f"Deploy the monitoring stack: `{make(facts, 'deploy')}` (check {field(facts, 'monitoring.*.enabled')} in "
         f"params/{facts.environment}.yaml).",
     )
 
@@ -223,7 +232,7 @@ def schedule_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         fix = f"Use only {cron}; in params write `schedule: hourly` (or the bare cron) and run `{make(facts, 'deploy')}`."
     elif refused:
         why = f"Its ScheduleExpression '{schedule.expression}' is not one SageMaker accepts: {refused}."
-        fix = f"Fix monitoring.<monitor>.schedule in params/{facts.environment}.yaml and run `{make(facts, 'deploy')}`."
+        fix = f"Fix {field(facts, 'monitoring.<monitor>.schedule')} in params/{facts.environment}.yaml and run `{make(facts, 'deploy')}`."
     else:
         why = ("SageMaker could not set the schedule up; common causes are a job definition or endpoint that no "
                "longer exists, or a role the service may not use.")
@@ -348,7 +357,8 @@ def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | Non
         problem,
         "The job did not finish within the stopping condition; it grows with the captured data of the window (and "
         "model-quality/bias runs split the time between a merge job and the analysis).",
-        "Use a larger monitoring.<monitor>.instance_type, or raise max_runtime_seconds (at most the schedule period; "
+        f"Use a larger {field(facts, 'monitoring.<monitor>.instance_type')}, or raise max_runtime_seconds (at most the "
+        "schedule period; "
         "for hourly model-quality/bias at most 1800), or sample less traffic; then "
         f"`{make(facts, 'deploy')}`.",
     )
@@ -404,13 +414,13 @@ def metrics_not_published(schedule: ScheduleFacts, facts: Facts) -> Finding | No
             "Definitions created outside the SageMaker SDK (CloudFormation, Terraform) publish no CloudWatch metrics "
             "without it (terraform-provider-aws#36047), so drift alarms never fire.",
             "Set publish_cloudwatch_metrics: Enabled in the definition's Environment; this project's monitoring stack "
-            f"does (monitoring.<monitor>.publish_cloudwatch_metrics: true), so redeploy: `{make(facts, 'deploy')}`.",
+            f"does ({field(facts, 'monitoring.<monitor>.publish_cloudwatch_metrics')}: true), so redeploy: `{make(facts, 'deploy')}`.",
         )
     return Finding(
         "metrics-not-published", "info", schedule.name,
         f"job definition {name} has publish_cloudwatch_metrics={value}",
         "No per-feature CloudWatch metrics are published, so CloudWatch alarms on drift get no data.",
-        f"If you want alarms, set monitoring.<monitor>.publish_cloudwatch_metrics: true in params/{facts.environment}.yaml "
+        f"If you want alarms, set {field(facts, 'monitoring.<monitor>.publish_cloudwatch_metrics')}: true in params/{facts.environment}.yaml "
         f"and `{make(facts, 'deploy')}`.",
     )
 

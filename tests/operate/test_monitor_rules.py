@@ -488,8 +488,18 @@ def test_every_fix_of_a_fleet_endpoint_names_its_endpoint_and_the_single_form_na
                                                                         "status"}
     assert all(endpoint == "" for found in single_commands for _, endpoint in found)
     assert fleet_commands == [[(verb, " ENDPOINT=churn") for verb, _ in found] for found in single_commands]
-    # the whole text is otherwise the same: only the commands changed
-    assert [f.fix.replace(" ENDPOINT=churn", "") for f in fleet] == [f.fix for f in single]
+    # the whole text is otherwise the same: only the commands and the params fields changed (the fleet's
+    # fields are spelt as its file spells them)
+    def unfleet(text: str) -> str:
+        return text.replace(" ENDPOINT=churn", "").replace("endpoints.churn.create.", "endpoint.") \
+            .replace("endpoints.churn.monitoring.", "monitoring.")
+
+    assert [unfleet(f.fix) for f in fleet] == [f.fix for f in single]
+    single_spelling = re.compile(r"(?<![\w.])(?:monitoring|endpoint)\.(?=[a-z<*])")  # not after "endpoints.churn."
+    assert [f.fix for f in fleet if single_spelling.search(f.fix)] == []
+    assert any(single_spelling.search(f.fix) for f in single)
+    assert any("endpoints.churn.monitoring.<monitor>.schedule" in f.fix for f in fleet)
+    assert any("endpoints.churn.create.data_capture.sampling_percentage" in f.fix for f in fleet)
 
 
 def test_a_fleet_endpoints_fix_is_a_command_to_paste():
