@@ -15,8 +15,9 @@ STACKS = ("foundation", "network", "endpoint", "monitoring", "alarms")
 
 
 def test_every_template_of_every_environment_passes_every_gate(report, subjects):
-    # every stack's template and the catalog stack's (templates/catalog.py), in each of the 3 environments
-    assert report.files == len({s.file for s in subjects}) == 3 * (len(STACKS) + 1)
+    # every stack's template, the catalog stack's (templates/catalog.py) and the endpoint-monitoring product's
+    # (templates/endpoint_monitoring.py), in each of the 3 environments
+    assert report.files == len({s.file for s in subjects}) == 3 * (len(STACKS) + 2)
     # our checks see a fleet's shared template once per endpoint, with that endpoint's values: staging's churn and
     # upsell have an endpoint stack each, and churn, upsell and fraud a monitoring stack
     staging = sorted((s.stack, s.endpoint) for s in subjects if s.environment == "staging" and s.endpoint)
@@ -98,5 +99,5 @@ def test_cli_security_command_reports_and_exits(built, tools, capsys):
     from mmtool.cli import main
 
     assert main(["security", "--env", "dev"], paths=built) == 0
-    # every stack's template, and the catalog stack's (templates/catalog.py)
-    assert f"security: {len(STACKS) + 1} templates" in capsys.readouterr().out
+    # every stack's template, the catalog stack's (templates/catalog.py) and the endpoint-monitoring product's
+    assert f"security: {len(STACKS) + 2} templates" in capsys.readouterr().out
