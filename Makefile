@@ -203,4 +203,4 @@ package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templat
 .PHONY: catalog
 catalog: $(STAMP) ## Publish ENV's templates as Service Catalog products (needs the foundation stack): ENV=e [AUTO_APPROVE=1]
 	$(if $(ENV),,$(error ENV is required: make catalog ENV=dev))
-	@$(PY) build.py catalog --env $(ENV) $(YES_FLAG) $(ARGS)
+	@$(PY) build.py catalog --env $(ENV) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)

@@ -23,12 +23,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not refuse when the credentials' account differs from account_id in params")
     parser.add_argument("--wait-for-lock", type=float, default=0.0, metavar="SECONDS",
                         help="when another run holds the environment's lock, wait up to SECONDS (default 0: fail at once)")
+    parser.add_argument("--endpoint", metavar="KEY", help=argparse.SUPPRESS)  # refused with the reason, below
 
 
 def cmd_catalog(args: argparse.Namespace, paths) -> int:
 
     if not args.env:
         raise UsageError("catalog needs an environment: --env <name> (make catalog ENV=<name>)")
+    if args.endpoint:
+        raise UsageError(f"catalog --endpoint {args.endpoint}: the products are one per stack kind, shared by every "
+                         "endpoint of the environment (each endpoint is a launch of the endpoint and monitoring "
+                         f"products); leave ENDPOINT= out: make catalog ENV={args.env}. For one endpoint's templates "
+                         f"and parameter files: make package ENV={args.env} ENDPOINT={args.endpoint}")
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     retention = validate(paths, [args.env])[args.env].catalog.version_retention
     build_dir = paths.build / args.env

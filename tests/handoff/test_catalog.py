@@ -375,3 +375,12 @@ def test_catalog_without_environment_is_a_usage_error(scratch, capsys):
 
     assert main(["catalog"], paths=scratch) == 2
     assert "catalog needs an environment" in capsys.readouterr().err
+
+
+def test_catalog_for_one_endpoint_is_refused_with_the_reason_and_what_to_run(scratch, capsys):
+    from mmtool.cli import main
+
+    assert main(["catalog", "--env", "staging", "--endpoint", "fraud"], paths=scratch) == 2
+    err = capsys.readouterr().err
+    assert "one per stack kind, shared by every endpoint" in err and "make package ENV=staging ENDPOINT=fraud" in err
+    assert not (scratch.build / "staging").exists()  # refused before anything was built
