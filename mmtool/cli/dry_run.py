@@ -1,24 +1,14 @@
-"""`build.py dry-run --env E --capture ...`: arguments and output of `make dry-run`."""
+"""`build.py dry-run --env E --capture ...`: arguments and output of `make dry-run`; the work is
+`mmtool.operate.endpoint_dry_run`."""
 
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mmtool.build.pipeline import build
-from mmtool.config.workspace import environments, validate
-from mmtool.operate.awsenv import Clients, credentials_available, split_s3_uri
-from mmtool.operate.capture_download import (
-    DEFAULT_MAX_FILES,
-    OUTPUT_DIR,
-    _stderr,
-    download_baseline,
-    download_capture,
-)
-from mmtool.operate.dryrun import DryRunError, format_report, run_dry_run
-from mmtool.operate.selection import select_endpoint
+from mmtool.operate.capture_download import DEFAULT_MAX_FILES
+from mmtool.operate.dryrun import DryRunError, format_report
+from mmtool.operate.endpoint_dry_run import dry_run_endpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,56 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_dry_run(args: argparse.Namespace, paths: Any) -> int:
-
     if not args.env:
         raise DryRunError("--env is required: make dry-run ENV=dev CAPTURE=...")
-    if args.max_files < 1:
-        raise DryRunError(f"--max-files={args.max_files}: must be at least 1")
-    capture_is_s3 = args.capture.startswith("s3://")
-    if capture_is_s3:
-        split_s3_uri(args.capture, "CAPTURE")
-    env = environments(paths, args.env)[0]
-    build(paths, [env], out=_stderr)
-    params = validate(paths, [env])[env]
-    entry = select_endpoint(params, args.endpoint, "dry-run")
-    dq = entry.monitoring.data_quality
-    where = "" if entry.legacy else f"endpoints.{entry.key}."
-    script = dq.record_preprocessor
-    if not script:
-        raise DryRunError(
-            f"params/{env}.yaml: {where}monitoring.data_quality.record_preprocessor is null: the job reads the captured "
-            "JSON without a pre-processor, so there is nothing to dry-run; set it (e.g. scripts/record_preprocessor.py)"
-        )
-    assets = paths.build / env / "assets" / ("" if entry.legacy else entry.key)  # build/synth.py lays them out
-    preprocessor = assets / PurePosixPath(script).name
-    out_dir = Path(args.out) if args.out else paths.build / env / OUTPUT_DIR
-
-    clients: list[Clients] = []
-
-    def s3() -> Any:
-        if not clients:
-            from mmtool.operate.awsenv import connect
-
-            clients.append(connect(params))
-        return clients[0].s3
-
-    constraints, statistics = args.constraints, args.statistics
-    if constraints is None and statistics is None and dq.baseline is not None:
-        if capture_is_s3 or credentials_available():
-            constraints, statistics = download_baseline(s3(), params, out_dir / "baseline", entry)
-            _stderr(f"baseline: downloaded the files params/{env}.yaml names to {out_dir / 'baseline'}/")
-        else:
-            _stderr(
-                f"note: params/{env}.yaml names a baseline in S3 but no AWS credentials were found, so the columns are "
-                "NOT checked against it. Set AWS_PROFILE (or credentials), or pass local copies: "
-                "CONSTRAINTS=constraints.json STATISTICS=statistics.json"
-            )
-
-    if not capture_is_s3:
-        result = run_dry_run(preprocessor, args.capture, constraints, statistics, out_dir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="mmtool-capture-") as tmp:
-            download_capture(s3(), args.capture, Path(tmp), max_files=args.max_files)
-            result = run_dry_run(preprocessor, Path(tmp), constraints, statistics, out_dir)
+    result = dry_run_endpoint(paths, args.env, endpoint=args.endpoint, capture=args.capture,
+                              constraints=args.constraints, statistics=args.statistics, max_files=args.max_files,
+                              out=args.out)
     print(format_report(result))
     return 0 if result.ok else 1
