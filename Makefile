@@ -69,9 +69,9 @@ drift: $(STAMP) ## Detect drift of ENV=e's stacks [ENDPOINT=key]
 outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json)
 	@$(PY) build.py outputs --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
 
-unlock: $(STAMP) ## Remove ENV=e's deploy lock left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
+unlock: $(STAMP) ## Remove ENV=e's deploy lock (ENDPOINT=key: that endpoint's) left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
 	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))
-	@$(PY) build.py unlock --env "$(ENV)" $(YES_FLAG) $(ARGS)
+	@$(PY) build.py unlock --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
 
 .PHONY: demo
 demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, a replacing change, destroy (data kept)

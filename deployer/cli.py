@@ -84,6 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             help="turn termination protection off (after the confirmation) instead of refusing",
         )
     if command == "unlock":
+        parser.add_argument("--endpoint", default=None, metavar="KEY",
+                            help="remove this fleet endpoint's lock (left by a run with --endpoint KEY) instead of the "
+                            "environment's")
         _connection_arguments(parser)
         return
     parser.add_argument(
@@ -293,8 +296,10 @@ def outputs(
     return _interruptible(ctx, "outputs", lambda: run_outputs(ctx, json_output=json_output))
 
 
-def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: bool = False, **connection: Any) -> int:
-    """Remove the environment's lock left by a run that died, after showing who held it and asking."""
+def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: bool = False,
+           endpoint: str | None = None, **connection: Any) -> int:
+    """Remove the environment's lock (or ``endpoint``'s) left by a run that died, after showing who held it and
+    asking."""
     from .lock import unlock as run_unlock
     from .preflight import preflight
 
@@ -304,7 +309,7 @@ def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: 
         preflight(ctx)
         m = ctx.manifest
         run_unlock(ctx.clients, project=m.project, environment=m.environment, yes=yes, ask=ctx.ask,
-                   say=ctx.reporter.info)
+                   say=ctx.reporter.info, endpoint=endpoint)
         return 0
 
     return _interruptible(ctx, "unlock", command)
@@ -314,8 +319,9 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
         unlock_command: str | None = None) -> int:
     """Dispatch a parsed argparse namespace (from :func:`add_arguments`) to the command."""
     connection = {"endpoint_url": args.endpoint_url, "profile": args.profile, "max_attempts": args.max_attempts}
-    if command == "unlock":  # the lock is the environment's: no --endpoint, nothing in parallel
-        return unlock(manifest_path, yes=args.yes, skip_account_check=args.skip_account_check, **connection)
+    if command == "unlock":  # nothing in parallel; --endpoint names an endpoint's lock
+        return unlock(manifest_path, yes=args.yes, skip_account_check=args.skip_account_check,
+                      endpoint=args.endpoint, **connection)
     connection.update(endpoint=args.endpoint, max_parallel=args.max_parallel)
     if command == "plan":
         return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,

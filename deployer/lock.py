@@ -1,4 +1,5 @@
-"""One run at a time per environment: a lock in Parameter Store, taken before anything changes the account.
+"""One run at a time per environment (or per fleet endpoint): a lock in Parameter Store, taken before anything
+changes the account.
 
 ``deploy``, ``destroy`` and the Service Catalog publishing (``make catalog``) hold it for their whole run;
 ``plan``, ``outputs``, ``drift`` and ``status`` only read and never take it.
@@ -16,6 +17,9 @@
   ``make unlock ENV=e`` shows the holder and removes it after confirmation (:func:`unlock`).
 * Taking the lock again inside a run that holds it (the catalog publishing deploys the catalog stack
   through ``deploy``) is a no-op: the outer run keeps it.
+* A run on one fleet endpoint's stacks (``--endpoint KEY``) takes ``/<project>/<env>/deployer/endpoint-locks/KEY``
+  instead: runs on different endpoints go on side by side; a whole-environment run and an endpoint's run
+  exclude each other (:func:`hold`).
 
 Permissions: ``ssm:PutParameter``, ``ssm:GetParameter`` and ``ssm:DeleteParameter`` on
 ``arn:aws:ssm:<region>:<account>:parameter/<project>/<env>/deployer/lock``.
@@ -43,6 +47,7 @@ from .aws import AwsClients
 from .errors import AWS_ERRORS, DeployError, EXIT_LOCKED, aws_error, error_code
 
 LOCK_SUFFIX = "deployer/lock"
+ENDPOINT_LOCKS = "deployer/endpoint-locks"  # one per fleet endpoint being changed alone (--endpoint KEY)
 COMMAND_LIMIT = 1000  # characters of the command line kept in the lock (a standard parameter holds 4 KB)
 
 
@@ -52,8 +57,36 @@ class LockedError(DeployError):
     exit_code = EXIT_LOCKED
 
 
-def parameter_name(project: str, environment: str) -> str:
+def parameter_name(project: str, environment: str, endpoint: str | None = None) -> str:
+    """The environment's lock, or with ``endpoint`` that fleet endpoint's (``--endpoint KEY`` runs)."""
+    if endpoint is not None:
+        return f"{endpoint_locks_path(project, environment)}{endpoint}"
     return f"/{project}/{environment}/{LOCK_SUFFIX}"
+
+
+def endpoint_locks_path(project: str, environment: str) -> str:
+    return f"/{project}/{environment}/{ENDPOINT_LOCKS}/"
+
+
+def conflicting(clients: AwsClients, project: str, environment: str,
+                endpoint: str | None) -> tuple[str, Holder] | None:
+    """The other lock that excludes a run holding ``parameter_name(project, environment, endpoint)``: for one
+    endpoint's run the environment's lock; for a whole-environment run any endpoint's lock."""
+    if endpoint is not None:
+        name = parameter_name(project, environment)
+        holder = read(clients, name)
+        return (name, holder) if holder is not None else None
+    path = endpoint_locks_path(project, environment)
+    action = f"read the endpoint locks under {path} (ssm:GetParametersByPath)"
+    try:
+        for page in clients.ssm.get_paginator("get_parameters_by_path").paginate(Path=path, Recursive=False):
+            for parameter in page.get("Parameters", []):
+                return parameter["Name"], Holder.from_value(parameter["Value"])
+    except ClientError as exc:
+        raise aws_error(exc, action=action) from exc
+    except AWS_ERRORS as exc:
+        raise aws_error(exc, action=action) from exc
+    return None
 
 
 def command_line() -> str:
@@ -175,8 +208,9 @@ def _try_create(clients: AwsClients, name: str, holder: Holder, label: str) -> b
                         next_step="Nothing was changed. Next: run the command again.") from exc
 
 
-def _locked_message(label: str, holder: Holder | None, unlock_command: str, waited: float | None) -> str:
-    head = (f"{label} is locked: another run is changing this environment"
+def _locked_message(label: str, holder: Holder | None, unlock_command: str, waited: float | None,
+                    scope: str = "this environment") -> str:
+    head = (f"{label} is locked: another run is changing {scope}"
             + (f" (waited {waited:g} s with --wait-for-lock)." if waited else "."))
     who = holder.describe() if holder else "  (the lock was released while it was read; run the command again)"
     return (
@@ -222,12 +256,19 @@ def hold(
     warn: Callable[[str], None] | None = None,
     unlock_command: str | None = None,
     poll_seconds: float = 2.0,
+    endpoint: str | None = None,
 ) -> Iterator[Holder | None]:
-    """Hold the environment's lock for the body; raise :class:`LockedError` when another run has it."""
-    name = parameter_name(project, environment)
+    """Hold the environment's lock for the body; raise :class:`LockedError` when another run has it.
+
+    With ``endpoint`` (a run on one fleet endpoint's stacks) the lock is that endpoint's: runs on different
+    endpoints go on side by side, while a whole-environment run and an endpoint's run exclude each other. Each
+    kind takes its own lock first and then looks for the other kind's, giving its own back when it finds one,
+    so of two runs that start together at least one sees the other (both may back off; --wait-for-lock retries).
+    """
+    name = parameter_name(project, environment, endpoint)
     key = f"{clients.endpoint_url or ''}|{clients.region}|{name}"
-    label = f"{project} {environment}"
-    unlock_command = unlock_command or f"make unlock ENV={environment}"
+    label = f"{project} {environment}" + (f" endpoint {endpoint}" if endpoint else "")
+    unlock_command = unlock_command or f"make unlock ENV={environment}" + (f" ENDPOINT={endpoint}" if endpoint else "")
     warn = warn or say
     with _HELD_LOCK:
         nested = key in _HELD
@@ -237,13 +278,25 @@ def hold(
     mine = Holder.mine(who, operation)
     started = time.monotonic()
     announced: str | None = None
-    while not _try_create(clients, name, mine, label):
-        holder = read(clients, name)
-        if holder is None:
-            continue  # released between our PutParameter and our read: try again at once
+    while True:
+        scope, command = ("this environment" if endpoint is None else f"endpoint {endpoint}"), unlock_command
+        if _try_create(clients, name, mine, label):
+            other = conflicting(clients, project, environment, endpoint)
+            if other is None:
+                break
+            _give_back(clients, name, mine)
+            holder = other[1]
+            scope = ("the whole environment" if endpoint is not None else
+                     f"endpoint {other[0].rsplit('/', 1)[-1]} of this environment")
+            command = (f"make unlock ENV={environment}" if endpoint is not None else
+                       f"make unlock ENV={environment} ENDPOINT={other[0].rsplit('/', 1)[-1]}")
+        else:
+            holder = read(clients, name)
+            if holder is None:
+                continue  # released between our PutParameter and our read: try again at once
         waited = time.monotonic() - started
         if waited >= wait_seconds:
-            raise LockedError(_locked_message(label, holder, unlock_command, waited if wait_seconds else None))
+            raise LockedError(_locked_message(label, holder, command, waited if wait_seconds else None, scope))
         if announced != holder.token:
             say(f"{label} is locked by another run; waiting up to {wait_seconds:g} s for it (--wait-for-lock):\n"
                 f"{holder.describe()}")
@@ -260,6 +313,17 @@ def hold(
         with _HELD_LOCK:
             _HELD.pop(key, None)
         release(clients, name, mine, warn=warn, unlock_command=unlock_command)
+
+
+def _give_back(clients: AwsClients, name: str, mine: Holder) -> None:
+    """Delete our lock just taken, before the body ran (another kind of lock was found)."""
+    try:
+        current = read(clients, name)
+        if current is not None and current.token == mine.token:
+            clients.ssm.delete_parameter(Name=name)
+    except ClientError as exc:
+        if error_code(exc) != "ParameterNotFound":
+            raise aws_error(exc, action=f"give back the lock {name} (ssm:DeleteParameter)") from exc
 
 
 def release(clients: AwsClients, name: str, mine: Holder, *, warn: Callable[[str], None], unlock_command: str) -> None:
@@ -288,13 +352,20 @@ def unlock(
     yes: bool,
     ask: Callable[[str], str],
     say: Callable[[str], None],
+    endpoint: str | None = None,
 ) -> bool:
     """Remove a lock left behind, after showing it and (unless ``yes``) asking. True when one was removed."""
-    name = parameter_name(project, environment)
-    label = f"{project} {environment}"
+    name = parameter_name(project, environment, endpoint)
+    label = f"{project} {environment}" + (f" endpoint {endpoint}" if endpoint else "")
     holder = read(clients, name)
     if holder is None:
         say(f"{label} is not locked ({name} does not exist): nothing to remove.")
+        if endpoint is None:
+            other = conflicting(clients, project, environment, None)
+            if other is not None:
+                key = other[0].rsplit("/", 1)[-1]
+                say(f"Endpoint {key} is locked ({other[0]}):\n{other[1].describe()}\n"
+                    f"To remove that one: make unlock ENV={environment} ENDPOINT={key}")
         return False
     say(f"{label} is locked ({name}):\n{holder.describe()}")
     if not holder.gone():
@@ -314,7 +385,8 @@ def unlock(
     if again.token != holder.token:
         raise DeployError(
             f"{label}: the lock changed hands while you were asked (now {again.who}, pid {again.pid}, since "
-            f"{again.since}); it was kept.\nNext: run `make unlock ENV={environment}` again to see the new holder.",
+            f"{again.since}); it was kept.\nNext: run `make unlock ENV={environment}"
+            + (f" ENDPOINT={endpoint}" if endpoint else "") + "` again to see the new holder.",
             exit_code=3,
         )
     try:
@@ -331,8 +403,11 @@ def unlock(
 def hold_for(ctx: Any, who: str, operation: str) -> Any:
     """:func:`hold` for an engine command (``ctx`` is a :class:`deployer.context.Context`)."""
     m = ctx.manifest
+    endpoint = ctx.options.endpoint  # a run on one fleet endpoint's stacks takes that endpoint's lock
     return hold(
         ctx.clients, project=m.project, environment=m.environment, who=who, operation=operation,
         wait_seconds=ctx.options.wait_for_lock, say=ctx.reporter.info, warn=ctx.reporter.warn,
-        unlock_command=ctx.options.unlock_command or f"make unlock ENV={m.environment}",
+        unlock_command=ctx.options.unlock_command
+        or f"make unlock ENV={m.environment}" + (f" ENDPOINT={endpoint}" if endpoint else ""),
+        endpoint=endpoint,
     )

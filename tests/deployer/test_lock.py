@@ -235,3 +235,76 @@ def test_lock_value_is_json_with_who_where_since_and_command():
     assert set(data) == {"who", "host", "pid", "since", "command", "operation", "token"}
     assert Holder.from_value(holder.to_value()) == holder
     assert Holder.from_value("not json").who.startswith("(unknown")
+
+
+# --- a fleet: one lock per endpoint changed alone, exclusive with the environment's --------------------------
+
+
+def endpoint_lock(ssm: Any, key: str) -> Holder | None:
+    try:
+        return Holder.from_value(ssm.get_parameter(Name=parameter_name(PROJECT, ENVIRONMENT, key))["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def test_runs_on_different_endpoints_go_on_side_by_side(clients, ssm):
+    with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="team-a", operation="deploy", endpoint="a"):
+        with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="team-b", operation="deploy", endpoint="b"):
+            assert (endpoint_lock(ssm, "a").who, endpoint_lock(ssm, "b").who) == ("team-a", "team-b")
+            assert lock_holder(ssm) is None  # the environment's lock is not taken
+        assert endpoint_lock(ssm, "b") is None
+    assert endpoint_lock(ssm, "a") is None
+
+
+def test_a_whole_environment_run_and_an_endpoint_run_exclude_each_other(clients, ssm):
+    with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="platform", operation="deploy"):
+        with pytest.raises(LockedError) as caught:
+            with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="team-a", operation="deploy",
+                      endpoint="a"):
+                raise AssertionError("the body must not run")
+        assert endpoint_lock(ssm, "a") is None  # given back
+    message = str(caught.value)
+    assert "endpoint a is locked: another run is changing the whole environment" in message
+    assert "held by platform" in message and f"make unlock ENV={ENVIRONMENT}`" in message
+
+    with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="team-a", operation="deploy", endpoint="a"):
+        with pytest.raises(LockedError) as caught:
+            with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="platform", operation="deploy"):
+                raise AssertionError("the body must not run")
+        assert lock_holder(ssm) is None  # given back
+    message = str(caught.value)
+    assert "is locked: another run is changing endpoint a of this environment" in message
+    assert "held by team-a" in message and f"make unlock ENV={ENVIRONMENT} ENDPOINT=a`" in message
+
+
+def test_an_endpoint_run_waits_for_the_environments_run(clients, ssm):
+    ssm.put_parameter(Name=LOCK, Value=Holder.mine("platform", "deploy").to_value(), Type="String")
+    said: list[str] = []
+    with pytest.raises(LockedError) as caught:
+        with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="team-a", operation="deploy", endpoint="a",
+                  wait_seconds=0.6, say=said.append, poll_seconds=0.2):
+            raise AssertionError("the body must not run")
+    assert "(waited 0.6" in str(caught.value) and any("waiting up to 0.6 s" in line for line in said)
+    ssm.delete_parameter(Name=LOCK)
+    with hold(clients, project=PROJECT, environment=ENVIRONMENT, who="team-a", operation="deploy", endpoint="a"):
+        assert endpoint_lock(ssm, "a").who == "team-a"
+
+
+def test_deploy_of_one_endpoint_takes_its_lock_and_unlock_removes_an_endpoints_lock(tmp_path, clients, ssm):
+    from .envs import fleet_env
+
+    env = fleet_env(tmp_path, ["a", "b"])
+    assert run("deploy", env.manifest_path, clients).code == 0  # the shared stacks exist: endpoints deploy alone
+    ssm.put_parameter(Name=parameter_name(PROJECT, ENVIRONMENT, "a"),
+                      Value=Holder.mine("arn:aws:iam::123456789012:user/team-a", "deploy").to_value(), Type="String")
+    blocked = run("deploy", env.manifest_path, clients, endpoint="a")
+    assert blocked.code == 6 and "endpoint a is locked" in str(blocked.error)
+    assert run("deploy", env.manifest_path, clients, endpoint="b").code == 0  # another endpoint goes on
+    whole = run("deploy", env.manifest_path, clients)
+    assert whole.code == 6 and "changing endpoint a of this environment" in str(whole.error)
+
+    hint = run("unlock", env.manifest_path, clients, yes=True)
+    assert hint.code == 0 and "is not locked" in hint.out and f"make unlock ENV={ENVIRONMENT} ENDPOINT=a" in hint.out
+    removed = run("unlock", env.manifest_path, clients, yes=True, endpoint="a")
+    assert removed.code == 0 and "lock removed" in removed.out and endpoint_lock(ssm, "a") is None
+    assert run("deploy", env.manifest_path, clients).code == 0
