@@ -26,7 +26,7 @@ Outputs
 
 from __future__ import annotations
 
-from troposphere import FindInMap, GetAtt, Output, Ref, Sub, Tags
+from troposphere import Equals, FindInMap, GetAtt, Not, Output, Ref, Sub, Tags
 from troposphere.cloudformation import Stack
 
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params
@@ -91,6 +91,13 @@ def build(params: Params, child_values: dict[str, str], child_template: dict, ch
                            "for none (both or neither).")
         st.param(title, description, group=group, label=title_label(title), type=spec["Type"],
                  Default=spec.get("Default", ""), **constraints)
+    # SageMaker Studio passes these two to a project template; declaring them makes this product one
+    group = "SageMaker Studio project (filled in by Studio)"
+    for title, what in (("SageMakerProjectName", "Name"), ("SageMakerProjectId", "Id")):
+        st.param(title, f"{what} of the SageMaker project this monitor belongs to, when launched as a Studio "
+                 "project; empty otherwise.", group=group, label=f"Project {what.lower()}", Default="",
+                 AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,31})?$")
+    t.add_condition("StudioProject", Not(Equals(Ref("SageMakerProjectName"), "")))
     bucket = st.param("BucketName", "The environment's bucket. Name of the SSM parameter the foundation stack writes.",
                       group="Shared environment (set by the platform team)", label="Bucket (SSM name)",
                       type="AWS::SSM::Parameter::Value<String>", Default=child_values["BucketName"])
@@ -115,6 +122,9 @@ def build(params: Params, child_values: dict[str, str], child_template: dict, ch
                         Description="KmsKeyId for your endpoint's DataCaptureConfig: the monitor reads capture with it"))
     t.add_output(Output("ScheduleName", Value=GetAtt(stack, "Outputs.DataQualityScheduleName"),
                         Description="The data-quality monitoring schedule"))
+    t.add_output(Output("SageMakerProject", Condition="StudioProject",
+                        Value=Sub("${SageMakerProjectName} (${SageMakerProjectId})"),
+                        Description="The SageMaker Studio project this monitor was launched for"))
     t.add_output(Output("ReportsUri", Value=GetAtt(stack, "Outputs.DataQualityReportsUri"),
                         Description="Where the reports (statistics, constraint violations) are written"))
     return st

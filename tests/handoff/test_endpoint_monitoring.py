@@ -88,3 +88,17 @@ def test_the_monitor_name_cannot_reach_outside_its_prefixes(built):
     pattern = template(built, "staging")["Parameters"]["MonitorName"]["AllowedPattern"]
     for bad in ("churn/../x", "a*", "UPPER", "-x", "a" * 18):
         assert re.fullmatch(pattern, bad) is None, bad
+
+
+def test_the_product_is_a_sagemaker_studio_project_template(built):
+    """Studio passes SageMakerProjectName and SageMakerProjectId to a project template and refuses one that does
+    not declare them; launched from Service Catalog they are empty."""
+    wrapper = template(built, "staging")
+    for name in ("SageMakerProjectName", "SageMakerProjectId"):
+        spec = wrapper["Parameters"][name]
+        assert spec["Default"] == "" and re.fullmatch(spec["AllowedPattern"], "")
+    assert re.fullmatch(wrapper["Parameters"]["SageMakerProjectId"]["AllowedPattern"], "p-abcdef123456")
+    assert wrapper["Outputs"]["SageMakerProject"]["Condition"] == "StudioProject"
+    child = launch(wrapper, {"EndpointName": "e", "MonitorName": "m", "SageMakerProjectName": "fraud-team",
+                             "SageMakerProjectId": "p-abcdef123456"})
+    assert child["EndpointKey"] == "sc-m"  # the project changes nothing of what is deployed
