@@ -321,6 +321,9 @@ class ExistingEndpointFacts:
     endpoint: dict[str, Any] | None
     config: dict[str, Any] | None
     tags: dict[str, str] = field(default_factory=dict)  # the endpoint's tags
+    # DescribeModel of the model the endpoint serves, read only when its explainability monitor is on
+    # (target.explained_model set); None: not read, or the model does not exist
+    model: dict[str, Any] | None = None
 
     @property
     def adopted_config(self) -> str | None:

@@ -42,6 +42,7 @@ from mmtool.operate.existing_endpoint import (
     CaptureExpectations,
     ExistingEndpointFacts,
     existing_targets,
+    served_model,
     target_from_fleet,
 )
 
@@ -476,7 +477,9 @@ def read_existing_endpoint(sagemaker: Any, target: AdoptTarget, expected: Captur
     """What `make status` needs about one `existing` endpoint: its two descriptions and its tags."""
     endpoint, config = describe_existing(sagemaker, target.endpoint_name)
     tags = list_tags(sagemaker, endpoint["EndpointArn"]) if endpoint and endpoint.get("EndpointArn") else []
-    return ExistingEndpointFacts(target, expected, endpoint, config, {t["Key"]: t["Value"] for t in tags})
+    served = served_model(config) if target.explained_model is not None else None
+    model = describe_model(sagemaker, served) if served else None
+    return ExistingEndpointFacts(target, expected, endpoint, config, {t["Key"]: t["Value"] for t in tags}, model)
 
 
 def capture_prefix(destination: str, endpoint: str, variant: str) -> str:

@@ -14,7 +14,8 @@ Rule ids (stable, in `--json` output):
   no-schedules, schedule-failed, schedule-stopped, job-definition-missing, no-executions-yet, run-overdue,
   no-data-in-window, access-denied, max-runtime-exceeded, execution-failed, violations,
   metrics-not-published, runtime-over-period, leftover-one-time-schedule,
-  capture-changed-since-adoption, existing-endpoint-not-ready (endpoints we did not deploy: one finding each)
+  capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit (endpoints we did not
+  deploy: one finding each)
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from datetime import datetime
 from typing import Callable
 
 from mmtool.config.schedule import ScheduleRejected, parse_schedule
-from mmtool.operate.existing_endpoint import ExistingEndpointFacts, adopt_command, check_endpoint
+from mmtool.operate.existing_endpoint import (
+    ExistingEndpointFacts,
+    adopt_command,
+    check_endpoint,
+    check_explainability_model,
+)
 from mmtool.operate.facts import (
     START_DELAY,
     Facts,
@@ -533,9 +539,28 @@ def existing_endpoint_not_ready(existing: ExistingEndpointFacts, facts: Facts) -
     )
 
 
+def explained_model_unfit(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
+    """The model an existing endpoint's explainability monitor explains is no longer the one it serves, is gone,
+    or runs with network isolation: the checks `make plan` made, again now (the owner may have redeployed)."""
+    if existing.endpoint is None or existing.config is None:
+        return None  # existing_endpoint_not_ready says the endpoint is gone
+    problems = check_explainability_model(existing.target, existing.config, existing.model)
+    if not problems:
+        return None
+    return Finding(
+        "explained-model-unfit", "error", existing.target.endpoint_name,
+        f"endpoint {existing.target.endpoint_name} (endpoints.{existing.target.key}): "
+        + "; ".join(p.problem for p in problems),
+        "Clarify's explainability job makes its shadow endpoints from the configured model; as it is, its runs "
+        "explain another model or fail.",
+        "; ".join(dict.fromkeys(p.fix for p in problems)) + f"; then `{make(facts, 'deploy')}`",
+    )
+
+
 EXISTING_RULES: tuple[Callable[[ExistingEndpointFacts, Facts], Finding | None], ...] = (
     capture_changed_since_adoption,
     existing_endpoint_not_ready,
+    explained_model_unfit,
 )
 
 

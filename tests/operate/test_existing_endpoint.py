@@ -347,3 +347,45 @@ def test_an_existing_endpoint_never_adopted_is_not_ready():
 def test_an_adopted_endpoint_that_was_deleted_is_reported_once():
     facts = status_facts(existing_facts(endpoint=None, cfg=None, tags={}))
     assert [f.rule for f in existing_findings(facts)] == ["existing-endpoint-not-ready"]
+
+
+def test_status_reports_an_explained_model_the_owner_changed_since_the_plan():
+    """The owner redeployed with network isolation on: `make status` says so (the plan checked it only once)."""
+    fine = replace(existing_facts(tags={ADOPTED_CONFIG_TAG: "fraud-scoring-prod-config-v7"}), target=EXPLAINED,
+                   model=OPEN_MODEL)
+    assert existing_findings(status_facts(fine)) == []
+    isolated = replace(fine, model={**OPEN_MODEL, "EnableNetworkIsolation": True})
+    [finding] = existing_findings(replace(status_facts(isolated), key="fraud", scope="churn-staging-fraud"))
+    assert (finding.rule, finding.severity) == ("explained-model-unfit", "error")
+    assert finding.problem.startswith("endpoint fraud-scoring-prod (endpoints.fraud): ")
+    assert "network isolation" in finding.problem and finding.fix.endswith(
+        "; then `make deploy ENV=staging ENDPOINT=fraud`")
+    gone = replace(fine, model=None)
+    assert [f.rule for f in existing_findings(status_facts(gone))] == ["explained-model-unfit"]
+
+
+def test_status_reads_the_explained_model_only_when_the_monitor_is_on():
+    """The exact calls (Stubber refuses any other): DescribeModel only when the explainability monitor is on."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from mmtool.operate.facts import read_existing_endpoint
+
+    def calls(target, model: bool):
+        client = boto3.client("sagemaker", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+        with Stubber(client) as stub:
+            stub.add_response("describe_endpoint", {**ENDPOINT, "CreationTime": NOW, "LastModifiedTime": NOW},
+                              {"EndpointName": "fraud-scoring-prod"})
+            stub.add_response("describe_endpoint_config", {**CAPTURING, "CreationTime": NOW,
+                                                           "EndpointConfigArn": "arn:aws:sagemaker:eu-west-1:1:endpoint-config/c"},
+                              {"EndpointConfigName": ENDPOINT["EndpointConfigName"]})
+            stub.add_response("list_tags", {"Tags": []}, {"ResourceArn": ENDPOINT["EndpointArn"]})
+            if model:
+                stub.add_response("describe_model", {**OPEN_MODEL, "ModelArn": "arn:aws:sagemaker:eu-west-1:1:model/x",
+                                                     "CreationTime": NOW}, {"ModelName": "fraud-xgb"})
+            facts = read_existing_endpoint(client, target, EXPECTED)
+            stub.assert_no_pending_responses()
+        return facts
+
+    assert calls(replace(EXPLAINED, explained_model=None), model=False).model is None
+    assert calls(EXPLAINED, model=True).model["ModelName"] == "fraud-xgb"
