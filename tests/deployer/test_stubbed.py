@@ -1,7 +1,7 @@
 """Exact call sequences, with botocore's Stubber: here the sequence itself is the point. A call that is
 not in the list (a CreateChangeSet on a no-op deploy, an ExecuteChangeSet after an empty change set)
 makes the Stubber raise, and the command fails. Every deploy also takes and releases the environment
-lock (three SSM calls, :func:`expect_lock`); a plan does not."""
+lock (four SSM calls, :func:`expect_lock`); a plan does not."""
 
 from __future__ import annotations
 
@@ -75,12 +75,15 @@ def expect_reads(env: Any, stubs: dict[str, Stubber], template: dict[str, Any]) 
 
 
 def expect_lock(stubs: dict[str, Stubber]) -> None:
-    """The environment lock: created (Overwrite false), then read back and deleted at the end."""
+    """The environment lock: created (Overwrite false), no fleet endpoint's lock found, then read back and
+    deleted at the end."""
     name = lock.parameter_name(PROJECT, ENVIRONMENT)
     ssm = stubs["ssm"]
     ssm.add_response("put_parameter", {"Version": 1},
                      {"Name": name, "Value": LOCK_HOLDER.to_value(), "Type": "String", "Overwrite": False,
                       "Description": ANY})
+    ssm.add_response("get_parameters_by_path", {"Parameters": []},
+                     {"Path": lock.endpoint_locks_path(PROJECT, ENVIRONMENT), "Recursive": False})
     ssm.add_response("get_parameter", {"Parameter": {"Name": name, "Type": "String", "Value": LOCK_HOLDER.to_value(),
                                                      "Version": 1}}, {"Name": name})
     ssm.add_response("delete_parameter", {}, {"Name": name})
