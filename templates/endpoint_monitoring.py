@@ -17,6 +17,8 @@ Key `sc-<name>`: params files may not use keys starting with `sc-` (mmtool.confi
 takes the names, role or prefixes of an endpoint the platform team manages. The job definition's revision is
 left empty, so CloudFormation names the definition and a changed setting replaces it cleanly.
 
+Rules
+  BaselineNeedsBothFiles        a baseline's constraints and statistics together, or neither
 Resources
   Monitoring                    AWS::CloudFormation::Stack, the environment's monitoring template, data quality on
 Outputs
@@ -26,7 +28,7 @@ Outputs
 
 from __future__ import annotations
 
-from troposphere import Equals, FindInMap, GetAtt, Not, Output, Ref, Sub, Tags
+from troposphere import Equals, FindInMap, GetAtt, Not, Or, Output, Ref, Sub, Tags
 from troposphere.cloudformation import Stack
 
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params
@@ -91,6 +93,14 @@ def build(params: Params, child_values: dict[str, str], child_template: dict, ch
                            "for none (both or neither).")
         st.param(title, description, group=group, label=title_label(title), type=spec["Type"],
                  Default=spec.get("Default", ""), **constraints)
+    # The monitoring template uses a baseline only when both files are given: refuse one alone before any change.
+    t.add_rule("BaselineNeedsBothFiles", {
+        "RuleCondition": Or(Not(Equals(Ref("BaselineConstraintsKey"), "")), Not(Equals(Ref("BaselineStatisticsKey"), ""))),
+        "Assertions": [{"Assert": Not(Equals(Ref(title), "")),
+                        "AssertDescription": "a baseline needs both files: set BaselineConstraintsKey and "
+                                             "BaselineStatisticsKey, or neither"}
+                       for title in ("BaselineConstraintsKey", "BaselineStatisticsKey")],
+    })
     # SageMaker Studio passes these two to a project template; declaring them makes this product one
     group = "SageMaker Studio project (filled in by Studio)"
     for title, what in (("SageMakerProjectName", "Name"), ("SageMakerProjectId", "Id")):

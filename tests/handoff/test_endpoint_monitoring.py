@@ -102,3 +102,28 @@ def test_the_product_is_a_sagemaker_studio_project_template(built):
     child = launch(wrapper, {"EndpointName": "e", "MonitorName": "m", "SageMakerProjectName": "fraud-team",
                              "SageMakerProjectId": "p-abcdef123456"})
     assert child["EndpointKey"] == "sc-m"  # the project changes nothing of what is deployed
+
+
+def _holds(node, values: dict) -> bool:
+    """A rule's condition or assertion (Fn::Or, Fn::Not, Fn::Equals of Refs) with a launch's values."""
+    (function, argument), = node.items()
+    if function == "Fn::Or":
+        return any(_holds(a, values) for a in argument)
+    if function == "Fn::Not":
+        return not _holds(argument[0], values)
+    if function == "Fn::Equals":
+        left, right = (values[a["Ref"]] if isinstance(a, dict) else a for a in argument)
+        return left == right
+    raise AssertionError(node)
+
+
+@pytest.mark.parametrize("constraints, statistics, refused", [
+    ("", "", False), ("baselines/sc-m/c.json", "baselines/sc-m/s.json", False),
+    ("baselines/sc-m/c.json", "", True), ("", "baselines/sc-m/s.json", True),
+])
+def test_a_baseline_needs_both_files_or_the_launch_is_refused(built, constraints, statistics, refused):
+    """The monitoring template silently ignores a baseline of one file: CloudFormation refuses it up front."""
+    rule = template(built, "staging")["Rules"]["BaselineNeedsBothFiles"]
+    values = {"BaselineConstraintsKey": constraints, "BaselineStatisticsKey": statistics}
+    failed = _holds(rule["RuleCondition"], values) and not all(_holds(a["Assert"], values) for a in rule["Assertions"])
+    assert failed is refused
