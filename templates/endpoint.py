@@ -93,7 +93,7 @@ def build(params: Params) -> StackTemplate:
                               type="Number", Default="1", MinValue=1, MaxValue=20)
     variant = st.param("VariantName", "Production variant name.", group="Endpoint", label="Variant name",
                        Default="AllTraffic", AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", MaxLength=63)
-    capture_prefix = st.param(
+    st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to (no trailing slash).", group="Data Capture",
         label="Capture prefix", Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
     )

@@ -173,9 +173,9 @@ def build(params: Params) -> StackTemplate:
                          label="CSV header")
     json_lines = st.flag("DataQualityJsonLines", "Batch transform JSON: one object per line.", group=group,
                          label="JSON lines")
-    batch_prefix = st.param("BatchCapturePrefix", "Bucket prefix of batch-transform capture.", group=group,
-                            label="Batch capture prefix", Default="batch-capture",
-                            AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
+    st.param("BatchCapturePrefix", "Bucket prefix of batch-transform capture.", group=group,
+             label="Batch capture prefix", Default="batch-capture",
+             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
     metrics = st.param("DataQualityPublishMetrics", "Publish per-feature CloudWatch metrics.", group=group,
                        label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"])
 
@@ -436,9 +436,9 @@ def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, 
                           "made from it); for an endpoint another tool deployed, existing.model_name or empty.",
                           group="Endpoint",
                           label="Model name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
-    truth_prefix = st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Model quality",
-                            label="Ground-truth prefix", Default="ground-truth",
-                            AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
+    st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Model quality",
+             label="Ground-truth prefix", Default="ground-truth",
+             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
     t.add_mapping("ClarifyImage", {region: {"Account": account} for region, account in image_accounts("clarify").items()})
     clarify_image = Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + CLARIFY_REPOSITORY,
                         Account=FindInMap("ClarifyImage", Ref("AWS::Region"), "Account"))

@@ -27,7 +27,6 @@ import copy
 import json
 import posixpath
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -7,7 +7,6 @@ import copy
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 
 from mmtool.build import parameter_sets

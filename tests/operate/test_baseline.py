@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import time
 from datetime import datetime, timezone
@@ -25,7 +24,6 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 from rich.console import Console
 
