@@ -50,6 +50,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
+from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ToolError
 from mmtool.operate.facts import (
     DEFAULT_EXECUTIONS,
@@ -474,9 +475,14 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
             cells[3] = _styled(row[3]) if row[3] != "-" else "-"
             table.add_row(*cells)
     console.print(table)
-    if fleet.unassigned:
+    launched = [n for n in fleet.unassigned if n.startswith(f"{fleet.prefix}-{SELF_SERVICE_KEY_PREFIX}")]
+    others = [n for n in fleet.unassigned if n not in launched]
+    if launched:
+        console.print(f"Launched from Service Catalog (the endpoint-monitoring product, not in the params file): "
+                      f"{escape(', '.join(launched))}", highlight=False)
+    if others:
         console.print(f"Schedules named {escape(fleet.prefix)}-… of no endpoint in the params file: "
-                      f"{escape(', '.join(fleet.unassigned))}", highlight=False)
+                      f"{escape(', '.join(others))}", highlight=False)
     for facts, findings, groups in per_endpoint:
         kind = "existing, deployed by someone else" if facts.existing_endpoint else "created by this project"
         console.rule(f"[bold]{escape(facts.key or '?')}[/]: {escape(facts.endpoint.name)} ({kind})", align="left")

@@ -165,6 +165,21 @@ def test_a_schedule_of_no_endpoint_in_the_file_is_listed_apart(aws, tmp_path):
     assert [f["rule"] for f in document["endpoints"][0]["findings"]] == ["no-recent-capture", "no-schedules"]
 
 
+def test_a_monitor_launched_from_service_catalog_is_named_so():
+    """The endpoint-monitoring product's schedules (<project>-<env>-sc-<name>-dq) are in no params file: the text
+    says where they come from, apart from other strays."""
+    from mmtool.operate.facts import FleetFacts
+
+    fleet = FleetFacts("churn", "staging", "eu-west-1", now_utc(), [],
+                       ["churn-staging-sc-fraud-v2-dq", "churn-staging-data-quality"])
+    screen = console(width=240)
+    status.render_fleet(screen, fleet, [])
+    text = screen.file.getvalue()
+    assert "Launched from Service Catalog (the endpoint-monitoring product, not in the params file): " \
+           "churn-staging-sc-fraud-v2-dq" in text
+    assert "of no endpoint in the params file: churn-staging-data-quality" in text
+
+
 def test_the_cli_takes_the_endpoint_and_names_the_keys_when_it_is_wrong(aws, tmp_path, capsys, monkeypatch):
     deploy_fleet(aws)
     now = now_utc()
