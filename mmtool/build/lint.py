@@ -37,6 +37,7 @@ LINT_CONFIG = {"include_checks": ["I"]}  # every informational rule, I3011, I351
 CLI_DEFAULT_REGION = "us-east-1"
 STANDALONE_NOTE = " (linted alone, without a parameter file)"
 PASSES = ("with-parameter-files", "standalone")  # part of the cache key
+SCHEME = "lint-classes-1+value-checks"  # part of the cache key: results cached before the value checks are stale
 
 # cfn-lint cannot resolve `AWS::SSM::Parameter::Value<...>` parameters: given a parameter file it
 # treats the SSM parameter *name* as the value (and a List type as needing an array), so every
@@ -82,7 +83,7 @@ def cfn_lint_version() -> str:
 
 def cache_key(jobs: list[LintJob]) -> str:
     digest = hashlib.sha256()
-    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True), ",".join(PASSES)] + [
+    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True), ",".join(PASSES), SCHEME] + [
         f"{job.region}\0{hashlib.sha256(job.template).hexdigest()}\0{hashlib.sha256(job.parameters).hexdigest()}"
         for job in jobs
     ]:
