@@ -527,16 +527,10 @@ def existing_endpoint_not_ready(existing: ExistingEndpointFacts, facts: Facts) -
     """An `existing` endpoint never adopted whose capture does not suit monitoring (or that is gone)."""
     if existing.adopted_config is not None and existing.endpoint is not None:
         return None  # capture_changed_since_adoption speaks for it
-    problems, command = _existing_problems(existing, facts)
-    if not problems:
-        return None
-    return Finding(
-        "existing-endpoint-not-ready", "error", existing.target.endpoint_name,
-        f"endpoint {existing.target.endpoint_name} (endpoints.{existing.target.key}): "
-        + "; ".join(p.problem for p in problems),
-        "Monitoring of an endpoint deployed by another tool reads its Data Capture; as it is, every run fails.",
-        "; ".join(dict.fromkeys(p.fix for p in problems)),
-    )
+    problems, _ = _existing_problems(existing, facts)
+    return _problems_finding("existing-endpoint-not-ready", existing, problems,
+                             "Monitoring of an endpoint deployed by another tool reads its Data Capture; as it is, "
+                             "every run fails.")
 
 
 def explained_model_unfit(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
@@ -545,16 +539,20 @@ def explained_model_unfit(existing: ExistingEndpointFacts, facts: Facts) -> Find
     if existing.endpoint is None or existing.config is None:
         return None  # existing_endpoint_not_ready says the endpoint is gone
     problems = check_explainability_model(existing.target, existing.config, existing.model)
+    return _problems_finding("explained-model-unfit", existing, problems,
+                             "Clarify's explainability job makes its shadow endpoints from the configured model; as "
+                             "it is, its runs explain another model or fail.", then=f"`{make(facts, 'deploy')}`")
+
+
+def _problems_finding(rule: str, existing: ExistingEndpointFacts, problems: list, why: str,
+                      then: str = "") -> Finding | None:
+    """One error finding for an existing endpoint: its problems joined, each distinct fix once (then `then`)."""
     if not problems:
         return None
-    return Finding(
-        "explained-model-unfit", "error", existing.target.endpoint_name,
-        f"endpoint {existing.target.endpoint_name} (endpoints.{existing.target.key}): "
-        + "; ".join(p.problem for p in problems),
-        "Clarify's explainability job makes its shadow endpoints from the configured model; as it is, its runs "
-        "explain another model or fail.",
-        "; ".join(dict.fromkeys(p.fix for p in problems)) + f"; then `{make(facts, 'deploy')}`",
-    )
+    fix = "; ".join(dict.fromkeys(p.fix for p in problems)) + (f"; then {then}" if then else "")
+    return Finding(rule, "error", existing.target.endpoint_name,
+                   f"endpoint {existing.target.endpoint_name} (endpoints.{existing.target.key}): "
+                   + "; ".join(p.problem for p in problems), why, fix)
 
 
 EXISTING_RULES: tuple[Callable[[ExistingEndpointFacts, Facts], Finding | None], ...] = (
