@@ -127,3 +127,70 @@ def test_a_baseline_needs_both_files_or_the_launch_is_refused(built, constraints
     values = {"BaselineConstraintsKey": constraints, "BaselineStatisticsKey": statistics}
     failed = _holds(rule["RuleCondition"], values) and not all(_holds(a["Assert"], values) for a in rule["Assertions"])
     assert failed is refused
+
+
+# --- a launch against the moto server ---------------------------------------------------------------------
+
+
+def test_a_launch_creates_the_nested_monitoring_stack_with_its_own_scoped_role(tmp_path, monkeypatch):
+    """CloudFormation as moto runs it: the shared stacks deployed, the monitoring template uploaded where
+    `make catalog` puts it, then the product launched as Service Catalog would (a stack of its template): the
+    nested stack is created from the bucket, and its job role is the launch's own, reading only its prefixes."""
+    import boto3
+
+    from deployer import cli as engine
+    from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
+    from mmtool.build.pipeline import build
+    from tests.conftest import scratch_root
+
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    paths = scratch_root(tmp_path / "repo")
+    build(paths, ["staging"], run_lint=False, out=lambda *_: None)
+    folder = paths.build / "staging"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    shared = {**manifest, "stacks": [s for s in manifest["stacks"] if s["endpoint"] is None],
+              "assets": [], "deploy": {k: v for k, v in manifest["deploy"].items() if not k.endswith("role_arn")}}
+    (folder / "shared.manifest.json").write_text(json.dumps(shared))
+    with MotoServer() as moto:
+        assert engine.deploy(folder / "shared.manifest.json", yes=True, skip_account_check=True,
+                             endpoint_url=moto.url, poll_interval=0.05, show_outputs=False) == 0
+        session = boto3.Session(aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                                region_name="eu-west-1")
+        cf, s3, iam, ssm = (session.client(n, endpoint_url=moto.url) for n in ("cloudformation", "s3", "iam", "ssm"))
+        bucket = ssm.get_parameter(Name="/churn/staging/foundation/bucket-name")["Parameter"]["Value"]
+        monitoring = (folder / "monitoring.template.json").read_bytes()
+        s3.put_object(Bucket=bucket, Key=f"catalog-templates/monitoring/{hashlib.sha256(monitoring).hexdigest()}"
+                      ".template.json", Body=monitoring, ServerSideEncryption="aws:kms")
+
+        cf.create_stack(StackName="SC-123456789012-pp-launch1", TemplateBody=(folder / "endpoint-monitoring.template.json")
+                        .read_text(), Capabilities=["CAPABILITY_NAMED_IAM"],
+                        Parameters=[{"ParameterKey": "EndpointName", "ParameterValue": "fraud-scoring-v2"},
+                                    {"ParameterKey": "MonitorName", "ParameterValue": "fraud-v2"},
+                                    {"ParameterKey": "Schedule", "ParameterValue": "daily"}])
+        stack = cf.describe_stacks(StackName="SC-123456789012-pp-launch1")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", cf.describe_stack_events(
+            StackName="SC-123456789012-pp-launch1")["StackEvents"][:5]
+        # the nested stack: created from the uploaded template, with the launch's values put in (moto computes
+        # no Outputs through nested stacks, so the parent's outputs are not checked here)
+        [resource] = cf.describe_stack_resources(StackName="SC-123456789012-pp-launch1")["StackResources"]
+        assert resource["ResourceType"] == "AWS::CloudFormation::Stack"
+        nested = cf.describe_stacks(StackName=resource["PhysicalResourceId"])["Stacks"][0]
+        assert nested["StackStatus"] == "CREATE_COMPLETE"
+        values = {p["ParameterKey"]: p["ParameterValue"] for p in nested["Parameters"]}
+        assert (values["EndpointKey"], values["EndpointName"], values["CapturePrefix"]) == \
+            ("sc-fraud-v2", "fraud-scoring-v2", "datacapture/sc-fraud-v2")
+        assert (values["DataQualityScheduleExpression"], values["DataQualityAlarmPeriod"]) == ("cron(0 0 ? * * *)", "86400")
+        assert values["DataQualityRevision"] == "" and values["ModelQualityEnabled"] == "false"
+        role = iam.get_role(RoleName="churn-staging-sc-fraud-v2-monitoring")["Role"]
+        assert "sagemaker.amazonaws.com" in json.dumps(role["AssumeRolePolicyDocument"])
+        policies = [iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+                    for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]]
+        resources = json.dumps(policies)
+        assert f"arn:aws:s3:::{bucket}/datacapture/sc-fraud-v2/*" in resources
+        assert f"{bucket}/datacapture/fraud/" not in resources and f"{bucket}/datacapture/*" not in resources
