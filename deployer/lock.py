@@ -285,11 +285,12 @@ def hold(
             if other is None:
                 break
             _give_back(clients, name, mine)
-            holder = other[1]
-            scope = ("the whole environment" if endpoint is not None else
-                     f"endpoint {other[0].rsplit('/', 1)[-1]} of this environment")
-            command = (f"make unlock ENV={environment}" if endpoint is not None else
-                       f"make unlock ENV={environment} ENDPOINT={other[0].rsplit('/', 1)[-1]}")
+            other_name, holder = other
+            if endpoint is not None:  # the environment's lock is in the way
+                scope, command = "the whole environment", f"make unlock ENV={environment}"
+            else:  # an endpoint's
+                held = other_name.rsplit("/", 1)[-1]
+                scope, command = f"endpoint {held} of this environment", f"make unlock ENV={environment} ENDPOINT={held}"
         else:
             holder = read(clients, name)
             if holder is None:

@@ -6,8 +6,9 @@ per lint class (files that differ only in values the template constrains, such a
 and prefixes, lint alike; mmtool.build.parameter_sets), and every file's values are checked against
 the template's parameter constraints, so lint cost follows the stack kinds, not the endpoints. Once
 more alone, without any parameter file, as a platform team runs `cfn-lint -c I <template>` on the
-hand-off bundle: in the environment's region and in cfn-lint's default region (us-east-1). cfn-lint's rules are loaded once per build. Informational rules are on:
-zero errors, zero warnings, zero informational findings, in both passes, or the build fails.
+hand-off bundle: in the environment's region and in cfn-lint's default region (us-east-1). cfn-lint's
+rules are loaded once per build. Informational rules are on: zero errors, zero warnings, zero
+informational findings, in both passes, or the build fails.
 
 Speed: importing cfn-lint and loading its rules costs about as much as synthesizing everything, so
 `Linter.start()` forks a process that does it while the parent validates and synthesizes; when the
@@ -140,10 +141,8 @@ def _value_findings(group: list[LintJob]) -> list[Finding]:
     for job in group:
         text = job.parameters.decode()
         for problem in parameter_sets.check_values(template, json.loads(text)):
-            separator = "" if problem.message.startswith("=") else " "
             findings.append(Finding(str(job.parameters_path), parameter_sets.line_of(text, problem.parameter),
-                                    parameter_sets.RULE, f"{problem.parameter}{separator}{problem.message} "
-                                    f"(declared in {job.template_path})"))
+                                    parameter_sets.RULE, f"{problem.render()} (declared in {job.template_path})"))
     return findings
 
 

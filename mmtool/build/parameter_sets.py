@@ -39,7 +39,10 @@ class _Unknown(Exception):
 @dataclass(frozen=True)
 class ValueProblem:
     parameter: str
-    message: str
+    message: str  # "='value' does not match ..." or "is required ...": rendered after the parameter's name
+
+    def render(self) -> str:
+        return f"{self.parameter}{'' if self.message.startswith('=') else ' '}{self.message}"
 
 
 def lint_classes(template: dict, parameter_sets: list[dict[str, object]]) -> list[list[int]]:

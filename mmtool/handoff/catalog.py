@@ -55,15 +55,16 @@ class ProductTemplate:
 
 
 TEMPLATE_SUFFIX = ".template.json"
-SELF_SERVICE_TEMPLATE = "endpoint-monitoring" + TEMPLATE_SUFFIX
 
 
 def product_templates(build_dir: Path) -> list[ProductTemplate]:
     """One per stack kind (template file) that `manifest.json` lists, in deploy order: a fleet's endpoints share
     the endpoint and monitoring templates, so they share those products (`<project>-<env>-monitoring`)."""
+    from templates import endpoint_monitoring
+
     manifest = json.loads((build_dir / "manifest.json").read_text())
     files = list(dict.fromkeys(s["template"] for s in manifest["stacks"]))
-    files.append(SELF_SERVICE_TEMPLATE)  # the endpoint-monitoring product, built beside them (catalog_synth)
+    files.append(endpoint_monitoring.STACK + TEMPLATE_SUFFIX)  # the self-service product, built beside them
     return [ProductTemplate(name.removesuffix(TEMPLATE_SUFFIX), build_dir / name, (build_dir / name).read_bytes())
             for name in files]
 

@@ -295,9 +295,10 @@ def _endpoints_overview(build: Build) -> list[str]:
     for stack in monitoring:
         key = stack.endpoint
         stacks = ", ".join(f"`{s.stack_name}`" for s in build.stacks if s.endpoint == key)
-        who = ("this bundle" if key in created else
-               f"someone else: its Data Capture is checked first ([{existing_endpoints.page_name(existing[key])}]"
-               f"({existing_endpoints.page_name(existing[key])}))" if key in existing else "someone else")
+        who = "this bundle" if key in created else "someone else"
+        if key in existing:
+            page = existing_endpoints.page_name(existing[key])
+            who += f": its Data Capture is checked first ([{page}]({page}))"
         lines.append(f"| {key} | `{stack.values.get('EndpointName', '')}` | {who} | {stacks} |")
     return lines + ["", "Each endpoint's stacks depend only on the shared ones, so they can be deployed in parallel "
                         "once those are complete."]
@@ -431,10 +432,8 @@ def package(paths, env: str, *, endpoint: str | None = None, out=print) -> Path:
     from mmtool.operate.selection import select_endpoint
 
     params = validate(paths, environments(paths, env))[env]
-    key = None
-    if endpoint is not None:
-        chosen = select_endpoint(params, endpoint, "package")
-        key = None if chosen is None or chosen.legacy else chosen.key
+    chosen = select_endpoint(params, endpoint, "package") if endpoint is not None else None
+    key = chosen.key if chosen is not None and not chosen.legacy else None  # the single form's bundle is whole
     build(paths, [env], out=lambda line: print(line, file=sys.stderr))
     loaded = load_build(paths.build / env, key, existing_targets(params))
     version = git_version(paths.root)

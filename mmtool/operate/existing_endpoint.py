@@ -15,7 +15,7 @@ and DescribeModel of the model the endpoint serves; `None` for one that does not
 
   model-variant, model-missing, model-network-isolation
 
-(`make plan` runs them, through `mmtool.operate.adopt.check_existing`; `make status` does not yet.)
+(`make plan` runs them, through `mmtool.operate.adopt.check_existing`; `make status` again, rule `explained-model-unfit`.)
 
 An empty list of `check_endpoint` means: Data Capture is on, records Input and Output, writes to a prefix our
 monitoring role can read (`s3://<our bucket>/<capture prefix>` or below it), stores the content types the analyzer

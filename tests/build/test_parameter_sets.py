@@ -143,12 +143,12 @@ def test_value_checks_cover_lengths_allowed_values_numbers_required_and_the_4096
     entries = [{"ParameterKey": "Mode", "ParameterValue": "a"}, {"ParameterKey": "Count", "ParameterValue": "many"},
                {"ParameterKey": "Size", "ParameterValue": "huge"},
                {"ParameterKey": "Long", "ParameterValue": "x" * 4097}]
-    messages = [f"{p.parameter}{p.message}" for p in parameter_sets.check_values(spec, entries)]
+    messages = [p.render() for p in parameter_sets.check_values(spec, entries)]
     assert messages == [
-        "Nameis required (the template gives no Default) and missing",
+        "Name is required (the template gives no Default) and missing",
         "Count='many' is not a number",
         "Size='huge' is not one of the AllowedValues ['small', 'large']",
-        "Longis 4097 bytes; CloudFormation takes at most 4096 per value",
+        "Long is 4097 bytes; CloudFormation takes at most 4096 per value",
     ]
     too_long = [{"ParameterKey": "Name", "ParameterValue": "abcdefghijklm"}]
     assert [p.message for p in parameter_sets.check_values(TEMPLATE, too_long)] == [

@@ -138,3 +138,13 @@ def test_deploy_md_stops_at_an_endpoint_without_capture_and_its_page_turns_captu
         assert again.returncode == 0, f"{again.stdout[-3000:]}\n{again.stderr[-3000:]}"
         assert f"{FRAUD}: InService true s3://" in again.stdout
         assert "churn-staging-fraud-monitoring CREATE_COMPLETE" in again.stdout
+
+
+def test_a_bundle_of_an_unknown_endpoint_is_refused_with_the_keys(tmp_path, capsys):
+    from tests.conftest import scratch_root
+
+    paths = scratch_root(tmp_path)
+    assert main(["package", "--env", ENV, "--endpoint", "frud"], paths=paths) == 2
+    err = capsys.readouterr().err
+    assert "no endpoint 'frud'" in err and "churn, upsell, fraud" in err
+    assert not (paths.root / "dist").exists()  # nothing written
