@@ -79,7 +79,7 @@ demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, 
 
 .PHONY: test
 test: $(STAMP) $(SECURITY_TOOLS) $(SDK_STAMP) ## Run the whole test suite (includes the security scans and the SDK comparison)
-	@$(PY) -m pytest $(ARGS)
+	@$(PY) -m pytest -n auto --dist loadfile $(ARGS)
 
 # --- security scanners: each in its own folder under .tools/ (ignored), pinned, installed on first use
 # checkov's own pins clash with requirements.txt (see requirements-security.in): separate virtualenv.
