@@ -1,0 +1,185 @@
+"""The processing job's entry: `python3 /opt/ml/processing/input/code/analyzer job`.
+
+Everything comes from environment variables (names follow Model Monitor's container contract where it
+has one: https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-contract-inputs.html) and
+from files the job's ProcessingInputs place under /opt/ml/processing/. The full contract, with
+examples, is the section "The analyzer" of docs/engine.md; `CONTRACT` below is its one source in code.
+
+Window: [scheduled_time + window_start_offset, scheduled_time + window_end_offset), unless `start_time`
+and `end_time` are both given. The scheduler passes `scheduled_time` (EventBridge Scheduler's
+`<aws.scheduler.scheduled-time>`), so a late or retried run still analyzes the hour it was scheduled for.
+
+Exit status: 0 the analysis ran (violations or not; they are in constraint_violations.json), 1 the
+window held no data or another run-time failure, 2 a bad setting or input. One line explaining the
+outcome goes to stdout (the job's log) and to /opt/ml/output/message (the job's ExitMessage, read by
+`make status`).
+"""
+
+import datetime as dt
+import logging
+import os
+import sys
+
+from . import capture, run
+from .errors import EXIT_FAILED, EXIT_OK, InputError
+from .metrics import DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE, CloudWatchPublisher, dimensions
+
+BASE = "/opt/ml/processing"
+EXIT_MESSAGE = "/opt/ml/output/message"
+
+# name: (default, meaning). The defaults are the paths the engine's ProcessingInputs/Outputs use.
+CONTRACT = {
+    "analysis_type": ("DATA_QUALITY", "DATA_QUALITY or MODEL_QUALITY"),
+    "scheduled_time": (None, "ISO-8601 UTC time of the schedule's slot (required unless start_time and end_time)"),
+    "window_start_offset": ("-PT1H", "ISO-8601 duration added to scheduled_time: the window's start"),
+    "window_end_offset": ("PT0H", "ISO-8601 duration added to scheduled_time: the window's end (exclusive)"),
+    "start_time": (None, "explicit window start (ISO-8601 UTC); with end_time, overrides the offsets"),
+    "end_time": (None, "explicit window end (ISO-8601 UTC, exclusive)"),
+    "capture_s3_uri": (None, "s3://<bucket>/<capture prefix>/<endpoint>: read the window's hour folders of "
+                             "every variant from S3; unset: read dataset_source"),
+    "dataset_source": (BASE + "/input/endpoint", "local folder of capture files (hourly layout) when "
+                                                  "capture_s3_uri is unset"),
+    "ground_truth_s3_uri": (None, "MODEL_QUALITY: s3://<bucket>/<ground-truth prefix> with yyyy/mm/dd/hh "
+                                  "folders; unset: read ground_truth_source"),
+    "ground_truth_source": (BASE + "/input/ground_truth", "MODEL_QUALITY: local folder of ground-truth files"),
+    "ground_truth_end_offset": ("PT0H", "MODEL_QUALITY: labels are read from the window's start to "
+                                        "scheduled_time + this offset"),
+    "baseline_statistics": (BASE + "/baseline/statistics/statistics.json", "baseline statistics.json (data quality)"),
+    "baseline_constraints": (BASE + "/baseline/constraints/constraints.json", "baseline constraints.json"),
+    "record_preprocessor_script": (BASE + "/code/preprocessor/record_preprocessor.py",
+                                   "the record pre-processor (used when the file exists)"),
+    "output_path": (BASE + "/output", "folder for statistics.json and constraint_violations.json"),
+    "publish_cloudwatch_metrics": ("Enabled", "Enabled or Disabled"),
+    "metrics_namespace": (None, "CloudWatch namespace; default " + DATA_METRICS_NAMESPACE + " (data quality) or "
+                                + MODEL_METRICS_NAMESPACE + " (model quality)"),
+    "sagemaker_endpoint_name": (None, "the Endpoint dimension of the metrics"),
+    "sagemaker_monitoring_schedule_name": (None, "the MonitoringSchedule dimension of the metrics"),
+    "problem_type": (None, "MODEL_QUALITY: BinaryClassification, MulticlassClassification or Regression"),
+    "inference_attribute": (None, "MODEL_QUALITY: CSV index or JSON key path of the predicted label/value"),
+    "probability_attribute": (None, "MODEL_QUALITY: CSV index or JSON key path of the probability"),
+    "probability_threshold_attribute": ("0.5", "MODEL_QUALITY, binary: label = probability >= this"),
+    "AWS_REGION": (None, "region of the S3 and CloudWatch clients (set by SageMaker)"),
+}
+
+
+def setting(environ, name):
+    value = environ.get(name)
+    return value if value not in (None, "") else CONTRACT[name][0]
+
+
+def window_of(environ):
+    start, end = setting(environ, "start_time"), setting(environ, "end_time")
+    if start and end:
+        window = (capture.parse_time(start, "start_time"), capture.parse_time(end, "end_time"))
+    else:
+        scheduled = setting(environ, "scheduled_time")
+        if not scheduled:
+            raise InputError("scheduled_time is not set: the schedule must pass <aws.scheduler.scheduled-time> "
+                             "(or set both start_time and end_time)")
+        moment = capture.parse_time(scheduled, "scheduled_time")
+        window = (moment + capture.parse_offset(setting(environ, "window_start_offset"), "window_start_offset"),
+                  moment + capture.parse_offset(setting(environ, "window_end_offset"), "window_end_offset"))
+    if not window[0] < window[1]:
+        raise InputError("the window %s..%s is empty: its start must precede its end" % window)
+    if window[1] - window[0] > dt.timedelta(days=31):
+        raise InputError("the window %s..%s is longer than 31 days" % window)
+    return window
+
+
+def _events(environ, uri_name, source_name, window, s3_factory, under_variants):
+    uri = setting(environ, uri_name)
+    if uri:
+        client = s3_factory()
+        bucket, keys = capture.s3_hour_keys(client, uri, window, under_variants)
+        return capture.s3_events(client, bucket, keys, window), len(keys)
+    source = setting(environ, source_name)
+    if not os.path.isdir(source):
+        raise InputError("%s=%s: no such folder, and %s is not set" % (source_name, source, uri_name))
+    files = capture.local_files(source, window)
+    return capture.local_events(files, window), len(files)
+
+
+def _existing(path):
+    return path if path and os.path.isfile(path) else None
+
+
+def run_job(environ=None, s3_factory=None, publisher=None, log=print):
+    """One scheduled analysis; returns (exit status, message). Injectable: environment, S3 client, metrics."""
+    environ = os.environ if environ is None else environ
+    region = environ.get("AWS_REGION")
+    if s3_factory is None:
+        def s3_factory():
+            import boto3  # in the SageMaker scikit-learn image
+
+            return boto3.client("s3", region_name=region)
+    analysis = setting(environ, "analysis_type")
+    if analysis not in ("DATA_QUALITY", "MODEL_QUALITY"):
+        raise InputError("analysis_type=%r: must be DATA_QUALITY or MODEL_QUALITY" % analysis)
+    publishing = setting(environ, "publish_cloudwatch_metrics")
+    if publishing not in ("Enabled", "Disabled"):
+        raise InputError("publish_cloudwatch_metrics=%r: must be Enabled or Disabled" % publishing)
+    window = window_of(environ)
+    out = setting(environ, "output_path")
+    dims = dimensions(setting(environ, "sagemaker_endpoint_name"), setting(environ, "sagemaker_monitoring_schedule_name"))
+    events, files = _events(environ, "capture_s3_uri", "dataset_source", window, s3_factory, True)
+    log("analyzer: %s, window %s..%s, %d capture file(s)" % (analysis, _iso(window[0]), _iso(window[1]), files))
+    if publishing == "Enabled" and publisher is None:
+        publisher = CloudWatchPublisher(region=region)
+    if analysis == "DATA_QUALITY":
+        result = run.check_data_quality(
+            events, out, _existing(setting(environ, "baseline_statistics")),
+            _existing(setting(environ, "baseline_constraints")),
+            _existing(setting(environ, "record_preprocessor_script")), logging.getLogger("analyzer.preprocessor"))
+        count = len(result.violations)
+        if publishing == "Enabled":
+            run.publish_data_quality(result, publisher, setting(environ, "metrics_namespace") or DATA_METRICS_NAMESPACE,
+                                     dims, window[1])
+        summary = "%d records, %d rows" % (result.records, result.profile.rows)
+    else:
+        problem_type = setting(environ, "problem_type")
+        if not problem_type:
+            raise InputError("problem_type is not set: BinaryClassification, MulticlassClassification or Regression")
+        scheduled = setting(environ, "scheduled_time")
+        truth_end = (capture.parse_time(scheduled, "scheduled_time") if scheduled else window[1]) + capture.parse_offset(
+            setting(environ, "ground_truth_end_offset"), "ground_truth_end_offset")
+        truth, _ = _events(environ, "ground_truth_s3_uri", "ground_truth_source", (window[0], max(truth_end, window[1])),
+                           s3_factory, False)
+        try:
+            threshold = float(setting(environ, "probability_threshold_attribute"))
+        except ValueError:
+            raise InputError("probability_threshold_attribute=%r: not a number"
+                             % setting(environ, "probability_threshold_attribute"))
+        statistics, violations = run.check_model_quality(
+            events, truth, out, problem_type,
+            _existing(setting(environ, "baseline_constraints")), setting(environ, "inference_attribute"),
+            setting(environ, "probability_attribute"), threshold)
+        count = len(violations)
+        if publishing == "Enabled":
+            run.publish_model_quality(statistics, violations, problem_type, publisher,
+                                      setting(environ, "metrics_namespace") or MODEL_METRICS_NAMESPACE, dims, window[1])
+        summary = "%d labelled predictions" % statistics["dataset"]["item_count"]
+    status = "CompletedWithViolations" if count else "Completed"
+    return EXIT_OK, "%s: %d violation(s); %s; window %s..%s" % (status, count, summary, _iso(window[0]), _iso(window[1]))
+
+
+def _iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def main(environ=None, s3_factory=None, publisher=None, message_path=EXIT_MESSAGE):
+    """Run the job; print and record one line; return the exit status."""
+    try:
+        code, message = run_job(environ, s3_factory, publisher)
+    except InputError as exc:
+        code, message = exc.exit_code, "Failed: %s" % exc
+    except Exception as exc:  # noqa: BLE001 - one line in the job's ExitMessage beats a traceback nobody reads
+        code, message = EXIT_FAILED, "Failed: unexpected %s: %s" % (type(exc).__name__, exc)
+    print(message)
+    try:
+        os.makedirs(os.path.dirname(message_path), exist_ok=True)
+        with open(message_path, "w", encoding="utf-8") as stream:
+            stream.write(message[:1024])
+    except OSError:
+        pass
+    sys.stdout.flush()
+    return code
