@@ -271,8 +271,8 @@ def read_lines(lines, where, window=None):
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
-        except ValueError as exc:
+            event = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+        except ValueError as exc:  # UnicodeDecodeError included
             raise InputError("%s:%d: not a JSON line (%s); Data Capture files hold one JSON object per line"
                              % (where, number, exc))
         if not isinstance(event, dict):
@@ -283,7 +283,7 @@ def read_lines(lines, where, window=None):
 
 def local_events(files, window=None):
     for path in files:
-        with open(path, "rb") as stream:
+        with open(path, "rb") as stream:  # bytes: a file that is not UTF-8 is reported at its line
             for item in read_lines(stream, path, window):
                 yield item
 

@@ -47,6 +47,7 @@ _OPERATORS = {
     "LessThanOrEqualToThreshold": lambda value, threshold: value <= threshold,
 }
 NAN = "NaN"
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed it; the image may have numpy 1.2x
 
 
 def _pick(document, attribute):
@@ -225,7 +226,7 @@ def binary_metrics(actual, predicted, scores=None):
     total = len(actual)
     precision, recall = _prf(tp, fp, fn)
     fpr, tpr, tps, fps = roc_curve(actual, scores if scores is not None else predicted.astype(float))
-    auc = float(np.trapz(tpr, fpr)) if hasattr(np, "trapz") else float(np.trapezoid(tpr, fpr))
+    auc = float(_trapezoid(tpr, fpr))
     # the constant classifier that always says "positive"
     positives = tp + fn
     constant_precision, constant_recall = _prf(positives, total - positives, 0)
