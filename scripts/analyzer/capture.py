@@ -32,6 +32,8 @@ from .errors import InputError
 
 
 class EventData:
+    __slots__ = ("encoding", "data", "observedContentType", "mode")
+
     def __init__(self, data_dict):
         self.encoding = data_dict.get("encoding")
         self.data = data_dict.get("data")
@@ -43,6 +45,8 @@ class EventData:
 
 
 class EventMetadata:
+    __slots__ = ("event_id", "event_time", "inference_id", "custom_attribute")
+
     def __init__(self, metadata):
         self.event_id = metadata.get("eventId")
         self.event_time = metadata.get("inferenceTime")
@@ -153,6 +157,7 @@ class RowSource:
         self.dropped = 0
 
     def rows(self, record, where):
+        """`where` is (file, line number): formatted only into an error."""
         if self.handler is None:
             try:
                 rows = default_rows(record)
@@ -162,17 +167,17 @@ class RowSource:
             try:
                 rows = self.handler(record, self.logger) if self.takes_logger else self.handler(record)
             except Exception as exc:  # noqa: BLE001 - Model Monitor's job fails on it too
-                raise InputError("%s: the pre-processor raised %s: %s" % (where, type(exc).__name__, exc))
+                raise InputError("%s:%d: the pre-processor raised %s: %s" % (where + (type(exc).__name__, exc)))
         if isinstance(rows, dict):
             if not rows:
-                raise InputError("%s: the pre-processor returned {}; return [] to drop a record" % where)
+                raise InputError("%s:%d: the pre-processor returned {}; return [] to drop a record" % where)
             return (rows,)
         if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
             if not rows:
                 self.dropped += 1
             return rows
-        raise InputError("%s: the pre-processor returned %s; return one flat dict, or [] to drop the record"
-                         % (where, type(rows).__name__))
+        raise InputError("%s:%d: the pre-processor returned %s; return one flat dict, or [] to drop the record"
+                         % (where + (type(rows).__name__,)))
 
 
 # ---------------------------------------------------------------- windows and files
@@ -265,20 +270,28 @@ def in_window(event, window):
     return window[0] <= moment < window[1]
 
 
+_DECODE = json.JSONDecoder().raw_decode
+
+
 def read_lines(lines, where, window=None):
-    """(where, event dict) of each JSON line; InputError on a line that is not a JSON object."""
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    """((where, line number), event dict) of each JSON line; InputError on a line that is not a JSON object."""
+    number = 0
+    for line in lines:
+        number += 1
         try:
-            event = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+            text = (line.decode("utf-8") if isinstance(line, bytes) else line).strip()
+            if not text:
+                continue
+            event, end = _DECODE(text)  # json.loads without its two whitespace scans
+            if end != len(text):
+                raise ValueError("extra data after the JSON object at column %d" % (end + 1))
         except ValueError as exc:  # UnicodeDecodeError included
             raise InputError("%s:%d: not a JSON line (%s); Data Capture files hold one JSON object per line"
                              % (where, number, exc))
         if not isinstance(event, dict):
             raise InputError("%s:%d: not a JSON object; expected a Data Capture record" % (where, number))
-        if in_window(event, window):
-            yield "%s:%d" % (where, number), event
+        if window is None or in_window(event, window):
+            yield (where, number), event
 
 
 def local_events(files, window=None):

@@ -66,7 +66,7 @@ def baseline(dataset, out, header=False):
 
 
 def profile_events(events, rows):
-    """Profile captured events (an iterable of (where, event dict)) through a RowSource."""
+    """Profile captured events (an iterable of ((file, line), event dict)) through a RowSource."""
     profile = DatasetProfile()
     records = 0
     add = profile.add

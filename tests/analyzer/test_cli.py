@@ -109,3 +109,13 @@ def test_the_package_imports_only_the_standard_library_numpy_pandas_and_boto3():
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def test_a_pre_processor_that_raises_is_bad_input_named_by_file_and_line(tmp_path, capsys):
+    broken = tmp_path / "broken.py"
+    broken.write_text("def preprocess_handler(inference_record, logger):\n    raise KeyError('features')\n")
+    code, _, err = run_cli(["check", "--capture", CAPTURE / "capture.jsonl", "--statistics",
+                            BASELINE / "data-quality-statistics.json", "--preprocessor", broken, "--out", tmp_path],
+                           capsys)
+    assert code == 2
+    assert "capture.jsonl:1: the pre-processor raised KeyError: 'features'" in err
