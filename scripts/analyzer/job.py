@@ -46,7 +46,7 @@ CONTRACT = {
                                         "scheduled_time + this offset"),
     "baseline_statistics": (BASE + "/baseline/statistics/statistics.json", "baseline statistics.json (data quality)"),
     "baseline_constraints": (BASE + "/baseline/constraints/constraints.json", "baseline constraints.json"),
-    "record_preprocessor_script": (BASE + "/code/preprocessor/record_preprocessor.py",
+    "record_preprocessor_script": (BASE + "/input/preprocessor/record_preprocessor.py",
                                    "the record pre-processor (used when the file exists)"),
     "output_path": (BASE + "/output", "folder for statistics.json and constraint_violations.json"),
     "publish_cloudwatch_metrics": ("Enabled", "Enabled or Disabled"),
@@ -99,8 +99,15 @@ def _events(environ, uri_name, source_name, window, s3_factory, under_variants):
     return capture.local_events(files, window), len(files)
 
 
-def _existing(path):
-    return path if path and os.path.isfile(path) else None
+def _file(environ, name):
+    """The file a setting names: an explicit path must exist; the default path is used when it exists."""
+    explicit = environ.get(name)
+    if explicit:
+        if not os.path.isfile(explicit):
+            raise InputError("%s=%s: no such file; fix the job's environment or its ProcessingInputs" % (name, explicit))
+        return explicit
+    default = CONTRACT[name][0]
+    return default if os.path.isfile(default) else None
 
 
 def run_job(environ=None, s3_factory=None, publisher=None, log=print):
@@ -127,9 +134,8 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
         publisher = CloudWatchPublisher(region=region)
     if analysis == "DATA_QUALITY":
         result = run.check_data_quality(
-            events, out, _existing(setting(environ, "baseline_statistics")),
-            _existing(setting(environ, "baseline_constraints")),
-            _existing(setting(environ, "record_preprocessor_script")), logging.getLogger("analyzer.preprocessor"))
+            events, out, _file(environ, "baseline_statistics"), _file(environ, "baseline_constraints"),
+            _file(environ, "record_preprocessor_script"), logging.getLogger("analyzer.preprocessor"))
         count = len(result.violations)
         if publishing == "Enabled":
             run.publish_data_quality(result, publisher, setting(environ, "metrics_namespace") or DATA_METRICS_NAMESPACE,
@@ -151,7 +157,7 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
                              % setting(environ, "probability_threshold_attribute"))
         statistics, violations = run.check_model_quality(
             events, truth, out, problem_type,
-            _existing(setting(environ, "baseline_constraints")), setting(environ, "inference_attribute"),
+            _file(environ, "baseline_constraints"), setting(environ, "inference_attribute"),
             setting(environ, "probability_attribute"), threshold)
         count = len(violations)
         if publishing == "Enabled":
@@ -168,6 +174,8 @@ def _iso(moment):
 
 def main(environ=None, s3_factory=None, publisher=None, message_path=EXIT_MESSAGE):
     """Run the job; print and record one line; return the exit status."""
+    if not logging.getLogger().handlers:  # the pre-processor's logger reaches the job's log (stdout)
+        logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         code, message = run_job(environ, s3_factory, publisher)
     except InputError as exc:

@@ -115,6 +115,7 @@ def test_local_capture_folder_and_explicit_window(tmp_path):
     ({"analysis_type": "BIAS"}, 2, "analysis_type='BIAS'"),
     ({"capture_s3_uri": "", "dataset_source": "/nowhere"}, 2, "dataset_source=/nowhere: no such folder"),
     ({"scheduled_time": "2027-01-01T00:00:00Z"}, 1, "the run has no data"),
+    ({"baseline_constraints": "/opt/nothing.json"}, 2, "baseline_constraints=/opt/nothing.json: no such file"),
 ])
 def test_failures_are_one_line_in_the_exit_message(aws, tmp_path, change, code, text):
     s3 = client("s3", aws)
