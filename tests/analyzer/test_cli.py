@@ -119,3 +119,12 @@ def test_a_pre_processor_that_raises_is_bad_input_named_by_file_and_line(tmp_pat
                            capsys)
     assert code == 2
     assert "capture.jsonl:1: the pre-processor raised KeyError: 'features'" in err
+
+
+@pytest.mark.parametrize("path", sorted(ANALYZER.glob("*.py")), ids=lambda p: p.name)
+def test_the_package_keeps_to_python_38_grammar_without_annotations(path):
+    """The scikit-learn image's Python is 3.8 or later depending on the version the engine pins."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 8))):
+        assert not isinstance(node, ast.AnnAssign), path.name
+        if isinstance(node, ast.FunctionDef):
+            assert node.returns is None and all(a.annotation is None for a in node.args.args), node.name
