@@ -284,6 +284,8 @@ def check(profile, constraints, statistics, where="constraints.json"):
         sketch = _baseline_sketch(baseline)
         if sketch is not None and column.numeric_count:
             distance = numerical_distance(column.sketch, sketch, feature_settings.method)
+            if math.isnan(distance):  # an empty baseline sketch: nothing to compare with
+                continue
             drift[name] = distance
             if distance > feature_settings.threshold:
                 violations.append(_violation(name, "baseline_drift_check",
@@ -304,6 +306,8 @@ def check(profile, constraints, statistics, where="constraints.json"):
                                                  "threshold: %r" % (p_value, threshold)))
             else:
                 distance = categorical_linf(column.categories, categories, feature_settings.method)
+                if math.isnan(distance):
+                    continue
                 drift[name] = distance
                 if distance > threshold:
                     violations.append(_violation(name, "baseline_drift_check",

@@ -89,7 +89,11 @@ def window_of(environ):
 def _events(environ, uri_name, source_name, window, s3_factory, under_variants):
     uri = setting(environ, uri_name)
     if uri:
-        client = s3_factory()
+        try:
+            client = s3_factory()
+        except ImportError:
+            raise InputError("%s is set but boto3 is not importable in this image; use the SageMaker "
+                             "scikit-learn image, or give the data as a ProcessingInput (%s)" % (uri_name, source_name))
         bucket, keys = capture.s3_hour_keys(client, uri, window, under_variants)
         return capture.s3_events(client, bucket, keys, window), len(keys)
     source = setting(environ, source_name)
@@ -131,7 +135,11 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
     events, files = _events(environ, "capture_s3_uri", "dataset_source", window, s3_factory, True)
     log("analyzer: %s, window %s..%s, %d capture file(s)" % (analysis, _iso(window[0]), _iso(window[1]), files))
     if publishing == "Enabled" and publisher is None:
-        publisher = CloudWatchPublisher(region=region)
+        try:
+            publisher = CloudWatchPublisher(region=region)
+        except ImportError:
+            log("analyzer: boto3 is not importable in this image: CloudWatch metrics are not published")
+            publishing = "Disabled"
     if analysis == "DATA_QUALITY":
         result = run.check_data_quality(
             events, out, _file(environ, "baseline_statistics"), _file(environ, "baseline_constraints"),

@@ -145,3 +145,16 @@ def test_model_quality_run_joins_ground_truth_from_its_hour_folders(aws, tmp_pat
     namespace, items = published[0]
     assert namespace == "aws/sagemaker/Endpoints/model-metrics"
     assert {"accuracy", "auc", "f1", "constraint_violations"} <= {item["MetricName"] for item in items}
+
+
+def test_without_boto3_the_analysis_still_runs_and_says_metrics_were_not_published(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "boto3", None)  # `import boto3` raises ImportError
+    hour = tmp_path / "input" / ENDPOINT / "AllTraffic" / "2026" / "11" / "24" / "09"
+    hour.mkdir(parents=True)
+    (hour / "a.jsonl").write_text(records("2026-11-24T09", 5))
+    env = environment(tmp_path, capture_s3_uri="", dataset_source=str(tmp_path / "input"))
+    assert job.main(env, message_path=str(tmp_path / "m")) == 0
+    assert "CloudWatch metrics are not published" in capsys.readouterr().out
+    env = environment(tmp_path)
+    assert job.main(env, message_path=str(tmp_path / "m")) == 2
+    assert "capture_s3_uri is set but boto3 is not importable" in (tmp_path / "m").read_text()
