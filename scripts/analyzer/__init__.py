@@ -15,7 +15,8 @@ Processing-job contract (docs/engine.md, section "The analyzer", is the full ver
 * upload this folder as one asset and run `python3 /opt/ml/processing/input/code/analyzer job`
   (ContainerEntrypoint), the folder being a ProcessingInput with LocalPath
   /opt/ml/processing/input/code/analyzer;
-* environment: `analysis_type` (DATA_QUALITY | MODEL_QUALITY), `scheduled_time` (ISO-8601, from
+* environment: `analysis_type` (DATA_QUALITY | MODEL_QUALITY | BASELINE_DATA_QUALITY |
+  BASELINE_MODEL_QUALITY), `scheduled_time` (ISO-8601, from
   `<aws.scheduler.scheduled-time>`), `window_start_offset` (-PT1H) / `window_end_offset` (PT0H) or
   `start_time` / `end_time`, `capture_s3_uri` (s3://bucket/<capture prefix>/<endpoint>, read by hour
   folder) or a local `dataset_source`, `baseline_statistics` / `baseline_constraints` /
@@ -23,7 +24,8 @@ Processing-job contract (docs/engine.md, section "The analyzer", is the full ver
   `metrics_namespace`, `sagemaker_endpoint_name`, `sagemaker_monitoring_schedule_name`; model quality
   adds `problem_type`, `ground_truth_s3_uri` (or `ground_truth_source`), `inference_attribute`,
   `probability_attribute`, `probability_threshold_attribute`, `ground_truth_end_offset`
-  (`job.CONTRACT` lists every name with its default);
+  (`job.CONTRACT` lists every name with its default); baselining reads `baseline_dataset`
+  (`dataset_header`, `ground_truth_attribute`);
 * outputs: `<output_path>/statistics.json` and `constraint_violations.json`; one summary line in
   /opt/ml/output/message (the job's ExitMessage); exit 0 analysed, 1 no data / run-time failure,
   2 bad setting or input.

@@ -10,6 +10,9 @@ Verbs:
         [--constraints FILE] [--inference-attribute A] [--probability-attribute A]
         [--probability-threshold X] --out DIR
       model-quality statistics.json and constraint_violations.json.
+  baseline-model-quality --dataset FILE.csv [--header] --problem-type TYPE --ground-truth-attribute COL
+        [--inference-attribute COL] [--probability-attribute COL] [--probability-threshold X] --out DIR
+      model-quality statistics.json and suggested constraints.json of a labelled CSV dataset.
   job
       the processing job's entry (settings from the environment; docs/engine.md).
 
@@ -60,6 +63,17 @@ def _parser():
     quality.add_argument("--probability-threshold", type=float, default=0.5)
     quality.add_argument("--out", required=True, help="output folder")
 
+    mq_base = verbs.add_parser("baseline-model-quality", help="model-quality baseline of a labelled CSV dataset")
+    mq_base.add_argument("--dataset", required=True, help="CSV file or folder of CSV files")
+    mq_base.add_argument("--header", action="store_true", help="the first line names the columns")
+    mq_base.add_argument("--problem-type", required=True,
+                         choices=("BinaryClassification", "MulticlassClassification", "Regression"))
+    mq_base.add_argument("--ground-truth-attribute", required=True, help="the label column (name, or _c<i>)")
+    mq_base.add_argument("--inference-attribute", help="the prediction column (name, or _c<i>)")
+    mq_base.add_argument("--probability-attribute", help="the probability column (binary)")
+    mq_base.add_argument("--probability-threshold", type=float, default=0.5)
+    mq_base.add_argument("--out", required=True, help="output folder")
+
     verbs.add_parser("job", help="the processing job's entry (settings from the environment)")
     return parser
 
@@ -85,6 +99,13 @@ def main(argv=None):
             statistics, constraints = run.baseline(args.dataset, args.out, args.header)
             print("baseline: %d rows, %d columns -> %s/statistics.json, constraints.json"
                   % (statistics["dataset"]["item_count"], len(statistics["features"]), args.out))
+            return EXIT_OK
+        if args.verb == "baseline-model-quality":
+            statistics, _ = run.baseline_model_quality(
+                args.dataset, args.out, args.problem_type, args.ground_truth_attribute, args.inference_attribute,
+                args.probability_attribute, args.header, args.probability_threshold)
+            print("baseline-model-quality: %d rows -> %s/statistics.json, constraints.json"
+                  % (statistics["dataset"]["item_count"], args.out))
             return EXIT_OK
         if args.verb == "check":
             if not args.statistics and not args.constraints:

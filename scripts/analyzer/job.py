@@ -29,7 +29,8 @@ EXIT_MESSAGE = "/opt/ml/output/message"
 
 # name: (default, meaning). The defaults are the paths the engine's ProcessingInputs/Outputs use.
 CONTRACT = {
-    "analysis_type": ("DATA_QUALITY", "DATA_QUALITY or MODEL_QUALITY"),
+    "analysis_type": ("DATA_QUALITY", "DATA_QUALITY, MODEL_QUALITY, or baselining: BASELINE_DATA_QUALITY, "
+                                      "BASELINE_MODEL_QUALITY"),
     "scheduled_time": (None, "ISO-8601 UTC time of the schedule's slot (required unless start_time and end_time)"),
     "window_start_offset": ("-PT1H", "ISO-8601 duration added to scheduled_time: the window's start"),
     "window_end_offset": ("PT0H", "ISO-8601 duration added to scheduled_time: the window's end (exclusive)"),
@@ -55,9 +56,14 @@ CONTRACT = {
     "sagemaker_endpoint_name": (None, "the Endpoint dimension of the metrics"),
     "sagemaker_monitoring_schedule_name": (None, "the MonitoringSchedule dimension of the metrics"),
     "problem_type": (None, "MODEL_QUALITY: BinaryClassification, MulticlassClassification or Regression"),
-    "inference_attribute": (None, "MODEL_QUALITY: CSV index or JSON key path of the predicted label/value"),
-    "probability_attribute": (None, "MODEL_QUALITY: CSV index or JSON key path of the probability"),
+    "inference_attribute": (None, "MODEL_QUALITY: CSV index or JSON key path of the predicted label/value "
+                                  "(baselining: the prediction column)"),
+    "probability_attribute": (None, "MODEL_QUALITY: CSV index or JSON key path of the probability "
+                                    "(baselining: the probability column)"),
     "probability_threshold_attribute": ("0.5", "MODEL_QUALITY, binary: label = probability >= this"),
+    "baseline_dataset": (BASE + "/input/baseline_dataset", "baselining: a CSV file or a folder of CSV files"),
+    "dataset_header": ("false", "baselining: true when the CSV files' first line names the columns"),
+    "ground_truth_attribute": (None, "BASELINE_MODEL_QUALITY: the label column (a header name, or _c<i>)"),
     "AWS_REGION": (None, "region of the S3 and CloudWatch clients (set by SageMaker)"),
 }
 
@@ -124,8 +130,11 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
 
             return boto3.client("s3", region_name=region)
     analysis = setting(environ, "analysis_type")
+    if analysis in ("BASELINE_DATA_QUALITY", "BASELINE_MODEL_QUALITY"):
+        return run_baseline(environ, analysis, log)
     if analysis not in ("DATA_QUALITY", "MODEL_QUALITY"):
-        raise InputError("analysis_type=%r: must be DATA_QUALITY or MODEL_QUALITY" % analysis)
+        raise InputError("analysis_type=%r: must be DATA_QUALITY, MODEL_QUALITY, BASELINE_DATA_QUALITY or "
+                         "BASELINE_MODEL_QUALITY" % analysis)
     publishing = setting(environ, "publish_cloudwatch_metrics")
     if publishing not in ("Enabled", "Disabled"):
         raise InputError("publish_cloudwatch_metrics=%r: must be Enabled or Disabled" % publishing)
@@ -158,11 +167,7 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
             setting(environ, "ground_truth_end_offset"), "ground_truth_end_offset")
         truth, _ = _events(environ, "ground_truth_s3_uri", "ground_truth_source", (window[0], max(truth_end, window[1])),
                            s3_factory, False)
-        try:
-            threshold = float(setting(environ, "probability_threshold_attribute"))
-        except ValueError:
-            raise InputError("probability_threshold_attribute=%r: not a number"
-                             % setting(environ, "probability_threshold_attribute"))
+        threshold = _threshold(environ)
         statistics, violations = run.check_model_quality(
             events, truth, out, problem_type,
             _file(environ, "baseline_constraints"), setting(environ, "inference_attribute"),
@@ -174,6 +179,35 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
         summary = "%d labelled predictions" % statistics["dataset"]["item_count"]
     status = "CompletedWithViolations" if count else "Completed"
     return EXIT_OK, "%s: %d violation(s); %s; window %s..%s" % (status, count, summary, _iso(window[0]), _iso(window[1]))
+
+
+def _threshold(environ):
+    try:
+        return float(setting(environ, "probability_threshold_attribute"))
+    except ValueError:
+        raise InputError("probability_threshold_attribute=%r: not a number"
+                         % setting(environ, "probability_threshold_attribute"))
+
+
+def run_baseline(environ, analysis, log):
+    """A baselining job: statistics.json and suggested constraints.json of a CSV dataset."""
+    dataset = setting(environ, "baseline_dataset")
+    header = str(setting(environ, "dataset_header")).lower()
+    if header not in ("true", "false"):
+        raise InputError("dataset_header=%r: must be true or false" % header)
+    out = setting(environ, "output_path")
+    log("analyzer: %s of %s" % (analysis, dataset))
+    if analysis == "BASELINE_DATA_QUALITY":
+        statistics, _ = run.baseline(dataset, out, header == "true")
+        return EXIT_OK, "Completed: baseline of %d rows, %d columns" % (
+            statistics["dataset"]["item_count"], len(statistics["features"]))
+    label = setting(environ, "ground_truth_attribute")
+    if not label:
+        raise InputError("ground_truth_attribute is not set: name the label column of the dataset")
+    statistics, _ = run.baseline_model_quality(
+        dataset, out, setting(environ, "problem_type"), label, setting(environ, "inference_attribute"),
+        setting(environ, "probability_attribute"), header == "true", _threshold(environ))
+    return EXIT_OK, "Completed: model-quality baseline of %d rows" % statistics["dataset"]["item_count"]
 
 
 def _iso(moment):

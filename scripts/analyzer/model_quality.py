@@ -117,7 +117,7 @@ class Merger:
             return
         probability = None
         if self.probability_attribute not in (None, ""):
-            probability = _float(extract(output, self.probability_attribute))
+            probability = to_float(extract(output, self.probability_attribute))
         if self.inference_attribute not in (None, ""):
             label = extract(output, self.inference_attribute)
         elif probability is not None and self.problem_type == "BinaryClassification":
@@ -149,7 +149,7 @@ class Merger:
         return multiclass_metrics([_label(a) for a in actual], [_label(p) for p in predicted])
 
 
-def _float(value):
+def to_float(value):
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -157,14 +157,14 @@ def _float(value):
 
 
 def _floats(values, what):
-    result = [_float(v) for v in values]
+    result = [to_float(v) for v in values]
     if any(v is None for v in result):
         raise InputError("a %s is not a number (%r)" % (what, values[result.index(None)]))
     return np.array(result, dtype=float)
 
 
 def _label(value):
-    number = _float(value)
+    number = to_float(value)
     if number is not None and number == int(number):
         return str(int(number))
     return str(value).strip()

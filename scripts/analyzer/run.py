@@ -27,28 +27,45 @@ def write_json(folder, name, document):
 # ---------------------------------------------------------------- data quality
 
 
-def read_csv_profile(path, header=False):
-    """Profile a CSV dataset (headerless: columns `_c0`, `_c1`, ... as Model Monitor names them)."""
-    import pandas as pd
-
+def dataset_files(path):
+    """A CSV file, or every .csv file under a folder (a ProcessingInput of a prefix), in name order."""
+    if os.path.isdir(path):
+        found = sorted(os.path.join(folder, name) for folder, _dirs, names in os.walk(path)
+                       for name in names if name.lower().endswith(".csv"))
+        if not found:
+            raise InputError("%s: no .csv file in this folder or below" % path)
+        return found
     if not os.path.isfile(path):
         raise InputError("%s: no such dataset file" % path)
-    profile = DatasetProfile()
+    return [path]
+
+
+def _csv_chunks(path, header):
+    """Blocks of a CSV file as {column name: list of str or None} (headerless: `_c0`, `_c1`, ...)."""
+    import pandas as pd
+
     try:
         reader = pd.read_csv(path, header=0 if header else None, dtype=str, keep_default_na=False,
-                             na_filter=False, chunksize=BLOCK_ROWS, skipinitialspace=False)
+                             na_filter=False, chunksize=BLOCK_ROWS)
         for chunk in reader:
-            if not header:
-                chunk.columns = ["_c%d" % i for i in range(len(chunk.columns))]
+            names = [str(n) for n in chunk.columns] if header else ["_c%d" % i for i in range(len(chunk.columns))]
             columns = {}
-            for name in chunk.columns:
-                values = chunk[name].tolist()
+            for name, original in zip(names, chunk.columns):
+                values = chunk[original].tolist()
                 if "" in values:  # an empty CSV field is a missing value (Spark's CSV reader: null)
                     values = [v if v != "" else None for v in values]
-                columns[str(name)] = values
-            profile.add_columns(columns, len(chunk))
+                columns[name] = values
+            yield columns, len(chunk)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError("%s: not a readable CSV file (%s)" % (path, str(exc).splitlines()[0]))
+
+
+def read_csv_profile(path, header=False):
+    """Profile a CSV dataset: a file or a folder of CSV files (headerless: `_c0`, `_c1`, ...)."""
+    profile = DatasetProfile()
+    for file in dataset_files(path):
+        for columns, rows in _csv_chunks(file, header):
+            profile.add_columns(columns, rows)
     if not profile.rows:
         raise InputError("%s: the dataset has no data rows" % path)
     return profile
@@ -60,6 +77,41 @@ def baseline(dataset, out, header=False):
     statistics = profile.statistics()
     overflow = {name for name, column in profile.columns.items() if column.categories_overflow}
     suggested = dq.suggest(statistics, overflow)
+    write_json(out, STATISTICS, statistics)
+    write_json(out, CONSTRAINTS, suggested)
+    return statistics, suggested
+
+
+def baseline_model_quality(dataset, out, problem_type, label, prediction, probability=None, header=True,
+                           probability_threshold=0.5):
+    """Model-quality statistics.json and suggested constraints.json of a labelled CSV dataset.
+
+    `label`, `prediction`, `probability`: column names (with a header) or `_c<i>` names. Binary without a
+    prediction column: the label is probability >= probability_threshold.
+    """
+    if problem_type not in mq.PROBLEM_TYPES:
+        raise InputError("problem_type=%r: must be one of %s" % (problem_type, ", ".join(mq.PROBLEM_TYPES)))
+    wanted = [c for c in (label, prediction, probability) if c]
+    merger = mq.Merger(problem_type)
+    for file in dataset_files(dataset):
+        for columns, rows in _csv_chunks(file, header):
+            missing = [c for c in wanted if c not in columns]
+            if missing:
+                raise InputError("%s: no column %s (columns: %s)" % (file, ", ".join(missing), ", ".join(columns)))
+            probabilities = columns[probability] if probability else [None] * rows
+            predictions = columns[prediction] if prediction else None
+            for i in range(rows):
+                score = mq.to_float(probabilities[i]) if probability else None
+                if predictions is not None:
+                    predicted = predictions[i]
+                elif score is not None:
+                    predicted = 1 if score >= probability_threshold else 0
+                else:
+                    raise InputError("%s: give a prediction column, or a probability column (binary)" % file)
+                merger.pairs.append((columns[label][i], predicted, score))
+    metrics = merger.metrics()
+    statistics = mq.statistics(problem_type, metrics, len(merger.pairs))
+    suggested = mq.suggest(problem_type, metrics)
     write_json(out, STATISTICS, statistics)
     write_json(out, CONSTRAINTS, suggested)
     return statistics, suggested

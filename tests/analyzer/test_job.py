@@ -158,3 +158,26 @@ def test_without_boto3_the_analysis_still_runs_and_says_metrics_were_not_publish
     env = environment(tmp_path)
     assert job.main(env, message_path=str(tmp_path / "m")) == 2
     assert "capture_s3_uri is set but boto3 is not importable" in (tmp_path / "m").read_text()
+
+
+def test_baselining_jobs_write_statistics_and_constraints(tmp_path):
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "part-1.csv").write_text("label,score,city\n1,0.9,paris\n0,0.2,rome\n")
+    (dataset / "part-2.csv").write_text("label,score,city\n1,0.4,paris\n0,0.1,oslo\n")
+    env = {"analysis_type": "BASELINE_DATA_QUALITY", "baseline_dataset": str(dataset), "dataset_header": "true",
+           "output_path": str(tmp_path / "dq")}
+    assert job.main(env, message_path=str(tmp_path / "m")) == 0
+    assert (tmp_path / "m").read_text() == "Completed: baseline of 4 rows, 3 columns"
+    statistics = json.loads((tmp_path / "dq" / "statistics.json").read_text())
+    assert [f["inferred_type"] for f in statistics["features"]] == ["String", "Integral", "Fractional"]
+    assert (tmp_path / "dq" / "constraints.json").is_file()
+    env = dict(env, analysis_type="BASELINE_MODEL_QUALITY", problem_type="BinaryClassification",
+               ground_truth_attribute="label", probability_attribute="score", output_path=str(tmp_path / "mq"))
+    assert job.main(env, message_path=str(tmp_path / "m")) == 0
+    metrics = json.loads((tmp_path / "mq" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert metrics["accuracy"]["value"] == 0.75  # 0.4 < 0.5 predicts 0 for a 1
+    assert "binary_classification_constraints" in json.loads((tmp_path / "mq" / "constraints.json").read_text())
+    env["ground_truth_attribute"] = "target"
+    assert job.main(env, message_path=str(tmp_path / "m")) == 2
+    assert "no column target" in (tmp_path / "m").read_text()

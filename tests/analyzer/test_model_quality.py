@@ -143,3 +143,23 @@ def test_no_label_joins_is_no_data(tmp_path):
         run.check_model_quality(events(CAPTURE / "capture.jsonl"),
                                 events(CAPTURE / "01d3c1a8-aa99-4149-9d5e-78bea047a788.jsonl"),
                                 str(tmp_path), "BinaryClassification")
+
+
+def test_model_quality_baseline_of_a_labelled_csv_then_a_check_against_it(tmp_path):
+    rng = np.random.default_rng(8)
+    label = rng.integers(0, 2, size=400)
+    score = np.clip(label * 0.6 + rng.random(400) * 0.5, 0, 1)
+    pd.DataFrame({"label": label, "score": score.round(4)}).to_csv(tmp_path / "train.csv", index=False)
+    statistics, suggested = run.baseline_model_quality(str(tmp_path / "train.csv"), str(tmp_path / "b"),
+                                                       "BinaryClassification", "label", None, "score", header=True)
+    predicted = (score.round(4) >= 0.5).astype(int)
+    metrics = statistics["binary_classification_metrics"]
+    assert metrics["accuracy"]["value"] == pytest.approx((predicted == label).mean())
+    rules = suggested["binary_classification_constraints"]
+    assert rules["accuracy"] == {"threshold": metrics["accuracy"]["value"], "comparison_operator": "LessThanThreshold"}
+    assert rules["false_positive_rate"]["comparison_operator"] == "GreaterThanThreshold"
+    # the baseline against itself: no violation; a worse model: accuracy and more fall below it
+    assert model_quality.check("BinaryClassification", metrics, suggested) == []
+    worse = model_quality.binary_metrics(label, 1 - predicted, None)
+    fired = {v["metric_name"] for v in model_quality.check("BinaryClassification", worse, suggested)}
+    assert {"accuracy", "f1", "recall"} <= fired
