@@ -26,6 +26,8 @@ from .metrics import DATA_METRICS_NAMESPACE, MODEL_METRICS_NAMESPACE, CloudWatch
 
 BASE = "/opt/ml/processing"
 EXIT_MESSAGE = "/opt/ml/output/message"
+# PutMetricData takes data points up to two weeks old (CloudWatch API reference, PutMetricData)
+METRICS_MAX_AGE = dt.timedelta(days=14) - dt.timedelta(minutes=5)
 
 # name: (default, meaning). The defaults are the paths the engine's ProcessingInputs/Outputs use.
 CONTRACT = {
@@ -120,9 +122,10 @@ def _file(environ, name):
     return default if os.path.isfile(default) else None
 
 
-def run_job(environ=None, s3_factory=None, publisher=None, log=print):
+def run_job(environ=None, s3_factory=None, publisher=None, log=print, now=None):
     """One scheduled analysis; returns (exit status, message). Injectable: environment, S3 client, metrics."""
     environ = os.environ if environ is None else environ
+    now = now or (lambda: dt.datetime.now(dt.timezone.utc))
     region = environ.get("AWS_REGION")
     if s3_factory is None:
         def s3_factory():
@@ -143,6 +146,10 @@ def run_job(environ=None, s3_factory=None, publisher=None, log=print):
     dims = dimensions(setting(environ, "sagemaker_endpoint_name"), setting(environ, "sagemaker_monitoring_schedule_name"))
     events, files = _events(environ, "capture_s3_uri", "dataset_source", window, s3_factory, True)
     log("analyzer: %s, window %s..%s, %d capture file(s)" % (analysis, _iso(window[0]), _iso(window[1]), files))
+    if publishing == "Enabled" and window[1] < now() - METRICS_MAX_AGE:
+        log("analyzer: the window ended more than 14 days ago, older than CloudWatch accepts data points: "
+            "metrics are not published")
+        publishing = "Disabled"
     if publishing == "Enabled" and publisher is None:
         try:
             publisher = CloudWatchPublisher(region=region)
@@ -214,12 +221,12 @@ def _iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def main(environ=None, s3_factory=None, publisher=None, message_path=EXIT_MESSAGE):
+def main(environ=None, s3_factory=None, publisher=None, message_path=EXIT_MESSAGE, now=None):
     """Run the job; print and record one line; return the exit status."""
     if not logging.getLogger().handlers:  # the pre-processor's logger reaches the job's log (stdout)
         logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        code, message = run_job(environ, s3_factory, publisher)
+        code, message = run_job(environ, s3_factory, publisher, now=now)
     except InputError as exc:
         code, message = exc.exit_code, "Failed: %s" % exc
     except Exception as exc:  # noqa: BLE001 - one line in the job's ExitMessage beats a traceback nobody reads

@@ -17,6 +17,7 @@ from .conftest import BASELINE, CAPTURE, REGION, REPO, client
 BUCKET = "churn-dev-bucket-1x2y3z"
 ENDPOINT = "churn-dev"
 SCHEDULE = "churn-dev-data-quality"
+NOW = dt.datetime(2026, 11, 24, 10, 7, tzinfo=dt.timezone.utc)  # the job runs a few minutes after its slot
 
 
 def records(hour: str, count: int, offset: int = 0) -> str:
@@ -62,7 +63,7 @@ def test_a_scheduled_run_reads_its_hour_from_s3_writes_its_files_and_publishes_m
     upload_hours(s3)
     message = tmp_path / "message"
     code = job.main(environment(tmp_path), s3_factory=lambda: s3, publisher=CloudWatchPublisher(cloudwatch),
-                    message_path=str(message))
+                    message_path=str(message), now=lambda: NOW)
     assert code == 0
     statistics = json.loads((tmp_path / "output" / "statistics.json").read_text())
     assert statistics["dataset"]["item_count"] == 40 + 4 + 6  # hour 09 of both variants; not 08, not 10
@@ -90,11 +91,11 @@ def test_metrics_can_be_switched_off_and_renamespaced(aws, tmp_path):
     published = []
     env = environment(tmp_path, publish_cloudwatch_metrics="Disabled")
     assert job.main(env, s3_factory=lambda: s3, publisher=lambda ns, items: published.append(ns),
-                    message_path=str(tmp_path / "m")) == 0
+                    message_path=str(tmp_path / "m"), now=lambda: NOW) == 0
     assert published == []
     env = environment(tmp_path, metrics_namespace="churn/analyzer", window_start_offset="-PT2H")
     assert job.main(env, s3_factory=lambda: s3, publisher=lambda ns, items: published.append((ns, len(items))),
-                    message_path=str(tmp_path / "m")) == 0
+                    message_path=str(tmp_path / "m"), now=lambda: NOW) == 0
     assert published[0][0] == "churn/analyzer"
     assert "80 records" in (tmp_path / "m").read_text()  # 08 and 09
 
@@ -105,7 +106,7 @@ def test_local_capture_folder_and_explicit_window(tmp_path):
     (hour / "a.jsonl").write_text(records("2026-11-24T09", 12))
     env = environment(tmp_path, capture_s3_uri="", dataset_source=str(tmp_path / "input"), scheduled_time="",
                       start_time="2026-11-24T09:00:00Z", end_time="2026-11-24T09:30:00Z")
-    assert job.main(env, publisher=lambda ns, items: None, message_path=str(tmp_path / "m")) == 0
+    assert job.main(env, publisher=lambda ns, items: None, message_path=str(tmp_path / "m"), now=lambda: NOW) == 0
     assert "12 records" in (tmp_path / "m").read_text()  # minutes 0-11, all before 09:30
 
 
@@ -122,7 +123,7 @@ def test_failures_are_one_line_in_the_exit_message(aws, tmp_path, change, code, 
     upload_hours(s3)
     env = environment(tmp_path, **change)
     assert job.main(env, s3_factory=lambda: s3, publisher=lambda ns, items: None,
-                    message_path=str(tmp_path / "m")) == code
+                    message_path=str(tmp_path / "m"), now=lambda: NOW) == code
     message = (tmp_path / "m").read_text()
     assert message.startswith("Failed: ") and text in message and "\n" not in message
 
@@ -139,7 +140,7 @@ def test_model_quality_run_joins_ground_truth_from_its_hour_folders(aws, tmp_pat
                       probability_attribute="0", ground_truth_s3_uri=f"s3://{BUCKET}/ground-truth/churn",
                       baseline_constraints="")
     assert job.main(env, s3_factory=lambda: s3, publisher=lambda ns, items: published.append((ns, items)),
-                    message_path=str(tmp_path / "m")) == 0, (tmp_path / "m").read_text()
+                    message_path=str(tmp_path / "m"), now=lambda: NOW) == 0, (tmp_path / "m").read_text()
     statistics = json.loads((tmp_path / "output" / "statistics.json").read_text())
     assert statistics["dataset"]["item_count"] == 44
     namespace, items = published[0]
@@ -153,10 +154,10 @@ def test_without_boto3_the_analysis_still_runs_and_says_metrics_were_not_publish
     hour.mkdir(parents=True)
     (hour / "a.jsonl").write_text(records("2026-11-24T09", 5))
     env = environment(tmp_path, capture_s3_uri="", dataset_source=str(tmp_path / "input"))
-    assert job.main(env, message_path=str(tmp_path / "m")) == 0
+    assert job.main(env, message_path=str(tmp_path / "m"), now=lambda: NOW) == 0
     assert "CloudWatch metrics are not published" in capsys.readouterr().out
     env = environment(tmp_path)
-    assert job.main(env, message_path=str(tmp_path / "m")) == 2
+    assert job.main(env, message_path=str(tmp_path / "m"), now=lambda: NOW) == 2
     assert "capture_s3_uri is set but boto3 is not importable" in (tmp_path / "m").read_text()
 
 
@@ -167,17 +168,29 @@ def test_baselining_jobs_write_statistics_and_constraints(tmp_path):
     (dataset / "part-2.csv").write_text("label,score,city\n1,0.4,paris\n0,0.1,oslo\n")
     env = {"analysis_type": "BASELINE_DATA_QUALITY", "baseline_dataset": str(dataset), "dataset_header": "true",
            "output_path": str(tmp_path / "dq")}
-    assert job.main(env, message_path=str(tmp_path / "m")) == 0
+    assert job.main(env, message_path=str(tmp_path / "m"), now=lambda: NOW) == 0
     assert (tmp_path / "m").read_text() == "Completed: baseline of 4 rows, 3 columns"
     statistics = json.loads((tmp_path / "dq" / "statistics.json").read_text())
     assert [f["inferred_type"] for f in statistics["features"]] == ["String", "Integral", "Fractional"]
     assert (tmp_path / "dq" / "constraints.json").is_file()
     env = dict(env, analysis_type="BASELINE_MODEL_QUALITY", problem_type="BinaryClassification",
                ground_truth_attribute="label", probability_attribute="score", output_path=str(tmp_path / "mq"))
-    assert job.main(env, message_path=str(tmp_path / "m")) == 0
+    assert job.main(env, message_path=str(tmp_path / "m"), now=lambda: NOW) == 0
     metrics = json.loads((tmp_path / "mq" / "statistics.json").read_text())["binary_classification_metrics"]
     assert metrics["accuracy"]["value"] == 0.75  # 0.4 < 0.5 predicts 0 for a 1
     assert "binary_classification_constraints" in json.loads((tmp_path / "mq" / "constraints.json").read_text())
     env["ground_truth_attribute"] = "target"
-    assert job.main(env, message_path=str(tmp_path / "m")) == 2
+    assert job.main(env, message_path=str(tmp_path / "m"), now=lambda: NOW) == 2
     assert "no column target" in (tmp_path / "m").read_text()
+
+
+def test_metrics_of_a_window_older_than_cloudwatch_accepts_are_not_published(tmp_path, capsys):
+    hour = tmp_path / "input" / ENDPOINT / "AllTraffic" / "2026" / "11" / "24" / "09"
+    hour.mkdir(parents=True)
+    (hour / "a.jsonl").write_text(records("2026-11-24T09", 5))
+    published = []
+    env = environment(tmp_path, capture_s3_uri="", dataset_source=str(tmp_path / "input"))
+    later = NOW + dt.timedelta(days=15)
+    assert job.main(env, publisher=lambda ns, items: published.append(ns), message_path=str(tmp_path / "m"),
+                    now=lambda: later) == 0
+    assert published == [] and "metrics are not published" in capsys.readouterr().out
