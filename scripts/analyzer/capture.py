@@ -324,6 +324,8 @@ def s3_hour_keys(client, uri, window, hourly_under_variants=True):
         roots = []
         for page in paginator.paginate(Bucket=bucket, Prefix=base, Delimiter="/"):
             roots.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+        if roots and all(re.match(r"\d{4}/\Z", root[len(base):]) for root in roots):
+            roots = [base]  # the URI names one variant's folder: its children are years
     else:
         roots = [base]
     keys = []

@@ -194,3 +194,12 @@ def test_metrics_of_a_window_older_than_cloudwatch_accepts_are_not_published(tmp
     assert job.main(env, publisher=lambda ns, items: published.append(ns), message_path=str(tmp_path / "m"),
                     now=lambda: later) == 0
     assert published == [] and "metrics are not published" in capsys.readouterr().out
+
+
+def test_a_capture_uri_naming_one_variant_reads_only_that_variant(aws, tmp_path):
+    s3 = client("s3", aws)
+    upload_hours(s3)
+    env = environment(tmp_path, capture_s3_uri=f"s3://{BUCKET}/datacapture/{ENDPOINT}/AllTraffic/")
+    assert job.main(env, s3_factory=lambda: s3, publisher=lambda ns, items: None, message_path=str(tmp_path / "m"),
+                    now=lambda: NOW) == 0
+    assert "44 records" in (tmp_path / "m").read_text()  # 40 + 4 of AllTraffic's hour 09, not Shadow's 6
