@@ -78,7 +78,10 @@ def extract(event, attribute=None):
     text = _decode(event).strip()
     if event.encoding == "CSV" or "csv" in str(event.observedContentType).lower():
         values = text.split("\n")[0].split(",")
-        index = int(attribute) if attribute not in (None, "") else 0
+        try:
+            index = int(attribute) if attribute not in (None, "") else 0
+        except ValueError:
+            raise InputError("attribute %r: a CSV output is read by column index (0, 1, ...)" % (attribute,))
         return values[index].strip() if -len(values) <= index < len(values) else None
     try:
         document = json.loads(text)
@@ -179,7 +182,9 @@ def _binary(values):
         elif label in ("0", "false"):
             result.append(0)
         else:
-            raise InputError("binary classification label %r is not 0/1 or true/false" % (value,))
+            raise InputError("binary classification label %r is not 0/1 or true/false (a probability? set "
+                             "probability_attribute, and inference_attribute for the label if the output has one)"
+                             % (value,))
     return np.array(result, dtype=int)
 
 
