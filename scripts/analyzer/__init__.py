@@ -8,13 +8,14 @@ constraints.json, constraint_violations.json), so a baseline made by Model Monit
 Modules: `kll` (Deequ's KLL sketch and distances), `profile` (streaming column statistics),
 `constraints` (suggestions and data-quality checks), `capture` (Data Capture layout, the record
 pre-processor contract, windows, S3), `model_quality`, `metrics` (CloudWatch), `run` (the analyses),
-`job` (the processing job's entry), `cli`.
+`job` (the processing job's entry), `pack` (one-file asset), `cli`.
 
 Processing-job contract (docs/engine.md, section "The analyzer", is the full version):
 
-* upload this folder as one asset and run `python3 /opt/ml/processing/input/code/analyzer job`
-  (ContainerEntrypoint), the folder being a ProcessingInput with LocalPath
-  /opt/ml/processing/input/code/analyzer;
+* `pack.pack(path)` writes this package as one zip application (byte-identical for the same sources);
+  upload it as an asset and run `python3 /opt/ml/processing/input/code/analyzer.pyz job`
+  (ContainerEntrypoint), the file being a ProcessingInput with LocalPath /opt/ml/processing/input/code
+  (the folder itself, run as `python3 <folder> job`, works too);
 * environment: `analysis_type` (DATA_QUALITY | MODEL_QUALITY | BASELINE_DATA_QUALITY |
   BASELINE_MODEL_QUALITY), `scheduled_time` (ISO-8601, from
   `<aws.scheduler.scheduled-time>`), `window_start_offset` (-PT1H) / `window_end_offset` (PT0H) or

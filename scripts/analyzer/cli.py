@@ -13,6 +13,8 @@ Verbs:
   baseline-model-quality --dataset FILE.csv [--header] --problem-type TYPE --ground-truth-attribute COL
         [--inference-attribute COL] [--probability-attribute COL] [--probability-threshold X] --out DIR
       model-quality statistics.json and suggested constraints.json of a labelled CSV dataset.
+  pack --out FILE.pyz
+      the analyzer as one file (a zip application): `python3 FILE.pyz <verb> ...`.
   job
       the processing job's entry (settings from the environment; docs/engine.md).
 
@@ -23,7 +25,7 @@ analyze; 2 bad input (one line on stderr: what, where, how to fix).
 import argparse
 import sys
 
-from . import capture, job, run
+from . import capture, job, pack, run
 from .errors import EXIT_FAILED, EXIT_OK, InputError
 
 
@@ -74,6 +76,8 @@ def _parser():
     mq_base.add_argument("--probability-threshold", type=float, default=0.5)
     mq_base.add_argument("--out", required=True, help="output folder")
 
+    packer = verbs.add_parser("pack", help="write the analyzer as one zip application (the job's asset)")
+    packer.add_argument("--out", required=True, help="the .pyz file to write")
     verbs.add_parser("job", help="the processing job's entry (settings from the environment)")
     return parser
 
@@ -95,6 +99,9 @@ def main(argv=None):
         args = _parser().parse_args(argv)
         if args.verb == "job":
             return job.main()
+        if args.verb == "pack":
+            print("pack: %s" % pack.pack(args.out))
+            return EXIT_OK
         if args.verb == "baseline":
             statistics, constraints = run.baseline(args.dataset, args.out, args.header)
             print("baseline: %d rows, %d columns -> %s/statistics.json, constraints.json"

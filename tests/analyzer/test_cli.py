@@ -128,3 +128,18 @@ def test_the_package_keeps_to_python_38_grammar_without_annotations(path):
         assert not isinstance(node, ast.AnnAssign), path.name
         if isinstance(node, ast.FunctionDef):
             assert node.returns is None and all(a.annotation is None for a in node.args.args), node.name
+
+
+def test_the_packed_zip_application_runs_alone_and_is_byte_identical_when_rebuilt(tmp_path, capsys):
+    first, second = tmp_path / "a" / "analyzer.pyz", tmp_path / "b" / "analyzer.pyz"
+    assert run_cli(["pack", "--out", first], capsys)[0] == 0
+    assert run_cli(["pack", "--out", second], capsys)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    result = subprocess.run([sys.executable, "-I", str(first), "check", "--capture", str(CAPTURE / "capture.jsonl"),
+                             "--statistics", str(BASELINE / "data-quality-statistics.json"), "--out",
+                             str(tmp_path / "o")], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "o" / "constraint_violations.json").read_text())["violations"]
+    result = subprocess.run([sys.executable, "-I", str(first), "check", "--capture", "/nowhere", "--statistics",
+                             "x", "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
