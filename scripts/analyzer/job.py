@@ -11,8 +11,8 @@ and `end_time` are both given. The scheduler passes `scheduled_time` (EventBridg
 
 Exit status: 0 the analysis ran (violations or not; they are in constraint_violations.json), 1 the
 window held no data or another run-time failure, 2 a bad setting or input. One line explaining the
-outcome goes to stdout (the job's log) and to /opt/ml/output/message (the job's ExitMessage, read by
-`make status`).
+outcome goes to stdout (the job's log) and to /opt/ml/output/message, whose first KB SageMaker reports
+as the job's ExitMessage (https://docs.aws.amazon.com/sagemaker/latest/dg/byoc-metadata.html).
 """
 
 import datetime as dt
@@ -234,8 +234,8 @@ def main(environ=None, s3_factory=None, publisher=None, message_path=EXIT_MESSAG
     print(message)
     try:
         os.makedirs(os.path.dirname(message_path), exist_ok=True)
-        with open(message_path, "w", encoding="utf-8") as stream:
-            stream.write(message[:1024])
+        with open(message_path, "w", encoding="utf-8") as stream:  # ExitMessage: its first 1 KB, UTF-8
+            stream.write(message.encode("utf-8")[:1024].decode("utf-8", "ignore"))
     except OSError:
         pass
     sys.stdout.flush()
