@@ -88,9 +88,15 @@ class CloudWatchPublisher:
             self.client.put_metric_data(Namespace=namespace, MetricData=items[start:start + _BATCH])
 
 
+MAX_NAME = 255  # PutMetricData's MetricName length limit (CloudWatch API reference, MetricDatum)
+
+
 def publish(publisher, namespace, items, dims, timestamp):
-    """Stamp items with the dimensions and time, then hand them to `publisher(namespace, items)`."""
-    stamped = [dict(item, Dimensions=dims, Timestamp=timestamp) for item in items]
+    """Stamp items with the dimensions and time, then hand them to `publisher(namespace, items)`.
+
+    A metric whose name would be longer than CloudWatch accepts (a very long feature name) is left out
+    rather than failing the whole call."""
+    stamped = [dict(item, Dimensions=dims, Timestamp=timestamp) for item in items if len(item["MetricName"]) <= MAX_NAME]
     if stamped:
         publisher(namespace, stamped)
     return stamped

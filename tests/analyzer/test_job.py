@@ -203,3 +203,13 @@ def test_a_capture_uri_naming_one_variant_reads_only_that_variant(aws, tmp_path)
     assert job.main(env, s3_factory=lambda: s3, publisher=lambda ns, items: None, message_path=str(tmp_path / "m"),
                     now=lambda: NOW) == 0
     assert "44 records" in (tmp_path / "m").read_text()  # 40 + 4 of AllTraffic's hour 09, not Shadow's 6
+
+
+def test_metric_names_longer_than_cloudwatch_accepts_are_left_out():
+    from scripts.analyzer.metrics import publish
+
+    sent = []
+    items = [{"MetricName": "feature_null_" + "x" * 242, "Value": 1.0}, {"MetricName": "feature_null_" + "y" * 243,
+                                                                        "Value": 1.0}]
+    publish(lambda ns, batch: sent.extend(batch), "ns", items, [], NOW)
+    assert [len(item["MetricName"]) for item in sent] == [255]
