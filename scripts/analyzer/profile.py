@@ -29,7 +29,10 @@ import numpy as np
 from .kll import DEFAULT_SHRINKING_FACTOR, DEFAULT_SKETCH_SIZE, KLLSketch
 
 BLOCK_ROWS = 8192
-MAX_CATEGORIES = 10000  # distinct values counted per column; beyond, the column is high-cardinality
+MAX_CATEGORIES = 10000  # distinct values counted per String column; beyond, the column is high-cardinality
+# A column of numbers only so far needs its value counts only for a small domain (and the distinct count):
+# a lower cap keeps a wide table of continuous features to a few MB.
+MAX_NUMERIC_CATEGORIES = 1000
 
 _INTEGRAL = r"(?:-|\+)? ?\d+"
 _FRACTIONAL = r"(?:-|\+)? ?\d+(?:(?:\.\d+)|(?:(?:\.\d+)?[Ee][-+]?\d+))"
@@ -113,9 +116,10 @@ class ColumnProfile:
             self._numbers(numbers)
         if not self.categories_overflow:
             self.categories.update(values if types == {str} else map(_category, values))
-            if len(self.categories) > MAX_CATEGORIES:
+            limit = MAX_CATEGORIES if self.kinds[STRING] or self.kinds[BOOLEAN] else MAX_NUMERIC_CATEGORIES
+            if len(self.categories) > limit:
                 self.categories_overflow = True
-                self.categories = Counter(dict(self.categories.most_common(MAX_CATEGORIES)))
+                self.categories = Counter(dict(self.categories.most_common(limit)))
 
     def _strings(self, values):
         joined = "\n".join(values)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scripts.analyzer.profile import MAX_CATEGORIES, DatasetProfile, value_kind
+from scripts.analyzer.profile import MAX_CATEGORIES, MAX_NUMERIC_CATEGORIES, DatasetProfile, value_kind
 
 from .conftest import BASELINE
 
@@ -96,10 +96,13 @@ def test_string_statistics_have_categorical_buckets_most_frequent_first():
         {"value": "b", "count": 3}, {"value": "a", "count": 2}, {"value": "c", "count": 1}]
 
 
-def test_category_table_is_capped():
-    _, profile = profile_rows([{"s": "v%d" % i} for i in range(MAX_CATEGORIES + 500)])
+def test_category_tables_are_capped():
+    _, profile = profile_rows([{"s": "v%d" % i, "x": "%d.5" % i, "k": str(i % 7)} for i in range(MAX_CATEGORIES + 500)])
     assert len(profile.columns["s"].categories) == MAX_CATEGORIES
-    assert profile.columns["s"].categories_overflow
+    assert len(profile.columns["x"].categories) == MAX_NUMERIC_CATEGORIES
+    assert profile.columns["s"].categories_overflow and profile.columns["x"].categories_overflow
+    assert profile.columns["k"].categories == {str(i): (MAX_CATEGORIES + 500) // 7 + (i < (MAX_CATEGORIES + 500) % 7)
+                                               for i in range(7)}
 
 
 def test_our_statistics_have_the_keys_and_types_of_model_monitors():
