@@ -9,7 +9,7 @@ process (`time.process_time`), so a machine busy with other work does not unders
 `REPEATS` passes. Target: at least 100,000 records/s per core.
 
 Memory: the peak Python allocation (tracemalloc) of a run over N and over 4N records (N above one
-block of 8,192 rows, the most the analyzer holds at once): streaming means the second is about the
+block of 8,192 rows of 8 columns, the most the analyzer holds at once): streaming means the second is about the
 first (sketches and capped tables, not lists of values).
 
 `python -m benchmarks analyzer` (`make bench ARGS=analyzer`); `COPIES` / `REPEATS` size it.

@@ -28,7 +28,7 @@ import numpy as np
 
 from .kll import DEFAULT_SHRINKING_FACTOR, DEFAULT_SKETCH_SIZE, KLLSketch
 
-BLOCK_ROWS = 8192
+BLOCK_VALUES = 8192 * 8  # values buffered before a block of rows is summarised (fewer rows when rows are wide)
 MAX_CATEGORIES = 10000  # distinct values counted per String column; beyond, the column is high-cardinality
 # A column of numbers only so far needs its value counts only for a small domain (and the distinct count):
 # a lower cap keeps a wide table of continuous features to a few MB.
@@ -245,8 +245,9 @@ class DatasetProfile:
         self._sketch = (sketch_size, shrinking_factor)
 
     def add(self, row):
-        self._block.append(row)
-        if len(self._block) >= BLOCK_ROWS:
+        block = self._block
+        block.append(row)
+        if len(block) * len(block[0]) >= BLOCK_VALUES:
             self.flush()
 
     def add_columns(self, columns, rows):

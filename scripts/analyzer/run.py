@@ -1,5 +1,6 @@
 """The analyses, from inputs to the files in the output folder (shared by the CLI and the processing job)."""
 
+import csv
 import json
 import os
 
@@ -8,7 +9,7 @@ from . import model_quality as mq
 from .capture import CapturedData, RowSource
 from .errors import InputError, NoDataError
 from .metrics import data_quality_metrics, model_quality_metrics, publish, violations_metric
-from .profile import BLOCK_ROWS, DatasetProfile
+from .profile import BLOCK_VALUES, DatasetProfile
 
 STATISTICS = "statistics.json"
 CONSTRAINTS = "constraints.json"
@@ -45,8 +46,10 @@ def _csv_chunks(path, header):
     import pandas as pd
 
     try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            width = len(next(csv.reader(stream), [])) or 1
         reader = pd.read_csv(path, header=0 if header else None, dtype=str, keep_default_na=False,
-                             na_filter=False, chunksize=BLOCK_ROWS)
+                             na_filter=False, chunksize=max(64, BLOCK_VALUES // width))
         for chunk in reader:
             names = [str(n) for n in chunk.columns] if header else ["_c%d" % i for i in range(len(chunk.columns))]
             columns = {}
@@ -56,7 +59,7 @@ def _csv_chunks(path, header):
                     values = [v if v != "" else None for v in values]
                 columns[name] = values
             yield columns, len(chunk)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError("%s: not a readable CSV file (%s)" % (path, str(exc).splitlines()[0]))
 
 
