@@ -40,7 +40,10 @@ class ResourceChange:
     values: list[tuple[str, Any, Any]] = field(default_factory=list)  # (property, before, after) when known
     scope: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)  # parameters / resources the change comes from
-    condition: str | None = None  # template-derived adds only
+    condition: str | None = None  # template-derived adds whose Condition is decided only at deploy
+    # from the templates evaluated with their values (deployer/plan_detail.py):
+    created: list[tuple[str, str]] = field(default_factory=list)  # (property path, value) of what an add creates
+    diffs: list[tuple[str, str, str]] = field(default_factory=list)  # (property path, old, new) of a modify/replace
 
     @property
     def symbol(self) -> str:
@@ -63,6 +66,8 @@ class ResourceChange:
             "scope": self.scope,
             "causes": self.causes,
             "condition": self.condition,
+            "created": [{"property": p, "value": v} for p, v in self.created],
+            "diffs": [{"property": p, "old": o, "new": n} for p, o, n in self.diffs],
         }
 
 
@@ -198,11 +203,25 @@ def parse(description: dict[str, Any]) -> list[ResourceChange]:
                 record.replaced_by.append(name)
             if "BeforeValue" in target or "AfterValue" in target:
                 record.values.append((name, target.get("BeforeValue"), target.get("AfterValue")))
-            cause = detail.get("CausingEntity")
+            cause = _cause(detail)
             if cause and cause not in record.causes:
                 record.causes.append(cause)
         changes.append(record)
     return changes
+
+
+_SOURCES = {"ParameterReference": "parameter {}", "ResourceReference": "{}", "ResourceAttribute": "{}",
+            "DirectModification": "the template", "Automatic": "a nested stack"}
+
+
+def _cause(detail: dict[str, Any]) -> str | None:
+    """What a change comes from, in words: ``parameter Revision``, ``ExecutionRole.Arn``, ``the template``
+    (DescribeChangeSet's ChangeSource and CausingEntity:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceChangeDetail.html)."""
+    source, entity = detail.get("ChangeSource"), detail.get("CausingEntity")
+    if source in _SOURCES and (entity or "{}" not in _SOURCES[source]):
+        return _SOURCES[source].format(entity)
+    return entity
 
 
 def protected_hits(changes: list[ResourceChange], protected: list[str]) -> list[ResourceChange]:
