@@ -25,6 +25,9 @@ NO_CHANGE_MARKERS = (
     "The submitted information didn't contain changes",
 )
 _PENDING = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
+#: Change sets of a saved plan (``plan --out``) are named with this prefix, so that the next plan of the
+#: environment finds and deletes those of a plan left unused (:func:`remove_saved`).
+SAVED_PREFIX = "mmtool-saved"
 _SYMBOLS = {"add": "+", "modify": "~", "remove": "-", "replace": "±", "import": "+", "dynamic": "~"}
 
 
@@ -85,11 +88,12 @@ def create(
     template: dict[str, str],  # {"TemplateBody": ...} or {"TemplateURL": ...}
     parameters: list[dict[str, Any]],
     capabilities: list[str],
+    name_prefix: str = "mmtool",
 ) -> tuple[str, str]:
     """CreateChangeSet; returns (change set id, stack id). ``ClientToken`` makes botocore's retries safe."""
     request: dict[str, Any] = {
         "StackName": stack_name,
-        "ChangeSetName": new_name(),
+        "ChangeSetName": new_name(name_prefix),
         "ChangeSetType": change_set_type,
         "Parameters": parameters,
         "Capabilities": capabilities,
@@ -174,6 +178,22 @@ def delete(ctx: Context, change_set_id: str, *, label: str) -> None:
         raise aws_error(exc, action="DeleteChangeSet", stack=label) from exc
     except AWS_ERRORS as exc:
         raise aws_error(exc, action="DeleteChangeSet", stack=label) from exc
+
+
+def remove_saved(ctx: Context, stack_id: str, *, label: str) -> list[str]:
+    """Delete the change sets a saved plan (``plan --out``) left on the stack; returns their names."""
+    removed: list[str] = []
+    try:
+        pages = ctx.clients.cloudformation.get_paginator("list_change_sets").paginate(StackName=stack_id)
+        summaries = [s for page in pages for s in page.get("Summaries", [])]
+    except AWS_ERRORS as exc:
+        raise aws_error(exc, action="ListChangeSets", stack=label) from exc
+    for summary in summaries:
+        name = summary.get("ChangeSetName") or ""
+        if name.startswith(SAVED_PREFIX + "-") and summary.get("ExecutionStatus") != "EXECUTE_COMPLETE":
+            delete(ctx, summary["ChangeSetId"], label=label)
+            removed.append(name)
+    return removed
 
 
 def parse(description: dict[str, Any]) -> list[ResourceChange]:

@@ -30,6 +30,8 @@ template) look wrong:
   of a type moto accepts without creating (SageMaker monitoring resources, bucket policies, ...): it lists the
   template's resources whose Condition is true, as CloudFormation does, each with its logical id and type
   (the physical id stays empty where moto created nothing). The plan's counts are checked against it.
+* ListChangeSets ignores its StackName and answers every change set of the region: it answers the named
+  stack's only (the next plan deletes a saved plan's change sets stack by stack).
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -139,6 +141,13 @@ def _list_stack_resources() -> None:
 
     list_stack_resources._mmtool_patched = True  # type: ignore[attr-defined]
     CloudFormationResponse.list_stack_resources = list_stack_resources  # type: ignore[method-assign]
+
+    def list_change_sets(self: Any) -> Any:
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        return ActionResult({"Summaries": [c for c in self.cloudformation_backend.list_change_sets()
+                                           if c.stack_id == stack.stack_id]})
+
+    CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign]
 
 
 def patch_sagemaker_model_isolation() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from rich.markup import escape
 from rich.table import Table
@@ -56,6 +56,21 @@ class StackPlan:
     account: str | None = None  # the account the plan was made for (evaluates AWS::AccountId)
     ssm_values: dict[str, str | None] = field(default_factory=dict)  # Parameter Store values its parameters read
     security: SecurityDiff | None = None  # IAM statements and security-group rules added and removed
+    saved: bool = False  # read from a saved plan (deploy --plan): its change set is the one reviewed
+
+    def reads_unchanged(self, ctx: Context) -> bool:
+        """A saved plan's stack whose upstream stacks were just deployed: are the Parameter Store values it reads
+        still those the plan saw? Then its saved change set (or "no changes") is still exact; otherwise it
+        is compared again and gets a fresh change set, as the plan's note said."""
+        if not self.saved:
+            return False
+        names = compare.ssm_names(self.spec)
+        now = compare.current_ssm_values(ctx.clients.ssm, names, stack=self.label)
+        same = all(now.get(n) == self.ssm_values.get(n) for n in names)
+        if not same:
+            ctx.reporter.warn(f"{self.label}: values it reads changed when its upstream stacks were deployed: "
+                              "compared again, its saved change set is replaced by a fresh one")
+        return same
 
     @property
     def label(self) -> str:
@@ -304,6 +319,7 @@ def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target
             template=template_argument(ctx, spec, lambda: target or current_target(ctx)),
             parameters=compare.api_parameters(spec, stack_exists=change_set_type == "UPDATE"),
             capabilities=spec.entry.capabilities,
+            name_prefix=changesets.SAVED_PREFIX if ctx.options.save_plan else "mmtool",
         )
     except changesets.NoChanges:
         sp.action = NONE
@@ -455,6 +471,7 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
     if ctx.manifest.shared:
         check_shared(ctx)
     found = inspect(ctx)
+    remove_unused_saved_plan(ctx, found)
     plans: list[StackPlan] = []
     blocked: list[str] = []
     for spec in ctx.manifest.stacks:
@@ -507,6 +524,24 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
         raise
 
     plan = Plan(identity=identity, stacks=plans)
+    attach_assets(ctx, plan)
+    return plan
+
+
+def remove_unused_saved_plan(ctx: Context, found: dict[str, dict[str, Any] | None]) -> None:
+    """Delete the change sets a saved plan (``plan --out``) left unused on this run's stacks: a new plan
+    replaces it (deploy --plan of the old file then refuses it as stale)."""
+    specs = [spec for spec in ctx.manifest.stacks if found.get(spec.name)]
+    removed = each(ctx, lambda s: changesets.remove_saved(ctx, found[s.name]["StackId"], label=s.stack_name), specs)
+    for spec, names in zip(specs, removed):
+        if names:
+            ctx.reporter.info(f"{spec.stack_name}: deleted {len(names)} change set(s) of an unused saved plan "
+                              f"(plan --out): {', '.join(names)}")
+
+
+def attach_assets(ctx: Context, plan: Plan) -> None:
+    """The project bucket the assets go to, and which of them are not there yet."""
+    plans = plan.stacks
     model = ctx.manifest.model
     if model.asset_bucket is not None and ctx.manifest.asset_files:
         if any(sp.spec.name == model.asset_bucket.stack for sp in plans):
@@ -516,7 +551,6 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
             target = current_target(ctx)
         plan.asset_target = target
         plan.assets_missing = missing_assets(ctx, target)
-    return plan
 
 
 # -- showing ----------------------------------------------------------------------------------------
@@ -674,20 +708,26 @@ def refusal_error(refused: list[tuple[StackPlan, ResourceChange]]) -> RefusedErr
     return RefusedError("\n".join(lines))
 
 
-def plan_command(ctx: Context, *, json_output: bool = False) -> int:
-    """``plan``: show what deploy would do, then delete the change sets it made. Exit 3 when the plan
-    replaces or removes a protected resource (unless --allow-replacement)."""
+def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Plan], None] | None = None) -> int:
+    """``plan``: show what deploy would do, then delete the change sets it made (``keep``: hand them to a
+    saved plan instead, deployer/saved_plan.py). Exit 3 when the plan replaces or removes a protected
+    resource (unless --allow-replacement)."""
     from .preflight import preflight
 
     identity = preflight(ctx)
     plan = make_plan(ctx, identity)
+    kept = False
     try:
         if json_output:
             print(json.dumps(plan.to_json(), indent=2, sort_keys=True, default=str))
         else:
             render_plan(ctx, plan)
+        if keep is not None and not (plan.refused and not ctx.options.allow_replacement):
+            keep(plan)
+            kept = True
     finally:
-        plan.cleanup(ctx)
+        if not kept:
+            plan.cleanup(ctx)
     if plan.refused and not ctx.options.allow_replacement:
         raise refusal_error(plan.refused)
     return 0
