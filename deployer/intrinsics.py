@@ -207,6 +207,12 @@ class Evaluator:
         args = self.resolve(arg)
         if _has_unknown(args):
             return Unknown(f"({key[4:]} of a value known after deploy)")
+        try:
+            return self._known(key, args)
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError):  # an invalid template: CloudFormation
+            return Unknown(f"({key} could not be evaluated)")  # refuses it; the plan shows it, unevaluated
+
+    def _known(self, key: str, args: Any) -> Any:
         if key == "Fn::Join":
             return str(args[0]).join(_text(v) for v in args[1])
         if key == "Fn::Select":
