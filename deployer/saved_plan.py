@@ -34,7 +34,16 @@ from .errors import DeployError, InputError, RefusedError
 from .events import describe_stack, latest_event_id
 from .graph import each
 from .manifest import Manifest
-from .plan import Plan, StackPlan, attach_assets, new_stack, plan_command, render_plan, settings_for
+from .plan import (
+    Plan,
+    StackPlan,
+    attach_assets,
+    check_shared,
+    new_stack,
+    plan_command,
+    render_plan,
+    settings_for,
+)
 
 FORMAT = "mmtool-saved-plan"
 VERSION = 1
@@ -184,6 +193,8 @@ def load(ctx: Context, identity: Identity, path: Path) -> Plan:
             return f"{d['project']} {d['environment']} in {d['region']}" + (f", endpoint {d['endpoint']}" if d["endpoint"] else "")
         raise InputError(f"{path}: a plan of {words(theirs)}, not of {words(mine)} ({m.path}). "
                          f"Next: `{plan_again_command(ctx, path)}`.")
+    if m.shared:  # --endpoint: the shared stacks outside the run must still be deployed and settled
+        check_shared(ctx)
     reasons: list[str] = []
     if data.get("account") != identity.account:
         reasons.append(f"it was made for account {data.get('account')}; the credentials are for {identity.account}")

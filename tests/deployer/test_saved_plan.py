@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from .conftest import CallLog, run
-from .envs import PREFIX, REGION, full_env
+from .envs import PREFIX, REGION, fleet_env, full_env
 
 
 def saved_change_sets(cf, env) -> dict[str, list[str]]:
@@ -152,3 +152,28 @@ def test_a_saved_plan_of_another_environment_is_an_input_error(retention_changed
     result = run("deploy", retention_changed.manifest_path, clients, plan_file=path)
 
     assert result.code == 2 and "a plan of churn prod in eu-west-1, not of churn test" in str(result.error)
+
+
+def test_a_saved_plan_of_one_fleet_endpoint(tmp_path, clients, cf):
+    """--endpoint KEY: the plan, its file and its cleanup cover that endpoint's stacks only."""
+    env = fleet_env(tmp_path / "build", created=["churn", "fraud"])
+    assert run("deploy", env.manifest_path, clients).code == 0
+    env.parameters["churn-monitoring"]["SamplingPercentage"] = "40"
+    env.parameters["fraud-monitoring"]["SamplingPercentage"] = "40"
+    env.write()
+    path = tmp_path / "churn.plan.json"
+
+    assert run("plan", env.manifest_path, clients, out=path, endpoint="churn").code == 0
+
+    saved = json.loads(path.read_text())
+    assert saved["endpoint"] == "churn"
+    assert sorted(s["name"] for s in saved["stacks"]) == ["churn-endpoint", "churn-monitoring"]
+    assert list(saved_change_sets(cf, env)) == [env.stack_name("churn-monitoring")]
+    log = CallLog().attach(clients)
+    applied = run("deploy", env.manifest_path, clients, plan_file=path, endpoint="churn")
+    assert applied.code == 0, applied.text
+    assert [c.params["ChangeSetName"] for c in log.of("ExecuteChangeSet")] == [
+        next(s["change_set_id"] for s in saved["stacks"] if s["name"] == "churn-monitoring")]
+    # the file names its endpoint: the whole environment's deploy refuses it
+    whole = run("deploy", env.manifest_path, clients, plan_file=path)
+    assert whole.code == 2 and "endpoint churn" in str(whole.error)
