@@ -25,6 +25,9 @@ NO_CHANGE_MARKERS = (
     "The submitted information didn't contain changes",
 )
 _PENDING = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
+#: Change sets of a saved plan (``plan --out``) are named with this prefix, so that the next plan of the
+#: environment finds and deletes those of a plan left unused (:func:`remove_saved`).
+SAVED_PREFIX = "mmtool-saved"
 _SYMBOLS = {"add": "+", "modify": "~", "remove": "-", "replace": "±", "import": "+", "dynamic": "~"}
 
 
@@ -40,7 +43,10 @@ class ResourceChange:
     values: list[tuple[str, Any, Any]] = field(default_factory=list)  # (property, before, after) when known
     scope: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)  # parameters / resources the change comes from
-    condition: str | None = None  # template-derived adds only
+    condition: str | None = None  # template-derived adds whose Condition is decided only at deploy
+    # from the templates evaluated with their values (deployer/plan_detail.py):
+    created: list[tuple[str, str]] = field(default_factory=list)  # (property path, value) of what an add creates
+    diffs: list[tuple[str, str, str]] = field(default_factory=list)  # (property path, old, new) of a modify/replace
 
     @property
     def symbol(self) -> str:
@@ -63,6 +69,8 @@ class ResourceChange:
             "scope": self.scope,
             "causes": self.causes,
             "condition": self.condition,
+            "created": [{"property": p, "value": v} for p, v in self.created],
+            "diffs": [{"property": p, "old": o, "new": n} for p, o, n in self.diffs],
         }
 
 
@@ -80,11 +88,12 @@ def create(
     template: dict[str, str],  # {"TemplateBody": ...} or {"TemplateURL": ...}
     parameters: list[dict[str, Any]],
     capabilities: list[str],
+    name_prefix: str = "mmtool",
 ) -> tuple[str, str]:
     """CreateChangeSet; returns (change set id, stack id). ``ClientToken`` makes botocore's retries safe."""
     request: dict[str, Any] = {
         "StackName": stack_name,
-        "ChangeSetName": new_name(),
+        "ChangeSetName": new_name(name_prefix),
         "ChangeSetType": change_set_type,
         "Parameters": parameters,
         "Capabilities": capabilities,
@@ -171,6 +180,22 @@ def delete(ctx: Context, change_set_id: str, *, label: str) -> None:
         raise aws_error(exc, action="DeleteChangeSet", stack=label) from exc
 
 
+def remove_saved(ctx: Context, stack_id: str, *, label: str) -> list[str]:
+    """Delete the change sets a saved plan (``plan --out``) left on the stack; returns their names."""
+    removed: list[str] = []
+    try:
+        pages = ctx.clients.cloudformation.get_paginator("list_change_sets").paginate(StackName=stack_id)
+        summaries = [s for page in pages for s in page.get("Summaries", [])]
+    except AWS_ERRORS as exc:
+        raise aws_error(exc, action="ListChangeSets", stack=label) from exc
+    for summary in summaries:
+        name = summary.get("ChangeSetName") or ""
+        if name.startswith(SAVED_PREFIX + "-") and summary.get("ExecutionStatus") != "EXECUTE_COMPLETE":
+            delete(ctx, summary["ChangeSetId"], label=label)
+            removed.append(name)
+    return removed
+
+
 def parse(description: dict[str, Any]) -> list[ResourceChange]:
     changes: list[ResourceChange] = []
     for change in description.get("Changes", []):
@@ -198,11 +223,25 @@ def parse(description: dict[str, Any]) -> list[ResourceChange]:
                 record.replaced_by.append(name)
             if "BeforeValue" in target or "AfterValue" in target:
                 record.values.append((name, target.get("BeforeValue"), target.get("AfterValue")))
-            cause = detail.get("CausingEntity")
+            cause = _cause(detail)
             if cause and cause not in record.causes:
                 record.causes.append(cause)
         changes.append(record)
     return changes
+
+
+_SOURCES = {"ParameterReference": "parameter {}", "ResourceReference": "{}", "ResourceAttribute": "{}",
+            "DirectModification": "the template", "Automatic": "a nested stack"}
+
+
+def _cause(detail: dict[str, Any]) -> str | None:
+    """What a change comes from, in words: ``parameter Revision``, ``ExecutionRole.Arn``, ``the template``
+    (DescribeChangeSet's ChangeSource and CausingEntity:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceChangeDetail.html)."""
+    source, entity = detail.get("ChangeSource"), detail.get("CausingEntity")
+    if source in _SOURCES and (entity or "{}" not in _SOURCES[source]):
+        return _SOURCES[source].format(entity)
+    return entity
 
 
 def protected_hits(changes: list[ResourceChange], protected: list[str]) -> list[ResourceChange]:

@@ -71,7 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             action="store_true",
             help="allow the plan to replace or remove protected resources (the bucket, the KMS key)",
         )
+    if command == "plan":
+        parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+                            help="save the plan: keep its change sets and write FILE for `deploy --plan FILE`")
     if command == "deploy":
+        parser.add_argument("--plan", type=Path, default=None, metavar="FILE", dest="plan_file",
+                            help="execute exactly the change sets of a plan saved with `plan --out FILE`, after "
+                            "checking that nothing changed since (refused when stale)")
         parser.add_argument(
             "--continue-rollback",
             action="store_true",
@@ -193,15 +199,19 @@ def plan(
     poll_interval: float | None = None,
     endpoint: str | None = None,
     max_parallel: int | None = None,
+    out: str | Path | None = None,
     **connection: Any,
 ) -> int:
     from .plan import plan_command
+    from .saved_plan import plan_and_save
 
     options = _options(
         allow_replacement=allow_replacement, skip_account_check=skip_account_check,
         wait_timeout=wait_timeout, poll_interval=poll_interval, endpoint=endpoint, max_parallel=max_parallel,
     )
     ctx = _context(manifest_path, options, json_output=json_output, command="plan", **connection)
+    if out is not None:
+        return _interruptible(ctx, "plan", lambda: plan_and_save(ctx, Path(out), json_output=json_output))
     return _interruptible(ctx, "plan", lambda: plan_command(ctx, json_output=json_output))
 
 
@@ -220,6 +230,7 @@ def deploy(
     unlock_command: str | None = None,
     endpoint: str | None = None,
     max_parallel: int | None = None,
+    plan_file: str | Path | None = None,
     **connection: Any,
 ) -> int:
     from .deploy import deploy as run_deploy
@@ -231,7 +242,7 @@ def deploy(
         unlock_command=unlock_command, endpoint=endpoint, max_parallel=max_parallel,
     )
     ctx = _context(manifest_path, options, command="deploy", **connection)
-    return _interruptible(ctx, "deploy", lambda: run_deploy(ctx))
+    return _interruptible(ctx, "deploy", lambda: run_deploy(ctx, None if plan_file is None else Path(plan_file)))
 
 
 def destroy(
@@ -325,12 +336,14 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
     connection.update(endpoint=args.endpoint, max_parallel=args.max_parallel)
     if command == "plan":
         return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,
-                    skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout, **connection)
+                    skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,
+                    out=getattr(args, "out", None), **connection)
     if command == "deploy":
         return deploy(manifest_path, yes=args.yes, allow_replacement=args.allow_replacement,
                       continue_rollback=args.continue_rollback, skip_account_check=args.skip_account_check,
                       wait_timeout=args.wait_timeout, resume_command=resume_command,
-                      wait_for_lock=args.wait_for_lock, unlock_command=unlock_command, **connection)
+                      wait_for_lock=args.wait_for_lock, unlock_command=unlock_command,
+                      plan_file=getattr(args, "plan_file", None), **connection)
     if command == "destroy":
         return destroy(manifest_path, yes=args.yes, disable_termination_protection=args.disable_termination_protection,
                        skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,

@@ -35,6 +35,7 @@ class Options:
     unlock_command: str | None = None  # printed when a lock is in the way or could not be released
     max_parallel: int = DEFAULT_MAX_PARALLEL  # stacks in flight at once (deploy, destroy, plan's change sets)
     endpoint: str | None = None  # --endpoint KEY: only that endpoint's stacks (the manifest is already narrowed)
+    save_plan: bool = False  # plan --out: keep the change sets, named for a saved plan (deployer/saved_plan.py)
 
 
 @dataclass

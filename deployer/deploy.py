@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 
-from . import changesets
+from . import changesets, saved_plan
 from .aws import Identity
 from .context import Context
 from .errors import (
@@ -193,7 +194,7 @@ def apply_stack(ctx: Context, plan: Plan, sp: StackPlan, upstream_changed: bool)
     if sp.action == CONTINUE_ROLLBACK:
         continue_rollback(ctx, sp)
         sp.action, upstream_changed = NONE, True  # forces the comparison below
-    if upstream_changed and sp.stack is not None and sp.action in (UPDATE, NONE):
+    if upstream_changed and sp.stack is not None and sp.action in (UPDATE, NONE) and not sp.reads_unchanged(ctx):
         if sp.change_set_id:
             changesets.delete(ctx, sp.change_set_id, label=sp.label)
             sp.change_set_id = None
@@ -343,19 +344,24 @@ def continue_command(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> 
     return command + f" (or one endpoint at a time, --endpoint / ENDPOINT=: {', '.join(sorted(behind))})"
 
 
-def deploy(ctx: Context) -> int:
+def deploy(ctx: Context, plan_file: Path | None = None) -> int:
     """Preflight, then the whole run under the environment's lock (deployer/lock.py): the plan's change
-    sets, the assets and every stack operation belong to this run only."""
+    sets, the assets and every stack operation belong to this run only. ``plan_file``: execute that saved
+    plan's change sets (deployer/saved_plan.py) instead of planning."""
     identity = preflight(ctx)
     with hold_for(ctx, identity.arn, "deploy"):
-        return _deploy(ctx, identity)
+        return _deploy(ctx, identity, plan_file)
 
 
-def _deploy(ctx: Context, identity: Identity) -> int:
+def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> int:
     plan: Plan | None = None
     try:
-        plan = make_plan(ctx, identity)
-        render_plan(ctx, plan)
+        if plan_file is None:
+            plan = make_plan(ctx, identity)
+            render_plan(ctx, plan)
+        else:
+            plan = saved_plan.load(ctx, identity, plan_file)
+            saved_plan.show(ctx, plan, plan_file)
         if plan.refused and not ctx.options.allow_replacement:
             raise refusal_error(plan.refused)
         if not plan.has_changes:

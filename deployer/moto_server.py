@@ -26,6 +26,12 @@ template) look wrong:
 * SageMaker CreateModel drops ``EnableNetworkIsolation`` (every model then describes as ``false``), so the plan's
   check that an existing endpoint's model lets Clarify call it could never see an isolated model: the flag of the
   request is kept on the model. (A Model that CloudFormation creates still reads ``false``: nothing reads it.)
+* ListStackResources lists a blank entry for every resource whose Condition is false and for every resource
+  of a type moto accepts without creating (SageMaker monitoring resources, bucket policies, ...): it lists the
+  template's resources whose Condition is true, as CloudFormation does, each with its logical id and type
+  (the physical id stays empty where moto created nothing). The plan's counts are checked against it.
+* ListChangeSets ignores its StackName and answers every change set of the region: it answers the named
+  stack's only (the next plan deletes a saved plan's change sets stack by stack).
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -106,6 +112,42 @@ def patch_moto() -> None:
     _describe_replacements()
     patch_sagemaker_update_endpoint()
     patch_sagemaker_model_isolation()
+    _list_stack_resources()
+
+
+def _list_stack_resources() -> None:
+    """ListStackResources lists the resources CloudFormation would have created (see the module docstring)."""
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    if getattr(CloudFormationResponse.list_stack_resources, "_mmtool_patched", False):
+        return
+
+    def list_stack_resources(self: Any) -> Any:
+        stack, _ = self.cloudformation_backend.list_stack_resources(self._get_param("StackName"))
+        resource_map = stack.resource_map
+        summaries = []
+        for logical_id, body in (resource_map._resource_json_map or {}).items():
+            condition = body.get("Condition")
+            if condition and not resource_map.lazy_condition_map[condition]:
+                continue
+            resource = resource_map._parsed_resources.get(logical_id)
+            summaries.append({
+                "ResourceStatus": "CREATE_COMPLETE", "LogicalResourceId": logical_id,
+                "LastUpdatedTimestamp": stack.creation_time, "ResourceType": body.get("Type", ""),
+                "PhysicalResourceId": getattr(resource, "physical_resource_id", "") or "",
+            })
+        return ActionResult({"StackResourceSummaries": summaries})
+
+    list_stack_resources._mmtool_patched = True  # type: ignore[attr-defined]
+    CloudFormationResponse.list_stack_resources = list_stack_resources  # type: ignore[method-assign]
+
+    def list_change_sets(self: Any) -> Any:
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        return ActionResult({"Summaries": [c for c in self.cloudformation_backend.list_change_sets()
+                                           if c.stack_id == stack.stack_id]})
+
+    CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign]
 
 
 def patch_sagemaker_model_isolation() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from rich.markup import escape
 from rich.table import Table
@@ -23,8 +23,11 @@ from .context import Context
 from .errors import AWS_ERRORS, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
+from .intrinsics import Evaluator
 from .manifest import StackSpec
+from .plan_detail import changed_leaves, created_leaves
 from .policy import current_policy, protective_policy
+from .security_diff import SecurityDiff, security_diff
 from .status import NEEDS_ACTION, REVIEW, UPDATABLE, in_progress
 from .uploads import BucketTarget, missing_assets, output_value, template_argument
 
@@ -50,6 +53,24 @@ class StackPlan:
     upstream_pending: bool = False  # made while an upstream stack still has changes to apply
     started: bool = False  # an operation was sent to CloudFormation (execute, delete, continue rollback)
     settled: bool = False  # ... and the stack was then read in its final state
+    account: str | None = None  # the account the plan was made for (evaluates AWS::AccountId)
+    ssm_values: dict[str, str | None] = field(default_factory=dict)  # Parameter Store values its parameters read
+    security: SecurityDiff | None = None  # IAM statements and security-group rules added and removed
+    saved: bool = False  # read from a saved plan (deploy --plan): its change set is the one reviewed
+
+    def reads_unchanged(self, ctx: Context) -> bool:
+        """A saved plan's stack whose upstream stacks were just deployed: are the Parameter Store values it reads
+        still those the plan saw? Then its saved change set (or "no changes") is still exact; otherwise it
+        is compared again and gets a fresh change set, as the plan's note said."""
+        if not self.saved:
+            return False
+        names = compare.ssm_names(self.spec)
+        now = compare.current_ssm_values(ctx.clients.ssm, names, stack=self.label)
+        same = all(now.get(n) == self.ssm_values.get(n) for n in names)
+        if not same:
+            ctx.reporter.warn(f"{self.label}: values it reads changed when its upstream stacks were deployed: "
+                              "compared again, its saved change set is replaced by a fresh one")
+        return same
 
     @property
     def label(self) -> str:
@@ -86,6 +107,7 @@ class StackPlan:
             "refused": [c.logical_id for c in self.refused],
             "delete_first": self.delete_first,
             "upstream_pending": self.upstream_pending,
+            "security": self.security.to_json() if self.security else None,
         }
 
 
@@ -142,17 +164,80 @@ class Plan:
 # -- building ---------------------------------------------------------------------------------------
 
 
-def template_changes(spec: StackSpec) -> list[ResourceChange]:
-    """What a first create adds: every resource of the template (conditional ones marked)."""
-    return [
-        ResourceChange(
+def template_changes(spec: StackSpec, ev: Evaluator, tags: dict[str, str]) -> list[ResourceChange]:
+    """What a first create adds: the resources whose Condition is true with the build's values, with their
+    properties (a Condition decided only at deploy is named; none of the project's templates has one)."""
+    changes = []
+    for logical_id, body in spec.resources.items():
+        created = ev.created(logical_id)
+        if created is False:
+            continue
+        changes.append(ResourceChange(
             action="add",
             logical_id=logical_id,
             resource_type=body.get("Type", "?"),
-            condition=body.get("Condition"),
-        )
-        for logical_id, body in spec.resources.items()
-    ]
+            condition=body.get("Condition") if created is None else None,
+            created=created_leaves(ev, logical_id, tags),
+        ))
+    return changes
+
+
+def built_evaluator(ctx: Context, sp: StackPlan) -> Evaluator:
+    """The built template with the build's values; an SSM-typed parameter has the value Parameter Store holds
+    now (what a change set made now resolves), or is known after deploy when it is not there (yet)."""
+    spec = sp.spec
+    values = dict(spec.values)
+    unknown = set(spec.use_previous)
+    for key, decl in spec.declarations.items():
+        if decl.is_ssm and key in values:
+            current = sp.ssm_values.get(values[key])
+            if current is None:
+                unknown.add(key)
+            else:
+                values[key] = current
+    stack_id = (sp.stack or {}).get("StackId")
+    return Evaluator(spec.template, values, region=ctx.manifest.region, account=sp.account,
+                     stack_name=spec.stack_name, stack_id=stack_id, unknown=unknown)
+
+
+def deployed_evaluator(ctx: Context, sp: StackPlan, template: Any) -> Evaluator | None:
+    """The deployed template with the values CloudFormation used (SSM-typed: the resolved value)."""
+    if isinstance(template, str):
+        try:
+            template = json.loads(template)
+        except json.JSONDecodeError:
+            return None  # a YAML template: shown without old → new
+    if not isinstance(template, dict) or sp.stack is None:
+        return None
+    values: dict[str, str] = {}
+    unknown: set[str] = set()
+    for param in sp.stack.get("Parameters") or []:
+        key = param["ParameterKey"]
+        # CloudFormation gives an SSM-typed parameter's value in ResolvedValue; moto 5.2.5 has none and puts the
+        # resolved value in ParameterValue (docs/deploying.md, "What moto cannot do")
+        value = param.get("ResolvedValue", param.get("ParameterValue"))
+        if value is None or value == compare.NO_ECHO_MASK:
+            unknown.add(key)
+            continue
+        listed = compare._moto_list(str(value))
+        values[key] = ",".join(listed) if listed is not None else str(value)
+    return Evaluator(template, values, region=ctx.manifest.region, account=sp.account,
+                     stack_name=sp.spec.stack_name, stack_id=sp.stack.get("StackId"), unknown=unknown)
+
+
+def explain(ctx: Context, sp: StackPlan, template: Any) -> None:
+    """Old → new per changed property of each resource of the change set, the properties of what it adds, and
+    the IAM statements and security-group rules it adds and removes."""
+    new = built_evaluator(ctx, sp)
+    old = deployed_evaluator(ctx, sp, template)
+    tags = ctx.manifest.tags
+    for change in sp.changes:
+        if change.action in ("add", "import"):
+            change.created = created_leaves(new, change.logical_id, tags)
+        elif change.action in ("modify", "replace", "dynamic") and old is not None:
+            change.diffs = changed_leaves(old, new, change.logical_id, change.resource_type, tags)
+    if old is not None:
+        sp.security = security_diff(old, new)
 
 
 def deployed_template(ctx: Context, stack_id: str, *, label: str) -> Any:
@@ -213,11 +298,14 @@ def plan_existing(ctx: Context, sp: StackPlan) -> None:
     assert stack is not None
     template = deployed_template(ctx, stack["StackId"], label=sp.label)
     ssm_values = compare.current_ssm_values(ctx.clients.ssm, compare.ssm_names(spec), stack=sp.label)
+    sp.ssm_values = ssm_values
     sp.diff = compare.diff_stack(spec, stack, template, ctx.manifest.tags, ssm_values)
     if sp.diff.no_changes:
         sp.action = NONE
         return
     make_change_set(ctx, sp, change_set_type="UPDATE")
+    if sp.changes:
+        explain(ctx, sp, template)
 
 
 def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target: BucketTarget | None = None) -> None:
@@ -231,6 +319,7 @@ def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target
             template=template_argument(ctx, spec, lambda: target or current_target(ctx)),
             parameters=compare.api_parameters(spec, stack_exists=change_set_type == "UPDATE"),
             capabilities=spec.entry.capabilities,
+            name_prefix=changesets.SAVED_PREFIX if ctx.options.save_plan else "mmtool",
         )
     except changesets.NoChanges:
         sp.action = NONE
@@ -370,28 +459,38 @@ def check_shared(ctx: Context) -> None:
         )
 
 
+def new_stack(ctx: Context, sp: StackPlan) -> None:
+    """A stack to create: what its template creates with the build's values; values other stacks write
+    (SSM-typed parameters) are known after deploy."""
+    ev = built_evaluator(ctx, StackPlan(spec=sp.spec, action=CREATE, account=sp.account))
+    sp.changes = template_changes(sp.spec, ev, ctx.manifest.tags)
+    sp.security = security_diff(None, ev)
+
+
 def make_plan(ctx: Context, identity: Identity) -> Plan:
     if ctx.manifest.shared:
         check_shared(ctx)
     found = inspect(ctx)
+    remove_unused_saved_plan(ctx, found)
     plans: list[StackPlan] = []
     blocked: list[str] = []
     for spec in ctx.manifest.stacks:
         stack = found[spec.name]
-        sp = StackPlan(spec=spec, action=NONE, stack=stack, notes=list(spec.entry.notes))  # the build's notes first
+        sp = StackPlan(spec=spec, action=NONE, stack=stack, notes=list(spec.entry.notes),  # the build's notes first
+                       account=identity.account)
         plans.append(sp)
         if stack is None:
             sp.action = CREATE
-            sp.changes = template_changes(spec)
+            new_stack(ctx, sp)
             continue
         status = stack["StackStatus"]
         if status == REVIEW:
             sp.action, sp.delete_first = CREATE, True
-            sp.changes = template_changes(spec)
+            new_stack(ctx, sp)
             sp.notes.append("a leftover REVIEW_IN_PROGRESS stack (a change set never executed, no resources) is deleted first")
         elif status == "ROLLBACK_COMPLETE":
             sp.action, sp.delete_first = RECREATE, True
-            sp.changes = template_changes(spec)
+            new_stack(ctx, sp)
             sp.notes.append(
                 "ROLLBACK_COMPLETE: its first create failed and was rolled back; the stack is deleted and created again "
                 "(resources with DeletionPolicy Retain that it created are not touched)"
@@ -425,6 +524,24 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
         raise
 
     plan = Plan(identity=identity, stacks=plans)
+    attach_assets(ctx, plan)
+    return plan
+
+
+def remove_unused_saved_plan(ctx: Context, found: dict[str, dict[str, Any] | None]) -> None:
+    """Delete the change sets a saved plan (``plan --out``) left unused on this run's stacks: a new plan
+    replaces it (deploy --plan of the old file then refuses it as stale)."""
+    specs = [spec for spec in ctx.manifest.stacks if found.get(spec.name)]
+    removed = each(ctx, lambda s: changesets.remove_saved(ctx, found[s.name]["StackId"], label=s.stack_name), specs)
+    for spec, names in zip(specs, removed):
+        if names:
+            ctx.reporter.info(f"{spec.stack_name}: deleted {len(names)} change set(s) of an unused saved plan "
+                              f"(plan --out): {', '.join(names)}")
+
+
+def attach_assets(ctx: Context, plan: Plan) -> None:
+    """The project bucket the assets go to, and which of them are not there yet."""
+    plans = plan.stacks
     model = ctx.manifest.model
     if model.asset_bucket is not None and ctx.manifest.asset_files:
         if any(sp.spec.name == model.asset_bucket.stack for sp in plans):
@@ -434,7 +551,6 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
             target = current_target(ctx)
         plan.asset_target = target
         plan.assets_missing = missing_assets(ctx, target)
-    return plan
 
 
 # -- showing ----------------------------------------------------------------------------------------
@@ -458,8 +574,11 @@ def change_detail(change: ResourceChange) -> str:
     if change.action == "replace":
         forced = ", ".join(change.replaced_by) or ", ".join(change.properties) or "a property"
         maybe = "may be replaced" if change.replacement == "Conditional" else "replaced"
-        return f"{maybe} (forced by {forced})"
+        caused = f"; caused by {', '.join(change.causes)}" if change.causes else ""
+        return f"{maybe} (forced by {forced}{caused})"
     if change.action in ("modify", "dynamic"):
+        if change.diffs:  # old → new per property, on their own lines
+            return f"caused by {', '.join(change.causes)}" if change.causes else ""
         if change.values:
             return "; ".join(f"{p}: {_short(b)} → {_short(a)}" for p, b, a in change.values)
         if change.properties:
@@ -469,6 +588,51 @@ def change_detail(change: ResourceChange) -> str:
     if change.condition:
         return f"if {change.condition}"
     return ""
+
+
+def render_changes(ctx: Context, sp: StackPlan) -> None:
+    """One line per resource (symbol, logical id, type, what happens), then its properties: what an add
+    creates, old → new of what changes."""
+    r = ctx.reporter
+    id_width = max(len(c.logical_id) for c in sp.changes)
+    type_width = max(len(c.resource_type) for c in sp.changes)
+    refused = {c.logical_id for c in sp.refused}
+    for change in sp.changes:
+        style = _STYLE.get(change.symbol, "")
+        flag = "  [bold red]REFUSED: protected resource[/]" if change.logical_id in refused else ""
+        detail = change_detail(change)
+        kind = change.resource_type.ljust(type_width) if detail or flag else change.resource_type
+        r.print(f"  [{style}]{change.symbol}[/]  {escape(change.logical_id.ljust(id_width))} [dim]{escape(kind)}[/]"
+                + (f" {escape(detail)}" if detail else "") + flag)
+        for path, value in change.created:
+            r.print(f"       [dim]{escape(path)}:[/] {escape(value)}")
+        for path, old, new in change.diffs:
+            arrow = " " if old == "changed" else " [yellow]→[/] "  # a policy or rules: see the table
+            r.print(f"       [dim]{escape(path)}:[/] {escape(old)}{arrow}{escape(new)}")
+
+
+_SECURITY_HEADERS = {
+    "statements": ["", "resource", "effect", "action", "resource ARN", "principal", "condition"],
+    "rules": ["", "group", "direction", "protocol", "ports", "peer", "description"],
+}
+
+
+def render_security(ctx: Context, security: SecurityDiff) -> None:
+    """The IAM statements and security-group rules the stack adds (+) and removes (-), as tables."""
+    for kind, added, removed in (("statements", security.statements_added, security.statements_removed),
+                                 ("rules", security.rules_added, security.rules_removed)):
+        if not added and not removed:
+            continue
+        title = "IAM statements" if kind == "statements" else "security-group rules"
+        ctx.reporter.print(f"  [bold]{title}[/] ([green]+{len(added)}[/] [red]-{len(removed)}[/])")
+        table = Table(box=None, show_header=True, header_style="dim", padding=(0, 1), pad_edge=False)
+        for header in _SECURITY_HEADERS[kind]:
+            table.add_column(header, overflow="fold")
+        for symbol, items in (("+", added), ("-", removed)):
+            style = _STYLE[symbol]
+            for item in items:
+                table.add_row(f"    [{style}]{symbol}[/]", *(escape(cell) for cell in item.row()))
+        ctx.reporter.print(table)
 
 
 def render_plan(ctx: Context, plan: Plan) -> None:
@@ -486,22 +650,7 @@ def render_plan(ctx: Context, plan: Plan) -> None:
         for note in sp.notes:
             r.print(f"  [dim]note: {escape(note)}[/]")
         if sp.changes:
-            table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
-            table.add_column(no_wrap=True)
-            table.add_column(overflow="fold")  # a logical id is never cut short
-            table.add_column(overflow="fold")
-            table.add_column(overflow="fold")
-            refused = {c.logical_id for c in sp.refused}
-            for change in sp.changes:
-                style = _STYLE.get(change.symbol, "")
-                flag = "  [bold red]REFUSED: protected resource[/]" if change.logical_id in refused else ""
-                table.add_row(
-                    f"  [{style}]{change.symbol}[/]",
-                    escape(change.logical_id),
-                    f"[dim]{escape(change.resource_type)}[/]",
-                    escape(change_detail(change)) + flag,
-                )
-            r.print(table)
+            render_changes(ctx, sp)
         elif sp.action == UPDATE:
             r.print("  [dim]no resource changes (stack parameters or tags only)[/]")
         diff = sp.diff
@@ -519,6 +668,8 @@ def render_plan(ctx: Context, plan: Plan) -> None:
                 r.print(f"    [red]-[/] {escape(k)}={escape(v)}")
         for setting in sp.settings:
             r.print(f"  [cyan]•[/] {escape(setting)}")
+        if sp.security is not None and not sp.security.empty:
+            render_security(ctx, sp.security)
     if plan.assets_missing:
         r.print("")
         r.print("[bold]assets[/]")
@@ -557,20 +708,26 @@ def refusal_error(refused: list[tuple[StackPlan, ResourceChange]]) -> RefusedErr
     return RefusedError("\n".join(lines))
 
 
-def plan_command(ctx: Context, *, json_output: bool = False) -> int:
-    """``plan``: show what deploy would do, then delete the change sets it made. Exit 3 when the plan
-    replaces or removes a protected resource (unless --allow-replacement)."""
+def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Plan], None] | None = None) -> int:
+    """``plan``: show what deploy would do, then delete the change sets it made (``keep``: hand them to a
+    saved plan instead, deployer/saved_plan.py). Exit 3 when the plan replaces or removes a protected
+    resource (unless --allow-replacement)."""
     from .preflight import preflight
 
     identity = preflight(ctx)
     plan = make_plan(ctx, identity)
+    kept = False
     try:
         if json_output:
             print(json.dumps(plan.to_json(), indent=2, sort_keys=True, default=str))
         else:
             render_plan(ctx, plan)
+        if keep is not None and not (plan.refused and not ctx.options.allow_replacement):
+            keep(plan)
+            kept = True
     finally:
-        plan.cleanup(ctx)
+        if not kept:
+            plan.cleanup(ctx)
     if plan.refused and not ctx.options.allow_replacement:
         raise refusal_error(plan.refused)
     return 0

@@ -85,12 +85,13 @@ def test_identical_redeploy_creates_no_change_set(tmp_path, clients, aws):
     for write in ("CreateChangeSet", "ExecuteChangeSet", "DeleteChangeSet", "SetStackPolicy",
                   "UpdateTerminationProtection", "PutObject", "CreateStack", "UpdateStack", "DeleteStack"):
         assert log.count(write) == 0, f"{write} called on a no-change deploy"
-    # only reads (one DescribeStacks and one GetTemplate per stack, SSM values, the policy, the asset),
-    # and the environment lock taken (no fleet endpoint's lock found) and released around them (deployer/lock.py)
+    # only reads (one DescribeStacks and one GetTemplate per stack, SSM values, the policy, the asset, the change
+    # sets an unused saved plan may have left: deployer/saved_plan.py), and the environment lock taken (no fleet
+    # endpoint's lock found) and released around them (deployer/lock.py)
     lock_calls = ["PutParameter", "GetParametersByPath", "GetParameter", "DeleteParameter"]
     assert [n for n in log.names("ssm") if n in lock_calls] == lock_calls
     assert set(log.names()) <= {"GetCallerIdentity", "DescribeStacks", "GetTemplate", "GetParameters",
-                                "GetStackPolicy", "HeadObject", *lock_calls}
+                                "GetStackPolicy", "HeadObject", "ListChangeSets", *lock_calls}
     assert log.count("DescribeStacks") == 4 and log.count("GetTemplate") == 4
 
 

@@ -363,8 +363,9 @@ def test_change_set_that_replaces_the_bucket_is_refused(bucket_renamed, clients)
 
     assert result.code == 3
     line = next(li for li in result.out.splitlines() if "Bucket" in li and "±" in li)
-    assert line.split() == ["±", "Bucket", "AWS::S3::Bucket", "replaced", "(forced", "by", "BucketName)",
-                            "REFUSED:", "protected", "resource"]
+    assert line.split() == ["±", "Bucket", "AWS::S3::Bucket", "replaced", "(forced", "by", "BucketName;", "caused",
+                            "by", "the", "template)", "REFUSED:", "protected", "resource"]
+    assert "BucketName: (none) → churn-test-data-v2" in result.out  # old → new, from the two templates
     assert "Plan: 0 to add, 0 to change, 0 to destroy, 1 to replace." in result.out
     message = str(result.error)
     assert "churn-test-foundation: the plan replaces Bucket (AWS::S3::Bucket; forced by BucketName), a protected resource" in message

@@ -76,8 +76,29 @@ def test_plan_lines_and_summary(tmp_path):
     assert "+ ReportsParameter AWS::SSM::Parameter" in lines
     assert '~ RetentionParameter AWS::SSM::Parameter Value: 14 → 30' in lines
     assert "- OldTopic AWS::SNS::Topic" in lines
-    assert "± JobDefinition AWS::SageMaker::DataQualityJobDefinition replaced (forced by JobResources, Environment)" in lines
+    assert "± JobDefinition AWS::SageMaker::DataQualityJobDefinition replaced (forced by JobResources, Environment; caused by the template)" in lines
     assert "± Bucket AWS::S3::Bucket may be replaced (forced by BucketName) REFUSED: protected resource" in lines
     assert '~ CaptureRetentionDays: "14" → "30"' in lines
     assert "Plan: 1 to add, 1 to change, 1 to destroy, 2 to replace." in lines
     assert "Refused: churn-test-foundation: Bucket (AWS::S3::Bucket) would be replaced; it is protected." in lines
+
+
+def test_a_replacement_names_the_property_that_forces_it_and_what_caused_the_change():
+    """DescribeChangeSet's Details: RequiresRecreation says which property forces the replacement, ChangeSource and
+    CausingEntity what the change comes from (a parameter, another resource's attribute)."""
+    from deployer.plan import change_detail
+
+    description = {"Changes": [{"Type": "Resource", "ResourceChange": {
+        "Action": "Modify", "LogicalResourceId": "JobDefinition", "ResourceType": "AWS::SageMaker::DataQualityJobDefinition",
+        "Replacement": "True", "Scope": ["Properties"],
+        "Details": [detail("JobDefinitionName", "Always", source="ParameterReference", CausingEntity="Revision"),
+                    detail("RoleArn", "Never", source="ResourceAttribute", CausingEntity="MonitoringRole.Arn")]}}]}
+    # (CausingEntity sits beside Target in the API; the helper above puts extra keys in Target, so move it)
+    for d in description["Changes"][0]["ResourceChange"]["Details"]:
+        d["CausingEntity"] = d["Target"].pop("CausingEntity")
+
+    (change,) = changesets.parse(description)
+
+    assert change.causes == ["parameter Revision", "MonitoringRole.Arn"]
+    assert change_detail(change) == ("replaced (forced by JobDefinitionName; caused by parameter Revision, "
+                                     "MonitoringRole.Arn)")

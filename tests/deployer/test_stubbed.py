@@ -70,6 +70,7 @@ def expect_reads(env: Any, stubs: dict[str, Stubber], template: dict[str, Any]) 
     name = env.stack_name("foundation")
     stubs["sts"].add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ci", "UserId": "AIDA"})
     stubs["cloudformation"].add_response("describe_stacks", {"Stacks": [deployed_stack(env)]}, {"StackName": name})
+    stubs["cloudformation"].add_response("list_change_sets", {"Summaries": []}, {"StackName": STACK_ID})  # a saved plan's leftovers
     stubs["cloudformation"].add_response("get_template", {"TemplateBody": json.dumps(template)},
                                          {"StackName": STACK_ID, "TemplateStage": "Original"})
 
@@ -122,6 +123,7 @@ def test_template_stored_minified_is_still_equal(tmp_path, stubbed):
     name = env.stack_name("foundation")
     stubs["sts"].add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ci", "UserId": "AIDA"})
     stubs["cloudformation"].add_response("describe_stacks", {"Stacks": [deployed_stack(env)]}, {"StackName": name})
+    stubs["cloudformation"].add_response("list_change_sets", {"Summaries": []}, {"StackName": STACK_ID})  # a saved plan's leftovers
     stubs["cloudformation"].add_response("get_template", {"TemplateBody": minify(spec.template)}, {"StackName": STACK_ID, "TemplateStage": "Original"})
     expect_lock(stubs)
     expect_settings_and_asset(env, stubs)
@@ -192,6 +194,7 @@ def test_ssm_value_changed_upstream_is_a_change(tmp_path, stubbed):
     stubs["sts"].add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/ci", "UserId": "AIDA"})
     cf = stubs["cloudformation"]
     cf.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": name})
+    stubs["cloudformation"].add_response("list_change_sets", {"Summaries": []}, {"StackName": STACK_ID})  # a saved plan's leftovers
     cf.add_response("get_template", {"TemplateBody": json.dumps(env.templates["foundation"])}, {"StackName": STACK_ID, "TemplateStage": "Original"})
     stubs["ssm"].add_response("get_parameters", {"Parameters": [{"Name": "/x/upstream", "Type": "String", "Value": "new-value"}]},
                               {"Names": ["/x/upstream"]})
