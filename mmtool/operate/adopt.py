@@ -56,6 +56,7 @@ from mmtool.operate.existing_endpoint import (
     check_endpoint,
     check_explainability_model,
     served_model,
+    unsupported_kind,
 )
 from mmtool.operate.facts import describe_existing, describe_model, is_not_found, list_tags
 
@@ -259,13 +260,15 @@ def _check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str | No
     the monitor is off, or the endpoint or its config could not be found)."""
     found = []
     for target in targets:
-        if bucket is None and target.explained_model is None:
-            continue
         endpoint, config = describe_existing(sagemaker, target.endpoint_name)
+        models = read_models(sagemaker, config)
         problems = []
         if bucket is not None:
             expected = CaptureExpectations.of(target, bucket, kms_key_arn or "")
-            problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))
+            problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key),
+                                      models=models)
+        elif config is not None:  # before the foundation exists: the kind of endpoint can be checked already
+            problems = unsupported_kind(config, models)
         model_read = target.explained_model is not None and served_model(config) is not None
         problems += explainability_problems(sagemaker, target, config)
         found.append((target, problems, model_read))
@@ -347,13 +350,17 @@ class AdoptPlan:
         return adopt_command(self.environment, self.target.key)
 
 
-def _model_roles(sagemaker: Any, config: dict[str, Any]) -> list[str]:
+def read_models(sagemaker: Any, config: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """DescribeModel of every model the endpoint config's variants name (one that does not exist is left out): the
+    multi-model check and the roles that write the capture need them."""
+    found = {name: describe_model(sagemaker, name) for name in model_names(config or {})}
+    return {name: model for name, model in found.items() if model is not None}
+
+
+def _model_roles(config: dict[str, Any], models: dict[str, dict[str, Any]]) -> list[str]:
     roles = [config["ExecutionRoleArn"]] if config.get("ExecutionRoleArn") else []
-    for name in model_names(config):
-        try:
-            role = sagemaker.describe_model(ModelName=name).get("ExecutionRoleArn")
-        except Exception:  # noqa: BLE001 - only shown as advice; the adoption does not depend on it
-            continue
+    for model in models.values():
+        role = model.get("ExecutionRoleArn")
         if role and role not in roles:
             roles.append(role)
     return roles
@@ -385,7 +392,8 @@ def existing_copy(sagemaker: Any, request: dict[str, Any], endpoint_name: str, c
 
 def plan_adoption(sagemaker: Any, target: AdoptTarget, expected: CaptureExpectations, environment: str) -> AdoptPlan:
     endpoint, config = describe_existing(sagemaker, target.endpoint_name)
-    problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))
+    models = read_models(sagemaker, config)
+    problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key), models=models)
     blocking = [p for p in problems if p.check in BLOCKING]
     if blocking or endpoint is None or config is None:
         raise ExistingEndpointError(
@@ -397,7 +405,7 @@ def plan_adoption(sagemaker: Any, target: AdoptTarget, expected: CaptureExpectat
     request = copy_request(config, tags, capture)
     reuse = existing_copy(sagemaker, request, target.endpoint_name, adopt_command(environment, target.key))
     return AdoptPlan(target, expected, endpoint, config, problems, request, environment, dropped,
-                     _model_roles(sagemaker, config), reuse)
+                     _model_roles(config, models), reuse)
 
 
 def render_plan(plan: AdoptPlan) -> list[str]:
