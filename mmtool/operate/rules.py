@@ -12,7 +12,8 @@ Rule ids (stable, in `--json` output):
 
   endpoint-missing, endpoint-not-in-service, capture-disabled, capture-trailing-slash, no-recent-capture,
   no-schedules, schedule-failed, schedule-stopped, job-definition-missing, no-executions-yet, run-overdue,
-  no-data-in-window, access-denied, max-runtime-exceeded, execution-failed, violations,
+  no-data-in-window, processing-quota, access-denied, out-of-memory, max-runtime-exceeded, execution-failed,
+  violations,
   metrics-not-published, runtime-over-period, leftover-one-time-schedule,
   capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit (endpoints we did not
   deploy: one finding each)
@@ -88,18 +89,50 @@ ACCESS = re.compile(r"access ?denied|not authorized|forbidden|\b403\b|kms.*(?:de
                     r"insufficient permissions|ListBucket", re.IGNORECASE)
 RUNTIME = re.compile(r"MaxRuntimeInSeconds|max(?:imum)? ?run ?time|exceeded the allotted time|timed out", re.IGNORECASE)
 DOUBLE_SLASH = re.compile(r"s3://[^/\s]+/\S*//")
+# SageMaker refuses a processing job over the account's quota with ResourceLimitExceeded: "The account-level service
+# limit 'ml.m5.xlarge for processing job usage' is 0 Instances, with current utilization of 0 Instances and a request
+# delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota."
+QUOTA = re.compile(r"ResourceLimitExceeded|account-level service limit|request an increase for this (?:quota|limit)",
+                   re.IGNORECASE)
+QUOTA_NAME = re.compile(r"service limit '([^']+)'")
+INSTANCE_TYPE = re.compile(r"\bml\.[a-z0-9]+\.[a-z0-9]+\b")
+# An analyzer killed for memory: the kernel's OOM kill (exit code 137, SIGKILL), the Spark analyzer's Java errors,
+# Python's MemoryError (the pre-/post-processor runs in the same container).
+MEMORY = re.compile(r"OutOfMemory|out of memory|java heap space|GC overhead limit exceeded|MemoryError|"
+                    r"Cannot allocate memory|OOMKilled|exit(?:ed)? (?:with )?(?:code|status)[ :]*137\b|"
+                    r"killed .{0,40}memory|memory limit", re.IGNORECASE)
 
 
-def failure_kind(status: str, reason: str | None) -> str:
-    """no-data | access | runtime | other: what a failed execution's reason points at."""
+def failure_kind(status: str, reason: str | None, detail: str | None = None) -> str:
+    """no-data | quota | access | memory | runtime | other: what a failed execution's reason points at (`detail`: the
+    processing job's exit message and log lines, where an out-of-memory kill shows)."""
     text = reason or ""
     if NO_DATA.search(text):
         return "no-data"
+    if QUOTA.search(text) or QUOTA.search(detail or ""):
+        return "quota"
     if ACCESS.search(text):
         return "access"
+    if MEMORY.search(text) or MEMORY.search(detail or ""):
+        return "memory"
     if RUNTIME.search(text) or (status == "Stopped" and not text):
         return "runtime"
     return "other"
+
+
+def _kind(schedule: ScheduleFacts, execution) -> str:
+    """failure_kind of an execution, with the processing job's exit message and log tail when `make status` read them
+    for it (`schedule.failure`)."""
+    details = schedule.failure
+    detail = None
+    if details is not None and details.scheduled_time == execution.scheduled_time:
+        detail = "\n".join([details.failure_reason or "", details.exit_message or "", *details.log_tail])
+    return failure_kind(execution.status, execution.failure_reason, detail)
+
+
+def monitor_section(monitoring_type: str | None) -> str:
+    """The params section of a MonitoringType: DataQuality -> data_quality (`<monitor>` when unknown)."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", monitoring_type).lower() if monitoring_type else "<monitor>"
 
 
 def _latest_failure(schedule: ScheduleFacts):
@@ -304,7 +337,7 @@ def run_overdue(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
 
 def no_data_in_window(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "no-data":
+    if execution is None or _kind(schedule, execution) != "no-data":
         return None
     window = analysis_window(schedule, execution)
     if window is None:
@@ -332,7 +365,7 @@ def no_data_in_window(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
 
 def access_denied(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "access":
+    if execution is None or _kind(schedule, execution) != "access":
         return None
     role = schedule.job_definition.role_arn if schedule.job_definition and schedule.job_definition.role_arn else "its role"
     return Finding(
@@ -347,9 +380,62 @@ def access_denied(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     )
 
 
+def processing_quota(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    """The run could not start its processing job: the account's quota for the instance type is too low (0 in many
+    new accounts)."""
+    execution = _latest_failure(schedule)
+    if execution is None or _kind(schedule, execution) != "quota":
+        return None
+    texts = [execution.failure_reason or "", *(([schedule.failure.failure_reason or "", schedule.failure.exit_message or ""])
+                                              if schedule.failure else [])]
+    quota = next((m.group(1) for m in map(QUOTA_NAME.search, texts) if m), None)
+    instance = next((m.group(0) for m in map(INSTANCE_TYPE.search, [quota or "", *texts]) if m), None)
+    name = quota or (f"{instance} for processing job usage" if instance else "<instance type> for processing job usage")
+    reason = execution.failure_reason or (schedule.failure.failure_reason if schedule.failure else None) or "?"
+    region = facts.region
+    query = f"Quotas[?QuotaName=='{name}'].QuotaCode"
+    return Finding(
+        "processing-quota", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} could not start its processing job: the account's Service Quotas "
+        f"limit '{name}' in {region} is too low ({reason})",
+        "SageMaker limits how many instances of each type processing jobs may use at once, per account and region; "
+        "new accounts often have 0 for most types. Every run of this monitor fails before it starts, whatever the "
+        "data: it is not the pre-processor, the data or the permissions.",
+        f"Ask for an increase of the quota '{name}' (Service Quotas, service SageMaker, {region}): find its code with "
+        f"`aws service-quotas list-service-quotas --service-code sagemaker --region {region} --query \"{query}\"`, "
+        f"then `aws service-quotas request-service-quota-increase --service-code sagemaker --quota-code <that code> "
+        f"--desired-value 1 --region {region}`. Or set {field(facts, f'monitoring.{monitor_section(schedule.monitoring_type)}.instance_type')} "
+        f"to a type whose quota is above 0 and `{make(facts, 'deploy')}`.",
+    )
+
+
+def out_of_memory(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    """The analyzer ran out of memory: the instance is too small for the window's data."""
+    execution = _latest_failure(schedule)
+    if execution is None or _kind(schedule, execution) != "memory":
+        return None
+    details = schedule.failure
+    texts = [execution.failure_reason or "", *((details.failure_reason or "", details.exit_message or "", *details.log_tail)
+                                               if details else ())]
+    evidence = next((t.strip() for t in texts if MEMORY.search(t)), "")
+    section = f"monitoring.{monitor_section(schedule.monitoring_type)}"
+    return Finding(
+        "out-of-memory", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} ran out of memory: {evidence[:300]}",
+        "The analyzer (Spark in the Model Monitor container, with the pre-/post-processor in the same process space) "
+        "holds the window's captured records and their statistics in memory; on a small instance a busy window (high "
+        "traffic, a high sampling percentage, many features) exhausts it, and the job is killed (exit code 137) or "
+        "Java fails with OutOfMemoryError. It is not a pre-processor bug.",
+        f"Set {field(facts, f'{section}.instance_type')} to a larger instance type with more memory (for example "
+        "ml.m5.xlarge -> ml.m5.2xlarge, or a memory-optimised ml.r5.xlarge; mind its processing quota), or sample less "
+        f"traffic ({field(facts, 'endpoint.data_capture.sampling_percentage')}); then `{make(facts, 'deploy')}` and check "
+        f"with `{make(facts, 'run-now')}`.",
+    )
+
+
 def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "runtime":
+    if execution is None or _kind(schedule, execution) != "runtime":
         return None
     limit = schedule.job_definition.max_runtime_seconds if schedule.job_definition else None
     limit_text = f"MaxRuntimeInSeconds {limit}" if limit else "its MaxRuntimeInSeconds"
@@ -372,7 +458,7 @@ def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | Non
 
 def execution_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "other":
+    if execution is None or _kind(schedule, execution) != "other":
         return None
     return Finding(
         "execution-failed", "error", schedule.name,
@@ -577,7 +663,9 @@ SCHEDULE_RULES: tuple[Callable[[ScheduleFacts, Facts], Finding | None], ...] = (
     no_executions_yet,
     run_overdue,
     no_data_in_window,
+    processing_quota,
     access_denied,
+    out_of_memory,
     max_runtime_exceeded,
     execution_failed,
     violations,
