@@ -16,7 +16,8 @@ Rule ids (stable, in `--json` output):
   violations,
   metrics-not-published, runtime-over-period, leftover-one-time-schedule,
   capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit (endpoints we did not
-  deploy: one finding each)
+  deploy: one finding each); deploy-rights-missing (a stack of the environment whose last deploy
+  was refused a right: one finding per stack)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from mmtool.operate.existing_endpoint import (
     check_endpoint,
     check_explainability_model,
 )
+from mmtool.operate.stack_failures import StackFailure
 from mmtool.operate.facts import (
     START_DELAY,
     Facts,
@@ -578,6 +580,65 @@ def no_capture_for_run(facts: Facts, start: datetime, end: datetime) -> Finding 
     )
 
 
+# ------------------------------------------------------------------ stacks whose deploy failed
+
+# What CloudFormation shows when the role it runs as lacks a right: for SageMaker resources often only the bare
+# "GeneralServiceException" ("Error occurred during operation 'CREATE'"), elsewhere AccessDenied / "not authorized".
+DENIED = re.compile(r"GeneralServiceException|AccessDenied|Access Denied|not authori[sz]ed|UnauthorizedOperation|"
+                    r"iam:PassRole", re.IGNORECASE)
+NAMED_ACTION = re.compile(r"not authori[sz]ed to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource:? (\S+))?",
+                          re.IGNORECASE)
+
+
+def likely_missing(resource_type: str, reason: str, facts: Facts) -> str:
+    """The right a denied resource most likely needs: the action AWS names in the reason, else the SageMaker actions
+    of its type and iam:PassRole on the role it runs as."""
+    named = NAMED_ACTION.search(reason)
+    if named:
+        on = f" on {named.group(2).rstrip('.,;')}" if named.group(2) else ""
+        return f"{named.group(1)}{on} (the reason names it)"
+    if resource_type.startswith("AWS::SageMaker::"):
+        name = resource_type.rsplit("::", 1)[-1]
+        actions = [f"sagemaker:Create{name}", f"sagemaker:Describe{name}", f"sagemaker:Delete{name}"]
+        if name in ("MonitoringSchedule", "Endpoint"):
+            actions.append(f"sagemaker:Update{name}")
+        actions.append("sagemaker:AddTags")
+        text = ", ".join(actions)
+        if name.endswith("JobDefinition"):
+            text += (f", and iam:PassRole on the role the job runs as ({facts.prefix}-monitoring, condition "
+                     "iam:PassedToService sagemaker.amazonaws.com)")
+        elif name == "Model":
+            text += ", and iam:PassRole on the model's execution role (condition iam:PassedToService sagemaker.amazonaws.com)"
+        return text
+    return f"the actions CloudFormation needs for {resource_type} (its resource type schema lists the handlers' permissions)"
+
+
+def deploy_rights_missing(stack: StackFailure, facts: Facts) -> Finding | None:
+    """The last deploy of one of the environment's stacks failed because the role CloudFormation runs as may not do
+    something (a SageMaker action, iam:PassRole), which CloudFormation often reports only as GeneralServiceException."""
+    denied = [r for r in stack.resources if DENIED.search(r.reason)]
+    if not denied:
+        return None
+    first = denied[-1]  # the events are newest first: the first refusal is what failed the operation
+    others = f" (and {len(denied) - 1} more refused)" if len(denied) > 1 else ""
+    return Finding(
+        "deploy-rights-missing", "error", stack.stack,
+        f"the last deploy of stack {stack.stack} ended {stack.status}: {first.logical_id} ({first.resource_type}) "
+        f"{first.status}: {first.reason}{others}",
+        "CloudFormation creates each resource with the rights of the role it runs as (deploy.cloudformation_role_arn, "
+        "else the deploying credentials: deploy.assume_role_arn or your profile). For SageMaker resources a missing "
+        "right often shows only as GeneralServiceException (\"Error occurred during operation 'CREATE'\"), without the "
+        "action that was denied; the common case is iam:PassRole on the role the resource runs as. Until the stack "
+        "deploys, what it holds is missing or stale.",
+        f"Likely missing: {likely_missing(first.resource_type, first.reason, facts)}. Grant it to that role "
+        "(docs/security.md, \"The deploy role\"); if in doubt, make the same call with the AWS CLI under that role, "
+        f"which names the action CloudFormation hides. Then `{make(facts, 'deploy')}`.",
+    )
+
+
+STACK_RULES: tuple[Callable[[StackFailure, Facts], Finding | None], ...] = (deploy_rights_missing,)
+
+
 # ------------------------------------------------------------------ endpoints we did not deploy
 
 
@@ -687,6 +748,7 @@ def explain(facts: Facts, *, environment_rules: bool = True) -> list[Finding]:
         rules = [r for r in ENVIRONMENT_RULES if not (facts.existing_endpoint and r in COVERED_BY_EXISTING_CHECK)]
         found.extend(f for f in (rule(facts) for rule in rules) if f)
         found.extend(f for e in facts.existing for f in (rule(e, facts) for rule in EXISTING_RULES) if f)
+        found.extend(f for stack in facts.stacks for f in (rule(stack, facts) for rule in STACK_RULES) if f)
     for schedule in facts.schedules:
         found.extend(f for f in (rule(schedule, facts) for rule in SCHEDULE_RULES) if f)
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))

@@ -64,6 +64,7 @@ from mmtool.operate.facts import (
     expected_next_run,
     iso,
 )
+from mmtool.operate.stack_failures import read_stack_failures, stack_names
 
 if TYPE_CHECKING:
     from mmtool.operate.rules import Finding
@@ -503,6 +504,12 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
         render_findings(console, findings)
 
 
+def failed_stacks(clients: Any, names: list[str]) -> list[Any]:
+    """The stacks of `names` whose last operation failed; none without a CloudFormation client."""
+    cloudformation = getattr(clients, "cloudformation", None)
+    return read_stack_failures(cloudformation, names) if cloudformation is not None and names else []
+
+
 def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT_HOURS,
                executions: int = DEFAULT_EXECUTIONS, json_output: bool = False, console: Any = None,
                out: Callable[[str], None] = print, endpoint: str | None = None) -> int:
@@ -518,9 +525,12 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
 
     chosen = select_endpoints(params, endpoint)
     check_account(clients, params)
+    shared, own = stack_names(params, chosen)
     if params.is_fleet:
         fleet = gather_fleet(clients, params, now=now, hours=hours, executions=executions,
                              keys=None if endpoint is None else [e.key for e in chosen])
+        for index, facts in enumerate(fleet.endpoints):  # the shared stacks are reported with the first endpoint
+            facts.stacks = failed_stacks(clients, (shared if index == 0 else []) + own.get(facts.key or "", []))
         entries = {e.key: e for e in chosen}
         per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
         if json_output:
@@ -531,6 +541,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
             render_fleet(console or Console(), fleet, per_endpoint)
         return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
+    facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
     findings = explain(facts)
     groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)
     if json_output:
