@@ -481,10 +481,7 @@ def _state(endpoint: dict[str, Any]) -> str:
     return f"{endpoint.get('EndpointStatus')} on endpoint config {endpoint.get('EndpointConfigName')}{reason}"
 
 
-def manual_restore(endpoint: str, previous: str, region: str) -> str:
-    return (f"aws sagemaker update-endpoint --region {region} --endpoint-name {endpoint} "
-            f"--endpoint-config-name {previous} --retain-all-variant-properties "
-            "--exclude-retained-variant-properties VariantPropertyType=DataCaptureConfig")
+manual_restore = adopt_journal.restore_command
 
 
 def restore(sagemaker: Any, endpoint: str, previous: str, region: str, waiter: Waiter,

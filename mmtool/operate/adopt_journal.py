@@ -37,6 +37,13 @@ def record(endpoint: str, previous_config: str, previous_fingerprint: str, new_c
             "new_config": new_config, "started": started}
 
 
+def restore_command(endpoint: str, previous: str, region: str) -> str:
+    """The AWS CLI command that puts the endpoint back on its previous config, as adopt's restore does."""
+    return (f"aws sagemaker update-endpoint --region {region} --endpoint-name {endpoint} "
+            f"--endpoint-config-name {previous} --retain-all-variant-properties "
+            "--exclude-retained-variant-properties VariantPropertyType=DataCaptureConfig")
+
+
 @dataclass
 class Journal:
     """Read, write and delete the record of one fleet endpoint's adoption (see the module docstring)."""
@@ -49,13 +56,14 @@ class Journal:
         return cls(ssm, parameter_name(project, environment, key))
 
     def read(self) -> dict[str, str] | None:
-        try:
-            value = self.ssm.get_parameter(Name=self.name)["Parameter"]["Value"]
+        try:  # GetParameters, not GetParameter: what `make status` may do already on the environment's path
+            found = self.ssm.get_parameters(Names=[self.name]).get("Parameters", [])
         except Exception as exc:
-            if _code(exc) == "ParameterNotFound":
-                return None
             raise aws_failure(exc, f"read the record of an earlier adopt, SSM parameter {self.name} "
-                                   "(ssm:GetParameter)") from exc
+                                   "(ssm:GetParameters)") from exc
+        if not found:
+            return None
+        value = found[0]["Value"]
         try:
             found = json.loads(value)
             if not isinstance(found, dict) or any(not isinstance(found.get(f), str) for f in FIELDS):

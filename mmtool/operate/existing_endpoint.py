@@ -371,6 +371,8 @@ class ExistingEndpointFacts:
     # DescribeModel of the model the endpoint serves, read only when its explainability monitor is on
     # (target.explained_model set); None: not read, or the model does not exist
     model: dict[str, Any] | None = None
+    # the record of a `make adopt` that did not finish (mmtool.operate.adopt_journal; `make status` reads it), or None
+    adoption: dict[str, str] | None = None
 
     @property
     def adopted_config(self) -> str | None:

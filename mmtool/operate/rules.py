@@ -15,7 +15,8 @@ Rule ids (stable, in `--json` output):
   no-data-in-window, processing-quota, access-denied, out-of-memory, max-runtime-exceeded, execution-failed,
   violations,
   metrics-not-published, runtime-over-period, leftover-one-time-schedule,
-  capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit (endpoints we did not
+  adoption-unfinished, capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit
+  (endpoints we did not
   deploy: one finding each); deploy-rights-missing (a stack of the environment whose last deploy
   was refused a right: one finding per stack)
 """
@@ -28,6 +29,7 @@ from datetime import datetime
 from typing import Callable
 
 from mmtool.config.schedule import ScheduleRejected, parse_schedule
+from mmtool.operate.adopt_journal import restore_command
 from mmtool.operate.existing_endpoint import (
     ExistingEndpointFacts,
     adopt_command,
@@ -647,11 +649,37 @@ def _existing_problems(existing: ExistingEndpointFacts, facts: Facts):
     return check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command), command
 
 
+def adoption_unfinished(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
+    """A `make adopt` of the endpoint started an update and did not see its end (killed, timed out, or its restore
+    failed): its record says which config ran before, and the next `make adopt` finishes or restores it."""
+    record = existing.adoption
+    if record is None:
+        return None
+    endpoint = existing.endpoint or {}
+    state = (f"{endpoint.get('EndpointStatus')} on endpoint config {endpoint.get('EndpointConfigName')}"
+             + (f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else "")) if endpoint else "gone"
+    fine = endpoint.get("EndpointStatus") == "InService"
+    return Finding(
+        "adoption-unfinished", "warning" if fine else "error", existing.target.endpoint_name,
+        f"`make adopt` of endpoint {existing.target.endpoint_name} (started {record.get('started')}) did not finish: it "
+        f"updated the endpoint from endpoint config {record.get('previous_config')} to {record.get('new_config')}; "
+        f"the endpoint is {state} now",
+        "The run was killed, timed out or could not restore while SageMaker updated the endpoint. Its record (SSM "
+        f"/{facts.project}/{facts.environment}/adopt/{existing.target.key}) keeps the previous config so the next run "
+        "can finish the adoption or put it back; until then the endpoint may capture nothing (or serve nothing, if "
+        "the update failed). It is not the endpoint owner's doing.",
+        f"Run `{adopt_command(facts.environment, existing.target.key)}`: it tags the endpoint and prints the snippets "
+        f"if the update finished, restores {record.get('previous_config')} if it failed, and says to wait while it is "
+        f"still updating. By hand: "
+        f"{restore_command(existing.target.endpoint_name, str(record.get('previous_config')), facts.region)}",
+    )
+
+
 def capture_changed_since_adoption(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
     """An endpoint `make adopt` turned capture on for (its tag says which config) whose capture is now off or
     goes elsewhere: usually its owner redeployed from a template without the DataCaptureConfig snippet."""
     adopted = existing.adopted_config
-    if adopted is None or existing.endpoint is None:
+    if adopted is None or existing.endpoint is None or existing.adoption is not None:
         return None
     problems, command = _existing_problems(existing, facts)
     if not problems:
@@ -674,6 +702,8 @@ def existing_endpoint_not_ready(existing: ExistingEndpointFacts, facts: Facts) -
     """An `existing` endpoint never adopted whose capture does not suit monitoring (or that is gone)."""
     if existing.adopted_config is not None and existing.endpoint is not None:
         return None  # capture_changed_since_adoption speaks for it
+    if existing.adoption is not None:
+        return None  # adoption_unfinished speaks for it: the fix is to finish or restore, not the owner's
     problems, _ = _existing_problems(existing, facts)
     return _problems_finding("existing-endpoint-not-ready", existing, problems,
                              "Monitoring of an endpoint deployed by another tool reads its Data Capture; as it is, "
@@ -703,6 +733,7 @@ def _problems_finding(rule: str, existing: ExistingEndpointFacts, problems: list
 
 
 EXISTING_RULES: tuple[Callable[[ExistingEndpointFacts, Facts], Finding | None], ...] = (
+    adoption_unfinished,
     capture_changed_since_adoption,
     existing_endpoint_not_ready,
     explained_model_unfit,

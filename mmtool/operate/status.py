@@ -386,11 +386,15 @@ def capture_check(facts: Facts) -> dict[str, Any] | None:
     if not facts.existing:
         return None
     existing = facts.existing[0]
-    problems = check_endpoint(existing.endpoint, existing.config, existing.expected,
-                              adopt=adopt_command(facts.environment, existing.target.key))
+    command = adopt_command(facts.environment, existing.target.key)
+    problems = check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command)
+    fixes = {p.check: p.fix for p in problems}
+    if existing.adoption is not None:  # our own unfinished update, not the owner's: the next adopt settles it
+        fixes["endpoint-not-in-service"] = (f"run `{command}`: an earlier adopt did not finish, and this one finishes "
+                                            f"it or restores {existing.adoption.get('previous_config')}")
     return {"endpoint_name": existing.target.endpoint_name, "adopted_config": existing.adopted_config,
-            "expected_destination": existing.expected.destination,
-            "problems": [{"check": p.check, "problem": p.problem, "fix": p.fix} for p in problems]}
+            "expected_destination": existing.expected.destination, "unfinished_adoption": existing.adoption,
+            "problems": [{"check": p.check, "problem": p.problem, "fix": fixes[p.check]} for p in problems]}
 
 
 def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Finding], list[str]]]) -> dict[str, Any]:
@@ -504,6 +508,18 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
         render_findings(console, findings)
 
 
+def read_adoptions(clients: Any, params: Any, facts: Facts) -> None:
+    """The record of an unfinished `make adopt` of each `existing` endpoint of `facts` (rule adoption-unfinished)."""
+    from mmtool.operate.adopt_journal import Journal
+    from mmtool.operate.awsenv import AwsError
+
+    for existing in facts.existing:
+        try:
+            existing.adoption = Journal.of(clients.ssm, params.project, params.environment, existing.target.key).read()
+        except AwsError:  # a parameter adopt did not write: the adopt command says so; status goes on
+            existing.adoption = None
+
+
 def failed_stacks(clients: Any, names: list[str]) -> list[Any]:
     """The stacks of `names` whose last operation failed; none without a CloudFormation client."""
     cloudformation = getattr(clients, "cloudformation", None)
@@ -531,6 +547,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
                              keys=None if endpoint is None else [e.key for e in chosen])
         for index, facts in enumerate(fleet.endpoints):  # the shared stacks are reported with the first endpoint
             facts.stacks = failed_stacks(clients, (shared if index == 0 else []) + own.get(facts.key or "", []))
+            read_adoptions(clients, params, facts)
         entries = {e.key: e for e in chosen}
         per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
         if json_output:
@@ -542,6 +559,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
         return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
     facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
+    read_adoptions(clients, params, facts)
     findings = explain(facts)
     groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)
     if json_output:

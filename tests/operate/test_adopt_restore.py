@@ -287,3 +287,35 @@ def test_a_previous_config_replaced_under_its_name_is_not_restored(aws, tmp_path
         "(another one was created under its name since). Nothing was changed.")
     assert client.describe_endpoint(EndpointName=FRAUD)["EndpointStatus"] == "Failed"
     assert record(aws) == left
+
+
+def test_status_says_an_adoption_is_unfinished_instead_of_blaming_the_owner(aws, tmp_path):
+    """After an interrupted adopt whose update failed, `make status` points at the next `make adopt` (and the restore
+    command), not at the endpoint's owner."""
+    from mmtool.operate import status
+
+    from .fleet_env import create_dq_definition
+    from .monitoring_env import now_utc, sagemaker_client
+    from .test_fleet_status import expect
+
+    params, target, left = interrupted(aws, tmp_path)
+    create_dq_definition(aws, "fraud", FRAUD)
+    control(aws, endpoint=FRAUD, status="Failed", failure_reason="boom", config=left["new_config"])
+    now = now_utc()
+    client, stub = sagemaker_client(aws)
+    expect(stub, now, keys=("fraud",))
+    printed: list[str] = []
+    with stub:
+        code = status.run_status(params, clients(aws, client), now=now, hours=1, json_output=True,
+                                 out=printed.append, endpoint="fraud")
+    findings = json.loads(printed[0])["findings"]
+    assert code == 1
+    [finding] = [f for f in findings if f["subject"] == FRAUD]
+    assert finding["rule"] == "adoption-unfinished" and finding["severity"] == "error"
+    assert finding["problem"] == (
+        f"`make adopt` of endpoint {FRAUD} (started {left['started']}) did not finish: it updated the endpoint from "
+        f"endpoint config {FRAUD_CONFIG} to {left['new_config']}; the endpoint is Failed on endpoint config "
+        f"{left['new_config']} (boom) now")
+    assert finding["fix"].startswith("Run `make adopt ENV=staging ENDPOINT=fraud`: it tags the endpoint")
+    assert f"--endpoint-config-name {FRAUD_CONFIG}" in finding["fix"]
+    assert "owner must repair" not in printed[0]
