@@ -373,6 +373,8 @@ class ExistingEndpointFacts:
     model: dict[str, Any] | None = None
     # the record of a `make adopt` that did not finish (mmtool.operate.adopt_journal; `make status` reads it), or None
     adoption: dict[str, str] | None = None
+    # DescribeModel of the config's models (the multi-model check), when `make status` read them; None: not read
+    models: dict[str, dict[str, Any]] | None = None
 
     @property
     def adopted_config(self) -> str | None:

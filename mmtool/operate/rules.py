@@ -646,7 +646,8 @@ STACK_RULES: tuple[Callable[[StackFailure, Facts], Finding | None], ...] = (depl
 
 def _existing_problems(existing: ExistingEndpointFacts, facts: Facts):
     command = adopt_command(facts.environment, existing.target.key)
-    return check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command), command
+    return check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command,
+                          models=existing.models), command
 
 
 def adoption_unfinished(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:

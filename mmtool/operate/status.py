@@ -387,7 +387,8 @@ def capture_check(facts: Facts) -> dict[str, Any] | None:
         return None
     existing = facts.existing[0]
     command = adopt_command(facts.environment, existing.target.key)
-    problems = check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command)
+    problems = check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command,
+                              models=existing.models)
     fixes = {p.check: p.fix for p in problems}
     if existing.adoption is not None:  # our own unfinished update, not the owner's: the next adopt settles it
         fixes["endpoint-not-in-service"] = (f"run `{command}`: an earlier adopt did not finish, and this one finishes "
@@ -509,11 +510,14 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
 
 
 def read_adoptions(clients: Any, params: Any, facts: Facts) -> None:
-    """The record of an unfinished `make adopt` of each `existing` endpoint of `facts` (rule adoption-unfinished)."""
+    """For each `existing` endpoint of `facts`: the record of an unfinished `make adopt` (rule adoption-unfinished),
+    and DescribeModel of its config's models (a multi-model endpoint is one Model Monitor cannot monitor)."""
+    from mmtool.operate.adopt import read_models
     from mmtool.operate.adopt_journal import Journal
     from mmtool.operate.awsenv import AwsError
 
     for existing in facts.existing:
+        existing.models = read_models(clients.sagemaker, existing.config)
         try:
             existing.adoption = Journal.of(clients.ssm, params.project, params.environment, existing.target.key).read()
         except AwsError:  # a parameter adopt did not write: the adopt command says so; status goes on

@@ -5,6 +5,8 @@ params/staging.yaml, whose `fraud` entry is an existing endpoint."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from deployer.moto_server import MOTO_ACCOUNT
@@ -94,3 +96,28 @@ def test_a_real_time_single_model_endpoint_is_not_taken_for_one():
     expected = adopt.CaptureExpectations("b", "datacapture/fraud", "arn:aws:kms:eu-west-1:1:key/k")
     models = {"m": {"ModelName": "m", "PrimaryContainer": {"Image": IMAGE, "Mode": "SingleModel"}}}
     assert [p.check for p in check_endpoint(endpoint, config, expected, models=models)] == ["capture-off"]
+
+
+def test_status_names_a_multi_model_endpoint_with_the_reason(aws, tmp_path):
+    """`make status` reads the existing endpoint's models too: the finding says why monitoring cannot work."""
+    from mmtool.operate import status
+
+    from .fleet_env import create_dq_definition
+    from .monitoring_env import now_utc, sagemaker_client
+    from .test_fleet_status import expect
+
+    deploy_foundation(aws)
+    deploy(aws, "multi-model")
+    create_dq_definition(aws, "fraud", FRAUD)
+    now = now_utc()
+    sagemaker, stub = sagemaker_client(aws)
+    expect(stub, now, keys=("fraud",))
+    printed: list[str] = []
+    with stub:
+        code = status.run_status(staging_params(tmp_path), clients(aws, sagemaker), now=now, hours=1,
+                                 json_output=True, out=printed.append, endpoint="fraud")
+    document = json.loads(printed[0])
+    [finding] = [f for f in document["findings"] if f["rule"] == "existing-endpoint-not-ready"]
+    assert code == 1
+    assert finding["problem"].startswith(f"endpoint {FRAUD} (endpoints.fraud): hosts a multi-model endpoint")
+    assert [p["check"] for p in document["endpoints"][0]["capture_check"]["problems"]] == ["multi-model-endpoint"]
