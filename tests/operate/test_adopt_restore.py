@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -186,23 +187,27 @@ def test_a_killed_adopt_whose_update_fails_is_restored_by_the_next_run(aws, tmp_
     script = (f"import sys; from pathlib import Path; from mmtool.cli import main; from mmtool.config.workspace import "
               f"Paths; sys.exit(main(sys.argv[1:], Paths(Path({str(paths.root)!r}))))")
     command = [sys.executable, "-c", script, "adopt", "--env", "staging", "--endpoint", "fraud", "--yes"]
-    env = {**os.environ, "AWS_ENDPOINT_URL": aws.url, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = []
+    env = {**os.environ, "AWS_ENDPOINT_URL": aws.url, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    marker = f"0:00:00 {FRAUD}: Updating"  # adopt waits for the update (it polls every 30 s): kill it there
+    seen = ""
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                pytest.fail(f"adopt ended before the update: {''.join(seen)}{process.stderr.read()}")  # type: ignore[union-attr]
-            seen.append(line)
-            if line.strip() == f"0:00:00 {FRAUD}: Updating":  # waiting for the update (it polls every 30 s)
-                break
+        while marker not in seen:
+            if time.monotonic() > deadline:
+                pytest.fail(f"adopt did not reach the update within 60 s: {seen}")
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)  # type: ignore[union-attr]
+                if not chunk:
+                    pytest.fail(f"adopt ended before the update: {seen}"
+                                f"{process.stderr.read().decode()}")  # type: ignore[union-attr]
+                seen += chunk.decode()
         process.send_signal(signal.SIGKILL)
     finally:
         process.kill()
         process.wait(timeout=10)
-    text = "".join(seen)
+    text = seen
     manual = (f"aws sagemaker update-endpoint --region {REGION} --endpoint-name {FRAUD} --endpoint-config-name "
               f"{FRAUD_CONFIG} --retain-all-variant-properties --exclude-retained-variant-properties "
               "VariantPropertyType=DataCaptureConfig")
