@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 from mmtool.errors import EXIT_FAILURE
 from mmtool.operate import adopt_journal
-from mmtool.operate.adopt_journal import Journal
+from mmtool.operate.adopt_journal import Journal, restore_command
 from mmtool.operate.awsenv import AwsError, Clients, aws_failure, check_account, deployed_values, elapsed
 from mmtool.operate.existing_endpoint import (
     ADOPTED_BY_TAG,
@@ -136,8 +136,11 @@ def _leaf_differences(path: str, have: Any, want: Any) -> list[str]:
                 for line in _leaf_differences(f"{path}[{index}]", h, w)]
     if have == want:
         return []
-    show = lambda value: "(not set)" if _absent(value) else json.dumps(value, default=str)  # noqa: E731
-    return [f"{path} is {show(have)}, not {show(want)}"]
+    return [f"{path} is {_shown(have)}, not {_shown(want)}"]
+
+
+def _shown(value: Any) -> str:
+    return "(not set)" if _absent(value) else json.dumps(value, default=str)
 
 
 def differences(described: dict[str, Any], tags: list[dict[str, str]], request: dict[str, Any]) -> list[str]:
@@ -481,7 +484,6 @@ def _state(endpoint: dict[str, Any]) -> str:
     return f"{endpoint.get('EndpointStatus')} on endpoint config {endpoint.get('EndpointConfigName')}{reason}"
 
 
-manual_restore = adopt_journal.restore_command
 
 
 def restore(sagemaker: Any, endpoint: str, previous: str, region: str, waiter: Waiter,
@@ -497,13 +499,13 @@ def restore(sagemaker: Any, endpoint: str, previous: str, region: str, waiter: W
             state = "in a state that could not be read"
         return False, (f"the restore was refused ({aws_failure(exc, 'restore the endpoint config')}); the endpoint is "
                        f"{state}.\nNext: when it is InService or Failed, restore it by hand: "
-                       f"{manual_restore(endpoint, previous, region)}")
+                       f"{restore_command(endpoint, previous, region)}")
     final = wait_for(sagemaker, endpoint, waiter, out)
     if final.get("EndpointStatus") == "InService" and final.get("EndpointConfigName") == previous:
         return True, f"restored: the endpoint is InService on its previous endpoint config {previous}, as before"
     return False, (f"the restore did not finish: the endpoint is {_state(final)}.\nNext: check it with aws sagemaker "
                    f"describe-endpoint --endpoint-name {endpoint}; restore by hand: "
-                   f"{manual_restore(endpoint, previous, region)}")
+                   f"{restore_command(endpoint, previous, region)}")
 
 
 def _put_config(sagemaker: Any, plan: AdoptPlan, out: Callable[[str], None]) -> bool:
@@ -551,7 +553,7 @@ def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Cal
                        f"{_drop(sagemaker, plan, created)}", exc.exit_code) from exc
     out(f"Recorded its previous endpoint config {plan.old_config} in SSM parameter {journal.name}: if this run stops "
         f"before the update ends, `{plan.command}` run again finishes it or restores {plan.old_config}; by hand: "
-        f"{manual_restore(name, plan.old_config, region)}")
+        f"{restore_command(name, plan.old_config, region)}")
     try:
         sagemaker.update_endpoint(**update_request(name, plan.new_config))
     except Exception as exc:
@@ -570,7 +572,7 @@ def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Cal
             f"Next: follow it with aws sagemaker describe-endpoint --endpoint-name {name}, and run `{plan.command}` "
             f"again once it is InService or Failed: it tags and prints the snippets, or restores {plan.old_config} "
             f"if the update failed (recorded in {journal.name}); by hand: "
-            f"{manual_restore(name, plan.old_config, region)}", EXIT_FAILURE)
+            f"{restore_command(name, plan.old_config, region)}", EXIT_FAILURE)
     reason = f": {final['FailureReason']}" if final.get("FailureReason") else ""
     if status == "InService" and on == plan.old_config:
         journal.clear()
@@ -611,7 +613,7 @@ def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, comman
         journal.clear()
         return
     status, on = endpoint.get("EndpointStatus"), endpoint.get("EndpointConfigName")
-    manual = manual_restore(name, previous, region)
+    manual = restore_command(name, previous, region)
     if status in IN_PROGRESS:
         raise AwsError(f"{intro[0].upper()}{intro[1:]}; it is still {status}. Nothing was changed.\nNext: wait until it "
                        f"is InService or Failed and run `{command}` again: it finishes the adoption, or restores "
