@@ -32,6 +32,9 @@ template) look wrong:
   (the physical id stays empty where moto created nothing). The plan's counts are checked against it.
 * ListChangeSets ignores its StackName and answers every change set of the region: it answers the named
   stack's only (the next plan deletes a saved plan's change sets stack by stack).
+* SageMaker CreateEndpointConfig silently replaces an existing config of the same name; AWS refuses the request
+  (ValidationException "Cannot create already existing endpoint configuration"), which is what keeps ``make adopt``
+  from overwriting, or being fooled by, a config planted under the name it would create: refused as AWS does.
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -113,6 +116,7 @@ def patch_moto() -> None:
     patch_sagemaker_update_endpoint()
     patch_sagemaker_model_isolation()
     _list_stack_resources()
+    patch_sagemaker_existing_endpoint_config()
 
 
 def _list_stack_resources() -> None:
@@ -148,6 +152,27 @@ def _list_stack_resources() -> None:
                                            if c.stack_id == stack.stack_id]})
 
     CloudFormationResponse.list_change_sets = list_change_sets  # type: ignore[method-assign]
+
+
+def patch_sagemaker_existing_endpoint_config() -> None:
+    """CreateEndpointConfig refuses a name that exists, as AWS does (see the module docstring)."""
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import FakeEndpointConfig
+    from moto.sagemaker.responses import SageMakerResponse
+
+    original = SageMakerResponse.create_endpoint_config
+    if getattr(original, "_mmtool_patched", False):
+        return
+
+    def create_endpoint_config(self: Any) -> Any:
+        name = self._get_param("EndpointConfigName")
+        if name in self.sagemaker_backend.endpoint_configs:
+            arn = FakeEndpointConfig.arn_formatter(name, self.current_account, self.region)
+            raise ValidationError(message=f'Cannot create already existing endpoint configuration "{arn}".')
+        return original(self)
+
+    create_endpoint_config._mmtool_patched = True  # type: ignore[attr-defined]
+    SageMakerResponse.create_endpoint_config = create_endpoint_config  # type: ignore[method-assign]
 
 
 def patch_sagemaker_model_isolation() -> None:
@@ -193,6 +218,7 @@ def patch_sagemaker_update_endpoint() -> None:
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
         endpoint.data_capture_config = config.data_capture_config
+        endpoint.endpoint_status, endpoint.failure_reason = "InService", None  # as a finished update leaves it
         endpoint.last_modified_time = utcnow()
         return ActionResult({"EndpointArn": endpoint.arn})
 

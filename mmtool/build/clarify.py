@@ -30,7 +30,6 @@ from mmtool.config.params import FleetEndpoint, Params
 
 CSV = "text/csv"
 CONFIG_FILE = "analysis_config.json"  # the object name the SDK and AWS's samples give Clarify's configuration
-SHADOW_ENDPOINT_SUFFIX = "clarify"
 
 
 def bias_config(params: Params, endpoint: FleetEndpoint) -> dict[str, Any]:
@@ -77,7 +76,7 @@ def bias_groups_in_words(endpoint: FleetEndpoint) -> list[str]:
 def shadow_endpoint_prefix(params: Params, endpoint: FleetEndpoint) -> str:
     """<project>-<env>-clarify, or <project>-<env>-<key>-clarify for a fleet endpoint (templates/monitoring.py
     lets the endpoint's role create, call and delete only endpoints with this prefix)."""
-    return f"{endpoint.name_prefix(params)}-{SHADOW_ENDPOINT_SUFFIX}"
+    return endpoint.shadow_endpoint_prefix(params)
 
 
 def explainability_config(params: Params, endpoint: FleetEndpoint, model_name: str) -> dict[str, Any]:

@@ -32,6 +32,6 @@ def cmd_status(args: argparse.Namespace, paths: Any) -> int:
         raise StatusInputError(f"--executions={args.executions}: must be 1-100 (ListMonitoringExecutions' page size)")
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
-    return run_status(params, connect(params, sagemaker=True), now=datetime.now(timezone.utc), hours=args.hours,
-                      executions=args.executions, json_output=args.json, endpoint=args.endpoint)
+    return run_status(params, connect(params, sagemaker=True, cloudformation=True), now=datetime.now(timezone.utc),
+                      hours=args.hours, executions=args.executions, json_output=args.json, endpoint=args.endpoint)
 

@@ -951,6 +951,7 @@ ENDPOINT_KEY = r"^[a-z][a-z0-9-]{0,19}$"  # short name of a fleet endpoint (part
 # take the names, role or bucket prefixes of an endpoint of the params file (templates/endpoint_monitoring.py).
 SELF_SERVICE_KEY_PREFIX = "sc-"
 LEGACY_KEY = "default"  # the key of today's single-endpoint form read as a fleet of one
+SHADOW_ENDPOINT_SUFFIX = "clarify"  # Clarify's shadow endpoints: <name prefix>-clarify… (FleetEndpoint.shadow_endpoint_prefix)
 # Dashboard rows and parameter slots of the alarms template (templates/alarms.py): one per fleet endpoint.
 MAX_FLEET_ENDPOINTS = 40
 MAX_PARAMETER_VALUE_BYTES = 4096  # CloudFormation's limit on one parameter value
@@ -1110,6 +1111,12 @@ class FleetEndpoint:
 
     def stack_name(self, params: Params, kind: str) -> str:
         return f"{self.name_prefix(params)}-{kind}"
+
+    def shadow_endpoint_prefix(self, params: Params) -> str:
+        """The name prefix of the Clarify explainability job's shadow endpoints and endpoint configs,
+        <project>-<env>[-<key>]-clarify (Clarify's endpoint_name_prefix); the endpoint's role may create, call and
+        delete only endpoints named with it (templates/monitoring.py), so no other endpoint may be named with it."""
+        return f"{self.name_prefix(params)}-{SHADOW_ENDPOINT_SUFFIX}"
 
     def manifest_name(self, kind: str) -> str:
         """The stack's `name` in the manifest (unique there): endpoint/monitoring, or <key>-endpoint/<key>-monitoring."""
@@ -1436,6 +1443,24 @@ class Params(Strict):
                                  f"endpoints.{seen[name]} monitors this endpoint already (one schedule of each "
                                  "monitor type per endpoint); keep one entry")
             seen[name] = endpoint.key
+        # The role of an endpoint may act on every endpoint named with its Clarify shadow prefix (an IAM wildcard):
+        # another endpoint named with it (a key `<key>-clarify…`, or an existing endpoint's name) would be in reach.
+        shadows = {e.key: e.shadow_endpoint_prefix(self) for e in self.fleet()}
+        for endpoint in self.fleet():
+            for other, shadow in shadows.items():
+                if other == endpoint.key:
+                    continue
+                if endpoint.name_prefix(self).startswith(shadow):
+                    raise FieldError(f"endpoints.{endpoint.key}", endpoint.key,
+                                     f"its resources would be named {endpoint.name_prefix(self)}-…, within "
+                                     f"{shadow}*, the names of endpoints.{other}'s Clarify shadow endpoints, which "
+                                     f"endpoints.{other}'s role may create, call and delete; use a key that does not "
+                                     f"start with {other}-{SHADOW_ENDPOINT_SUFFIX}")
+                if endpoint.existing is not None and endpoint.endpoint_name(self).lower().startswith(shadow):
+                    raise FieldError(f"endpoints.{endpoint.key}.existing.endpoint_name", endpoint.endpoint_name(self),
+                                     f"the name is within {shadow}*, the names of endpoints.{other}'s Clarify shadow "
+                                     f"endpoints, which endpoints.{other}'s role may create, call and delete; "
+                                     "monitoring it would put it in reach of that role")
 
     # --- the fleet ------------------------------------------------------------------------------
 

@@ -10,18 +10,25 @@ Steps (`run_adopt`):
    CreateEndpointConfig takes: variants, KmsKeyId, AsyncInferenceConfig, ExplainerConfig,
    ShadowProductionVariants, ExecutionRoleArn, VpcConfig, …, and the tags ListTags gives, except the `aws:`
    ones AWS reserves) plus `DataCaptureConfig` to `s3://<bucket>/<capture prefix>` with our key. Its name is
-   `<old name>-capture-<8 hex>` (hash of the source config's name and the capture settings; 63 characters at
-   most, the old name shortened when needed; a previous `-capture-<hash>` suffix is replaced, not stacked),
-   so running adopt again makes the same name and reuses the config.
-3. shows what it will do and asks (unless `--yes`), then CreateEndpointConfig and
+   `<old name>-capture-<8 hex>` (hash of the source config's name and the whole content of the copy; 63 characters
+   at most, the old name shortened when needed; a previous `-capture-<hash>` suffix is replaced, not stacked). A
+   config found under that name is used only when it is exactly the copy (`differences`: every field, the capture
+   and the tags compared, again right before the endpoint is pointed at it); any other is refused with what
+   differs, since anyone who can read the endpoint can compute the name and plant a config under it.
+3. shows what it will do and asks (unless `--yes`), then CreateEndpointConfig, records the previous config
+   (`mmtool.operate.adopt_journal`: SSM `/<project>/<env>/adopt/<key>`, with a fingerprint of its content) and
+   prints the command that restores it, then
    `UpdateEndpoint(RetainAllVariantProperties=True, ExcludeRetainedVariantProperties=[DataCaptureConfig])`:
    instance counts and weights as they are live (autoscaling keeps its values), capture from the new config.
    SageMaker applies it blue/green: no downtime.
 4. waits for InService with a progress line. On success it tags the endpoint (`mmtool:capture-adopted-config`,
-   `mmtool:capture-adopted-by`) so `make status` can say when capture was changed since, and prints the
-   owner's snippets. If the update fails, it restores the previous endpoint config (the same UpdateEndpoint
-   call with the old name) and says in which state the endpoint is; if the UpdateEndpoint call itself is
-   refused, nothing changed and the new config is deleted again.
+   `mmtool:capture-adopted-by`) so `make status` can say when capture was changed since, deletes the record and
+   prints the owner's snippets. If the update fails, it restores the previous endpoint config (the same
+   UpdateEndpoint call with the old name) and says in which state the endpoint is; if the UpdateEndpoint call
+   itself is refused, nothing changed and the new config is deleted again.
+5. a run that finds a record (an earlier run was killed, timed out or could not restore: `settle_earlier`) first
+   finishes that: still updating, it stops and says so; InService, it removes the record and goes on; Failed, it
+   restores the recorded config (when it is still the same config) and stops.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from mmtool.errors import EXIT_FAILURE
+from mmtool.operate import adopt_journal
+from mmtool.operate.adopt_journal import Journal, restore_command
 from mmtool.operate.awsenv import AwsError, Clients, aws_failure, check_account, deployed_values, elapsed
 from mmtool.operate.existing_endpoint import (
     ADOPTED_BY_TAG,
@@ -47,6 +56,7 @@ from mmtool.operate.existing_endpoint import (
     check_endpoint,
     check_explainability_model,
     served_model,
+    unsupported_kind,
 )
 from mmtool.operate.facts import describe_existing, describe_model, is_not_found, list_tags
 
@@ -81,9 +91,12 @@ def capture_config(target: AdoptTarget, expected: CaptureExpectations) -> dict[s
     }
 
 
-def config_name(old: str, capture: dict[str, Any]) -> str:
-    """`<old>-capture-<8 hex>`, at most 63 characters; deterministic."""
-    digest = hashlib.sha256(json.dumps({"source": old, "DataCaptureConfig": capture}, sort_keys=True)
+def config_name(old: str, content: dict[str, Any]) -> str:
+    """`<old>-capture-<8 hex>`, at most 63 characters; deterministic. The hash covers the source config's name and
+    the whole content of the copy (`content`: the CreateEndpointConfig request without its name), so a copy with
+    other content never has the same name, and a config found under the name is either exactly the copy or not
+    ours (`differences`)."""
+    digest = hashlib.sha256(json.dumps({"source": old, **content}, sort_keys=True, default=str)
                             .encode()).hexdigest()[:8]
     suffix = f"-capture-{digest}"
     base = CAPTURE_SUFFIX.sub("", old)[: NAME_LIMIT - len(suffix)].rstrip("-")
@@ -99,13 +112,56 @@ def user_tags(tags: list[dict[str, str]]) -> tuple[list[dict[str, str]], list[st
 
 def copy_request(config: dict[str, Any], tags: list[dict[str, str]], capture: dict[str, Any]) -> dict[str, Any]:
     """The CreateEndpointConfig request: the current config (DescribeEndpointConfig) with our capture."""
-    request: dict[str, Any] = {"EndpointConfigName": config_name(config["EndpointConfigName"], capture)}
-    request.update({name: config[name] for name in COPIED_FIELDS if config.get(name) is not None})
-    request["DataCaptureConfig"] = capture
+    body: dict[str, Any] = {name: config[name] for name in COPIED_FIELDS if config.get(name) is not None}
+    body["DataCaptureConfig"] = capture
     kept, _ = user_tags(tags)
     if kept:
-        request["Tags"] = kept
-    return request
+        body["Tags"] = kept
+    return {"EndpointConfigName": config_name(config["EndpointConfigName"], body), **body}
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == {} or value == []  # moto answers {} where AWS leaves a field out
+
+
+def _leaf_differences(path: str, have: Any, want: Any) -> list[str]:
+    """Where `have` (what AWS describes) differs from `want` (what adopt would send), one `path: ...` per leaf."""
+    if _absent(have) and _absent(want):
+        return []
+    if isinstance(have, dict) and isinstance(want, dict):
+        return [line for key in sorted(set(have) | set(want))
+                for line in _leaf_differences(f"{path}.{key}", have.get(key), want.get(key))]
+    if isinstance(have, list) and isinstance(want, list) and len(have) == len(want):
+        return [line for index, (h, w) in enumerate(zip(have, want))
+                for line in _leaf_differences(f"{path}[{index}]", h, w)]
+    if have == want:
+        return []
+    return [f"{path} is {_shown(have)}, not {_shown(want)}"]
+
+
+def _shown(value: Any) -> str:
+    return "(not set)" if _absent(value) else json.dumps(value, default=str)
+
+
+def differences(described: dict[str, Any], tags: list[dict[str, str]], request: dict[str, Any]) -> list[str]:
+    """How an existing endpoint config (DescribeEndpointConfig, and its ListTags) differs from the copy adopt would
+    create (`request`): every field CreateEndpointConfig takes (variants, models, KMS key, async and explainer
+    configs, shadow variants, role, VPC, ...), the Data Capture config (destination bucket and prefix, key, modes,
+    sampling, content types) and the tags other than AWS's own. Empty: it is exactly the copy."""
+    found = [line for name in (*COPIED_FIELDS, "DataCaptureConfig")
+             for line in _leaf_differences(name, described.get(name), request.get(name))]
+    have = sorted((t["Key"], t.get("Value", "")) for t in user_tags(tags)[0])
+    want = sorted((t["Key"], t.get("Value", "")) for t in request.get("Tags", []))
+    if have != want:
+        found.append(f"Tags are {dict(have)}, not {dict(want)}")
+    return found
+
+
+def fingerprint(config: dict[str, Any]) -> str:
+    """A hash of what an endpoint config does (every field CreateEndpointConfig takes and its Data Capture), so a
+    restore can tell the recorded previous config from another one created under its name since."""
+    content = {name: config.get(name) for name in (*COPIED_FIELDS, "DataCaptureConfig") if not _absent(config.get(name))}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def update_request(endpoint_name: str, config: str) -> dict[str, Any]:
@@ -207,13 +263,15 @@ def _check_existing(sagemaker: Any, targets: list[AdoptTarget], bucket: str | No
     the monitor is off, or the endpoint or its config could not be found)."""
     found = []
     for target in targets:
-        if bucket is None and target.explained_model is None:
-            continue
         endpoint, config = describe_existing(sagemaker, target.endpoint_name)
+        models = read_models(sagemaker, config)
         problems = []
         if bucket is not None:
             expected = CaptureExpectations.of(target, bucket, kms_key_arn or "")
-            problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))
+            problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key),
+                                      models=models)
+        elif config is not None:  # before the foundation exists: the kind of endpoint can be checked already
+            problems = unsupported_kind(config, models)
         model_read = target.explained_model is not None and served_model(config) is not None
         problems += explainability_problems(sagemaker, target, config)
         found.append((target, problems, model_read))
@@ -280,6 +338,7 @@ class AdoptPlan:
     environment: str
     dropped_tags: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    reuse: bool = False  # a config exactly like the copy exists under its name (an earlier, interrupted adopt)
 
     @property
     def old_config(self) -> str:
@@ -294,21 +353,50 @@ class AdoptPlan:
         return adopt_command(self.environment, self.target.key)
 
 
-def _model_roles(sagemaker: Any, config: dict[str, Any]) -> list[str]:
+def read_models(sagemaker: Any, config: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """DescribeModel of every model the endpoint config's variants name (one that does not exist is left out): the
+    multi-model check and the roles that write the capture need them."""
+    found = {name: describe_model(sagemaker, name) for name in model_names(config or {})}
+    return {name: model for name, model in found.items() if model is not None}
+
+
+def _model_roles(config: dict[str, Any], models: dict[str, dict[str, Any]]) -> list[str]:
     roles = [config["ExecutionRoleArn"]] if config.get("ExecutionRoleArn") else []
-    for name in model_names(config):
-        try:
-            role = sagemaker.describe_model(ModelName=name).get("ExecutionRoleArn")
-        except Exception:  # noqa: BLE001 - only shown as advice; the adoption does not depend on it
-            continue
+    for model in models.values():
+        role = model.get("ExecutionRoleArn")
         if role and role not in roles:
             roles.append(role)
     return roles
 
 
+def existing_copy(sagemaker: Any, request: dict[str, Any], endpoint_name: str, command: str) -> bool:
+    """Whether a config named as the copy exists (True) or not (False). One that exists but is not exactly the copy
+    (`differences`: another model, capture to someone else's bucket, another key, other tags...) is refused: adopt
+    never puts a config it did not make on an endpoint, whatever its name."""
+    name = request["EndpointConfigName"]
+    try:
+        described = sagemaker.describe_endpoint_config(EndpointConfigName=name)
+    except Exception as exc:
+        if is_not_found(exc):
+            return False
+        raise aws_failure(exc, f"describe the endpoint config {name} (sagemaker:DescribeEndpointConfig)") from exc
+    tags = list_tags(sagemaker, described["EndpointConfigArn"]) if described.get("EndpointConfigArn") else []
+    found = differences(described, tags, request)
+    if found:
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise ExistingEndpointError(
+            f"endpoint config {name} exists already but is not the copy adopt would create for endpoint "
+            f"{endpoint_name}: {'; '.join(found[:5])}{more}. adopt never puts a config it did not make on an "
+            "endpoint, whatever its name; nothing was changed.\nNext: find out who created it (CloudTrail: "
+            f"CreateEndpointConfig {name}): it may be an attempt to redirect the endpoint's traffic or data. Once it "
+            f"is deleted (aws sagemaker delete-endpoint-config --endpoint-config-name {name}), run `{command}` again.")
+    return True
+
+
 def plan_adoption(sagemaker: Any, target: AdoptTarget, expected: CaptureExpectations, environment: str) -> AdoptPlan:
     endpoint, config = describe_existing(sagemaker, target.endpoint_name)
-    problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key))
+    models = read_models(sagemaker, config)
+    problems = check_endpoint(endpoint, config, expected, adopt=adopt_command(environment, target.key), models=models)
     blocking = [p for p in problems if p.check in BLOCKING]
     if blocking or endpoint is None or config is None:
         raise ExistingEndpointError(
@@ -317,8 +405,10 @@ def plan_adoption(sagemaker: Any, target: AdoptTarget, expected: CaptureExpectat
     tags = list_tags(sagemaker, config["EndpointConfigArn"]) if config.get("EndpointConfigArn") else []
     capture = capture_config(target, expected)
     _, dropped = user_tags(tags)
-    return AdoptPlan(target, expected, endpoint, config, problems, copy_request(config, tags, capture), environment, dropped,
-                     _model_roles(sagemaker, config))
+    request = copy_request(config, tags, capture)
+    reuse = existing_copy(sagemaker, request, target.endpoint_name, adopt_command(environment, target.key))
+    return AdoptPlan(target, expected, endpoint, config, problems, request, environment, dropped,
+                     _model_roles(config, models), reuse)
 
 
 def render_plan(plan: AdoptPlan) -> list[str]:
@@ -326,10 +416,12 @@ def render_plan(plan: AdoptPlan) -> list[str]:
     variants = ", ".join(f"{v.get('VariantName')} ({v.get('ModelName')}, {v.get('InstanceType') or 'serverless'})"
                          for v in request["ProductionVariants"])
     kept = [name for name in COPIED_FIELDS if name in request and name != "ProductionVariants"]
+    verb = ("= use endpoint config {new}, which exists already and is exactly the copy of {old} (every field and tag "
+            "compared; an earlier adopt made it):" if plan.reuse else "+ create endpoint config {new}, a copy of {old}:")
     lines = [f"Adopt endpoint {plan.target.endpoint_name} (endpoints.{plan.target.key}): it runs endpoint config "
              f"{plan.old_config} ({plan.endpoint.get('EndpointStatus')}).",
              "Found:", *[f"  - {p.problem}" for p in plan.problems],
-             f"+ create endpoint config {plan.new_config}, a copy of {plan.old_config}:",
+             verb.format(new=plan.new_config, old=plan.old_config),
              f"    variants: {variants}",
              f"    kept as they are: {', '.join(kept) if kept else '(no other field set)'}; "
              f"{len(request.get('Tags', []))} tag(s)",
@@ -362,6 +454,9 @@ class Waiter:
     timeout: float = TIMEOUT_SECONDS
 
 
+IN_PROGRESS = ("Updating", "RollingBack", "SystemUpdating", "Creating")
+
+
 def wait_for(sagemaker: Any, name: str, waiter: Waiter, out: Callable[[str], None]) -> dict[str, Any]:
     """DescribeEndpoint until the endpoint leaves Updating/RollingBack/SystemUpdating (or the timeout passes);
     a line when the status changes and every `progress` seconds. Returns the last description."""
@@ -377,7 +472,7 @@ def wait_for(sagemaker: Any, name: str, waiter: Waiter, out: Callable[[str], Non
         if status != last_status or now - last_line >= waiter.progress:
             out(f"  {elapsed(now - start)} {name}: {status}")
             last_status, last_line = status, now
-        if status not in ("Updating", "RollingBack", "SystemUpdating", "Creating"):
+        if status not in IN_PROGRESS:
             return endpoint
         if now - start >= waiter.timeout:
             return endpoint
@@ -389,79 +484,171 @@ def _state(endpoint: dict[str, Any]) -> str:
     return f"{endpoint.get('EndpointStatus')} on endpoint config {endpoint.get('EndpointConfigName')}{reason}"
 
 
-def _manual_restore(plan: AdoptPlan, region: str) -> str:
-    return (f"aws sagemaker update-endpoint --region {region} --endpoint-name {plan.target.endpoint_name} "
-            f"--endpoint-config-name {plan.old_config} --retain-all-variant-properties "
-            "--exclude-retained-variant-properties VariantPropertyType=DataCaptureConfig")
 
 
-def restore(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Callable[[str], None]) -> str:
-    """Put the endpoint back on its previous config; returns what state it ended in, in words."""
-    out(f"Restoring endpoint {plan.target.endpoint_name} to endpoint config {plan.old_config}")
+def restore(sagemaker: Any, endpoint: str, previous: str, region: str, waiter: Waiter,
+            out: Callable[[str], None]) -> tuple[bool, str]:
+    """Put the endpoint back on its previous config; returns (restored, what state it ended in, in words)."""
+    out(f"Restoring endpoint {endpoint} to endpoint config {previous}")
     try:
-        sagemaker.update_endpoint(**update_request(plan.target.endpoint_name, plan.old_config))
+        sagemaker.update_endpoint(**update_request(endpoint, previous))
     except Exception as exc:
         try:
-            state = _state(sagemaker.describe_endpoint(EndpointName=plan.target.endpoint_name))
+            state = _state(sagemaker.describe_endpoint(EndpointName=endpoint))
         except Exception:  # noqa: BLE001 - the state is unknown; say so
             state = "in a state that could not be read"
-        return (f"the restore was refused ({aws_failure(exc, 'restore the endpoint config')}); the endpoint is "
-                f"{state}.\nNext: when it is InService or Failed, restore it by hand: {_manual_restore(plan, region)}")
-    final = wait_for(sagemaker, plan.target.endpoint_name, waiter, out)
-    if final.get("EndpointStatus") == "InService" and final.get("EndpointConfigName") == plan.old_config:
-        return f"restored: the endpoint is InService on its previous endpoint config {plan.old_config}, as before"
-    return (f"the restore did not finish: the endpoint is {_state(final)}.\nNext: check it with aws sagemaker "
-            f"describe-endpoint --endpoint-name {plan.target.endpoint_name}; restore by hand: {_manual_restore(plan, region)}")
+        return False, (f"the restore was refused ({aws_failure(exc, 'restore the endpoint config')}); the endpoint is "
+                       f"{state}.\nNext: when it is InService or Failed, restore it by hand: "
+                       f"{restore_command(endpoint, previous, region)}")
+    final = wait_for(sagemaker, endpoint, waiter, out)
+    if final.get("EndpointStatus") == "InService" and final.get("EndpointConfigName") == previous:
+        return True, f"restored: the endpoint is InService on its previous endpoint config {previous}, as before"
+    return False, (f"the restore did not finish: the endpoint is {_state(final)}.\nNext: check it with aws sagemaker "
+                   f"describe-endpoint --endpoint-name {endpoint}; restore by hand: "
+                   f"{restore_command(endpoint, previous, region)}")
 
 
-def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Callable[[str], None]) -> dict[str, Any]:
-    """Create the config, update the endpoint, wait; restore on failure. Returns the final DescribeEndpoint."""
-    name = plan.target.endpoint_name
-    created = False
+def _put_config(sagemaker: Any, plan: AdoptPlan, out: Callable[[str], None]) -> bool:
+    """Create the copy, or use the one of that name when it is exactly the copy (checked again now, right before the
+    endpoint is pointed at it). True when this run created it."""
+    reused = f"Endpoint config {plan.new_config} exists already and is exactly the copy (an earlier adopt): using it"
+    if plan.reuse and existing_copy(sagemaker, plan.request, plan.target.endpoint_name, plan.command):
+        out(reused)
+        return False
     try:
-        sagemaker.describe_endpoint_config(EndpointConfigName=plan.new_config)
-        out(f"Endpoint config {plan.new_config} exists already (an earlier adopt): using it")
+        sagemaker.create_endpoint_config(**plan.request)
     except Exception as exc:
-        if not is_not_found(exc):
-            raise aws_failure(exc, f"describe the endpoint config {plan.new_config}") from exc
-        try:
-            sagemaker.create_endpoint_config(**plan.request)
-        except Exception as create_exc:
-            raise aws_failure(create_exc, f"create the endpoint config {plan.new_config} "
-                                          "(sagemaker:CreateEndpointConfig); nothing was changed") from create_exc
-        created = True
-        out(f"Created endpoint config {plan.new_config}")
+        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
+        if "already exist" in message and existing_copy(sagemaker, plan.request, plan.target.endpoint_name,
+                                                        plan.command):
+            out(reused)
+            return False
+        raise aws_failure(exc, f"create the endpoint config {plan.new_config} "
+                               "(sagemaker:CreateEndpointConfig); nothing was changed") from exc
+    out(f"Created endpoint config {plan.new_config}")
+    return True
+
+
+def _drop(sagemaker: Any, plan: AdoptPlan, created: bool) -> str:
+    """Delete a config this run created and will not use; says what happened to it."""
+    if not created:
+        return ""
+    try:
+        sagemaker.delete_endpoint_config(EndpointConfigName=plan.new_config)
+        return f"; the new endpoint config {plan.new_config} was deleted again"
+    except Exception:  # noqa: BLE001 - reported, not fatal
+        return f"; delete the unused endpoint config {plan.new_config} by hand"
+
+
+def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Callable[[str], None],
+          journal: Journal) -> dict[str, Any]:
+    """Create the config, record the previous one, update the endpoint, wait; restore on failure. Returns the final
+    DescribeEndpoint (the record is left for `run_adopt` to delete once the endpoint is tagged)."""
+    name = plan.target.endpoint_name
+    created = _put_config(sagemaker, plan, out)
+    try:
+        journal.write(adopt_journal.record(name, plan.old_config, fingerprint(plan.config), plan.new_config))
+    except AwsError as exc:
+        raise AwsError(f"{exc}; the endpoint was not changed: it stays on {plan.old_config}"
+                       f"{_drop(sagemaker, plan, created)}", exc.exit_code) from exc
+    out(f"Recorded its previous endpoint config {plan.old_config} in SSM parameter {journal.name}: if this run stops "
+        f"before the update ends, `{plan.command}` run again finishes it or restores {plan.old_config}; by hand: "
+        f"{restore_command(name, plan.old_config, region)}")
     try:
         sagemaker.update_endpoint(**update_request(name, plan.new_config))
     except Exception as exc:
-        cleanup = ""
-        if created:
-            try:
-                sagemaker.delete_endpoint_config(EndpointConfigName=plan.new_config)
-                cleanup = f"; the new endpoint config {plan.new_config} was deleted again"
-            except Exception:  # noqa: BLE001 - reported, not fatal
-                cleanup = f"; delete the unused endpoint config {plan.new_config} by hand"
+        journal.clear()
         raise aws_failure(exc, f"update endpoint {name} (sagemaker:UpdateEndpoint)",
-                          f"the endpoint was not changed: it stays on {plan.old_config}{cleanup}") from exc
+                          f"the endpoint was not changed: it stays on {plan.old_config}"
+                          f"{_drop(sagemaker, plan, created)}") from exc
     out(f"Updating endpoint {name} to {plan.new_config} (SageMaker starts new instances, then switches traffic)")
     final = wait_for(sagemaker, name, waiter, out)
     status, on = final.get("EndpointStatus"), final.get("EndpointConfigName")
     if status == "InService" and on == plan.new_config:
         return final
-    if status in ("Updating", "RollingBack", "SystemUpdating"):
+    if status in IN_PROGRESS:
         raise AwsError(
             f"endpoint {name} is still {status} after {elapsed(waiter.timeout)}; the update goes on in AWS.\n"
-            f"Next: follow it with aws sagemaker describe-endpoint --endpoint-name {name}; when it is InService on "
-            f"{plan.new_config}, run `{plan.command}` again (it only tags the endpoint "
-            f"and prints the snippets); if it fails, restore it: {_manual_restore(plan, region)}", EXIT_FAILURE)
+            f"Next: follow it with aws sagemaker describe-endpoint --endpoint-name {name}, and run `{plan.command}` "
+            f"again once it is InService or Failed: it tags and prints the snippets, or restores {plan.old_config} "
+            f"if the update failed (recorded in {journal.name}); by hand: "
+            f"{restore_command(name, plan.old_config, region)}", EXIT_FAILURE)
     reason = f": {final['FailureReason']}" if final.get("FailureReason") else ""
     if status == "InService" and on == plan.old_config:
+        journal.clear()
         raise AwsError(f"the update of endpoint {name} failed{reason}; SageMaker rolled it back: it is InService on "
                        f"its previous endpoint config {plan.old_config}, without our Data Capture.\nNext: fix the cause "
                        f"and run `{plan.command}` again.", EXIT_FAILURE)
-    outcome = restore(sagemaker, plan, region, waiter, out)
+    restored, outcome = restore(sagemaker, name, plan.old_config, region, waiter, out)
+    if restored:
+        journal.clear()
     raise AwsError(f"the update of endpoint {name} to {plan.new_config} failed ({status}{reason}); {outcome}",
                    EXIT_FAILURE)
+
+
+def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, command: str, region: str, waiter: Waiter,
+                   out: Callable[[str], None], confirm: Callable[[str], bool]) -> None:
+    """Finish what an earlier adopt of this endpoint left (its record in SSM, `adopt_journal`): nothing to do
+    without a record; the update still running stops this run with what to do; InService (on the new config, back
+    on the previous one, or on another one since) removes the record and lets this run go on; any other state
+    (Failed) restores the recorded previous config, after checking it is the same config (its fingerprint), and
+    stops this run with the outcome."""
+    entry = journal.read()
+    if entry is None:
+        return
+    name, previous, new = entry["endpoint"], entry["previous_config"], entry["new_config"]
+    intro = (f"an earlier `make adopt` (started {entry['started']}) updated endpoint {name} from endpoint config "
+             f"{previous} to {new} and did not see the end (recorded in SSM parameter {journal.name})")
+    if name != target.endpoint_name:
+        out(f"Note: {intro}; endpoints.{target.key} names endpoint {target.endpoint_name} now, so the record is out of "
+            "date: removed.")
+        journal.clear()
+        return
+    try:
+        endpoint = sagemaker.describe_endpoint(EndpointName=name)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
+        out(f"Note: {intro}; the endpoint no longer exists: record removed.")
+        journal.clear()
+        return
+    status, on = endpoint.get("EndpointStatus"), endpoint.get("EndpointConfigName")
+    manual = restore_command(name, previous, region)
+    if status in IN_PROGRESS:
+        raise AwsError(f"{intro[0].upper()}{intro[1:]}; it is still {status}. Nothing was changed.\nNext: wait until it "
+                       f"is InService or Failed and run `{command}` again: it finishes the adoption, or restores "
+                       f"{previous} if the update failed; by hand: {manual}", EXIT_FAILURE)
+    if status == "InService":
+        now = (f"it finished: the endpoint is InService on {new}" if on == new else
+               f"the endpoint is InService on its previous endpoint config {previous} (the update was rolled back or "
+               "never started)" if on == previous else
+               f"the endpoint runs endpoint config {on} now (changed since by someone else): nothing to restore")
+        out(f"Note: {intro}; {now}. Record removed.")
+        journal.clear()
+        return
+    out(f"{intro[0].upper()}{intro[1:]}; the endpoint is {_state(endpoint)}.")
+    try:
+        described = sagemaker.describe_endpoint_config(EndpointConfigName=previous)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise aws_failure(exc, f"describe the endpoint config {previous} (sagemaker:DescribeEndpointConfig)") from exc
+        described = None
+    if described is None or fingerprint(described) != entry["previous_fingerprint"]:
+        why = ("no longer exists" if described is None else
+               "is not the config recorded (another one was created under its name since)")
+        raise AwsError(f"not restoring endpoint {name}: its previous endpoint config {previous} {why}. Nothing was "
+                       f"changed.\nNext: its owner repairs the endpoint (CloudWatch logs /aws/sagemaker/Endpoints/"
+                       f"{name}) with a config they know; then run `{command}` again.", EXIT_FAILURE)
+    if not confirm(f"Restore endpoint {name} to endpoint config {previous}? Only 'yes' is accepted: "):
+        raise AwsError(f"Nothing was changed; endpoint {name} is {_state(endpoint)}.\nNext: run `{command}` again to "
+                       f"restore it, or by hand: {manual}", EXIT_FAILURE)
+    restored, outcome = restore(sagemaker, name, previous, region, waiter, out)
+    if restored:
+        journal.clear()
+        failure = f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else ""
+        outcome += (f". The adoption did not happen.\nNext: fix the cause of the failed update{failure} and run "
+                    f"`{command}` again.")
+    raise AwsError(f"endpoint {name}: {outcome}", EXIT_FAILURE)
 
 
 def tag_adopted(sagemaker: Any, endpoint: dict[str, Any], new_config: str, owner: str) -> None:
@@ -483,6 +670,19 @@ def run_adopt(params: Any, clients: Clients, target: AdoptTarget, *, yes: bool =
     deployed = deployed_values(clients, params)
     expected = CaptureExpectations.of(target, deployed.bucket, deployed.kms_key_arn)
     sagemaker = clients.sagemaker
+    command = adopt_command(params.environment, target.key)
+
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        try:
+            return ask(question).strip() == "yes"
+        except EOFError:
+            raise ExistingEndpointError("confirmation needed but there is no terminal to ask on. Nothing was "
+                                        "changed.\nNext: pass --yes (make adopt ... AUTO_APPROVE=1).") from None
+
+    journal = Journal.of(clients.ssm, params.project, params.environment, target.key)
+    settle_earlier(sagemaker, journal, target, command, clients.region, waiter, out, confirm)
     plan = plan_adoption(sagemaker, target, expected, params.environment)
     owner = f"{params.project}-{params.environment}/{target.key}"
     if not plan.problems:
@@ -498,17 +698,12 @@ def run_adopt(params: Any, clients: Clients, target: AdoptTarget, *, yes: bool =
         return 0
     for line in render_plan(plan):
         out(line)
-    if not yes:
-        try:
-            answer = ask(f"Adopt endpoint {target.endpoint_name}? Only 'yes' is accepted: ")
-        except EOFError:
-            raise ExistingEndpointError("confirmation needed but there is no terminal to ask on. Nothing was "
-                                        "changed.\nNext: pass --yes (make adopt ... AUTO_APPROVE=1).") from None
-        if answer.strip() != "yes":
-            out("Nothing was changed.")
-            return 0
-    final = apply(sagemaker, plan, clients.region, waiter, out)
+    if not confirm(f"Adopt endpoint {target.endpoint_name}? Only 'yes' is accepted: "):
+        out("Nothing was changed.")
+        return 0
+    final = apply(sagemaker, plan, clients.region, waiter, out, journal)
     tag_adopted(sagemaker, final, plan.new_config, owner)
+    journal.clear()
     out(f"Endpoint {target.endpoint_name} is InService on {plan.new_config}: Data Capture goes to {expected.destination}.")
     for line in render_snippets(plan.request["DataCaptureConfig"], expected, plan.roles):
         out(line)

@@ -6,8 +6,13 @@
 one `Problem` per thing that would make a monitoring schedule of the endpoint fail, each with its fix, in a
 fixed order:
 
-  endpoint-missing, endpoint-not-in-service, config-missing, capture-off, capture-stopped, sampling-zero,
-  capture-modes, destination-trailing-slash, destination-elsewhere, content-types, kms-key
+  endpoint-missing, endpoint-not-in-service, config-missing, serverless-endpoint, multi-model-endpoint,
+  capture-off, capture-stopped, sampling-zero, capture-modes, destination-trailing-slash, destination-elsewhere,
+  content-types, kms-key
+
+An endpoint of a kind Model Monitor cannot monitor is refused before its capture is looked at: a serverless one
+(SageMaker does not support Data Capture for serverless inference) and a multi-model one (Model Monitor supports
+only endpoints that host a single model; this one needs DescribeModel of the config's models, `models`).
 
 With the endpoint's model-explainability monitor enabled, `check_explainability_model(target, config, model)`
 adds what Clarify needs of the model its shadow endpoints are made from (the configured `existing.model_name`,
@@ -41,12 +46,22 @@ from mmtool.errors import EXIT_FAILURE, ToolError, UsageError
 ADOPTED_CONFIG_TAG = "mmtool:capture-adopted-config"
 ADOPTED_BY_TAG = "mmtool:capture-adopted-by"
 CHECKS = (
-    "endpoint-missing", "endpoint-not-in-service", "config-missing", "capture-off", "capture-stopped",
+    "endpoint-missing", "endpoint-not-in-service", "config-missing", "serverless-endpoint", "multi-model-endpoint",
+    "capture-off", "capture-stopped",
     "sampling-zero", "capture-modes", "destination-trailing-slash", "destination-elsewhere", "content-types",
     "kms-key", "model-variant", "model-missing", "model-network-isolation",
 )
-# Problems `make adopt` cannot fix: the endpoint itself must exist and be InService first.
-BLOCKING = frozenset({"endpoint-missing", "endpoint-not-in-service", "config-missing"})
+# Problems `make adopt` cannot fix: the endpoint itself must exist and be InService first, and be of a kind Model
+# Monitor supports.
+BLOCKING = frozenset({"endpoint-missing", "endpoint-not-in-service", "config-missing", "serverless-endpoint",
+                      "multi-model-endpoint"})
+# https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html (Feature exclusions: Data Capture) and
+# https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html ("does not support monitoring multi-model
+# endpoints")
+SERVERLESS_SOURCE = "https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html"
+MULTI_MODEL_SOURCE = "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html"
+UNSUPPORTED_FIX = ("Model Monitor cannot monitor it as it is: remove endpoints.<key> from the params file (or its "
+                   "monitors), or ask its owner for {what}")
 KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$")
 
 
@@ -159,11 +174,40 @@ def _key_id(text: str) -> str | None:
     return text if KEY_ID.match(text) else None
 
 
+def multi_model(model: dict[str, Any]) -> bool:
+    """Whether a DescribeModel response is a multi-model model (a container in `Mode: MultiModel`)."""
+    containers = [model.get("PrimaryContainer") or {}, *(model.get("Containers") or [])]
+    return any(c.get("Mode") == "MultiModel" for c in containers)
+
+
+def unsupported_kind(config: dict[str, Any], models: dict[str, dict[str, Any]] | None) -> list[Problem]:
+    """An endpoint config of a kind Model Monitor cannot monitor (see the module docstring); `models`: DescribeModel
+    of the config's models by name (None: not read, the multi-model check is skipped)."""
+    problems = []
+    serverless = [v.get("VariantName", "?") for v in config.get("ProductionVariants") or [] if v.get("ServerlessConfig")]
+    if serverless:
+        problems.append(Problem(
+            "serverless-endpoint", f"is a serverless endpoint (variant {', '.join(serverless)} of endpoint config "
+            f"{config.get('EndpointConfigName')} has a ServerlessConfig): SageMaker does not support Data Capture for "
+            f"serverless inference ({SERVERLESS_SOURCE}, feature exclusions), so no monitoring job would get data",
+            UNSUPPORTED_FIX.format(what="a real-time endpoint on instances (a variant with InstanceType) for the "
+                                        "model to be monitored")))
+    multi = sorted(name for name, model in (models or {}).items() if multi_model(model))
+    if multi:
+        problems.append(Problem(
+            "multi-model-endpoint", f"hosts a multi-model endpoint (model {', '.join(multi)} has a container in Mode "
+            f"MultiModel): Model Monitor supports only endpoints that host a single model ({MULTI_MODEL_SOURCE})",
+            UNSUPPORTED_FIX.format(what="an endpoint of its own (one model, Mode SingleModel) for the model to be "
+                                        "monitored")))
+    return problems
+
+
 def check_endpoint(endpoint: dict[str, Any] | None, config: dict[str, Any] | None, expected: CaptureExpectations,
-                   *, adopt: str = "make adopt") -> list[Problem]:
+                   *, adopt: str = "make adopt", models: dict[str, dict[str, Any]] | None = None) -> list[Problem]:
     """Every problem that would make monitoring of the endpoint fail (see the module docstring).
 
-    `adopt` is the command that fixes capture problems, e.g. `make adopt ENV=prod ENDPOINT=fraud`."""
+    `adopt` is the command that fixes capture problems, e.g. `make adopt ENV=prod ENDPOINT=fraud`; `models` the
+    DescribeModel responses of the config's models (None: not read, so a multi-model endpoint is not recognised)."""
     if endpoint is None:
         return [Problem("endpoint-missing", "does not exist (DescribeEndpoint: could not find it)",
                         "check endpoints.<key>.existing.endpoint_name and the account/region; monitoring needs the "
@@ -183,6 +227,9 @@ def check_endpoint(endpoint: dict[str, Any] | None, config: dict[str, Any] | Non
             "config-missing", f"its endpoint config {endpoint.get('EndpointConfigName', '?')} no longer exists",
             "its owner must deploy a new endpoint config (a deleted config cannot be copied; adopt needs it)"))
         return problems
+    unsupported = unsupported_kind(config, models)
+    if unsupported:  # capture problems do not matter: adopt cannot make this endpoint monitorable
+        return problems + unsupported
     capture = config.get("DataCaptureConfig")
     if not capture:  # absent (AWS) or empty (moto)
         problems.append(Problem("capture-off", f"Data Capture is off (endpoint config {config.get('EndpointConfigName')} "
@@ -324,6 +371,10 @@ class ExistingEndpointFacts:
     # DescribeModel of the model the endpoint serves, read only when its explainability monitor is on
     # (target.explained_model set); None: not read, or the model does not exist
     model: dict[str, Any] | None = None
+    # the record of a `make adopt` that did not finish (mmtool.operate.adopt_journal; `make status` reads it), or None
+    adoption: dict[str, str] | None = None
+    # DescribeModel of the config's models (the multi-model check), when `make status` read them; None: not read
+    models: dict[str, dict[str, Any]] | None = None
 
     @property
     def adopted_config(self) -> str | None:

@@ -37,6 +37,7 @@ from typing import Any
 
 from mmtool.config.schedule import ScheduleRejected, parse_schedule, window_offset_hours
 from mmtool.operate.awsenv import AwsError, Clients, aws_failure, split_s3_uri
+from mmtool.operate.stack_failures import StackFailure
 from mmtool.operate.existing_endpoint import (
     AdoptTarget,
     CaptureExpectations,
@@ -271,6 +272,7 @@ class Facts:
     key: str | None = None  # a fleet endpoint's key; None for the single-endpoint form
     scope: str | None = None  # a fleet endpoint's name prefix `<project>-<env>-<key>`
     existing_endpoint: bool = False  # the endpoint is an `existing` one (deployed by someone else)
+    stacks: list[StackFailure] = field(default_factory=list)  # its stacks whose last operation failed
 
     @property
     def prefix(self) -> str:

@@ -12,10 +12,13 @@ Rule ids (stable, in `--json` output):
 
   endpoint-missing, endpoint-not-in-service, capture-disabled, capture-trailing-slash, no-recent-capture,
   no-schedules, schedule-failed, schedule-stopped, job-definition-missing, no-executions-yet, run-overdue,
-  no-data-in-window, access-denied, max-runtime-exceeded, execution-failed, violations,
+  no-data-in-window, processing-quota, access-denied, out-of-memory, max-runtime-exceeded, execution-failed,
+  violations,
   metrics-not-published, runtime-over-period, leftover-one-time-schedule,
-  capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit (endpoints we did not
-  deploy: one finding each)
+  adoption-unfinished, capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit
+  (endpoints we did not
+  deploy: one finding each); deploy-rights-missing (a stack of the environment whose last deploy
+  was refused a right: one finding per stack)
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from datetime import datetime
 from typing import Callable
 
 from mmtool.config.schedule import ScheduleRejected, parse_schedule
+from mmtool.operate.adopt_journal import restore_command
 from mmtool.operate.existing_endpoint import (
     ExistingEndpointFacts,
     adopt_command,
     check_endpoint,
     check_explainability_model,
 )
+from mmtool.operate.stack_failures import StackFailure
 from mmtool.operate.facts import (
     START_DELAY,
     Facts,
@@ -88,18 +93,50 @@ ACCESS = re.compile(r"access ?denied|not authorized|forbidden|\b403\b|kms.*(?:de
                     r"insufficient permissions|ListBucket", re.IGNORECASE)
 RUNTIME = re.compile(r"MaxRuntimeInSeconds|max(?:imum)? ?run ?time|exceeded the allotted time|timed out", re.IGNORECASE)
 DOUBLE_SLASH = re.compile(r"s3://[^/\s]+/\S*//")
+# SageMaker refuses a processing job over the account's quota with ResourceLimitExceeded: "The account-level service
+# limit 'ml.m5.xlarge for processing job usage' is 0 Instances, with current utilization of 0 Instances and a request
+# delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota."
+QUOTA = re.compile(r"ResourceLimitExceeded|account-level service limit|request an increase for this (?:quota|limit)",
+                   re.IGNORECASE)
+QUOTA_NAME = re.compile(r"service limit '([^']+)'")
+INSTANCE_TYPE = re.compile(r"\bml\.[a-z0-9]+\.[a-z0-9]+\b")
+# An analyzer killed for memory: the kernel's OOM kill (exit code 137, SIGKILL), the Spark analyzer's Java errors,
+# Python's MemoryError (the pre-/post-processor runs in the same container).
+MEMORY = re.compile(r"OutOfMemory|out of memory|java heap space|GC overhead limit exceeded|MemoryError|"
+                    r"Cannot allocate memory|OOMKilled|exit(?:ed)? (?:with )?(?:code|status)[ :]*137\b|"
+                    r"killed .{0,40}memory|memory limit", re.IGNORECASE)
 
 
-def failure_kind(status: str, reason: str | None) -> str:
-    """no-data | access | runtime | other: what a failed execution's reason points at."""
+def failure_kind(status: str, reason: str | None, detail: str | None = None) -> str:
+    """no-data | quota | access | memory | runtime | other: what a failed execution's reason points at (`detail`: the
+    processing job's exit message and log lines, where an out-of-memory kill shows)."""
     text = reason or ""
     if NO_DATA.search(text):
         return "no-data"
+    if QUOTA.search(text) or QUOTA.search(detail or ""):
+        return "quota"
     if ACCESS.search(text):
         return "access"
+    if MEMORY.search(text) or MEMORY.search(detail or ""):
+        return "memory"
     if RUNTIME.search(text) or (status == "Stopped" and not text):
         return "runtime"
     return "other"
+
+
+def _kind(schedule: ScheduleFacts, execution) -> str:
+    """failure_kind of an execution, with the processing job's exit message and log tail when `make status` read them
+    for it (`schedule.failure`)."""
+    details = schedule.failure
+    detail = None
+    if details is not None and details.scheduled_time == execution.scheduled_time:
+        detail = "\n".join([details.failure_reason or "", details.exit_message or "", *details.log_tail])
+    return failure_kind(execution.status, execution.failure_reason, detail)
+
+
+def monitor_section(monitoring_type: str | None) -> str:
+    """The params section of a MonitoringType: DataQuality -> data_quality (`<monitor>` when unknown)."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", monitoring_type).lower() if monitoring_type else "<monitor>"
 
 
 def _latest_failure(schedule: ScheduleFacts):
@@ -304,7 +341,7 @@ def run_overdue(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
 
 def no_data_in_window(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "no-data":
+    if execution is None or _kind(schedule, execution) != "no-data":
         return None
     window = analysis_window(schedule, execution)
     if window is None:
@@ -332,7 +369,7 @@ def no_data_in_window(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
 
 def access_denied(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "access":
+    if execution is None or _kind(schedule, execution) != "access":
         return None
     role = schedule.job_definition.role_arn if schedule.job_definition and schedule.job_definition.role_arn else "its role"
     return Finding(
@@ -347,9 +384,62 @@ def access_denied(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     )
 
 
+def processing_quota(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    """The run could not start its processing job: the account's quota for the instance type is too low (0 in many
+    new accounts)."""
+    execution = _latest_failure(schedule)
+    if execution is None or _kind(schedule, execution) != "quota":
+        return None
+    texts = [execution.failure_reason or "", *(([schedule.failure.failure_reason or "", schedule.failure.exit_message or ""])
+                                              if schedule.failure else [])]
+    quota = next((m.group(1) for m in map(QUOTA_NAME.search, texts) if m), None)
+    instance = next((m.group(0) for m in map(INSTANCE_TYPE.search, [quota or "", *texts]) if m), None)
+    name = quota or (f"{instance} for processing job usage" if instance else "<instance type> for processing job usage")
+    reason = execution.failure_reason or (schedule.failure.failure_reason if schedule.failure else None) or "?"
+    region = facts.region
+    query = f"Quotas[?QuotaName=='{name}'].QuotaCode"
+    return Finding(
+        "processing-quota", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} could not start its processing job: the account's Service Quotas "
+        f"limit '{name}' in {region} is too low ({reason})",
+        "SageMaker limits how many instances of each type processing jobs may use at once, per account and region; "
+        "new accounts often have 0 for most types. Every run of this monitor fails before it starts, whatever the "
+        "data: it is not the pre-processor, the data or the permissions.",
+        f"Ask for an increase of the quota '{name}' (Service Quotas, service SageMaker, {region}): find its code with "
+        f"`aws service-quotas list-service-quotas --service-code sagemaker --region {region} --query \"{query}\"`, "
+        f"then `aws service-quotas request-service-quota-increase --service-code sagemaker --quota-code <that code> "
+        f"--desired-value 1 --region {region}`. Or set {field(facts, f'monitoring.{monitor_section(schedule.monitoring_type)}.instance_type')} "
+        f"to a type whose quota is above 0 and `{make(facts, 'deploy')}`.",
+    )
+
+
+def out_of_memory(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    """The analyzer ran out of memory: the instance is too small for the window's data."""
+    execution = _latest_failure(schedule)
+    if execution is None or _kind(schedule, execution) != "memory":
+        return None
+    details = schedule.failure
+    texts = [execution.failure_reason or "", *((details.failure_reason or "", details.exit_message or "", *details.log_tail)
+                                               if details else ())]
+    evidence = next((t.strip() for t in texts if MEMORY.search(t)), "")
+    section = f"monitoring.{monitor_section(schedule.monitoring_type)}"
+    return Finding(
+        "out-of-memory", "error", schedule.name,
+        f"the run of {hm(execution.scheduled_time)} ran out of memory: {evidence[:300]}",
+        "The analyzer (Spark in the Model Monitor container, with the pre-/post-processor in the same process space) "
+        "holds the window's captured records and their statistics in memory; on a small instance a busy window (high "
+        "traffic, a high sampling percentage, many features) exhausts it, and the job is killed (exit code 137) or "
+        "Java fails with OutOfMemoryError. It is not a pre-processor bug.",
+        f"Set {field(facts, f'{section}.instance_type')} to a larger instance type with more memory (for example "
+        "ml.m5.xlarge -> ml.m5.2xlarge, or a memory-optimised ml.r5.xlarge; mind its processing quota), or sample less "
+        f"traffic ({field(facts, 'endpoint.data_capture.sampling_percentage')}); then `{make(facts, 'deploy')}` and check "
+        f"with `{make(facts, 'run-now')}`.",
+    )
+
+
 def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "runtime":
+    if execution is None or _kind(schedule, execution) != "runtime":
         return None
     limit = schedule.job_definition.max_runtime_seconds if schedule.job_definition else None
     limit_text = f"MaxRuntimeInSeconds {limit}" if limit else "its MaxRuntimeInSeconds"
@@ -372,7 +462,7 @@ def max_runtime_exceeded(schedule: ScheduleFacts, facts: Facts) -> Finding | Non
 
 def execution_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     execution = _latest_failure(schedule)
-    if execution is None or failure_kind(execution.status, execution.failure_reason) != "other":
+    if execution is None or _kind(schedule, execution) != "other":
         return None
     return Finding(
         "execution-failed", "error", schedule.name,
@@ -492,19 +582,105 @@ def no_capture_for_run(facts: Facts, start: datetime, end: datetime) -> Finding 
     )
 
 
+# ------------------------------------------------------------------ stacks whose deploy failed
+
+# What CloudFormation shows when the role it runs as lacks a right: for SageMaker resources often only the bare
+# "GeneralServiceException" ("Error occurred during operation 'CREATE'"), elsewhere AccessDenied / "not authorized".
+DENIED = re.compile(r"GeneralServiceException|AccessDenied|Access Denied|not authori[sz]ed|UnauthorizedOperation|"
+                    r"iam:PassRole", re.IGNORECASE)
+NAMED_ACTION = re.compile(r"not authori[sz]ed to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)(?: on resource:? (\S+))?",
+                          re.IGNORECASE)
+
+
+def likely_missing(resource_type: str, reason: str, facts: Facts) -> str:
+    """The right a denied resource most likely needs: the action AWS names in the reason, else the SageMaker actions
+    of its type and iam:PassRole on the role it runs as."""
+    named = NAMED_ACTION.search(reason)
+    if named:
+        on = f" on {named.group(2).rstrip('.,;')}" if named.group(2) else ""
+        return f"{named.group(1)}{on} (the reason names it)"
+    if resource_type.startswith("AWS::SageMaker::"):
+        name = resource_type.rsplit("::", 1)[-1]
+        actions = [f"sagemaker:Create{name}", f"sagemaker:Describe{name}", f"sagemaker:Delete{name}"]
+        if name in ("MonitoringSchedule", "Endpoint"):
+            actions.append(f"sagemaker:Update{name}")
+        actions.append("sagemaker:AddTags")
+        text = ", ".join(actions)
+        if name.endswith("JobDefinition"):
+            text += (f", and iam:PassRole on the role the job runs as ({facts.prefix}-monitoring, condition "
+                     "iam:PassedToService sagemaker.amazonaws.com)")
+        elif name == "Model":
+            text += ", and iam:PassRole on the model's execution role (condition iam:PassedToService sagemaker.amazonaws.com)"
+        return text
+    return f"the actions CloudFormation needs for {resource_type} (its resource type schema lists the handlers' permissions)"
+
+
+def deploy_rights_missing(stack: StackFailure, facts: Facts) -> Finding | None:
+    """The last deploy of one of the environment's stacks failed because the role CloudFormation runs as may not do
+    something (a SageMaker action, iam:PassRole), which CloudFormation often reports only as GeneralServiceException."""
+    denied = [r for r in stack.resources if DENIED.search(r.reason)]
+    if not denied:
+        return None
+    first = denied[-1]  # the events are newest first: the first refusal is what failed the operation
+    others = f" (and {len(denied) - 1} more refused)" if len(denied) > 1 else ""
+    return Finding(
+        "deploy-rights-missing", "error", stack.stack,
+        f"the last deploy of stack {stack.stack} ended {stack.status}: {first.logical_id} ({first.resource_type}) "
+        f"{first.status}: {first.reason}{others}",
+        "CloudFormation creates each resource with the rights of the role it runs as (deploy.cloudformation_role_arn, "
+        "else the deploying credentials: deploy.assume_role_arn or your profile). For SageMaker resources a missing "
+        "right often shows only as GeneralServiceException (\"Error occurred during operation 'CREATE'\"), without the "
+        "action that was denied; the common case is iam:PassRole on the role the resource runs as. Until the stack "
+        "deploys, what it holds is missing or stale.",
+        f"Likely missing: {likely_missing(first.resource_type, first.reason, facts)}. Grant it to that role "
+        "(docs/security.md, \"The deploy role\"); if in doubt, make the same call with the AWS CLI under that role, "
+        f"which names the action CloudFormation hides. Then `{make(facts, 'deploy')}`.",
+    )
+
+
+STACK_RULES: tuple[Callable[[StackFailure, Facts], Finding | None], ...] = (deploy_rights_missing,)
+
+
 # ------------------------------------------------------------------ endpoints we did not deploy
 
 
 def _existing_problems(existing: ExistingEndpointFacts, facts: Facts):
     command = adopt_command(facts.environment, existing.target.key)
-    return check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command), command
+    return check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command,
+                          models=existing.models), command
+
+
+def adoption_unfinished(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
+    """A `make adopt` of the endpoint started an update and did not see its end (killed, timed out, or its restore
+    failed): its record says which config ran before, and the next `make adopt` finishes or restores it."""
+    record = existing.adoption
+    if record is None:
+        return None
+    endpoint = existing.endpoint or {}
+    state = (f"{endpoint.get('EndpointStatus')} on endpoint config {endpoint.get('EndpointConfigName')}"
+             + (f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else "")) if endpoint else "gone"
+    fine = endpoint.get("EndpointStatus") == "InService"
+    return Finding(
+        "adoption-unfinished", "warning" if fine else "error", existing.target.endpoint_name,
+        f"`make adopt` of endpoint {existing.target.endpoint_name} (started {record.get('started')}) did not finish: it "
+        f"updated the endpoint from endpoint config {record.get('previous_config')} to {record.get('new_config')}; "
+        f"the endpoint is {state} now",
+        "The run was killed, timed out or could not restore while SageMaker updated the endpoint. Its record (SSM "
+        f"/{facts.project}/{facts.environment}/adopt/{existing.target.key}) keeps the previous config so the next run "
+        "can finish the adoption or put it back; until then the endpoint may capture nothing (or serve nothing, if "
+        "the update failed). It is not the endpoint owner's doing.",
+        f"Run `{adopt_command(facts.environment, existing.target.key)}`: it tags the endpoint and prints the snippets "
+        f"if the update finished, restores {record.get('previous_config')} if it failed, and says to wait while it is "
+        f"still updating. By hand: "
+        f"{restore_command(existing.target.endpoint_name, str(record.get('previous_config')), facts.region)}",
+    )
 
 
 def capture_changed_since_adoption(existing: ExistingEndpointFacts, facts: Facts) -> Finding | None:
     """An endpoint `make adopt` turned capture on for (its tag says which config) whose capture is now off or
     goes elsewhere: usually its owner redeployed from a template without the DataCaptureConfig snippet."""
     adopted = existing.adopted_config
-    if adopted is None or existing.endpoint is None:
+    if adopted is None or existing.endpoint is None or existing.adoption is not None:
         return None
     problems, command = _existing_problems(existing, facts)
     if not problems:
@@ -527,6 +703,8 @@ def existing_endpoint_not_ready(existing: ExistingEndpointFacts, facts: Facts) -
     """An `existing` endpoint never adopted whose capture does not suit monitoring (or that is gone)."""
     if existing.adopted_config is not None and existing.endpoint is not None:
         return None  # capture_changed_since_adoption speaks for it
+    if existing.adoption is not None:
+        return None  # adoption_unfinished speaks for it: the fix is to finish or restore, not the owner's
     problems, _ = _existing_problems(existing, facts)
     return _problems_finding("existing-endpoint-not-ready", existing, problems,
                              "Monitoring of an endpoint deployed by another tool reads its Data Capture; as it is, "
@@ -556,6 +734,7 @@ def _problems_finding(rule: str, existing: ExistingEndpointFacts, problems: list
 
 
 EXISTING_RULES: tuple[Callable[[ExistingEndpointFacts, Facts], Finding | None], ...] = (
+    adoption_unfinished,
     capture_changed_since_adoption,
     existing_endpoint_not_ready,
     explained_model_unfit,
@@ -577,7 +756,9 @@ SCHEDULE_RULES: tuple[Callable[[ScheduleFacts, Facts], Finding | None], ...] = (
     no_executions_yet,
     run_overdue,
     no_data_in_window,
+    processing_quota,
     access_denied,
+    out_of_memory,
     max_runtime_exceeded,
     execution_failed,
     violations,
@@ -599,6 +780,7 @@ def explain(facts: Facts, *, environment_rules: bool = True) -> list[Finding]:
         rules = [r for r in ENVIRONMENT_RULES if not (facts.existing_endpoint and r in COVERED_BY_EXISTING_CHECK)]
         found.extend(f for f in (rule(facts) for rule in rules) if f)
         found.extend(f for e in facts.existing for f in (rule(e, facts) for rule in EXISTING_RULES) if f)
+        found.extend(f for stack in facts.stacks for f in (rule(stack, facts) for rule in STACK_RULES) if f)
     for schedule in facts.schedules:
         found.extend(f for f in (rule(schedule, facts) for rule in SCHEDULE_RULES) if f)
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))

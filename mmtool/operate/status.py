@@ -64,6 +64,7 @@ from mmtool.operate.facts import (
     expected_next_run,
     iso,
 )
+from mmtool.operate.stack_failures import read_stack_failures, stack_names
 
 if TYPE_CHECKING:
     from mmtool.operate.rules import Finding
@@ -385,11 +386,16 @@ def capture_check(facts: Facts) -> dict[str, Any] | None:
     if not facts.existing:
         return None
     existing = facts.existing[0]
-    problems = check_endpoint(existing.endpoint, existing.config, existing.expected,
-                              adopt=adopt_command(facts.environment, existing.target.key))
+    command = adopt_command(facts.environment, existing.target.key)
+    problems = check_endpoint(existing.endpoint, existing.config, existing.expected, adopt=command,
+                              models=existing.models)
+    fixes = {p.check: p.fix for p in problems}
+    if existing.adoption is not None:  # our own unfinished update, not the owner's: the next adopt settles it
+        fixes["endpoint-not-in-service"] = (f"run `{command}`: an earlier adopt did not finish, and this one finishes "
+                                            f"it or restores {existing.adoption.get('previous_config')}")
     return {"endpoint_name": existing.target.endpoint_name, "adopted_config": existing.adopted_config,
-            "expected_destination": existing.expected.destination,
-            "problems": [{"check": p.check, "problem": p.problem, "fix": p.fix} for p in problems]}
+            "expected_destination": existing.expected.destination, "unfinished_adoption": existing.adoption,
+            "problems": [{"check": p.check, "problem": p.problem, "fix": fixes[p.check]} for p in problems]}
 
 
 def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Finding], list[str]]]) -> dict[str, Any]:
@@ -503,6 +509,27 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
         render_findings(console, findings)
 
 
+def read_adoptions(clients: Any, params: Any, facts: Facts) -> None:
+    """For each `existing` endpoint of `facts`: the record of an unfinished `make adopt` (rule adoption-unfinished),
+    and DescribeModel of its config's models (a multi-model endpoint is one Model Monitor cannot monitor)."""
+    from mmtool.operate.adopt import read_models
+    from mmtool.operate.adopt_journal import Journal
+    from mmtool.operate.awsenv import AwsError
+
+    for existing in facts.existing:
+        existing.models = read_models(clients.sagemaker, existing.config)
+        try:
+            existing.adoption = Journal.of(clients.ssm, params.project, params.environment, existing.target.key).read()
+        except AwsError:  # a parameter adopt did not write: the adopt command says so; status goes on
+            existing.adoption = None
+
+
+def failed_stacks(clients: Any, names: list[str]) -> list[Any]:
+    """The stacks of `names` whose last operation failed; none without a CloudFormation client."""
+    cloudformation = getattr(clients, "cloudformation", None)
+    return read_stack_failures(cloudformation, names) if cloudformation is not None and names else []
+
+
 def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT_HOURS,
                executions: int = DEFAULT_EXECUTIONS, json_output: bool = False, console: Any = None,
                out: Callable[[str], None] = print, endpoint: str | None = None) -> int:
@@ -518,9 +545,13 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
 
     chosen = select_endpoints(params, endpoint)
     check_account(clients, params)
+    shared, own = stack_names(params, chosen)
     if params.is_fleet:
         fleet = gather_fleet(clients, params, now=now, hours=hours, executions=executions,
                              keys=None if endpoint is None else [e.key for e in chosen])
+        for index, facts in enumerate(fleet.endpoints):  # the shared stacks are reported with the first endpoint
+            facts.stacks = failed_stacks(clients, (shared if index == 0 else []) + own.get(facts.key or "", []))
+            read_adoptions(clients, params, facts)
         entries = {e.key: e for e in chosen}
         per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
         if json_output:
@@ -531,6 +562,8 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
             render_fleet(console or Console(), fleet, per_endpoint)
         return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
+    facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
+    read_adoptions(clients, params, facts)
     findings = explain(facts)
     groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)
     if json_output:

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from deployer.moto_server import MOTO_ACCOUNT
 from mmtool.cli import main
@@ -129,13 +129,13 @@ def test_the_copy_keeps_every_field_and_replaces_only_the_capture():
     capture = adopt.capture_config(TARGET, expectations("arn:aws:kms:eu-west-1:1:key/ours"))
     request = copy_request(described, [{"Key": "team", "Value": "fraud"}, {"Key": "aws:cloudformation:logical-id",
                                                                              "Value": "Config"}], capture)
-    assert request == {
-        "EndpointConfigName": config_name(OLD, capture),
+    body = {
         **{k: described[k] for k in ("ProductionVariants", "KmsKeyId", "AsyncInferenceConfig", "ExplainerConfig",
                                      "ShadowProductionVariants", "EnableNetworkIsolation")},
         "DataCaptureConfig": capture,
         "Tags": [{"Key": "team", "Value": "fraud"}],  # aws: tags are AWS's own; a request may not set them
     }
+    assert request == {"EndpointConfigName": config_name(OLD, body), **body}
     stub_client = boto3.client("sagemaker", region_name=REGION, endpoint_url="http://127.0.0.1:9")
     with Stubber(stub_client) as stub:  # botocore validates the request against CreateEndpointConfig's shape
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:eu-west-1:1:x/y"}, request)
@@ -158,6 +158,11 @@ def test_the_new_name_is_deterministic_short_enough_and_never_stacks_suffixes():
     name = config_name(OLD, capture)
     assert name == config_name(OLD, capture) and name.startswith(f"{OLD}-capture-") and len(name) == len(OLD) + 17
     assert config_name(OLD, {**capture, "InitialSamplingPercentage": 50}) != name
+    # the whole content of the copy is in the name: another model or capture gives another name
+    body = {"ProductionVariants": VARIANTS, "DataCaptureConfig": capture}
+    other_model = {**body, "ProductionVariants": [{**VARIANTS[0], "ModelName": "fraud-xgb-2"}]}
+    other_bucket = {**body, "DataCaptureConfig": {**capture, "DestinationS3Uri": "s3://someone-else/x"}}
+    assert len({config_name(OLD, body), config_name(OLD, other_model), config_name(OLD, other_bucket)}) == 3
     longest = config_name("a" * 62 + "b", capture)
     assert len(longest) == 63 and longest.startswith("a" * 46 + "-capture-")
     cut = config_name("x" * 45 + "-" + "y" * 17, capture)  # shortened right after a '-'
@@ -351,7 +356,6 @@ def not_found(stub: Stubber, operation: str, params: dict) -> None:
 
 
 def stub_create_and_update(stub: Stubber, plan: adopt.AdoptPlan) -> None:
-    not_found(stub, "describe_endpoint_config", {"EndpointConfigName": plan.new_config})
     stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:eu-west-1:1:endpoint-config/n"},
                       plan.request)
     stub.add_response("update_endpoint", {"EndpointArn": described("Updating", OLD)["EndpointArn"]}, {
@@ -359,25 +363,60 @@ def stub_create_and_update(stub: Stubber, plan: adopt.AdoptPlan) -> None:
         "ExcludeRetainedVariantProperties": [{"VariantPropertyType": "DataCaptureConfig"}]})
 
 
-def stub_client() -> Any:
-    return boto3.client("sagemaker", region_name=REGION, endpoint_url="http://127.0.0.1:9")
+def stub_client(service: str = "sagemaker") -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url="http://127.0.0.1:9")
+
+
+RECORD = "/churn/prod/adopt/fraud"
+
+
+class Recorded:
+    """A Journal over a stubbed SSM client: the record is written before the update and, when `cleared`, deleted once
+    the outcome is settled; `done()` fails on a call that did not happen and returns the record written."""
+
+    def __init__(self, *, cleared: bool):
+        self.client = stub_client("ssm")
+        self.written: list[dict] = []
+        self.client.meta.events.register("provide-client-params.ssm.PutParameter",
+                                         lambda params, **_: self.written.append(json.loads(params["Value"])))
+        self.stub = Stubber(self.client)
+        self.stub.add_response("put_parameter", {"Version": 1}, {
+            "Name": RECORD, "Type": "String", "Overwrite": True, "Description": ANY, "Value": ANY})
+        if cleared:
+            self.stub.add_response("delete_parameter", {}, {"Name": RECORD})
+        self.stub.activate()
+        self.journal = adopt.Journal(self.client, RECORD)
+
+    def done(self) -> dict:
+        self.stub.assert_no_pending_responses()
+        [written] = self.written
+        return written
+
+
+def journal_of(plan: adopt.AdoptPlan, *, cleared: bool) -> Recorded:
+    return Recorded(cleared=cleared)
 
 
 def test_waiting_shows_progress_until_in_service():
     plan, sagemaker, out = stubbed_plan(), stub_client(), Lines()
+    record = journal_of(plan, cleared=False)
     with Stubber(sagemaker) as stub:
         stub_create_and_update(stub, plan)
         for status in ("Updating", "Updating", "Updating", "Updating"):
             stub.add_response("describe_endpoint", described(status, OLD), {"EndpointName": NAME})
         stub.add_response("describe_endpoint", described("InService", plan.new_config), {"EndpointName": NAME})
-        final = adopt.apply(sagemaker, plan, REGION, waiter(), out)
+        final = adopt.apply(sagemaker, plan, REGION, waiter(), out, record.journal)
         stub.assert_no_pending_responses()
+    # written before the update, kept until run_adopt has tagged the endpoint
+    assert record.done() == {"endpoint": NAME, "previous_config": OLD, "new_config": plan.new_config,
+                             "previous_fingerprint": adopt.fingerprint(plan.config), "started": ANY}
     assert final["EndpointConfigName"] == plan.new_config
     assert out[-3:] == [f"  0:00:00 {NAME}: Updating", f"  0:01:00 {NAME}: Updating", f"  0:02:00 {NAME}: InService"]
 
 
 def test_a_failed_update_is_restored_to_the_previous_config_and_says_so():
     plan, sagemaker, out = stubbed_plan(), stub_client(), Lines()
+    record = journal_of(plan, cleared=True)
     with Stubber(sagemaker) as stub:
         stub_create_and_update(stub, plan)
         stub.add_response("describe_endpoint", described("Updating", OLD), {"EndpointName": NAME})
@@ -389,8 +428,9 @@ def test_a_failed_update_is_restored_to_the_previous_config_and_says_so():
         stub.add_response("describe_endpoint", described("Updating", OLD), {"EndpointName": NAME})
         stub.add_response("describe_endpoint", described("InService", OLD), {"EndpointName": NAME})
         with pytest.raises(ToolError) as error:
-            adopt.apply(sagemaker, plan, REGION, waiter(), out)
+            adopt.apply(sagemaker, plan, REGION, waiter(), out, record.journal)
         stub.assert_no_pending_responses()
+    record.done()
     assert str(error.value) == (
         f"the update of endpoint {NAME} to {plan.new_config} failed (Failed: Access denied for the capture); restored: "
         f"the endpoint is InService on its previous endpoint config {OLD}, as before")
@@ -399,14 +439,16 @@ def test_a_failed_update_is_restored_to_the_previous_config_and_says_so():
 
 def test_a_restore_that_fails_too_says_the_state_and_the_command_to_restore_by_hand():
     plan, sagemaker, out = stubbed_plan(), stub_client(), Lines()
+    record = journal_of(plan, cleared=False)
     with Stubber(sagemaker) as stub:
         stub_create_and_update(stub, plan)
         stub.add_response("describe_endpoint", described("Failed", plan.new_config, "boom"), {"EndpointName": NAME})
         stub.add_client_error("update_endpoint", "ValidationException", "Cannot update in-progress endpoint")
         stub.add_response("describe_endpoint", described("Failed", plan.new_config, "boom"), {"EndpointName": NAME})
         with pytest.raises(ToolError) as error:
-            adopt.apply(sagemaker, plan, REGION, waiter(), out)
+            adopt.apply(sagemaker, plan, REGION, waiter(), out, record.journal)
         stub.assert_no_pending_responses()
+    record.done()
     message = str(error.value)
     assert "Cannot update in-progress endpoint" in message
     assert f"the endpoint is Failed on endpoint config {plan.new_config} (boom)" in message
@@ -417,16 +459,17 @@ def test_a_restore_that_fails_too_says_the_state_and_the_command_to_restore_by_h
 
 def test_a_refused_update_changes_nothing_and_deletes_the_new_config():
     plan, sagemaker = stubbed_plan(), stub_client()
+    record = journal_of(plan, cleared=True)
     with Stubber(sagemaker) as stub:
-        not_found(stub, "describe_endpoint_config", {"EndpointConfigName": plan.new_config})
         stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:eu-west-1:1:endpoint-config/n"},
                           plan.request)
         stub.add_client_error("update_endpoint", "ValidationException",
                               "The endpoint is being updated; wait for it to be InService")
         stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": plan.new_config})
         with pytest.raises(ToolError) as error:
-            adopt.apply(sagemaker, plan, REGION, waiter(), Lines())
+            adopt.apply(sagemaker, plan, REGION, waiter(), Lines(), record.journal)
         stub.assert_no_pending_responses()
+    record.done()
     message = str(error.value)
     assert "The endpoint is being updated; wait for it to be InService" in message
     assert f"the endpoint was not changed: it stays on {OLD}; the new endpoint config {plan.new_config} was deleted again" in message
@@ -434,13 +477,15 @@ def test_a_refused_update_changes_nothing_and_deletes_the_new_config():
 
 def test_sagemakers_own_rollback_is_reported_without_a_second_restore():
     plan, sagemaker = stubbed_plan(), stub_client()
+    record = journal_of(plan, cleared=True)
     with Stubber(sagemaker) as stub:
         stub_create_and_update(stub, plan)
         stub.add_response("describe_endpoint", described("RollingBack", plan.new_config), {"EndpointName": NAME})
         stub.add_response("describe_endpoint", described("InService", OLD, "health check failed"), {"EndpointName": NAME})
         with pytest.raises(ToolError) as error:
-            adopt.apply(sagemaker, plan, REGION, waiter(), Lines())
+            adopt.apply(sagemaker, plan, REGION, waiter(), Lines(), record.journal)
         stub.assert_no_pending_responses()
+    record.done()
     assert str(error.value).startswith(
         f"the update of endpoint {NAME} failed: health check failed; SageMaker rolled it back: it is InService on its "
         f"previous endpoint config {OLD}, without our Data Capture.")
@@ -448,13 +493,15 @@ def test_sagemakers_own_rollback_is_reported_without_a_second_restore():
 
 def test_a_timeout_leaves_the_update_running_and_says_what_to_do():
     plan, sagemaker = stubbed_plan(), stub_client()
+    record = journal_of(plan, cleared=False)
     with Stubber(sagemaker) as stub:
         stub_create_and_update(stub, plan)
         for _ in range(3):
             stub.add_response("describe_endpoint", described("Updating", OLD), {"EndpointName": NAME})
         with pytest.raises(ToolError) as error:
-            adopt.apply(sagemaker, plan, REGION, waiter(timeout=60), Lines())
+            adopt.apply(sagemaker, plan, REGION, waiter(timeout=60), Lines(), record.journal)
         stub.assert_no_pending_responses()
+    assert record.done()["previous_config"] == OLD  # kept: the next run finishes or restores it
     assert str(error.value).startswith(f"endpoint {NAME} is still Updating after 0:01:00; the update goes on in AWS.")
     assert "run `make adopt ENV=prod ENDPOINT=fraud` again" in str(error.value)
 

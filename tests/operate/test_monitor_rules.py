@@ -343,6 +343,61 @@ def test_role_permission_errors():
     assert rules.access_denied(schedule(), facts()) is None
 
 
+QUOTA_REASON = ("ResourceLimitExceeded: The account-level service limit 'ml.m5.xlarge for processing job usage' is 0 "
+                "Instances, with current utilization of 0 Instances and a request delta of 1 Instances. Please use AWS "
+                "Service Quotas to request an increase for this quota.")
+OOM_REASON = "AlgorithmError: See job logs for more information"
+OOM_LOG = ["2026-11-24 10:07:12 ERROR Main: java.lang.OutOfMemoryError: Java heap space",
+           "2026-11-24 10:07:12 INFO  Main: Completed: Job failed"]
+
+
+def test_a_processing_quota_of_zero_names_the_quota_and_the_command_to_raise_it():
+    failed = schedule(monitoring_type="ModelQuality", executions=[run(at(10), "Failed", QUOTA_REASON, job=None)])
+    finding = rules.processing_quota(failed, facts([failed]))
+    assert (finding.rule, finding.severity) == ("processing-quota", "error")
+    assert finding.problem.startswith("the run of 2026-11-24 10:00 UTC could not start its processing job: the account's "
+                                      "Service Quotas limit 'ml.m5.xlarge for processing job usage' in eu-west-1 is too low")
+    assert ("aws service-quotas list-service-quotas --service-code sagemaker --region eu-west-1 --query "
+            "\"Quotas[?QuotaName=='ml.m5.xlarge for processing job usage'].QuotaCode\"") in finding.fix
+    assert ("aws service-quotas request-service-quota-increase --service-code sagemaker --quota-code <that code> "
+            "--desired-value 1 --region eu-west-1") in finding.fix
+    assert "monitoring.model_quality.instance_type" in finding.fix
+    assert "pre-processor" not in finding.fix
+    assert [f.rule for f in rules.explain(facts([failed])) if f.subject == failed.name] == ["processing-quota"]
+    assert rules.processing_quota(schedule(), facts()) is None
+    assert rules.failure_kind("Failed", QUOTA_REASON) == "quota"
+
+
+def test_an_analyzer_out_of_memory_suggests_a_larger_instance_not_the_pre_processor():
+    from mmtool.operate.facts import FailureDetails
+
+    failed = schedule(executions=[run(at(10), "Failed", OOM_REASON)])
+    failed = replace(failed, failure=FailureDetails(at(10), "Failed", "job-1", OOM_REASON, None, OOM_LOG))
+    finding = rules.out_of_memory(failed, facts([failed]))
+    assert (finding.rule, finding.severity) == ("out-of-memory", "error")
+    assert finding.problem == ("the run of 2026-11-24 10:00 UTC ran out of memory: 2026-11-24 10:07:12 ERROR Main: "
+                               "java.lang.OutOfMemoryError: Java heap space")
+    assert finding.fix.startswith("Set monitoring.data_quality.instance_type to a larger instance type with more memory")
+    assert [f.rule for f in rules.explain(facts([failed])) if f.subject == failed.name] == ["out-of-memory"]
+    # the same reason without the log lines is not taken for it: the generic rule speaks
+    plain = schedule(executions=[run(at(10), "Failed", OOM_REASON)])
+    assert rules.out_of_memory(plain, facts([plain])) is None
+    assert rules.execution_failed(plain, facts([plain])) is not None
+    # a log of another execution than the newest failed one does not count
+    other = replace(failed, failure=FailureDetails(at(9), "Failed", "job-0", OOM_REASON, None, OOM_LOG))
+    assert rules.out_of_memory(other, facts([other])) is None
+
+
+@pytest.mark.parametrize("reason, exit_message", [
+    ("AlgorithmError: exit code 137", None),
+    ("ClientError: Please ensure the instance has enough memory: Cannot allocate memory", None),
+    ("AlgorithmError: See job logs for more information", "MemoryError: Unable to allocate 3.2 GiB for an array"),
+    ("InternalServerError: the container exited with code 137 (OOMKilled)", None),
+])
+def test_out_of_memory_patterns(reason, exit_message):
+    assert rules.failure_kind("Failed", reason, exit_message) == "memory"
+
+
 def test_max_runtime_exceeded_with_and_without_a_reason():
     stopped = schedule(executions=[run(at(10), "Stopped", "Job exceeded MaxRuntimeInSeconds of 1800")])
     finding = rules.max_runtime_exceeded(stopped, facts([stopped]))
@@ -463,6 +518,8 @@ def failing_findings(environment_facts: Facts) -> list[rules.Finding]:
         schedule_finding(rules.no_executions_yet, schedule(created=at(10, 3), executions=[])),
         schedule_finding(rules.no_data_in_window, schedule(executions=[run(at(10), "Failed", "Job inputs had no data")])),
         schedule_finding(rules.access_denied, schedule(executions=[run(at(10), "Failed", "Access Denied")])),
+        schedule_finding(rules.processing_quota, schedule(executions=[run(at(10), "Failed", QUOTA_REASON)])),
+        schedule_finding(rules.out_of_memory, schedule(executions=[run(at(10), "Failed", "AlgorithmError: exit code 137")])),
         schedule_finding(rules.max_runtime_exceeded, schedule(executions=[run(at(10), "Stopped")])),
         schedule_finding(rules.execution_failed, schedule(executions=[run(at(10), "Failed", "AlgorithmError: x")])),
         schedule_finding(rules.violations, schedule(executions=[run(at(10), "CompletedWithViolations")])),
