@@ -146,6 +146,11 @@ def monitor_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) ->
         for engine in engines:
             lines.extend(_runs(params, monitor, label, engine, group, stack, table,
                                counted=engine in running or len(engines) == 1))
+        if name == "model_explainability":
+            lines.append(Line(group, stack, "model explainability shadow endpoint",
+                              f"{monitor.shadow_instance_count} {monitor.shadow_instance_type} while a run lasts", None,
+                              "SageMaker hosting instances are not in the snapshot's keys",
+                              "SageMaker Clarify serves the model on a shadow endpoint during each run"))
     return lines
 
 
@@ -250,15 +255,15 @@ def environment_lines(params: Params, counts: ResourceCounts | None, table: Pric
            where.get("interface_endpoints", "network"), "billed per endpoint per zone per hour; data processed "
            "through them is not counted (no traffic figure)")
     keys = None if counts is None else Decimal(counts.kms_keys)
-    priced("kms.key-month", "KMS keys", f"{counts.kms_keys if counts else '?'} keys", keys,
+    priced("kms.key-month", "KMS keys", f"{counts.kms_keys if counts else '?'} key(s)", keys,
            where.get("kms_keys", "foundation"), "a customer-managed key per month; requests and rotated key "
            "versions are not counted")
     alarms = None if counts is None else Decimal(counts.alarms)
-    priced("cloudwatch.alarm-month", "CloudWatch alarms", f"{counts.alarms if counts else '?'} alarms", alarms,
+    priced("cloudwatch.alarm-month", "CloudWatch alarms", f"{counts.alarms if counts else '?'} alarm(s)", alarms,
            where.get("alarms", "alarms"), "standard-resolution alarms on one metric each; the account's free tier "
            "is not subtracted")
     dashboards = None if counts is None else Decimal(counts.dashboards)
-    priced("cloudwatch.dashboard-month", "CloudWatch dashboards", f"{counts.dashboards if counts else '?'} dashboards",
+    priced("cloudwatch.dashboard-month", "CloudWatch dashboards", f"{counts.dashboards if counts else '?'} dashboard(s)",
            dashboards, where.get("dashboards", "alarms"), "per dashboard a month; the account's free tier is not "
            "subtracted")
     storage_basis = "S3 Standard GB-months from traffic x sampling x retention"

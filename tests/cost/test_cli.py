@@ -18,7 +18,7 @@ def test_cost_builds_then_prints_the_estimate_and_the_build_keeps_it_for_the_pla
 
     out = capsys.readouterr().out
     assert "Monthly estimate for dev (eu-west-1)" in out
-    assert "KMS keys: 1 keys = $1.00" in out
+    assert "KMS keys: 1 key(s) = $1.00" in out
     assert "price: $1/key-month (https://aws.amazon.com/kms/pricing/" in out
     assert "data quality runs [model-monitor]: 730 runs (hourly) x 0.5 h x 1 ml.m5.large = UNPRICED" in out
     assert "unpriced line(s), not counted (never as $0)" in out

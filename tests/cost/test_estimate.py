@@ -113,6 +113,9 @@ def test_every_n_hours_and_daily_schedules():
     # model bias is daily: 730 / 24 = 30.416... runs; Clarify monitors have no processing-engine line
     bias = [ln for ln in est.lines if ln.item.startswith("model bias runs")]
     assert bias and all("[model-monitor]" in ln.item for ln in bias)
+    # Clarify's shadow endpoint during explainability runs has no price key: listed, unpriced, not $0
+    shadow = line(est, "model explainability shadow endpoint", "endpoint churn")
+    assert shadow.monthly_usd is None and shadow in est.unpriced
 
 
 def test_metrics_priced_only_with_a_known_feature_count():

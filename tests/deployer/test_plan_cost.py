@@ -19,7 +19,7 @@ def cost_file(env, lines) -> None:
 
 
 LINES = [
-    {"group": "environment", "stack": "foundation", "item": "KMS keys", "quantity": "1 keys", "monthly_usd": "1.00",
+    {"group": "environment", "stack": "foundation", "item": "KMS keys", "quantity": "1 key(s)", "monthly_usd": "1.00",
      "unpriced": "", "basis": "", "prices": [], "in_total": True},
     {"group": "endpoint default", "stack": "app", "item": "data quality runs [model-monitor]",
      "quantity": "730 runs (hourly) x 0.5 h x 1 ml.m5.large", "monthly_usd": "36.50", "unpriced": "", "basis": "",
@@ -44,7 +44,7 @@ def test_a_new_environment_plan_shows_the_estimate_and_that_all_of_it_is_added(t
 
     text = squash(run("plan", env.manifest_path, clients, skip_account_check=True).out)
 
-    assert "environment: KMS keys: 1 keys = $1.00 (new)" in text
+    assert "environment: KMS keys: 1 key(s) = $1.00 (new)" in text
     assert ("endpoint default: data quality runs [processing, not deployed: for comparison]: 730 runs (hourly) x "
             "0.5 h x 1 ml.m5.large = $36.50 (new) [not in the total]") in text
     assert "environment: interface VPC endpoints: 8 endpoints in 16 endpoint-zones x 730 h = UNPRICED (new)" in text
@@ -66,7 +66,7 @@ def test_after_deploy_unchanged_stacks_keep_their_cost_and_a_changed_one_names_i
     assert run("deploy", env.manifest_path, clients, skip_account_check=True).code == 0
 
     same = squash(run("plan", env.manifest_path, clients, skip_account_check=True).out)
-    assert "environment: KMS keys: 1 keys = $1.00" in same  # no "(new)": it is deployed
+    assert "environment: KMS keys: 1 key(s) = $1.00" in same  # no "(new)": it is deployed
     assert "change: +$0.00 a month from new stacks" in same
 
     env.parameters["app"]["SamplingPercentage"] = "50"
