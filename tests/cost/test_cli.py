@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mmtool.cli import main
 from tests.conftest import scratch_root
 
 OFFERS = Path(__file__).resolve().parent.parent / "data" / "offers"
 
 
+@pytest.mark.slow  # the build runs cfn-lint
 def test_cost_builds_then_prints_the_estimate_and_the_build_keeps_it_for_the_plan(tmp_path, capsys):
     paths = scratch_root(tmp_path)
 
