@@ -1,6 +1,7 @@
 """The cost of what the plan deploys: build/<env>/cost.json (written by the build, docs/cost.md) read as data,
 each line matched to its stack's plan to say what the plan changes: a new stack adds its lines, an unchanged
-stack keeps them, a stack that changes has its figure as built and the parameters that change (the deployed
+stack keeps them; in a stack that changes, a line whose inputs (the stack parameters its figure is made of) stay
+the same keeps its figure, and the others show the figure as built and the parameters that change (the deployed
 figure is not known to the engine). Unpriced lines are listed and counted, never summed as $0.
 
 The engine never imports mmtool: this reads JSON only, and a build without cost.json shows no cost section.
@@ -27,6 +28,7 @@ class CostLine:
     usd: Decimal | None
     unpriced: str
     in_total: bool
+    inputs: tuple[str, ...] = ()  # the stack parameters the figure is made of (none: the whole stack counts)
 
 
 @dataclass(frozen=True)
@@ -47,24 +49,32 @@ def load(folder: Path) -> CostFile | None:
             raw = body.get("monthly_usd")
             lines.append(CostLine(str(body["group"]), str(body.get("stack") or ""), str(body["item"]),
                                   str(body.get("quantity", "")), None if raw is None else Decimal(str(raw)),
-                                  str(body.get("unpriced") or ""), bool(body.get("in_total", True))))
+                                  str(body.get("unpriced") or ""), bool(body.get("in_total", True)),
+                                  tuple(str(k) for k in body.get("inputs") or ())))
         return CostFile(lines, str(data.get("prices_file", "")), str(data.get("prices_as_of", "")))
     except (OSError, ValueError, KeyError, TypeError, InvalidOperation):
         return None  # an unreadable estimate never stops a plan; `make cost` says what is wrong
 
 
-def classify(cost: CostFile, actions: dict[str, tuple[str, list[str]]]) -> list[tuple[CostLine, str, list[str]]]:
-    """Each line of a stack the plan covers, with NEW / SAME / CHANGED (and the parameters that change).
-    ``actions``: manifest stack name -> (plan action: create, update, none, ...; changed parameter keys).
-    Lines of stacks outside the plan (another endpoint's, with --endpoint) are left out."""
+def classify(cost: CostFile, actions: dict[str, tuple[str, dict[str, str]]]) -> list[tuple[CostLine, str, list[str]]]:
+    """Each line of a stack the plan covers, with NEW / SAME / CHANGED and what changes.
+    ``actions``: manifest stack name -> (plan action: create, update, none, ...; changed parameter key -> how it
+    reads, "Key: old → new"). A line of a changed stack whose inputs (the parameters its figure is made of) all
+    stay the same keeps its figure; one without inputs lists every parameter that changes. Lines of stacks
+    outside the plan (another endpoint's, with --endpoint) are left out."""
     out = []
     for line in cost.lines:
         if line.stack and line.stack not in actions:
             continue
-        action, changed = actions.get(line.stack, ("", []))
+        action, changed = actions.get(line.stack, ("", {}))
         state = (NEW if action in ("create", "recreate") else SAME if action == "none"
                  else CHANGED if action else OTHER)
-        out.append((line, state, changed if state == CHANGED else []))
+        what: list[str] = []
+        if state == CHANGED:
+            what = [changed[k] for k in line.inputs if k in changed] if line.inputs else list(changed.values())
+            if line.inputs and not what:
+                state = SAME
+        out.append((line, state, what))
     return out
 
 
@@ -108,7 +118,7 @@ def render(cost: CostFile, rows: list[tuple[CostLine, str, list[str]]], *, new_e
         if line.usd is None and line.unpriced:
             out.append(f"      unpriced: {line.unpriced}")
         if changed:
-            out.append(f"      parameters that change: {', '.join(changed)} (the deployed figure is not known)")
+            out.append(f"      changes: {'; '.join(changed)} (the deployed figure is not known)")
     s = summary(rows)
     unpriced = f" + {s['unpriced_lines']} unpriced line(s), not counted" if s["unpriced_lines"] else ""
     out.append(f"  total as built: {_usd(Decimal(s['total_usd']))} a month{unpriced}")

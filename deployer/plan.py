@@ -640,7 +640,7 @@ def plan_cost(ctx: Context, plan: Plan) -> tuple[cost_view.CostFile, list] | Non
     cost = cost_view.load(ctx.manifest.path.parent)
     if cost is None:
         return None
-    actions = {sp.spec.name: (sp.action, [p.key for p in (sp.diff.parameters if sp.diff else [])])
+    actions = {sp.spec.name: (sp.action, {p.key: p.describe() for p in (sp.diff.parameters if sp.diff else [])})
                for sp in plan.stacks}
     return cost, cost_view.classify(cost, actions)
 

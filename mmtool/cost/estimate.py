@@ -73,11 +73,15 @@ class Line:
     basis: str = ""
     prices: tuple[str, ...] = ()  # the prices used: "<usd>/<unit> (<source>, <date>)"
     in_total: bool = True  # False: shown for comparison (the other engine, a one-off run)
+    # The stack's CloudFormation parameters the quantity is made of: the plan says the figure is unchanged when
+    # none of them changes (deployer/cost_view.py). The build keeps only those the stack really has.
+    inputs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)
         body["monthly_usd"] = None if self.monthly_usd is None else str(self.monthly_usd)
         body["prices"] = list(self.prices)
+        body["inputs"] = list(self.inputs)
         return body
 
 
@@ -145,7 +149,7 @@ def monitor_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) ->
         engines = ENGINES if name in PROCESSING_MONITORS else (MODEL_MONITOR,)
         for engine in engines:
             lines.extend(_runs(params, monitor, label, engine, group, stack, table,
-                               counted=engine in running or len(engines) == 1))
+                               counted=engine in running or len(engines) == 1, inputs=monitor_inputs(name)))
         if name == "model_explainability":
             lines.append(Line(group, stack, "model explainability shadow endpoint",
                               f"{monitor.shadow_instance_count} {monitor.shadow_instance_type} while a run lasts", None,
@@ -154,8 +158,16 @@ def monitor_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) ->
     return lines
 
 
+def monitor_inputs(name: str) -> tuple[str, ...]:
+    """The monitoring stack's parameters a monitor's runs and volume are made of (templates/monitoring.py names
+    them <Monitor>InstanceType, ...): data_quality -> DataQualityInstanceType, ..."""
+    stem = "".join(word.capitalize() for word in name.split("_"))
+    return tuple(f"{stem}{field}" for field in ("ScheduleExpression", "InstanceType", "InstanceCount",
+                                                   "MaxRuntimeSeconds", "VolumeSizeGb"))
+
+
 def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: str, table: PriceTable,
-          *, counted: bool) -> list[Line]:
+          *, counted: bool, inputs: tuple[str, ...] = ()) -> list[Line]:
     schedule = parse_schedule(monitor.schedule)
     hours = Decimal(monitor.max_runtime_seconds) / Decimal(3600)
     count = monitor.instance_count
@@ -174,10 +186,10 @@ def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: s
     if compute is None:
         run_line = Line(group, stack, item, quantity, None,
                         f"no Processing price for {monitor.instance_type} in {params.region} in the snapshot",
-                        basis, (), in_total)
+                        basis, (), in_total, inputs)
     else:
         run_line = Line(group, stack, item, quantity, cents(runs * hours * count * compute.usd), "", basis,
-                        (_price_text(compute),), in_total)
+                        (_price_text(compute),), in_total, inputs)
     gb_months = Decimal(monitor.volume_size_gb) * count * runs * hours / HOURS_PER_MONTH
     storage = table.find("sagemaker.processing.storage-gb-month", params.region)
     v_item = f"{label} volume [{engine}{side}]"
@@ -185,10 +197,10 @@ def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: s
     if storage is None:
         volume = Line(group, stack, v_item, v_quantity, None,
                       f"no ML storage price in {params.region} in the snapshot", "the volume exists while a run does",
-                      (), in_total)
+                      (), in_total, inputs)
     else:
         volume = Line(group, stack, v_item, v_quantity, cents(gb_months * storage.usd), "",
-                      "the volume exists while a run does", (_price_text(storage),), in_total)
+                      "the volume exists while a run does", (_price_text(storage),), in_total, inputs)
     return [run_line, volume]
 
 

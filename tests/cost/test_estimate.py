@@ -177,3 +177,22 @@ def test_the_repository_snapshot_prices_eu_west_1_monitors_as_unpriced_not_zero(
 def test_without_counts_the_environment_lines_say_what_to_do():
     est = estimate(params_of("dev"), FIXTURE, None)
     assert "build the environment first" in line(est, "interface VPC endpoints").unpriced
+
+
+def test_the_written_estimate_keeps_only_the_inputs_its_stack_has(tmp_path):
+    # the monitoring stack's parameter file of the dev snapshot has the five DataQuality* parameters a
+    # data-quality line is made of; a stack whose file lacks one keeps only those it has
+    (tmp_path / "manifest.json").write_text(json.dumps({"stacks": [
+        {"name": "monitoring", "parameters": "monitoring.parameters.json"}]}))
+    params = json.loads((SNAPSHOTS / "dev" / "monitoring.parameters.json").read_text())
+    kept = [p for p in params if p["ParameterKey"] != "DataQualityVolumeSizeGb"]
+    (tmp_path / "monitoring.parameters.json").write_text(json.dumps(kept))
+    est = estimate(params_of("dev"), FIXTURE, snapshot_counts("dev"))
+
+    written = json.loads(report.write(est, tmp_path).read_text())
+
+    runs = next(ln for ln in written["lines"] if ln["item"] == "data quality runs [model-monitor]")
+    assert runs["inputs"] == ["DataQualityScheduleExpression", "DataQualityInstanceType", "DataQualityInstanceCount",
+                              "DataQualityMaxRuntimeSeconds"]
+    kms = next(ln for ln in written["lines"] if ln["item"] == "KMS keys")
+    assert kms["inputs"] == []  # counted from the templates: the stack as a whole counts

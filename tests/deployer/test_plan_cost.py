@@ -27,6 +27,11 @@ LINES = [
     {"group": "endpoint default", "stack": "app", "item": "data quality runs [processing, not deployed: for comparison]",
      "quantity": "730 runs (hourly) x 0.5 h x 1 ml.m5.large", "monthly_usd": "36.50", "unpriced": "", "basis": "",
      "prices": [], "in_total": False},
+    {"group": "endpoint default", "stack": "app", "item": "capture-sized line", "quantity": "by sampling",
+     "monthly_usd": "2.00", "unpriced": "", "basis": "", "prices": [], "in_total": True,
+     "inputs": ["SamplingPercentage"]},
+    {"group": "endpoint default", "stack": "app", "item": "mode-sized line", "quantity": "by capture modes",
+     "monthly_usd": "3.00", "unpriced": "", "basis": "", "prices": [], "in_total": True, "inputs": ["CaptureModes"]},
     {"group": "environment", "stack": "network", "item": "interface VPC endpoints",
      "quantity": "8 endpoints in 16 endpoint-zones x 730 h", "monthly_usd": None,
      "unpriced": "no vpc.interface-endpoint.az-hour price in eu-west-1 in the snapshot", "basis": "", "prices": [],
@@ -49,14 +54,14 @@ def test_a_new_environment_plan_shows_the_estimate_and_that_all_of_it_is_added(t
             "0.5 h x 1 ml.m5.large = $36.50 (new) [not in the total]") in text
     assert "environment: interface VPC endpoints: 8 endpoints in 16 endpoint-zones x 730 h = UNPRICED (new)" in text
     assert "unpriced: no vpc.interface-endpoint.az-hour price in eu-west-1 in the snapshot" in text
-    # 1.00 + 36.50; the comparison line and the unpriced line are not summed
-    assert "total as built: $37.50 a month + 1 unpriced line(s), not counted" in text
-    assert ("change: +$37.50 a month (a new environment: nothing deployed before), + 1 unpriced line(s)") in text
+    # 1.00 + 36.50 + 2.00 + 3.00; the comparison line and the unpriced line are not summed
+    assert "total as built: $42.50 a month + 1 unpriced line(s), not counted" in text
+    assert ("change: +$42.50 a month (a new environment: nothing deployed before), + 1 unpriced line(s)") in text
 
     capsys.readouterr()
     assert run("plan", env.manifest_path, clients, skip_account_check=True, json_output=True).code == 0
     cost = json.loads(capsys.readouterr().out)["cost"]
-    assert cost["total_usd"] == "37.50" and cost["unpriced_lines"] == 1 and cost["added_usd"] == "37.50"
+    assert cost["total_usd"] == "42.50" and cost["unpriced_lines"] == 1 and cost["added_usd"] == "42.50"
     assert {ln["change"] for ln in cost["lines"]} == {"new"}
 
 
@@ -73,9 +78,13 @@ def test_after_deploy_unchanged_stacks_keep_their_cost_and_a_changed_one_names_i
     env.write()
     cost_file(env, LINES)
     changed = squash(run("plan", env.manifest_path, clients, skip_account_check=True).out)
-    assert ("endpoint default: data quality runs [model-monitor]: 730 runs (hourly) x 0.5 h x 1 ml.m5.large = "
-            "$36.50 (changed stack)") in changed
-    assert "parameters that change: SamplingPercentage (the deployed figure is not known)" in changed
+    # a line without inputs: the whole stack counts, every parameter that changes is named
+    at = changed.index("endpoint default: data quality runs [model-monitor]: 730 runs (hourly) x 0.5 h x 1 "
+                       "ml.m5.large = $36.50 (changed stack)")
+    assert changed[at + 1] == 'changes: SamplingPercentage: "100" → "50" (the deployed figure is not known)'
+    # a line made of the parameter that changes, and one made of a parameter that does not
+    assert "endpoint default: capture-sized line: by sampling = $2.00 (changed stack)" in changed
+    assert "endpoint default: mode-sized line: by capture modes = $3.00" in changed
     assert ("change: +$0.00 a month from new stacks; stacks that change: app (their deployed figure is not known)"
             in changed)
 
