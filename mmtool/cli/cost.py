@@ -62,10 +62,17 @@ def cmd_prices(args: argparse.Namespace, paths: Paths) -> int:
         found = read_offer_folder(args.offers, regions)
     else:
         import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
-        # The Price List API answers from us-east-1 (and two other regions), whatever region is priced.
-        found = live_prices(session.client("pricing", region_name="us-east-1"), regions)
+        from mmtool.cost.prices import PricesError
+
+        try:
+            session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+            # The Price List API answers from us-east-1 (and two other regions), whatever region is priced.
+            found = live_prices(session.client("pricing", region_name="us-east-1"), regions)
+        except (BotoCoreError, ClientError) as exc:
+            raise PricesError(f"--live-prices: the Price List API did not answer: {exc}; it needs credentials "
+                              "allowed pricing:GetProducts (or use --offers DIR, docs/cost.md)") from None
     table = load_table(out if out.exists() else None)
     updated = table.merged(found)
     out.write_text(dump_table(updated))

@@ -52,3 +52,19 @@ def test_prices_refuses_a_missing_folder(tmp_path, capsys):
     assert main(["prices", "--offers", str(tmp_path / "nope"), "--region", "eu-west-1",
                  "--out", str(tmp_path / "p.json")], paths=scratch_root(tmp_path)) == 2
     assert "not a folder of offer files" in capsys.readouterr().err
+
+
+def test_live_prices_without_credentials_is_one_line_naming_the_permission(tmp_path, capsys, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    code = main(["prices", "--live-prices", "--region", "eu-west-1", "--out", str(tmp_path / "p.json")],
+                paths=scratch_root(tmp_path))
+
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "pricing:GetProducts" in err and "Traceback" not in err
+    assert not (tmp_path / "p.json").exists()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .conftest import run
 from .envs import full_env
 
@@ -92,3 +94,19 @@ def test_after_deploy_unchanged_stacks_keep_their_cost_and_a_changed_one_names_i
 def test_a_build_without_an_estimate_plans_without_a_cost_section(tmp_path, clients):
     env = full_env(tmp_path / "build")
     assert "Cost, monthly estimate" not in run("plan", env.manifest_path, clients, skip_account_check=True).out
+
+
+@pytest.mark.slow  # a real build of dev
+def test_the_real_build_of_dev_carries_its_estimate_into_the_plan(tmp_path, clients):
+    from .test_plan_exact import build_env
+
+    manifest = build_env(tmp_path, "dev")
+
+    text = squash(run("plan", manifest, clients, skip_account_check=True).out)
+
+    # eu-west-1 has no Processing price in the repository's snapshot: unpriced, and said so; the KMS key is
+    # priced everywhere (AWS's page states it without a regional variation)
+    assert ("endpoint default: data quality runs [model-monitor]: 730 runs (hourly) x 0.5 h x 1 ml.m5.large = "
+            "UNPRICED (new)") in text
+    assert "environment: KMS keys: 1 key(s) = $1.00 (new)" in text
+    assert any(line.startswith("total as built: $1.00 a month + ") for line in text)
