@@ -15,6 +15,11 @@ from mmtool.errors import UsageError
 def add_cost_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print build/<env>/cost.json instead of the table")
     parser.add_argument("--brief", action="store_true", help="leave out each line's basis and prices")
+    parser.add_argument("--read-baselines", action="store_true",
+                        help="read each data-quality baseline's statistics.json from S3 to count its features "
+                             "(needs s3:GetObject on it); prices the per-feature custom metrics")
+    parser.add_argument("--profile", help="AWS profile for --read-baselines")
+    parser.add_argument("--endpoint-url", help="AWS endpoint for --read-baselines (a local moto server)")
 
 
 def cmd_cost(args: argparse.Namespace, paths: Paths) -> int:
@@ -28,7 +33,14 @@ def cmd_cost(args: argparse.Namespace, paths: Paths) -> int:
 
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     params = validate(paths, [args.env])[args.env]
-    result = estimate(params, load_table(), count_build(paths.build / args.env))
+    features = None
+    if args.read_baselines:
+        from mmtool.operate.awsenv import connect
+        from mmtool.operate.baseline_features import baseline_feature_counts
+
+        clients = connect(params, profile=args.profile, endpoint_url=args.endpoint_url)
+        features = baseline_feature_counts(params, clients.s3, lambda line: print(f"warning: {line}", file=sys.stderr))
+    result = estimate(params, load_table(), count_build(paths.build / args.env), features)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:

@@ -14,8 +14,9 @@ unpriced is ever summed as $0. What is counted (docs/cost.md has the reasoning):
   only the one(s) it runs count in the total;
 * per endpoint: the per-feature CloudWatch metrics a data-quality run publishes when
   ``publish_cloudwatch_metrics`` is on (at most ``METRICS_PER_FEATURE`` per feature, the names
-  scripts/analyzer/metrics.py lists after AWS's page); the feature count is known only from
-  ``preprocessor.feature_names``, otherwise the line is unpriced;
+  scripts/analyzer/metrics.py lists after AWS's page); the feature count is known from the baseline's
+  statistics.json when `make cost --read-baselines` read it, or from ``preprocessor.feature_names``,
+  otherwise the line is unpriced;
 * per environment: interface VPC endpoints x availability zones x 730 hours (when the build creates them),
   KMS keys, CloudWatch alarms and dashboards, as many as the built templates create with this environment's
   parameter values; capture and report storage only with a traffic figure, which params do not have.
@@ -204,7 +205,8 @@ def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: s
     return [run_line, volume]
 
 
-def metric_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) -> list[Line]:
+def metric_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable,
+                 baseline_features: int | None = None) -> list[Line]:
     group = f"endpoint {endpoint.key}"
     stack = endpoint.manifest_name("monitoring")
     dq = endpoint.monitoring.data_quality
@@ -212,15 +214,19 @@ def metric_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) -> 
     metric = table.find("cloudwatch.metric-month", params.region)
     if dq.enabled and dq.publish_cloudwatch_metrics:
         names = dq.preprocessor.feature_names
+        features = baseline_features if baseline_features is not None else (len(names) if names else None)
+        counted_from = ("the baseline's statistics.json" if baseline_features is not None
+                        else "monitoring.data_quality.preprocessor.feature_names")
         basis = (f"at most {METRICS_PER_FEATURE} metrics per feature (Model Monitor's per-feature data-quality "
-                 "metrics), each a custom metric; the first price tier")
-        if not names:
+                 f"metrics), each a custom metric; the first price tier; features counted from {counted_from}")
+        if features is None:
             lines.append(Line(group, stack, "data-quality custom metrics", "features x "
-                              f"{METRICS_PER_FEATURE}", None, "the feature count is not known before a baseline "
-                              "(set monitoring.data_quality.preprocessor.feature_names to price it)", basis))
+                              f"{METRICS_PER_FEATURE}", None, "the feature count is not known (set monitoring."
+                              "data_quality.preprocessor.feature_names, or `make cost ARGS=--read-baselines` with a "
+                              "baseline)", basis))
         else:
-            n = len(names) * METRICS_PER_FEATURE
-            quantity = f"{len(names)} features x {METRICS_PER_FEATURE} = {n} metrics"
+            n = features * METRICS_PER_FEATURE
+            quantity = f"{features} features x {METRICS_PER_FEATURE} = {n} metrics"
             if metric is None:
                 lines.append(Line(group, stack, "data-quality custom metrics", quantity, None,
                                   f"no CloudWatch metric price in {params.region} in the snapshot", basis))
@@ -295,10 +301,13 @@ def _sampling(params: Params) -> str:
     return "/".join(str(v) for v in values)
 
 
-def estimate(params: Params, table: PriceTable, counts: ResourceCounts | None) -> Estimate:
+def estimate(params: Params, table: PriceTable, counts: ResourceCounts | None,
+             baseline_features: dict[str, int] | None = None) -> Estimate:
+    """``baseline_features``: endpoint key -> features in its data-quality baseline, when read
+    (mmtool/operate/baseline_features.py)."""
     lines: list[Line] = []
     for endpoint in params.fleet():
         lines.extend(monitor_lines(params, endpoint, table))
-        lines.extend(metric_lines(params, endpoint, table))
+        lines.extend(metric_lines(params, endpoint, table, (baseline_features or {}).get(endpoint.key)))
     lines.extend(environment_lines(params, counts, table))
     return Estimate(params.environment, params.region, tuple(lines), table.path, table.newest_date)
