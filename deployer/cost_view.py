@@ -1,8 +1,9 @@
 """The cost of what the plan deploys: build/<env>/cost.json (written by the build, docs/cost.md) read as data,
 each line matched to its stack's plan to say what the plan changes: a new stack adds its lines, an unchanged
 stack keeps them; in a stack that changes, a line whose inputs (the stack parameters its figure is made of) stay
-the same keeps its figure, and the others show the figure as built and the parameters that change (the deployed
-figure is not known to the engine). Unpriced lines are listed and counted, never summed as $0.
+the same keeps its figure, one whose changed inputs are all proportional (instance count, runtime, volume size)
+shows the deployed figure worked out from the built one, and the others show the figure as built and what
+changes (the engine does not know the prices, so a changed instance type or schedule leaves it unknown). Unpriced lines are listed and counted, never summed as $0.
 
 The engine never imports mmtool: this reads JSON only, and a build without cost.json shows no cost section.
 """
@@ -29,6 +30,7 @@ class CostLine:
     unpriced: str
     in_total: bool
     inputs: tuple[str, ...] = ()  # the stack parameters the figure is made of (none: the whole stack counts)
+    proportional: tuple[str, ...] = ()  # those of them the figure is proportional to
 
 
 @dataclass(frozen=True)
@@ -50,18 +52,51 @@ def load(folder: Path) -> CostFile | None:
             lines.append(CostLine(str(body["group"]), str(body.get("stack") or ""), str(body["item"]),
                                   str(body.get("quantity", "")), None if raw is None else Decimal(str(raw)),
                                   str(body.get("unpriced") or ""), bool(body.get("in_total", True)),
-                                  tuple(str(k) for k in body.get("inputs") or ())))
+                                  tuple(str(k) for k in body.get("inputs") or ()),
+                                  tuple(str(k) for k in body.get("proportional") or ())))
         return CostFile(lines, str(data.get("prices_file", "")), str(data.get("prices_as_of", "")))
     except (OSError, ValueError, KeyError, TypeError, InvalidOperation):
         return None  # an unreadable estimate never stops a plan; `make cost` says what is wrong
 
 
-def classify(cost: CostFile, actions: dict[str, tuple[str, dict[str, str]]]) -> list[tuple[CostLine, str, list[str]]]:
+@dataclass(frozen=True)
+class ParamChange:
+    old: str | None
+    new: str | None
+    text: str  # how the plan prints it: Key: "old" → "new"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: CostLine
+    state: str  # NEW, SAME, CHANGED, OTHER
+    changes: list[str]  # CHANGED: the changes the line is made of (or every change of its stack)
+    deployed: Decimal | None = None  # CHANGED: the deployed figure, when it follows from the built one
+
+
+def _rescaled(line: CostLine, hits: dict[str, ParamChange]) -> Decimal | None:
+    """The deployed figure of a line whose changed inputs are all ones it is proportional to: figure x old/new."""
+    if line.usd is None or not hits or not set(hits) <= set(line.proportional):
+        return None
+    figure = line.usd
+    for change in hits.values():
+        try:
+            old, new = Decimal(str(change.old)), Decimal(str(change.new))
+        except (InvalidOperation, ValueError):
+            return None
+        if new == 0:
+            return None
+        figure = figure * old / new
+    return figure.quantize(Decimal("0.01"))
+
+
+def classify(cost: CostFile, actions: dict[str, tuple[str, dict[str, ParamChange]]]) -> list[Row]:
     """Each line of a stack the plan covers, with NEW / SAME / CHANGED and what changes.
-    ``actions``: manifest stack name -> (plan action: create, update, none, ...; changed parameter key -> how it
-    reads, "Key: old → new"). A line of a changed stack whose inputs (the parameters its figure is made of) all
-    stay the same keeps its figure; one without inputs lists every parameter that changes. Lines of stacks
-    outside the plan (another endpoint's, with --endpoint) are left out."""
+    ``actions``: manifest stack name -> (plan action: create, update, none, ...; changed parameter key -> its
+    change). In a changed stack a line whose inputs (the parameters its figure is made of) all stay the same
+    keeps its figure; one whose changed inputs are all proportional ones has its deployed figure worked out
+    (figure x old / new); one without inputs lists every parameter that changes. Lines of stacks outside the
+    plan (another endpoint's, with --endpoint) are left out."""
     out = []
     for line in cost.lines:
         if line.stack and line.stack not in actions:
@@ -69,56 +104,72 @@ def classify(cost: CostFile, actions: dict[str, tuple[str, dict[str, str]]]) -> 
         action, changed = actions.get(line.stack, ("", {}))
         state = (NEW if action in ("create", "recreate") else SAME if action == "none"
                  else CHANGED if action else OTHER)
-        what: list[str] = []
-        if state == CHANGED:
-            what = [changed[k] for k in line.inputs if k in changed] if line.inputs else list(changed.values())
-            if line.inputs and not what:
-                state = SAME
-        out.append((line, state, what))
+        if state != CHANGED:
+            out.append(Row(line, state, []))
+            continue
+        hits = {k: changed[k] for k in line.inputs if k in changed} if line.inputs else dict(changed)
+        if line.inputs and not hits:
+            out.append(Row(line, SAME, []))
+            continue
+        deployed = _rescaled(line, hits) if line.inputs else None
+        out.append(Row(line, CHANGED, [c.text for c in hits.values()], deployed))
     return out
 
 
 def _usd(value: Decimal) -> str:
-    return f"${value:,.2f}"
+    return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
 
 
-def summary(rows: list[tuple[CostLine, str, list[str]]]) -> dict[str, Any]:
-    counted = [(ln, s) for ln, s, _ in rows if ln.in_total]
-    priced = [(ln, s) for ln, s in counted if ln.usd is not None]
+def _signed(value: Decimal) -> str:
+    return ("+" if value >= 0 else "") + _usd(value)
+
+
+def summary(rows: list[Row]) -> dict[str, Any]:
+    counted = [r for r in rows if r.line.in_total]
+    priced = [r for r in counted if r.line.usd is not None]
+    changed = [r for r in counted if r.state == CHANGED]
+    known = [r for r in changed if r.deployed is not None]
     return {
-        "total_usd": str(sum((ln.usd for ln, _ in priced), Decimal(0))),  # type: ignore[misc]
-        "unpriced_lines": sum(1 for ln, _ in counted if ln.usd is None),
-        "added_usd": str(sum((ln.usd for ln, s in priced if s == NEW), Decimal(0))),  # type: ignore[misc]
-        "added_unpriced_lines": sum(1 for ln, s in counted if s == NEW and ln.usd is None),
-        "changed_stacks": sorted({ln.stack for ln, s in counted if s == CHANGED}),
+        "total_usd": str(sum((r.line.usd for r in priced), Decimal(0))),  # type: ignore[misc]
+        "unpriced_lines": sum(1 for r in counted if r.line.usd is None),
+        "added_usd": str(sum((r.line.usd for r in priced if r.state == NEW), Decimal(0))),  # type: ignore[misc]
+        "added_unpriced_lines": sum(1 for r in counted if r.state == NEW and r.line.usd is None),
+        "changed_usd": str(sum((r.line.usd - r.deployed for r in known), Decimal(0))),  # type: ignore[operator]
+        "changed_unknown": sorted({f"{r.line.stack}: {r.line.item}" for r in changed if r.deployed is None}),
     }
 
 
-def to_json(cost: CostFile, rows: list[tuple[CostLine, str, list[str]]]) -> dict[str, Any]:
+def to_json(cost: CostFile, rows: list[Row]) -> dict[str, Any]:
     return {
         "prices_file": cost.prices_file,
         "prices_as_of": cost.prices_as_of,
-        "lines": [{"group": ln.group, "stack": ln.stack, "item": ln.item, "quantity": ln.quantity,
-                   "monthly_usd": None if ln.usd is None else str(ln.usd), "unpriced": ln.unpriced,
-                   "in_total": ln.in_total, "change": state, "changed_parameters": changed}
-                  for ln, state, changed in rows],
+        "lines": [{"group": r.line.group, "stack": r.line.stack, "item": r.line.item, "quantity": r.line.quantity,
+                   "monthly_usd": None if r.line.usd is None else str(r.line.usd), "unpriced": r.line.unpriced,
+                   "in_total": r.line.in_total, "change": r.state, "changed_parameters": r.changes,
+                   "deployed_usd": None if r.deployed is None else str(r.deployed)}
+                  for r in rows],
         **summary(rows),
     }
 
 
-def render(cost: CostFile, rows: list[tuple[CostLine, str, list[str]]], *, new_environment: bool) -> list[str]:
+def render(cost: CostFile, rows: list[Row], *, new_environment: bool) -> list[str]:
     """Plain lines (no markup) for the plan."""
     out = [f"Cost, monthly estimate (prices {cost.prices_file}, newest {cost.prices_as_of}; "
            "`make cost ENV=<env>` shows each line's basis and price source)"]
-    for line, state, changed in rows:
+    for r in rows:
+        line = r.line
         figure = "UNPRICED" if line.usd is None else _usd(line.usd)
-        tag = {NEW: " (new)", CHANGED: " (changed stack)", SAME: ""}.get(state, "")
+        if r.state == CHANGED and r.deployed is not None:
+            tag = f" (was {_usd(r.deployed)})"
+        else:
+            tag = {NEW: " (new)", CHANGED: " (changed stack)", SAME: ""}.get(r.state, "")
         aside = "" if line.in_total else " [not in the total]"
         out.append(f"  {line.group}: {line.item}: {line.quantity} = {figure}{tag}{aside}")
         if line.usd is None and line.unpriced:
             out.append(f"      unpriced: {line.unpriced}")
-        if changed:
-            out.append(f"      changes: {'; '.join(changed)} (the deployed figure is not known)")
+        if r.changes:
+            known = "" if r.deployed is not None else " (the deployed figure is not known)"
+            out.append(f"      changes: {'; '.join(r.changes)}{known}")
     s = summary(rows)
     unpriced = f" + {s['unpriced_lines']} unpriced line(s), not counted" if s["unpriced_lines"] else ""
     out.append(f"  total as built: {_usd(Decimal(s['total_usd']))} a month{unpriced}")
@@ -126,10 +177,13 @@ def render(cost: CostFile, rows: list[tuple[CostLine, str, list[str]]], *, new_e
         out.append(f"  change: +{_usd(Decimal(s['added_usd']))} a month (a new environment: nothing deployed before)"
                    + (f", + {s['added_unpriced_lines']} unpriced line(s)" if s["added_unpriced_lines"] else ""))
     else:
-        parts = [f"+{_usd(Decimal(s['added_usd']))} a month from new stacks"]
+        parts = [f"{_signed(Decimal(s['added_usd']))} a month from new stacks"]
         if s["added_unpriced_lines"]:
             parts.append(f"+ {s['added_unpriced_lines']} unpriced line(s) from new stacks")
-        if s["changed_stacks"]:
-            parts.append(f"stacks that change: {', '.join(s['changed_stacks'])} (their deployed figure is not known)")
+        if Decimal(s["changed_usd"]) or any(r.deployed is not None for r in rows):
+            parts.append(f"{_signed(Decimal(s['changed_usd']))} a month from changed lines")
+        if s["changed_unknown"]:
+            parts.append(f"not known for {len(s['changed_unknown'])} changed line(s) (their deployed figure is not "
+                         "known)")
         out.append("  change: " + "; ".join(parts))
     return out

@@ -635,12 +635,14 @@ def render_security(ctx: Context, security: SecurityDiff) -> None:
         ctx.reporter.print(table)
 
 
-def plan_cost(ctx: Context, plan: Plan) -> tuple[cost_view.CostFile, list] | None:
+def plan_cost(ctx: Context, plan: Plan) -> tuple[cost_view.CostFile, list[cost_view.Row]] | None:
     """build/<env>/cost.json matched to this plan's stacks (deployer/cost_view.py); None without one."""
     cost = cost_view.load(ctx.manifest.path.parent)
     if cost is None:
         return None
-    actions = {sp.spec.name: (sp.action, {p.key: p.describe() for p in (sp.diff.parameters if sp.diff else [])})
+    actions = {sp.spec.name: (sp.action, {p.key: cost_view.ParamChange(None if p.secret else p.old,
+                                                                        None if p.secret else p.new, p.describe())
+                                          for p in (sp.diff.parameters if sp.diff else [])})
                for sp in plan.stacks}
     return cost, cost_view.classify(cost, actions)
 

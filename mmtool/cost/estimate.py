@@ -77,12 +77,16 @@ class Line:
     # The stack's CloudFormation parameters the quantity is made of: the plan says the figure is unchanged when
     # none of them changes (deployer/cost_view.py). The build keeps only those the stack really has.
     inputs: tuple[str, ...] = ()
+    # Those inputs the figure is proportional to: the plan works out the deployed figure from the built one when
+    # only these changed (figure x old / new for each).
+    proportional: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)
         body["monthly_usd"] = None if self.monthly_usd is None else str(self.monthly_usd)
         body["prices"] = list(self.prices)
         body["inputs"] = list(self.inputs)
+        body["proportional"] = list(self.proportional)
         return body
 
 
@@ -170,6 +174,9 @@ def monitor_inputs(name: str) -> tuple[str, ...]:
 def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: str, table: PriceTable,
           *, counted: bool, inputs: tuple[str, ...] = ()) -> list[Line]:
     schedule = parse_schedule(monitor.schedule)
+    # runs scale with the instance count and the runtime; the volume with its size too
+    by_run = tuple(k for k in inputs if k.endswith(("InstanceCount", "MaxRuntimeSeconds")))
+    by_volume = by_run + tuple(k for k in inputs if k.endswith("VolumeSizeGb"))
     hours = Decimal(monitor.max_runtime_seconds) / Decimal(3600)
     count = monitor.instance_count
     if schedule.one_time:
@@ -187,10 +194,10 @@ def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: s
     if compute is None:
         run_line = Line(group, stack, item, quantity, None,
                         f"no Processing price for {monitor.instance_type} in {params.region} in the snapshot",
-                        basis, (), in_total, inputs)
+                        basis, (), in_total, inputs, by_run)
     else:
         run_line = Line(group, stack, item, quantity, cents(runs * hours * count * compute.usd), "", basis,
-                        (_price_text(compute),), in_total, inputs)
+                        (_price_text(compute),), in_total, inputs, by_run)
     gb_months = Decimal(monitor.volume_size_gb) * count * runs * hours / HOURS_PER_MONTH
     storage = table.find("sagemaker.processing.storage-gb-month", params.region)
     v_item = f"{label} volume [{engine}{side}]"
@@ -198,10 +205,10 @@ def _runs(params: Params, monitor, label: str, engine: str, group: str, stack: s
     if storage is None:
         volume = Line(group, stack, v_item, v_quantity, None,
                       f"no ML storage price in {params.region} in the snapshot", "the volume exists while a run does",
-                      (), in_total, inputs)
+                      (), in_total, inputs, by_volume)
     else:
         volume = Line(group, stack, v_item, v_quantity, cents(gb_months * storage.usd), "",
-                      "the volume exists while a run does", (_price_text(storage),), in_total, inputs)
+                      "the volume exists while a run does", (_price_text(storage),), in_total, inputs, by_volume)
     return [run_line, volume]
 
 

@@ -48,7 +48,8 @@ def declared_inputs(estimate: Estimate, folder: Path) -> Estimate:
         path = folder / entry["parameters"]
         body = json.loads(path.read_text()) if path.exists() else []
         keys[entry["name"]] = {p["ParameterKey"] for p in body} if isinstance(body, list) else set()
-    lines = tuple(replace(ln, inputs=tuple(k for k in ln.inputs if k in keys.get(ln.stack, set())))
+    lines = tuple(replace(ln, inputs=tuple(k for k in ln.inputs if k in keys.get(ln.stack, set())),
+                          proportional=tuple(k for k in ln.proportional if k in keys.get(ln.stack, set())))
                   for ln in estimate.lines)
     return replace(estimate, lines=lines)
 

@@ -194,5 +194,11 @@ def test_the_written_estimate_keeps_only_the_inputs_its_stack_has(tmp_path):
     runs = next(ln for ln in written["lines"] if ln["item"] == "data quality runs [model-monitor]")
     assert runs["inputs"] == ["DataQualityScheduleExpression", "DataQualityInstanceType", "DataQualityInstanceCount",
                               "DataQualityMaxRuntimeSeconds"]
+    # runs scale with the instance count and the runtime (x old / new when only those change)
+    assert runs["proportional"] == ["DataQualityInstanceCount", "DataQualityMaxRuntimeSeconds"]
+    volume = next(ln for ln in written["lines"] if ln["item"] == "data quality volume [model-monitor]")
+    assert volume["proportional"] == ["DataQualityInstanceCount", "DataQualityMaxRuntimeSeconds"]  # no size key here
+    full = next(ln for ln in est.lines if ln.item == "data quality volume [model-monitor]")
+    assert full.proportional == ("DataQualityInstanceCount", "DataQualityMaxRuntimeSeconds", "DataQualityVolumeSizeGb")
     kms = next(ln for ln in written["lines"] if ln["item"] == "KMS keys")
     assert kms["inputs"] == []  # counted from the templates: the stack as a whole counts

@@ -31,7 +31,7 @@ LINES = [
      "prices": [], "in_total": False},
     {"group": "endpoint default", "stack": "app", "item": "capture-sized line", "quantity": "by sampling",
      "monthly_usd": "2.00", "unpriced": "", "basis": "", "prices": [], "in_total": True,
-     "inputs": ["SamplingPercentage"]},
+     "inputs": ["SamplingPercentage"], "proportional": ["SamplingPercentage"]},
     {"group": "endpoint default", "stack": "app", "item": "mode-sized line", "quantity": "by capture modes",
      "monthly_usd": "3.00", "unpriced": "", "basis": "", "prices": [], "in_total": True, "inputs": ["CaptureModes"]},
     {"group": "environment", "stack": "network", "item": "interface VPC endpoints",
@@ -84,11 +84,13 @@ def test_after_deploy_unchanged_stacks_keep_their_cost_and_a_changed_one_names_i
     at = changed.index("endpoint default: data quality runs [model-monitor]: 730 runs (hourly) x 0.5 h x 1 "
                        "ml.m5.large = $36.50 (changed stack)")
     assert changed[at + 1] == 'changes: SamplingPercentage: "100" → "50" (the deployed figure is not known)'
-    # a line made of the parameter that changes, and one made of a parameter that does not
-    assert "endpoint default: capture-sized line: by sampling = $2.00 (changed stack)" in changed
+    # a line proportional to the parameter that changes: deployed at 100 % it was 2.00 x 100 / 50 = 4.00
+    at = changed.index("endpoint default: capture-sized line: by sampling = $2.00 (was $4.00)")
+    assert changed[at + 1] == 'changes: SamplingPercentage: "100" → "50"'
+    # a line made of a parameter that does not change keeps its figure
     assert "endpoint default: mode-sized line: by capture modes = $3.00" in changed
-    assert ("change: +$0.00 a month from new stacks; stacks that change: app (their deployed figure is not known)"
-            in changed)
+    assert ("change: +$0.00 a month from new stacks; -$2.00 a month from changed lines; not known for 1 changed "
+            "line(s) (their deployed figure is not known)") in changed
 
 
 def test_a_build_without_an_estimate_plans_without_a_cost_section(tmp_path, clients):
