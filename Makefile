@@ -73,6 +73,16 @@ unlock: $(STAMP) ## Remove ENV=e's deploy lock (ENDPOINT=key: that endpoint's) l
 	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))
 	@$(PY) build.py unlock --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
 
+.PHONY: cost prices
+cost: $(STAMP) ## Monthly estimate of ENV=e: per endpoint and monitor, per environment, each price with its source (ARGS=--json)
+	$(if $(ENV),,$(error ENV is required: make cost ENV=dev))
+	@$(PY) build.py cost --env "$(ENV)" $(ARGS)
+
+OFFERS ?=
+LIVE   ?=
+prices: $(STAMP) ## Maintainers: rebuild mmtool/cost/data/prices.json from offer files (OFFERS=DIR) or the Price List API (LIVE=1)
+	@$(PY) build.py prices $(if $(OFFERS),--offers "$(OFFERS)",) $(if $(filter 1 yes true,$(LIVE)),--live-prices,) $(ARGS)
+
 .PHONY: demo
 demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, a replacing change, destroy (data kept)
 	@$(PY) -m mmtool.cli.demo --env dev

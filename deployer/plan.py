@@ -16,7 +16,7 @@ from typing import Any, Callable
 from rich.markup import escape
 from rich.table import Table
 
-from . import changesets, compare
+from . import changesets, compare, cost_view
 from .aws import Identity
 from .changesets import ResourceChange
 from .context import Context
@@ -635,6 +635,18 @@ def render_security(ctx: Context, security: SecurityDiff) -> None:
         ctx.reporter.print(table)
 
 
+def plan_cost(ctx: Context, plan: Plan) -> tuple[cost_view.CostFile, list[cost_view.Row]] | None:
+    """build/<env>/cost.json matched to this plan's stacks (deployer/cost_view.py); None without one."""
+    cost = cost_view.load(ctx.manifest.path.parent)
+    if cost is None:
+        return None
+    actions = {sp.spec.name: (sp.action, {p.key: cost_view.ParamChange(None if p.secret else p.old,
+                                                                        None if p.secret else p.new, p.describe())
+                                          for p in (sp.diff.parameters if sp.diff else [])})
+               for sp in plan.stacks}
+    return cost, cost_view.classify(cost, actions)
+
+
 def render_plan(ctx: Context, plan: Plan) -> None:
     r = ctx.reporter
     m = ctx.manifest
@@ -676,6 +688,11 @@ def render_plan(ctx: Context, plan: Plan) -> None:
         where = f"s3://{plan.asset_target.bucket}/" if plan.asset_target else "(project bucket, once created) "
         for key in plan.assets_missing:
             r.print(f"  [green]+[/] {escape(where + key)}")
+    cost = plan_cost(ctx, plan)
+    if cost is not None:
+        r.print("")
+        for line in cost_view.render(*cost, new_environment=all(sp.action == CREATE for sp in plan.stacks)):
+            r.line(line)
     r.print("")
     if not plan.has_changes:
         r.print("[bold green]No changes.[/] The deployed stacks match the build.")
@@ -719,7 +736,11 @@ def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Pla
     kept = False
     try:
         if json_output:
-            print(json.dumps(plan.to_json(), indent=2, sort_keys=True, default=str))
+            body = plan.to_json()
+            cost = plan_cost(ctx, plan)
+            if cost is not None:
+                body["cost"] = cost_view.to_json(*cost)
+            print(json.dumps(body, indent=2, sort_keys=True, default=str))
         else:
             render_plan(ctx, plan)
         if keep is not None and not (plan.refused and not ctx.options.allow_replacement):

@@ -130,6 +130,9 @@ def test_nothing_outside_the_cli_imports_the_cli():
     ("mmtool.build", "mmtool.operate", ()),
     ("mmtool.build", "mmtool.handoff", ()),
     ("mmtool.operate", "mmtool.handoff", ()),
+    ("mmtool.cost", "mmtool.build", ()),
+    ("mmtool.cost", "mmtool.operate", ()),
+    ("mmtool.cost", "mmtool.handoff", ()),
 ])
 def test_dependencies_point_one_way(source, target, allowed):
     assert offenders(graph(), source, target, allowed) == []

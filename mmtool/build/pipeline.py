@@ -68,9 +68,20 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
         (paths.build / env / catalog_synth.MANIFEST_FILE).write_bytes(
             catalog_synth.manifest_bytes(synthesis.params, catalogs[env]))
         (paths.build / env / "manifest.json").write_bytes(dump_json(synthesis.manifest()))
+        write_cost(synthesis.params, paths.build / env)
         lint_note = "lint clean" if run_lint else "not linted"
         out(f"{env}: {len(synthesis.stacks)} stacks, {len(synthesis.assets)} assets -> "
             f"{display_path(paths.build / env, paths)}/ ({lint_note})")
+
+
+def write_cost(params, folder: Path) -> None:
+    """build/<env>/cost.json: the monthly estimate the plan shows (docs/cost.md)."""
+    from mmtool.cost import report
+    from mmtool.cost.counts import count_build
+    from mmtool.cost.estimate import estimate
+    from mmtool.cost.prices import load_table
+
+    report.write(estimate(params, load_table(), count_build(folder)), folder)
 
 
 def lint_existing(paths: Paths, envs: list[str], out=print) -> None:

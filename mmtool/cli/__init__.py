@@ -25,6 +25,7 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
         baseline,
         build,
         catalog,
+        cost,
         deploy,
         dry_run,
         package,
@@ -70,6 +71,12 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
                                   "diagram, SHA256SUMS (ENV required)", package.cmd_package))
     catalog.add_arguments(command("catalog", "publish the templates as AWS Service Catalog products: upload, "
                                   "catalog stack, tag options, versions (ENV required)", catalog.cmd_catalog))
+    cost.add_cost_arguments(command("cost", "the monthly estimate of an environment: per endpoint and monitor, per "
+                                    "environment, every price with its source and date (ENV required)",
+                                    cost.cmd_cost))
+    cost.add_prices_arguments(command("prices", "rebuild the dated price snapshot mmtool/cost/data/prices.json from "
+                                      "AWS Price List offer files (--offers DIR) or the Price List API "
+                                      "(--live-prices)", cost.cmd_prices))
     return parser
 
 

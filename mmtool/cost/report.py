@@ -1,0 +1,61 @@
+"""The estimate as text (`make cost`) and as build/<env>/cost.json, which the build writes and the deploy
+engine's plan renders (deployer/cost_view.py reads the JSON: the engine never imports mmtool)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from mmtool.cost.estimate import Estimate, Line
+
+COST_FILE = "cost.json"
+
+
+def money(line: Line) -> str:
+    return "UNPRICED" if line.monthly_usd is None else f"${line.monthly_usd:,.2f}"
+
+
+def render(estimate: Estimate, *, verbose: bool = True) -> list[str]:
+    out = [f"Monthly estimate for {estimate.environment} ({estimate.region}); prices from {estimate.prices_file} "
+           f"(newest {estimate.prices_as_of}); a month is 730 hours"]
+    group = None
+    for line in estimate.lines:
+        if line.group != group:
+            group = line.group
+            out.append(group)
+        note = "" if line.in_total else "  (not in the total)"
+        out.append(f"  {line.item}: {line.quantity} = {money(line)}{note}")
+        if line.monthly_usd is None and line.unpriced:
+            out.append(f"      unpriced: {line.unpriced}")
+        if verbose and line.basis:
+            out.append(f"      basis: {line.basis}")
+        if verbose:
+            for price in line.prices:
+                out.append(f"      price: {price}")
+    unpriced = estimate.unpriced
+    tail = (f" + {len(unpriced)} unpriced line(s), not counted (never as $0)" if unpriced else "")
+    out.append(f"Total: ${estimate.total_usd:,.2f} a month{tail}")
+    return out
+
+
+def declared_inputs(estimate: Estimate, folder: Path) -> Estimate:
+    """The estimate with each line's inputs narrowed to the parameters its stack's parameter file has (a
+    template that names them otherwise leaves the plan comparing the stack as a whole)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    keys: dict[str, set[str]] = {}
+    for entry in manifest["stacks"]:
+        path = folder / entry["parameters"]
+        body = json.loads(path.read_text()) if path.exists() else []
+        keys[entry["name"]] = {p["ParameterKey"] for p in body} if isinstance(body, list) else set()
+    lines = tuple(replace(ln, inputs=tuple(k for k in ln.inputs if k in keys.get(ln.stack, set())),
+                          proportional=tuple(k for k in ln.proportional if k in keys.get(ln.stack, set())))
+                  for ln in estimate.lines)
+    return replace(estimate, lines=lines)
+
+
+def write(estimate: Estimate, folder: Path) -> Path:
+    path = folder / COST_FILE
+    body = declared_inputs(estimate, folder).to_json()
+    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
+    return path
