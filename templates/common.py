@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable, Mapping, Optional
 
 from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Template
 from troposphere.ssm import Parameter as SsmParameter
+
+from mmtool.config.params import FleetEndpoint, Params
 
 TOOL_NAME = "model-monitor-deployer"
 
@@ -42,6 +45,21 @@ class Import:
     list_value: bool = False
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What one stack's parameter values are computed from: the environment, and for an endpoint's stacks the
+    endpoint, its assets (script path or Clarify configuration -> bucket key) and its model's name."""
+
+    params: Params
+    endpoint: Optional[FleetEndpoint] = None
+    assets: Mapping[str, str] = field(default_factory=dict)
+    model: str = ""
+
+
+# A Parameter's value in a stack's parameter file, from the stack's inputs; None: not in the file (the Default holds).
+Value = Callable[[Inputs], Optional[str]]
+
+
 @dataclass
 class StackTemplate:
     """A Template under construction, with the bookkeeping for Parameters and their form labels."""
@@ -52,6 +70,7 @@ class StackTemplate:
     groups: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     imports: list[Import] = field(default_factory=list)
+    values: dict[str, Value] = field(default_factory=dict)  # Parameter -> how its value is computed
 
     def __post_init__(self) -> None:
         self.template = Template(Description=self.description)
@@ -63,6 +82,7 @@ class StackTemplate:
             label="Project name",
             AllowedPattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$",
             ConstraintDescription="3-20 lowercase letters, digits and '-'",
+            value=lambda i: i.params.project,
         )
         self.param(
             "EnvironmentName",
@@ -71,20 +91,38 @@ class StackTemplate:
             label="Environment name",
             AllowedPattern=r"^[a-z][a-z0-9]{1,9}$",
             ConstraintDescription="2-10 lowercase letters and digits",
+            value=lambda i: i.params.environment,
         )
 
     # -- parameters -------------------------------------------------------------------------------
 
-    def param(self, title: str, description: str, *, group: str, label: str, type: str = "String", **kwargs) -> Parameter:
+    def param(self, title: str, description: str, *, group: str, label: str, type: str = "String",
+              value: Value | None = None, **kwargs) -> Parameter:
+        """Declare a Parameter and, with `value`, how the parameter file gets its value: declared together, a
+        template and its parameter files cannot drift apart (`parameter_file`)."""
         parameter = self.template.add_parameter(Parameter(title, Type=type, Description=description, **kwargs))
         self.groups.setdefault(group, []).append(title)
         self.labels[title] = label
+        if value is not None:
+            self.values[title] = value
         return parameter
 
-    def flag(self, title: str, description: str, *, group: str, label: str, default: str = "true") -> Parameter:
+    def flag(self, title: str, description: str, *, group: str, label: str, default: str = "true",
+             value: Callable[[Inputs], Optional[bool]] | None = None) -> Parameter:
+        """A "true"/"false" Parameter; `value` gives a bool (None: not in the file)."""
         return self.param(
-            title, description, group=group, label=label, Default=default, AllowedValues=["true", "false"]
+            title, description, group=group, label=label, Default=default, AllowedValues=["true", "false"],
+            value=None if value is None else (lambda inputs: _flag(value(inputs))),
         )
+
+    def parameter_file(self, inputs: Inputs) -> dict[str, str]:
+        """The values of every Parameter declared with one, for these inputs."""
+        values = {}
+        for title, value in self.values.items():
+            computed = value(inputs)
+            if computed is not None:
+                values[title] = computed
+        return values
 
     def consume(self, title: str, stack: str, key: str, description: str, *, list_value: bool = False) -> Parameter:
         kind = "AWS::SSM::Parameter::Value<List<String>>" if list_value else "AWS::SSM::Parameter::Value<String>"
@@ -95,6 +133,7 @@ class StackTemplate:
             group=f"From the {stack} stack",
             label=f"{description.rstrip('.')} (SSM name)",
             type=kind,
+            value=lambda i: ssm_name(stack, key, i.params.project, i.params.environment),
         )
 
     # -- outputs ----------------------------------------------------------------------------------
@@ -132,6 +171,10 @@ class StackTemplate:
         return self.template
 
 
+def _flag(value: Optional[bool]) -> Optional[str]:
+    return None if value is None else str(bool(value)).lower()
+
+
 def tag_parameter_name(key: str) -> str:
     """`cost-center` -> `TagCostCenter`: a CloudFormation Parameter name for a user tag's value."""
     words = re.split(r"[^A-Za-z0-9]+", key)
@@ -152,7 +195,8 @@ def explicit_tags(st: StackTemplate, tag_keys: list[str]) -> Tags:
     for key in sorted(tag_keys):
         title = tag_parameter_name(key)
         if title not in st.template.parameters:
-            st.param(title, f"Value of the '{key}' tag.", group="Tags", label=f"Tag {key}", Default="")
+            st.param(title, f"Value of the '{key}' tag.", group="Tags", label=f"Tag {key}", Default="",
+                     value=lambda i, key=key: i.params.tags.get(key))
         tags.append(Tag(key, Ref(title)))
     return Tags(*tags)
 

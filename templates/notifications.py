@@ -25,16 +25,21 @@ Resources
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
 
 from troposphere import And, Equals, Not, Ref, Sub
 from troposphere import Condition as Cond
 from troposphere.cloudwatch import Alarm, MetricDimension
 from troposphere.events import InputTransformer, Rule, Target
 
-from mmtool.config.params import MAX_DRIFT_ALARMS
-from templates.common import StackTemplate
+from mmtool.config.monitor_kinds import DATA_QUALITY
+from mmtool.config.params import MAX_DRIFT_ALARMS, DriftAlarm
+from templates.common import Inputs, StackTemplate
 
-DATA_METRICS = "aws/sagemaker/Endpoints/data-metrics"  # reference §6.4 (the SDK dashboard's spelling)
+# The drift alarms of a stack's endpoint: the data-quality schedule's period in seconds and the alarms, or None
+# (the stack has none: their parameters keep their defaults).
+Drift = Callable[[Inputs], Optional[tuple[int, Sequence[DriftAlarm]]]]
+
 FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (reference §8 #17)
 VIOLATIONS_PREFIX = "CompletedWithViolations"
 INPUT_PATHS = {
@@ -81,7 +86,8 @@ class Names:
     reports: str  # the reports prefix in the message
 
 
-def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: object, endpoint_name: object) -> Rule:
+def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: object, endpoint_name: object,
+        drift: Drift) -> Rule:
     """Rules, alarms and drift-alarm slots of one endpoint. Returns the failed-executions rule."""
     t = st.template
     transformer = InputTransformer(InputPathsMap=INPUT_PATHS, InputTemplate=Sub(message(names.reports)))
@@ -149,14 +155,16 @@ def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: obje
     drift_group = "Data-quality drift alarms"
     period = st.param("DataQualityAlarmPeriod", "Period of the drift alarms: the data-quality schedule's period "
                       "(one run, one datapoint), at most a day.", group=drift_group, label="Period (s)",
-                      type="Number", Default="3600", MinValue=60, MaxValue=86400)
+                      type="Number", Default="3600", MinValue=60, MaxValue=86400,
+                      value=lambda i: None if (d := drift(i)) is None else str(min(d[0], 86400)))
     for slot in range(1, MAX_DRIFT_ALARMS + 1):
         feature = st.param(f"DriftAlarm{slot}Feature", f"Feature of drift alarm {slot}; empty: unused.",
                            group=drift_group, label=f"Alarm {slot} feature", Default="",
-                           AllowedPattern=r"^[A-Za-z0-9_.\-]{0,200}$")
+                           AllowedPattern=r"^[A-Za-z0-9_.\-]{0,200}$",
+                           value=lambda i, slot=slot: _slot(drift(i), slot, lambda alarm: alarm.feature))
         threshold = st.param(f"DriftAlarm{slot}Threshold", f"Drift distance above which alarm {slot} fires.",
                              group=drift_group, label=f"Alarm {slot} threshold", type="Number", Default="0.1",
-                             MinValue=0)
+                             MinValue=0, value=lambda i, slot=slot: _slot(drift(i), slot, lambda a: str(a.threshold)))
         t.add_condition(f"DriftAlarm{slot}", And(Cond(names.condition), Not(Equals(Ref(feature), ""))))
         t.add_resource(Alarm(
             f"DriftAlarm{slot}",
@@ -164,7 +172,7 @@ def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: obje
             AlarmName=Sub(names.drift_alarm.replace("{slot}", str(slot))),
             AlarmDescription=Sub(f"Data drift of feature ${{DriftAlarm{slot}Feature}} on ${{EndpointName}} above "
                                  f"${{DriftAlarm{slot}Threshold}} (baseline distance, data-quality monitor)"),
-            Namespace=DATA_METRICS,
+            Namespace=DATA_QUALITY.namespace,
             MetricName=Sub(f"feature_baseline_drift_${{DriftAlarm{slot}Feature}}"),
             Dimensions=[MetricDimension(Name="Endpoint", Value=endpoint_name),
                         MetricDimension(Name="MonitoringSchedule", Value=Sub(names.data_quality_schedule))],
@@ -181,9 +189,9 @@ def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: obje
     return failed_rule
 
 
-def drift_values(period_seconds: int, drift) -> dict[str, str]:
-    values = {"DataQualityAlarmPeriod": str(min(period_seconds, 86400))}
-    for slot, alarm in enumerate(drift, start=1):
-        values[f"DriftAlarm{slot}Feature"] = alarm.feature
-        values[f"DriftAlarm{slot}Threshold"] = str(alarm.threshold)
-    return values
+def _slot(drift: Optional[tuple[int, Sequence[DriftAlarm]]], slot: int,
+          value: Callable[[DriftAlarm], str]) -> Optional[str]:
+    """The value of drift-alarm slot `slot` (from 1), or None when the slot is unused."""
+    if drift is None or slot > len(drift[1]):
+        return None
+    return value(drift[1][slot - 1])

@@ -27,7 +27,7 @@ from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
 from templates import alarms, foundation, monitoring, network
 from templates import endpoint as templates_endpoint
-from templates.common import ssm_name, tag_parameter_name
+from templates.common import Inputs, StackTemplate
 from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
 from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
 
@@ -128,13 +128,13 @@ def _has_iam(template: dict[str, Any]) -> bool:
 
 def synthesize(params: Params, repo_root: Path) -> Synthesis:
     synthesis = Synthesis(params, [])
-    cache: dict[str, tuple[dict[str, Any], list]] = {}  # one template per stack kind, built once
-    shared = {name: _stack(module, params, module.parameter_values(params), cache)
+    cache: dict[str, tuple[dict[str, Any], StackTemplate]] = {}  # one template per stack kind, built once
+    shared = {name: _stack(module, params, Inputs(params), cache, extra=module.parameter_values(params))
               for name, module in (("foundation", foundation), ("network", network))}
     synthesis.stacks += shared.values()
     for fleet_endpoint in params.fleet():
         synthesis.stacks += _endpoint_stacks(params, fleet_endpoint, repo_root, synthesis, shared["network"], cache)
-    synthesis.stacks.append(_stack(alarms, params, alarms.parameter_values(params), cache))
+    synthesis.stacks.append(_stack(alarms, params, Inputs(params), cache))
     return synthesis
 
 
@@ -149,8 +149,8 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
         upstream = {k: network_stack.parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM}
         if not endpoint.legacy:  # two fleet endpoints serving one model still get two model names
             upstream["EndpointKey"] = endpoint.key
-        created = _stack(templates_endpoint, params, templates_endpoint.parameter_values(params, endpoint), cache,
-                         endpoint=endpoint, upstream=upstream)
+        created = _stack(templates_endpoint, params, Inputs(params, endpoint), cache, endpoint=endpoint,
+                         upstream=upstream, extra=templates_endpoint.parameter_values(params, endpoint))
         stacks.append(created)
         depends.append(created.name)
         # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
@@ -159,7 +159,7 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
         # Someone else's model, named in the params file (make plan checks the endpoint serves it).
         model = endpoint.existing.model_name
     asset_keys.update(_clarify_assets(params, endpoint, synthesis, model))
-    stacks.append(_stack(monitoring, params, monitoring.parameter_values(params, endpoint, asset_keys, model), cache,
+    stacks.append(_stack(monitoring, params, Inputs(params, endpoint, asset_keys, model), cache,
                          endpoint=endpoint, depends_on=tuple(depends)))
     notes = stack_notes(params, endpoint)
     for stack in stacks:
@@ -170,8 +170,7 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
 def monitoring_values_for(params: Params, endpoint: FleetEndpoint) -> dict[str, str]:
     """A monitoring stack's parameter values for `endpoint`, with no assets (the Service Catalog endpoint-monitoring
     product fills a stand-in endpoint's values in; mmtool.build.catalog_synth)."""
-    return _stack(monitoring, params, monitoring.parameter_values(params, endpoint, {}, ""), {},
-                  endpoint=endpoint).parameters
+    return _stack(monitoring, params, Inputs(params, endpoint), {}, endpoint=endpoint).parameters
 
 
 def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, content: bytes, folder: str = "") -> str:
@@ -225,20 +224,16 @@ def _assets(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synt
     return keys
 
 
-def _stack(module: ModuleType, params: Params, values: dict[str, str], cache: dict, *,
+def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
            endpoint: FleetEndpoint | None = None, depends_on: tuple[str, ...] | None = None,
-           upstream: dict[str, str] | None = None) -> StackOutput:
-    """One stack: the kind's template (built once per environment) and this stack's parameter values."""
+           upstream: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> StackOutput:
+    """One stack: the kind's template (built once per environment) and this stack's parameter values, computed by
+    the value each Parameter was declared with (templates/common.py `StackTemplate.param`)."""
     if module.STACK not in cache:
         built = module.build(params)
-        cache[module.STACK] = (json.loads(built.finish().to_json()), built.imports)
-    template, imports = cache[module.STACK]
-    values = {"ProjectName": params.project, "EnvironmentName": params.environment, **values}
-    for item in imports:
-        values[item.parameter] = ssm_name(item.stack, item.key, params.project, params.environment)
-    for key, value in params.tags.items():
-        if tag_parameter_name(key) in template.get("Parameters", {}):
-            values[tag_parameter_name(key)] = value
+        cache[module.STACK] = (json.loads(built.finish().to_json()), built)
+    template, built = cache[module.STACK]
+    values = {**built.parameter_file(inputs), **(extra or {})}
     for parameter, logical_id in getattr(module, "REVISIONS", {}).items():
         if parameter in template.get("Parameters", {}):
             values[parameter] = revision(template, logical_id, values, upstream)
