@@ -275,10 +275,6 @@ def dashboard_body() -> Join:
     return Join("", parts)
 
 
-def parameter_values(params: Params) -> dict[str, str]:
-    return build(params).parameter_file(Inputs(params))
-
-
 def _single(i: Inputs) -> FleetEndpoint | None:
     """The single-endpoint form's endpoint; None in a fleet."""
     return None if i.params.is_fleet else i.params.fleet()[0]

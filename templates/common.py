@@ -18,6 +18,7 @@ from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Templ
 from troposphere.ssm import Parameter as SsmParameter
 
 from mmtool.config.params import FleetEndpoint, Params
+from templates.revisions import digest, reach, value_reach
 
 TOOL_NAME = "model-monitor-deployer"
 
@@ -54,6 +55,12 @@ class Inputs:
     endpoint: Optional[FleetEndpoint] = None
     assets: Mapping[str, str] = field(default_factory=dict)
     model: str = ""
+    # What the values of other stacks this stack reads are made from: SSM-typed Parameter -> the digest of the
+    # published value it resolves to (StackTemplate.published_digest of the upstream stack).
+    imported: Mapping[str, str] = field(default_factory=dict)
+    # Values of other stacks that count in every revision of this stack (the endpoint's Model: the network values
+    # that decide its subnets, templates/endpoint.py MODEL_IDENTITY_UPSTREAM).
+    identity: Mapping[str, str] = field(default_factory=dict)
 
 
 # A Parameter's value in a stack's parameter file, from the stack's inputs; None: not in the file (the Default holds).
@@ -71,6 +78,9 @@ class StackTemplate:
     labels: dict[str, str] = field(default_factory=dict)
     imports: list[Import] = field(default_factory=list)
     values: dict[str, Value] = field(default_factory=dict)  # Parameter -> how its value is computed
+    # Revision Parameter -> (the resource whose name carries it, whether upstream values count)
+    revisions: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    published: dict[str, str] = field(default_factory=dict)  # SSM key -> logical id of the SSM Parameter writing it
 
     def __post_init__(self) -> None:
         self.template = Template(Description=self.description)
@@ -115,14 +125,38 @@ class StackTemplate:
             value=None if value is None else (lambda inputs: _flag(value(inputs))),
         )
 
+    def revision(self, parameter: str, resource: AWSObject, *, upstream: bool = True) -> None:
+        """`parameter` is the revision in `resource`'s name: its value is the digest of what the resource depends
+        on (templates/revisions.py) with this stack's values and, with `upstream`, what the values of other stacks
+        it reads are made from, so the name changes whenever anything the resource is created from does."""
+        self.revisions[parameter] = (resource.title, upstream)
+
     def parameter_file(self, inputs: Inputs) -> dict[str, str]:
-        """The values of every Parameter declared with one, for these inputs."""
+        """The values of every Parameter declared with one, for these inputs, revisions included."""
         values = {}
         for title, value in self.values.items():
             computed = value(inputs)
             if computed is not None:
                 values[title] = computed
+        if self.revisions:
+            template = self.as_dict()
+            for parameter, (logical_id, upstream) in self.revisions.items():
+                what = reach(template, logical_id)
+                counted = {**inputs.identity, **({p: inputs.imported[p] for p in what.parameters if p in inputs.imported}
+                                                 if upstream else {})}
+                values[parameter] = digest(what, template, values, counted)
         return values
+
+    def published_digest(self, key: str, values: Mapping[str, str], imported: Mapping[str, str]) -> str:
+        """What the value this stack publishes under `key` is made from, as a digest: the SSM Parameter writing it,
+        the resources it refers to (a replaced resource has a new id), this stack's values they read and, the same
+        way, the values of other stacks they read (`imported`)."""
+        template = self.as_dict()
+        what = value_reach(template, template["Resources"][self.published[key]])
+        return digest(what, template, values, {p: imported[p] for p in what.parameters if p in imported})
+
+    def as_dict(self) -> dict:
+        return self.template.to_dict()
 
     def consume(self, title: str, stack: str, key: str, description: str, *, list_value: bool = False) -> Parameter:
         kind = "AWS::SSM::Parameter::Value<List<String>>" if list_value else "AWS::SSM::Parameter::Value<String>"
@@ -143,6 +177,7 @@ class StackTemplate:
         """Write `value` to SSM for downstream stacks and show it as a stack Output. `name`: the SSM name when
         it is not the stack's standard one."""
         extra = {"Condition": condition} if condition else {}
+        self.published[key] = f"{title}Parameter"
         self.template.add_resource(
             SsmParameter(
                 f"{title}Parameter",

@@ -103,8 +103,6 @@ MERGE_FOLDER = "merge"  # <S3Output.S3Uri>/merge/...: where the merge job writes
 BASELINE_KEY_PATTERN = r"^(baselines/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
 # The SageMaker SDK's container paths (sagemaker/model_monitor/model_monitoring.py, _CONTAINER_BASE_PATH).
 PROCESSING = "/opt/ml/processing"
-# Revision parameter -> the job definition whose content it hashes (computed by mmtool.build.synth).
-REVISIONS = {f"{kind.stem}Revision": kind.job_definition for kind in KINDS}
 NO_VALUE = Ref("AWS::NoValue")
 CLARIFY_ENDPOINT_PREFIX = "clarify"  # shadow endpoints: <project>-<env>-clarify... (Clarify predictor endpoint_name_prefix)
 # Why the explainability job runs without network isolation (also the reason our check accepts it).
@@ -265,6 +263,7 @@ def _monitor(st: StackTemplate, kind: MonitorKind, shared: Shared) -> None:
         },
     )
     job = t.add_resource(definition)
+    st.revision(f"{stem}Revision", job)
     schedule_resource = t.add_resource(MonitoringSchedule(
         f"{stem}Schedule",
         Condition=stem,  # after the definition: its name refers to it (_job_definition_name)
@@ -447,7 +446,7 @@ def _clarify(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
         # Network isolation off: Clarify calls its shadow endpoint (kind.isolation_waiver); the schedule waits for
         # the policy that lets the role make one.
         parts.metadata = scanner_skips(checkov={check: kind.isolation_waiver for check in EXPLAINABILITY_SKIPS})
-        parts.depends_on = [_shadow_endpoint_policy(st, shared.role_name, shared.model_name).title]
+        parts.depends_on = [_shadow_endpoint_policy(st, kind, shared.role_name, shared.model_name).title]
     return parts
 
 
@@ -624,7 +623,7 @@ def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, rol
     ))
 
 
-def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyType:
+def _shadow_endpoint_policy(st: StackTemplate, kind: MonitorKind, role_name, model_name) -> PolicyType:
     """What Clarify's explainability job does with the monitoring role: describe the endpoint's model (ModelName:
     ours, or an existing endpoint's existing.model_name), create, call and delete a shadow endpoint named with our
     prefix (reference §7.1). Nothing else, no other model."""
@@ -636,7 +635,7 @@ def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyT
         return If("Fleet", Sub(arn + kind + fleet), Sub(arn + kind + legacy))
     return st.template.add_resource(PolicyType(
         "ClarifyShadowEndpointPolicy",
-        Condition="ModelExplainability",
+        Condition=kind.stem,
         PolicyName=name("clarify-shadow-endpoint"),
         Roles=[role_name],
         PolicyDocument=PolicyDocument(

@@ -9,8 +9,13 @@ import pytest
 
 from mmtool.config.params import MAX_FLEET_ENDPOINTS, image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
-from mmtool.build.synth import revision
+from templates.revisions import digest, reach
 from tests.conftest import REPO
+
+
+def revision(t: dict, logical_id: str, values: dict[str, str], upstream: dict[str, str] | None = None) -> str:
+    """The revision of resource `logical_id` for these values (templates/revisions.py, as the build computes it)."""
+    return digest(reach(t, logical_id), t, values, upstream)
 
 
 def template(paths, stack: str, env: str = "dev") -> dict:
@@ -332,6 +337,36 @@ def test_new_or_existing_vpc_and_neither_is_refused_before_any_change(built):
     assert all("is required when ExistingVpcId is empty" in a["AssertDescription"] for a in rule["Assertions"])
 
 
+# --- a Parameter and its value, declared together -------------------------------------------------
+
+
+def test_every_parameter_without_a_default_is_declared_with_its_value():
+    """A parameter file is computed from the values declared with the Parameters (templates/common.py), so a
+    Parameter CloudFormation requires cannot be left out of the file, and no file names an undeclared Parameter."""
+    from mmtool.config.loader import load_params
+    from templates import catalog
+    from templates import STACKS
+
+    params = load_params(REPO / "params" / "staging.yaml", REPO)
+    for module in (*STACKS, catalog):
+        st = module.build(params)
+        declared = st.template.parameters
+        required = {title for title, parameter in declared.items() if "Default" not in parameter.properties}
+        assert required - set(st.values) - set(st.revisions) == set(), module.STACK
+        assert set(st.values) <= set(declared), module.STACK
+
+
+def test_a_value_declared_with_its_parameter_reaches_the_parameter_file():
+    from mmtool.config.loader import load_params
+    from templates import network
+    from templates.common import Inputs
+
+    params = load_params(REPO / "params" / "prod.yaml", REPO)
+    values = network.build(params).parameter_file(Inputs(params))
+    assert values["ExistingVpcId"] == params.network.existing.vpc_id
+    assert "VpcCidr" not in values  # None: left out, the Default holds
+
+
 # --- cross-stack wiring without our tool -----------------------------------------------------------
 
 
@@ -570,8 +605,6 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
 def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
     """Model properties are create-only: a fixed name could not be replaced; the hash also covers the network
     values that decide its subnets and security group."""
-    from mmtool.build.synth import revision
-
     t = template(built, "endpoint")
     model = t["Resources"]["Model"]["Properties"]
     assert model["ModelName"] == {"Fn::Sub": "${ProjectName}-${EnvironmentName}-model-${ModelRevision}"}

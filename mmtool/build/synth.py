@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import ModuleType
@@ -129,7 +128,7 @@ def _has_iam(template: dict[str, Any]) -> bool:
 def synthesize(params: Params, repo_root: Path) -> Synthesis:
     synthesis = Synthesis(params, [])
     cache: dict[str, tuple[dict[str, Any], StackTemplate]] = {}  # one template per stack kind, built once
-    shared = {name: _stack(module, params, Inputs(params), cache, extra=module.parameter_values(params))
+    shared = {name: _stack(module, params, Inputs(params), cache)
               for name, module in (("foundation", foundation), ("network", network))}
     synthesis.stacks += shared.values()
     for fleet_endpoint in params.fleet():
@@ -149,8 +148,8 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
         upstream = {k: network_stack.parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM}
         if not endpoint.legacy:  # two fleet endpoints serving one model still get two model names
             upstream["EndpointKey"] = endpoint.key
-        created = _stack(templates_endpoint, params, Inputs(params, endpoint), cache, endpoint=endpoint,
-                         upstream=upstream, extra=templates_endpoint.parameter_values(params, endpoint))
+        created = _stack(templates_endpoint, params, Inputs(params, endpoint, identity=upstream), cache,
+                         endpoint=endpoint)
         stacks.append(created)
         depends.append(created.name)
         # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
@@ -225,18 +224,14 @@ def _assets(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synt
 
 
 def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
-           endpoint: FleetEndpoint | None = None, depends_on: tuple[str, ...] | None = None,
-           upstream: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> StackOutput:
+           endpoint: FleetEndpoint | None = None, depends_on: tuple[str, ...] | None = None) -> StackOutput:
     """One stack: the kind's template (built once per environment) and this stack's parameter values, computed by
     the value each Parameter was declared with (templates/common.py `StackTemplate.param`)."""
     if module.STACK not in cache:
         built = module.build(params)
         cache[module.STACK] = (json.loads(built.finish().to_json()), built)
     template, built = cache[module.STACK]
-    values = {**built.parameter_file(inputs), **(extra or {})}
-    for parameter, logical_id in getattr(module, "REVISIONS", {}).items():
-        if parameter in template.get("Parameters", {}):
-            values[parameter] = revision(template, logical_id, values, upstream)
+    values = built.parameter_file(inputs)
     _check_parameters(module.STACK, template, values)
     return StackOutput(
         name=endpoint.manifest_name(module.STACK) if endpoint else module.STACK,
@@ -248,45 +243,6 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
         kind=module.STACK,
         endpoint=endpoint.key if endpoint else None,
     )
-
-
-def revision(template: dict[str, Any], logical_id: str, values: dict[str, str],
-             upstream: dict[str, str] | None = None) -> str:
-    """A short hash of a resource and every parameter value, condition and mapping it can depend on.
-
-    Only the conditions and mappings the resource reaches count, so adding an unrelated monitor or alarm
-    to the template does not rename (and replace) this resource. `upstream` adds values of other stacks
-    that decide what an SSM-typed parameter of this resource resolves to.
-    """
-    resource = template["Resources"][logical_id]
-    named = resource.get("Properties", {}).get("JobDefinitionName")
-    if isinstance(named, dict) and "Fn::If" in named:  # named only when a revision is given: hash the name itself,
-        # so making the name optional did not change (and replace) any definition deployed before
-        resource = {**resource, "Properties": {**resource["Properties"], "JobDefinitionName": named["Fn::If"][1]}}
-    conditions = _conditions_used(resource, template.get("Conditions", {}))
-    mappings = {name: template.get("Mappings", {})[name]
-                for name in sorted(set(re.findall(r'"Fn::FindInMap": \["([A-Za-z0-9]+)"', json.dumps(resource))))}
-    used = json.dumps([resource, conditions, mappings], sort_keys=True)
-    names = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', used)) | set(re.findall(r"\$\{([A-Za-z0-9]+)\}", used))
-    names = {n for n in names if not n.endswith("Revision")}  # its own name carries the hash
-    relevant = {n: values.get(n, template["Parameters"].get(n, {}).get("Default")) for n in sorted(names)
-                if n in template.get("Parameters", {})}
-    return hashlib.sha256(json.dumps([used, relevant, upstream or {}], sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _conditions_used(node: Any, conditions: dict[str, Any]) -> dict[str, Any]:
-    """The conditions `node` refers to (Condition key, Fn::If, {"Condition": ...}), transitively."""
-    found: dict[str, Any] = {}
-    pending = [node]
-    while pending:
-        text = json.dumps(pending.pop(), sort_keys=True)
-        names = set(re.findall(r'"Condition": "([A-Za-z0-9]+)"', text)) | \
-            set(re.findall(r'"Fn::If": \["([A-Za-z0-9]+)"', text))
-        for name in sorted(names - set(found)):
-            if name in conditions:
-                found[name] = conditions[name]
-                pending.append(conditions[name])
-    return dict(sorted(found.items()))
 
 
 def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:
