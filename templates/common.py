@@ -18,7 +18,7 @@ from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Templ
 from troposphere.ssm import Parameter as SsmParameter
 
 from mmtool.config.params import FleetEndpoint, Params
-from templates.revisions import digest, reach, value_reach
+from templates.revisions import CreateOnly, digest, reach, value_reach
 
 TOOL_NAME = "model-monitor-deployer"
 
@@ -147,12 +147,14 @@ class StackTemplate:
                 values[parameter] = digest(what, template, values, counted)
         return values
 
-    def published_digest(self, key: str, values: Mapping[str, str], imported: Mapping[str, str]) -> str:
+    def published_digest(self, key: str, values: Mapping[str, str], imported: Mapping[str, str],
+                         create_only: CreateOnly | None = None) -> str:
         """What the value this stack publishes under `key` is made from, as a digest: the SSM Parameter writing it,
-        the resources it refers to (a replaced resource has a new id), this stack's values they read and, the same
-        way, the values of other stacks they read (`imported`)."""
+        what decides the ids of the resources it refers to (a replaced resource has a new id; `create_only` names
+        the properties that replace a resource of a type), this stack's values they read and, the same way, the
+        values of other stacks they read (`imported`)."""
         template = self.as_dict()
-        what = value_reach(template, template["Resources"][self.published[key]])
+        what = value_reach(template, template["Resources"][self.published[key]]["Properties"]["Value"], create_only)
         return digest(what, template, values, {p: imported[p] for p in what.parameters if p in imported})
 
     def as_dict(self) -> dict:

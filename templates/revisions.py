@@ -7,7 +7,9 @@ refers to (`Ref`, `${Name}` in `Fn::Sub`) and, among those, the SSM-typed ones (
 
 `value_reach` does the same for a value a stack publishes (an SSM parameter's `Value`), also following the
 resources it refers to (`Ref`, `Fn::GetAtt`, `${Resource.Attribute}`): a published id changes when the resource
-is replaced, and that happens only when something in the resource, or in what it refers to, changes.
+is replaced, which happens when one of its create-only properties changes (the CloudFormation resource schema's
+`createOnlyProperties`, which the caller gives: mmtool/build/synth.py reads them from cfn-lint's copy of the
+schemas), so only those properties, and what they refer to, count.
 
 `digest` turns a reach and the values of its Parameters into the short hash used in names
 (mmtool/build/synth.py puts it in the parameter files; docs/stacks.md explains the upstream part).
@@ -19,7 +21,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")  # ${Name}, ${Resource.Attribute}; ${!Literal} is no reference
 
@@ -48,7 +50,7 @@ class _Found:
     mappings: set[str] = field(default_factory=set)
 
 
-def _walk(node: Any, found: _Found, *, top: bool = False) -> None:
+def _walk(node: Any, found: _Found) -> None:
     if isinstance(node, list):
         for item in node:
             _walk(item, found)
@@ -78,8 +80,6 @@ def _walk(node: Any, found: _Found, *, top: bool = False) -> None:
                     continue
                 (found.attributes if attribute else found.names).add(target)
             _walk(list(variables.values()), found)
-        elif key == "DependsOn" and top:
-            continue  # ordering, not content
         else:
             _walk(value, found)
 
@@ -121,8 +121,23 @@ def reach(template: dict[str, Any], logical_id: str) -> Reach:
     return Reach(resource, conditions, mappings, _parameters(template, found.names))
 
 
-def value_reach(template: dict[str, Any], value: Any) -> Reach:
-    """What a published value depends on: its expression and the resources it refers to, transitively."""
+# A resource type -> the top-level properties whose change replaces the resource.
+CreateOnly = Callable[[str], frozenset[str]]
+
+
+def _identity(resource: dict[str, Any], create_only: CreateOnly | None) -> dict[str, Any]:
+    """The part of a resource that decides its physical id: its type, condition and create-only properties
+    (everything but DependsOn when no schema is given)."""
+    if create_only is None:
+        return {k: v for k, v in resource.items() if k != "DependsOn"}
+    keep = create_only(resource["Type"])
+    properties = {k: v for k, v in resource.get("Properties", {}).items() if k in keep}
+    return {"Type": resource["Type"], "Condition": resource.get("Condition"), "Properties": properties}
+
+
+def value_reach(template: dict[str, Any], value: Any, create_only: CreateOnly | None = None) -> Reach:
+    """What a published value depends on: its expression and, transitively, what decides the physical ids of the
+    resources it refers to."""
     resources = template.get("Resources", {})
     found = _Found()
     _walk(value, found)
@@ -132,9 +147,9 @@ def value_reach(template: dict[str, Any], value: Any) -> Reach:
         logical = pending.pop()
         if logical in followed:
             continue
-        followed[logical] = resources[logical]
+        followed[logical] = _identity(resources[logical], create_only)
         inner = _Found()
-        _walk(resources[logical], inner, top=True)
+        _walk(followed[logical], inner)
         found.names |= inner.names
         found.conditions |= inner.conditions
         found.mappings |= inner.mappings

@@ -162,13 +162,59 @@ def test_revision_changes_with_every_value_the_definition_uses(built):
     """Job definitions are create-only: a changed definition needs a new name (reference §0.2)."""
     t = template(built, "monitoring")
     values = parameters(built, "monitoring")
-    base = revision(t, "DataQualityJobDefinition", values)
-    assert base == values["DataQualityRevision"]
-    for name, new in (("DataQualityInstanceType", "ml.m5.2xlarge"), ("DataQualityBaselineConstraintsKey", "baselines/imported/0123456789abcdef/c.json"),
-                      ("SubnetIds", "/other/subnets")):
+    base = revision(t, "DataQualityJobDefinition", values)  # (the file's revision also counts upstream values: below)
+    for name, new in (("DataQualityInstanceType", "ml.m5.2xlarge"),
+                      ("DataQualityBaselineConstraintsKey", "baselines/imported/0123456789abcdef/c.json")):
         assert revision(t, "DataQualityJobDefinition", {**values, name: new}) != base, name
     # the schedule updates in place: changing it must not replace the definition
     assert revision(t, "DataQualityJobDefinition", {**values, "DataQualityScheduleExpression": "NOW"}) == base
+
+
+def _monitoring_values(scratch, change) -> dict[str, str]:
+    """dev's monitoring parameter values after `change(params data)`, synthesized."""
+    from mmtool.build.synth import synthesize
+    from mmtool.config.loader import load_params
+    from tests.conftest import dev_params, write_params
+
+    data = dev_params()
+    change(data)
+    params = load_params(write_params(scratch, data), scratch.root)
+    return next(s.parameters for s in synthesize(params, scratch.root).stacks if s.kind == "monitoring")
+
+
+REVISION_PARAMETERS = {"DataQualityRevision", "ModelQualityRevision", "ModelBiasRevision", "ModelExplainabilityRevision"}
+
+
+@pytest.mark.parametrize("what, change", [
+    # the key read through SSM: another key ARN under the same SSM name
+    ("kms key", lambda d: d["encryption"].update(kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-1111")),
+    # the subnets and the job security group (in the VPC): a new VPC replaces both, same SSM names
+    ("vpc", lambda d: d["network"]["create"].update(vpc_cidr="10.31.0.0/20", private_subnets=[
+        {"cidr": "10.31.0.0/22", "availability_zone": "eu-west-1a"},
+        {"cidr": "10.31.4.0/22", "availability_zone": "eu-west-1b"}])),
+    # one subnet moves to another zone: a new subnet, a new id under the same SSM name
+    ("subnet zone", lambda d: d["network"]["create"]["private_subnets"][1].update(availability_zone="eu-west-1c")),
+])
+def test_job_definitions_are_renamed_when_a_value_they_read_from_another_stack_changes(scratch, what, change):
+    """Issue 22 part 8: the monitoring stack's parameter file holds only the SSM names of upstream values, which a
+    deploy never changes; the revisions count what the values are made from, so the names change with them."""
+    base = _monitoring_values(scratch, lambda d: None)
+    changed = _monitoring_values(scratch, change)
+    assert {k: changed[k] for k in ("SubnetIds", "JobSecurityGroupId", "KmsKeyArn", "BucketName")} == \
+        {k: base[k] for k in ("SubnetIds", "JobSecurityGroupId", "KmsKeyArn", "BucketName")}
+    assert {k for k in REVISION_PARAMETERS if changed[k] != base[k]} == REVISION_PARAMETERS, what
+
+
+def test_upstream_changes_that_replace_nothing_rename_nothing(scratch):
+    """Only what decides an upstream id counts (a resource's create-only properties): a retention period or the
+    VPC endpoints change no subnet, security group, key or bucket, so no job definition is replaced for them."""
+    def change(data):
+        data["storage"]["capture_retention_days"] = 21
+        data["storage"]["report_retention_days"] = 500
+        data["network"]["create_vpc_endpoints"] = False
+
+    base, changed = _monitoring_values(scratch, lambda d: None), _monitoring_values(scratch, change)
+    assert {k: changed[k] for k in REVISION_PARAMETERS} == {k: base[k] for k in REVISION_PARAMETERS}
 
 
 # --- IAM ------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ anywhere leaves `build/` untouched. The same input gives byte-identical output.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
 from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
 
 MANIFEST_FORMAT = 1
+SCHEMA_REGION = "us-east-1"  # create-only properties are the same in every region; one region keeps the build stable
 ASSETS_PREFIX = "monitoring-assets"
 RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
 
@@ -231,7 +234,10 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
         built = module.build(params)
         cache[module.STACK] = (json.loads(built.finish().to_json()), built)
     template, built = cache[module.STACK]
-    values = built.parameter_file(inputs)
+    imported = _imported(built, cache)
+    values = built.parameter_file(dataclasses.replace(inputs, imported=imported))
+    if endpoint is None:  # an environment's stack: others may read what it publishes
+        cache[("published", module.STACK)] = (built, values, imported)
     _check_parameters(module.STACK, template, values)
     return StackOutput(
         name=endpoint.manifest_name(module.STACK) if endpoint else module.STACK,
@@ -243,6 +249,29 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
         kind=module.STACK,
         endpoint=endpoint.key if endpoint else None,
     )
+
+
+def _imported(built: StackTemplate, cache: dict) -> dict[str, str]:
+    """For each value of another stack this stack reads through SSM, a digest of what that value is made from
+    (StackTemplate.published_digest): a job definition's revision counts it, so its name changes when the value
+    does, even though the SSM parameter's name (the only thing in this stack's parameter file) stays the same."""
+    digests = {}
+    for item in built.imports:
+        if ("published", item.stack) in cache:
+            upstream, values, imported = cache[("published", item.stack)]
+            digests[item.parameter] = upstream.published_digest(item.key, values, imported, create_only)
+    return digests
+
+
+@functools.lru_cache(maxsize=None)
+def create_only(resource_type: str) -> frozenset[str]:
+    """The top-level properties whose change replaces a resource of this type: `createOnlyProperties` of its
+    CloudFormation resource schema (https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/
+    resource-type-schema.html), from the copy cfn-lint ships (the same one it lints our templates with)."""
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    return frozenset(path.split("/")[2] for path in schema.get("createOnlyProperties", []))
 
 
 def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:
