@@ -21,8 +21,10 @@ Resources (all but the dashboard only when AlarmsEnabled is true)
                         has its delivery watched
   DriftAlarm1..10       data-quality drift: feature_baseline_drift_<feature> of the endpoint and the
                         data-quality schedule above the environment's threshold (fixed slots with conditions)
-  Dashboard             <project>-<env>-model-monitor: execution outcomes, alarms, and the metrics of every
-                        enabled monitor (always created)
+  Dashboard             <project>-<env>-model-monitor (always created): the single endpoint's execution outcomes,
+                        alarms and the metrics of every enabled monitor; in a fleet, an overview that finds every
+                        endpoint's by search (each endpoint's own dashboard is in its monitoring stack, so this
+                        template holds nothing per endpoint)
 Outputs
   AlarmTopicArn, DashboardName
 """
@@ -39,10 +41,11 @@ from troposphere.cloudwatch import Dashboard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from mmtool.config.monitor_kinds import BY_STEM, DATA_QUALITY, KINDS, settings
-from mmtool.config.params import MAX_FLEET_ENDPOINTS, MAX_SUBSCRIPTIONS, FleetEndpoint, Params
+from mmtool.config.params import MAX_SUBSCRIPTIONS, FleetEndpoint, Params
 from templates import notifications
 from templates.common import PREFIX, Inputs, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
+from templates.notifications import COMPACT, metric_widget as _metric_widget
 
 STACK = "alarms"
 DEPENDS_ON = ("foundation",)  # the key (and its policy for this topic)
@@ -62,8 +65,7 @@ def build(params: Params) -> StackTemplate:
     t = st.template
     st.consume("BucketName", "foundation", "bucket-name", "Project bucket name.")
     key_arn = st.consume("KmsKeyArn", "foundation", "kms-key-arn", "Project KMS key ARN.")
-    endpoint_name = st.param("EndpointName", "The single-endpoint form's endpoint; empty in a fleet (each endpoint "
-                             "then has a dashboard row).", group="Endpoints", label="Endpoint name", Default="",
+    endpoint_name = st.param("EndpointName", "The single-endpoint form's endpoint; empty in a fleet.", group="Endpoints", label="Endpoint name", Default="",
                              AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$",
                              value=lambda i: (e := _single(i)) and e.endpoint_name(i.params))
 
@@ -108,6 +110,7 @@ def build(params: Params) -> StackTemplate:
         violations_delivery_alarm=f"{PREFIX}-violations-delivery",
         drift_alarm=PREFIX + "-drift-${DriftAlarm{slot}Feature}", data_quality_schedule=f"{PREFIX}-data-quality",
         condition="EnvironmentAlarms", violations_condition="EnvironmentViolations", reports=REPORTS_PREFIX,
+        dashboard=f"{PREFIX}-model-monitor",
     ), schedule_arns=schedule_arns(), topic_arn=Ref(topic), endpoint_name=Ref(endpoint_name), drift=_drift)
     alarm_arns = Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
                      "${ProjectName}-${EnvironmentName}-*")
@@ -157,15 +160,7 @@ def build(params: Params) -> StackTemplate:
                        group="Dashboard", label=f"{kind.label} monitor",
                        value=lambda i, kind=kind: bool((e := _single(i)) and settings(e.monitoring, kind).enabled))
         t.add_condition(kind.stem, Equals(Ref(flag), "true"))
-    for slot in range(1, MAX_FLEET_ENDPOINTS + 1):
-        st.param(f"Fleet{slot}Key", f"Short name of fleet endpoint {slot} (its dashboard row); empty: unused.",
-                 group="Fleet dashboard rows", label=f"Endpoint {slot} key", Default="",
-                 AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$",
-                 value=lambda i, slot=slot: (e := _fleet_slot(i, slot)) and e.key)
-        st.param(f"Fleet{slot}EndpointName", f"Name of fleet endpoint {slot}.", group="Fleet dashboard rows",
-                 label=f"Endpoint {slot} name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$",
-                 value=lambda i, slot=slot: (e := _fleet_slot(i, slot)) and e.endpoint_name(i.params))
-        t.add_condition(f"Fleet{slot}", Not(Equals(Ref(f"Fleet{slot}Key"), "")))
+    t.add_condition("FleetOverview", Equals(Ref(endpoint_name), ""))  # a fleet: each endpoint has its own dashboard
     dashboard = t.add_resource(Dashboard(
         "Dashboard",
         DashboardName=name("model-monitor"),
@@ -188,23 +183,15 @@ def _search(kind, pattern: str, stat: str) -> dict:
                           f"${{EnvironmentName}}-{kind.name}\" {pattern}', '{stat}', 3600)"}
 
 
-def _metric_widget(title: str, metrics: list, x: int, y: int, width: int = 12) -> dict:
-    return {"type": "metric", "x": x, "y": y, "width": width, "height": 6,
-            "properties": {"title": title, "region": "${AWS::Region}", "view": "timeSeries", "stacked": False,
-                           "period": 3600, "metrics": [[m] if isinstance(m, dict) else m for m in metrics]}}
-
-
 def _widgets() -> list[tuple[str | None, dict]]:
     """(condition or None, widget) in dashboard order."""
     prefix = "${ProjectName}-${EnvironmentName}"
     fleet_text = ("# Model Monitor: " + prefix + "\n"
-                  "A row per endpoint: its runs that failed or found violations, data drift, and the model-quality, "
-                  "bias and attribution metrics. Schedules: `" + prefix + "-<endpoint>-dq|mq|mb|me`. Reports: "
-                  f"`s3://${{BucketName}}/{REPORTS_PREFIX}/<endpoint>/<monitor>/`.")
+                  "Every endpoint, found by search. An endpoint's own dashboard: `" + prefix
+                  + "-<endpoint>-model-monitor`.")
     text = ("# Model Monitor: " + prefix + "\n"
-            "Endpoint **${EndpointName}**. Schedules: " + ", ".join(f"`{prefix}-{k.name}`" for k in KINDS)
-            + f" (disabled monitors have none). Reports: `s3://${{BucketName}}/{REPORTS_PREFIX}/<monitor>/`. "
-            "Execution outcomes and alarms appear when notifications are enabled (alarms.enabled).")
+            "Endpoint **${EndpointName}**. Schedules: `" + prefix + "-" + "|".join(k.name for k in KINDS)
+            + f"` (of the enabled monitors). Reports: `s3://${{BucketName}}/{REPORTS_PREFIX}/<monitor>/`.")
     widgets: list[tuple[str | None, dict]] = [
         (None, ("SingleEndpoint",
                 {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": text}},
@@ -230,47 +217,46 @@ def _widgets() -> list[tuple[str | None, dict]]:
         ("ModelExplainability", _metric_widget("Feature attribution (global SHAP)", [
             _search(BY_STEM["ModelExplainability"], "", "Average")], 0, 21, 24)),
     ]
-    for slot in range(1, MAX_FLEET_ENDPOINTS + 1):
-        widgets += [(f"Fleet{slot}", widget) for widget in _fleet_row(slot)]
+    widgets += [("FleetOverview", widget) for widget in _fleet_overview()]
     return widgets
 
 
-def _fleet_row(slot: int) -> list[dict]:
-    """The dashboard row of fleet endpoint `slot`: a title, its failed runs and violations, its data drift, and
-    the metrics of its model monitors (a search finds nothing for a disabled monitor)."""
-    key, endpoint = f"${{Fleet{slot}Key}}", f"${{Fleet{slot}EndpointName}}"
-    scoped = "${ProjectName}-${EnvironmentName}-" + key
-    y = 3 + (slot - 1) * 7
-    title = {"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {
-        "markdown": f"### {key}: endpoint `{endpoint}` (reports `{REPORTS_PREFIX}/{key}/`)"}}
-    runs = _metric_widget(f"{key}: failed or stopped runs, runs with violations", [
-        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-failed", {"stat": "Sum", "label": "failed or stopped"}],
-        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-violations",
-         {"stat": "Sum", "label": "completed with violations"}],
-    ], 0, y + 1, 8)
-    drift = _metric_widget(f"{key}: data drift per feature (max)", [{"expression": (
-        f"SEARCH('Namespace=\"{DATA_QUALITY.namespace}\" MonitoringSchedule=\"{scoped}-{DATA_QUALITY.code}\" "
-        "%^feature_baseline_drift_.*%', 'Maximum', 3600)")}], 8, y + 1, 8)
-    schedules = " OR ".join(f'MonitoringSchedule=\"{scoped}-{kind.code}\"' for kind in KINDS if kind is not DATA_QUALITY)
-    model = _metric_widget(f"{key}: model quality, bias and attribution", [{"expression": (
-        f"SEARCH('({schedules})', 'Average', 3600)")}], 16, y + 1, 8)
-    return [title, runs, drift, model]
+def _fleet_overview() -> list[dict]:
+    """A fleet's environment dashboard: every endpoint's runs, drift and model metrics, found by search on the
+    environment's names (`<project>-<env>-...`: the rules and schedules of every fleet endpoint), so the template
+    holds nothing per endpoint. A search shows at most 500 time series (docs/monitors.md)."""
+    prefix = "${ProjectName}-${EnvironmentName}"
+    runs = _metric_widget("Runs: failed or stopped, with violations", [
+        {"expression": f"SEARCH('{{AWS/Events,RuleName}} MetricName=\"TriggeredRules\" RuleName={prefix}', 'Sum', "
+                       "3600)"}], 0, 3, 24)
+    drift = _metric_widget("Data drift (max)", [{"expression": (
+        f"SEARCH('Namespace=\"{DATA_QUALITY.namespace}\" MonitoringSchedule={prefix} %^feature_baseline_drift_.*%', "
+        "'Maximum', 3600)")}], 0, 9)
+    namespaces = " OR ".join(f'Namespace=\"{kind.namespace}\"' for kind in KINDS if kind is not DATA_QUALITY)
+    model = _metric_widget("Model quality, bias, attribution", [{"expression": (
+        f"SEARCH('({namespaces}) MonitoringSchedule={prefix}', 'Average', 3600)")}], 12, 9)
+    return [runs, drift, model]
 
 
 def dashboard_body() -> Join:
     """The dashboard JSON, with the widgets of disabled parts left out through conditions.
 
     Every optional widget carries its own leading comma and becomes "" when its condition is false, so the
-    body is valid JSON in every environment without AWS::NoValue inside Fn::Join.
+    body is valid JSON in every environment without AWS::NoValue inside Fn::Join; neighbours under one
+    condition share one Fn::If.
     """
     parts: list = ['{"widgets":[']
-    for index, (condition, widget) in enumerate(_widgets()):
+    groups: list[tuple[str, list[dict]]] = []
+    for condition, widget in _widgets():
         if condition is None:  # the first widget: one of two, always there (the others' leading commas need it)
             choice, single, fleet = widget
-            parts.append(If(choice, Sub(json.dumps(single, sort_keys=True)), Sub(json.dumps(fleet, sort_keys=True))))
-            continue
-        body = ("," if index else "") + json.dumps(widget, sort_keys=True)
-        parts.append(If(condition, Sub(body), ""))
+            parts.append(If(choice, Sub(json.dumps(single, **COMPACT)), Sub(json.dumps(fleet, **COMPACT))))
+        elif groups and groups[-1][0] == condition:
+            groups[-1][1].append(widget)
+        else:
+            groups.append((condition, [widget]))
+    for condition, widgets in groups:
+        parts.append(If(condition, Sub("".join("," + json.dumps(w, **COMPACT) for w in widgets)), ""))
     parts.append("]}")
     return Join("", parts)
 
@@ -278,12 +264,6 @@ def dashboard_body() -> Join:
 def _single(i: Inputs) -> FleetEndpoint | None:
     """The single-endpoint form's endpoint; None in a fleet."""
     return None if i.params.is_fleet else i.params.fleet()[0]
-
-
-def _fleet_slot(i: Inputs, slot: int) -> FleetEndpoint | None:
-    """Fleet endpoint number `slot` (from 1); None in the single-endpoint form or past the last endpoint."""
-    fleet = i.params.fleet() if i.params.is_fleet else []
-    return fleet[slot - 1] if slot <= len(fleet) else None
 
 
 def _subscription(i: Inputs, slot: int, part: int) -> str | None:

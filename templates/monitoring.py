@@ -35,8 +35,11 @@ Resources (all only when DataQualityEnabled is true)
                             of the region's accounts in the image Mappings
   ModelQualitySchedule, ModelBiasSchedule, ModelExplainabilitySchedule
                             <project>-<env>-model-quality / -model-bias / -model-explainability
+  EndpointDashboard         (a fleet endpoint) <project>-<env>-<key>-model-monitor: its runs, alarms, drift and
+                            model metrics (templates/notifications.py); with its rules and alarms
 Outputs
-  <Monitor>JobDefinitionName, <Monitor>ScheduleName, <Monitor>ReportsUri for each enabled monitor
+  <Monitor>JobDefinitionName, <Monitor>ScheduleName, <Monitor>ReportsUri for each enabled monitor;
+  DashboardName (a fleet endpoint)
 
 Every property of a job definition is create-only, so any change replaces it. Its name
 (<project>-<env>-dq|mq|mb|me-<revision>) therefore carries `<Monitor>Revision`, a hash the build computes from the definition and the parameter values
@@ -494,8 +497,11 @@ def _endpoint_notifications(st: StackTemplate) -> None:
         delivery_alarm=f"{scoped}-notification-delivery", violations_delivery_alarm=f"{scoped}-violations-delivery",
         drift_alarm=scoped + "-drift-${DriftAlarm{slot}Feature}",
         data_quality_schedule=f"{scoped}-{DATA_QUALITY.code}", condition="EndpointAlarms",
-        violations_condition="EndpointViolations", reports="${ReportsPrefix}",
+        violations_condition="EndpointViolations", reports="${ReportsPrefix}", dashboard=f"{scoped}-model-monitor",
     ), schedule_arns=arns, topic_arn=ALARM_TOPIC_ARN, endpoint_name=Ref("EndpointName"), drift=_drift)
+    dashboard = notifications.endpoint_dashboard(st, scoped, "Fleet")
+    t.add_output(Output("DashboardName", Condition="Fleet", Value=Ref(dashboard),
+                        Description="CloudWatch dashboard of this endpoint's monitors"))
 
 
 def _drift(i: Inputs):

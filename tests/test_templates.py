@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mmtool.config.params import MAX_FLEET_ENDPOINTS, image_accounts
+from mmtool.config.params import image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
 from templates.revisions import digest, reach
 from tests.conftest import REPO
@@ -830,14 +830,14 @@ def test_subscriptions_come_from_the_params_file(built):
 
 def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
     """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON: every
-    combination of monitors in the single-endpoint form, and a fleet of every size (its rows fill from 1)."""
+    combination of monitors in the single-endpoint form, and a fleet's overview (each endpoint's own dashboard is in
+    its monitoring stack, so nothing here depends on the number of endpoints)."""
     import itertools
 
     body = template(built, "alarms")["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
     conditions = sorted({p["Fn::If"][0] for p in body if isinstance(p, dict) and "Fn::If" in p})
-    rows = [f"Fleet{slot}" for slot in range(1, MAX_FLEET_ENDPOINTS + 1)]
     single = ["DataQuality", "EnvironmentAlarms", "ModelBias", "ModelExplainability", "ModelQuality"]
-    assert conditions == sorted(single + rows + ["SingleEndpoint"])
+    assert conditions == sorted(single + ["FleetOverview", "SingleEndpoint"])
 
     def resolve(part, on):
         if isinstance(part, str):
@@ -847,15 +847,23 @@ def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
         return part["Fn::Sub"]
 
     for flags in itertools.product([True, False], repeat=len(single)):
-        on = {**dict(zip(single, flags)), **{r: False for r in rows}, "SingleEndpoint": True}
+        on = {**dict(zip(single, flags)), "FleetOverview": False, "SingleEndpoint": True}
         shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
         assert len(shown) == 1 + 2 * on["EnvironmentAlarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
             on["ModelBias"] + on["ModelExplainability"]
-    for size in range(MAX_FLEET_ENDPOINTS + 1):
-        on = {**{c: False for c in single}, **{r: i < size for i, r in enumerate(rows)}, "SingleEndpoint": False}
-        shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
-        assert len(shown) == 1 + 4 * size  # a header, then per endpoint: title, runs, drift, model metrics
-        assert "A row per endpoint" in shown[0]["properties"]["markdown"]
+    on = {**{c: False for c in single}, "FleetOverview": True, "SingleEndpoint": False}
+    shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
+    assert len(shown) == 4  # a header, then every endpoint's runs, drift and model metrics by search
+    assert "found by search" in shown[0]["properties"]["markdown"]
+    assert all("SEARCH(" in w["properties"]["metrics"][0][0]["expression"] for w in shown[1:])
+
+
+def test_the_alarms_template_holds_no_slot_per_endpoint_and_stays_small(built):
+    """Issue 23 part 5: a fleet's endpoints get their dashboards in their own monitoring stacks; the alarms template
+    has no parameter or condition per endpoint, so its size no longer grows with a fleet's limit (it was 200 KB)."""
+    t = template(built, "alarms")
+    assert not [name for name in (*t["Parameters"], *t["Conditions"]) if name.startswith("Fleet") and name != "FleetOverview"]
+    assert len((built.build / "dev" / "alarms.template.json").read_bytes()) <= 60_000
 
 
 def test_alarms_stack_depends_on_what_it_reads(built):

@@ -84,10 +84,11 @@ def test_make_demo_runs_the_whole_lifecycle(tmp_path, capsys, monkeypatch):
     assert "churn-dev-network: DELETE_COMPLETE" in destroy and "churn-dev-foundation: DELETE_COMPLETE" in destroy
     # after the destroy: no stack, the bucket with the capture file and the asset, the key
     assert "stacks left: none" in after
-    # the capture file, the asset, and the two templates above CloudFormation's 51,200-byte TemplateBody limit
-    # (monitoring and alarms, which carry a fleet endpoint's rules and alarms), which the deployer uploads
-    assert "still there, 4 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
-    assert "cloudformation-templates/churn-dev-monitoring/" in after and "cloudformation-templates/churn-dev-alarms/" in after
+    # the capture file, the asset, and the template above CloudFormation's 51,200-byte TemplateBody limit
+    # (monitoring, which carries a fleet endpoint's rules, alarms and dashboard), which the deployer uploads; the
+    # alarms template has no slot per fleet endpoint any more and fits in the request
+    assert "still there, 3 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
+    assert "cloudformation-templates/churn-dev-monitoring/" in after and "cloudformation-templates/churn-dev-alarms/" not in after
     assert "monitoring-assets/" in after and "record_preprocessor.py" in after
     assert re.search(r"KMS key arn:aws:kms:eu-west-1:123456789012:key/[0-9a-f-]+: still there", after)
     assert (paths.params / "dev.yaml").read_text() == (REPO / "params" / "dev.yaml").read_text()  # a copy was changed
