@@ -90,7 +90,7 @@ from mmtool.config.monitor_kinds import (
     MonitorKind,
     settings,
 )
-from mmtool.config.params import FleetEndpoint, Params, image_accounts
+from mmtool.config.params import SHADOW_ENDPOINT_SUFFIX, FleetEndpoint, Params, image_accounts
 from mmtool.config.schedule import parse_schedule
 from templates.common import Inputs, StackTemplate, explicit_tags, name, scanner_skips
 from templates import notifications
@@ -107,7 +107,8 @@ BASELINE_KEY_PATTERN = r"^(baselines/\S+\.json)?$"  # copies made by make deploy
 # The SageMaker SDK's container paths (sagemaker/model_monitor/model_monitoring.py, _CONTAINER_BASE_PATH).
 PROCESSING = "/opt/ml/processing"
 NO_VALUE = Ref("AWS::NoValue")
-CLARIFY_ENDPOINT_PREFIX = "clarify"  # shadow endpoints: <project>-<env>-clarify... (Clarify predictor endpoint_name_prefix)
+# Clarify's shadow endpoints: <project>-<env>[-<key>]-clarify... (FleetEndpoint.shadow_endpoint_prefix)
+CLARIFY_ENDPOINT_PREFIX = SHADOW_ENDPOINT_SUFFIX
 # Why the explainability job runs without network isolation (also the reason our check accepts it).
 SHADOW_ENDPOINT_REASON = MODEL_EXPLAINABILITY.isolation_waiver
 OFFSET_PATTERN = r"^(-P(T\d+H|\d+D))?$"
