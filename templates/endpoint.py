@@ -34,7 +34,7 @@ from troposphere import Equals, GetAtt, If, Not, Output, Ref, Sub
 from troposphere.iam import Policy, Role
 from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig, Model, ProductionVariant, VpcConfig
 
-from mmtool.config.params import EndpointSettings, FleetEndpoint, Params
+from mmtool.config.params import EndpointSettings, Params
 from templates.common import Inputs, StackTemplate, name, partition, s3_object_arn, ssm_name
 from templates.foundation import vpc_mode_policy
 from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, EndpointDataCaptureConfig
