@@ -21,8 +21,10 @@ Resources (all but the dashboard only when AlarmsEnabled is true)
                         has its delivery watched
   DriftAlarm1..10       data-quality drift: feature_baseline_drift_<feature> of the endpoint and the
                         data-quality schedule above the environment's threshold (fixed slots with conditions)
-  Dashboard             <project>-<env>-model-monitor: execution outcomes, alarms, and the metrics of every
-                        enabled monitor (always created)
+  Dashboard             <project>-<env>-model-monitor (always created): the single endpoint's execution outcomes,
+                        alarms and the metrics of every enabled monitor; in a fleet, an overview that finds every
+                        endpoint's by search (each endpoint's own dashboard is in its monitoring stack, so this
+                        template holds nothing per endpoint)
 Outputs
   AlarmTopicArn, DashboardName
 """
@@ -38,29 +40,24 @@ from troposphere import Condition as Cond
 from troposphere.cloudwatch import Dashboard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
-from mmtool.config.params import MAX_FLEET_ENDPOINTS, MAX_SUBSCRIPTIONS, Params
+from mmtool.config.monitor_kinds import BY_STEM, DATA_QUALITY, KINDS, settings
+from mmtool.config.params import MAX_SUBSCRIPTIONS, FleetEndpoint, Params
 from templates import notifications
-from templates.common import PREFIX, StackTemplate, name
+from templates.common import PREFIX, Inputs, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
-from templates.monitoring import MODEL_MONITORS, SCHEDULE_SUFFIXES, SHORT_CODES
-from templates.notifications import DATA_METRICS
+from templates.notifications import COMPACT, metric_widget as _metric_widget
 
 STACK = "alarms"
 DEPENDS_ON = ("foundation",)  # the key (and its policy for this topic)
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
-NAMESPACES = {
-    "ModelQuality": "aws/sagemaker/Endpoints/model-metrics",
-    "ModelBias": "aws/sagemaker/Endpoints/bias-metrics",
-    "ModelExplainability": "aws/sagemaker/Endpoints/explainability-metrics",
-}
 NO_VALUE = Ref("AWS::NoValue")
 
 def schedule_arns() -> list[Sub]:
     """This environment's four schedules, exactly: a prefix `<project>-<env>-` would also match a project
     named `<project>-<env>` (project names may contain '-'). SageMaker ARNs are lowercase; so are our names."""
     return [Sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:monitoring-schedule/"
-                f"${{ProjectName}}-${{EnvironmentName}}-{suffix}") for suffix in SCHEDULE_SUFFIXES]
+                f"${{ProjectName}}-${{EnvironmentName}}-{kind.name}") for kind in KINDS]
 
 
 def build(params: Params) -> StackTemplate:
@@ -68,16 +65,16 @@ def build(params: Params) -> StackTemplate:
     t = st.template
     st.consume("BucketName", "foundation", "bucket-name", "Project bucket name.")
     key_arn = st.consume("KmsKeyArn", "foundation", "kms-key-arn", "Project KMS key ARN.")
-    endpoint_name = st.param("EndpointName", "The single-endpoint form's endpoint; empty in a fleet (each endpoint "
-                             "then has a dashboard row).", group="Endpoints", label="Endpoint name", Default="",
-                             AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
+    endpoint_name = st.param("EndpointName", "The single-endpoint form's endpoint; empty in a fleet.", group="Endpoints", label="Endpoint name", Default="",
+                             AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$",
+                             value=lambda i: (e := _single(i)) and e.endpoint_name(i.params))
 
     group = "Notifications"
     # Default true: checkov evaluates conditions with the defaults and would otherwise check nothing here.
     enabled = st.flag("AlarmsEnabled", "Create the topic, subscriptions, execution rules and alarms.", group=group,
-                      label="Enabled")
+                      label="Enabled", value=lambda i: i.params.alarms.enabled)
     violations = st.flag("NotifyOnViolations", "Also notify on runs that completed with violations.", group=group,
-                         label="Notify on violations")
+                         label="Notify on violations", value=lambda i: i.params.alarms.notify_on_violations)
     t.add_condition("Alarms", Equals(Ref(enabled), "true"))
     t.add_condition("Violations", And(Cond("Alarms"), Equals(Ref(violations), "true")))
 
@@ -91,9 +88,11 @@ def build(params: Params) -> StackTemplate:
     for slot in range(1, MAX_SUBSCRIPTIONS + 1):
         protocol = st.param(f"Subscription{slot}Protocol", f"Protocol of notification target {slot}; empty: unused.",
                             group=group, label=f"Target {slot} protocol", Default="",
-                            AllowedValues=["", "email", "https", "sqs"])
+                            AllowedValues=["", "email", "https", "sqs"],
+                            value=lambda i, slot=slot: _subscription(i, slot, 0))
         endpoint = st.param(f"Subscription{slot}Endpoint", f"E-mail address, HTTPS URL or SQS queue ARN of target {slot}.",
-                            group=group, label=f"Target {slot}", Default="", AllowedPattern=r"^[^\s,]{0,512}$")
+                            group=group, label=f"Target {slot}", Default="", AllowedPattern=r"^[^\s,]{0,512}$",
+                            value=lambda i, slot=slot: _subscription(i, slot, 1))
         t.add_condition(f"Subscription{slot}", And(Cond("Alarms"), Not(Equals(Ref(protocol), ""))))
         t.add_resource(SubscriptionResource(
             f"Subscription{slot}", Condition=f"Subscription{slot}", TopicArn=Ref(topic), Protocol=Ref(protocol),
@@ -111,7 +110,8 @@ def build(params: Params) -> StackTemplate:
         violations_delivery_alarm=f"{PREFIX}-violations-delivery",
         drift_alarm=PREFIX + "-drift-${DriftAlarm{slot}Feature}", data_quality_schedule=f"{PREFIX}-data-quality",
         condition="EnvironmentAlarms", violations_condition="EnvironmentViolations", reports=REPORTS_PREFIX,
-    ), schedule_arns=schedule_arns(), topic_arn=Ref(topic), endpoint_name=Ref(endpoint_name))
+        dashboard=f"{PREFIX}-model-monitor",
+    ), schedule_arns=schedule_arns(), topic_arn=Ref(topic), endpoint_name=Ref(endpoint_name), drift=_drift)
     alarm_arns = Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
                      "${ProjectName}-${EnvironmentName}-*")
     rules = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${ProjectName}-${EnvironmentName}-"
@@ -155,19 +155,12 @@ def build(params: Params) -> StackTemplate:
         ),
     ))
 
-    flags = {}
-    for _key, stem, _code, _suffix, label in (("data_quality", "DataQuality", "dq", "data-quality", "Data quality"),
-                                              *MODEL_MONITORS):
-        flags[stem] = st.flag(f"{stem}Enabled", f"The {label.lower()} monitor is enabled (dashboard widgets).",
-                              group="Dashboard", label=f"{label} monitor")
-        t.add_condition(stem, Equals(Ref(flags[stem]), "true"))
-    for slot in range(1, MAX_FLEET_ENDPOINTS + 1):
-        st.param(f"Fleet{slot}Key", f"Short name of fleet endpoint {slot} (its dashboard row); empty: unused.",
-                 group="Fleet dashboard rows", label=f"Endpoint {slot} key", Default="",
-                 AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$")
-        st.param(f"Fleet{slot}EndpointName", f"Name of fleet endpoint {slot}.", group="Fleet dashboard rows",
-                 label=f"Endpoint {slot} name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
-        t.add_condition(f"Fleet{slot}", Not(Equals(Ref(f"Fleet{slot}Key"), "")))
+    for kind in KINDS:
+        flag = st.flag(f"{kind.stem}Enabled", f"The {kind.label.lower()} monitor is enabled (dashboard widgets).",
+                       group="Dashboard", label=f"{kind.label} monitor",
+                       value=lambda i, kind=kind: bool((e := _single(i)) and settings(e.monitoring, kind).enabled))
+        t.add_condition(kind.stem, Equals(Ref(flag), "true"))
+    t.add_condition("FleetOverview", Equals(Ref(endpoint_name), ""))  # a fleet: each endpoint has its own dashboard
     dashboard = t.add_resource(Dashboard(
         "Dashboard",
         DashboardName=name("model-monitor"),
@@ -183,30 +176,22 @@ def build(params: Params) -> StackTemplate:
 # --- dashboard ------------------------------------------------------------------------------------
 
 
-def _search(namespace: str, schedule: str, pattern: str, stat: str) -> dict:
+def _search(kind, pattern: str, stat: str) -> dict:
     # A search without a dimension schema: it finds the metrics whatever dimension set SageMaker publishes
-    # them with (the docs and the SDK disagree on it, reference §6.4).
-    return {"expression": f"SEARCH('Namespace=\"{namespace}\" MonitoringSchedule=\"${{ProjectName}}-"
-                          f"${{EnvironmentName}}-{schedule}\" {pattern}', '{stat}', 3600)"}
-
-
-def _metric_widget(title: str, metrics: list, x: int, y: int, width: int = 12) -> dict:
-    return {"type": "metric", "x": x, "y": y, "width": width, "height": 6,
-            "properties": {"title": title, "region": "${AWS::Region}", "view": "timeSeries", "stacked": False,
-                           "period": 3600, "metrics": [[m] if isinstance(m, dict) else m for m in metrics]}}
+    # them with (the docs and the SDK disagree on it: docs/monitors.md).
+    return {"expression": f"SEARCH('Namespace=\"{kind.namespace}\" MonitoringSchedule=\"${{ProjectName}}-"
+                          f"${{EnvironmentName}}-{kind.name}\" {pattern}', '{stat}', 3600)"}
 
 
 def _widgets() -> list[tuple[str | None, dict]]:
     """(condition or None, widget) in dashboard order."""
     prefix = "${ProjectName}-${EnvironmentName}"
     fleet_text = ("# Model Monitor: " + prefix + "\n"
-                  "A row per endpoint: its runs that failed or found violations, data drift, and the model-quality, "
-                  "bias and attribution metrics. Schedules: `" + prefix + "-<endpoint>-dq|mq|mb|me`. Reports: "
-                  f"`s3://${{BucketName}}/{REPORTS_PREFIX}/<endpoint>/<monitor>/`.")
+                  "Every endpoint, found by search. An endpoint's own dashboard: `" + prefix
+                  + "-<endpoint>-model-monitor`.")
     text = ("# Model Monitor: " + prefix + "\n"
-            "Endpoint **${EndpointName}**. Schedules: " + ", ".join(f"`{prefix}-{s}`" for s in SCHEDULE_SUFFIXES)
-            + f" (disabled monitors have none). Reports: `s3://${{BucketName}}/{REPORTS_PREFIX}/<monitor>/`. "
-            "Execution outcomes and alarms appear when notifications are enabled (alarms.enabled).")
+            "Endpoint **${EndpointName}**. Schedules: `" + prefix + "-" + "|".join(k.name for k in KINDS)
+            + f"` (of the enabled monitors). Reports: `s3://${{BucketName}}/{REPORTS_PREFIX}/<monitor>/`.")
     widgets: list[tuple[str | None, dict]] = [
         (None, ("SingleEndpoint",
                 {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": text}},
@@ -222,87 +207,73 @@ def _widgets() -> list[tuple[str | None, dict]]:
             "alarms": [f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{prefix}-{n}"
                        for n in ("monitor-failed", "notification-delivery")]}}),
         ("DataQuality", _metric_widget("Data quality: baseline drift per feature (max)", [
-            _search(DATA_METRICS, "data-quality", "%^feature_baseline_drift_.*%", "Maximum")], 0, 9)),
+            _search(BY_STEM["DataQuality"], "%^feature_baseline_drift_.*%", "Maximum")], 0, 9)),
         ("DataQuality", _metric_widget("Data quality: completeness per feature", [
-            _search(DATA_METRICS, "data-quality", "%^feature_completeness_.*%", "Average")], 12, 9)),
+            _search(BY_STEM["DataQuality"], "%^feature_completeness_.*%", "Average")], 12, 9)),
         ("ModelQuality", _metric_widget("Model quality metrics", [
-            _search(NAMESPACES["ModelQuality"], "model-quality", "", "Average")], 0, 15)),
+            _search(BY_STEM["ModelQuality"], "", "Average")], 0, 15)),
         ("ModelBias", _metric_widget("Model bias metrics (post-training)", [
-            _search(NAMESPACES["ModelBias"], "model-bias", "%^bias_metric_.*%", "Average")], 12, 15)),
+            _search(BY_STEM["ModelBias"], "%^bias_metric_.*%", "Average")], 12, 15)),
         ("ModelExplainability", _metric_widget("Feature attribution (global SHAP)", [
-            _search(NAMESPACES["ModelExplainability"], "model-explainability", "", "Average")], 0, 21, 24)),
+            _search(BY_STEM["ModelExplainability"], "", "Average")], 0, 21, 24)),
     ]
-    for slot in range(1, MAX_FLEET_ENDPOINTS + 1):
-        widgets += [(f"Fleet{slot}", widget) for widget in _fleet_row(slot)]
+    widgets += [("FleetOverview", widget) for widget in _fleet_overview()]
     return widgets
 
 
-def _fleet_row(slot: int) -> list[dict]:
-    """The dashboard row of fleet endpoint `slot`: a title, its failed runs and violations, its data drift, and
-    the metrics of its model monitors (a search finds nothing for a disabled monitor)."""
-    key, endpoint = f"${{Fleet{slot}Key}}", f"${{Fleet{slot}EndpointName}}"
-    scoped = "${ProjectName}-${EnvironmentName}-" + key
-    y = 3 + (slot - 1) * 7
-    title = {"type": "text", "x": 0, "y": y, "width": 24, "height": 1, "properties": {
-        "markdown": f"### {key}: endpoint `{endpoint}` (reports `{REPORTS_PREFIX}/{key}/`)"}}
-    runs = _metric_widget(f"{key}: failed or stopped runs, runs with violations", [
-        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-failed", {"stat": "Sum", "label": "failed or stopped"}],
-        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-violations",
-         {"stat": "Sum", "label": "completed with violations"}],
-    ], 0, y + 1, 8)
-    drift = _metric_widget(f"{key}: data drift per feature (max)", [{"expression": (
-        f"SEARCH('Namespace=\"{DATA_METRICS}\" MonitoringSchedule=\"{scoped}-{SHORT_CODES['data-quality']}\" "
-        "%^feature_baseline_drift_.*%', 'Maximum', 3600)")}], 8, y + 1, 8)
-    schedules = " OR ".join(f'MonitoringSchedule=\"{scoped}-{SHORT_CODES[m[3]]}\"' for m in MODEL_MONITORS)
-    model = _metric_widget(f"{key}: model quality, bias and attribution", [{"expression": (
-        f"SEARCH('({schedules})', 'Average', 3600)")}], 16, y + 1, 8)
-    return [title, runs, drift, model]
+def _fleet_overview() -> list[dict]:
+    """A fleet's environment dashboard: every endpoint's runs, drift and model metrics, found by search on the
+    environment's names (`<project>-<env>-...`: the rules and schedules of every fleet endpoint), so the template
+    holds nothing per endpoint. A search shows at most 500 time series (docs/monitors.md)."""
+    prefix = "${ProjectName}-${EnvironmentName}"
+    runs = _metric_widget("Runs: failed or stopped, with violations", [
+        {"expression": f"SEARCH('{{AWS/Events,RuleName}} MetricName=\"TriggeredRules\" RuleName={prefix}', 'Sum', "
+                       "3600)"}], 0, 3, 24)
+    drift = _metric_widget("Data drift (max)", [{"expression": (
+        f"SEARCH('Namespace=\"{DATA_QUALITY.namespace}\" MonitoringSchedule={prefix} %^feature_baseline_drift_.*%', "
+        "'Maximum', 3600)")}], 0, 9)
+    namespaces = " OR ".join(f'Namespace=\"{kind.namespace}\"' for kind in KINDS if kind is not DATA_QUALITY)
+    model = _metric_widget("Model quality, bias, attribution", [{"expression": (
+        f"SEARCH('({namespaces}) MonitoringSchedule={prefix}', 'Average', 3600)")}], 12, 9)
+    return [runs, drift, model]
 
 
 def dashboard_body() -> Join:
     """The dashboard JSON, with the widgets of disabled parts left out through conditions.
 
     Every optional widget carries its own leading comma and becomes "" when its condition is false, so the
-    body is valid JSON in every environment without AWS::NoValue inside Fn::Join.
+    body is valid JSON in every environment without AWS::NoValue inside Fn::Join; neighbours under one
+    condition share one Fn::If.
     """
     parts: list = ['{"widgets":[']
-    for index, (condition, widget) in enumerate(_widgets()):
+    groups: list[tuple[str, list[dict]]] = []
+    for condition, widget in _widgets():
         if condition is None:  # the first widget: one of two, always there (the others' leading commas need it)
             choice, single, fleet = widget
-            parts.append(If(choice, Sub(json.dumps(single, sort_keys=True)), Sub(json.dumps(fleet, sort_keys=True))))
-            continue
-        body = ("," if index else "") + json.dumps(widget, sort_keys=True)
-        parts.append(If(condition, Sub(body), ""))
+            parts.append(If(choice, Sub(json.dumps(single, **COMPACT)), Sub(json.dumps(fleet, **COMPACT))))
+        elif groups and groups[-1][0] == condition:
+            groups[-1][1].append(widget)
+        else:
+            groups.append((condition, [widget]))
+    for condition, widgets in groups:
+        parts.append(If(condition, Sub("".join("," + json.dumps(w, **COMPACT) for w in widgets)), ""))
     parts.append("]}")
     return Join("", parts)
 
 
-def parameter_values(params: Params) -> dict[str, str]:
-    alarms = params.alarms
-    values = {
-        "AlarmsEnabled": str(alarms.enabled).lower(),
-        "NotifyOnViolations": str(alarms.notify_on_violations).lower(),
-    }
-    fleet = params.fleet()
-    single = fleet[0] if not params.is_fleet else None
-    monitoring = single.monitoring if single else None
-    values.update({
-        "DataQualityAlarmPeriod": str(min(monitoring.data_quality.parsed_schedule.period_seconds, 86400))
-        if monitoring else "3600",
-        "DataQualityEnabled": str(bool(monitoring and monitoring.data_quality.enabled)).lower(),
-    })
-    for key, stem, *_ in MODEL_MONITORS:
-        values[f"{stem}Enabled"] = str(bool(monitoring and getattr(monitoring, key).enabled)).lower()
-    for slot, (protocol, endpoint) in enumerate(alarms.subscriptions, start=1):
-        values[f"Subscription{slot}Protocol"] = protocol
-        values[f"Subscription{slot}Endpoint"] = endpoint
-    if single:
-        values["EndpointName"] = single.endpoint_name(params)
-        for slot, drift in enumerate(alarms.drift, start=1):
-            values[f"DriftAlarm{slot}Feature"] = drift.feature
-            values[f"DriftAlarm{slot}Threshold"] = str(drift.threshold)
-    else:
-        for slot, endpoint in enumerate(fleet, start=1):
-            values[f"Fleet{slot}Key"] = endpoint.key
-            values[f"Fleet{slot}EndpointName"] = endpoint.endpoint_name(params)
-    return values
+def _single(i: Inputs) -> FleetEndpoint | None:
+    """The single-endpoint form's endpoint; None in a fleet."""
+    return None if i.params.is_fleet else i.params.fleet()[0]
+
+
+def _subscription(i: Inputs, slot: int, part: int) -> str | None:
+    subscriptions = i.params.alarms.subscriptions
+    return subscriptions[slot - 1][part] if slot <= len(subscriptions) else None
+
+
+def _drift(i: Inputs):
+    """The single endpoint's drift alarms (a fleet endpoint's are in its monitoring stack)."""
+    single = _single(i)
+    if single is None:
+        return 3600, ()
+    return single.monitoring.data_quality.parsed_schedule.period_seconds, i.params.alarms.drift

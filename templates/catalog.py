@@ -44,7 +44,7 @@ from troposphere.servicecatalog import (
 
 from mmtool.config.params import MAX_CATALOG_PRINCIPALS, Params
 from templates import STACKS, endpoint_monitoring
-from templates.common import StackTemplate, name, scanner_skips
+from templates.common import Inputs, StackTemplate, name, scanner_skips
 
 STACK = "catalog"
 DEPENDS_ON: tuple[str, ...] = ()
@@ -95,21 +95,24 @@ def build(params: Params) -> StackTemplate:
                               "principals (versions are added by `make catalog`)")
     t = st.template
     provider = st.param("ProviderName", "Portfolio provider shown to users.", group="Portfolio",
-                        label="Provider name", AllowedPattern=r"^[\w .,@()\-]{1,50}$")
+                        label="Provider name", AllowedPattern=r"^[\w .,@()\-]{1,50}$",
+                        value=lambda i: i.params.catalog.provider_name)
     owner = st.param("ProductOwner", "Owner shown on every product.", group="Portfolio", label="Product owner",
-                     AllowedPattern=r"^[\w .,@()\-]{1,50}$")
+                     AllowedPattern=r"^[\w .,@()\-]{1,50}$", value=lambda i: i.params.catalog.product_owner)
     visible = st.flag("StudioVisibility", "Tag the products sagemaker:studio-visibility=true (SageMaker Studio "
                       "lists them as project templates).", group="Portfolio", label="Visible in SageMaker Studio",
-                      default="false")
+                      default="false", value=lambda i: i.params.catalog.studio_visibility)
     existing_role = st.param(
         "ExistingLaunchRoleArn", "ARN of an existing launch role; empty to create a least-privilege one.",
         group="Launch role", label="Existing launch role ARN (optional)", Default="",
         AllowedPattern=r"^(arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+)?$",
+        value=lambda i: i.params.catalog.launch_role_arn or "",
     )
     principals = [
         st.param(f"PrincipalRoleArn{n}", f"IAM role ARN #{n} that may launch the products; empty for none.",
                  group="Principals", label=f"Principal role ARN {n} (optional)", Default="",
-                 AllowedPattern=r"^(arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+)?$")
+                 AllowedPattern=r"^(arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+)?$",
+                 value=lambda i, n=n: _principal(i, n))
         for n in range(1, MAX_CATALOG_PRINCIPALS + 1)
     ]
     t.add_condition("CreateLaunchRole", Equals(Ref(existing_role), ""))
@@ -456,15 +459,7 @@ def launch_policies(role: Role) -> list[PolicyType]:
     ]
 
 
-def parameter_values(params: Params) -> dict[str, str]:
-    catalog = params.catalog
-    values = {
-        "ProviderName": catalog.provider_name,
-        "ProductOwner": catalog.product_owner,
-        "StudioVisibility": "true" if catalog.studio_visibility else "false",
-        "ExistingLaunchRoleArn": catalog.launch_role_arn or "",
-    }
-    for n, arn in enumerate(catalog.principal_role_arns, start=1):
-        values[f"PrincipalRoleArn{n}"] = arn
-    return values
-
+def _principal(i: Inputs, n: int) -> str | None:
+    """Principal role ARN number `n` (from 1); None: an unused slot."""
+    arns = i.params.catalog.principal_role_arns
+    return arns[n - 1] if n <= len(arns) else None

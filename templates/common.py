@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable, Mapping, Optional
 
 from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Template
 from troposphere.ssm import Parameter as SsmParameter
+
+from mmtool.config.params import FleetEndpoint, Params
+from templates.revisions import CreateOnly, digest, reach, value_reach
 
 TOOL_NAME = "model-monitor-deployer"
 
@@ -42,6 +46,27 @@ class Import:
     list_value: bool = False
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What one stack's parameter values are computed from: the environment, and for an endpoint's stacks the
+    endpoint, its assets (script path or Clarify configuration -> bucket key) and its model's name."""
+
+    params: Params
+    endpoint: Optional[FleetEndpoint] = None
+    assets: Mapping[str, str] = field(default_factory=dict)
+    model: str = ""
+    # What the values of other stacks this stack reads are made from: SSM-typed Parameter -> the digest of the
+    # published value it resolves to (StackTemplate.published_digest of the upstream stack).
+    imported: Mapping[str, str] = field(default_factory=dict)
+    # Values of other stacks that count in every revision of this stack (the endpoint's Model: the network values
+    # that decide its subnets, templates/endpoint.py MODEL_IDENTITY_UPSTREAM).
+    identity: Mapping[str, str] = field(default_factory=dict)
+
+
+# A Parameter's value in a stack's parameter file, from the stack's inputs; None: not in the file (the Default holds).
+Value = Callable[[Inputs], Optional[str]]
+
+
 @dataclass
 class StackTemplate:
     """A Template under construction, with the bookkeeping for Parameters and their form labels."""
@@ -52,6 +77,10 @@ class StackTemplate:
     groups: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     imports: list[Import] = field(default_factory=list)
+    values: dict[str, Value] = field(default_factory=dict)  # Parameter -> how its value is computed
+    # Revision Parameter -> (the resource whose name carries it, whether upstream values count)
+    revisions: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    published: dict[str, str] = field(default_factory=dict)  # SSM key -> logical id of the SSM Parameter writing it
 
     def __post_init__(self) -> None:
         self.template = Template(Description=self.description)
@@ -63,6 +92,7 @@ class StackTemplate:
             label="Project name",
             AllowedPattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$",
             ConstraintDescription="3-20 lowercase letters, digits and '-'",
+            value=lambda i: i.params.project,
         )
         self.param(
             "EnvironmentName",
@@ -71,20 +101,64 @@ class StackTemplate:
             label="Environment name",
             AllowedPattern=r"^[a-z][a-z0-9]{1,9}$",
             ConstraintDescription="2-10 lowercase letters and digits",
+            value=lambda i: i.params.environment,
         )
 
     # -- parameters -------------------------------------------------------------------------------
 
-    def param(self, title: str, description: str, *, group: str, label: str, type: str = "String", **kwargs) -> Parameter:
+    def param(self, title: str, description: str, *, group: str, label: str, type: str = "String",
+              value: Value | None = None, **kwargs) -> Parameter:
+        """Declare a Parameter and, with `value`, how the parameter file gets its value: declared together, a
+        template and its parameter files cannot drift apart (`parameter_file`)."""
         parameter = self.template.add_parameter(Parameter(title, Type=type, Description=description, **kwargs))
         self.groups.setdefault(group, []).append(title)
         self.labels[title] = label
+        if value is not None:
+            self.values[title] = value
         return parameter
 
-    def flag(self, title: str, description: str, *, group: str, label: str, default: str = "true") -> Parameter:
+    def flag(self, title: str, description: str, *, group: str, label: str, default: str = "true",
+             value: Callable[[Inputs], Optional[bool]] | None = None) -> Parameter:
+        """A "true"/"false" Parameter; `value` gives a bool (None: not in the file)."""
         return self.param(
-            title, description, group=group, label=label, Default=default, AllowedValues=["true", "false"]
+            title, description, group=group, label=label, Default=default, AllowedValues=["true", "false"],
+            value=None if value is None else (lambda inputs: _flag(value(inputs))),
         )
+
+    def revision(self, parameter: str, resource: AWSObject, *, upstream: bool = True) -> None:
+        """`parameter` is the revision in `resource`'s name: its value is the digest of what the resource depends
+        on (templates/revisions.py) with this stack's values and, with `upstream`, what the values of other stacks
+        it reads are made from, so the name changes whenever anything the resource is created from does."""
+        self.revisions[parameter] = (resource.title, upstream)
+
+    def parameter_file(self, inputs: Inputs) -> dict[str, str]:
+        """The values of every Parameter declared with one, for these inputs, revisions included."""
+        values = {}
+        for title, value in self.values.items():
+            computed = value(inputs)
+            if computed is not None:
+                values[title] = computed
+        if self.revisions:
+            template = self.as_dict()
+            for parameter, (logical_id, upstream) in self.revisions.items():
+                what = reach(template, logical_id)
+                counted = {**inputs.identity, **({p: inputs.imported[p] for p in what.parameters if p in inputs.imported}
+                                                 if upstream else {})}
+                values[parameter] = digest(what, template, values, counted)
+        return values
+
+    def published_digest(self, key: str, values: Mapping[str, str], imported: Mapping[str, str],
+                         create_only: CreateOnly | None = None) -> str:
+        """What the value this stack publishes under `key` is made from, as a digest: the SSM Parameter writing it,
+        what decides the ids of the resources it refers to (a replaced resource has a new id; `create_only` names
+        the properties that replace a resource of a type), this stack's values they read and, the same way, the
+        values of other stacks they read (`imported`)."""
+        template = self.as_dict()
+        what = value_reach(template, template["Resources"][self.published[key]]["Properties"]["Value"], create_only)
+        return digest(what, template, values, {p: imported[p] for p in what.parameters if p in imported})
+
+    def as_dict(self) -> dict:
+        return self.template.to_dict()
 
     def consume(self, title: str, stack: str, key: str, description: str, *, list_value: bool = False) -> Parameter:
         kind = "AWS::SSM::Parameter::Value<List<String>>" if list_value else "AWS::SSM::Parameter::Value<String>"
@@ -95,6 +169,7 @@ class StackTemplate:
             group=f"From the {stack} stack",
             label=f"{description.rstrip('.')} (SSM name)",
             type=kind,
+            value=lambda i: ssm_name(stack, key, i.params.project, i.params.environment),
         )
 
     # -- outputs ----------------------------------------------------------------------------------
@@ -104,6 +179,7 @@ class StackTemplate:
         """Write `value` to SSM for downstream stacks and show it as a stack Output. `name`: the SSM name when
         it is not the stack's standard one."""
         extra = {"Condition": condition} if condition else {}
+        self.published[key] = f"{title}Parameter"
         self.template.add_resource(
             SsmParameter(
                 f"{title}Parameter",
@@ -132,6 +208,10 @@ class StackTemplate:
         return self.template
 
 
+def _flag(value: Optional[bool]) -> Optional[str]:
+    return None if value is None else str(bool(value)).lower()
+
+
 def tag_parameter_name(key: str) -> str:
     """`cost-center` -> `TagCostCenter`: a CloudFormation Parameter name for a user tag's value."""
     words = re.split(r"[^A-Za-z0-9]+", key)
@@ -152,7 +232,8 @@ def explicit_tags(st: StackTemplate, tag_keys: list[str]) -> Tags:
     for key in sorted(tag_keys):
         title = tag_parameter_name(key)
         if title not in st.template.parameters:
-            st.param(title, f"Value of the '{key}' tag.", group="Tags", label=f"Tag {key}", Default="")
+            st.param(title, f"Value of the '{key}' tag.", group="Tags", label=f"Tag {key}", Default="",
+                     value=lambda i, key=key: i.params.tags.get(key))
         tags.append(Tag(key, Ref(title)))
     return Tags(*tags)
 

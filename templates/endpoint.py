@@ -34,8 +34,8 @@ from troposphere import Equals, GetAtt, If, Not, Output, Ref, Sub
 from troposphere.iam import Policy, Role
 from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig, Model, ProductionVariant, VpcConfig
 
-from mmtool.config.params import FleetEndpoint, Params
-from templates.common import StackTemplate, name, partition, s3_object_arn, ssm_name
+from mmtool.config.params import EndpointSettings, Params
+from templates.common import Inputs, StackTemplate, name, partition, s3_object_arn, ssm_name
 from templates.foundation import vpc_mode_policy
 from templates.sagemaker_types import CaptureContentTypeHeader, CaptureOption, EndpointDataCaptureConfig
 
@@ -44,7 +44,6 @@ DEPENDS_ON = ("foundation", "network")
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
 MODEL_REVISION = "ModelRevision"
-REVISIONS = {MODEL_REVISION: "Model"}
 # Network-stack parameter values that decide which subnets and security group the model's SSM-typed
 # parameters resolve to: they count in the model's revision, so a new subnet or security group also gives
 # the model a new name (a replacement under the old name would clash).
@@ -69,46 +68,60 @@ def build(params: Params) -> StackTemplate:
     image = st.param(
         "ModelImage", "ECR image URI of the inference container (with tag or digest).", group="Model",
         label="Model image", AllowedPattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/\S+$",
+        value=lambda i: _created(i).model_image,
     )
-    repository_arn = st.param(
+    repository = st.param(
         "ModelImageRepositoryArn", "ARN of the image's ECR repository (derived from ModelImage).", group="Model",
         label="Model image repository ARN", AllowedPattern=r"^arn:aws[a-z\-]*:ecr:[a-z0-9\-]+:\d{12}:repository/\S+$",
+        value=lambda i: repository_arn(_created(i).model_image),
     )
     data_url = st.param(
         "ModelDataUrl", "S3 URI of model.tar.gz.", group="Model", label="Model data URL",
         AllowedPattern=r"^s3://[a-z0-9][a-z0-9.\-]*[a-z0-9]/[^\s*?]+$",
+        value=lambda i: _created(i).model_data_url,
     )
     data_arn = st.param(
         "ModelDataObjectArn", "ARN of the model artifact object (derived from ModelDataUrl).", group="Model",
         label="Model data object ARN", AllowedPattern=r"^arn:aws[a-z\-]*:s3:::[^\s*?]+$",
+        value=lambda i: s3_object_arn(_created(i).model_data_url, i.params.region),
     )
     # false only where the model-explainability monitor is enabled: Clarify's shadow endpoint is made from this
     # model and AWS requires isolation off on the model too (mmtool.config.params derives it; the security check allows
     # nothing else).
     isolation = st.flag("ModelNetworkIsolation", "Run the model container without network access (false only for "
-                        "Clarify's explainability shadow endpoint).", group="Model", label="Network isolation")
+                        "Clarify's explainability shadow endpoint).", group="Model", label="Network isolation",
+                        value=lambda i: i.endpoint.model_network_isolation)
     instance_type = st.param("InstanceType", "Endpoint instance type.", group="Endpoint", label="Instance type",
-                             Default="ml.m5.large", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+                             Default="ml.m5.large", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+                             value=lambda i: _created(i).instance_type)
     instance_count = st.param("InstanceCount", "Initial instance count.", group="Endpoint", label="Instance count",
-                              type="Number", Default="1", MinValue=1, MaxValue=20)
+                              type="Number", Default="1", MinValue=1, MaxValue=20,
+                              value=lambda i: str(_created(i).instance_count))
     variant = st.param("VariantName", "Production variant name.", group="Endpoint", label="Variant name",
-                       Default="AllTraffic", AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", MaxLength=63)
+                       Default="AllTraffic", AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", MaxLength=63,
+                       value=lambda i: _created(i).variant_name)
     st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to (no trailing slash).", group="Data Capture",
         label="Capture prefix", Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        value=lambda i: i.endpoint.capture_prefix(i.params),
     )
     sampling = st.param("SamplingPercentage", "Percentage of requests captured.", group="Data Capture",
-                        label="Sampling percentage", type="Number", Default="100", MinValue=1, MaxValue=100)
+                        label="Sampling percentage", type="Number", Default="100", MinValue=1, MaxValue=100,
+                        value=lambda i: str(_created(i).data_capture.sampling_percentage))
     modes = st.param("CaptureModes", "What Data Capture records: requests and responses, or one of them.",
                      group="Data Capture", label="Capture modes", Default="Input,Output",
-                     AllowedValues=["Input,Output", "Input", "Output"])
+                     AllowedValues=["Input,Output", "Input", "Output"],
+                     value=lambda i: ",".join(_created(i).data_capture.modes))
     csv_types = st.param("CsvContentTypes", "Content types stored as CSV text.", group="Data Capture",
-                         label="CSV content types", type="CommaDelimitedList", Default="text/csv")
+                         label="CSV content types", type="CommaDelimitedList", Default="text/csv",
+                         value=lambda i: ",".join(_created(i).data_capture.csv_content_types))
     json_types = st.param("JsonContentTypes", "Content types stored as JSON text.", group="Data Capture",
-                          label="JSON content types", type="CommaDelimitedList", Default="application/json")
+                          label="JSON content types", type="CommaDelimitedList", Default="application/json",
+                          value=lambda i: ",".join(_created(i).data_capture.json_content_types))
 
     st.param("EndpointKey", "The endpoint's short name in a fleet; empty in the single-endpoint form.",
-             group="Endpoint", label="Endpoint key", Default="", AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$")
+             group="Endpoint", label="Endpoint key", Default="", AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$",
+             value=lambda i: "" if i.endpoint.legacy else i.endpoint.key)
     t.add_condition("Fleet", Not(Equals(Ref("EndpointKey"), "")))
     t.add_condition("CaptureBoth", Equals(Ref(modes), "Input,Output"))
     t.add_condition("CaptureInputOnly", Equals(Ref(modes), "Input"))
@@ -149,7 +162,7 @@ def build(params: Params) -> StackTemplate:
                         Sid="PullModelImage",
                         Effect=Allow,
                         Action=[ecr.BatchGetImage, ecr.GetDownloadUrlForLayer, ecr.BatchCheckLayerAvailability],
-                        Resource=[Ref(repository_arn)],
+                        Resource=[Ref(repository)],
                     ),
                     # ecr:GetAuthorizationToken is account-wide: it supports no resource ARN.
                     Statement(Sid="EcrLogin", Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
@@ -190,6 +203,9 @@ def build(params: Params) -> StackTemplate:
         EnableNetworkIsolation=Ref(isolation),
         VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
     ))
+    # Upstream values count through MODEL_IDENTITY_UPSTREAM (Inputs.identity), as they always have: counting them
+    # the job definitions' way would rename, and so replace, every deployed model and its endpoint config.
+    st.revision(MODEL_REVISION, model, upstream=False)
     capture_destination = Sub("s3://${BucketName}/${CapturePrefix}")
     config = t.add_resource(EndpointConfig(
         "EndpointConfig",
@@ -252,23 +268,7 @@ def repository_arn(image_uri: str) -> str:
     return f"arn:{partition(region)}:ecr:{region}:{account}:repository/{repository}"
 
 
-def parameter_values(params: Params, fleet_endpoint: FleetEndpoint) -> dict[str, str]:
-    endpoint = fleet_endpoint.create
-    assert endpoint is not None, "an endpoint stack only for endpoints we create"
-    capture = endpoint.data_capture
-    return {
-        "EndpointKey": "" if fleet_endpoint.legacy else fleet_endpoint.key,
-        "ModelImage": endpoint.model_image,
-        "ModelImageRepositoryArn": repository_arn(endpoint.model_image),
-        "ModelDataUrl": endpoint.model_data_url,
-        "ModelDataObjectArn": s3_object_arn(endpoint.model_data_url, params.region),
-        "ModelNetworkIsolation": str(fleet_endpoint.model_network_isolation).lower(),
-        "InstanceType": endpoint.instance_type,
-        "InstanceCount": str(endpoint.instance_count),
-        "VariantName": endpoint.variant_name,
-        "CapturePrefix": fleet_endpoint.capture_prefix(params),
-        "SamplingPercentage": str(capture.sampling_percentage),
-        "CaptureModes": ",".join(capture.modes),
-        "CsvContentTypes": ",".join(capture.csv_content_types),
-        "JsonContentTypes": ",".join(capture.json_content_types),
-    }
+def _created(i: Inputs) -> EndpointSettings:
+    """The settings of the endpoint this stack creates (an endpoint stack exists only for endpoints we create)."""
+    assert i.endpoint is not None and i.endpoint.create is not None, "an endpoint stack only for endpoints we create"
+    return i.endpoint.create

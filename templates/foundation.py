@@ -109,32 +109,39 @@ def build(params: Params) -> StackTemplate:
         label="Existing KMS key ARN (optional)",
         Default="",
         AllowedPattern=r"^(arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+)?$",
+        value=lambda i: i.params.encryption.kms_key_arn or "",
     )
     capture_prefix = st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to.", group="Storage", label="Capture prefix",
         Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        value=lambda i: i.params.storage.capture_prefix,
     )
     batch_prefix = st.param(
         "BatchCapturePrefix", "Bucket prefix for batch-transform capture.", group="Storage",
         label="Batch capture prefix", Default="batch-capture",
         AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        value=lambda i: i.params.storage.batch_capture_prefix,
     )
     truth_prefix = st.param(
         "GroundTruthPrefix", "Bucket prefix of ground-truth labels (read by model-quality and bias jobs).",
         group="Storage", label="Ground-truth prefix", Default="ground-truth",
         AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        value=lambda i: i.params.storage.ground_truth_prefix,
     )
     capture_days = st.param(
         "CaptureRetentionDays", "Days after which captured data expires.", group="Storage",
         label="Capture retention (days)", type="Number", Default="30", MinValue=1, MaxValue=3650,
+        value=lambda i: str(i.params.storage.capture_retention_days),
     )
     report_days = st.param(
         "ReportRetentionDays", "Days after which monitoring reports expire.", group="Storage",
         label="Report retention (days)", type="Number", Default="400", MinValue=1, MaxValue=3650,
+        value=lambda i: str(i.params.storage.report_retention_days),
     )
     noncurrent_days = st.param(
         "NoncurrentVersionRetentionDays", "Days an overwritten or deleted object version is kept.",
         group="Storage", label="Old version retention (days)", type="Number", Default="7", MinValue=1, MaxValue=365,
+        value=lambda i: str(i.params.storage.noncurrent_version_retention_days),
     )
     log_days = st.param(
         "LogRetentionDays", "Days after which S3 access logs and VPC flow logs expire.", group="Storage",
@@ -144,7 +151,7 @@ def build(params: Params) -> StackTemplate:
     shared_role = st.flag(
         "SharedMonitoringRole", "Create the environment's monitoring role (the single-endpoint form); false in a "
         "fleet, where each endpoint's monitoring stack has a role of its own.", group="Monitoring role",
-        label="Shared monitoring role",
+        label="Shared monitoring role", value=lambda i: any(e.legacy for e in i.params.fleet()),
     )
     t.add_condition("CreateKmsKey", Equals(Ref(existing_key), ""))
     t.add_condition("SharedMonitoringRole", Equals(Ref(shared_role), "true"))
@@ -555,17 +562,3 @@ def vpc_mode_policy(title: str, role: Role, *, condition: str | None = None) -> 
     if condition:
         policy.Condition = condition
     return policy
-
-
-def parameter_values(params: Params) -> dict[str, str]:
-    storage = params.storage
-    return {
-        "ExistingKmsKeyArn": params.encryption.kms_key_arn or "",
-        "SharedMonitoringRole": str(any(e.legacy for e in params.fleet())).lower(),
-        "CapturePrefix": storage.capture_prefix,
-        "BatchCapturePrefix": storage.batch_capture_prefix,
-        "GroundTruthPrefix": storage.ground_truth_prefix,
-        "CaptureRetentionDays": str(storage.capture_retention_days),
-        "ReportRetentionDays": str(storage.report_retention_days),
-        "NoncurrentVersionRetentionDays": str(storage.noncurrent_version_retention_days),
-    }

@@ -35,8 +35,11 @@ Resources (all only when DataQualityEnabled is true)
                             of the region's accounts in the image Mappings
   ModelQualitySchedule, ModelBiasSchedule, ModelExplainabilitySchedule
                             <project>-<env>-model-quality / -model-bias / -model-explainability
+  EndpointDashboard         (a fleet endpoint) <project>-<env>-<key>-model-monitor: its runs, alarms, drift and
+                            model metrics (templates/notifications.py); with its rules and alarms
 Outputs
-  <Monitor>JobDefinitionName, <Monitor>ScheduleName, <Monitor>ReportsUri for each enabled monitor
+  <Monitor>JobDefinitionName, <Monitor>ScheduleName, <Monitor>ReportsUri for each enabled monitor;
+  DashboardName (a fleet endpoint)
 
 Every property of a job definition is create-only, so any change replaces it. Its name
 (<project>-<env>-dq|mq|mb|me-<revision>) therefore carries `<Monitor>Revision`, a hash the build computes from the definition and the parameter values
@@ -46,40 +49,25 @@ and the schedule, which updates in place, follows it to the new name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
 from awacs import ecr, s3, sagemaker
 from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import And, Condition, Equals, FindInMap, GetAtt, If, Not, Or, Output, Ref, Select, Split, Sub
+from troposphere import sagemaker as types
 from troposphere.iam import PolicyType
 from troposphere.sagemaker import (
     BatchTransformInput,
     ClusterConfig,
     ConstraintsResource,
     Csv,
-    DataQualityAppSpecification,
-    DataQualityBaselineConfig,
-    DataQualityJobDefinition,
-    DataQualityJobInput,
     DatasetFormat,
     EndpointInput,
     Json,
     MonitoringOutput,
     MonitoringOutputConfig,
     MonitoringResources,
-    ModelBiasAppSpecification,
-    ModelBiasBaselineConfig,
-    ModelBiasEndpointInput,
-    ModelBiasJobDefinition,
-    ModelBiasJobInput,
-    ModelExplainabilityAppSpecification,
-    ModelExplainabilityBaselineConfig,
-    ModelExplainabilityEndpointInput,
-    ModelExplainabilityJobDefinition,
-    ModelExplainabilityJobInput,
-    ModelQualityAppSpecification,
-    ModelQualityBaselineConfig,
-    ModelQualityEndpointInput,
-    ModelQualityJobDefinition,
-    ModelQualityJobInput,
     MonitoringGroundTruthS3Input as GroundTruthInput,
     MonitoringSchedule,
     MonitoringScheduleConfig,
@@ -91,8 +79,20 @@ from troposphere.sagemaker import (
 )
 
 from mmtool.config.baselines import copy_key
-from mmtool.config.params import FleetEndpoint, Params, image_accounts
-from templates.common import StackTemplate, explicit_tags, name, scanner_skips
+from mmtool.config.monitor_kinds import (
+    ANALYZER,
+    CLARIFY,
+    DATA_QUALITY,
+    IMAGE_FAMILIES,
+    KINDS,
+    MERGER_REPOSITORY,
+    MODEL_EXPLAINABILITY,
+    MonitorKind,
+    settings,
+)
+from mmtool.config.params import SHADOW_ENDPOINT_SUFFIX, FleetEndpoint, Params, image_accounts
+from mmtool.config.schedule import parse_schedule
+from templates.common import Inputs, StackTemplate, explicit_tags, name, scanner_skips
 from templates import notifications
 from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, MONITORING_ROLE_SUFFIX, monitoring_role, vpc_mode_policy
 from templates.sagemaker_types import MonitoringStoppingCondition
@@ -101,24 +101,20 @@ STACK = "monitoring"
 DEPENDS_ON = ("foundation", "network", "endpoint")
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
-ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"  # no tag: the SDK appends none (reference §2)
-# The ground-truth merge job of model-quality/bias runs: same account as the analyzer (a run's CloudWatch log,
-# docs/monitors.md).
-MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
+ANALYZER_REPOSITORY = ANALYZER.repository  # mmtool/operate/baseline.py runs the same image
 MERGE_FOLDER = "merge"  # <S3Output.S3Uri>/merge/...: where the merge job writes (docs/monitors.md)
-MERGED_SUFFIXES = ("model-quality", "model-bias")  # the monitors that merge ground truth (report folders)
 BASELINE_KEY_PATTERN = r"^(baselines/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
-PROCESSING = "/opt/ml/processing"  # the SDK's container paths (reference §5.3)
-REVISION_PARAMETER = "DataQualityRevision"
-DQ_JOB_DEFINITION = "DataQualityJobDefinition"
-# Revision parameter -> the job definition whose content it hashes (computed by mmtool.build.synth).
-REVISIONS = {
-    "DataQualityRevision": "DataQualityJobDefinition",
-    "ModelQualityRevision": "ModelQualityJobDefinition",
-    "ModelBiasRevision": "ModelBiasJobDefinition",
-    "ModelExplainabilityRevision": "ModelExplainabilityJobDefinition",
-}
+# The SageMaker SDK's container paths (sagemaker/model_monitor/model_monitoring.py, _CONTAINER_BASE_PATH).
+PROCESSING = "/opt/ml/processing"
 NO_VALUE = Ref("AWS::NoValue")
+# Clarify's shadow endpoints: <project>-<env>[-<key>]-clarify... (FleetEndpoint.shadow_endpoint_prefix)
+CLARIFY_ENDPOINT_PREFIX = SHADOW_ENDPOINT_SUFFIX
+# Why the explainability job runs without network isolation (also the reason our check accepts it).
+SHADOW_ENDPOINT_REASON = MODEL_EXPLAINABILITY.isolation_waiver
+OFFSET_PATTERN = r"^(-P(T\d+H|\d+D))?$"
+BIAS_CONFIG = "clarify:model-bias"  # keys of the synthesized Clarify analysis configurations in `assets`
+EXPLAINABILITY_CONFIG = "clarify:model-explainability"
+CONFIG_ASSETS = {"model_bias": BIAS_CONFIG, "model_explainability": EXPLAINABILITY_CONFIG}
 
 
 def build(params: Params) -> StackTemplate:
@@ -130,58 +126,212 @@ def build(params: Params) -> StackTemplate:
     subnets = st.consume("SubnetIds", "network", "subnet-ids", "Private subnet ids.", list_value=True)
     job_sg = st.consume("JobSecurityGroupId", "network", "job-security-group-id", "Job security group id.")
     role_arn, role_name = _endpoint_identity(st, key_arn)
-    endpoint_name = Ref("EndpointName")
-
-    group = "Data quality"
-    enabled = st.flag("DataQualityEnabled", "Create the data-quality monitor.", group=group, label="Enabled")
-    _revision_parameter(st, REVISION_PARAMETER, group)
-    schedule = st.param(
-        "DataQualityScheduleExpression", "ScheduleExpression: cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW.",
-        group=group, label="Schedule (UTC)", Default="cron(0 * ? * * *)",
-        AllowedPattern=r"^(cron\(0 (\*|\d{1,2}|\d{1,2}/\d{1,2}) \? \* \* \*\)|NOW)$",
-        ConstraintDescription="a schedule SageMaker Model Monitor accepts (hourly, daily, every N hours, NOW)",
+    model_name = st.param("ModelName", "Name of the endpoint's model (Clarify's explainability shadow endpoints are "
+                          "made from it); for an endpoint another tool deployed, existing.model_name or empty.",
+                          group="Endpoint", label="Model name", Default="",
+                          AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$", value=lambda i: i.model)
+    st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Endpoint",
+             label="Ground-truth prefix", Default="ground-truth",
+             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+             value=lambda i: i.endpoint.ground_truth_prefix(i.params))
+    for family in IMAGE_FAMILIES:
+        t.add_mapping(family.mapping, {region: {"Account": account}
+                                       for region, account in image_accounts(family.name).items()})
+    shared = Shared(
+        key_arn=key_arn, role_arn=role_arn, role_name=role_name, subnets=subnets, job_sg=job_sg,
+        model_name=model_name, tags=explicit_tags(st, list(params.tags)),
+        images={family.name: Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + family.repository,
+                                 Account=FindInMap(family.mapping, Ref("AWS::Region"), "Account"))
+                for family in IMAGE_FAMILIES},
     )
-    window_start = st.param("DataQualityWindowStart", "Analysis window start offset, e.g. -PT2H; empty for the "
+    for kind in KINDS:
+        _monitor(st, kind, shared)
+    _merged_ground_truth_policy(st, role_name)
+    _image_pull_policy(st, role_name)
+    _endpoint_notifications(st)
+    return st
+
+
+# --- one monitor of any kind -----------------------------------------------------------------------
+
+
+@dataclass
+class Shared:
+    """What every monitor of the stack uses: the key, the jobs' role, the network, the tags, the images."""
+
+    key_arn: Any
+    role_arn: Any
+    role_name: Any
+    subnets: Any
+    job_sg: Any
+    model_name: Any
+    tags: Any
+    images: dict[str, Sub]
+
+
+@dataclass
+class JobParts:
+    """What a kind's job definition has of its own (JOB_PARTS): its app specification's extra fields, baseline
+    configuration and job input; for its schedule, extra ScheduleConfig fields and resources it must wait for."""
+
+    app: dict[str, Any] = field(default_factory=dict)
+    baseline: Any = None
+    job_input: Any = None
+    schedule: dict[str, Any] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+
+
+def _of(kind: MonitorKind, value: Callable[[Any, Inputs], object]) -> Callable[[Inputs], Any]:
+    """A parameter value read from the kind's section of the endpoint's monitoring settings."""
+    return lambda i: value(settings(i.endpoint.monitoring, kind), i)
+
+
+def _monitor(st: StackTemplate, kind: MonitorKind, shared: Shared) -> None:
+    """Any kind's job definition, schedule and outputs, named and hardened alike; JOB_PARTS adds its own parts.
+
+    Every property of a job definition is create-only, so its name carries `<Stem>Revision`, the hash of the
+    definition and every value it reads (mmtool.build.synth): a changed definition gets a new name."""
+    t = st.template
+    stem, group = kind.stem, kind.label
+    # Default true: checkov evaluates conditions with the defaults, and a definition it drops is a definition it
+    # never checks. The parameter files always set the flag.
+    enabled = st.flag(f"{stem}Enabled", f"Create the {group.lower()} monitor.", group=group, label="Enabled",
+                      value=_of(kind, lambda m, i: m.enabled))
+    _revision_parameter(st, f"{stem}Revision", group)
+    default_schedule = parse_schedule(kind.model.model_fields["schedule"].default).expression
+    forms = "cron(0 * ? * * *), cron(0 H ? * * *)"
+    schedule = st.param(
+        f"{stem}ScheduleExpression",
+        f"ScheduleExpression: {forms}, cron(0 H/N ? * * *) or NOW." if kind.one_time_runs
+        else f"ScheduleExpression: {forms} or cron(0 H/N ? * * *).",
+        group=group, label="Schedule (UTC)", Default=default_schedule,
+        AllowedPattern=r"^(cron\(0 (\*|\d{1,2}|\d{1,2}/\d{1,2}) \? \* \* \*\)|NOW)$" if kind.one_time_runs
+        else r"^cron\(0 (\*|\d{1,2}|\d{1,2}/\d{1,2}) \? \* \* \*\)$",
+        ConstraintDescription="a schedule SageMaker Model Monitor accepts (hourly, daily, every N hours"
+                              + (", NOW)" if kind.one_time_runs else ")"),
+        value=_of(kind, lambda m, i: m.parsed_schedule.expression))
+    instance_type = st.param(f"{stem}InstanceType", "Processing instance type.", group=group, label="Instance type",
+                             Default="ml.m5.xlarge", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+                             value=_of(kind, lambda m, i: m.instance_type))
+    instance_count = st.param(f"{stem}InstanceCount", "Processing instances per run.", group=group,
+                              label="Instance count", type="Number", Default="1", MinValue=1, MaxValue=100,
+                              value=_of(kind, lambda m, i: str(m.instance_count)))
+    volume = st.param(f"{stem}VolumeSizeGb", "Volume per instance (GB).", group=group, label="Volume (GB)",
+                      type="Number", Default="30", MinValue=1, MaxValue=16384,
+                      value=_of(kind, lambda m, i: str(m.volume_size_gb)))
+    runtime = st.param(f"{stem}MaxRuntimeSeconds", "Stop a run after this many seconds.", group=group,
+                       label="Max runtime (s)", type="Number",
+                       Default=str(kind.model.model_fields["max_runtime_seconds"].default), MinValue=1, MaxValue=86400,
+                       value=_of(kind, lambda m, i: str(m.max_runtime_seconds)))
+    metrics = st.param(f"{stem}PublishMetrics", "Publish the monitor's CloudWatch metrics.", group=group,
+                       label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"],
+                       value=_of(kind, lambda m, i: "Enabled" if m.publish_cloudwatch_metrics else "Disabled"))
+    t.add_condition(stem, Equals(Ref(enabled), "true"))
+    parts = JOB_PARTS[kind.key](st, kind, shared)
+
+    job_name = name(f"{kind.code}-${{{stem}Revision}}")
+    reports = Sub(f"s3://${{BucketName}}/${{ReportsPrefix}}/{kind.name}")
+    definition = getattr(types, f"{stem}JobDefinition")(
+        kind.job_definition,
+        Condition=stem,
+        **({"Metadata": parts.metadata} if parts.metadata is not None else {}),
+        JobDefinitionName=If(f"Has{stem}Revision", job_name, NO_VALUE),
+        RoleArn=shared.role_arn,
+        StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
+        Tags=shared.tags,
+        JobResources=MonitoringResources(ClusterConfig=ClusterConfig(
+            InstanceCount=Ref(instance_count), InstanceType=Ref(instance_type), VolumeSizeInGB=Ref(volume),
+            VolumeKmsKeyId=Ref(shared.key_arn),
+        )),
+        NetworkConfig=NetworkConfig(
+            EnableInterContainerTrafficEncryption=True,
+            EnableNetworkIsolation=kind.network_isolated,
+            VpcConfig=VpcConfig(SecurityGroupIds=[Ref(shared.job_sg)], Subnets=Ref(shared.subnets)),
+        ),
+        **{
+            f"{stem}AppSpecification": getattr(types, f"{stem}AppSpecification")(
+                ImageUri=shared.images[kind.image.name],
+                # Set explicitly: definitions created outside the SDK publish no metrics without it
+                # (docs/monitors.md).
+                Environment={"publish_cloudwatch_metrics": Ref(metrics)},
+                **parts.app),
+            f"{stem}BaselineConfig": parts.baseline,
+            f"{stem}JobInput": parts.job_input,
+            f"{stem}JobOutputConfig": MonitoringOutputConfig(
+                KmsKeyId=Ref(shared.key_arn),
+                MonitoringOutputs=[MonitoringOutput(S3Output=S3Output(
+                    LocalPath=f"{PROCESSING}/output", S3Uri=reports, S3UploadMode="EndOfJob",
+                ))],
+            ),
+        },
+    )
+    job = t.add_resource(definition)
+    st.revision(f"{stem}Revision", job)
+    schedule_resource = t.add_resource(MonitoringSchedule(
+        f"{stem}Schedule",
+        Condition=stem,  # after the definition: its name refers to it (_job_definition_name)
+        **({"DependsOn": parts.depends_on} if parts.depends_on else {}),
+        MonitoringScheduleName=schedule_name(kind.name, kind.code),
+        MonitoringScheduleConfig=MonitoringScheduleConfig(
+            # The schedule wants the definition's name; Ref of a definition is its ARN.
+            MonitoringJobDefinitionName=_job_definition_name(f"{stem}Revision", job_name, job),
+            MonitoringType=stem,
+            ScheduleConfig=ScheduleConfig(ScheduleExpression=Ref(schedule), **parts.schedule),
+        ),
+        Tags=shared.tags,
+    ))
+    t.add_output(Output(f"{stem}JobDefinitionName", Condition=stem,
+                        Value=_job_definition_name(f"{stem}Revision", job_name, job),
+                        Description=f"Current {group.lower()} job definition"))
+    t.add_output(Output(f"{stem}ScheduleName", Condition=stem, Value=Ref(schedule_resource),
+                        Description=f"{group} monitoring schedule"))
+    t.add_output(Output(f"{stem}ReportsUri", Condition=stem, Value=reports,
+                        Description=f"Where {group.lower()} reports are written"))
+
+
+def _data_quality(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
+    """Data quality: record pre- and post-processor, a baseline of constraints and statistics, endpoint or
+    batch-transform capture as input, and an optional analysis window on the schedule."""
+    t = st.template
+    stem, group = kind.stem, kind.label
+    dq = lambda value: _of(kind, value)  # noqa: E731
+    window_start = st.param(f"{stem}WindowStart", "Analysis window start offset, e.g. -PT2H; empty for the "
                             "default window.", group=group, label="Window start", Default="",
-                            AllowedPattern=r"^(-P(T\d+H|\d+D))?$")
-    window_end = st.param("DataQualityWindowEnd", "Analysis window end offset, e.g. -PT0H.", group=group,
-                          label="Window end", Default="", AllowedPattern=r"^(-P(T\d+H|\d+D))?$")
-    constraints = st.param("DataQualityBaselineConstraintsKey", "Bucket key of the copy of constraints.json "
+                            AllowedPattern=OFFSET_PATTERN,
+                            value=dq(lambda m, i: m.analysis_window.start if m.analysis_window else None))
+    window_end = st.param(f"{stem}WindowEnd", "Analysis window end offset, e.g. -PT0H.", group=group,
+                          label="Window end", Default="", AllowedPattern=OFFSET_PATTERN,
+                          value=dq(lambda m, i: m.analysis_window.end if m.analysis_window else None))
+    constraints = st.param(f"{stem}BaselineConstraintsKey", "Bucket key of the copy of constraints.json "
                            "(baselines/imported/...); empty for none.", group=group, label="Baseline constraints",
-                           Default="", AllowedPattern=BASELINE_KEY_PATTERN)
-    statistics = st.param("DataQualityBaselineStatisticsKey", "Bucket key of the copy of statistics.json "
+                           Default="", AllowedPattern=BASELINE_KEY_PATTERN,
+                           value=dq(lambda m, i: _copy(m.baseline and m.baseline.constraints, i)))
+    statistics = st.param(f"{stem}BaselineStatisticsKey", "Bucket key of the copy of statistics.json "
                           "(baselines/imported/...); empty for none.", group=group, label="Baseline statistics",
-                          Default="", AllowedPattern=BASELINE_KEY_PATTERN)
-    preprocessor = st.param("DataQualityPreprocessorKey", "Bucket key of the record pre-processor; empty for none.",
-                            group=group, label="Pre-processor key", Default="", AllowedPattern=r"^(\S+\.py)?$")
-    postprocessor = st.param("DataQualityPostprocessorKey", "Bucket key of the post-analytics processor; empty "
+                          Default="", AllowedPattern=BASELINE_KEY_PATTERN,
+                          value=dq(lambda m, i: _copy(m.baseline and m.baseline.statistics, i)))
+    preprocessor = st.param(f"{stem}PreprocessorKey", "Bucket key of the record pre-processor; empty for none.",
+                            group=group, label="Pre-processor key", Default="", AllowedPattern=r"^(\S+\.py)?$",
+                            value=dq(lambda m, i: i.assets.get(m.record_preprocessor or "", "")))
+    postprocessor = st.param(f"{stem}PostprocessorKey", "Bucket key of the post-analytics processor; empty "
                              "for none.", group=group, label="Post-processor key", Default="",
-                             AllowedPattern=r"^(\S+\.py)?$")
-    instance_type = st.param("DataQualityInstanceType", "Processing instance type.", group=group,
-                             label="Instance type", Default="ml.m5.xlarge", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-    instance_count = st.param("DataQualityInstanceCount", "Processing instances per run.", group=group,
-                              label="Instance count", type="Number", Default="1", MinValue=1, MaxValue=100)
-    volume = st.param("DataQualityVolumeSizeGb", "Volume per instance (GB).", group=group, label="Volume (GB)",
-                      type="Number", Default="30", MinValue=1, MaxValue=16384)
-    runtime = st.param("DataQualityMaxRuntimeSeconds", "Stop a run after this many seconds.", group=group,
-                       label="Max runtime (s)", type="Number", Default="3600", MinValue=1, MaxValue=86400)
-    source = st.param("DataQualityInputSource", "Analyse endpoint capture or batch-transform capture.", group=group,
-                      label="Input", Default="endpoint", AllowedValues=["endpoint", "batch_transform"])
-    dataset_format = st.param("DataQualityDatasetFormat", "Batch transform: dataset format.", group=group,
-                              label="Batch dataset format", Default="csv", AllowedValues=["csv", "json", "parquet"])
-    csv_header = st.flag("DataQualityCsvHeader", "Batch transform CSV: files have a header.", group=group,
-                         label="CSV header")
-    json_lines = st.flag("DataQualityJsonLines", "Batch transform JSON: one object per line.", group=group,
-                         label="JSON lines")
+                             AllowedPattern=r"^(\S+\.py)?$",
+                             value=dq(lambda m, i: i.assets.get(m.post_analytics_processor or "", "")))
+    source = st.param(f"{stem}InputSource", "Analyse endpoint capture or batch-transform capture.", group=group,
+                      label="Input", Default="endpoint", AllowedValues=["endpoint", "batch_transform"],
+                      value=dq(lambda m, i: m.input.source))
+    dataset_format = st.param(f"{stem}DatasetFormat", "Batch transform: dataset format.", group=group,
+                              label="Batch dataset format", Default="csv", AllowedValues=["csv", "json", "parquet"],
+                              value=dq(lambda m, i: m.input.dataset_format or "csv"))
+    csv_header = st.flag(f"{stem}CsvHeader", "Batch transform CSV: files have a header.", group=group,
+                         label="CSV header", value=dq(lambda m, i: m.input.csv_header))
+    json_lines = st.flag(f"{stem}JsonLines", "Batch transform JSON: one object per line.", group=group,
+                         label="JSON lines", value=dq(lambda m, i: m.input.json_lines))
     st.param("BatchCapturePrefix", "Bucket prefix of batch-transform capture.", group=group,
              label="Batch capture prefix", Default="batch-capture",
-             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
-    metrics = st.param("DataQualityPublishMetrics", "Publish per-feature CloudWatch metrics.", group=group,
-                       label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"])
-
-    t.add_mapping("ModelMonitorImage", {region: {"Account": account} for region, account in image_accounts().items()})
-
-    t.add_condition("DataQuality", Equals(Ref(enabled), "true"))
+             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+             value=lambda i: i.endpoint.batch_capture_prefix(i.params))
     t.add_condition("HasBaseline", And(Not(Equals(Ref(constraints), "")), Not(Equals(Ref(statistics), ""))))
     t.add_condition("HasPreprocessor", Not(Equals(Ref(preprocessor), "")))
     t.add_condition("HasPostprocessor", Not(Equals(Ref(postprocessor), "")))
@@ -189,40 +339,27 @@ def build(params: Params) -> StackTemplate:
     t.add_condition("EndpointSource", Equals(Ref(source), "endpoint"))
     t.add_condition("CsvFormat", Equals(Ref(dataset_format), "csv"))
     t.add_condition("JsonFormat", Equals(Ref(dataset_format), "json"))
-
-    job_name = name("dq-${DataQualityRevision}")
-    analyzer = Sub(
-        "${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + ANALYZER_REPOSITORY,
-        Account=FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account"),
-    )
-    tags = explicit_tags(st, list(params.tags))
-    job = t.add_resource(DataQualityJobDefinition(
-        DQ_JOB_DEFINITION,
-        Condition="DataQuality",
-        JobDefinitionName=If(f"Has{REVISION_PARAMETER}", job_name, NO_VALUE),
-        DataQualityAppSpecification=DataQualityAppSpecification(
-            ImageUri=analyzer,
-            RecordPreprocessorSourceUri=If("HasPreprocessor", Sub("s3://${BucketName}/${DataQualityPreprocessorKey}"),
+    job_input = getattr(types, f"{stem}JobInput")
+    return JobParts(
+        app=dict(
+            RecordPreprocessorSourceUri=If("HasPreprocessor", Sub(f"s3://${{BucketName}}/${{{preprocessor.title}}}"),
                                            NO_VALUE),
             PostAnalyticsProcessorSourceUri=If("HasPostprocessor",
-                                               Sub("s3://${BucketName}/${DataQualityPostprocessorKey}"), NO_VALUE),
-            # Set explicitly: definitions created outside the SDK publish no metrics without it
-            # (reference §8 #9).
-            Environment={"publish_cloudwatch_metrics": Ref(metrics)},
+                                               Sub(f"s3://${{BucketName}}/${{{postprocessor.title}}}"), NO_VALUE),
         ),
-        DataQualityBaselineConfig=If("HasBaseline", DataQualityBaselineConfig(
-            ConstraintsResource=ConstraintsResource(S3Uri=Sub("s3://${BucketName}/${DataQualityBaselineConstraintsKey}")),
-            StatisticsResource=StatisticsResource(S3Uri=Sub("s3://${BucketName}/${DataQualityBaselineStatisticsKey}")),
+        baseline=If("HasBaseline", getattr(types, f"{stem}BaselineConfig")(
+            ConstraintsResource=ConstraintsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{constraints.title}}}")),
+            StatisticsResource=StatisticsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{statistics.title}}}")),
         ), NO_VALUE),
-        DataQualityJobInput=If(
+        job_input=If(
             "EndpointSource",
-            DataQualityJobInput(EndpointInput=EndpointInput(
-                EndpointName=endpoint_name,
+            job_input(EndpointInput=EndpointInput(
+                EndpointName=Ref("EndpointName"),
                 LocalPath=f"{PROCESSING}/input/endpoint",
                 S3InputMode="File",
                 S3DataDistributionType="FullyReplicated",
             )),
-            DataQualityJobInput(BatchTransformInput=BatchTransformInput(
+            job_input(BatchTransformInput=BatchTransformInput(
                 DataCapturedDestinationS3Uri=Sub("s3://${BucketName}/${BatchCapturePrefix}"),
                 DatasetFormat=If("CsvFormat", DatasetFormat(Csv=Csv(Header=Ref(csv_header))),
                                  If("JsonFormat", DatasetFormat(Json=Json(Line=Ref(json_lines))),
@@ -232,56 +369,98 @@ def build(params: Params) -> StackTemplate:
                 S3DataDistributionType="FullyReplicated",
             )),
         ),
-        DataQualityJobOutputConfig=MonitoringOutputConfig(
-            KmsKeyId=Ref(key_arn),
-            MonitoringOutputs=[MonitoringOutput(S3Output=S3Output(
-                LocalPath=f"{PROCESSING}/output",
-                S3Uri=Sub("s3://${BucketName}/${ReportsPrefix}/data-quality"),
-                S3UploadMode="EndOfJob",
-            ))],
-        ),
-        JobResources=MonitoringResources(ClusterConfig=ClusterConfig(
-            InstanceCount=Ref(instance_count),
-            InstanceType=Ref(instance_type),
-            VolumeSizeInGB=Ref(volume),
-            VolumeKmsKeyId=Ref(key_arn),
-        )),
-        NetworkConfig=NetworkConfig(
-            EnableInterContainerTrafficEncryption=True,
-            EnableNetworkIsolation=True,
-            VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
-        ),
-        RoleArn=role_arn,
-        StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
-        Tags=tags,
-    ))
-    schedule_resource = t.add_resource(MonitoringSchedule(
-        "DataQualitySchedule",
-        Condition="DataQuality",  # after the definition: its name refers to it (_job_definition_name)
-        MonitoringScheduleName=schedule_name("data-quality", "dq"),
-        MonitoringScheduleConfig=MonitoringScheduleConfig(
-            # The schedule wants the definition's name; Ref of a definition is its ARN (reference §0.4).
-            MonitoringJobDefinitionName=_job_definition_name(REVISION_PARAMETER, job_name, job),
-            MonitoringType="DataQuality",
-            ScheduleConfig=ScheduleConfig(
-                ScheduleExpression=Ref(schedule),
-                DataAnalysisStartTime=If("HasWindow", Ref(window_start), NO_VALUE),
-                DataAnalysisEndTime=If("HasWindow", Ref(window_end), NO_VALUE),
-            ),
-        ),
-        Tags=tags,
-    ))
-    t.add_output(Output("DataQualityJobDefinitionName", Condition="DataQuality",
-                        Value=_job_definition_name(REVISION_PARAMETER, job_name, job),
-                        Description="Current data-quality job definition"))
-    t.add_output(Output("DataQualityScheduleName", Condition="DataQuality", Value=Ref(schedule_resource),
-                        Description="Data-quality monitoring schedule"))
-    t.add_output(Output("DataQualityReportsUri", Condition="DataQuality",
-                        Value=Sub("s3://${BucketName}/${ReportsPrefix}/data-quality"),
-                        Description="Where data-quality reports (statistics, violations) are written"))
-    _model_monitors(st, params, tags, key_arn, role_arn, role_name, subnets, job_sg, endpoint_name)
-    _endpoint_notifications(st)
-    return st
+        schedule=dict(DataAnalysisStartTime=If("HasWindow", Ref(window_start), NO_VALUE),
+                      DataAnalysisEndTime=If("HasWindow", Ref(window_end), NO_VALUE)),
+    )
+
+
+def _copy(uri: str | None, i: Inputs) -> str | None:
+    """The bucket key of the copy make deploy writes of a baseline file (mmtool/config/baselines.py); None: none."""
+    return copy_key(uri, i.endpoint.baselines_prefix(i.params)) if uri else None
+
+
+def _model_parts(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
+    """What model quality, bias and explainability share: constraints as the baseline, and the endpoint input with
+    the attributes their params model has (where the prediction is in the response, which hours a run analyses),
+    plus Ground Truth for the kinds that merge it."""
+    t = st.template
+    stem, group = kind.stem, kind.label
+    fields = kind.model.model_fields
+    st.param(f"{stem}BaselineConstraintsKey", "Bucket key of the copy of the baseline constraints "
+             "(baselines/imported/...); empty for none.", group=group, label="Baseline constraints", Default="",
+             AllowedPattern=BASELINE_KEY_PATTERN,
+             value=_of(kind, lambda m, i: _copy(m.baseline_constraints, i) or ""))
+    t.add_condition(f"{stem}HasBaseline", Not(Equals(Ref(f"{stem}BaselineConstraintsKey"), "")))
+
+    def optional(title: str, description: str, label: str, value: Callable[[Any], object],
+                 pattern: str = r"^[^\s]{0,256}$") -> object:
+        """A String parameter that is empty when unset, and its value or NoValue in the template."""
+        parameter = st.param(f"{stem}{title}", f"{description} Empty: not set.", group=group, label=label,
+                             Default="", AllowedPattern=pattern,
+                             value=_of(kind, lambda m, i: "" if value(m) is None else str(value(m))))
+        t.add_condition(f"{stem}Has{title}", Not(Equals(Ref(parameter), "")))
+        return If(f"{stem}Has{title}", Ref(parameter), NO_VALUE)
+
+    endpoint: dict[str, Any] = {"EndpointName": Ref("EndpointName"), "LocalPath": f"{PROCESSING}/input/endpoint",
+                                "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}
+    if "inference_attribute" in fields:
+        endpoint["InferenceAttribute"] = optional("InferenceAttribute", "Predicted label in the response.",
+                                                  "Inference attribute", lambda m: m.inference_attribute)
+    endpoint["ProbabilityAttribute"] = optional("ProbabilityAttribute", "Probability in the response.",
+                                                "Probability attribute", lambda m: m.probability_attribute)
+    if "probability_threshold" in fields:
+        endpoint["ProbabilityThresholdAttribute"] = optional(
+            "ProbabilityThreshold", "Probability above which the label is 1.", "Probability threshold",
+            lambda m: m.probability_threshold, pattern=r"^(0?\.\d{1,6})?$")
+    if "time_offsets" in fields:
+        endpoint["StartTimeOffset"] = optional("StartTimeOffset", "Start of the analysed hours, e.g. -P1D.",
+                                               "Start offset", lambda m: m.time_offsets and m.time_offsets.start,
+                                               OFFSET_PATTERN)
+        endpoint["EndTimeOffset"] = optional("EndTimeOffset", "End of the analysed hours, e.g. -PT0H.", "End offset",
+                                             lambda m: m.time_offsets and m.time_offsets.end, OFFSET_PATTERN)
+    job_input = {"EndpointInput": getattr(types, f"{stem}EndpointInput")(**endpoint)}
+    if kind.merges_ground_truth:
+        job_input["GroundTruthS3Input"] = GroundTruthInput(S3Uri=Sub("s3://${BucketName}/${GroundTruthPrefix}"))
+    baseline = ConstraintsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{stem}BaselineConstraintsKey}}"))
+    return JobParts(
+        baseline=If(f"{stem}HasBaseline", getattr(types, f"{stem}BaselineConfig")(ConstraintsResource=baseline),
+                    NO_VALUE),
+        job_input=getattr(types, f"{stem}JobInput")(**job_input),
+    )
+
+
+def _model_quality(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
+    parts = _model_parts(st, kind, shared)
+    problem = st.param(f"{kind.stem}ProblemType", "The model's problem type.", group=kind.label,
+                       label="Problem type", Default="BinaryClassification",
+                       AllowedValues=["BinaryClassification", "MulticlassClassification", "Regression"],
+                       value=_of(kind, lambda m, i: m.problem_type))
+    parts.app = {"ProblemType": Ref(problem)}
+    return parts
+
+
+def _clarify(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
+    """Model bias and explainability: SageMaker Clarify with the analysis configuration the build generates."""
+    parts = _model_parts(st, kind, shared)
+    config = st.param(f"{kind.stem}ConfigKey", "Bucket key of the Clarify analysis configuration.", group=kind.label,
+                      label="Analysis config key", Default="", AllowedPattern=r"^(\S+\.json)?$",
+                      value=lambda i: i.assets.get(CONFIG_ASSETS[kind.key], ""))
+    parts.app = {"ConfigUri": Sub(f"s3://${{BucketName}}/${{{config.title}}}")}
+    if not kind.network_isolated:
+        # Network isolation off: Clarify calls its shadow endpoint (kind.isolation_waiver); the schedule waits for
+        # the policy that lets the role make one.
+        parts.metadata = scanner_skips(checkov={check: kind.isolation_waiver for check in EXPLAINABILITY_SKIPS})
+        parts.depends_on = [_shadow_endpoint_policy(st, kind, shared.role_name, shared.model_name).title]
+    return parts
+
+
+# A kind's own parts of its job definition (MonitorKind.key -> builder); everything else is _monitor's.
+JOB_PARTS: dict[str, Callable[[StackTemplate, MonitorKind, Shared], JobParts]] = {
+    "data_quality": _data_quality,
+    "model_quality": _model_quality,
+    "model_bias": _clarify,
+    "model_explainability": _clarify,
+}
 
 
 def _revision_parameter(st: StackTemplate, parameter: str, group: str) -> None:
@@ -305,21 +484,32 @@ def _endpoint_notifications(st: StackTemplate) -> None:
     t = st.template
     group = "Notifications"
     enabled = st.flag("AlarmsEnabled", "Create this endpoint's execution rules and alarms (a fleet endpoint; "
-                      "alarms.enabled of the environment).", group=group, label="Enabled")
+                      "alarms.enabled of the environment).", group=group, label="Enabled",
+                      value=lambda i: i.params.alarms.enabled and not i.endpoint.legacy)
     violations = st.flag("NotifyOnViolations", "Also notify on runs that completed with violations.", group=group,
-                         label="Notify on violations")
+                         label="Notify on violations", value=lambda i: i.params.alarms.notify_on_violations)
     t.add_condition("EndpointAlarms", And(Condition("Fleet"), Equals(Ref(enabled), "true")))
     t.add_condition("EndpointViolations", And(Condition("EndpointAlarms"), Equals(Ref(violations), "true")))
     scoped = "${ProjectName}-${EnvironmentName}-${EndpointKey}"
     arns = [Sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:monitoring-schedule/"
-                f"{scoped}-{code}") for code in SHORT_CODES.values()]
+                f"{scoped}-{kind.code}") for kind in KINDS]
     notifications.add(st, notifications.Names(
         failed_rule=f"{scoped}-failed", violations_rule=f"{scoped}-violations", failed_alarm=f"{scoped}-monitor-failed",
         delivery_alarm=f"{scoped}-notification-delivery", violations_delivery_alarm=f"{scoped}-violations-delivery",
         drift_alarm=scoped + "-drift-${DriftAlarm{slot}Feature}",
-        data_quality_schedule=f"{scoped}-{SHORT_CODES['data-quality']}", condition="EndpointAlarms",
-        violations_condition="EndpointViolations", reports="${ReportsPrefix}",
-    ), schedule_arns=arns, topic_arn=ALARM_TOPIC_ARN, endpoint_name=Ref("EndpointName"))
+        data_quality_schedule=f"{scoped}-{DATA_QUALITY.code}", condition="EndpointAlarms",
+        violations_condition="EndpointViolations", reports="${ReportsPrefix}", dashboard=f"{scoped}-model-monitor",
+    ), schedule_arns=arns, topic_arn=ALARM_TOPIC_ARN, endpoint_name=Ref("EndpointName"), drift=_drift)
+    dashboard = notifications.endpoint_dashboard(st, scoped, "Fleet")
+    t.add_output(Output("DashboardName", Condition="Fleet", Value=Ref(dashboard),
+                        Description="CloudWatch dashboard of this endpoint's monitors"))
+
+
+def _drift(i: Inputs):
+    """A fleet endpoint's drift alarms; the single-endpoint form's are in the alarms stack."""
+    if i.endpoint.legacy:
+        return None
+    return i.endpoint.monitoring.data_quality.parsed_schedule.period_seconds, i.endpoint.drift_alarms
 
 
 def schedule_name(legacy_suffix: str, code: str) -> If:
@@ -340,16 +530,20 @@ def _endpoint_identity(st: StackTemplate, key_arn) -> tuple[object, object]:
     t = st.template
     group = "Endpoint"
     key = st.param("EndpointKey", "The endpoint's short name in a fleet; empty in the single-endpoint form.",
-                   group=group, label="Endpoint key", Default="", AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$")
+                   group=group, label="Endpoint key", Default="", AllowedPattern=r"^([a-z][a-z0-9-]{0,19})?$",
+                   value=lambda i: "" if i.endpoint.legacy else i.endpoint.key)
     st.param("EndpointName", "Name of the monitored endpoint.", group=group, label="Endpoint name",
-             AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+             AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", value=lambda i: i.endpoint.endpoint_name(i.params))
     pattern = r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$"
     capture = st.param("CapturePrefix", "Bucket prefix of this endpoint's Data Capture.", group=group,
-                       label="Capture prefix", Default="datacapture", AllowedPattern=pattern)
+                       label="Capture prefix", Default="datacapture", AllowedPattern=pattern,
+                       value=lambda i: i.endpoint.capture_prefix(i.params))
     reports = st.param("ReportsPrefix", "Bucket prefix of this endpoint's monitoring reports.", group=group,
-                       label="Reports prefix", Default="reports", AllowedPattern=pattern)
+                       label="Reports prefix", Default="reports", AllowedPattern=pattern,
+                       value=lambda i: i.endpoint.reports_prefix(i.params))
     baselines = st.param("BaselinesPrefix", "Bucket prefix of this endpoint's baselining output.", group=group,
-                         label="Baselines prefix", Default="baselines", AllowedPattern=pattern)
+                         label="Baselines prefix", Default="baselines", AllowedPattern=pattern,
+                         value=lambda i: i.endpoint.baselines_prefix(i.params))
     t.add_condition("Fleet", Not(Equals(Ref(key), "")))
     role = t.add_resource(monitoring_role(
         "ExecutionRole", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-" + MONITORING_ROLE_SUFFIX),
@@ -372,220 +566,7 @@ def parameter_values(params: Params, endpoint: FleetEndpoint, assets: dict[str, 
     """Values of one endpoint of this environment. `assets` maps a script path to its bucket key; `model` is the
     endpoint's model name: a created endpoint's from its endpoint stack, an existing one's `existing.model_name`
     (empty when not given)."""
-    dq = endpoint.monitoring.data_quality
-    schedule = dq.parsed_schedule
-    values = {
-        "DataQualityEnabled": str(dq.enabled).lower(),
-        "DataQualityScheduleExpression": schedule.expression,
-        "DataQualityPreprocessorKey": assets.get(dq.record_preprocessor or "", ""),
-        "DataQualityPostprocessorKey": assets.get(dq.post_analytics_processor or "", ""),
-        "DataQualityInstanceType": dq.instance_type,
-        "DataQualityInstanceCount": str(dq.instance_count),
-        "DataQualityVolumeSizeGb": str(dq.volume_size_gb),
-        "DataQualityMaxRuntimeSeconds": str(dq.max_runtime_seconds),
-        "DataQualityInputSource": dq.input.source,
-        "DataQualityDatasetFormat": dq.input.dataset_format or "csv",
-        "DataQualityCsvHeader": str(dq.input.csv_header).lower(),
-        "DataQualityJsonLines": str(dq.input.json_lines).lower(),
-        "BatchCapturePrefix": endpoint.batch_capture_prefix(params),
-        "EndpointKey": "" if endpoint.legacy else endpoint.key,
-        "EndpointName": endpoint.endpoint_name(params),
-        "CapturePrefix": endpoint.capture_prefix(params),
-        "ReportsPrefix": endpoint.reports_prefix(params),
-        "BaselinesPrefix": endpoint.baselines_prefix(params),
-        "ModelName": model,
-        "DataQualityPublishMetrics": "Enabled" if dq.publish_cloudwatch_metrics else "Disabled",
-    }
-    if dq.analysis_window:
-        values["DataQualityWindowStart"] = dq.analysis_window.start
-        values["DataQualityWindowEnd"] = dq.analysis_window.end
-    if dq.baseline:  # the copies make deploy writes under <baselines prefix>/imported/ (mmtool/config/baselines.py)
-        values["DataQualityBaselineConstraintsKey"] = copy_key(dq.baseline.constraints, endpoint.baselines_prefix(params))
-        values["DataQualityBaselineStatisticsKey"] = copy_key(dq.baseline.statistics, endpoint.baselines_prefix(params))
-    values.update(model_monitor_values(params, endpoint, assets))
-    values.update({"AlarmsEnabled": str(params.alarms.enabled and not endpoint.legacy).lower(),
-                   "NotifyOnViolations": str(params.alarms.notify_on_violations).lower()})
-    if not endpoint.legacy:  # the single-endpoint form's drift alarms are in the alarms stack
-        values.update(notifications.drift_values(schedule.period_seconds, endpoint.drift_alarms))
-    return values
-
-
-# --- model quality, model bias, model explainability ----------------------------------------------
-
-# (params key, logical-id stem, job-name code, schedule suffix, MonitoringType, label)
-MODEL_MONITORS = (
-    ("model_quality", "ModelQuality", "mq", "model-quality", "Model quality"),
-    ("model_bias", "ModelBias", "mb", "model-bias", "Model bias"),
-    ("model_explainability", "ModelExplainability", "me", "model-explainability", "Model explainability"),
-)
-SCHEDULE_SUFFIXES = ("data-quality",) + tuple(m[3] for m in MODEL_MONITORS)
-# A fleet endpoint's schedules are <project>-<env>-<key>-<code> (templates/monitoring.py `schedule_name`).
-SHORT_CODES = {"data-quality": "dq", **{m[3]: m[2] for m in MODEL_MONITORS}}
-CLARIFY_REPOSITORY = "sagemaker-clarify-processing:1.0"  # repository and tag (reference §2)
-CLARIFY_ENDPOINT_PREFIX = "clarify"  # shadow endpoints: <project>-<env>-clarify... (Clarify predictor endpoint_name_prefix)
-# Why the explainability job runs without network isolation (also the reason our check accepts it).
-SHADOW_ENDPOINT_REASON = ("SageMaker Clarify computes SHAP values by calling a temporary shadow endpoint it creates from "
-                          "the model: the job needs the sagemaker.api and sagemaker.runtime VPC endpoints (reference 7.3)")
-OFFSET_PATTERN = r"^(-P(T\d+H|\d+D))?$"
-
-
-def _model_monitors(st: StackTemplate, params: Params, tags, key_arn, role_arn, role_name, subnets, job_sg,
-                    endpoint_name) -> None:
-    t = st.template
-    model_name = st.param("ModelName", "Name of the endpoint's model (Clarify's explainability shadow endpoints are "
-                          "made from it); for an endpoint another tool deployed, existing.model_name or empty.",
-                          group="Endpoint",
-                          label="Model name", Default="", AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$")
-    st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Model quality",
-             label="Ground-truth prefix", Default="ground-truth",
-             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$")
-    t.add_mapping("ClarifyImage", {region: {"Account": account} for region, account in image_accounts("clarify").items()})
-    clarify_image = Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + CLARIFY_REPOSITORY,
-                        Account=FindInMap("ClarifyImage", Ref("AWS::Region"), "Account"))
-    analyzer = Sub("${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/" + ANALYZER_REPOSITORY,
-                   Account=FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account"))
-    ground_truth = GroundTruthInput(S3Uri=Sub("s3://${BucketName}/${GroundTruthPrefix}"))
-    for key, stem, code, suffix, group in MODEL_MONITORS:
-        # Default true like DataQualityEnabled: checkov evaluates conditions with the defaults, and a
-        # definition it drops is a definition it never checks. The parameter files always set the flag.
-        enabled = st.flag(f"{stem}Enabled", f"Create the {group.lower()} monitor.", group=group, label="Enabled")
-        _revision_parameter(st, f"{stem}Revision", group)
-        schedule = st.param(f"{stem}ScheduleExpression", "ScheduleExpression: cron(0 * ? * * *), cron(0 H ? * * *) "
-                            "or cron(0 H/N ? * * *).", group=group, label="Schedule (UTC)", Default="cron(0 0 ? * * *)",
-                            AllowedPattern=r"^cron\(0 (\*|\d{1,2}|\d{1,2}/\d{1,2}) \? \* \* \*\)$",
-                            ConstraintDescription="a schedule SageMaker Model Monitor accepts (hourly, daily, every N hours)")
-        instance_type = st.param(f"{stem}InstanceType", "Processing instance type.", group=group, label="Instance type",
-                                 Default="ml.m5.xlarge", AllowedPattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-        instance_count = st.param(f"{stem}InstanceCount", "Processing instances per run.", group=group,
-                                  label="Instance count", type="Number", Default="1", MinValue=1, MaxValue=100)
-        volume = st.param(f"{stem}VolumeSizeGb", "Volume per instance (GB).", group=group, label="Volume (GB)",
-                          type="Number", Default="30", MinValue=1, MaxValue=16384)
-        runtime = st.param(f"{stem}MaxRuntimeSeconds", "Stop a run after this many seconds.", group=group,
-                           label="Max runtime (s)", type="Number", Default="1800", MinValue=1, MaxValue=86400)
-        metrics = st.param(f"{stem}PublishMetrics", "Publish the monitor's CloudWatch metrics.", group=group,
-                           label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"])
-        st.param(f"{stem}BaselineConstraintsKey", "Bucket key of the copy of the baseline constraints "
-                 "(baselines/imported/...); empty for none.", group=group, label="Baseline constraints", Default="",
-                 AllowedPattern=BASELINE_KEY_PATTERN)
-        t.add_condition(stem, Equals(Ref(enabled), "true"))
-        t.add_condition(f"{stem}HasBaseline", Not(Equals(Ref(f"{stem}BaselineConstraintsKey"), "")))
-
-        def optional(name: str, description: str, label: str, pattern: str = r"^[^\s]{0,256}$", group=group,
-                     stem=stem) -> object:
-            """A String parameter that is empty when unset, and its value or NoValue in the template."""
-            parameter = st.param(f"{stem}{name}", f"{description} Empty: not set.", group=group, label=label,
-                                 Default="", AllowedPattern=pattern)
-            t.add_condition(f"{stem}Has{name}", Not(Equals(Ref(parameter), "")))
-            return If(f"{stem}Has{name}", Ref(parameter), NO_VALUE)
-
-        input_args: dict = {"EndpointName": endpoint_name, "LocalPath": f"{PROCESSING}/input/endpoint",
-                            "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}
-        if stem != "ModelExplainability":
-            input_args["InferenceAttribute"] = optional("InferenceAttribute", "Predicted label in the response.",
-                                                        "Inference attribute")
-        input_args["ProbabilityAttribute"] = optional("ProbabilityAttribute", "Probability in the response.",
-                                                      "Probability attribute")
-        if stem != "ModelExplainability":
-            input_args["ProbabilityThresholdAttribute"] = optional(
-                "ProbabilityThreshold", "Probability above which the label is 1.", "Probability threshold",
-                pattern=r"^(0?\.\d{1,6})?$")
-            start = optional("StartTimeOffset", "Start of the analysed hours, e.g. -P1D.", "Start offset",
-                             OFFSET_PATTERN)
-            end = optional("EndTimeOffset", "End of the analysed hours, e.g. -PT0H.", "End offset", OFFSET_PATTERN)
-            input_args.update(StartTimeOffset=start, EndTimeOffset=end)
-
-        job_name = name(f"{code}-${{{stem}Revision}}")
-        output = MonitoringOutputConfig(
-            KmsKeyId=Ref(key_arn),
-            MonitoringOutputs=[MonitoringOutput(S3Output=S3Output(
-                LocalPath=f"{PROCESSING}/output",
-                S3Uri=Sub(f"s3://${{BucketName}}/${{ReportsPrefix}}/{suffix}"),
-                S3UploadMode="EndOfJob",
-            ))],
-        )
-        resources = MonitoringResources(ClusterConfig=ClusterConfig(
-            InstanceCount=Ref(instance_count), InstanceType=Ref(instance_type), VolumeSizeInGB=Ref(volume),
-            VolumeKmsKeyId=Ref(key_arn),
-        ))
-        # Network isolation on, except for explainability: Clarify calls its shadow endpoint (reference §7.3).
-        network = NetworkConfig(
-            EnableInterContainerTrafficEncryption=True,
-            EnableNetworkIsolation=stem != "ModelExplainability",
-            VpcConfig=VpcConfig(SecurityGroupIds=[Ref(job_sg)], Subnets=Ref(subnets)),
-        )
-        environment = {"publish_cloudwatch_metrics": Ref(metrics)}
-        baseline = ConstraintsResource(S3Uri=Sub(f"s3://${{BucketName}}/${{{stem}BaselineConstraintsKey}}"))
-        common = dict(Condition=stem, JobDefinitionName=If(f"Has{stem}Revision", job_name, NO_VALUE), JobResources=resources, NetworkConfig=network,
-                      RoleArn=role_arn, StoppingCondition=MonitoringStoppingCondition(MaxRuntimeInSeconds=Ref(runtime)),
-                      Tags=tags)
-        if stem == "ModelQuality":
-            problem = st.param("ModelQualityProblemType", "The model's problem type.", group=group, label="Problem type",
-                               Default="BinaryClassification",
-                               AllowedValues=["BinaryClassification", "MulticlassClassification", "Regression"])
-            job = ModelQualityJobDefinition(
-                "ModelQualityJobDefinition",
-                ModelQualityAppSpecification=ModelQualityAppSpecification(
-                    ImageUri=analyzer, ProblemType=Ref(problem), Environment=environment),
-                ModelQualityBaselineConfig=If("ModelQualityHasBaseline",
-                                              ModelQualityBaselineConfig(ConstraintsResource=baseline), NO_VALUE),
-                ModelQualityJobInput=ModelQualityJobInput(EndpointInput=ModelQualityEndpointInput(**input_args),
-                                                          GroundTruthS3Input=ground_truth),
-                ModelQualityJobOutputConfig=output, **common)
-        elif stem == "ModelBias":
-            st.param("ModelBiasConfigKey", "Bucket key of the Clarify analysis configuration.",
-                                  group=group, label="Analysis config key", Default="", AllowedPattern=r"^(\S+\.json)?$")
-            job = ModelBiasJobDefinition(
-                "ModelBiasJobDefinition",
-                ModelBiasAppSpecification=ModelBiasAppSpecification(
-                    ImageUri=clarify_image, ConfigUri=Sub("s3://${BucketName}/${ModelBiasConfigKey}"),
-                    Environment=environment),
-                ModelBiasBaselineConfig=If("ModelBiasHasBaseline", ModelBiasBaselineConfig(ConstraintsResource=baseline),
-                                           NO_VALUE),
-                ModelBiasJobInput=ModelBiasJobInput(EndpointInput=ModelBiasEndpointInput(**input_args),
-                                                    GroundTruthS3Input=ground_truth),
-                ModelBiasJobOutputConfig=output, **common)
-        else:
-            st.param("ModelExplainabilityConfigKey", "Bucket key of the Clarify analysis configuration.", group=group,
-                     label="Analysis config key", Default="", AllowedPattern=r"^(\S+\.json)?$")
-            job = ModelExplainabilityJobDefinition(
-                "ModelExplainabilityJobDefinition",
-                Metadata=scanner_skips(checkov={check: SHADOW_ENDPOINT_REASON for check in EXPLAINABILITY_SKIPS}),
-                ModelExplainabilityAppSpecification=ModelExplainabilityAppSpecification(
-                    ImageUri=clarify_image, ConfigUri=Sub("s3://${BucketName}/${ModelExplainabilityConfigKey}"),
-                    Environment=environment),
-                ModelExplainabilityBaselineConfig=If(
-                    "ModelExplainabilityHasBaseline", ModelExplainabilityBaselineConfig(ConstraintsResource=baseline),
-                    NO_VALUE),
-                ModelExplainabilityJobInput=ModelExplainabilityJobInput(
-                    EndpointInput=ModelExplainabilityEndpointInput(**input_args)),
-                ModelExplainabilityJobOutputConfig=output, **common)
-        job = t.add_resource(job)
-        depends = []  # the definition comes first anyway: the schedule's name for it refers to it
-        if stem == "ModelExplainability":
-            depends.append(_shadow_endpoint_policy(st, role_name, model_name).title)
-        schedule_resource = t.add_resource(MonitoringSchedule(
-            f"{stem}Schedule",
-            Condition=stem,
-            **({"DependsOn": depends} if depends else {}),
-            MonitoringScheduleName=schedule_name(suffix, code),
-            MonitoringScheduleConfig=MonitoringScheduleConfig(
-                MonitoringJobDefinitionName=_job_definition_name(f"{stem}Revision", job_name, job),
-                MonitoringType=stem,
-                ScheduleConfig=ScheduleConfig(ScheduleExpression=Ref(schedule)),
-            ),
-            Tags=tags,
-        ))
-        t.add_output(Output(f"{stem}JobDefinitionName", Condition=stem,
-                            Value=_job_definition_name(f"{stem}Revision", job_name, job),
-                            Description=f"Current {group.lower()} job definition"))
-        t.add_output(Output(f"{stem}ScheduleName", Condition=stem, Value=Ref(schedule_resource),
-                            Description=f"{group} monitoring schedule"))
-        t.add_output(Output(f"{stem}ReportsUri", Condition=stem,
-                            Value=Sub(f"s3://${{BucketName}}/${{ReportsPrefix}}/{suffix}"),
-                            Description=f"Where {group.lower()} reports are written"))
-
-    _merged_ground_truth_policy(st, role_name)
-    _image_pull_policy(st, role_name)
+    return build(params).parameter_file(Inputs(params, endpoint, assets, model))
 
 
 # checkov's checks that expect network isolation on a job definition; the explainability job cannot have it.
@@ -599,12 +580,12 @@ def _merged_ground_truth_policy(st: StackTemplate, role_name) -> PolicyType:
     the analysis job reads them back from there (docs/monitors.md, "Where the merged ground truth goes").
     The role may write under its reports prefix (reports/, or reports/<key> for a fleet endpoint) but reads only
     its input prefixes: this grants reading exactly the two merge prefixes under it, nothing else of reports/."""
-    merge = [Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/${{ReportsPrefix}}/{suffix}/{MERGE_FOLDER}/*")
-             for suffix in MERGED_SUFFIXES]
-    st.template.add_condition("MergesGroundTruth", Or(Condition("ModelQuality"), Condition("ModelBias")))
+    merging = [kind for kind in KINDS if kind.merges_ground_truth]
+    st.template.add_condition("MergesGroundTruth", Or(*[Condition(kind.stem) for kind in merging]))
     return _role_policy(st, "MergedGroundTruthReadPolicy", "MergesGroundTruth", "merged-ground-truth", role_name, [
-        Statement(Sid="ReadMergedGroundTruth", Effect=Allow, Action=[s3.GetObject],
-                  Resource=[If("ModelQuality", merge[0], NO_VALUE), If("ModelBias", merge[1], NO_VALUE)]),
+        Statement(Sid="ReadMergedGroundTruth", Effect=Allow, Action=[s3.GetObject], Resource=[
+            If(kind.stem, Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/${{ReportsPrefix}}/{kind.name}/"
+                              f"{MERGE_FOLDER}/*"), NO_VALUE) for kind in merging]),
     ])
 
 
@@ -612,19 +593,19 @@ def _image_pull_policy(st: StackTemplate, role_name) -> PolicyType:
     """Pulling the AWS-owned images a run uses, from the accounts of the same table as the image Mappings.
 
     The repositories are in the region's account of ModelMonitorImage (the analyzer, and the ground-truth
-    merger of model-quality/bias runs) and, with a Clarify monitor enabled, of ClarifyImage. Reference §2
-    says SageMaker pulls its pre-built images with service credentials; these grants cost nothing if so,
-    and make the pull work if a run uses the role's (the first real run confirms which: docs/security.md).
+    merger of model-quality/bias runs) and, with a Clarify monitor enabled, of ClarifyImage. SageMaker may
+    pull its pre-built images with service credentials; these grants cost nothing if so, and make the pull
+    work if a run uses the role's (the first real run confirms which: docs/security.md).
     """
     t = st.template
     repository = "arn:${AWS::Partition}:ecr:${AWS::Region}:${Account}:repository/"
-    analyzer_account = FindInMap("ModelMonitorImage", Ref("AWS::Region"), "Account")
-    monitor_repos = [Sub(repository + repo, Account=analyzer_account) for repo in (ANALYZER_REPOSITORY, MERGER_REPOSITORY)]
-    clarify = Sub(repository + CLARIFY_REPOSITORY.split(":")[0],
-                  Account=FindInMap("ClarifyImage", Ref("AWS::Region"), "Account"))
-    t.add_condition("AnyMonitor", Or(Condition("DataQuality"), Condition("ModelQuality"), Condition("ModelBias"),
-                                     Condition("ModelExplainability")))
-    t.add_condition("Clarify", Or(Condition("ModelBias"), Condition("ModelExplainability")))
+    analyzer_account = FindInMap(ANALYZER.mapping, Ref("AWS::Region"), "Account")
+    monitor_repos = [Sub(repository + repo, Account=analyzer_account)
+                     for repo in (ANALYZER.repository_name, MERGER_REPOSITORY)]
+    clarify = Sub(repository + CLARIFY.repository_name,
+                  Account=FindInMap(CLARIFY.mapping, Ref("AWS::Region"), "Account"))
+    t.add_condition("AnyMonitor", Or(*[Condition(kind.stem) for kind in KINDS]))
+    t.add_condition("Clarify", Or(*[Condition(kind.stem) for kind in KINDS if kind.image == CLARIFY]))
     return _role_policy(st, "ImagePullPolicy", "AnyMonitor", "image-pull", role_name, [
         # ecr:GetAuthorizationToken supports no resource: the token is for the caller's whole registry
         # access, so "*" is the only value IAM accepts (mmtool.security WILDCARD_ALLOWED).
@@ -649,7 +630,7 @@ def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, rol
     ))
 
 
-def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyType:
+def _shadow_endpoint_policy(st: StackTemplate, kind: MonitorKind, role_name, model_name) -> PolicyType:
     """What Clarify's explainability job does with the monitoring role: describe the endpoint's model (ModelName:
     ours, or an existing endpoint's existing.model_name), create, call and delete a shadow endpoint named with our
     prefix (reference §7.1). Nothing else, no other model."""
@@ -661,7 +642,7 @@ def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyT
         return If("Fleet", Sub(arn + kind + fleet), Sub(arn + kind + legacy))
     return st.template.add_resource(PolicyType(
         "ClarifyShadowEndpointPolicy",
-        Condition="ModelExplainability",
+        Condition=kind.stem,
         PolicyName=name("clarify-shadow-endpoint"),
         Roles=[role_name],
         PolicyDocument=PolicyDocument(
@@ -680,36 +661,3 @@ def _shadow_endpoint_policy(st: StackTemplate, role_name, model_name) -> PolicyT
             ],
         ),
     ))
-
-
-def model_monitor_values(params: Params, endpoint: FleetEndpoint, assets: dict[str, str]) -> dict[str, str]:
-    values = {"GroundTruthPrefix": endpoint.ground_truth_prefix(params)}
-    for key, stem, _code, _suffix, _group in MODEL_MONITORS:
-        monitor = getattr(endpoint.monitoring, key)
-        values.update({
-            f"{stem}Enabled": str(monitor.enabled).lower(),
-            f"{stem}ScheduleExpression": monitor.parsed_schedule.expression,
-            f"{stem}InstanceType": monitor.instance_type,
-            f"{stem}InstanceCount": str(monitor.instance_count),
-            f"{stem}VolumeSizeGb": str(monitor.volume_size_gb),
-            f"{stem}MaxRuntimeSeconds": str(monitor.max_runtime_seconds),
-            f"{stem}PublishMetrics": "Enabled" if monitor.publish_cloudwatch_metrics else "Disabled",
-            f"{stem}BaselineConstraintsKey": copy_key(monitor.baseline_constraints, endpoint.baselines_prefix(params))
-            if monitor.baseline_constraints else "",
-            f"{stem}ProbabilityAttribute": monitor.probability_attribute or "",
-        })
-        if stem != "ModelExplainability":
-            values[f"{stem}InferenceAttribute"] = monitor.inference_attribute or ""
-            values[f"{stem}ProbabilityThreshold"] = "" if monitor.probability_threshold is None \
-                else str(monitor.probability_threshold)
-            offsets = monitor.time_offsets
-            values[f"{stem}StartTimeOffset"] = offsets.start if offsets else ""
-            values[f"{stem}EndTimeOffset"] = offsets.end if offsets else ""
-    values["ModelQualityProblemType"] = endpoint.monitoring.model_quality.problem_type
-    values["ModelBiasConfigKey"] = assets.get(BIAS_CONFIG, "")
-    values["ModelExplainabilityConfigKey"] = assets.get(EXPLAINABILITY_CONFIG, "")
-    return values
-
-
-BIAS_CONFIG = "clarify:model-bias"  # keys of the synthesized Clarify analysis configurations in `assets`
-EXPLAINABILITY_CONFIG = "clarify:model-explainability"

@@ -39,8 +39,9 @@ from troposphere.ec2 import (
     VPCEndpoint,
 )
 
+from mmtool.config.monitor_kinds import KINDS, settings
 from mmtool.config.params import Params
-from templates.common import StackTemplate, name, s3_object_arn
+from templates.common import Inputs, StackTemplate, name, s3_object_arn
 from templates.foundation import FLOW_LOGS_PREFIX
 
 STACK = "network"
@@ -70,6 +71,7 @@ def build(params: Params) -> StackTemplate:
     vpc_cidr = st.param(
         "VpcCidr", "CIDR of the VPC to create; empty when ExistingVpcId is set.", group="New VPC",
         label="VPC CIDR", Default="", AllowedPattern=r"^((\d{1,3}\.){3}\d{1,3}/\d{1,2})?$",
+        value=lambda i: i.params.network.create and i.params.network.create.vpc_cidr,
     )
     subnet_cidrs, subnet_zones = [], []
     for index in range(1, MAX_CREATED_SUBNETS + 1):
@@ -77,40 +79,51 @@ def build(params: Params) -> StackTemplate:
         subnet_cidrs.append(st.param(
             f"PrivateSubnet{index}Cidr", f"CIDR of private subnet {index}{optional}.", group="New VPC",
             label=f"Subnet {index} CIDR{optional}", Default="", AllowedPattern=r"^((\d{1,3}\.){3}\d{1,3}/\d{1,2})?$",
+            value=lambda i, index=index: (s := _created_subnet(i, index)) and s.cidr,
         ))
         subnet_zones.append(st.param(
             f"PrivateSubnet{index}Az", f"Availability zone of private subnet {index}{optional}.", group="New VPC",
             label=f"Subnet {index} zone{optional}", Default="", AllowedPattern=r"^([a-z]{2}(-[a-z]+)+-\d[a-z])?$",
+            value=lambda i, index=index: (s := _created_subnet(i, index)) and s.availability_zone,
         ))
     existing_vpc = st.param(
         "ExistingVpcId", "Existing VPC to use; empty to create one.", group="Existing VPC",
         label="Existing VPC id", Default="", AllowedPattern=r"^(vpc-[0-9a-f]{8,17})?$",
+        value=lambda i: (e := i.params.network.existing) and e.vpc_id,
     )
     existing_subnets = st.param(
         "ExistingSubnetIds", "Private subnets of the existing VPC (two zones at least).", group="Existing VPC",
         label="Existing subnet ids", type="CommaDelimitedList", Default="",
+        value=lambda i: (e := i.params.network.existing) and ",".join(s.id for s in e.subnets),
     )
     existing_route_tables = st.param(
         "ExistingRouteTableIds", "Route tables of those subnets (for the S3 gateway endpoint).",
         group="Existing VPC", label="Existing route table ids", type="CommaDelimitedList", Default="",
+        value=lambda i: (e := i.params.network.existing) and ",".join(e.route_table_ids),
     )
     create_endpoints = st.flag(
         "CreateVpcEndpoints", "Create the interface endpoints and the S3 gateway endpoint.",
         group="Endpoints and traffic", label="Create VPC endpoints",
+        value=lambda i: i.params.network.create_vpc_endpoints,
     )
     prefix_list = st.param(
         "S3PrefixListId", "AWS-managed S3 prefix list of the region (com.amazonaws.<region>.s3).",
         group="Endpoints and traffic", label="S3 prefix list id", AllowedPattern=r"^pl-[0-9a-f]{8,17}$",
+        value=lambda i: i.params.network.s3_prefix_list_id,
     )
     external_objects = st.param(
         "ExternalReadObjectArns", "S3 object ARNs outside the project bucket that the stacks read "
         "(the model artifact); the S3 gateway endpoint allows reading exactly these.",
         group="Endpoints and traffic", label="External objects read", type="CommaDelimitedList",
+        value=lambda i: ",".join(external_read_objects(i.params)),
     )
     intra_cluster = st.flag(
         "AllowIntraClusterTraffic", "Allow all traffic between members of the job security group "
         "(needed when a monitoring job runs on more than one instance).",
         group="Endpoints and traffic", label="Multi-instance jobs", default="false",
+        # any job of any monitor of the environment on more than one instance
+        value=lambda i: any(settings(e.monitoring, kind).instance_count > 1
+                            for e in i.params.fleet() for kind in KINDS),
     )
 
     # A new VPC is created when no existing one is given. The condition also names the CIDRs it needs, so
@@ -275,24 +288,7 @@ def external_read_objects(params: Params) -> list[str]:
     return [s3_object_arn(uri, params.region) for uri in dict.fromkeys(uris)]
 
 
-def parameter_values(params: Params) -> dict[str, str]:
-    net = params.network
-    values = {
-        "CreateVpcEndpoints": str(net.create_vpc_endpoints).lower(),
-        "S3PrefixListId": net.s3_prefix_list_id,
-        "ExternalReadObjectArns": ",".join(external_read_objects(params)),
-        "AllowIntraClusterTraffic": str(any(e.monitoring.data_quality.instance_count > 1
-                                            for e in params.fleet())).lower(),
-    }
-    if net.create:
-        values["VpcCidr"] = net.create.vpc_cidr
-        for index, subnet in enumerate(net.create.private_subnets, start=1):
-            values[f"PrivateSubnet{index}Cidr"] = subnet.cidr
-            values[f"PrivateSubnet{index}Az"] = subnet.availability_zone
-    else:
-        existing = net.existing
-        assert existing is not None
-        values["ExistingVpcId"] = existing.vpc_id
-        values["ExistingSubnetIds"] = ",".join(s.id for s in existing.subnets)
-        values["ExistingRouteTableIds"] = ",".join(existing.route_table_ids)
-    return values
+def _created_subnet(i: Inputs, index: int):
+    """Private subnet number `index` (from 1) of the VPC the stack creates; None: none (or an existing VPC)."""
+    created = i.params.network.create
+    return created.private_subnets[index - 1] if created and index <= len(created.private_subnets) else None

@@ -24,17 +24,23 @@ Resources
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
 
 from troposphere import And, Equals, Not, Ref, Sub
 from troposphere import Condition as Cond
-from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 from troposphere.events import InputTransformer, Rule, Target
 
-from mmtool.config.params import MAX_DRIFT_ALARMS
-from templates.common import StackTemplate
+from mmtool.config.monitor_kinds import DATA_QUALITY, KINDS
+from mmtool.config.params import MAX_DRIFT_ALARMS, DriftAlarm
+from templates.common import Inputs, StackTemplate
 
-DATA_METRICS = "aws/sagemaker/Endpoints/data-metrics"  # reference §6.4 (the SDK dashboard's spelling)
+# The drift alarms of a stack's endpoint: the data-quality schedule's period in seconds and the alarms, or None
+# (the stack has none: their parameters keep their defaults).
+Drift = Callable[[Inputs], Optional[tuple[int, Sequence[DriftAlarm]]]]
+
 FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (reference §8 #17)
 VIOLATIONS_PREFIX = "CompletedWithViolations"
 INPUT_PATHS = {
@@ -47,8 +53,9 @@ INPUT_PATHS = {
 }
 
 
-def message(reports: str) -> str:
-    """The notification text (an EventBridge input template); `reports` is the reports prefix, `${}` allowed."""
+def message(reports: str, dashboard: str) -> str:
+    """The notification text (an EventBridge input template); `reports` is the reports prefix and `dashboard` the
+    dashboard's name, `${}` allowed."""
     return (
         '"SageMaker Model Monitor: a monitoring run of ${ProjectName}-${EnvironmentName} ended <status>.\\n'
         "\\n"
@@ -58,9 +65,9 @@ def message(reports: str) -> str:
         "Reason: <reason>\\n"
         "Processing job: https://${AWS::Region}.console.aws.amazon.com/sagemaker/home?region=${AWS::Region}"
         "#/processing-jobs/<job>\\n"
-        f"Reports: s3://${{BucketName}}/{reports}/ (a folder per monitor, then endpoint, schedule, run time)\\n"
+        f"Reports: s3://${{BucketName}}/{reports}/ (a folder per monitor)\\n"
         "Dashboard: https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
-        "#dashboards/dashboard/${ProjectName}-${EnvironmentName}-model-monitor\\n"
+        f"#dashboards/dashboard/{dashboard}\\n"
         'Time: <time>"'
     )
 
@@ -79,12 +86,14 @@ class Names:
     condition: str  # the rules and alarms exist
     violations_condition: str  # the violations rule exists
     reports: str  # the reports prefix in the message
+    dashboard: str  # the dashboard the message links to
 
 
-def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: object, endpoint_name: object) -> Rule:
+def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: object, endpoint_name: object,
+        drift: Drift) -> Rule:
     """Rules, alarms and drift-alarm slots of one endpoint. Returns the failed-executions rule."""
     t = st.template
-    transformer = InputTransformer(InputPathsMap=INPUT_PATHS, InputTemplate=Sub(message(names.reports)))
+    transformer = InputTransformer(InputPathsMap=INPUT_PATHS, InputTemplate=Sub(message(names.reports, names.dashboard)))
     base_pattern = {
         # Monitoring executions are processing jobs; their state changes carry the schedule's ARN.
         "source": ["aws.sagemaker"],
@@ -147,24 +156,26 @@ def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: obje
                rule=violations_rule, condition=names.violations_condition)
 
     drift_group = "Data-quality drift alarms"
-    period = st.param("DataQualityAlarmPeriod", "Period of the drift alarms: the data-quality schedule's period "
-                      "(one run, one datapoint), at most a day.", group=drift_group, label="Period (s)",
-                      type="Number", Default="3600", MinValue=60, MaxValue=86400)
+    period = st.param("DataQualityAlarmPeriod", "Drift alarms' period: the data-quality schedule's (one run, one "
+                      "datapoint), at most a day.", group=drift_group, label="Period (s)",
+                      type="Number", Default="3600", MinValue=60, MaxValue=86400,
+                      value=lambda i: None if (d := drift(i)) is None else str(min(d[0], 86400)))
     for slot in range(1, MAX_DRIFT_ALARMS + 1):
         feature = st.param(f"DriftAlarm{slot}Feature", f"Feature of drift alarm {slot}; empty: unused.",
                            group=drift_group, label=f"Alarm {slot} feature", Default="",
-                           AllowedPattern=r"^[A-Za-z0-9_.\-]{0,200}$")
-        threshold = st.param(f"DriftAlarm{slot}Threshold", f"Drift distance above which alarm {slot} fires.",
+                           AllowedPattern=r"^[A-Za-z0-9_.\-]{0,200}$",
+                           value=lambda i, slot=slot: _slot(drift(i), slot, lambda alarm: alarm.feature))
+        threshold = st.param(f"DriftAlarm{slot}Threshold", f"Drift above which alarm {slot} fires.",
                              group=drift_group, label=f"Alarm {slot} threshold", type="Number", Default="0.1",
-                             MinValue=0)
+                             MinValue=0, value=lambda i, slot=slot: _slot(drift(i), slot, lambda a: str(a.threshold)))
         t.add_condition(f"DriftAlarm{slot}", And(Cond(names.condition), Not(Equals(Ref(feature), ""))))
         t.add_resource(Alarm(
             f"DriftAlarm{slot}",
             Condition=f"DriftAlarm{slot}",
             AlarmName=Sub(names.drift_alarm.replace("{slot}", str(slot))),
-            AlarmDescription=Sub(f"Data drift of feature ${{DriftAlarm{slot}Feature}} on ${{EndpointName}} above "
-                                 f"${{DriftAlarm{slot}Threshold}} (baseline distance, data-quality monitor)"),
-            Namespace=DATA_METRICS,
+            AlarmDescription=Sub(f"Baseline drift of ${{DriftAlarm{slot}Feature}} on ${{EndpointName}} above "
+                                 f"${{DriftAlarm{slot}Threshold}}"),
+            Namespace=DATA_QUALITY.namespace,
             MetricName=Sub(f"feature_baseline_drift_${{DriftAlarm{slot}Feature}}"),
             Dimensions=[MetricDimension(Name="Endpoint", Value=endpoint_name),
                         MetricDimension(Name="MonitoringSchedule", Value=Sub(names.data_quality_schedule))],
@@ -181,9 +192,52 @@ def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: obje
     return failed_rule
 
 
-def drift_values(period_seconds: int, drift) -> dict[str, str]:
-    values = {"DataQualityAlarmPeriod": str(min(period_seconds, 86400))}
-    for slot, alarm in enumerate(drift, start=1):
-        values[f"DriftAlarm{slot}Feature"] = alarm.feature
-        values[f"DriftAlarm{slot}Threshold"] = str(alarm.threshold)
-    return values
+def _slot(drift: Optional[tuple[int, Sequence[DriftAlarm]]], slot: int,
+          value: Callable[[DriftAlarm], str]) -> Optional[str]:
+    """The value of drift-alarm slot `slot` (from 1), or None when the slot is unused."""
+    if drift is None or slot > len(drift[1]):
+        return None
+    return value(drift[1][slot - 1])
+
+
+# --- dashboards ----------------------------------------------------------------------------------
+
+COMPACT = {"sort_keys": True, "separators": (",", ":")}  # dashboard bodies: JSON without spaces (template size)
+
+
+def metric_widget(title: str, metrics: list, x: int, y: int, width: int = 12) -> dict:
+    # A time series, not stacked: the widget's defaults (CloudWatch dashboard body structure,
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html).
+    return {"type": "metric", "x": x, "y": y, "width": width, "height": 6,
+            "properties": {"title": title, "region": "${AWS::Region}", "period": 3600,
+                           "metrics": [[m] if isinstance(m, dict) else m for m in metrics]}}
+
+
+def endpoint_dashboard(st: StackTemplate, scoped: str, condition: str) -> Dashboard:
+    """A fleet endpoint's own dashboard `<scoped>-model-monitor`, in its monitoring stack (added and removed with
+    the endpoint, so no template holds a slot per endpoint): its runs that failed or found violations, its alarms,
+    its data drift and the metrics of its model monitors. A search finds nothing for a disabled monitor; schedules
+    are `<scoped>-<code>` (templates/monitoring.py `schedule_name`)."""
+    header = {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": (
+        f"# Model Monitor: {scoped}\n"
+        "Endpoint **${EndpointName}**. Schedules: " + ", ".join(f"`{scoped}-{k.code}`" for k in KINDS)
+        + " (disabled monitors have none). Reports: `s3://${BucketName}/${ReportsPrefix}/<monitor>/`.")}}
+    runs = metric_widget("Monitoring runs: failed or stopped, and with violations (per hour)", [
+        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-failed", {"stat": "Sum", "label": "failed or stopped"}],
+        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-violations",
+         {"stat": "Sum", "label": "completed with violations"}],
+    ], 0, 2)
+    alarms = {"type": "alarm", "x": 12, "y": 2, "width": 12, "height": 6, "properties": {
+        "title": "Execution alarms",
+        "alarms": [f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{scoped}-{n}"
+                   for n in ("monitor-failed", "notification-delivery")]}}
+    drift = metric_widget("Data quality: baseline drift per feature (max)", [{"expression": (
+        f"SEARCH('Namespace=\"{DATA_QUALITY.namespace}\" MonitoringSchedule=\"{scoped}-{DATA_QUALITY.code}\" "
+        "%^feature_baseline_drift_.*%', 'Maximum', 3600)")}], 0, 8)
+    schedules = " OR ".join(f'MonitoringSchedule=\"{scoped}-{kind.code}\"' for kind in KINDS if kind is not DATA_QUALITY)
+    model = metric_widget("Model quality, bias and attribution", [{"expression": (
+        f"SEARCH('({schedules})', 'Average', 3600)")}], 12, 8)
+    body = json.dumps({"widgets": [header, runs, alarms, drift, model]}, **COMPACT)
+    return st.template.add_resource(Dashboard(
+        "EndpointDashboard", Condition=condition, DashboardName=Sub(f"{scoped}-model-monitor"), DashboardBody=Sub(body),
+    ))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mmtool.config.reference import REFERENCE_DOC, render
+from mmtool.config.reference import KINDS_DOC, REFERENCE_DOC, render, render_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -14,6 +14,10 @@ README = ROOT / "README.md"
 
 def test_parameter_reference_is_current():
     assert render() in REFERENCE_DOC.read_text(), "docs/parameters.md's parameter reference is stale: run `make docs`"
+
+
+def test_monitor_kinds_table_is_current():
+    assert render_kinds() in KINDS_DOC.read_text(), "docs/monitors.md's monitor kinds are stale: run `make docs`"
 
 
 def test_readme_gives_the_two_quickstart_commands():

@@ -7,10 +7,15 @@ import json
 
 import pytest
 
-from mmtool.config.params import MAX_FLEET_ENDPOINTS, image_accounts
+from mmtool.config.params import image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
-from mmtool.build.synth import revision
+from templates.revisions import digest, reach
 from tests.conftest import REPO
+
+
+def revision(t: dict, logical_id: str, values: dict[str, str], upstream: dict[str, str] | None = None) -> str:
+    """The revision of resource `logical_id` for these values (templates/revisions.py, as the build computes it)."""
+    return digest(reach(t, logical_id), t, values, upstream)
 
 
 def template(paths, stack: str, env: str = "dev") -> dict:
@@ -157,13 +162,59 @@ def test_revision_changes_with_every_value_the_definition_uses(built):
     """Job definitions are create-only: a changed definition needs a new name (reference §0.2)."""
     t = template(built, "monitoring")
     values = parameters(built, "monitoring")
-    base = revision(t, "DataQualityJobDefinition", values)
-    assert base == values["DataQualityRevision"]
-    for name, new in (("DataQualityInstanceType", "ml.m5.2xlarge"), ("DataQualityBaselineConstraintsKey", "baselines/imported/0123456789abcdef/c.json"),
-                      ("SubnetIds", "/other/subnets")):
+    base = revision(t, "DataQualityJobDefinition", values)  # (the file's revision also counts upstream values: below)
+    for name, new in (("DataQualityInstanceType", "ml.m5.2xlarge"),
+                      ("DataQualityBaselineConstraintsKey", "baselines/imported/0123456789abcdef/c.json")):
         assert revision(t, "DataQualityJobDefinition", {**values, name: new}) != base, name
     # the schedule updates in place: changing it must not replace the definition
     assert revision(t, "DataQualityJobDefinition", {**values, "DataQualityScheduleExpression": "NOW"}) == base
+
+
+def _monitoring_values(scratch, change) -> dict[str, str]:
+    """dev's monitoring parameter values after `change(params data)`, synthesized."""
+    from mmtool.build.synth import synthesize
+    from mmtool.config.loader import load_params
+    from tests.conftest import dev_params, write_params
+
+    data = dev_params()
+    change(data)
+    params = load_params(write_params(scratch, data), scratch.root)
+    return next(s.parameters for s in synthesize(params, scratch.root).stacks if s.kind == "monitoring")
+
+
+REVISION_PARAMETERS = {"DataQualityRevision", "ModelQualityRevision", "ModelBiasRevision", "ModelExplainabilityRevision"}
+
+
+@pytest.mark.parametrize("what, change", [
+    # the key read through SSM: another key ARN under the same SSM name
+    ("kms key", lambda d: d["encryption"].update(kms_key_arn="arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-1111")),
+    # the subnets and the job security group (in the VPC): a new VPC replaces both, same SSM names
+    ("vpc", lambda d: d["network"]["create"].update(vpc_cidr="10.31.0.0/20", private_subnets=[
+        {"cidr": "10.31.0.0/22", "availability_zone": "eu-west-1a"},
+        {"cidr": "10.31.4.0/22", "availability_zone": "eu-west-1b"}])),
+    # one subnet moves to another zone: a new subnet, a new id under the same SSM name
+    ("subnet zone", lambda d: d["network"]["create"]["private_subnets"][1].update(availability_zone="eu-west-1c")),
+])
+def test_job_definitions_are_renamed_when_a_value_they_read_from_another_stack_changes(scratch, what, change):
+    """Issue 22 part 8: the monitoring stack's parameter file holds only the SSM names of upstream values, which a
+    deploy never changes; the revisions count what the values are made from, so the names change with them."""
+    base = _monitoring_values(scratch, lambda d: None)
+    changed = _monitoring_values(scratch, change)
+    assert {k: changed[k] for k in ("SubnetIds", "JobSecurityGroupId", "KmsKeyArn", "BucketName")} == \
+        {k: base[k] for k in ("SubnetIds", "JobSecurityGroupId", "KmsKeyArn", "BucketName")}
+    assert {k for k in REVISION_PARAMETERS if changed[k] != base[k]} == REVISION_PARAMETERS, what
+
+
+def test_upstream_changes_that_replace_nothing_rename_nothing(scratch):
+    """Only what decides an upstream id counts (a resource's create-only properties): a retention period or the
+    VPC endpoints change no subnet, security group, key or bucket, so no job definition is replaced for them."""
+    def change(data):
+        data["storage"]["capture_retention_days"] = 21
+        data["storage"]["report_retention_days"] = 500
+        data["network"]["create_vpc_endpoints"] = False
+
+    base, changed = _monitoring_values(scratch, lambda d: None), _monitoring_values(scratch, change)
+    assert {k: changed[k] for k in REVISION_PARAMETERS} == {k: base[k] for k in REVISION_PARAMETERS}
 
 
 # --- IAM ------------------------------------------------------------------------------------------
@@ -330,6 +381,36 @@ def test_new_or_existing_vpc_and_neither_is_refused_before_any_change(built):
     assert outcome("prod") == (False, False)  # the platform team's VPC
     assert outcome(None) == (False, True)  # the template alone with its defaults: refused, with a reason
     assert all("is required when ExistingVpcId is empty" in a["AssertDescription"] for a in rule["Assertions"])
+
+
+# --- a Parameter and its value, declared together -------------------------------------------------
+
+
+def test_every_parameter_without_a_default_is_declared_with_its_value():
+    """A parameter file is computed from the values declared with the Parameters (templates/common.py), so a
+    Parameter CloudFormation requires cannot be left out of the file, and no file names an undeclared Parameter."""
+    from mmtool.config.loader import load_params
+    from templates import catalog
+    from templates import STACKS
+
+    params = load_params(REPO / "params" / "staging.yaml", REPO)
+    for module in (*STACKS, catalog):
+        st = module.build(params)
+        declared = st.template.parameters
+        required = {title for title, parameter in declared.items() if "Default" not in parameter.properties}
+        assert required - set(st.values) - set(st.revisions) == set(), module.STACK
+        assert set(st.values) <= set(declared), module.STACK
+
+
+def test_a_value_declared_with_its_parameter_reaches_the_parameter_file():
+    from mmtool.config.loader import load_params
+    from templates import network
+    from templates.common import Inputs
+
+    params = load_params(REPO / "params" / "prod.yaml", REPO)
+    values = network.build(params).parameter_file(Inputs(params))
+    assert values["ExistingVpcId"] == params.network.existing.vpc_id
+    assert "VpcCidr" not in values  # None: left out, the Default holds
 
 
 # --- cross-stack wiring without our tool -----------------------------------------------------------
@@ -570,8 +651,6 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
 def test_endpoint_model_has_a_name_that_changes_with_its_content(built):
     """Model properties are create-only: a fixed name could not be replaced; the hash also covers the network
     values that decide its subnets and security group."""
-    from mmtool.build.synth import revision
-
     t = template(built, "endpoint")
     model = t["Resources"]["Model"]["Properties"]
     assert model["ModelName"] == {"Fn::Sub": "${ProjectName}-${EnvironmentName}-model-${ModelRevision}"}
@@ -751,14 +830,14 @@ def test_subscriptions_come_from_the_params_file(built):
 
 def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
     """Widgets of disabled parts are left out through conditions; whatever is enabled, the body is JSON: every
-    combination of monitors in the single-endpoint form, and a fleet of every size (its rows fill from 1)."""
+    combination of monitors in the single-endpoint form, and a fleet's overview (each endpoint's own dashboard is in
+    its monitoring stack, so nothing here depends on the number of endpoints)."""
     import itertools
 
     body = template(built, "alarms")["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Join"][1]
     conditions = sorted({p["Fn::If"][0] for p in body if isinstance(p, dict) and "Fn::If" in p})
-    rows = [f"Fleet{slot}" for slot in range(1, MAX_FLEET_ENDPOINTS + 1)]
     single = ["DataQuality", "EnvironmentAlarms", "ModelBias", "ModelExplainability", "ModelQuality"]
-    assert conditions == sorted(single + rows + ["SingleEndpoint"])
+    assert conditions == sorted(single + ["FleetOverview", "SingleEndpoint"])
 
     def resolve(part, on):
         if isinstance(part, str):
@@ -768,15 +847,23 @@ def test_dashboard_body_is_valid_json_in_every_combination_of_monitors(built):
         return part["Fn::Sub"]
 
     for flags in itertools.product([True, False], repeat=len(single)):
-        on = {**dict(zip(single, flags)), **{r: False for r in rows}, "SingleEndpoint": True}
+        on = {**dict(zip(single, flags)), "FleetOverview": False, "SingleEndpoint": True}
         shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
         assert len(shown) == 1 + 2 * on["EnvironmentAlarms"] + 2 * on["DataQuality"] + on["ModelQuality"] + \
             on["ModelBias"] + on["ModelExplainability"]
-    for size in range(MAX_FLEET_ENDPOINTS + 1):
-        on = {**{c: False for c in single}, **{r: i < size for i, r in enumerate(rows)}, "SingleEndpoint": False}
-        shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
-        assert len(shown) == 1 + 4 * size  # a header, then per endpoint: title, runs, drift, model metrics
-        assert "A row per endpoint" in shown[0]["properties"]["markdown"]
+    on = {**{c: False for c in single}, "FleetOverview": True, "SingleEndpoint": False}
+    shown = json.loads("".join(resolve(p, on) for p in body))["widgets"]
+    assert len(shown) == 4  # a header, then every endpoint's runs, drift and model metrics by search
+    assert "found by search" in shown[0]["properties"]["markdown"]
+    assert all("SEARCH(" in w["properties"]["metrics"][0][0]["expression"] for w in shown[1:])
+
+
+def test_the_alarms_template_holds_no_slot_per_endpoint_and_stays_small(built):
+    """Issue 23 part 5: a fleet's endpoints get their dashboards in their own monitoring stacks; the alarms template
+    has no parameter or condition per endpoint, so its size no longer grows with a fleet's limit (it was 200 KB)."""
+    t = template(built, "alarms")
+    assert not [name for name in (*t["Parameters"], *t["Conditions"]) if name.startswith("Fleet") and name != "FleetOverview"]
+    assert len((built.build / "dev" / "alarms.template.json").read_bytes()) <= 60_000
 
 
 def test_alarms_stack_depends_on_what_it_reads(built):

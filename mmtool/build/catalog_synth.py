@@ -14,6 +14,7 @@ from typing import Any
 from mmtool.build.synth import MANIFEST_FORMAT, StackOutput, dump_json, stack_tags
 from mmtool.config.params import Params
 from mmtool.errors import ToolError
+from templates.common import Inputs
 
 TEMPLATE_FILE = "catalog.template.json"
 PARAMETERS_FILE = "catalog.parameters.json"
@@ -23,9 +24,9 @@ MANIFEST_FILE = "catalog.manifest.json"
 def synthesize_catalog(params: Params) -> StackOutput:
     from templates import catalog
 
-    template = json.loads(catalog.build(params).finish().to_json())
-    values = {"ProjectName": params.project, "EnvironmentName": params.environment,
-              **catalog.parameter_values(params)}
+    built = catalog.build(params)
+    template = json.loads(built.finish().to_json())
+    values = built.parameter_file(Inputs(params))
     declared = template["Parameters"]
     unknown = sorted(set(values) - set(declared))
     missing = sorted(n for n, p in declared.items() if "Default" not in p and n not in values)

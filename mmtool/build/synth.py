@@ -12,9 +12,10 @@ anywhere leaves `build/` untouched. The same input gives byte-identical output.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import ModuleType
@@ -27,11 +28,12 @@ from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
 from templates import alarms, foundation, monitoring, network
 from templates import endpoint as templates_endpoint
-from templates.common import ssm_name, tag_parameter_name
+from templates.common import Inputs, StackTemplate
 from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
 from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
 
 MANIFEST_FORMAT = 1
+SCHEMA_REGION = "us-east-1"  # create-only properties are the same in every region; one region keeps the build stable
 ASSETS_PREFIX = "monitoring-assets"
 RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
 
@@ -128,13 +130,13 @@ def _has_iam(template: dict[str, Any]) -> bool:
 
 def synthesize(params: Params, repo_root: Path) -> Synthesis:
     synthesis = Synthesis(params, [])
-    cache: dict[str, tuple[dict[str, Any], list]] = {}  # one template per stack kind, built once
-    shared = {name: _stack(module, params, module.parameter_values(params), cache)
+    cache: dict[str, tuple[dict[str, Any], StackTemplate]] = {}  # one template per stack kind, built once
+    shared = {name: _stack(module, params, Inputs(params), cache)
               for name, module in (("foundation", foundation), ("network", network))}
     synthesis.stacks += shared.values()
     for fleet_endpoint in params.fleet():
         synthesis.stacks += _endpoint_stacks(params, fleet_endpoint, repo_root, synthesis, shared["network"], cache)
-    synthesis.stacks.append(_stack(alarms, params, alarms.parameter_values(params), cache))
+    synthesis.stacks.append(_stack(alarms, params, Inputs(params), cache))
     return synthesis
 
 
@@ -149,8 +151,8 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
         upstream = {k: network_stack.parameters.get(k, "") for k in MODEL_IDENTITY_UPSTREAM}
         if not endpoint.legacy:  # two fleet endpoints serving one model still get two model names
             upstream["EndpointKey"] = endpoint.key
-        created = _stack(templates_endpoint, params, templates_endpoint.parameter_values(params, endpoint), cache,
-                         endpoint=endpoint, upstream=upstream)
+        created = _stack(templates_endpoint, params, Inputs(params, endpoint, identity=upstream), cache,
+                         endpoint=endpoint)
         stacks.append(created)
         depends.append(created.name)
         # The Clarify configurations name the endpoint's model, whose name the endpoint stack's revision fixes.
@@ -159,7 +161,7 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
         # Someone else's model, named in the params file (make plan checks the endpoint serves it).
         model = endpoint.existing.model_name
     asset_keys.update(_clarify_assets(params, endpoint, synthesis, model))
-    stacks.append(_stack(monitoring, params, monitoring.parameter_values(params, endpoint, asset_keys, model), cache,
+    stacks.append(_stack(monitoring, params, Inputs(params, endpoint, asset_keys, model), cache,
                          endpoint=endpoint, depends_on=tuple(depends)))
     notes = stack_notes(params, endpoint)
     for stack in stacks:
@@ -170,8 +172,7 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
 def monitoring_values_for(params: Params, endpoint: FleetEndpoint) -> dict[str, str]:
     """A monitoring stack's parameter values for `endpoint`, with no assets (the Service Catalog endpoint-monitoring
     product fills a stand-in endpoint's values in; mmtool.build.catalog_synth)."""
-    return _stack(monitoring, params, monitoring.parameter_values(params, endpoint, {}, ""), {},
-                  endpoint=endpoint).parameters
+    return _stack(monitoring, params, Inputs(params, endpoint), {}, endpoint=endpoint).parameters
 
 
 def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, content: bytes, folder: str = "") -> str:
@@ -225,23 +226,18 @@ def _assets(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synt
     return keys
 
 
-def _stack(module: ModuleType, params: Params, values: dict[str, str], cache: dict, *,
-           endpoint: FleetEndpoint | None = None, depends_on: tuple[str, ...] | None = None,
-           upstream: dict[str, str] | None = None) -> StackOutput:
-    """One stack: the kind's template (built once per environment) and this stack's parameter values."""
+def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
+           endpoint: FleetEndpoint | None = None, depends_on: tuple[str, ...] | None = None) -> StackOutput:
+    """One stack: the kind's template (built once per environment) and this stack's parameter values, computed by
+    the value each Parameter was declared with (templates/common.py `StackTemplate.param`)."""
     if module.STACK not in cache:
         built = module.build(params)
-        cache[module.STACK] = (json.loads(built.finish().to_json()), built.imports)
-    template, imports = cache[module.STACK]
-    values = {"ProjectName": params.project, "EnvironmentName": params.environment, **values}
-    for item in imports:
-        values[item.parameter] = ssm_name(item.stack, item.key, params.project, params.environment)
-    for key, value in params.tags.items():
-        if tag_parameter_name(key) in template.get("Parameters", {}):
-            values[tag_parameter_name(key)] = value
-    for parameter, logical_id in getattr(module, "REVISIONS", {}).items():
-        if parameter in template.get("Parameters", {}):
-            values[parameter] = revision(template, logical_id, values, upstream)
+        cache[module.STACK] = (json.loads(built.finish().to_json()), built)
+    template, built = cache[module.STACK]
+    imported = _imported(built, cache)
+    values = built.parameter_file(dataclasses.replace(inputs, imported=imported))
+    if endpoint is None:  # an environment's stack: others may read what it publishes
+        cache[("published", module.STACK)] = (built, values, imported)
     _check_parameters(module.STACK, template, values)
     return StackOutput(
         name=endpoint.manifest_name(module.STACK) if endpoint else module.STACK,
@@ -255,43 +251,27 @@ def _stack(module: ModuleType, params: Params, values: dict[str, str], cache: di
     )
 
 
-def revision(template: dict[str, Any], logical_id: str, values: dict[str, str],
-             upstream: dict[str, str] | None = None) -> str:
-    """A short hash of a resource and every parameter value, condition and mapping it can depend on.
-
-    Only the conditions and mappings the resource reaches count, so adding an unrelated monitor or alarm
-    to the template does not rename (and replace) this resource. `upstream` adds values of other stacks
-    that decide what an SSM-typed parameter of this resource resolves to.
-    """
-    resource = template["Resources"][logical_id]
-    named = resource.get("Properties", {}).get("JobDefinitionName")
-    if isinstance(named, dict) and "Fn::If" in named:  # named only when a revision is given: hash the name itself,
-        # so making the name optional did not change (and replace) any definition deployed before
-        resource = {**resource, "Properties": {**resource["Properties"], "JobDefinitionName": named["Fn::If"][1]}}
-    conditions = _conditions_used(resource, template.get("Conditions", {}))
-    mappings = {name: template.get("Mappings", {})[name]
-                for name in sorted(set(re.findall(r'"Fn::FindInMap": \["([A-Za-z0-9]+)"', json.dumps(resource))))}
-    used = json.dumps([resource, conditions, mappings], sort_keys=True)
-    names = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', used)) | set(re.findall(r"\$\{([A-Za-z0-9]+)\}", used))
-    names = {n for n in names if not n.endswith("Revision")}  # its own name carries the hash
-    relevant = {n: values.get(n, template["Parameters"].get(n, {}).get("Default")) for n in sorted(names)
-                if n in template.get("Parameters", {})}
-    return hashlib.sha256(json.dumps([used, relevant, upstream or {}], sort_keys=True).encode()).hexdigest()[:12]
+def _imported(built: StackTemplate, cache: dict) -> dict[str, str]:
+    """For each value of another stack this stack reads through SSM, a digest of what that value is made from
+    (StackTemplate.published_digest): a job definition's revision counts it, so its name changes when the value
+    does, even though the SSM parameter's name (the only thing in this stack's parameter file) stays the same."""
+    digests = {}
+    for item in built.imports:
+        if ("published", item.stack) in cache:
+            upstream, values, imported = cache[("published", item.stack)]
+            digests[item.parameter] = upstream.published_digest(item.key, values, imported, create_only)
+    return digests
 
 
-def _conditions_used(node: Any, conditions: dict[str, Any]) -> dict[str, Any]:
-    """The conditions `node` refers to (Condition key, Fn::If, {"Condition": ...}), transitively."""
-    found: dict[str, Any] = {}
-    pending = [node]
-    while pending:
-        text = json.dumps(pending.pop(), sort_keys=True)
-        names = set(re.findall(r'"Condition": "([A-Za-z0-9]+)"', text)) | \
-            set(re.findall(r'"Fn::If": \["([A-Za-z0-9]+)"', text))
-        for name in sorted(names - set(found)):
-            if name in conditions:
-                found[name] = conditions[name]
-                pending.append(conditions[name])
-    return dict(sorted(found.items()))
+@functools.lru_cache(maxsize=None)
+def create_only(resource_type: str) -> frozenset[str]:
+    """The top-level properties whose change replaces a resource of this type: `createOnlyProperties` of its
+    CloudFormation resource schema (https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/
+    resource-type-schema.html), from the copy cfn-lint ships (the same one it lints our templates with)."""
+    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    return frozenset(path.split("/")[2] for path in schema.get("createOnlyProperties", []))
 
 
 def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:

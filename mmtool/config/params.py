@@ -1258,8 +1258,9 @@ class Params(Strict):
         if not value:
             raise ValueError("no endpoints: list at least one, e.g. churn: {create: {...}} or fraud: {existing: {...}}")
         if len(value) > MAX_FLEET_ENDPOINTS:
-            raise ValueError(f"{len(value)} endpoints; at most {MAX_FLEET_ENDPOINTS} per environment (the alarms "
-                             "template has that many dashboard rows); split the fleet over two environments")
+            raise ValueError(f"{len(value)} endpoints; at most {MAX_FLEET_ENDPOINTS} per environment (larger fleets "
+                             "are not yet checked against every account limit they meet, docs/fleet.md); split the "
+                             "fleet over two environments")
         for key in value:
             if not isinstance(key, str) or not re.fullmatch(ENDPOINT_KEY, key):
                 raise FieldError(str(key), key, "an endpoint's short name is 1-20 lowercase letters, digits and '-', "

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from mmtool.config.monitor_kinds import BY_STEM, KINDS
 from mmtool.config.schedule import ScheduleRejected, parse_schedule, window_offset_hours
 from mmtool.operate.awsenv import AwsError, Clients, aws_failure, split_s3_uri
 from mmtool.operate.stack_failures import StackFailure
@@ -57,12 +58,7 @@ MAX_VIOLATIONS = 50
 LOG_LINES = 15
 
 # CLI monitor name -> MonitoringType; the schedule `<project>-<env>-<monitor>` runs the definition.
-MONITORS = {
-    "data-quality": "DataQuality",
-    "model-quality": "ModelQuality",
-    "model-bias": "ModelBias",
-    "model-explainability": "ModelExplainability",
-}
+MONITORS = {kind.name: kind.stem for kind in KINDS}
 MONITORING_TYPES = tuple(MONITORS.values())
 TERMINAL_EXECUTION = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
 FAILED_EXECUTION = ("Failed", "Stopped")
@@ -550,12 +546,7 @@ def endpoint_schedules(sagemaker: Any, endpoint_name: str) -> list[dict[str, Any
 
 def read_job_definition(sagemaker: Any, monitoring_type: str, name: str) -> JobDefinitionFacts:
     """Describe<Type>JobDefinition, reduced to what the rules need."""
-    method = {
-        "DataQuality": "describe_data_quality_job_definition",
-        "ModelQuality": "describe_model_quality_job_definition",
-        "ModelBias": "describe_model_bias_job_definition",
-        "ModelExplainability": "describe_model_explainability_job_definition",
-    }[monitoring_type]
+    method = BY_STEM[monitoring_type].describe_method
     try:
         response = getattr(sagemaker, method)(JobDefinitionName=name)
     except Exception as exc:

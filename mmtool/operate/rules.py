@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Callable
 
+from mmtool.config.monitor_kinds import BY_STEM
 from mmtool.config.schedule import ScheduleRejected, parse_schedule
 from mmtool.operate.adopt_journal import restore_command
 from mmtool.operate.existing_endpoint import (
@@ -527,7 +528,8 @@ def runtime_over_period(schedule: ScheduleFacts, facts: Facts) -> Finding | None
     if definition is None or not definition.max_runtime_seconds or not period:
         return None
     limit = period
-    split = schedule.monitoring_type in ("ModelQuality", "ModelBias") and period == 3600
+    kind = BY_STEM.get(schedule.monitoring_type or "")
+    split = kind is not None and kind.merges_ground_truth and period == 3600  # the merge job takes half the hour
     if split:
         limit = 1800
     if definition.max_runtime_seconds <= limit:

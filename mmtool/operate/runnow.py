@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from mmtool.config.monitor_kinds import KINDS
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
 from mmtool.operate.awsenv import Clients, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
@@ -55,10 +56,9 @@ POLL_SECONDS = 15.0
 PROVISIONING_ALLOWANCE = 1800
 DEFAULT_WINDOW_HOURS = 1
 NAME_LIMIT = 63
-SHORT = {"data-quality": "dq", "model-quality": "mq", "model-bias": "bias", "model-explainability": "expl"}
-# A fleet endpoint's regular schedules are `<project>-<env>-<key>-<code>` (templates/monitoring.py SHORT_CODES;
-# tests/operate/test_fleet_run_now.py compares the two).
-FLEET_CODES = {"data-quality": "dq", "model-quality": "mq", "model-bias": "mb", "model-explainability": "me"}
+SHORT = {kind.name: kind.one_time_code for kind in KINDS}
+# A fleet endpoint's regular schedules are `<project>-<env>-<key>-<code>` (templates/monitoring.py `schedule_name`).
+FLEET_CODES = {kind.name: kind.code for kind in KINDS}
 SUCCESS = ("Completed", "CompletedWithViolations")
 
 

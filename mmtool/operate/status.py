@@ -50,6 +50,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
+from mmtool.config.monitor_kinds import KINDS
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ToolError
 from mmtool.operate.facts import (
@@ -374,8 +375,7 @@ def render(console: Any, facts: Facts, findings: list[Finding], bias_groups: lis
 
 
 FLEET_SCHEMA_VERSION = 2
-MONITOR_NAMES = {"DataQuality": "data-quality", "ModelQuality": "model-quality", "ModelBias": "model-bias",
-                 "ModelExplainability": "model-explainability"}
+MONITOR_NAMES = {kind.stem: kind.name for kind in KINDS}
 
 
 def capture_check(facts: Facts) -> dict[str, Any] | None:

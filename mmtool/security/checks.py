@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
+from mmtool.config.monitor_kinds import IMAGE_FAMILIES, KINDS, MERGER_REPOSITORY, MODEL_EXPLAINABILITY
 from mmtool.security.findings import Finding, Subject
 
 Problems = Iterator[tuple[str, str]]
@@ -60,21 +61,13 @@ WILDCARD_WITH_CONDITION: dict[str, tuple[str, str, str]] = {
 # The one AWS service each stack's roles may trust (every role not listed: SageMaker's).
 TRUSTED_SERVICE_BY_STACK = {"catalog": "servicecatalog.amazonaws.com"}
 
-JOB_DEFINITION_TYPES = (
-    "AWS::SageMaker::DataQualityJobDefinition",
-    "AWS::SageMaker::ModelQualityJobDefinition",
-    "AWS::SageMaker::ModelBiasJobDefinition",
-    "AWS::SageMaker::ModelExplainabilityJobDefinition",
-)
-# The one job definition type that may run without network isolation, and why: SageMaker Clarify computes
-# SHAP values by calling a temporary shadow endpoint it creates from the model (reference §7.3), reached
-# through the sagemaker.api and sagemaker.runtime VPC endpoints. Everything else still holds for it:
+JOB_DEFINITION_TYPES = tuple(kind.resource_type for kind in KINDS)
+# The job definition types that may run without network isolation, and why (the kinds table's isolation_waiver:
+# SageMaker Clarify computes SHAP values by calling a temporary shadow endpoint it creates from the model, reached
+# through the sagemaker.api and sagemaker.runtime VPC endpoints). Everything else still holds for them:
 # private subnets, our security group, inter-container encryption, KMS on volumes and output.
-ISOLATION_EXCEPTIONS: dict[str, str] = {
-    "AWS::SageMaker::ModelExplainabilityJobDefinition":
-        "Clarify's SHAP analysis calls a shadow endpoint made from the model (reference 7.3); network isolation "
-        "would cut it off",
-}
+ISOLATION_EXCEPTIONS: dict[str, str] = {kind.resource_type: kind.isolation_waiver
+                                        for kind in KINDS if not kind.network_isolated}
 # The one reason the endpoint's Model may run without network isolation, in the one environment state that gives
 # it: Clarify's explainability job sends records to a shadow endpoint made from the model, and AWS requires network
 # isolation off on the model as well as on the job ("Give Amazon SageMaker Clarify Jobs Access to Resources in Your
@@ -83,14 +76,13 @@ MODEL_ISOLATION_WAIVER = (
     "the environment enables the model-explainability monitor: Clarify's shadow endpoint is made from this model, "
     "and AWS requires network isolation off on the model as well as on the Clarify job"
 )
-EXPLAINABILITY_FLAG = ("monitoring", "ModelExplainabilityEnabled")
+EXPLAINABILITY_FLAG = ("monitoring", f"{MODEL_EXPLAINABILITY.stem}Enabled")
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 ECR_LAYER_BUCKET = "arn:${AWS::Partition}:s3:::prod-${AWS::Region}-starport-layer-bucket/*"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 # The AWS-owned images the monitoring role may pull, and the Mappings their accounts come from (templates/monitoring.py).
-AWS_IMAGE_REPOSITORIES = ("sagemaker-model-monitor-analyzer", "sagemaker-model-monitor-groundtruth-merger",
-                          "sagemaker-clarify-processing")
-IMAGE_MAPPINGS = ("ModelMonitorImage", "ClarifyImage")
+AWS_IMAGE_REPOSITORIES = (*(family.repository_name for family in IMAGE_FAMILIES), MERGER_REPOSITORY)
+IMAGE_MAPPINGS = tuple(family.mapping for family in IMAGE_FAMILIES)
 ECR_PULL_ACTIONS = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}
 MIN_SKIP_REASON = 20  # characters: "n/a" is not a reason
 

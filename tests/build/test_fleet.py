@@ -196,11 +196,19 @@ def test_a_fleet_endpoints_jobs_run_under_its_own_role_and_write_its_own_reports
     assert out.parameters["AlarmsEnabled"] == "true"
 
 
-def test_alarms_dashboard_has_a_row_per_fleet_endpoint(staging):
+def test_each_fleet_endpoint_has_its_own_dashboard_in_its_monitoring_stack(staging):
+    """Issue 23 part 5: no row per endpoint in the alarms template; the dashboard comes and goes with the endpoint."""
     values = stack(staging, "alarms").parameters
-    assert [(values[f"Fleet{i}Key"], values[f"Fleet{i}EndpointName"]) for i in (1, 2, 3)] == [
-        ("churn", "churn-staging-churn"), ("upsell", "churn-staging-upsell"), ("fraud", "fraud-scoring-staging")]
-    assert "Fleet4Key" not in values and "EndpointName" not in values  # no single endpoint: no environment rules
+    assert not [k for k in values if k.startswith("Fleet")] and "EndpointName" not in values
+    out = stack(staging, "fraud-monitoring")
+    dashboard = out.template["Resources"]["EndpointDashboard"]
+    assert dashboard["Condition"] == "Fleet"
+    assert resolve(dashboard["Properties"]["DashboardName"], out.parameters, True) == "churn-staging-fraud-model-monitor"
+    body = json.loads(resolve(dashboard["Properties"]["DashboardBody"], out.parameters, True))
+    text = json.dumps(body)
+    for code in ("dq", "mq", "mb", "me"):
+        assert f"churn-staging-fraud-{code}" in text  # its own schedules, by name
+    assert "churn-staging-fraud-failed" in text and "fraud-scoring-staging" in text  # its rules, its endpoint
 
 
 FRAUD_MODEL = "fraud-xgb-2026-11-28"

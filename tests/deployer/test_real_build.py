@@ -84,10 +84,11 @@ def test_make_demo_runs_the_whole_lifecycle(tmp_path, capsys, monkeypatch):
     assert "churn-dev-network: DELETE_COMPLETE" in destroy and "churn-dev-foundation: DELETE_COMPLETE" in destroy
     # after the destroy: no stack, the bucket with the capture file and the asset, the key
     assert "stacks left: none" in after
-    # the capture file, the asset, and the two templates above CloudFormation's 51,200-byte TemplateBody limit
-    # (monitoring and alarms, which carry a fleet endpoint's rules and alarms), which the deployer uploads
-    assert "still there, 4 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
-    assert "cloudformation-templates/churn-dev-monitoring/" in after and "cloudformation-templates/churn-dev-alarms/" in after
+    # the capture file, the asset, and the template above CloudFormation's 51,200-byte TemplateBody limit
+    # (monitoring, which carries a fleet endpoint's rules, alarms and dashboard), which the deployer uploads; the
+    # alarms template has no slot per fleet endpoint any more and fits in the request
+    assert "still there, 3 objects" in after and "/AllTraffic/2026/11/25/10/15-00-000-demo.jsonl" in after
+    assert "cloudformation-templates/churn-dev-monitoring/" in after and "cloudformation-templates/churn-dev-alarms/" not in after
     assert "monitoring-assets/" in after and "record_preprocessor.py" in after
     assert re.search(r"KMS key arn:aws:kms:eu-west-1:123456789012:key/[0-9a-f-]+: still there", after)
     assert (paths.params / "dev.yaml").read_text() == (REPO / "params" / "dev.yaml").read_text()  # a copy was changed
@@ -115,3 +116,55 @@ def test_plan_shows_what_the_staging_build_derived(tmp_path_factory, clients):
     group = text.index("note: model bias: sensitive group age > 64 (exclusive threshold of a continuous facet)")
     assert endpoint_at < isolation < monitoring_at < group
     assert text.count("note: model network isolation") == 1 and text.count("note: model bias") == 1
+
+
+def test_new_subnets_upstream_rename_the_job_definitions_on_the_next_deploy(tmp_path_factory, clients, cf, aws):
+    """Issue 22 part 8: the job definitions read the subnets through SSM. Moving the environment to other subnets
+    is a deploy of the network stack that writes the new ids under the same SSM name, so the monitoring stack's
+    parameter file says the same there as before; each job definition's revision counts what that value is made
+    from, so its name changes with the value and CloudFormation's replacement never meets the old name
+    (docs/stacks.md). dev here uses an existing VPC of the moto account, whose subnets are then swapped."""
+    import boto3
+    import yaml
+
+    from mmtool.build.pipeline import build
+
+    ec2 = boto3.client("ec2", endpoint_url=aws.url, region_name="eu-west-1")
+    ssm = boto3.client("ssm", endpoint_url=aws.url, region_name="eu-west-1")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnets = [(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{n * 4}.0/22", AvailabilityZone=zone)
+                ["Subnet"]["SubnetId"], zone) for n, zone in enumerate(("eu-west-1a", "eu-west-1b") * 2)]
+    route_table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]
+    paths = scratch_root(tmp_path_factory.mktemp("subnet-change"))
+    data = yaml.safe_load((paths.params / "dev.yaml").read_text())
+
+    def build_with(chosen: list[tuple[str, str]]) -> dict[str, str]:
+        data["network"].pop("create", None)
+        data["network"]["existing"] = {"vpc_id": vpc, "route_table_ids": [route_table["RouteTableId"]],
+                                       "subnets": [{"id": i, "availability_zone": z} for i, z in chosen]}
+        (paths.params / "dev.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        build(paths, ["dev"], run_lint=False, out=lambda *_: None)
+        return {p["ParameterKey"]: p["ParameterValue"]
+                for p in json.loads((paths.build / "dev" / "monitoring.parameters.json").read_text())}
+
+    def definition() -> str:
+        outputs = cf.describe_stacks(StackName="churn-dev-monitoring")["Stacks"][0].get("Outputs", [])
+        return {o["OutputKey"]: o["OutputValue"] for o in outputs}["DataQualityJobDefinitionName"]
+
+    manifest = paths.build / "dev" / "manifest.json"
+    before = build_with(subnets[:2])
+    assert run("deploy", manifest, clients, skip_account_check=True).code == 0
+    assert ssm.get_parameter(Name=before["SubnetIds"])["Parameter"]["Value"] == f"{subnets[0][0]},{subnets[1][0]}"
+    assert definition() == f"churn-dev-dq-{before['DataQualityRevision']}"
+
+    after = build_with(subnets[2:])
+
+    assert after["SubnetIds"] == before["SubnetIds"]  # the SSM parameter's name: the same
+    # what changed in the file: the revisions, and the model's name (its endpoint stack's revision counts the subnets)
+    assert {k for k in after if after[k] != before[k]} == {"ModelName"} | {
+        f"{stem}Revision" for stem in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")}
+    deployed = run("deploy", manifest, clients, skip_account_check=True)
+    assert deployed.code == 0, deployed.text
+    # the value under that name is new, and the job definition has a new name
+    assert ssm.get_parameter(Name=after["SubnetIds"])["Parameter"]["Value"] == f"{subnets[2][0]},{subnets[3][0]}"
+    assert definition() == f"churn-dev-dq-{after['DataQualityRevision']}" != f"churn-dev-dq-{before['DataQualityRevision']}"

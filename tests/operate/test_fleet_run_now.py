@@ -4,13 +4,14 @@ is not ready is not started. moto server plus the Stubber for the schedule calls
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from mmtool.build.synth import stack_tags
 from mmtool.errors import UsageError
-from mmtool.operate import runnow
+from mmtool.operate import facts, runnow
 
 from .fleet_env import FRAUD, deploy_fleet, job_definition, put_capture, staging_params
 from .monitoring_env import clients, console, described, execution, now_utc, sagemaker_client, schedule_arn, top_of_hour
@@ -113,9 +114,19 @@ def test_an_undeployed_fleet_monitor_names_the_endpoints_setting_and_deploy(aws,
 
 
 def test_fleet_codes_are_the_templates_and_one_time_names_fit():
-    from templates.monitoring import SHORT_CODES
+    from templates import monitoring
+    from tests.conftest import REPO
+    from mmtool.config.loader import load_params
 
-    assert runnow.FLEET_CODES == SHORT_CODES
+    # The oracle: the fleet schedule names the monitoring template gives (MonitoringScheduleName's Fleet branch).
+    template = json.loads(monitoring.build(load_params(REPO / "params" / "staging.yaml", REPO)).finish().to_json())
+    built = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::SageMaker::MonitoringSchedule":
+            config = resource["Properties"]["MonitoringScheduleConfig"]
+            fleet_name = resource["Properties"]["MonitoringScheduleName"]["Fn::If"][1]["Fn::Sub"]
+            built[config["MonitoringType"]] = fleet_name.rsplit("-", 1)[1]
+    assert {facts.MONITORS[m]: code for m, code in runnow.FLEET_CODES.items()} == built
     now = datetime(2026, 11, 24, 10, 25, 7, tzinfo=timezone.utc)
     assert runnow.fleet_one_time_name("churn-staging-upsell", "data-quality", now) == \
         "churn-staging-upsell-dq-now-20261124102507"

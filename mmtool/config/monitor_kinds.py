@@ -1,0 +1,136 @@
+"""The monitor kinds: one declaration per kind of monitor, read by everything that names, builds or reads one.
+
+The templates (`templates/monitoring.py` builds any kind's job definition, schedule and outputs from its entry;
+`templates/alarms.py` its dashboard widgets and the schedules its rules watch), `make status` and `make run-now`
+(`mmtool/operate/facts.py`, `runnow.py`), the security checks (`mmtool/security/checks.py`) and the generated
+table in docs/monitors.md all read this table instead of keeping their own. Adding a kind is an entry here and
+its job-specific parts in `templates/monitoring.py` (`JOB_PARTS`); adding an engine is a name in `ENGINES` and
+in the `engines` of the kinds it can run.
+
+The names follow AWS's: `stem` is SageMaker's MonitoringType and the prefix of the CloudFormation resource type
+(`AWS::SageMaker::<stem>JobDefinition`) and of the Describe call's response keys
+(https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_MonitoringScheduleConfig.html); the namespaces
+are where SageMaker publishes each kind's metrics
+(https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mmtool.config.params import (
+    DataQualityMonitor,
+    ModelBiasMonitor,
+    ModelExplainabilityMonitor,
+    ModelQualityMonitor,
+    Strict,
+)
+
+MODEL_MONITOR = "model-monitor"  # SageMaker Model Monitor's own schedules and job definitions
+PROCESSING = "processing"  # the processing engine: a scheduled processing job running our analyzer (issue 20)
+ENGINES = (MODEL_MONITOR, PROCESSING)
+
+
+@dataclass(frozen=True)
+class ImageFamily:
+    """An AWS-owned image a kind's job runs: its ECR repository (and tag) and the account per region, a
+    Mapping of the monitoring template built from the SageMaker SDK's image table (mmtool/config/data/)."""
+
+    name: str  # <name>-image-accounts.json in mmtool/config/data/
+    repository: str  # repository[:tag] as the SDK writes the image URI
+    mapping: str  # the Mapping of the monitoring template: region -> {"Account": ...}
+
+    @property
+    def repository_name(self) -> str:
+        return self.repository.split(":")[0]
+
+
+# The SDK appends no tag to the analyzer's image; Clarify's is tagged 1.0 (sagemaker/image_uri_config/
+# model-monitor.json and clarify.json of the SageMaker Python SDK).
+ANALYZER = ImageFamily("model-monitor", "sagemaker-model-monitor-analyzer", "ModelMonitorImage")
+CLARIFY = ImageFamily("clarify", "sagemaker-clarify-processing:1.0", "ClarifyImage")
+# The ground-truth merge job of model-quality and bias runs: the analyzer's account (docs/monitors.md).
+MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
+
+
+@dataclass(frozen=True)
+class MonitorKind:
+    key: str  # its section under `monitoring:` in params (monitoring.<key>)
+    stem: str  # SageMaker's MonitoringType; logical ids and Parameters <stem>JobDefinition, <stem>Enabled, ...
+    name: str  # data-quality: the CLI's MONITOR=, the single-endpoint schedule <project>-<env>-<name>, reports/<name>/
+    code: str  # short code: job definitions <project>-<env>-<code>-<revision>, fleet schedules <...>-<key>-<code>
+    one_time_code: str  # run-now's one-off schedule name when the long one passes 63 characters (mmtool/operate/runnow.py)
+    label: str  # Data quality: parameter groups, descriptions
+    namespace: str  # the CloudWatch namespace SageMaker publishes the kind's metrics to
+    image: ImageFamily
+    engines: tuple[str, ...]  # the engines that can run it (ENGINES)
+    model: type[Strict]  # its params model
+    merges_ground_truth: bool  # a run first merges Ground Truth labels with the captured predictions
+    network_isolated: bool  # the job runs network-isolated
+    one_time_runs: bool  # a one-off (NOW) schedule is allowed
+    isolation_waiver: str = ""  # why it cannot be (network_isolated False): shown by the security check
+
+    @property
+    def resource_type(self) -> str:
+        return f"AWS::SageMaker::{self.stem}JobDefinition"
+
+    @property
+    def job_definition(self) -> str:
+        """The logical id of its job definition in the monitoring template."""
+        return f"{self.stem}JobDefinition"
+
+    @property
+    def describe_method(self) -> str:
+        """The boto3 method that describes its job definitions (describe_data_quality_job_definition)."""
+        return f"describe_{self.key}_job_definition"
+
+
+DATA_QUALITY = MonitorKind(
+    key="data_quality", stem="DataQuality", name="data-quality", code="dq", one_time_code="dq",
+    label="Data quality", namespace="aws/sagemaker/Endpoints/data-metrics", image=ANALYZER,
+    engines=(MODEL_MONITOR, PROCESSING), model=DataQualityMonitor, merges_ground_truth=False, network_isolated=True,
+    one_time_runs=True,
+)
+MODEL_QUALITY = MonitorKind(
+    key="model_quality", stem="ModelQuality", name="model-quality", code="mq", one_time_code="mq",
+    label="Model quality", namespace="aws/sagemaker/Endpoints/model-metrics", image=ANALYZER,
+    engines=(MODEL_MONITOR, PROCESSING), model=ModelQualityMonitor, merges_ground_truth=True, network_isolated=True,
+    one_time_runs=False,
+)
+MODEL_BIAS = MonitorKind(
+    key="model_bias", stem="ModelBias", name="model-bias", code="mb", one_time_code="bias",
+    label="Model bias", namespace="aws/sagemaker/Endpoints/bias-metrics", image=CLARIFY,
+    engines=(MODEL_MONITOR,), model=ModelBiasMonitor, merges_ground_truth=True, network_isolated=True,
+    one_time_runs=False,
+)
+MODEL_EXPLAINABILITY = MonitorKind(
+    key="model_explainability", stem="ModelExplainability", name="model-explainability", code="me",
+    one_time_code="expl", label="Model explainability", namespace="aws/sagemaker/Endpoints/explainability-metrics",
+    image=CLARIFY, engines=(MODEL_MONITOR,), model=ModelExplainabilityMonitor, merges_ground_truth=False,
+    network_isolated=False, one_time_runs=False,
+    # "Give Amazon SageMaker Clarify Jobs Access to Resources in Your Amazon VPC":
+    # https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-vpc.html
+    isolation_waiver="SageMaker Clarify computes SHAP values by calling a temporary shadow endpoint it creates from "
+                     "the model: the job needs the sagemaker.api and sagemaker.runtime VPC endpoints "
+                     "(docs/monitors.md)",
+)
+
+# In the order every listing shows them (templates, dashboards, status).
+KINDS: tuple[MonitorKind, ...] = (DATA_QUALITY, MODEL_QUALITY, MODEL_BIAS, MODEL_EXPLAINABILITY)
+BY_NAME = {kind.name: kind for kind in KINDS}
+BY_STEM = {kind.stem: kind for kind in KINDS}
+IMAGE_FAMILIES: tuple[ImageFamily, ...] = tuple(dict.fromkeys(kind.image for kind in KINDS))
+
+
+def settings(monitoring: object, kind: MonitorKind) -> Strict:
+    """The kind's section of an endpoint's `monitoring:` settings."""
+    return getattr(monitoring, kind.key)
+
+
+def table() -> str:
+    """The kinds as a Markdown table (generated into docs/monitors.md by `make docs`)."""
+    lines = ["| monitor | params | MonitoringType | short code | CloudWatch namespace | image | engines |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {k.name} | `monitoring.{k.key}` | `{k.stem}` | `{k.code}` | `{k.namespace}` | `{k.image.repository}` "
+              f"| {', '.join(k.engines)} |" for k in KINDS]
+    return "\n".join(lines)
