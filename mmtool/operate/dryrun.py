@@ -29,14 +29,14 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Union
+from typing import TYPE_CHECKING, Iterable, Union
 
 from mmtool.errors import EXIT_BAD_INPUT, ToolError
-from scripts.analyzer import constraints as analyzer_checks
-from scripts.analyzer.capture import CapturedData
+from scripts.analyzer.capture import CapturedData  # standard library only, like the analyzer's errors
 from scripts.analyzer.errors import InputError as AnalyzerInputError
-from scripts.analyzer.profile import DatasetProfile, value_kind
-from scripts.analyzer.run import STATISTICS, VIOLATIONS, write_json
+
+if TYPE_CHECKING:  # the analyzer's numpy modules load when a dry run runs, not when the CLI registers it
+    from scripts.analyzer.profile import DatasetProfile
 
 PathLike = Union[str, Path]
 
@@ -48,9 +48,6 @@ CHECK_TYPES = (
     "extra_column_check",
     "categorical_values_check",
 )
-# Defaults of monitoring_config when constraints.json leaves a key out (the analyzer's, docs/engine.md).
-DEFAULT_DATATYPE_CHECK_THRESHOLD = analyzer_checks.DEFAULT_DATATYPE_CHECK_THRESHOLD
-DEFAULT_DOMAIN_CONTENT_THRESHOLD = analyzer_checks.DEFAULT_DOMAIN_CONTENT_THRESHOLD
 MAX_EXAMPLES = 3
 
 # The record object the pre-processor gets is the analyzer's (scripts/analyzer/capture.py): the handler is called
@@ -317,8 +314,11 @@ def load_baseline(constraints_path: PathLike | None = None, statistics_path: Pat
         config = constraints.get("monitoring_config") or {}
         if not isinstance(config, dict):
             raise DryRunError(f"{constraints_path}: monitoring_config must be an object")
-        _threshold(config, "datatype_check_threshold", DEFAULT_DATATYPE_CHECK_THRESHOLD, constraints_path)
-        _threshold(config, "domain_content_threshold", DEFAULT_DOMAIN_CONTENT_THRESHOLD, constraints_path)
+        from scripts.analyzer import constraints as analyzer_checks
+
+        # defaults of monitoring_config when constraints.json leaves a key out: the analyzer's (docs/engine.md)
+        _threshold(config, "datatype_check_threshold", analyzer_checks.DEFAULT_DATATYPE_CHECK_THRESHOLD, constraints_path)
+        _threshold(config, "domain_content_threshold", analyzer_checks.DEFAULT_DOMAIN_CONTENT_THRESHOLD, constraints_path)
         try:  # the analyzer's reading of the options: a value it refuses fails the job, so it fails here first
             settings = analyzer_checks.Settings(config, str(constraints_path))
             for raw in constraints["features"]:
@@ -353,6 +353,8 @@ def load_baseline(constraints_path: PathLike | None = None, statistics_path: Pat
 
 def value_type(value: object) -> str:
     """Integral, Fractional, String or Boolean: the analyzer's reading of one value (Deequ's patterns)."""
+    from scripts.analyzer.profile import value_kind
+
     return value_kind(value)
 
 
@@ -422,6 +424,9 @@ def run_dry_run(
     logger.addHandler(capture)
 
     result = DryRunResult(preprocessor=Path(preprocessor_path), files=files, baseline=baseline)
+    from scripts.analyzer.profile import DatasetProfile
+    from scripts.analyzer.run import STATISTICS, VIOLATIONS, write_json
+
     profile = DatasetProfile()
     examples: dict[str, str] = {}  # column -> the first value seen
     list_rows_seen = False
@@ -530,6 +535,8 @@ def _summary(name: str, column, rows: int, example: str | None) -> ColumnSummary
 
 def _check(result: DryRunResult, baseline: Baseline, profile: DatasetProfile) -> None:
     """The analyzer's checks (scripts/analyzer/constraints.py `check`) over the profiled rows, and notes on them."""
+    from scripts.analyzer import constraints as analyzer_checks
+
     produced = [column.name for column in result.columns]
     names = [feature.name for feature in baseline.features]
     mapping = analyzer_checks.match_columns(produced, names)
