@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,12 @@ def test_the_make_targets_require_env_and_quote_paths():
     done = subprocess.run(["make", "-n", "-C", str(REPO), "dry-run", "ENV=dev", "CAPTURE=cap dir", "CONSTRAINTS=c.json"],
                           capture_output=True, text=True)
     assert 'build.py dry-run --env dev --capture "cap dir" --constraints "c.json"' in done.stdout
+
+
+def test_registering_the_commands_loads_no_numpy():
+    """The analyzer's numpy modules load when a dry run, a local baseline or compare-engines runs, not for every
+    command (the CLI builds every verb's parser)."""
+    probe = "import sys, mmtool.cli; mmtool.cli._parser(); print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
