@@ -223,11 +223,14 @@ def schedule_names(params: Any, entry: Any) -> ScheduleNames:
         raise UsageError(f"compare-engines: params/{params.environment}.yaml {where} is {engine}: only an endpoint "
                          "that runs both engines has two runs to compare; set it to both, deploy, and wait for a run "
                          "of each")
+    from mmtool.config.monitor_kinds import DATA_QUALITY
+
     prefix = entry.name_prefix(params)
-    if entry.legacy:
-        return ScheduleNames(entry.endpoint_name(params), f"{prefix}-data-quality", f"{prefix}-data-quality-processing",
-                             params.prefix)
-    return ScheduleNames(entry.endpoint_name(params), f"{prefix}-dq", f"{prefix}-dq-proc", params.prefix)
+    if entry.legacy:  # <project>-<env>-data-quality, and the engine's <project>-<env>-data-quality-processing
+        return ScheduleNames(entry.endpoint_name(params), f"{prefix}-{DATA_QUALITY.name}",
+                             f"{prefix}-{DATA_QUALITY.name}-processing", params.prefix)
+    return ScheduleNames(entry.endpoint_name(params), f"{prefix}-{DATA_QUALITY.code}", f"{prefix}-{DATA_QUALITY.code}-proc",
+                         params.prefix)
 
 
 # ------------------------------------------------------------------ the report

@@ -158,3 +158,25 @@ def test_an_endpoint_that_does_not_run_both_engines_is_refused(tmp_path, capsys)
     assert code == 2
     assert err.startswith("compare-engines: params/dev.yaml monitoring.engine is model-monitor: only an endpoint that "
                           "runs both engines has two runs to compare")
+
+
+def test_the_schedule_names_of_an_endpoint_running_both_engines(tmp_path):
+    from types import SimpleNamespace
+
+    from mmtool.config.workspace import validate
+    from mmtool.operate.compare_engines import schedule_names
+
+    from .fleet_env import scratch_staging
+
+    def with_engine(entry, engine):  # the params field of docs/engine.md, until it is in the model on this branch
+        return SimpleNamespace(**{name: getattr(entry, name) for name in ("legacy", "key", "name_prefix", "endpoint_name")},
+                               monitoring=SimpleNamespace(engine=engine))
+
+    dev = validate(scratch(tmp_path / "dev"), ["dev"])["dev"]
+    names = schedule_names(dev, with_engine(dev.fleet()[0], "both"))
+    assert (names.model_monitor, names.processing, names.group) == (MM_SCHEDULE, ENGINE_SCHEDULE, GROUP)
+    staging = validate(scratch_staging(tmp_path / "staging"), ["staging"])["staging"]
+    upsell = next(e for e in staging.fleet() if e.key == "upsell")
+    names = schedule_names(staging, with_engine(upsell, "both"))
+    assert (names.endpoint, names.model_monitor, names.processing, names.group) == (
+        "churn-staging-upsell", "churn-staging-upsell-dq", "churn-staging-upsell-dq-proc", "churn-staging")
