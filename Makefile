@@ -173,10 +173,15 @@ lock: ## Re-resolve requirements.in into the pinned requirements.txt
 	@rm -rf .lockvenv
 
 .PHONY: baseline
-baseline: $(STAMP) ## Start the baselining job: ENV=e [ENDPOINT=key] DATASET=<file|s3://bucket/baselines/...> [FORMAT=csv|jsonl]
+baseline: $(STAMP) ## Start the baselining job: ENV=e [ENDPOINT=key] DATASET=<file|s3://bucket/baselines/...> [FORMAT=csv|jsonl] [ENGINE=processing]; LOCAL=1: here, no AWS
 	$(if $(ENV),,$(error ENV is required: make baseline ENV=dev DATASET=train.csv))
 	$(if $(DATASET),,$(error DATASET is required: a local file or s3://<project bucket>/baselines/..., e.g. make baseline ENV=$(ENV) DATASET=train.csv))
-	@$(PY) build.py baseline --env $(ENV) --dataset "$(DATASET)" $(if $(FORMAT),--format $(FORMAT),) $(ENDPOINT_FLAG) $(ARGS)
+	@$(PY) build.py baseline --env $(ENV) --dataset "$(DATASET)" $(if $(FORMAT),--format $(FORMAT),) $(if $(ENGINE),--engine $(ENGINE),) $(if $(LOCAL),--local,) $(ENDPOINT_FLAG) $(ARGS)
+
+.PHONY: compare-engines
+compare-engines: $(STAMP) ## The last data-quality run of both engines of an endpoint with monitoring.engine: both: ENV=e [ENDPOINT=key]
+	$(if $(ENV),,$(error ENV is required: make compare-engines ENV=dev ENDPOINT=churn))
+	@$(PY) build.py compare-engines --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
 
 .PHONY: dry-run
 dry-run: $(STAMP) ## Run ENV's [ENDPOINT's] pre-processor over CAPTURE=<file|folder|s3://prefix> [CONSTRAINTS= STATISTICS=]

@@ -25,6 +25,7 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
         baseline,
         build,
         catalog,
+        compare_engines,
         cost,
         deploy,
         dry_run,
@@ -63,6 +64,9 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     verify_notifications.add_arguments(command("verify-notifications", "force one alarm into ALARM and show which "
                                                "subscriptions should receive it (ENV required)",
                                                verify_notifications.cmd_verify_notifications))
+    compare_engines.add_arguments(command("compare-engines", "the last data-quality run of both engines of an "
+                                          "endpoint with monitoring.engine: both, side by side (ENV required)",
+                                          compare_engines.cmd_compare_engines))
     adopt.add_arguments(command("adopt", "turn Data Capture on, into this project's bucket, for an endpoint "
                                 "another tool deployed (endpoints.<key>.existing), and print the owner's "
                                 "snippets (ENV and --endpoint required)", adopt.cmd_adopt))

@@ -1,4 +1,4 @@
-"""`build.py baseline --env E --dataset ...`: arguments of `make baseline`."""
+"""`build.py baseline --env E --dataset ...`: arguments of `make baseline` (`--local`: LOCAL=1; `--engine`)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "endpoints:); required when the fleet has more than one")
     parser.add_argument("--volume-size", dest="volume_size", type=int, metavar="GB",
                         help="instead of monitoring.data_quality.volume_size_gb")
+    parser.add_argument("--local", action="store_true",
+                        help="compute statistics.json and constraints.json here with the processing engine's analyzer "
+                        "(no AWS; LOCAL=1), into dist/baselines/<env>/[<key>/]baseline-<time>/")
+    parser.add_argument("--out", metavar="FOLDER", help="--local: where the two files go")
+    parser.add_argument("--engine", choices=("model-monitor", "processing"),
+                        help="the analyzer of the baselining job (default: the endpoint's monitoring.engine; both: "
+                        "model-monitor)")
 
 
 def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
@@ -54,6 +61,8 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
         raise BaselineInputError(f"--volume-size={args.volume_size}: must be 1-16384 GB")
     if args.timeout is not None and args.timeout <= 0:
         raise BaselineInputError(f"--timeout={args.timeout}: must be a positive number of seconds")
+    if args.out and not args.local:
+        raise BaselineInputError("--out applies to --local (LOCAL=1); the job writes under the bucket's baselines prefix")
     options = Options(
         dataset=args.dataset,
         format=args.format,
@@ -65,5 +74,25 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
         volume_size_gb=args.volume_size,
         endpoint=args.endpoint,
     )
-    run_baseline(params, options, connect(params, sagemaker=True))
+    from mmtool.operate.analyzer_baseline import (
+        check_engine_options,
+        engine_of,
+        processing_engine_request,
+        run_local_baseline,
+    )
+
+    if args.local:
+        if args.engine == "model-monitor":
+            raise BaselineInputError("--local runs the processing engine's analyzer; Model Monitor's runs only in AWS")
+        run_local_baseline(params, options, paths.root, out_dir=args.out)
+        return 0
+    from mmtool.operate.selection import select_endpoint
+
+    engine = engine_of(select_endpoint(params, args.endpoint, "baseline"), args.engine)
+    check_engine_options(options, engine)
+    clients = connect(params, sagemaker=True)
+    if engine == "processing":
+        run_baseline(params, options, clients, job_request=processing_engine_request)
+    else:
+        run_baseline(params, options, clients)
     return 0

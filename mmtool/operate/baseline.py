@@ -547,6 +547,13 @@ def log_tail(logs: Any, job_name: str, lines: int = LOG_TAIL_LINES) -> list[str]
 # ------------------------------------------------------------------ the command
 
 
+def model_monitor_request(clients: Clients, params: Params, deployed: DeployedValues, out: Callable[[str], None],
+                          **request: Any) -> dict[str, Any]:
+    """The job of the `model-monitor` engine: Model Monitor's analyzer (`processing_job_request`). The processing
+    engine's is `mmtool.operate.analyzer_baseline.processing_engine_request` (same arguments)."""
+    return processing_job_request(params, deployed, **request)
+
+
 def run_baseline(
     params: Params,
     options: Options,
@@ -559,10 +566,13 @@ def run_baseline(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     poll_seconds: float = POLL_SECONDS,
+    job_request: Callable[..., dict[str, Any]] = model_monitor_request,
 ) -> dict[str, Any]:
     """Stage the dataset, start the job, wait for it (unless options.wait is False) and print the result.
 
-    Returns the job's last description (with --no-wait: its name and InProgress).
+    `job_request(clients, params, deployed, out, **arguments)` gives the CreateProcessingJob request: the engine's
+    analyzer (`model_monitor_request` by default). Returns the job's last description (with --no-wait: its name and
+    InProgress).
     """
     from mmtool.operate.awsenv import check_account, deployed_values
     from mmtool.operate.selection import select_endpoint
@@ -584,9 +594,11 @@ def run_baseline(
         deployed = replace(deployed, monitoring_role_arn=endpoint_role_arn(params, fleet_entry, account))
     dataset_uri = stage_dataset(clients, params, deployed, options, out, warn, fleet_entry)
     job_name = make_job_name(params, now(), fleet_entry)
-    request = processing_job_request(
+    request = job_request(
+        clients,
         params,
         deployed,
+        out,
         job_name=job_name,
         dataset_uri=dataset_uri,
         dataset_format=fmt,

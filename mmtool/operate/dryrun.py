@@ -1,17 +1,20 @@
-"""Run a record pre-processor over local Data Capture files, as a data-quality monitoring job would.
+"""Run a record pre-processor over local Data Capture files, then the processing engine's analyzer over its rows.
 
 A monitoring job that cannot parse its captured records fails (or reports nonsense) only after it
 has been scheduled, run for minutes and billed. This module loads the pre-processor the job would
-load, feeds it `inference_record` objects built like the analyzer's (AWS's `CapturedData` class,
-MODEL-MONITOR.md §5.1) from each JSON line of the capture files, and reports:
+load, feeds it `inference_record` objects (the analyzer's `CapturedData`, shaped like AWS's documented
+class) built from each JSON line of the capture files, and reports:
 
-* records read, parsed and skipped (with the reasons), and pre-processor failures;
+* records read, parsed and skipped (with the reasons), and pre-processor failures, per record;
 * the columns the records became, in the analyzer's (sorted) order, with their value types;
-* what can be checked against a local baseline without the analyzer: missing and extra columns,
-  data types (`inferred_type` Integral/Fractional/String), completeness and categorical domains,
-  written as `constraint_violations.json` in Model Monitor's format (§6.3).
+* against a local baseline, exactly what the processing engine's analyzer (`scripts/analyzer`, the code
+  the processing job runs; docs/engine.md) reports for these rows: every data-quality check Model
+  Monitor makes, baseline drift over the KLL sketches included, written as `statistics.json` and
+  `constraint_violations.json` in Model Monitor's formats.
 
-Not checked locally: `baseline_drift_check` (it needs the analyzer's KLL distance computation).
+Unlike the job, the dry run goes on past a record the job would fail on (a line that is not JSON, a
+pre-processor that raises or returns something else than flat rows): it reports each one and checks
+the rows of the others.
 
 Library only: the CLI (`make dry-run`) parses arguments, prints `format_report(result)` and exits
 non-zero unless `result.ok`.
@@ -24,12 +27,16 @@ import inspect
 import itertools
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Union
+from typing import TYPE_CHECKING, Iterable, Union
 
 from mmtool.errors import EXIT_BAD_INPUT, ToolError
+from scripts.analyzer.capture import CapturedData  # standard library only, like the analyzer's errors
+from scripts.analyzer.errors import InputError as AnalyzerInputError
+
+if TYPE_CHECKING:  # the analyzer's numpy modules load when a dry run runs, not when the CLI registers it
+    from scripts.analyzer.profile import DatasetProfile
 
 PathLike = Union[str, Path]
 
@@ -41,70 +48,18 @@ CHECK_TYPES = (
     "extra_column_check",
     "categorical_values_check",
 )
-# Defaults of monitoring_config when constraints.json leaves a key out (MODEL-MONITOR.md §6.2).
-DEFAULT_DATATYPE_CHECK_THRESHOLD = 0.1
-DEFAULT_DOMAIN_CONTENT_THRESHOLD = 0.1
 MAX_EXAMPLES = 3
-MAX_DISTINCT_VALUES = 50_000  # per column, for the categorical domain check
+
+# The record object the pre-processor gets is the analyzer's (scripts/analyzer/capture.py): the handler is called
+# exactly as the processing job calls it. `CapturedData` stays importable from here (benchmarks/preprocessor.py).
+__all__ = ["CapturedData", "DryRunError", "DryRunResult", "format_report", "load_preprocessor", "run_dry_run",
+           "value_type"]
 
 
 class DryRunError(ToolError):
     """The dry run cannot start: a file is missing, unreadable or of the wrong kind."""
 
     exit_code = EXIT_BAD_INPUT
-
-
-# ------------------------------------------------------------------ the container's record classes
-# Attribute names as in AWS's documented `CapturedData` (MODEL-MONITOR.md §5.1). One deliberate
-# difference: AWS's printed snippet fills `custom_attribute` from `observedContentType`, an evident
-# typo (its own constant names `customAttributes`); this reads `customAttributes`.
-
-
-class EventData:
-    def __init__(self, data_dict: dict):
-        self.encoding = data_dict.get("encoding")
-        self.data = data_dict.get("data")
-        self.observedContentType = data_dict.get("observedContentType")
-        self.mode = data_dict.get("mode")
-
-    def as_dict(self) -> dict:
-        return {"encoding": self.encoding, "data": self.data, "observedContentType": self.observedContentType}
-
-
-class EventMetadata:
-    def __init__(self, metadata: dict):
-        self.event_id = metadata.get("eventId")
-        self.event_time = metadata.get("inferenceTime")
-        self.custom_attribute = metadata.get("customAttributes")
-
-
-class CapturedData:
-    """One captured record, shaped like the `inference_record` the analyzer passes to the handler."""
-
-    def __init__(self, event_dict: dict):
-        self.event_dict = event_dict
-        self.event_metadata = None
-        self.endpoint_input = None
-        self.endpoint_output = None
-        self.batch_transform_output = None
-        self.ground_truth = None
-        self.event_version = event_dict.get("eventVersion")
-        metadata = event_dict.get("eventMetadata")
-        if isinstance(metadata, dict):
-            self.event_metadata = EventMetadata(metadata)
-        capture = event_dict.get("captureData")
-        if isinstance(capture, dict):
-            if isinstance(capture.get("endpointInput"), dict):
-                self.endpoint_input = EventData(capture["endpointInput"])
-            if isinstance(capture.get("endpointOutput"), dict):
-                self.endpoint_output = EventData(capture["endpointOutput"])
-            if isinstance(capture.get("batchTransformOutput"), dict):
-                self.batch_transform_output = EventData(capture["batchTransformOutput"])
-        if isinstance(event_dict.get("groundTruthData"), dict):
-            self.ground_truth = EventData(event_dict["groundTruthData"])
-
-    def as_dict(self) -> dict:
-        return self.event_dict
 
 
 # ------------------------------------------------------------------ result objects
@@ -126,9 +81,12 @@ class Failure:
 
 @dataclass
 class Violation:
+    """One entry of the analyzer's constraint_violations.json; `detail` is the dry run's explanation (report only)."""
+
     feature_name: str
     constraint_check_type: str
     description: str
+    detail: str | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         return {
@@ -143,33 +101,17 @@ class ColumnSummary:
     name: str  # the key the pre-processor returned
     present: int = 0  # non-null values
     missing: int = 0  # rows where the key was absent or None
-    types: dict[str, int] = field(default_factory=dict)  # Integral/Fractional/String/Boolean -> count
-    examples: dict[str, str] = field(default_factory=dict)  # first value seen of each type
-    values: dict[str, int] = field(default_factory=dict, repr=False)  # str(value) -> count, capped
+    types: dict[str, int] = field(default_factory=dict)  # Integral/Fractional/String/Boolean -> count (Deequ's)
+    example: str | None = None  # the first value seen
+    inferred_type: str = "Unknown"  # the analyzer's column type (statistics.json's inferred_type)
     baseline_name: str | None = None  # the baseline column it was matched to
     baseline_type: str | None = None
-
-    @property
-    def inferred_type(self) -> str:
-        kinds = set(self.types)
-        if not kinds:
-            return "Unknown"
-        if kinds == {"Integral"}:
-            return "Integral"
-        if kinds <= {"Integral", "Fractional"}:
-            return "Fractional"
-        return "String"
 
 
 @dataclass
 class BaselineFeature:
     name: str
     inferred_type: str | None
-    completeness: float | None = None
-    domains: list[str] | None = None
-    evaluate: bool = True
-    datatype_threshold: float | None = None
-    domain_threshold: float | None = None
 
 
 @dataclass
@@ -177,9 +119,9 @@ class Baseline:
     features: list[BaselineFeature]
     constraints_path: Path | None
     statistics_path: Path | None
+    constraints: dict | None = field(default=None, repr=False)  # the documents, as the analyzer reads them
+    statistics: dict | None = field(default=None, repr=False)
     evaluate: bool = True
-    datatype_threshold: float = DEFAULT_DATATYPE_CHECK_THRESHOLD
-    domain_threshold: float = DEFAULT_DOMAIN_CONTENT_THRESHOLD
     item_count: int | None = None
     statistics_names: list[str] | None = None
 
@@ -197,11 +139,14 @@ class DryRunResult:
     baseline: Baseline | None = None
     column_matching: str | None = None  # "by name" or "by position"
     violations: list[Violation] = field(default_factory=list)
+    drift: dict[str, float] = field(default_factory=dict)  # baseline feature -> the analyzer's drift figure
+    statistics: dict | None = field(default=None, repr=False)  # the analyzer's statistics.json of the rows
     notes: list[str] = field(default_factory=list)
     log_lines: int = 0
     log_sample: list[str] = field(default_factory=list)
     mini_batches_truncated: int | None = None
     violations_path: Path | None = None
+    statistics_path: Path | None = None
 
     @property
     def records_skipped(self) -> int:
@@ -369,39 +314,31 @@ def load_baseline(constraints_path: PathLike | None = None, statistics_path: Pat
         config = constraints.get("monitoring_config") or {}
         if not isinstance(config, dict):
             raise DryRunError(f"{constraints_path}: monitoring_config must be an object")
+        from scripts.analyzer import constraints as analyzer_checks
+
+        # defaults of monitoring_config when constraints.json leaves a key out: the analyzer's (docs/engine.md)
+        _threshold(config, "datatype_check_threshold", analyzer_checks.DEFAULT_DATATYPE_CHECK_THRESHOLD, constraints_path)
+        _threshold(config, "domain_content_threshold", analyzer_checks.DEFAULT_DOMAIN_CONTENT_THRESHOLD, constraints_path)
+        try:  # the analyzer's reading of the options: a value it refuses fails the job, so it fails here first
+            settings = analyzer_checks.Settings(config, str(constraints_path))
+            for raw in constraints["features"]:
+                settings.for_feature(raw)
+        except AnalyzerInputError as exc:
+            raise DryRunError(f"{exc}; fix constraints.json before the monitoring job reads it") from None
         baseline = Baseline(
-            features=[],
+            features=[BaselineFeature(raw["name"], raw.get("inferred_type")) for raw in constraints["features"]],
             constraints_path=constraints_path,
             statistics_path=statistics_path,
-            evaluate=_enabled(config.get("evaluate_constraints", "Enabled")),
-            datatype_threshold=_threshold(config, "datatype_check_threshold", DEFAULT_DATATYPE_CHECK_THRESHOLD, constraints_path),
-            domain_threshold=_threshold(config, "domain_content_threshold", DEFAULT_DOMAIN_CONTENT_THRESHOLD, constraints_path),
+            constraints=constraints,
+            statistics=statistics,
+            evaluate=settings.evaluate,
         )
-        for raw in constraints["features"]:
-            strings = raw.get("string_constraints") if isinstance(raw.get("string_constraints"), dict) else {}
-            overrides: dict = {}
-            for candidate in (raw.get("monitoringConfigOverrides"), raw.get("monitoring_config_overrides"),
-                              strings.get("monitoring_config_overrides"), strings.get("monitoringConfigOverrides")):
-                if isinstance(candidate, dict):
-                    overrides.update(candidate)
-            completeness = raw.get("completeness")
-            domains = strings.get("domains")
-            baseline.features.append(
-                BaselineFeature(
-                    name=raw["name"],
-                    inferred_type=raw.get("inferred_type"),
-                    completeness=float(completeness) if isinstance(completeness, (int, float)) else None,
-                    domains=[str(d) for d in domains] if isinstance(domains, list) and domains else None,
-                    evaluate=_enabled(overrides.get("evaluate_constraints", "Enabled")),
-                    datatype_threshold=_threshold(overrides, "datatype_check_threshold", baseline.datatype_threshold, constraints_path),
-                    domain_threshold=_threshold(overrides, "domain_content_threshold", baseline.domain_threshold, constraints_path),
-                )
-            )
     else:
         baseline = Baseline(
-            features=[BaselineFeature(name=f["name"], inferred_type=f.get("inferred_type")) for f in statistics["features"]],
+            features=[BaselineFeature(f["name"], f.get("inferred_type")) for f in statistics["features"]],
             constraints_path=None,
             statistics_path=statistics_path,
+            statistics=statistics,
         )
     if statistics is not None:
         baseline.statistics_names = [f["name"] for f in statistics["features"]]
@@ -413,36 +350,12 @@ def load_baseline(constraints_path: PathLike | None = None, statistics_path: Pat
 
 # ------------------------------------------------------------------ value types
 
-_INTEGRAL = re.compile(r"\s*[+-]?\d+\s*")
-_FRACTIONAL = re.compile(r"\s*[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?\s*|\s*[+-]?(nan|inf|infinity)\s*", re.IGNORECASE)
-
 
 def value_type(value: object) -> str:
-    """Integral, Fractional, String or Boolean, as the analyzer's type inference sees a value."""
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int):
-        return "Integral"
-    if isinstance(value, float):
-        return "Fractional"
-    text = str(value)
-    if _INTEGRAL.fullmatch(text):
-        return "Integral"
-    if _FRACTIONAL.fullmatch(text):
-        return "Fractional"
-    if text.strip().lower() in ("true", "false"):
-        return "Boolean"
-    return "String"
+    """Integral, Fractional, String or Boolean: the analyzer's reading of one value (Deequ's patterns)."""
+    from scripts.analyzer.profile import value_kind
 
-
-# A value conforms to the baseline type when the analyzer would count it as that type. Integral
-# values are accepted in a Fractional column and anything in a String column, so the dry run only
-# reports mismatches that are mismatches under any reading of the type check.
-_CONFORMS = {
-    "Integral": {"Integral"},
-    "Fractional": {"Integral", "Fractional"},
-    "String": {"Integral", "Fractional", "String", "Boolean"},
-}
+    return value_kind(value)
 
 
 # ------------------------------------------------------------------ running
@@ -489,10 +402,12 @@ def run_dry_run(
     statistics_path: PathLike | None = None,
     out_dir: PathLike | None = None,
 ) -> DryRunResult:
-    """Run the pre-processor over the capture files and check the columns against the baseline.
+    """Run the pre-processor over the capture files, profile its rows and check them against the baseline
+    with the processing engine's analyzer.
 
     `capture_paths`: a .jsonl file, a folder (searched recursively for *.jsonl) or a list of them.
-    `out_dir`: when given, `constraint_violations.json` is written there (also when it is empty).
+    `out_dir`: when given, the analyzer's `statistics.json` (when a row was parsed) and
+    `constraint_violations.json` (also when it is empty) are written there.
     Raises DryRunError when a file is missing or of the wrong kind; problems inside the capture data
     are reported in the result, never raised.
     """
@@ -509,7 +424,11 @@ def run_dry_run(
     logger.addHandler(capture)
 
     result = DryRunResult(preprocessor=Path(preprocessor_path), files=files, baseline=baseline)
-    columns: dict[str, ColumnSummary] = {}
+    from scripts.analyzer.profile import DatasetProfile
+    from scripts.analyzer.run import STATISTICS, VIOLATIONS, write_json
+
+    profile = DatasetProfile()
+    examples: dict[str, str] = {}  # column -> the first value seen
     list_rows_seen = False
     ground_truth_records = 0
 
@@ -562,27 +481,17 @@ def run_dry_run(
                     result.records_parsed += 1
                     for row in rows:
                         result.rows += 1
+                        profile.add(row)
                         for key, value in row.items():
-                            column = columns.get(key)
-                            if column is None:
-                                column = columns[key] = ColumnSummary(key)
-                            if value is None:
-                                continue
-                            column.present += 1
-                            kind = value_type(value)
-                            column.types[kind] = column.types.get(kind, 0) + 1
-                            column.examples.setdefault(kind, repr(value))
-                            text = value if isinstance(value, str) else str(value)
-                            if text in column.values:
-                                column.values[text] += 1
-                            elif len(column.values) < MAX_DISTINCT_VALUES:
-                                column.values[text] = 1
+                            if value is not None and key not in examples:
+                                examples[key] = repr(value)
     finally:
         logger.removeHandler(capture)
 
-    for column in columns.values():
-        column.missing = result.rows - column.present
-    result.columns = [columns[key] for key in sorted(columns)]  # the analyzer sorts keys
+    if result.rows:
+        result.statistics = profile.statistics()  # flushes the last block
+    result.columns = [_summary(name, profile.columns[name], result.rows, examples.get(name))
+                      for name in sorted(profile.columns)]  # the analyzer sorts keys
     result.log_lines = len(capture.records)
     result.log_sample = [f"{r.levelname} {r.getMessage()}" for r in capture.records[:5]]
     truncated = getattr(module, "MINI_BATCHES_TRUNCATED", None)
@@ -595,7 +504,7 @@ def run_dry_run(
     if list_rows_seen:
         result.notes.append(
             "the pre-processor returned a list of rows for some records; the AWS docs do not document "
-            "this (MODEL-MONITOR.md §5.1): confirm it with a one-off monitoring job before relying on it"
+            "this (docs/monitoring-code.md): confirm it with a one-off monitoring job before relying on it"
         )
     if ground_truth_records:
         result.notes.append(
@@ -605,56 +514,45 @@ def run_dry_run(
     if result.records_read and not result.records_parsed:
         result.notes.append("no record was parsed: the monitoring job would fail with no data")
     if baseline is not None:
-        _check(result, baseline)
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        result.violations_path = out / "constraint_violations.json"
-        result.violations_path.write_text(json.dumps(result.violations_document(), indent=2) + "\n", encoding="utf-8")
+        _check(result, baseline, profile)
+    if out_dir is not None:  # the analyzer's writer: the files a processing job writes to the reports prefix
+        if result.statistics is not None:
+            result.statistics_path = Path(write_json(str(out_dir), STATISTICS, result.statistics))
+        result.violations_path = Path(write_json(str(out_dir), VIOLATIONS, result.violations_document()))
     return result
+
+
+def _summary(name: str, column, rows: int, example: str | None) -> ColumnSummary:
+    """One column as the analyzer profiled it (scripts/analyzer/profile.py ColumnProfile)."""
+    return ColumnSummary(name, present=column.present, missing=rows - column.present,
+                         types={kind: count for kind, count in column.kinds.items() if count},
+                         example=example, inferred_type=column.inferred_type)
 
 
 # ------------------------------------------------------------------ checks
 
-_HEADERLESS = re.compile(r"_c(\d+)")
 
 
-def _match_columns(produced: list[str], names: list[str]) -> tuple[dict[str, str], str]:
-    """Map produced keys (sorted) to baseline names: by name, or by position for a headerless CSV baseline.
+def _check(result: DryRunResult, baseline: Baseline, profile: DatasetProfile) -> None:
+    """The analyzer's checks (scripts/analyzer/constraints.py `check`) over the profiled rows, and notes on them."""
+    from scripts.analyzer import constraints as analyzer_checks
 
-    A headerless CSV baseline names its columns _c0, _c1, ...; AWS's own pre-processor example
-    returns zero-padded positions and is run against such baselines, so when no name matches and
-    the baseline is headerless, the i-th key in sorted order is taken as the i-th column.
-    """
-    if set(produced) & set(names) or not produced:
-        return {key: key for key in produced if key in names}, "by name"
-    headerless = [m.group(1) for m in map(_HEADERLESS.fullmatch, names) if m]
-    if len(headerless) == len(names) and [int(i) for i in headerless] == list(range(len(names))) and all(
-        key.isdigit() for key in produced
-    ):
-        return dict(zip(produced, names)), "by position"
-    return {}, "by name"
-
-
-def _fraction(value: float) -> str:
-    return repr(float(value))
-
-
-def _check(result: DryRunResult, baseline: Baseline) -> None:
     produced = [column.name for column in result.columns]
     names = [feature.name for feature in baseline.features]
-    mapping, matching = _match_columns(produced, names)
+    mapping = analyzer_checks.match_columns(produced, names)
+    matching = "by position" if any(key != target for key, target in mapping.items()) else "by name"
     result.column_matching = matching
-    by_baseline = {target: key for key, target in mapping.items()}
-    columns = {column.name: column for column in result.columns}
-    for key, target in mapping.items():
-        columns[key].baseline_name = target
+    types = {feature.name: feature.inferred_type for feature in baseline.features}
+    for column in result.columns:
+        column.baseline_name = mapping.get(column.name)
+        if column.baseline_name is not None:
+            column.baseline_type = types.get(column.baseline_name)
 
     _notes_on_order(result, produced, names, mapping, matching)
 
     if baseline.constraints_path is None:
         result.notes.append(
-            "only statistics.json was given: missing and extra columns are checked; data types, "
+            "only statistics.json was given: missing and extra columns and drift are checked; data types, "
             "completeness and domains need the baseline's constraints.json"
         )
     elif not baseline.evaluate:
@@ -671,72 +569,50 @@ def _check(result: DryRunResult, baseline: Baseline) -> None:
                 + (f"; only in statistics.json: {', '.join(only_statistics)}" if only_statistics else "")
                 + ": are they from the same baselining job?"
             )
+    if baseline.statistics is None:
+        result.notes.append("no statistics.json was given: baseline_drift_check needs the baseline's KLL sketches")
     if not result.rows:
-        return
+        return  # the job fails with no data: nothing is checked
+    where = str(baseline.constraints_path or baseline.statistics_path)
+    try:
+        violations, result.drift = analyzer_checks.check(profile, baseline.constraints, baseline.statistics, where)
+    except AnalyzerInputError as exc:
+        raise DryRunError(f"{exc}; the monitoring job would fail the same way") from None
+    by_baseline = {target: key for key, target in mapping.items()}
+    result.violations = [
+        Violation(v["feature_name"], v["constraint_check_type"], v["description"],
+                  _detail(v, by_baseline, profile, baseline, matching)) for v in violations
+    ]
+    if any(v.constraint_check_type in ("missing_column_check", "extra_column_check") for v in result.violations):
+        result.notes.append(
+            f"columns were matched {matching}: a missing or extra column usually means the pre-processor's "
+            "feature_names / prediction_position do not match the baseline's columns"
+        )
 
-    types = {feature.name: feature.inferred_type for feature in baseline.features}
-    for column in result.columns:
-        if column.baseline_name is not None:
-            column.baseline_type = types.get(column.baseline_name)
 
-    violations: list[Violation] = []
-    for feature in baseline.features:
-        if feature.name not in by_baseline and feature.evaluate:
-            violations.append(Violation(
-                feature.name, "missing_column_check",
-                f"Baseline column {feature.name!r} is missing from the pre-processed data "
-                f"(dry run, columns matched {matching}); check feature_names / prediction_position",
-            ))
-    for key in produced:
-        if key not in mapping:
-            violations.append(Violation(
-                key, "extra_column_check",
-                f"Column {key!r} produced by the pre-processor is not in the baseline "
-                f"(dry run, columns matched {matching}); check feature_names / prediction_position",
-            ))
-    if baseline.constraints_path is None:
-        result.violations = violations
-        return
-
-    for feature in baseline.features:
-        key = by_baseline.get(feature.name)
-        if key is None or not feature.evaluate:
-            continue
-        column = columns[key]
-        shown = key if key == feature.name else f"{key} (baseline {feature.name})"
-        allowed = _CONFORMS.get(feature.inferred_type or "")
-        if allowed is not None and column.present:
-            conforming = sum(count for kind, count in column.types.items() if kind in allowed)
-            ratio = conforming / column.present
-            if ratio < feature.datatype_threshold:
-                found = ", ".join(f"{kind} {count}" for kind, count in sorted(column.types.items()))
-                violations.append(Violation(
-                    feature.name, "data_type_check",
-                    f"Value: {_fraction(ratio)} does not meet the constraint requirement! (dry run: column "
-                    f"{shown} is {feature.inferred_type} in the baseline; values seen: {found}; "
-                    f"datatype_check_threshold {feature.datatype_threshold})",
-                ))
-        if feature.completeness is not None:
-            observed = column.present / result.rows
-            if observed < feature.completeness - 1e-9:
-                violations.append(Violation(
-                    feature.name, "completeness_check",
-                    f"Value: {_fraction(observed)} does not meet the constraint requirement! (dry run: "
-                    f"{column.present} of {result.rows} rows have a value in {shown}; baseline completeness "
-                    f"{feature.completeness})",
-                ))
-        if feature.domains and column.present:
-            domain = set(feature.domains)
-            inside = sum(count for value, count in column.values.items() if value in domain)
-            ratio = inside / column.present
-            if ratio < feature.domain_threshold:
-                violations.append(Violation(
-                    feature.name, "categorical_values_check",
-                    f"Value: {_fraction(ratio)} does not meet the constraint requirement! (dry run: "
-                    f"{inside} of {column.present} values of {shown} are in the baseline domain "
-                    f"{sorted(domain)[:5]}; domain_content_threshold {feature.domain_threshold})",
-                ))
-    result.violations = violations
+def _detail(violation: dict, by_baseline: dict[str, str], profile: DatasetProfile, baseline: Baseline,
+            matching: str) -> str:
+    """What the dry run saw behind one violation: the column, its values, the baseline's figure."""
+    name, check = violation["feature_name"], violation["constraint_check_type"]
+    if check == "extra_column_check":
+        return f"column {name!r} produced by the pre-processor is not in the baseline (columns matched {matching})"
+    if check == "missing_column_check":
+        return f"baseline column {name!r} is not in the pre-processed rows (columns matched {matching})"
+    key = by_baseline.get(name, name)
+    shown = key if key == name else f"{key} (baseline {name})"
+    column = profile.columns[key]
+    if check == "data_type_check":
+        found = ", ".join(f"{kind} {count}" for kind, count in sorted(column.kinds.items()) if count)
+        expected = next((f.inferred_type for f in baseline.features if f.name == name), None)
+        return f"column {shown} is {expected} in the baseline; values seen: {found}"
+    if check == "completeness_check":
+        return f"{column.present} of {profile.rows} rows have a value in {shown}"
+    if check == "categorical_values_check":
+        feature = next(f for f in (baseline.constraints or {}).get("features", []) if f["name"] == name)
+        domain = {str(value) for value in feature["string_constraints"]["domains"]}
+        inside = sum(count for value, count in column.categories.items() if value in domain)
+        return f"{inside} of {column.present} values of {shown} are in the baseline domain {sorted(domain)[:5]}"
+    return f"column {shown}, {column.present} values"
 
 
 def _notes_on_order(result: DryRunResult, produced: list[str], names: list[str], mapping: dict[str, str], matching: str) -> None:
@@ -758,7 +634,7 @@ def _notes_on_order(result: DryRunResult, produced: list[str], names: list[str],
         result.notes.append(
             "the analyzer sorts keys, and the matched column names sort in a different order than the "
             "baseline lists them; harmless if the analyzer matches columns by name, wrong if by position "
-            "(MODEL-MONITOR.md §8 #4)"
+            "(docs/monitoring-code.md)"
         )
 
 
@@ -798,7 +674,7 @@ def format_report(result: DryRunResult) -> str:
         show_baseline = result.baseline is not None
         for column in result.columns:
             types = ", ".join(f"{kind} {count}" for kind, count in sorted(column.types.items())) or "no values"
-            example = next(iter(column.examples.values()), None)
+            example = column.example
             target = ""
             if show_baseline:
                 target = f"  -> {column.baseline_name}" if column.baseline_name else "  -> (not in baseline)"
@@ -817,15 +693,24 @@ def format_report(result: DryRunResult) -> str:
             items = f" ({baseline.item_count} baseline rows)" if baseline.item_count is not None else ""
             sources.append(f"statistics {baseline.statistics_path}{items}")
         lines.append(f"Baseline: {'; '.join(sources)}; {len(baseline.features)} columns, matched {result.column_matching}")
-        lines.append("  not checked locally: baseline_drift_check (needs the analyzer's distribution distances)")
+        lines.append("  checked by the processing engine's analyzer (scripts/analyzer), as a processing job would")
+        if result.drift:
+            lines.append("Drift per baseline column (baseline_drift_check: distance, or chi-squared p-value):")
+            width = max(len(name) for name in result.drift)
+            for name, figure in sorted(result.drift.items()):
+                lines.append(f"  {name:<{width}}  {figure:.4f}")
     for note in result.notes:
         lines.append(f"Note: {note}")
     if result.violations:
         lines.append(f"Violations ({len(result.violations)}):")
         for violation in result.violations:
-            lines.append(f"  {violation.constraint_check_type:<24} {violation.feature_name}: {violation.description}")
+            detail = f" [dry run: {violation.detail}]" if violation.detail else ""
+            lines.append(f"  {violation.constraint_check_type:<24} {violation.feature_name}: "
+                         f"{violation.description.rstrip()}{detail}")
     elif baseline is not None:
         lines.append("Violations: none")
+    if result.statistics_path is not None:
+        lines.append(f"Wrote {result.statistics_path}")
     if result.violations_path is not None:
         lines.append(f"Wrote {result.violations_path}")
     if result.ok:

@@ -3,20 +3,25 @@
 Local capture end to end through `mmtool.cli.main` (a real build of the scratch environment first), S3
 capture prefixes and S3 baselines against the moto server. Expected counts and violations are written
 out by hand from tests/data/reference/capture-samples/capture.jsonl (44 CSV records, 7 inputs + 1
-prediction) and baseline-samples/data-quality-*.json (6 Fractional columns _c0.._c5, 100 rows).
+prediction) and baseline-samples/data-quality-*.json (6 Fractional columns _c0.._c5, 100 rows); the drift of
+each column is scipy's KS statistic less the Robust correction (test_dryrun.robust_ks).
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from mmtool.operate.awsenv import safe_relative_path
 from mmtool.build.pipeline import build
 from mmtool.cli import main
 
 from .conftest import BUCKET, REGION, REPO, client, no_credentials, scratch
+from .test_dryrun import EXTRA, capture_columns, robust_ks
 
 SAMPLES = REPO / "tests" / "data" / "reference"
 CAPTURE = SAMPLES / "capture-samples" / "capture.jsonl"
@@ -24,14 +29,25 @@ CONSTRAINTS = SAMPLES / "baseline-samples" / "data-quality-constraints.json"
 STATISTICS = SAMPLES / "baseline-samples" / "data-quality-statistics.json"
 
 RECORDS_44 = "Records: 44 read, 44 parsed into 44 rows, 0 skipped, 0 failed"
-EXTRA = ("Column '{0}' produced by the pre-processor is not in the baseline (dry run, columns matched by position); "
-         "check feature_names / prediction_position")
-EXPECTED_VIOLATIONS = {"violations": [
-    {"feature_name": "00000000000000000006", "constraint_check_type": "extra_column_check",
-     "description": EXTRA.format("00000000000000000006")},
-    {"feature_name": "00000000000000000007", "constraint_check_type": "extra_column_check",
-     "description": EXTRA.format("00000000000000000007")},
-]}
+EXPECTED_EXTRA = [
+    {"feature_name": "00000000000000000006", "constraint_check_type": "extra_column_check", "description": EXTRA.format(8, 6)},
+    {"feature_name": "00000000000000000007", "constraint_check_type": "extra_column_check", "description": EXTRA.format(8, 6)},
+]
+
+
+def assert_expected_violations(document: dict) -> None:
+    """capture.jsonl against the reference baseline, as the analyzer checks it: every one of the six baseline
+    columns drifted (before the analyzer ran the dry run, drift was not checked), and the two extra columns."""
+    violations = document["violations"]
+    assert violations[6:] == EXPECTED_EXTRA
+    baseline = json.loads(STATISTICS.read_text())
+    columns = capture_columns()
+    assert [v["feature_name"] for v in violations[:6]] == [f["name"] for f in baseline["features"]]
+    for violation, (index, feature) in zip(violations[:6], enumerate(baseline["features"])):
+        assert violation["constraint_check_type"] == "baseline_drift_check"
+        distance = float(violation["description"].split()[2])
+        assert distance == pytest.approx(robust_ks(feature, columns[index]), abs=1e-12)
+        assert violation["description"] == f"Numerical distance: {distance!r} exceeds numerical threshold: 0.1"
 
 
 def run(argv: list[str], paths, capsys) -> tuple[int, str, str]:
@@ -64,9 +80,10 @@ def test_local_folder_with_a_local_baseline_reports_writes_violations_and_exits_
     assert code == 1
     assert "over 2 files" in out  # the two .jsonl files, not notes.txt
     assert RECORDS_44 in out
-    assert "Violations (2):" in out and "Result: FAILED (2 violations)" in out
+    assert "Violations (8):" in out and "Result: FAILED (8 violations)" in out
     written = paths.build / "dev" / "dry-run" / "constraint_violations.json"
-    assert json.loads(written.read_text()) == EXPECTED_VIOLATIONS
+    assert_expected_violations(json.loads(written.read_text()))
+    assert json.loads((written.parent / "statistics.json").read_text())["dataset"] == {"item_count": 44}
     assert f"Wrote {written}" in out
     # the pre-processor that ran is the one the build rendered for dev
     assert f"Dry run of {paths.build / 'dev' / 'assets' / 'record_preprocessor.py'}" in out
@@ -178,7 +195,7 @@ def test_the_baseline_params_names_is_downloaded_when_credentials_exist(aws, tmp
     assert (folder / "constraints.json").read_bytes() == CONSTRAINTS.read_bytes()
     assert (folder / "statistics.json").read_bytes() == STATISTICS.read_bytes()
     assert "baseline: downloaded" in err
-    assert json.loads((paths.build / "dev" / "dry-run" / "constraint_violations.json").read_text()) == EXPECTED_VIOLATIONS
+    assert_expected_violations(json.loads((paths.build / "dev" / "dry-run" / "constraint_violations.json").read_text()))
 
 
 def test_a_missing_baseline_object_is_an_error_with_the_fix(aws, tmp_path, capsys):
@@ -228,3 +245,12 @@ def test_the_make_targets_require_env_and_quote_paths():
     done = subprocess.run(["make", "-n", "-C", str(REPO), "dry-run", "ENV=dev", "CAPTURE=cap dir", "CONSTRAINTS=c.json"],
                           capture_output=True, text=True)
     assert 'build.py dry-run --env dev --capture "cap dir" --constraints "c.json"' in done.stdout
+
+
+def test_registering_the_commands_loads_no_numpy():
+    """The analyzer's numpy modules load when a dry run, a local baseline or compare-engines runs, not for every
+    command (the CLI builds every verb's parser)."""
+    probe = "import sys, mmtool.cli; mmtool.cli._parser(); print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

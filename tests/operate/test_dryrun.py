@@ -1,14 +1,17 @@
 """The local dry run (mmtool.operate.dryrun): the real pre-processor over the capture samples, checked against
-the baseline samples. Every file of tests/data/reference/ is used (see the coverage test at the end);
-expected counts, columns and violations are written out by hand from the sample contents.
+the baseline samples by the processing engine's analyzer. Every file of tests/data/reference/ is used (see the
+coverage test at the end); expected counts, columns and violations are written out by hand from the sample contents,
+drift distances are scipy's two-sample KS statistic (an independent reference) less the Robust correction.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
+from scipy import stats
 
 from mmtool.build.assets import render_preprocessor
 from mmtool.operate.dryrun import (
@@ -52,11 +55,52 @@ def write_capture(path: Path, rows: list[tuple[str, str | None]], content_type: 
     return path
 
 
+EXTRA = ("There are extra columns in current dataset. Number of columns in current dataset: {0}, Number of columns "
+         "in baseline constraints: {1}")
+MISSING = ("There are missing columns in current dataset. Number of columns in current dataset: {0}, Number of "
+           "columns in baseline constraints: {1}")
+REQUIREMENT = "Value: {0!r} does not meet the constraint requirement! "
+
+
+def capture_columns() -> list[list[float]]:
+    """capture.jsonl as the default pre-processor orders it: the prediction, then the 7 inputs."""
+    rows = [json.loads(line) for line in (CAPTURE / "capture.jsonl").read_text(encoding="utf-8").splitlines()]
+    table = [[float(r["captureData"]["endpointOutput"]["data"])]
+             + [float(v) for v in r["captureData"]["endpointInput"]["data"].split(",")] for r in rows]
+    return [list(column) for column in zip(*table)]
+
+
+def robust_ks(baseline_feature: dict, ours: list[float]) -> float:
+    """Model Monitor's Robust drift by an independent route: scipy's KS statistic between the baseline sketch's
+    items (exact here: its 100 items are all on level 0) and our values, less 1.8 * sqrt((n + m) / (n m))."""
+    theirs = baseline_feature["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"]
+    assert len(theirs) == 1, "a sketch with one level holds the exact values"
+    n, m = len(theirs[0]), len(ours)
+    return max(0.0, stats.ks_2samp(theirs[0], ours).statistic - 1.8 * math.sqrt((n + m) / (n * m)))
+
+
+def assert_drift_of_the_capture_sample(result) -> None:
+    """The six baseline_drift_check violations of capture.jsonl against the reference baseline (threshold 0.1)."""
+    baseline = json.loads((BASELINE / "data-quality-statistics.json").read_text(encoding="utf-8"))
+    columns = capture_columns()
+    expected = {f["name"]: robust_ks(f, columns[i]) for i, f in enumerate(baseline["features"])}
+    assert set(result.drift) == set(expected)
+    for name, distance in expected.items():
+        assert result.drift[name] == pytest.approx(distance, abs=1e-12), name
+    drift = [v for v in result.violations if v.constraint_check_type == "baseline_drift_check"]
+    assert [v.feature_name for v in drift] == sorted(n for n, d in expected.items() if d > 0.1)
+    assert len(drift) == 6  # every column of this sample drifted: 44 records far from the 100 of the baseline
+    for violation in drift:
+        assert violation.description == (f"Numerical distance: {result.drift[violation.feature_name]!r} exceeds "
+                                          "numerical threshold: 0.1")
+
+
 # ------------------------------------------------------------------ capture.jsonl against the data-quality baseline
 
 
-def test_csv_sample_against_headerless_baseline_reports_the_two_extra_columns(tmp_path):
+def test_csv_sample_against_headerless_baseline_reports_drift_and_the_two_extra_columns(tmp_path):
     # capture.jsonl: 7 inputs + 1 prediction = 8 columns; the baseline (_c0.._c5, Fractional) has 6.
+    # Before the analyzer ran the dry run, drift was not checked: the six drift violations are new.
     result = run_dry_run(
         rendered(tmp_path),
         CAPTURE / "capture.jsonl",
@@ -73,25 +117,24 @@ def test_csv_sample_against_headerless_baseline_reports_the_two_extra_columns(tm
     assert result.columns[1].types == {"Integral": 44}  # Integral values conform to a Fractional baseline
     assert result.baseline.item_count == 100
     assert result.log_lines == 0
-    expected = {
-        "violations": [
-            {
-                "feature_name": "00000000000000000006",
-                "constraint_check_type": "extra_column_check",
-                "description": "Column '00000000000000000006' produced by the pre-processor is not in the baseline "
-                "(dry run, columns matched by position); check feature_names / prediction_position",
-            },
-            {
-                "feature_name": "00000000000000000007",
-                "constraint_check_type": "extra_column_check",
-                "description": "Column '00000000000000000007' produced by the pre-processor is not in the baseline "
-                "(dry run, columns matched by position); check feature_names / prediction_position",
-            },
-        ]
-    }
-    assert result.violations_document() == expected
+    assert_drift_of_the_capture_sample(result)
+    extra = [
+        {"feature_name": P[6], "constraint_check_type": "extra_column_check", "description": EXTRA.format(8, 6)},
+        {"feature_name": P[7], "constraint_check_type": "extra_column_check", "description": EXTRA.format(8, 6)},
+    ]
+    document = result.violations_document()
+    assert document["violations"][6:] == extra
+    assert [v["constraint_check_type"] for v in document["violations"][:6]] == ["baseline_drift_check"] * 6
     assert result.violations_path == tmp_path / "out" / "constraint_violations.json"
-    assert json.loads(result.violations_path.read_text(encoding="utf-8")) == expected
+    assert json.loads(result.violations_path.read_text(encoding="utf-8")) == document
+    # the statistics a processing job would write beside it: the rows' profile, columns by the pre-processor's keys
+    written = json.loads((tmp_path / "out" / "statistics.json").read_text(encoding="utf-8"))
+    assert written["dataset"] == {"item_count": 44}
+    assert [f["name"] for f in written["features"]] == P[:8]
+    column = capture_columns()[1]
+    assert written["features"][1]["numerical_statistics"]["mean"] == pytest.approx(sum(column) / 44, rel=1e-12)
+    assert result.violations[6].detail == f"column '{P[6]}' produced by the pre-processor is not in the baseline " \
+                                          "(columns matched by position)"
     assert result.ok is False
 
 
@@ -120,11 +163,15 @@ def test_no_violation_file_is_empty_list_and_result_ok(tmp_path):
     assert result.ok is True
 
 
-def test_statistics_only_checks_columns(tmp_path):
+def test_statistics_only_checks_columns_and_drift(tmp_path):
+    # statistics.json carries the KLL sketches: the analyzer checks drift from it alone (new since the analyzer
+    # runs the dry run), and the columns; types, completeness and domains need constraints.json.
     result = run_dry_run(rendered(tmp_path), CAPTURE / "capture.jsonl",
                          statistics_path=BASELINE / "data-quality-statistics.json")
-    assert [(v.feature_name, v.constraint_check_type) for v in result.violations] == [
+    assert_drift_of_the_capture_sample(result)
+    assert [(v.feature_name, v.constraint_check_type) for v in result.violations][6:] == [
         (P[6], "extra_column_check"), (P[7], "extra_column_check")]
+    assert len(result.violations) == 8
     assert any("only statistics.json was given" in note for note in result.notes)
 
 
@@ -140,16 +187,16 @@ def test_data_type_and_completeness_violations(tmp_path):
                                        "monitoring_config": {"datatype_check_threshold": 1.0}}), encoding="utf-8")
     result = run_dry_run(rendered(tmp_path), CAPTURE / "docs-preprocessing-inference-record.jsonl",
                          constraints_path=constraints)
+    # the analyzer's descriptions (Model Monitor's wording) in the file; the dry run's detail in the report
     assert result.violations == [
-        Violation("_c3", "data_type_check",
-                  "Value: 0.0 does not meet the constraint requirement! (dry run: column 00000000000000000003 "
-                  "(baseline _c3) is Integral in the baseline; values seen: Fractional 1; datatype_check_threshold 1.0)"),
-        Violation("_c5", "data_type_check",
-                  "Value: 0.0 does not meet the constraint requirement! (dry run: column 00000000000000000005 "
-                  "(baseline _c5) is Integral in the baseline; values seen: Fractional 1; datatype_check_threshold 1.0)"),
-        Violation("_c7", "completeness_check",
-                  "Value: 0.0 does not meet the constraint requirement! (dry run: 0 of 1 rows have a value in "
-                  "00000000000000000007 (baseline _c7); baseline completeness 1.0)"),
+        Violation("_c3", "data_type_check", REQUIREMENT.format(0.0)),
+        Violation("_c5", "data_type_check", REQUIREMENT.format(0.0)),
+        Violation("_c7", "completeness_check", REQUIREMENT.format(0.0)),
+    ]
+    assert [v.detail for v in result.violations] == [
+        "column 00000000000000000003 (baseline _c3) is Integral in the baseline; values seen: Fractional 1",
+        "column 00000000000000000005 (baseline _c5) is Integral in the baseline; values seen: Fractional 1",
+        "0 of 1 rows have a value in 00000000000000000007 (baseline _c7)",
     ]
 
 
@@ -177,13 +224,17 @@ def test_named_columns_against_the_sdk_string_baseline(tmp_path):
                          statistics_path=BASELINE / "sdk-test-statistics.json")
     assert result.column_matching == "by name"
     assert result.baseline.item_count == 418
+    # categorical drift of message (new since the analyzer runs the dry run): none of our 3 values is the baseline's
+    # one value (418 times), so the L-infinity distance is 1.0, less the Robust correction for 418 and 3 values,
+    # which is larger: 0, not a violation
+    assert result.drift == {"message": max(0.0, 1.0 - 1.8 * math.sqrt((418 + 3) / (418 * 3)))} == {"message": 0.0}
     assert result.violations == [
-        Violation("message", "categorical_values_check",
-                  "Value: 0.0 does not meet the constraint requirement! (dry run: 0 of 3 values of message are in "
-                  f"the baseline domain ['{domain}']; domain_content_threshold 0.1)"),
-        Violation("second_message", "completeness_check",
-                  "Value: 0.6666666666666666 does not meet the constraint requirement! (dry run: 2 of 3 rows have a "
-                  "value in second_message; baseline completeness 1.0)"),
+        Violation("message", "categorical_values_check", REQUIREMENT.format(0.0)),
+        Violation("second_message", "completeness_check", REQUIREMENT.format(2 / 3)),
+    ]
+    assert [v.detail for v in result.violations] == [
+        f"0 of 3 values of message are in the baseline domain ['{domain}']",
+        "2 of 3 rows have a value in second_message",
     ]
     assert ("statistics.json and constraints.json list different columns; only in constraints.json: second_message: "
             "are they from the same baselining job?") in result.notes
@@ -326,11 +377,14 @@ def test_the_record_object_matches_the_documented_class():
     assert record.event_version == "0" and record.event_dict is event and record.as_dict() is event
 
 
+# The analyzer's reading (Deequ's patterns, github.com/awslabs/deequ DataType.scala: an optional sign and one optional
+# space, then digits): before the analyzer ran the dry run, " -12 " counted as Integral and ".5" and "NaN" as
+# Fractional; Deequ reads all three as String.
 @pytest.mark.parametrize(
     ("value", "kind"),
-    [("9", "Integral"), (" -12 ", "Integral"), (7, "Integral"), ("0.5", "Fractional"), ("1e-3", "Fractional"),
-     (".5", "Fractional"), (2.0, "Fractional"), ("NaN", "Fractional"), ("abc", "String"), ("1.2.3", "String"),
-     (True, "Boolean"), ("false", "Boolean"), ("", "String")],
+    [("9", "Integral"), (" -12 ", "String"), ("- 12", "Integral"), (7, "Integral"), ("0.5", "Fractional"),
+     ("1e-3", "Fractional"), (".5", "String"), (2.0, "Fractional"), ("NaN", "String"), ("abc", "String"),
+     ("1.2.3", "String"), (True, "Boolean"), ("false", "Boolean"), ("", "String")],
 )
 def test_value_types(value, kind):
     assert value_type(value) == kind
@@ -412,9 +466,14 @@ def test_report_text(tmp_path):
     assert "Columns (8, in the analyzer's sorted key order):" in report
     assert ("  00000000000000000001  present 44, missing 0; Integral 44; e.g. '9'  -> _c1 [Fractional]") in report
     assert "  00000000000000000007  present 44, missing 0; Integral 44; e.g. '0'  -> (not in baseline)" in report
-    assert "Violations (2):" in report
+    assert "Drift per baseline column (baseline_drift_check: distance, or chi-squared p-value):" in report
+    assert f"  _c0  {result.drift['_c0']:.4f}" in report
+    assert "Violations (8):" in report  # 6 drifted columns (checked since the analyzer runs the dry run), 2 extra
+    assert (f"  extra_column_check       {P[7]}: {EXTRA.format(8, 6)} [dry run: column '{P[7]}' produced by the "
+            "pre-processor is not in the baseline (columns matched by position)]") in report
+    assert f"Wrote {tmp_path / 'out' / 'statistics.json'}" in report
     assert f"Wrote {tmp_path / 'out' / 'constraint_violations.json'}" in report
-    assert report[-1] == "Result: FAILED (2 violations)"
+    assert report[-1] == "Result: FAILED (8 violations)"
 
 
 # ------------------------------------------------------------------ the samples themselves
@@ -443,3 +502,34 @@ def test_the_copies_match_shared_reference():
         shared = {p.name: p.read_bytes() for p in (SHARED / folder).iterdir() if p.is_file()}
         copied = {p.name: p.read_bytes() for p in (REFERENCE / folder).iterdir() if p.is_file()}
         assert copied == shared, folder
+
+
+# ------------------------------------------------------------------ the same files as the processing job
+
+
+@pytest.mark.parametrize("config", [{}, {"feature_names": ["a", "b", "c", "d", "e", "f", "g"]}])
+def test_the_files_are_byte_identical_to_the_analyzers_check_on_the_same_capture(tmp_path, config):
+    """`make dry-run` writes what `python scripts/analyzer check` (the processing job's code) writes."""
+    from scripts.analyzer.cli import main as analyzer
+
+    pre = rendered(tmp_path, config)
+    baseline = {"statistics_path": BASELINE / "data-quality-statistics.json",
+                "constraints_path": BASELINE / "data-quality-constraints.json"}
+    run_dry_run(pre, CAPTURE / "capture.jsonl", out_dir=tmp_path / "dry", **baseline)
+    assert analyzer(["check", "--capture", str(CAPTURE / "capture.jsonl"), "--preprocessor", str(pre),
+                     "--statistics", str(baseline["statistics_path"]), "--constraints", str(baseline["constraints_path"]),
+                     "--out", str(tmp_path / "job")]) == 0
+    for name in ("statistics.json", "constraint_violations.json"):
+        assert (tmp_path / "dry" / name).read_bytes() == (tmp_path / "job" / name).read_bytes(), name
+    assert json.loads((tmp_path / "dry" / "constraint_violations.json").read_text())["violations"]
+
+
+def test_a_constraints_option_the_analyzer_refuses_is_bad_input(tmp_path):
+    constraints = json.loads((BASELINE / "data-quality-constraints.json").read_text(encoding="utf-8"))
+    constraints["monitoring_config"]["distribution_constraints"]["comparison_method"] = "Fuzzy"
+    path = tmp_path / "constraints.json"
+    path.write_text(json.dumps(constraints), encoding="utf-8")
+    with pytest.raises(DryRunError) as info:
+        run_dry_run(rendered(tmp_path), CAPTURE / "capture.jsonl", constraints_path=path)
+    assert str(info.value) == (f"{path}: comparison_method='Fuzzy': must be one of Simple, Robust; fix constraints.json "
+                               "before the monitoring job reads it")
