@@ -25,14 +25,17 @@ SECURITY_TOOLS  := $(CHECKOV_STAMP) $(CFN_GUARD_STAMP)
 SDK_VENV        := .tools/sagemaker-sdk
 SDK_STAMP       := $(SDK_VENV)/.installed
 
-$(STAMP): requirements.txt
+# The pinned requirements, then this checkout itself (editable, no dependencies): the console command
+# .venv/bin/mmtool, which pipelines call directly so the exit codes reach them (docs/deploying.md).
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 .PHONY: venv
-venv: $(STAMP) ## Create .venv from requirements.txt (done automatically by every target)
+venv: $(STAMP) ## Create .venv from requirements.txt, with the console command .venv/bin/mmtool (done automatically by every target)
 
 .PHONY: help
 help: ## List the targets

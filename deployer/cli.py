@@ -55,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         raise ValueError(f"unknown command {command!r}; expected one of {COMMANDS}")
     if command in ("plan", "drift", "outputs"):
         parser.add_argument("--json", action="store_true", dest="json_output", help="print JSON on stdout (messages go to stderr)")
+    if command == "plan":
+        parser.add_argument(
+            "--detailed-exitcode",
+            action="store_true",
+            help="exit 0 when nothing would change, 2 when the plan has changes (as terraform plan "
+            "-detailed-exitcode); bad input then exits 1; other codes as always (docs/deploying.md, 'Exit codes')",
+        )
     if command in ("deploy", "destroy", "unlock"):
         parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI; AUTO_APPROVE=1)")
     if command in ("deploy", "destroy"):
@@ -200,6 +207,7 @@ def plan(
     endpoint: str | None = None,
     max_parallel: int | None = None,
     out: str | Path | None = None,
+    detailed_exitcode: bool = False,
     **connection: Any,
 ) -> int:
     from .plan import plan_command
@@ -208,6 +216,7 @@ def plan(
     options = _options(
         allow_replacement=allow_replacement, skip_account_check=skip_account_check,
         wait_timeout=wait_timeout, poll_interval=poll_interval, endpoint=endpoint, max_parallel=max_parallel,
+        detailed_exitcode=detailed_exitcode,
     )
     ctx = _context(manifest_path, options, json_output=json_output, command="plan", **connection)
     if out is not None:
@@ -337,7 +346,7 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
     if command == "plan":
         return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,
                     skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,
-                    out=getattr(args, "out", None), **connection)
+                    out=getattr(args, "out", None), detailed_exitcode=args.detailed_exitcode, **connection)
     if command == "deploy":
         return deploy(manifest_path, yes=args.yes, allow_replacement=args.allow_replacement,
                       continue_rollback=args.continue_rollback, skip_account_check=args.skip_account_check,

@@ -20,7 +20,7 @@ from . import changesets, compare, cost_view
 from .aws import Identity
 from .changesets import ResourceChange
 from .context import Context
-from .errors import AWS_ERRORS, DeployError, RefusedError, aws_error
+from .errors import AWS_ERRORS, EXIT_CHANGES, EXIT_OK, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
 from .intrinsics import Evaluator
@@ -751,4 +751,4 @@ def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Pla
             plan.cleanup(ctx)
     if plan.refused and not ctx.options.allow_replacement:
         raise refusal_error(plan.refused)
-    return 0
+    return EXIT_CHANGES if ctx.options.detailed_exitcode and plan.has_changes else EXIT_OK

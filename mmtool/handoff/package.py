@@ -23,7 +23,6 @@ import io
 import json
 import re
 import shlex
-import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from mmtool.config.workspace import display_path, environments
 from mmtool.errors import ToolError
 from mmtool.handoff import existing_endpoints
 from mmtool.operate.existing_endpoint import AdoptTarget
+from mmtool.version import describe
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes of --template-file above which `aws cloudformation deploy` needs --s3-bucket
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -41,14 +41,9 @@ CLI_TEMPLATES_PREFIX = "cloudformation-templates"
 
 
 def git_version(root: Path) -> str:
-    """`git describe --tags --always --dirty`, reduced to [A-Za-z0-9._-] (a file name part)."""
-    try:
-        result = subprocess.run(["git", "describe", "--tags", "--always", "--dirty"], cwd=root,
-                                capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unversioned"
-    version = result.stdout.strip() if result.returncode == 0 else ""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", version).strip("-.") or "unversioned"
+    """The commit (`git describe --tags --always --dirty`, mmtool/version.py), reduced to [A-Za-z0-9._-] (a file
+    name part)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", describe(root) or "").strip("-.") or "unversioned"
 
 
 # --- the build being packaged -------------------------------------------------------------------
