@@ -37,10 +37,18 @@ $(STAMP): requirements.txt pyproject.toml
 .PHONY: venv
 venv: $(STAMP) ## Create .venv from requirements.txt, with the console command .venv/bin/mmtool (done automatically by every target)
 
+# `make help` lists these apart, after the everyday commands.
+MAINTAINER_TARGETS := venv test security-tools sdk-tools snapshots docs bench lock lock-security lock-sdk clean distclean
+
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
+	@echo "Everyday commands (ENV=e, ENDPOINT=key, AUTO_APPROVE=1, ARGS=...; in pipelines .venv/bin/mmtool, docs/deploying.md):"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -v skip=" $(MAINTAINER_TARGETS) " \
+	  'BEGIN {FS = ":.*## "} index(skip, " " $$1 " ") == 0 {printf "  %-22s %s\n", $$1, $$2}'
+	@echo
+	@echo "Maintainers (tests, snapshots, docs, benchmarks, dependencies):"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -v keep=" $(MAINTAINER_TARGETS) " \
+	  'BEGIN {FS = ":.*## "} index(keep, " " $$1 " ") > 0 {printf "  %-22s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: $(STAMP) ## Validate, synthesize and lint templates (all environments, or ENV=e)
@@ -69,8 +77,9 @@ destroy: $(STAMP) ## Delete ENV=e's [ENDPOINT=key's] stacks in reverse order; ke
 drift: $(STAMP) ## Detect drift of ENV=e's stacks [ENDPOINT=key]
 	@$(PY) build.py drift --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
 
-outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json)
-	@$(PY) build.py outputs --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
+OUTPUT ?=
+outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json); OUTPUT=BucketName: that value alone
+	@$(PY) build.py outputs --env "$(ENV)" $(if $(OUTPUT),"$(OUTPUT)",) $(ENDPOINT_FLAG) $(ARGS)
 
 unlock: $(STAMP) ## Remove ENV=e's deploy lock (ENDPOINT=key: that endpoint's) left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
 	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))

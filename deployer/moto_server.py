@@ -30,6 +30,8 @@ template) look wrong:
   of a type moto accepts without creating (SageMaker monitoring resources, bucket policies, ...): it lists the
   template's resources whose Condition is true, as CloudFormation does, each with its logical id and type
   (the physical id stays empty where moto created nothing). The plan's counts are checked against it.
+* A CREATE change set lists every resource of the template, those whose Condition is false too: it lists the
+  ones CloudFormation would create (the apply summary counts them).
 * ListChangeSets ignores its StackName and answers every change set of the region: it answers the named
   stack's only (the next plan deletes a saved plan's change sets stack by stack).
 * SageMaker CreateEndpointConfig silently replaces an existing config of the same name; AWS refuses the request
@@ -259,7 +261,8 @@ def _references(value: Any) -> set[str]:
 
 
 def _describe_replacements() -> None:
-    """An update change set lists what CloudFormation would list, and says which changes replace.
+    """A create change set lists the resources whose Condition holds; an update change set lists what
+    CloudFormation would list, and says which changes replace.
 
     moto's change set lists a resource only when its own template text changed (a resource whose only
     change is a parameter value is missing), and never fills ``Replacement``/``Details``. This adds the
@@ -269,6 +272,7 @@ def _describe_replacements() -> None:
     moto's answer (no ``Replacement``: the engine shows ``~``).
     """
     from moto.cloudformation.models import Change, ChangeSet
+    from moto.cloudformation.parsing import ResourceMap
 
     original = ChangeSet.diff
     if getattr(original, "_mmtool_patched", False):
@@ -276,6 +280,18 @@ def _describe_replacements() -> None:
 
     def diff(self: Any) -> list[Any]:
         changes = original(self)
+        if self.change_set_type == "CREATE":  # only what CloudFormation would create: Conditions that hold
+            conditions = {name: body.get("Condition") for name, body in (self.template_dict.get("Resources") or {}).items()}
+            stack = self.stack  # still empty (REVIEW_IN_PROGRESS): the Conditions of the change set's own template
+            resource_map = ResourceMap(stack.stack_id, stack.name, self.parameters, self.tags or {},
+                                       account_id=stack.account_id, region_name=stack.region_name,
+                                       template=self.template_dict, cross_stack_resources=stack.cross_stack_resources)
+            try:
+                resource_map.load()  # parameters and Conditions only; creates nothing
+            except Exception:  # e.g. an SSM parameter it reads is missing: moto's own answer, unfiltered
+                return changes
+            holds = resource_map.lazy_condition_map
+            return [c for c in changes if not conditions.get(c.logical_resource_id) or holds[conditions[c.logical_resource_id]]]
         if self.change_set_type != "UPDATE":
             return changes
         resource_map = self.stack.resource_map

@@ -27,6 +27,7 @@ from .intrinsics import Evaluator
 from .manifest import StackSpec
 from .plan_detail import changed_leaves, created_leaves
 from .policy import current_policy, protective_policy
+from .reporter import notes_once
 from .security_diff import SecurityDiff, security_diff
 from .status import NEEDS_ACTION, REVIEW, UPDATABLE, in_progress
 from .uploads import BucketTarget, missing_assets, output_value, template_argument
@@ -655,11 +656,12 @@ def render_plan(ctx: Context, plan: Plan) -> None:
         + (f", endpoint {escape(m.endpoint)} only" if m.endpoint else "")
         + f"[/] — account {plan.identity.account}, region {escape(m.region)}"
     )
+    notes = notes_once({sp.label: sp.notes for sp in plan.stacks})
     for sp in plan.stacks:
         r.print("")
         suffix = f" [dim](change set {escape(sp.change_set_id.rsplit('/', 1)[0].rsplit(':', 1)[-1])})[/]" if sp.change_set_id else ""
         r.print(f"[bold]{escape(sp.label)}[/]  {_HEADLINE.get(sp.action, sp.action)}{suffix}")
-        for note in sp.notes:
+        for note in notes[sp.label]:
             r.print(f"  [dim]note: {escape(note)}[/]")
         if sp.changes:
             render_changes(ctx, sp)

@@ -8,18 +8,23 @@ the declared entry point in a process of its own without installing anything int
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deployer import exit_codes
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
+from deployer.progress import Step, duration_text
+from deployer.reporter import make_console, notes_once
 from mmtool.cli import _parser, main
 from mmtool.version import archived_commit
 
@@ -215,3 +220,177 @@ def test_the_docs_show_the_one_exit_code_table():
     section = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", section, flags=re.M))
     assert {int(code): meaning for code, meaning in rows.items()} == exit_codes.TABLE
+
+
+# --- output that survives CI ---------------------------------------------------------------------
+
+LONG_ENV = "qualitytst"  # the longest names params allow: project 20, environment 10, endpoint key 20 characters
+LONG_KEY = "propensity-upsell-v2"
+LONG_PROJECT = "customer-churn-model"
+
+
+def write_long_named_fleet(root: Path, retention: int = 14) -> None:
+    data = yaml.safe_load((REPO / "params" / "dev.yaml").read_text())
+    data.update(project=LONG_PROJECT, environment=LONG_ENV)
+    data["storage"]["capture_retention_days"] = retention
+    data["endpoints"] = {LONG_KEY: {"create": data.pop("endpoint"), "monitoring": data.pop("monitoring")}}
+    (root / "params" / f"{LONG_ENV}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_ci_output_at_80_columns_wraps_and_cuts_nothing(clone, server):
+    """No terminal, COLUMNS=80, the longest names: every name, ARN and value whole on its line, no colour; progress
+    lines on stderr for the slow steps; each note once; an apply summary; `outputs NAME` prints the value alone."""
+    root, script = clone
+    server.reset()
+    write_long_named_fleet(root)
+    env = clean_env(root)
+    local = ["--endpoint-url", server.url, "--skip-account-check"]
+
+    def mmtool(*args: str) -> subprocess.CompletedProcess[str]:
+        result = run(script, *args, env=env, cwd=root)
+        assert "\x1b[" not in result.stdout + result.stderr, "no colour or cursor codes without a terminal"
+        return result
+
+    monitoring = f"{LONG_PROJECT}-{LONG_ENV}-{LONG_KEY}-monitoring"
+    env["MMTOOL_PROGRESS_AFTER"] = "0"  # every step's line, however quick the machine
+    plan = mmtool("plan", "--env", LONG_ENV, "--detailed-exitcode", *local)
+    del env["MMTOOL_PROGRESS_AFTER"]
+    assert plan.returncode == exit_codes.EXIT_CHANGES, plan.stderr
+    assert f"{monitoring}  create" in plan.stdout.splitlines()
+    assert any(len(line) > 80 for line in plan.stdout.splitlines()), "laid out for the content, not for 80 columns"
+    # the build's lint and the plan: each says what it is and how long it took
+    assert re.search(rf"^cfn-lint: \d+ templates of {LONG_ENV}: done in [\d.]+ s$", plan.stderr, flags=re.M), plan.stderr
+    assert re.search(rf"^plan {LONG_ENV}: done in [\d.]+ s$", plan.stderr, flags=re.M), plan.stderr
+
+    deploy = mmtool("deploy", "--env", LONG_ENV, "--yes", *local)
+    assert deploy.returncode == 0, deploy.stderr
+    lines = deploy.stdout.splitlines()
+    headline = next(line for line in lines if line.startswith("Plan: "))
+    added = int(re.match(r"Plan: (\d+) to add", headline).group(1))
+    per_stack = [re.fullmatch(r"  (\S+): deployed  (\d+) added, 0 changed, 0 replaced, 0 removed  [\d.]+ s", line)
+                 for line in lines]
+    per_stack = [m for m in per_stack if m]
+    assert {m.group(1) for m in per_stack} >= {monitoring, f"{LONG_PROJECT}-{LONG_ENV}-foundation"}
+    assert sum(int(m.group(2)) for m in per_stack) == added
+    assert re.search(rf"^Applied: {added} added, 0 changed, 0 replaced, 0 removed to {len(per_stack)} of "
+                     rf"{len(per_stack)} stacks in [\d.]+ s\.$", deploy.stdout, flags=re.M), deploy.stdout
+
+    values = json.loads(mmtool("outputs", "--env", LONG_ENV, "--json", *local).stdout)
+    role = values[f"{LONG_KEY}-monitoring"]["ExecutionRoleArn"]
+    assert role.startswith("arn:aws:iam::") and len(role) > 60
+    table = mmtool("outputs", "--env", LONG_ENV, *local).stdout
+    assert "…" not in table
+    assert any(monitoring in line and "ExecutionRoleArn" in line and role in line for line in table.splitlines())
+    raw = mmtool("outputs", "--env", LONG_ENV, "ExecutionRoleArn", *local)
+    assert raw.returncode == 0 and raw.stdout == role + "\n"
+    assert mmtool("outputs", "--env", LONG_ENV, f"{LONG_KEY}-monitoring.ExecutionRoleArn", *local).stdout == role + "\n"
+    missing = mmtool("outputs", "--env", LONG_ENV, "NoSuchOutput", *local)
+    assert missing.returncode == exit_codes.EXIT_INPUT and "foundation.BucketName" in missing.stderr
+
+    write_long_named_fleet(root, retention=21)  # the foundation changes; every stack after it reads from it
+    again = mmtool("plan", "--env", LONG_ENV, *local)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("upstream stacks change first") == 1, again.stdout
+
+
+def test_notes_shared_by_stacks_are_shown_once_under_the_first():
+    shown = notes_once({"a": ["only a", "shared"], "b": ["shared"], "c": ["shared", "only c"], "d": []})
+    assert shown == {"a": ["only a", "shared (also b, c)"], "b": [], "c": ["only c"], "d": []}
+
+
+def test_console_without_a_terminal_is_as_wide_as_its_content():
+    import io
+
+    from rich.table import Table
+
+    buffer = io.StringIO()
+    console = make_console(file=buffer)
+    arn = "arn:aws:iam::123456789012:role/" + "x" * 120
+    table = Table()
+    table.add_column("Output")
+    table.add_column("Value")
+    table.add_row("ExecutionRoleArn", arn)
+    console.print(table)
+    console.print("a long line " * 20)
+    assert arn in buffer.getvalue() and "…" not in buffer.getvalue()
+    assert ("a long line " * 20).strip() in buffer.getvalue()
+    assert "\x1b[" not in buffer.getvalue()
+
+
+class FakeTime:
+    """A clock that moves only when the step's watcher waits: no real time passes in the test."""
+
+    def __init__(self, finish_after: float):
+        self.now = 0.0
+        self.finish_after = finish_after
+
+    def clock(self) -> float:
+        return self.now
+
+    def wait(self, event, seconds: float) -> bool:
+        if self.now + seconds >= self.finish_after:
+            self.now = self.finish_after
+            event.wait()  # the step ends now: the watcher sees it done
+            return True
+        self.now += seconds
+        return False
+
+
+def test_a_slow_step_says_what_it_does_every_ten_seconds_and_how_long_it_took():
+    time_ = FakeTime(finish_after=25.0)
+    lines: list[str] = []
+    with Step("cfn-lint: 7 templates", lines.append, clock=time_.clock, wait=time_.wait) as step:
+        while len(lines) < 3:  # the watcher announces at 1 s, then at 11 s and 21 s
+            threading.Event().wait(0.001)
+        time_.now = 25.0
+    assert step.elapsed == 25.0
+    assert lines == ["cfn-lint: 7 templates...", "cfn-lint: 7 templates: 11.0 s so far",
+                     "cfn-lint: 7 templates: 21.0 s so far", "cfn-lint: 7 templates: done in 25.0 s"]
+
+
+def test_a_quick_step_prints_nothing(monkeypatch):
+    monkeypatch.delenv("MMTOOL_PROGRESS_AFTER", raising=False)
+    time_ = FakeTime(finish_after=0.5)
+    lines: list[str] = []
+    with Step("validate", lines.append, clock=time_.clock, wait=time_.wait):
+        time_.now = 0.5
+    assert lines == []
+
+
+def test_durations_read_as_seconds_minutes_hours():
+    assert [duration_text(s) for s in (0.4, 12.44, 125, 3720)] == ["0.4 s", "12.4 s", "2 min 05 s", "1 h 02 min"]
+
+
+def test_make_help_lists_the_everyday_commands_apart_from_the_maintainer_ones():
+    text = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    everyday, maintainers = text.split("\nMaintainers")
+    listed = lambda part: set(re.findall(r"^  ([a-z-]+) ", part, flags=re.M))  # noqa: E731
+    assert {"build", "plan", "deploy", "destroy", "outputs", "status"} <= listed(everyday)
+    assert {"test", "snapshots", "lock", "bench", "docs"} <= listed(maintainers)
+    assert not listed(everyday) & listed(maintainers)
+    assert "\x1b[" not in text
+
+
+def test_a_create_change_set_lists_only_resources_whose_condition_holds(server):
+    """moto listed every resource of the template; CloudFormation creates only those whose Condition holds, and
+    the apply summary counts what the change set lists (deployer/moto_server.py)."""
+    import boto3
+
+    template = {
+        "Parameters": {"Wanted": {"Type": "String", "AllowedValues": ["yes", "no"]}},
+        "Conditions": {"IsWanted": {"Fn::Equals": [{"Ref": "Wanted"}, "yes"]}},
+        "Resources": {
+            "Always": {"Type": "AWS::SNS::Topic"},
+            "OnlyIfWanted": {"Type": "AWS::SNS::Topic", "Condition": "IsWanted"},
+        },
+    }
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1", endpoint_url=server.url,
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+    listed = {}
+    for wanted in ("yes", "no"):
+        made = cloudformation.create_change_set(StackName=f"conditions-{wanted}", ChangeSetName="c1",
+                                                ChangeSetType="CREATE", TemplateBody=json.dumps(template),
+                                                Parameters=[{"ParameterKey": "Wanted", "ParameterValue": wanted}])
+        changes = cloudformation.describe_change_set(ChangeSetName=made["Id"])["Changes"]
+        listed[wanted] = sorted(c["ResourceChange"]["LogicalResourceId"] for c in changes)
+    assert listed == {"yes": ["Always", "OnlyIfWanted"], "no": ["Always"]}

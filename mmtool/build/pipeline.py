@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
+from deployer.progress import Step
 from mmtool.config.workspace import Paths, display_path, template_parameter_pairs, validate
 from mmtool.errors import LintError, ToolError
+
+
+def _progress(line: str) -> None:
+    """Progress of a slow step (deployer/progress.py): on stderr, beside the results on stdout."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) -> list[Path]:
@@ -60,7 +67,8 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
                 region=synthesis.params.region,
             ))
     if run_lint:
-        findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
+        with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", _progress):
+            findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
         if findings:
             raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
                             "fix the template module (or the params value it names) and rebuild")
