@@ -38,7 +38,7 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP) ## Create .venv from requirements.txt, with the console command .venv/bin/mmtool (done automatically by every target)
 
 # `make help` lists these apart, after the everyday commands.
-MAINTAINER_TARGETS := venv test security-tools sdk-tools snapshots docs bench lock lock-security lock-sdk clean distclean
+MAINTAINER_TARGETS := venv test security-tools sdk-tools snapshots docs bench prices lock lock-security lock-sdk clean distclean
 
 .PHONY: help
 help: ## List the targets
@@ -94,6 +94,13 @@ OFFERS ?=
 LIVE   ?=
 prices: $(STAMP) ## Maintainers: rebuild mmtool/cost/data/prices.json from offer files (OFFERS=DIR) or the Price List API (LIVE=1)
 	@$(PY) build.py prices $(if $(OFFERS),--offers "$(OFFERS)",) $(if $(filter 1 yes true,$(LIVE)),--live-prices,) $(ARGS)
+
+.PHONY: local-up local-down
+local-up: $(STAMP) ## Start a local moto server in the background: until local-down, plan/deploy/status/destroy... go to it
+	@$(PY) -m mmtool.cli.local up
+
+local-down: $(STAMP) ## Stop the local moto server of local-up (its state goes with it): AWS calls go to AWS again
+	@$(PY) -m mmtool.cli.local down
 
 .PHONY: demo
 demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, a replacing change, destroy (data kept)

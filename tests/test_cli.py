@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from deployer import exit_codes
+from deployer.local import local_endpoint
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
 from deployer.progress import Step, duration_text
 from deployer.reporter import make_console, notes_once
@@ -361,11 +362,76 @@ def test_durations_read_as_seconds_minutes_hours():
     assert [duration_text(s) for s in (0.4, 12.44, 125, 3720)] == ["0.4 s", "12.4 s", "2 min 05 s", "1 h 02 min"]
 
 
+# --- the local workflow --------------------------------------------------------------------------
+
+def test_local_up_then_plan_deploy_status_destroy_without_flags_then_local_down(clone):
+    """`make local-up` (python -m mmtool.cli.local up): the everyday commands go to the local moto server with no
+    endpoint, credentials or account flag; status says in one line what moto cannot answer; down stops it."""
+    root, script = clone
+    env = {k: v for k, v in clean_env(root).items() if k not in FAKE_CREDENTIALS}  # the env file brings its own
+    up = subprocess.run([sys.executable, "-m", "mmtool.cli.local", "up"], capture_output=True, text=True, env=env,
+                        cwd=root, timeout=120)
+    settings = root / ".local" / "moto.env"
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "export MMTOOL_LOCAL=1" in settings.read_text()
+
+        def mmtool(*args: str) -> subprocess.CompletedProcess[str]:
+            return run(script, *args, env=env, cwd=root)
+
+        plan = mmtool("plan", "--env", "dev", "--detailed-exitcode")
+        assert plan.returncode == exit_codes.EXIT_CHANGES, plan.stderr
+        assert plan.stderr.startswith("local: every AWS call goes to the moto server at http://127.0.0.1:")
+        assert "the account check does not apply" in plan.stdout
+        assert mmtool("deploy", "--env", "dev", "--yes").returncode == 0
+
+        status = mmtool("status", "--env", "dev")
+        assert status.returncode == exit_codes.EXIT_FAILED
+        message = [line for line in status.stderr.splitlines() if not line.startswith(("local: ", "dev: "))]
+        assert len(message) == 1, status.stderr
+        assert "local moto server does not implement ListMonitoringSchedules" in message[0]
+        assert "<html" not in status.stderr.lower()
+
+        assert mmtool("destroy", "--env", "dev", "--yes").returncode == 0
+    finally:
+        down = subprocess.run([sys.executable, "-m", "mmtool.cli.local", "down"], capture_output=True, text=True,
+                              env=env, cwd=root, timeout=60)
+    assert down.returncode == 0 and "stopped" in down.stdout, down.stdout + down.stderr
+    assert not settings.exists()
+    after = run(script, "outputs", "--env", "dev", env=env, cwd=root)  # back to AWS: no credentials in this environment at all
+    assert after.returncode == exit_codes.EXIT_INPUT and "credentials" in after.stderr
+
+
+def test_local_mode_never_skips_the_account_check_against_a_remote_endpoint(monkeypatch):
+    monkeypatch.setenv("MMTOOL_LOCAL", "1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    assert local_endpoint() == "http://127.0.0.1:5000"
+    assert local_endpoint("https://cloudformation.eu-west-1.amazonaws.com") is None
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://sts.eu-west-1.amazonaws.com")
+    assert local_endpoint() is None
+    monkeypatch.delenv("MMTOOL_LOCAL")
+    assert local_endpoint("http://127.0.0.1:5000") is None
+
+
+def test_an_action_moto_lacks_is_an_aws_error_at_once_not_a_retried_html_page(server):
+    import boto3
+    from botocore.exceptions import ClientError
+
+    sagemaker = boto3.client("sagemaker", region_name="eu-west-1", endpoint_url=server.url,
+                             aws_access_key_id="testing", aws_secret_access_key="testing")
+    with pytest.raises(ClientError) as raised:
+        sagemaker.list_monitoring_schedules()
+    error = raised.value.response
+    assert error["Error"]["Code"] == "NotImplemented"
+    assert "ListMonitoringSchedules" in error["Error"]["Message"] and "<" not in error["Error"]["Message"]
+    assert error["ResponseMetadata"]["RetryAttempts"] == 0
+
+
 def test_make_help_lists_the_everyday_commands_apart_from_the_maintainer_ones():
     text = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     everyday, maintainers = text.split("\nMaintainers")
     listed = lambda part: set(re.findall(r"^  ([a-z-]+) ", part, flags=re.M))  # noqa: E731
-    assert {"build", "plan", "deploy", "destroy", "outputs", "status"} <= listed(everyday)
+    assert {"build", "plan", "deploy", "destroy", "outputs", "status", "local-up", "local-down"} <= listed(everyday)
     assert {"test", "snapshots", "lock", "bench", "docs"} <= listed(maintainers)
     assert not listed(everyday) & listed(maintainers)
     assert "\x1b[" not in text

@@ -122,8 +122,13 @@ def main(argv: Sequence[str] | None = None, paths: Paths | None = None, *, prog:
         raise
     args.prog = prog
     debug = args.debug or os.environ.get("MM_DEBUG") == "1"
+    paths = paths or Paths()
     try:
-        return args.handler(args, paths or Paths())
+        from mmtool.cli import local
+
+        if args.command in local.AWS_COMMANDS:  # `make local-up`'s server, while it is up
+            local.activate(paths, lambda line: print(line, file=sys.stderr))
+        return args.handler(args, paths)
     except ToolError as exc:
         if debug:
             raise
