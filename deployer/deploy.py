@@ -50,6 +50,7 @@ from .plan import (
 )
 from .policy import ALLOW_ALL, current_policy, protective_policy, set_policy, set_termination_protection
 from .preflight import preflight
+from .progress import Step, to_stderr
 from .status import SUCCEEDED
 from .uploads import upload_assets
 
@@ -362,7 +363,8 @@ def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> 
     plan: Plan | None = None
     try:
         if plan_file is None:
-            plan = make_plan(ctx, identity)
+            with Step(f"plan {ctx.manifest.environment}", to_stderr):
+                plan = make_plan(ctx, identity)
             render_plan(ctx, plan)
         else:
             plan = saved_plan.load(ctx, identity, plan_file)

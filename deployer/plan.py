@@ -27,6 +27,7 @@ from .intrinsics import Evaluator
 from .manifest import StackSpec
 from .plan_detail import changed_leaves, created_leaves
 from .policy import current_policy, protective_policy
+from .progress import Step, to_stderr
 from .reporter import notes_once
 from .security_diff import SecurityDiff, security_diff
 from .status import NEEDS_ACTION, REVIEW, UPDATABLE, in_progress
@@ -734,7 +735,8 @@ def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Pla
     from .preflight import preflight
 
     identity = preflight(ctx)
-    plan = make_plan(ctx, identity)
+    with Step(f"plan {ctx.manifest.environment}", to_stderr):  # change sets take seconds each
+        plan = make_plan(ctx, identity)
     kept = False
     try:
         if json_output:

@@ -10,13 +10,14 @@ took:
 
 so a log never goes quiet for long, and every slow step shows its time. ``MMTOOL_PROGRESS_AFTER=0`` shows the
 time of every step, quick ones included (the tests use it to see each step without depending on its speed). Used by ``make build`` (lint),
-``make package`` and ``make plan`` (mmtool/cli, mmtool/build, mmtool/handoff), and for the times of the apply
-summary (deployer/summary.py). Standard library only: the build imports it without loading boto3 or rich.
+``make package`` and the plan that ``plan`` and ``deploy`` make (mmtool/build, mmtool/handoff, deployer/plan.py,
+deployer/deploy.py), and for the times of the apply summary (deployer/summary.py). Standard library only: the build imports it without loading boto3 or rich.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from types import TracebackType
@@ -24,6 +25,11 @@ from typing import Callable
 
 AFTER = 1.0  # seconds: a step quicker than this prints nothing (MMTOOL_PROGRESS_AFTER overrides it)
 EVERY = 10.0  # seconds between two "so far" lines of a long step
+
+
+def to_stderr(line: str) -> None:
+    """Where progress lines go: stderr, beside a command's results on stdout (a plan's JSON stays clean)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def duration_text(seconds: float) -> str:

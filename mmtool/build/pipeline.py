@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
-from deployer.progress import Step
+from deployer.progress import Step, to_stderr
 from mmtool.config.workspace import Paths, display_path, template_parameter_pairs, validate
 from mmtool.errors import LintError, ToolError
-
-
-def _progress(line: str) -> None:
-    """Progress of a slow step (deployer/progress.py): on stderr, beside the results on stdout."""
-    print(line, file=sys.stderr, flush=True)
 
 
 def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) -> list[Path]:
@@ -67,7 +61,7 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
                 region=synthesis.params.region,
             ))
     if run_lint:
-        with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", _progress):
+        with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", to_stderr):
             findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
         if findings:
             raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "

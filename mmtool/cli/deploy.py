@@ -59,7 +59,6 @@ def run(args: argparse.Namespace, paths) -> int:
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     from deployer import cli as engine
     from deployer.errors import DeployError
-    from deployer.progress import Step
     from mmtool.operate import baseline_copies
 
     params = validate(paths, [args.env])[args.env]
@@ -75,11 +74,7 @@ def run(args: argparse.Namespace, paths) -> int:
                           lambda: connect(params, sagemaker=True, profile=getattr(args, "profile", None),
                                           endpoint_url=getattr(args, "endpoint_url", None)), err)
     try:
-        if args.command == "plan":  # quiet for as long as the change sets take otherwise (stderr)
-            with Step(f"plan {args.env}", err):
-                code = engine.run(args.command, manifest, args, resume_command=resume_command(args))
-        else:
-            code = engine.run(args.command, manifest, args, resume_command=resume_command(args))
+        code = engine.run(args.command, manifest, args, resume_command=resume_command(args))
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
     if args.command == "deploy" and code == 0:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deployer.progress import Step
+from deployer.progress import Step, to_stderr
 from mmtool.config.workspace import display_path, environments
 from mmtool.errors import ToolError
 from mmtool.handoff import existing_endpoints
@@ -434,8 +434,7 @@ def package(paths, env: str, *, endpoint: str | None = None, out=print) -> Path:
     loaded = load_build(paths.build / env, key, existing_targets(params))
     version = git_version(paths.root)
     top = f"{loaded.manifest['project']}-{version}-{env}" + (f"-{key}" if key else "")
-    with Step(f"{env}: the bundle's files (lint report, diagram, checksums)",
-              lambda line: print(line, file=sys.stderr, flush=True)):
+    with Step(f"{env}: the bundle's files (lint report, diagram, checksums)", to_stderr):
         files = bundle_files(loaded, version)
     target = paths.root / "dist" / f"{top}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
