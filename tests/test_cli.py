@@ -214,6 +214,7 @@ def test_exit_codes_reach_the_pipeline(clone, server):
     locked = mmtool("deploy", "--env", "dev", "--yes", *local)
     assert locked.returncode == exit_codes.EXIT_LOCKED, locked.stderr
     assert "churn dev is locked" in locked.stderr and "user/other" in locked.stderr
+    assert "`mmtool unlock --env dev`" in locked.stderr  # the next command, spelled as the pipeline calls the tool
 
 
 def test_the_docs_show_the_one_exit_code_table():
