@@ -66,14 +66,15 @@ def one_value(ctx: Context, stacks: dict[str, dict[str, Any] | None], name: str)
                     and stack_name in ("", spec.name)]
     if not_deployed and (stack_name or not known):
         raise DeployError(f"outputs {name}: not deployed: {', '.join(not_deployed)}. Next: deploy first.")
-    raise InputError(f"outputs {name}: no such output; the outputs are: {', '.join(known) or 'none'}")
+    unknown = f" (not deployed, so not searched: {', '.join(not_deployed)})" if not_deployed else ""
+    raise InputError(f"outputs {name}: no such output; the outputs are: {', '.join(known) or 'none'}{unknown}")
 
 
 def outputs(ctx: Context, *, json_output: bool = False, name: str | None = None) -> int:
     stacks = collect(ctx)
     if name is not None:
         value = one_value(ctx, stacks, name)
-        print(json.dumps(value) if json_output else value)
+        print(json.dumps(value) if json_output else ("" if value is None else value))
         return 0
     if json_output:
         print(json.dumps(as_json(ctx, stacks), indent=2, sort_keys=True))
