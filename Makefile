@@ -25,19 +25,30 @@ SECURITY_TOOLS  := $(CHECKOV_STAMP) $(CFN_GUARD_STAMP)
 SDK_VENV        := .tools/sagemaker-sdk
 SDK_STAMP       := $(SDK_VENV)/.installed
 
-$(STAMP): requirements.txt
+# The pinned requirements, then this checkout itself (editable, no dependencies): the console command
+# .venv/bin/mmtool, which pipelines call directly so the exit codes reach them (docs/deploying.md).
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check pip==26.3
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 .PHONY: venv
-venv: $(STAMP) ## Create .venv from requirements.txt (done automatically by every target)
+venv: $(STAMP) ## Create .venv from requirements.txt, with the console command .venv/bin/mmtool (done automatically by every target)
+
+# `make help` lists these apart, after the everyday commands.
+MAINTAINER_TARGETS := venv test security-tools sdk-tools snapshots docs bench prices lock lock-security lock-sdk clean distclean
 
 .PHONY: help
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}'
+	@echo "Everyday commands (ENV=e, ENDPOINT=key, AUTO_APPROVE=1, ARGS=...; in pipelines .venv/bin/mmtool, docs/deploying.md):"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -v skip=" $(MAINTAINER_TARGETS) " \
+	  'BEGIN {FS = ":.*## "} index(skip, " " $$1 " ") == 0 {printf "  %-22s %s\n", $$1, $$2}'
+	@echo
+	@echo "Maintainers (tests, snapshots, docs, benchmarks, dependencies):"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -v keep=" $(MAINTAINER_TARGETS) " \
+	  'BEGIN {FS = ":.*## "} index(keep, " " $$1 " ") > 0 {printf "  %-22s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: $(STAMP) ## Validate, synthesize and lint templates (all environments, or ENV=e)
@@ -66,8 +77,9 @@ destroy: $(STAMP) ## Delete ENV=e's [ENDPOINT=key's] stacks in reverse order; ke
 drift: $(STAMP) ## Detect drift of ENV=e's stacks [ENDPOINT=key]
 	@$(PY) build.py drift --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
 
-outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json)
-	@$(PY) build.py outputs --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
+OUTPUT ?=
+outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json); OUTPUT=BucketName: that value alone
+	@$(PY) build.py outputs --env "$(ENV)" $(if $(OUTPUT),"$(OUTPUT)",) $(ENDPOINT_FLAG) $(ARGS)
 
 unlock: $(STAMP) ## Remove ENV=e's deploy lock (ENDPOINT=key: that endpoint's) left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
 	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))
@@ -82,6 +94,13 @@ OFFERS ?=
 LIVE   ?=
 prices: $(STAMP) ## Maintainers: rebuild mmtool/cost/data/prices.json from offer files (OFFERS=DIR) or the Price List API (LIVE=1)
 	@$(PY) build.py prices $(if $(OFFERS),--offers "$(OFFERS)",) $(if $(filter 1 yes true,$(LIVE)),--live-prices,) $(ARGS)
+
+.PHONY: local-up local-down
+local-up: $(STAMP) ## Start a local moto server in the background: until local-down, plan/deploy/status/destroy... go to it
+	@$(PY) -m mmtool.cli.local up
+
+local-down: $(STAMP) ## Stop the local moto server of local-up (its state goes with it): AWS calls go to AWS again
+	@$(PY) -m mmtool.cli.local down
 
 .PHONY: demo
 demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, a replacing change, destroy (data kept)

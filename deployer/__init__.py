@@ -10,6 +10,18 @@ account), ``compare`` (no-change detection), ``changesets``, ``plan``, ``deploy`
 at a time per environment), ``cli``.
 """
 
-from .errors import DeployError
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["DeployError"]
+
+
+def __getattr__(name: str) -> Any:
+    """``deployer.DeployError`` on first use: importing ``deployer.exit_codes`` (as mmtool.errors does for
+    every command) must not load botocore."""
+    if name == "DeployError":
+        from .errors import DeployError
+
+        return DeployError
+    raise AttributeError(f"module 'deployer' has no attribute {name!r}")

@@ -210,9 +210,12 @@ def caller_identity(clients: AwsClients) -> Identity:
 
 
 def check_account(clients: AwsClients, expected: str | None, *, skip: bool = False) -> Identity:
-    """The caller's account must be the one the params file names; checked before any change."""
+    """The caller's account must be the one the params file names; checked before any change. Not against the
+    local moto server of `make local-up` (deployer/local.py), which answers as an account of its own."""
+    from .local import local_endpoint
+
     identity = caller_identity(clients)
-    if expected and identity.account != expected and not skip:
+    if expected and identity.account != expected and not skip and not local_endpoint(getattr(clients, "endpoint_url", None)):
         raise RefusedError(
             f"wrong AWS account: the credentials belong to {identity.account} ({identity.arn}), but the "
             f"environment expects {expected} (account_id in params). Nothing was changed.\n"

@@ -29,7 +29,7 @@ from .aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, AwsClients, make_clie
 from .context import DEFAULT_MAX_PARALLEL, DEFAULT_WAIT_TIMEOUT, Context, Options
 from .errors import DeployError, InputError
 from .manifest import load_manifest
-from .reporter import Reporter
+from .reporter import Reporter, make_console
 
 COMMANDS = ("plan", "deploy", "destroy", "drift", "outputs", "unlock")
 MAX_PARALLEL_LIMIT = 16
@@ -53,8 +53,19 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """Add the engine's flags for ``command`` to an argparse (sub)parser."""
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}; expected one of {COMMANDS}")
+    if command == "outputs":
+        parser.add_argument("name", nargs="?", default=None, metavar="NAME",
+                            help="print only this output's value, as it is (for $(...) in a script): its key "
+                            "(BucketName), or <stack>.<key> when several stacks have it (churn-monitoring.ExecutionRoleArn)")
     if command in ("plan", "drift", "outputs"):
         parser.add_argument("--json", action="store_true", dest="json_output", help="print JSON on stdout (messages go to stderr)")
+    if command == "plan":
+        parser.add_argument(
+            "--detailed-exitcode",
+            action="store_true",
+            help="exit 0 when nothing would change, 2 when the plan has changes (as terraform plan "
+            "-detailed-exitcode); bad input then exits 1; other codes as always (docs/deploying.md, 'Exit codes')",
+        )
     if command in ("deploy", "destroy", "unlock"):
         parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI; AUTO_APPROVE=1)")
     if command in ("deploy", "destroy"):
@@ -166,7 +177,7 @@ def _context(
             endpoint_url=endpoint_url,
             max_attempts=max_attempts,
         )
-    reporter = Reporter(console or Console(stderr=json_output, highlight=False))
+    reporter = Reporter(console or make_console(stderr=json_output))
     reporter.align_labels([spec.stack_name for spec in manifest.stacks])
     return Context(manifest=manifest, clients=clients, reporter=reporter, options=options, ask=ask or input)
 
@@ -200,6 +211,7 @@ def plan(
     endpoint: str | None = None,
     max_parallel: int | None = None,
     out: str | Path | None = None,
+    detailed_exitcode: bool = False,
     **connection: Any,
 ) -> int:
     from .plan import plan_command
@@ -208,6 +220,7 @@ def plan(
     options = _options(
         allow_replacement=allow_replacement, skip_account_check=skip_account_check,
         wait_timeout=wait_timeout, poll_interval=poll_interval, endpoint=endpoint, max_parallel=max_parallel,
+        detailed_exitcode=detailed_exitcode,
     )
     ctx = _context(manifest_path, options, json_output=json_output, command="plan", **connection)
     if out is not None:
@@ -295,6 +308,7 @@ def outputs(
     manifest_path: str | Path,
     *,
     json_output: bool = False,
+    name: str | None = None,
     endpoint: str | None = None,
     max_parallel: int | None = None,
     **connection: Any,
@@ -304,7 +318,7 @@ def outputs(
 
     options = _options(endpoint=endpoint, max_parallel=max_parallel)
     ctx = _context(manifest_path, options, json_output=json_output, command="outputs", **connection)
-    return _interruptible(ctx, "outputs", lambda: run_outputs(ctx, json_output=json_output))
+    return _interruptible(ctx, "outputs", lambda: run_outputs(ctx, json_output=json_output, name=name))
 
 
 def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: bool = False,
@@ -337,7 +351,7 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
     if command == "plan":
         return plan(manifest_path, json_output=args.json_output, allow_replacement=args.allow_replacement,
                     skip_account_check=args.skip_account_check, wait_timeout=args.wait_timeout,
-                    out=getattr(args, "out", None), **connection)
+                    out=getattr(args, "out", None), detailed_exitcode=args.detailed_exitcode, **connection)
     if command == "deploy":
         return deploy(manifest_path, yes=args.yes, allow_replacement=args.allow_replacement,
                       continue_rollback=args.continue_rollback, skip_account_check=args.skip_account_check,
@@ -353,7 +367,7 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
         return drift(manifest_path, json_output=args.json_output, skip_account_check=args.skip_account_check,
                      wait_timeout=args.wait_timeout, **connection)
     if command == "outputs":
-        return outputs(manifest_path, json_output=args.json_output, **connection)
+        return outputs(manifest_path, json_output=args.json_output, name=args.name, **connection)
     raise ValueError(f"unknown command {command!r}")
 
 
@@ -364,7 +378,7 @@ def boundary(func: Callable[[], int], *, debug: bool = False) -> int:
     except DeployError as exc:
         if debug:
             raise
-        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        make_console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
         return exc.exit_code
 
 

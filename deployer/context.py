@@ -36,6 +36,7 @@ class Options:
     max_parallel: int = DEFAULT_MAX_PARALLEL  # stacks in flight at once (deploy, destroy, plan's change sets)
     endpoint: str | None = None  # --endpoint KEY: only that endpoint's stacks (the manifest is already narrowed)
     save_plan: bool = False  # plan --out: keep the change sets, named for a saved plan (deployer/saved_plan.py)
+    detailed_exitcode: bool = False  # plan --detailed-exitcode: exit 2 (EXIT_CHANGES) when the plan has changes
 
 
 @dataclass

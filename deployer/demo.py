@@ -41,6 +41,7 @@ from .aws import make_clients
 from .errors import AWS_ERRORS, DeployError
 from .manifest import load_manifest
 from .moto_server import FAKE_CREDENTIALS, MOTO_ACCOUNT, MotoServer
+from .reporter import make_console
 
 _SCRUB = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the same environment built with a change (python -m mmtool.cli.demo makes one)")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
+    console = make_console()
 
     # Never let the demo reach a real account: fake credentials, no profile, the endpoint pinned below.
     for name in _SCRUB:

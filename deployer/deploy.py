@@ -11,6 +11,7 @@ assets are uploaded, before any stack that depends on it starts.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from . import changesets, saved_plan
+from . import changesets, saved_plan, summary
 from .aws import Identity
 from .context import Context
 from .errors import (
@@ -49,6 +50,7 @@ from .plan import (
 )
 from .policy import ALLOW_ALL, current_policy, protective_policy, set_policy, set_termination_protection
 from .preflight import preflight
+from .progress import Step, to_stderr
 from .status import SUCCEEDED
 from .uploads import upload_assets
 
@@ -288,7 +290,9 @@ def stack_state(ctx: Context, sp: StackPlan, outcome: Outcome) -> tuple[str, str
     return "[bold red]failed[/]", "unchanged (the failure came before any change to it)"
 
 
-def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> None:
+def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome], seconds: float | None = None) -> None:
+    """A line per stack with what was applied and its time (deployer/summary.py), then the run's total, or the
+    failures with where the account stands."""
     failures: list[DeployError] = []
     state: list[str] = []
     r = ctx.reporter
@@ -298,7 +302,7 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
         if outcome is None:
             continue
         word, where = stack_state(ctx, sp, outcome)
-        r.print(f"  {escape(sp.label)}: {word}")
+        r.print(f"  {escape(sp.label)}: {word}{escape(summary.stack_detail(plan, sp, outcome))}")
         state.append(f"  {sp.label}: {where}")
         if not (outcome.ok or outcome.skipped_because or outcome.cancelled):
             assert isinstance(outcome.error, DeployError)
@@ -311,6 +315,8 @@ def report_outcomes(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> N
             + "\nWhere the account stands:\n" + "\n".join(state) + "\n" + where_things_stand(ctx, plan, outcomes),
             exit_code=worst.exit_code,
         )
+    if seconds is not None:
+        r.print(f"[bold]{escape(summary.total_line(plan, outcomes, seconds))}[/]")
 
 
 def where_things_stand(ctx: Context, plan: Plan, outcomes: dict[str, Outcome]) -> str:
@@ -357,7 +363,8 @@ def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> 
     plan: Plan | None = None
     try:
         if plan_file is None:
-            plan = make_plan(ctx, identity)
+            with Step(f"plan {ctx.manifest.environment}", to_stderr):
+                plan = make_plan(ctx, identity)
             render_plan(ctx, plan)
         else:
             plan = saved_plan.load(ctx, identity, plan_file)
@@ -389,9 +396,10 @@ def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> 
         if plan is not None:
             plan.cleanup(ctx)
         raise
+    applying = time.monotonic()
     outcomes = apply(ctx, plan)
     plan.cleanup(ctx)  # change sets of stacks that never got to run (an upstream stack failed)
-    report_outcomes(ctx, plan, outcomes)
+    report_outcomes(ctx, plan, outcomes, time.monotonic() - applying)
     if ctx.options.show_outputs:
         done = [outcomes.get(sp.spec.name) for sp in plan.stacks]
         render_outputs(ctx, [o.value.stack for o in done if o is not None and o.ok])

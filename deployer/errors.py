@@ -5,19 +5,7 @@ a person: it names the stack, keeps AWS's own error code and message, and says w
 boundary (``build.py``) prints ``str(error)`` on stderr and exits with ``error.exit_code``; ``--debug``
 re-raises instead.
 
-Exit codes (documented in docs/deploying.md):
-
-====  =====================================================================================
-0     success (including "no changes")
-1     an AWS operation or a stack operation failed
-2     invalid input: manifest, template or parameter files, missing credentials
-3     refused for safety before any change: wrong account, protected resource replaced, termination
-      protection, a stack state that needs an explicit flag, confirmation declined
-4     ``--wait-timeout`` reached while CloudFormation was still working (nothing cancelled)
-5     ``drift``: at least one stack has drifted
-6     another run holds the environment's lock (at once, or after ``--wait-for-lock``); nothing changed
-130   interrupted (Ctrl-C) while waiting (nothing cancelled)
-====  =====================================================================================
+Exit codes: the one table of the tool is :mod:`deployer.exit_codes` (and docs/deploying.md, 'Exit codes').
 """
 
 from __future__ import annotations
@@ -36,18 +24,21 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from .exit_codes import (  # noqa: F401 (the engine's modules import the codes from here)
+    EXIT_CHANGES,
+    EXIT_DRIFTED,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_TIMEOUT,
+)
+
 #: Everything boto3 raises for a failed call: API errors, transport errors, and answers that are not an
 #: API response at all (an HTTP 500 page; botocore's ResponseParserError is not a BotoCoreError).
 AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INPUT = 2
-EXIT_REFUSED = 3
-EXIT_TIMEOUT = 4
-EXIT_DRIFTED = 5
-EXIT_LOCKED = 6
-EXIT_INTERRUPTED = 130
 
 THROTTLING_CODES = frozenset(
     {

@@ -9,6 +9,7 @@ else: stacks that do not depend on the failed one carry on."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, TypeVar
@@ -50,6 +51,7 @@ class Outcome:
     error: BaseException | None = None
     skipped_because: str | None = None
     cancelled: bool = False
+    seconds: float | None = None  # how long the job ran (the apply summary's time per stack)
 
 
 def run_graph(
@@ -73,6 +75,7 @@ def run_graph(
     limit = max(1, ctx.options.max_parallel if limit is None else limit)
     pending = list(names)
     running: dict[Future[Any], str] = {}
+    started: dict[str, float] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, min(limit, len(names))), thread_name_prefix="stack")
     try:
         while pending or running:
@@ -83,6 +86,7 @@ def run_graph(
                     outcomes[name] = Outcome(ok=False, skipped_because=", ".join(labels[p] for p in broken))
                     pending.remove(name)
                 elif len(running) < limit and all(p in outcomes for p in pre):
+                    started[name] = time.monotonic()
                     running[pool.submit(work, name)] = name
                     pending.remove(name)
             if not running:
@@ -94,15 +98,16 @@ def run_graph(
             done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
+                seconds = time.monotonic() - started[name]
                 try:
-                    outcomes[name] = Outcome(ok=True, value=future.result())
+                    outcomes[name] = Outcome(ok=True, value=future.result(), seconds=seconds)
                 except Cancelled:
-                    outcomes[name] = Outcome(ok=False, cancelled=True)
+                    outcomes[name] = Outcome(ok=False, cancelled=True, seconds=seconds)
                 except DeployError as exc:
-                    outcomes[name] = Outcome(ok=False, error=exc)
+                    outcomes[name] = Outcome(ok=False, error=exc, seconds=seconds)
                 except Exception as exc:  # a bug: stop the others, re-raised below for --debug
                     ctx.cancel.set()
-                    outcomes[name] = Outcome(ok=False, error=exc)
+                    outcomes[name] = Outcome(ok=False, error=exc, seconds=seconds)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise interrupted(ctx, verb, [labels[name] for name in running.values()]) from None

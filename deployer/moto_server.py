@@ -30,11 +30,18 @@ template) look wrong:
   of a type moto accepts without creating (SageMaker monitoring resources, bucket policies, ...): it lists the
   template's resources whose Condition is true, as CloudFormation does, each with its logical id and type
   (the physical id stays empty where moto created nothing). The plan's counts are checked against it.
+* A CREATE change set lists every resource of the template, those whose Condition is false too: it lists the
+  ones CloudFormation would create (the apply summary counts them).
 * ListChangeSets ignores its StackName and answers every change set of the region: it answers the named
   stack's only (the next plan deletes a saved plan's change sets stack by stack).
 * SageMaker CreateEndpointConfig silently replaces an existing config of the same name; AWS refuses the request
   (ValidationException "Cannot create already existing endpoint configuration"), which is what keeps ``make adopt``
   from overwriting, or being fooled by, a config planted under the name it would create: refused as AWS does.
+
+* An action moto does not implement (SageMaker ListMonitoringSchedules, which `make status` calls, among others)
+  raises inside moto and comes back as an HTTP 500 HTML page, which botocore retries for ~10-17 s and then shows
+  whole: it is answered at once as an AWS-shaped error instead (HTTP 501, code ``NotImplemented``, a one-line
+  message naming the action), which botocore does not retry (:func:`answer_not_implemented`).
 
 Nothing else of moto is changed; its other gaps are listed in docs/deploying.md.
 
@@ -259,7 +266,8 @@ def _references(value: Any) -> set[str]:
 
 
 def _describe_replacements() -> None:
-    """An update change set lists what CloudFormation would list, and says which changes replace.
+    """A create change set lists the resources whose Condition holds; an update change set lists what
+    CloudFormation would list, and says which changes replace.
 
     moto's change set lists a resource only when its own template text changed (a resource whose only
     change is a parameter value is missing), and never fills ``Replacement``/``Details``. This adds the
@@ -269,6 +277,7 @@ def _describe_replacements() -> None:
     moto's answer (no ``Replacement``: the engine shows ``~``).
     """
     from moto.cloudformation.models import Change, ChangeSet
+    from moto.cloudformation.parsing import ResourceMap
 
     original = ChangeSet.diff
     if getattr(original, "_mmtool_patched", False):
@@ -276,6 +285,18 @@ def _describe_replacements() -> None:
 
     def diff(self: Any) -> list[Any]:
         changes = original(self)
+        if self.change_set_type == "CREATE":  # only what CloudFormation would create: Conditions that hold
+            conditions = {name: body.get("Condition") for name, body in (self.template_dict.get("Resources") or {}).items()}
+            stack = self.stack  # still empty (REVIEW_IN_PROGRESS): the Conditions of the change set's own template
+            resource_map = ResourceMap(stack.stack_id, stack.name, self.parameters, self.tags or {},
+                                       account_id=stack.account_id, region_name=stack.region_name,
+                                       template=self.template_dict, cross_stack_resources=stack.cross_stack_resources)
+            try:
+                resource_map.load()  # parameters and Conditions only; creates nothing
+            except Exception:  # e.g. an SSM parameter it reads is missing: moto's own answer, unfiltered
+                return changes
+            holds = resource_map.lazy_condition_map
+            return [c for c in changes if not conditions.get(c.logical_resource_id) or holds[conditions[c.logical_resource_id]]]
         if self.change_set_type != "UPDATE":
             return changes
         resource_map = self.stack.resource_map
@@ -347,6 +368,39 @@ def _delete_with_stack() -> None:
     RouteTable.delete_from_cloudformation_json = classmethod(delete_route_table)  # type: ignore[method-assign,assignment]
 
 
+NOT_IMPLEMENTED = "NotImplemented"
+
+
+def answer_not_implemented(app: Callable[..., Any]) -> Callable[..., Any]:
+    """WSGI wrapper: moto's NotImplementedError becomes an error response in the protocol of the request (JSON
+    for the JSON protocols, XML otherwise) with HTTP 501, which botocore neither retries nor fails to parse."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            return app(environ, start_response)
+        except NotImplementedError as exc:
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            action = target.rpartition(".")[2] or str(exc)
+            message = (f"the local moto server does not implement {action} (moto's words: {exc}); "
+                       "this needs AWS, or a fix in deployer/moto_server.py")
+            if target or "json" in environ.get("CONTENT_TYPE", ""):
+                import json
+
+                body = json.dumps({"__type": NOT_IMPLEMENTED, "message": message}).encode()
+                content_type = "application/x-amz-json-1.1"
+            else:
+                from xml.sax.saxutils import escape
+
+                body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{NOT_IMPLEMENTED}</Code>"
+                        f"<Message>{escape(message)}</Message></Error></ErrorResponse>").encode()
+                content_type = "text/xml"
+            start_response("501 Not Implemented", [("Content-Type", content_type), ("x-amzn-ErrorType", NOT_IMPLEMENTED),
+                                                   ("Content-Length", str(len(body)))])
+            return [body]
+
+    return wsgi
+
+
 def serve(argv: list[str] | None = None, *, wrap: Callable[[Any], Any] | None = None) -> None:
     """Run moto's server (patched) in this process: ``-H host -p port``."""
     import argparse
@@ -364,9 +418,41 @@ def serve(argv: list[str] | None = None, *, wrap: Callable[[Any], Any] | None = 
     patch_moto()
     app: Any = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # as `python -m moto.server` does: server-side tracebacks go to the log
+    app = answer_not_implemented(app)
     if wrap is not None:
         app = wrap(app)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def answering(url: str) -> bool:
+    """True when a moto server answers at ``url`` (its small config document: data.json grows with the state)."""
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/config", timeout=2):
+            return True
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return False
+
+
+def start_detached(log_path: Path, *, startup_timeout: float = 30.0) -> tuple[int, str]:
+    """A server that outlives this process, in a session of its own (``make local-up``): (its pid, its URL).
+    Stop it with ``os.kill(pid, SIGTERM)``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deployer.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, **FAKE_CREDENTIALS}, cwd=Path(__file__).resolve().parent.parent,
+        )
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with {process.returncode}; see {log_path}")
+        if answering(url):
+            return process.pid, url
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"moto server did not answer on {url} within {startup_timeout:g} s; see {log_path}")
 
 
 class MotoServer:

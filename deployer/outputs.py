@@ -1,4 +1,5 @@
-"""``outputs``: every stack's outputs, as a table or as JSON (``{"<stack>": {"<OutputKey>": "<value>"}}``)."""
+"""``outputs``: every stack's outputs, as a table or as JSON (``{"<stack>": {"<OutputKey>": "<value>"}}``);
+``outputs NAME``: one output's value alone on stdout, as it is (``--json``: as a JSON string), for a script."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .context import Context
+from .errors import DeployError, InputError
 from .events import describe_stack
 from .graph import each
 
@@ -34,8 +36,8 @@ def as_json(ctx: Context, stacks: dict[str, dict[str, Any] | None]) -> dict[str,
 
 def render_outputs(ctx: Context, stacks: list[dict[str, Any] | None]) -> None:
     table = Table(title="Outputs", title_justify="left", show_lines=False)
-    table.add_column("Stack")
-    table.add_column("Output")
+    table.add_column("Stack", overflow="fold")  # on a terminal too narrow for a name: folded, never cut short
+    table.add_column("Output", overflow="fold")
     table.add_column("Value", overflow="fold")
     rows = 0
     for stack in stacks:
@@ -48,8 +50,32 @@ def render_outputs(ctx: Context, stacks: list[dict[str, Any] | None]) -> None:
         ctx.reporter.print(table)
 
 
-def outputs(ctx: Context, *, json_output: bool = False) -> int:
+def one_value(ctx: Context, stacks: dict[str, dict[str, Any] | None], name: str) -> Any:
+    """The value of output ``name`` (``Key``, or ``stack.Key`` with the manifest's short stack name)."""
+    stack_name, _, key = name.rpartition(".")
+    values = as_json(ctx, stacks)
+    found = [(stack, outputs[key]) for stack, outputs in values.items()
+             if outputs and key in outputs and stack_name in ("", stack)]
+    if len(found) == 1:
+        return found[0][1]
+    known = sorted(f"{stack}.{k}" for stack, outputs in values.items() for k in (outputs or {}))
+    if found:
+        raise InputError(f"outputs {name}: {len(found)} stacks have it: "
+                         f"{', '.join(f'{stack}.{key}' for stack, _ in found)}; name one of them (<stack>.{key})")
+    not_deployed = [spec.stack_name for spec in ctx.manifest.stacks if values.get(spec.name) is None
+                    and stack_name in ("", spec.name)]
+    if not_deployed and (stack_name or not known):
+        raise DeployError(f"outputs {name}: not deployed: {', '.join(not_deployed)}. Next: deploy first.")
+    unknown = f" (not deployed, so not searched: {', '.join(not_deployed)})" if not_deployed else ""
+    raise InputError(f"outputs {name}: no such output; the outputs are: {', '.join(known) or 'none'}{unknown}")
+
+
+def outputs(ctx: Context, *, json_output: bool = False, name: str | None = None) -> int:
     stacks = collect(ctx)
+    if name is not None:
+        value = one_value(ctx, stacks, name)
+        print(json.dumps(value) if json_output else ("" if value is None else value))
+        return 0
     if json_output:
         print(json.dumps(as_json(ctx, stacks), indent=2, sort_keys=True))
         return 0

@@ -20,13 +20,15 @@ from . import changesets, compare, cost_view
 from .aws import Identity
 from .changesets import ResourceChange
 from .context import Context
-from .errors import AWS_ERRORS, DeployError, RefusedError, aws_error
+from .errors import AWS_ERRORS, EXIT_CHANGES, EXIT_OK, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
 from .intrinsics import Evaluator
 from .manifest import StackSpec
 from .plan_detail import changed_leaves, created_leaves
 from .policy import current_policy, protective_policy
+from .progress import Step, to_stderr
+from .reporter import notes_once
 from .security_diff import SecurityDiff, security_diff
 from .status import NEEDS_ACTION, REVIEW, UPDATABLE, in_progress
 from .uploads import BucketTarget, missing_assets, output_value, template_argument
@@ -655,11 +657,12 @@ def render_plan(ctx: Context, plan: Plan) -> None:
         + (f", endpoint {escape(m.endpoint)} only" if m.endpoint else "")
         + f"[/] — account {plan.identity.account}, region {escape(m.region)}"
     )
+    notes = notes_once({sp.label: sp.notes for sp in plan.stacks})
     for sp in plan.stacks:
         r.print("")
         suffix = f" [dim](change set {escape(sp.change_set_id.rsplit('/', 1)[0].rsplit(':', 1)[-1])})[/]" if sp.change_set_id else ""
         r.print(f"[bold]{escape(sp.label)}[/]  {_HEADLINE.get(sp.action, sp.action)}{suffix}")
-        for note in sp.notes:
+        for note in notes[sp.label]:
             r.print(f"  [dim]note: {escape(note)}[/]")
         if sp.changes:
             render_changes(ctx, sp)
@@ -732,7 +735,8 @@ def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Pla
     from .preflight import preflight
 
     identity = preflight(ctx)
-    plan = make_plan(ctx, identity)
+    with Step(f"plan {ctx.manifest.environment}", to_stderr):  # change sets take seconds each
+        plan = make_plan(ctx, identity)
     kept = False
     try:
         if json_output:
@@ -751,4 +755,4 @@ def plan_command(ctx: Context, *, json_output: bool = False, keep: Callable[[Pla
             plan.cleanup(ctx)
     if plan.refused and not ctx.options.allow_replacement:
         raise refusal_error(plan.refused)
-    return 0
+    return EXIT_CHANGES if ctx.options.detailed_exitcode and plan.has_changes else EXIT_OK

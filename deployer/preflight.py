@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from .aws import Identity, check_account
 from .context import Context
+from .local import local_endpoint
 
 
 def preflight(ctx: Context) -> Identity:
@@ -15,7 +16,11 @@ def preflight(ctx: Context) -> Identity:
     m = ctx.manifest
     expected = m.model.account_id
     identity = check_account(ctx.clients, expected, skip=ctx.options.skip_account_check)
-    if ctx.options.skip_account_check and expected and identity.account != expected:
+    local = local_endpoint(ctx.clients.endpoint_url)
+    if local and expected and identity.account != expected:
+        ctx.reporter.print(f"[bold yellow]! local moto server (make local-up, {escape(local)}):[/] account "
+                           f"{identity.account}, not {escape(expected)}: the account check does not apply")
+    elif ctx.options.skip_account_check and expected and identity.account != expected:
         ctx.reporter.print(
             f"[bold yellow]! account check skipped (--skip-account-check):[/] using account {identity.account}, "
             f"the environment expects {escape(expected)}"

@@ -5,14 +5,20 @@ While stacks are being worked on, a live table (on a terminal only) shows each s
 time and resource counts; stack events are printed above it as they arrive, with the elapsed time.
 Every event line starts with its stack's name, padded to the longest name of the run
 (:meth:`Reporter.align_labels`), so the lines of several stacks in flight read as columns.
+
+Without a terminal (a CI log, a pipe, a file) :func:`make_console` wraps and cuts nothing: rich would otherwise
+lay everything out for 80 columns (or ``COLUMNS``), splitting names, ARNs and values mid-word and ending table
+cells with "…". Colours follow rich's rules: none without a terminal unless ``FORCE_COLOR`` is set, none with
+``NO_COLOR`` (https://no-color.org) or ``TERM=dumb``.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 from rich.console import Console
 from rich.live import Live
@@ -24,6 +30,37 @@ _EVENT_STYLE = {
     "IN_PROGRESS": "cyan",
     "FAILED": "bold red",
 }
+
+
+#: The width a console without a terminal lays out for: wide enough that no name, ARN or value is wrapped
+#: or cut (a table is only as wide as its content; nothing pads lines to this width).
+UNWRAPPED_WIDTH = 100_000
+
+
+def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """A rich Console for stdout (or stderr, or ``file``): on a terminal, rich's own; otherwise one that
+    never wraps or truncates (see the module's docstring)."""
+    stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # closed, or not a real stream
+        terminal = False
+    if terminal:
+        return Console(file=file, stderr=stderr, highlight=False)
+    return Console(file=file, stderr=stderr, highlight=False, width=UNWRAPPED_WIDTH, soft_wrap=True)
+
+
+def notes_once(notes: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Stack label -> its notes, each note shown once: a note several stacks share stays under the first of
+    them, naming the others (``... (also churn-dev-endpoint, churn-dev-alarms)``), and leaves the rest."""
+    owners: dict[str, list[str]] = {}
+    for label, texts in notes.items():
+        for text in dict.fromkeys(texts):
+            owners.setdefault(text, []).append(label)
+    shown: dict[str, list[str]] = {label: [] for label in notes}
+    for text, labels in owners.items():
+        shown[labels[0]].append(text + (f" (also {', '.join(labels[1:])})" if labels[1:] else ""))
+    return shown
 
 
 def elapsed_text(seconds: float) -> str:
@@ -42,7 +79,7 @@ def status_style(status: str) -> str:
 
 class Reporter:
     def __init__(self, console: Console | None = None, *, live: bool | None = None) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or make_console()
         self._live_enabled = self.console.is_terminal if live is None else live
         self._lock = threading.RLock()
         self._start = time.monotonic()

@@ -1,16 +1,17 @@
 """One base exception for everything a user can cause, and the exit codes the CLI maps them to.
 
 The CLI (`mmtool.cli`) is the single place that turns a `ToolError` into text on stderr and an
-exit code; `--debug` re-raises instead so the traceback is visible.
+exit code; `--debug` re-raises instead so the traceback is visible. The codes are the tool's one table,
+`deployer.exit_codes` (shared with the deploy engine, shown in docs/deploying.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+from deployer.exit_codes import EXIT_FAILED as EXIT_FAILURE
+from deployer.exit_codes import EXIT_INPUT as EXIT_BAD_INPUT
+from deployer.exit_codes import EXIT_INTERRUPTED  # noqa: F401 (imported from here by mmtool's modules)
 
 
 class ToolError(Exception):

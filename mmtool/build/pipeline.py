@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from deployer.progress import Step, to_stderr
 from mmtool.config.workspace import Paths, display_path, template_parameter_pairs, validate
 from mmtool.errors import LintError, ToolError
 
@@ -60,7 +61,8 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
                 region=synthesis.params.region,
             ))
     if run_lint:
-        findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
+        with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", to_stderr):
+            findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
         if findings:
             raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
                             "fix the template module (or the params value it names) and rebuild")

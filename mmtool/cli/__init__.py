@@ -1,10 +1,12 @@
-"""`python build.py <command> [--env E] [--debug]`: the one error boundary of the tool.
+"""`mmtool <command> [--env E] [--debug]` (the console command pyproject.toml installs into .venv/bin; `python
+build.py <command>` is the same): the one error boundary of the tool.
 
 One module per verb beside this one does the argument parsing and the output; the work is done by the job
 packages (`mmtool.config`, `mmtool.build`, `mmtool.operate`, `mmtool.handoff`, `mmtool.security`), which never
 import `mmtool.cli`. Every user-caused failure is a `ToolError`; `main` prints its message (one line per
-problem) on stderr and returns its exit code: 2 for bad input, 1 for other failures, 130 on Ctrl-C. `--debug`
-re-raises so the traceback is visible.
+problem) on stderr and returns its exit code from the tool's one table (`deployer.exit_codes`: 2 for bad input,
+1 for other failures, 130 on Ctrl-C, the engine's own codes for its verbs). `--debug` re-raises so the traceback
+is visible. `plan --detailed-exitcode` reserves 2 for "the plan has changes": bad input exits 1 then.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import sys
 from typing import Callable, Sequence
 
 from mmtool.config.workspace import Paths
-from mmtool.errors import EXIT_INTERRUPTED, ToolError
+from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
+
+PROGS = ("mmtool", "build.py")  # the console command, and the script the Makefile runs
+DETAILED_EXITCODE = "--detailed-exitcode"
 
 
-def _parser(selected: str | None = None) -> argparse.ArgumentParser:
+def _parser(selected: str | None = None, prog: str = "build.py") -> argparse.ArgumentParser:
     # Each verb module is light: boto3, cfn-lint and the scanners load only when their command runs.
     from mmtool.cli import (
         adopt,
@@ -26,6 +31,7 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
         build,
         catalog,
         compare_engines,
+        completion,
         cost,
         deploy,
         dry_run,
@@ -36,7 +42,9 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
         verify_notifications,
     )
 
-    parser = argparse.ArgumentParser(prog="build.py", description="SageMaker Model Monitor infrastructure as code.")
+    parser = argparse.ArgumentParser(prog=prog, description="SageMaker Model Monitor infrastructure as code. "
+                                     f"`{prog} <command> --help` shows a command's flags; exit codes: docs/deploying.md.")
+    parser.add_argument("--version", action=_Version, help="the version and the commit this copy runs from, then exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     def command(name: str, help_text: str, handler: Callable[[argparse.Namespace, Paths], int]):
@@ -81,20 +89,55 @@ def _parser(selected: str | None = None) -> argparse.ArgumentParser:
     cost.add_prices_arguments(command("prices", "rebuild the dated price snapshot mmtool/cost/data/prices.json from "
                                       "AWS Price List offer files (--offers DIR) or the Price List API "
                                       "(--live-prices)", cost.cmd_prices))
+    completion.add_arguments(command("completion", "print a bash (or zsh) completion script: "
+                                     f"source <({prog} completion)", completion.cmd_completion))
+    parser.set_defaults(make_parser=_parser)  # the completion script is written from the parsers themselves
     return parser
 
 
-def main(argv: Sequence[str] | None = None, paths: Paths | None = None) -> int:
+class _Version(argparse.Action):
+    """`--version`, asking git only when the flag is given."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from mmtool.version import version_line
+
+        print(version_line(parser.prog))
+        parser.exit()
+
+
+def program_name() -> str:
+    """How the tool was called: `mmtool` (the console command), else `build.py` (the Makefile's spelling)."""
+    name = os.path.basename(sys.argv[0] if sys.argv else "")
+    return name if name in PROGS else "build.py"
+
+
+def main(argv: Sequence[str] | None = None, paths: Paths | None = None, *, prog: str | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser(selected=next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
-    debug = args.debug or os.environ.get("MM_DEBUG") == "1"
+    prog = prog or program_name()
+    detailed = DETAILED_EXITCODE in argv
     try:
-        return args.handler(args, paths or Paths())
+        args = _parser(selected=next((a for a in argv if not a.startswith("-")), None), prog=prog).parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage error exits 2: under --detailed-exitcode that means changes
+        if detailed and exc.code == EXIT_BAD_INPUT:
+            return EXIT_FAILURE
+        raise
+    args.prog = prog
+    debug = args.debug or os.environ.get("MM_DEBUG") == "1"
+    paths = paths or Paths()
+    try:
+        from mmtool.cli import local
+
+        if args.command in local.AWS_COMMANDS:  # `make local-up`'s server, while it is up
+            local.activate(paths, lambda line: print(line, file=sys.stderr))
+        return args.handler(args, paths)
     except ToolError as exc:
         if debug:
             raise
         print(str(exc), file=sys.stderr)
-        return exc.exit_code
+        return EXIT_FAILURE if detailed and exc.exit_code == EXIT_BAD_INPUT else exc.exit_code
     except KeyboardInterrupt:
         if debug:
             raise

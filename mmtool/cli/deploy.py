@@ -45,6 +45,22 @@ def register(command: Callable[..., argparse.ArgumentParser], selected: str | No
             engine.add_arguments(parser, name)
 
 
+def resume_command(args: argparse.Namespace) -> str:
+    """The command that runs this verb again, spelled the way it was called: `make deploy ENV=prod` from the
+    Makefile (build.py), `mmtool deploy --env prod` from the console command a pipeline calls."""
+    if getattr(args, "prog", "build.py") == "mmtool":
+        return f"mmtool {args.command} --env {args.env}"
+    return f"make {args.command} ENV={args.env}"
+
+
+def unlock_command(args: argparse.Namespace) -> str | None:
+    """`mmtool unlock --env prod` for a run of the console command; None: the engine's `make unlock ENV=prod`."""
+    if getattr(args, "prog", "build.py") != "mmtool":
+        return None
+    endpoint = getattr(args, "endpoint", None)
+    return f"mmtool unlock --env {args.env}" + (f" --endpoint {endpoint}" if endpoint else "")
+
+
 def run(args: argparse.Namespace, paths) -> int:
     if not args.env:
         raise UsageError(f"{args.command} needs an environment: --env <name> (make {args.command} ENV=<name>)")
@@ -66,7 +82,8 @@ def run(args: argparse.Namespace, paths) -> int:
                           lambda: connect(params, sagemaker=True, profile=getattr(args, "profile", None),
                                           endpoint_url=getattr(args, "endpoint_url", None)), err)
     try:
-        code = engine.run(args.command, manifest, args, resume_command=f"make {args.command} ENV={args.env}")
+        code = engine.run(args.command, manifest, args, resume_command=resume_command(args),
+                          unlock_command=unlock_command(args))
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
     if args.command == "deploy" and code == 0:

@@ -23,17 +23,18 @@ import io
 import json
 import re
 import shlex
-import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deployer.progress import Step, to_stderr
 from mmtool.config.workspace import display_path, environments
 from mmtool.errors import ToolError
 from mmtool.handoff import existing_endpoints
 from mmtool.operate.existing_endpoint import AdoptTarget
+from mmtool.version import describe
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes of --template-file above which `aws cloudformation deploy` needs --s3-bucket
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -41,14 +42,9 @@ CLI_TEMPLATES_PREFIX = "cloudformation-templates"
 
 
 def git_version(root: Path) -> str:
-    """`git describe --tags --always --dirty`, reduced to [A-Za-z0-9._-] (a file name part)."""
-    try:
-        result = subprocess.run(["git", "describe", "--tags", "--always", "--dirty"], cwd=root,
-                                capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unversioned"
-    version = result.stdout.strip() if result.returncode == 0 else ""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", version).strip("-.") or "unversioned"
+    """The commit (`git describe --tags --always --dirty`, mmtool/version.py), reduced to [A-Za-z0-9._-] (a file
+    name part)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", describe(root) or "").strip("-.") or "unversioned"
 
 
 # --- the build being packaged -------------------------------------------------------------------
@@ -438,7 +434,8 @@ def package(paths, env: str, *, endpoint: str | None = None, out=print) -> Path:
     loaded = load_build(paths.build / env, key, existing_targets(params))
     version = git_version(paths.root)
     top = f"{loaded.manifest['project']}-{version}-{env}" + (f"-{key}" if key else "")
-    files = bundle_files(loaded, version)
+    with Step(f"{env}: the bundle's files (lint report, diagram, checksums)", to_stderr):
+        files = bundle_files(loaded, version)
     target = paths.root / "dist" / f"{top}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(write_zip(files, top))

@@ -473,10 +473,10 @@ def wait_for_job(
     Prints every status change with the elapsed time; on a terminal a spinner shows the live elapsed
     time as well. Raises JobStillRunning at `timeout` (exit 4) or on Ctrl-C (exit 130).
     """
-    from rich.console import Console
+    from deployer.reporter import make_console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     start = clock()
     last_status = None
     progress = None

@@ -184,10 +184,10 @@ def wait_for_execution(
     the clean-up after a timeout or Ctrl-C. Raises RunNowAbandoned at `timeout` (exit 4); KeyboardInterrupt
     passes through.
     """
-    from rich.console import Console
+    from deployer.reporter import make_console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     seen = seen if seen is not None else {}
     start = clock()
     last = None
@@ -393,11 +393,11 @@ def run_now(
 
         out(json.dumps(as_json(facts, findings), indent=2, sort_keys=True))
     else:
-        from rich.console import Console
+        from deployer.reporter import make_console
 
         from mmtool.operate.status import render_findings, render_schedule_details
 
-        screen = console or Console()
+        screen = console or make_console()
         if execution is None:
             screen.print(f"one-time schedule {name} Failed: {outcome.failure_reason or 'no reason given'}",
                          highlight=False, markup=False)

@@ -557,9 +557,9 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
         if json_output:
             out(json.dumps(fleet_as_json(fleet, per_endpoint), indent=2, sort_keys=True))
         else:
-            from rich.console import Console
+            from deployer.reporter import make_console
 
-            render_fleet(console or Console(), fleet, per_endpoint)
+            render_fleet(console or make_console(), fleet, per_endpoint)
         return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
     facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
@@ -569,7 +569,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     if json_output:
         out(json.dumps(as_json(facts, findings, groups), indent=2, sort_keys=True))
     else:
-        from rich.console import Console
+        from deployer.reporter import make_console
 
-        render(console or Console(), facts, findings, groups)
+        render(console or make_console(), facts, findings, groups)
     return EXIT_FAILURE if any(f.severity == "error" for f in findings) else 0
