@@ -134,6 +134,17 @@ $(SDK_STAMP): requirements-sdk.txt
 	@$(SDK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sdk.txt
 	@touch $@
 
+# The peer CDK app for `make bench` (benchmarks/cdk_compare.py): copied from CDK_PEER_SRC (outside this repository)
+# into .tools/cdk-peer/ with its locked packages; about 260 MB. Never part of `make test`.
+CDK_PEER_SRC ?= ../shared/peers/cdk
+CDK_PEER_DIR := .tools/cdk-peer
+.PHONY: cdk-peer
+cdk-peer: ## Install the peer CDK app into .tools/cdk-peer/ for the cold-build comparison (CDK_PEER_SRC=folder)
+	@test -f $(CDK_PEER_SRC)/package-lock.json || { echo "no CDK app in $(CDK_PEER_SRC): set CDK_PEER_SRC=<folder>"; exit 2; }
+	@rm -rf $(CDK_PEER_DIR) && mkdir -p $(CDK_PEER_DIR)
+	@cp -R $(CDK_PEER_SRC)/. $(CDK_PEER_DIR)/ && chmod -R u+w $(CDK_PEER_DIR)
+	@npm ci --prefix $(CDK_PEER_DIR) --no-audit --no-fund --loglevel=error >/dev/null
+
 .PHONY: sdk-tools
 sdk-tools: $(SDK_STAMP) ## Install the pinned SageMaker Python SDK into .tools/ (for the SDK comparison test)
 

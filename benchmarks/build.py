@@ -1,11 +1,8 @@
-"""`make build` speed: all three environments from cold, and a rebuild with nothing changed.
+"""`make build` with nothing changed: all three environments, after one cold build. Target: 0.5 s.
 
-The peer a user would pick is the AWS CDK; `cdk synth` of the equivalent three stacks takes 6.6 s
-on this 2-core machine (figure from the build issue; the CDK is not installed here). Targets: a
-cold build of every environment (no lint cache, no build fingerprint) within 0.35x of that, and an
-unchanged rebuild within 0.5 s. Each figure is the best of several runs of the real command line
-(`python build.py build`) in a scratch copy of params/ and scripts/, so nothing of the repository's
-own build/ or .cache/ is touched.
+The figure is the best of several runs of the real command line (`python build.py build`) in a scratch copy
+of params/ and scripts/, so nothing of the repository's own build/ or .cache/ is touched. The cold build is
+compared with the peer's `cdk synth` in benchmarks/cdk_compare.py, a one-value edit in benchmarks/rebuild.py.
 """
 
 from __future__ import annotations
@@ -18,8 +15,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CDK_SYNTH_SECONDS = 6.6
-COLD_TARGET = 0.35 * CDK_SYNTH_SECONDS
 WARM_TARGET = 0.5
 RUNS = 3
 
@@ -41,14 +36,8 @@ def run() -> bool:
         scratch = Path(tmp)
         for folder in ("params", "scripts"):
             shutil.copytree(ROOT / folder, scratch / folder)
-        cold = []
-        for _ in range(RUNS):
-            for generated in ("build", ".cache"):
-                shutil.rmtree(scratch / generated, ignore_errors=True)
-            cold.append(_timed(scratch))
+        _timed(scratch)  # cold
         warm = [_timed(scratch) for _ in range(RUNS)]
-    best_cold, best_warm = min(cold), min(warm)
-    print(f"cold build, 3 environments: {best_cold:5.2f} s  (target {COLD_TARGET:.2f} s = 0.35 x cdk synth "
-          f"{CDK_SYNTH_SECONDS} s; ratio {best_cold / CDK_SYNTH_SECONDS:.2f})")
+    best_warm = min(warm)
     print(f"unchanged rebuild:          {best_warm:5.2f} s  (target {WARM_TARGET:.2f} s)")
-    return best_cold <= COLD_TARGET and best_warm <= WARM_TARGET
+    return best_warm <= WARM_TARGET

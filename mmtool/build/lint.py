@@ -13,9 +13,10 @@ informational findings, in both passes, or the build fails.
 Speed: importing cfn-lint and loading its rules costs about as much as synthesizing everything, so
 `Linter.start()` forks a process that does it while the parent validates and synthesizes; when the
 jobs arrive it forks one worker per core, which inherit the loaded rules (copy-on-write). Where
-fork is unavailable the same code runs in-process. A clean result is cached under `.cache/lint/`
-by the content hash of templates, parameters, region, rules configuration and cfn-lint version, so
-an unchanged rebuild skips linting altogether.
+fork is unavailable the same code runs in-process. Clean results are cached under `.cache/lint/` per
+pass: the standalone pass by template, regions, rules configuration and cfn-lint version; the
+parameter-file pass per lint class (LintCache), so a rebuild after a one-value edit lints at most
+the one class whose values changed, and nothing when the edit stays within a class already linted.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ LINT_CONFIG = {"include_checks": ["I"]}  # every informational rule, I3011, I351
 # then stand for every value), in cfn-lint's default region as well as the environment's.
 CLI_DEFAULT_REGION = "us-east-1"
 STANDALONE_NOTE = " (linted alone, without a parameter file)"
-PASSES = ("with-parameter-files", "standalone")  # part of the cache key
-SCHEME = "lint-classes-1+value-checks"  # part of the cache key: results cached before the value checks are stale
+SCHEME = "lint-classes-2+per-pass-cache"  # part of every cache key: change it when what a clean entry means changes
 
 # cfn-lint cannot resolve `AWS::SSM::Parameter::Value<...>` parameters: given a parameter file it
 # treats the SSM parameter *name* as the value (and a List type as needing an array), so every
@@ -82,14 +82,77 @@ def cfn_lint_version() -> str:
     return version("cfn-lint")
 
 
-def cache_key(jobs: list[LintJob]) -> str:
+def _key(*parts: str) -> str:
+    """A cache entry's name: every input of a cfn-lint result besides the template and its values."""
     digest = hashlib.sha256()
-    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True), ",".join(PASSES), SCHEME] + [
-        f"{job.region}\0{hashlib.sha256(job.template).hexdigest()}\0{hashlib.sha256(job.parameters).hexdigest()}"
-        for job in jobs
-    ]:
+    for part in [cfn_lint_version(), json.dumps(LINT_CONFIG, sort_keys=True), SCHEME, *parts]:
         digest.update(part.encode() + b"\n")
     return digest.hexdigest()
+
+
+def standalone_key(job: LintJob) -> str:
+    """The standalone pass reads the template and the regions, nothing else."""
+    regions = ",".join(sorted({job.region, CLI_DEFAULT_REGION}))
+    return _key("standalone", regions, hashlib.sha256(job.template).hexdigest())
+
+
+def class_key(job: LintJob, signature: str) -> str:
+    """One lint class of one template in one region (mmtool.build.parameter_sets.signature)."""
+    return _key("class", job.region, hashlib.sha256(job.template).hexdigest(), signature)
+
+
+def _lengths(values: dict[str, object]) -> dict[str, int]:
+    return {name: len(json.dumps(value)) for name, value in values.items()}
+
+
+def _dominated(lengths: dict[str, int], linted: list[dict[str, int]]) -> bool:
+    """Some clean-linted member of the class has the same parameters and every value at least as long."""
+    return any(entry.keys() == lengths.keys() and all(lengths[n] <= entry[n] for n in lengths) for entry in linted)
+
+
+class LintCache:
+    """Clean cfn-lint results under `.cache/lint/`, one file per pass of a template (docs/build.md#lint-cache).
+
+    - the standalone pass: `standalone_key` (cfn-lint's version and configuration, the scheme, the regions, the
+      template's bytes); the file says "clean";
+    - the parameter-file pass, per lint class: `class_key` (the same, the region and the class's signature,
+      which holds every value cfn-lint's findings can depend on beyond the constrained ones); the file lists,
+      for each parameter file of the class seen clean, the length of each of its values. A file is covered
+      when an entry has the same parameters and every value at least as long: the lint-class argument
+      (parameter_sets.py), which already lets one linted file stand for its whole class, with length kept
+      as the worst case.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _read(self, key: str) -> list[dict[str, int]] | None:
+        try:
+            return json.loads((self.folder / key).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, key: str, content: object) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        staging = self.folder / f".{key}.{os.getpid()}"
+        staging.write_text(json.dumps(content))
+        staging.replace(self.folder / key)
+
+    def standalone_clean(self, job: LintJob) -> bool:
+        return self._read(standalone_key(job)) == "clean"
+
+    def remember_standalone(self, job: LintJob) -> None:
+        self._write(standalone_key(job), "clean")
+
+    def class_clean(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> bool:
+        linted = self._read(class_key(job, signature))
+        return isinstance(linted, list) and all(_dominated(_lengths(values), linted) for values in members)
+
+    def remember_class(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> None:
+        linted = self._read(class_key(job, signature))
+        linted = linted if isinstance(linted, list) else []
+        linted += [lengths for lengths in map(_lengths, members) if lengths not in linted]
+        self._write(class_key(job, signature), linted)
 
 
 def group_jobs(jobs: list[LintJob]) -> list[list[LintJob]]:
@@ -99,38 +162,74 @@ def group_jobs(jobs: list[LintJob]) -> list[list[LintJob]]:
     return list(groups.values())
 
 
+@dataclass
+class _Pass:
+    group: list[LintJob]
+    payload: dict[str, Any]
+    classes: list[tuple[str, list[dict[str, object]]]]  # (signature, values of each member); [] standalone
+
+
 def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | None = None) -> list[Finding]:
-    """Lint every job; return all findings (empty when clean). Clean results are cached."""
-    pending = [g for g in group_jobs(jobs) if not (cache_dir and (cache_dir / cache_key(g)).exists())]
-    if not pending:
+    """Lint every job; return all findings (empty when clean). Clean cfn-lint results are cached per pass
+    and lint class (LintCache); every parameter file's values are checked every time (cheap)."""
+    cache = LintCache(cache_dir) if cache_dir else None
+    findings: list[Finding] = []
+    passes: list[_Pass] = []
+    for group in group_jobs(jobs):
+        findings += _value_findings(group)
+        template = json.loads(group[0].template)
+        sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
+        pending = []
+        for members in parameter_sets.lint_classes(template, sets):
+            signature = parameter_sets.signature(template, sets[members[0]])
+            values = [sets[i] for i in members]
+            if not (cache and cache.class_clean(group[0], signature, values)):
+                pending.append((members, signature, values))
+        if pending:  # one cfn-lint run for every class not yet seen clean
+            passes.append(_Pass(group, _payload(group, [m for m, _, _ in pending], sets),
+                                [(signature, values) for _, signature, values in pending]))
+        if not (cache and cache.standalone_clean(group[0])):
+            passes.append(_Pass(group, _standalone_payload(group), []))
+    if not passes:
         if linter:
             linter.stop()
-        return []
+        return _sorted(findings)
     linter = linter or Linter()
-    # Two payloads per group, so the two passes of one template can run on different cores.
-    results = linter.run([payload for group in pending for payload in (_payload(group), _standalone_payload(group))])
-    findings: list[Finding] = []
-    for index, group in enumerate(pending):
-        group_findings = [Finding(**f) for f in results[2 * index] + results[2 * index + 1]] + _value_findings(group)
-        findings.extend(group_findings)
-        if not group_findings and cache_dir:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            (cache_dir / cache_key(group)).write_text("clean\n")
+    # Separate payloads for the two passes of a template, so they can run on different cores.
+    results = linter.run([p.payload for p in passes])
+    for one_pass, result in zip(passes, results):
+        findings += [Finding(**f) for f in result]
+        if result or not cache:
+            continue
+        if one_pass.classes:
+            for signature, values in one_pass.classes:
+                cache.remember_class(one_pass.group[0], signature, values)
+        else:
+            cache.remember_standalone(one_pass.group[0])
+    return _sorted(findings)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (f.file, f.line, f.rule, f.message))
 
 
-def _payload(group: list[LintJob]) -> dict[str, Any]:
+def _payload(group: list[LintJob], classes: list[list[int]] | None = None,
+             sets: list[dict[str, object]] | None = None) -> dict[str, Any]:
     """A JSON-able description of one cfn-lint run: one template, one region, one parameter file per lint
-    class (mmtool.build.parameter_sets: files that differ only in constrained values lint alike)."""
+    class (mmtool.build.parameter_sets: files that differ only in constrained values lint alike); ``classes``
+    limits it to those classes (default: every class of the group)."""
     first = group[0]
     template = json.loads(first.template)
-    sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
+    if sets is None:
+        sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
+    if classes is None:
+        classes = parameter_sets.lint_classes(template, sets)
     return {
         "template": first.template.decode(),
         "template_path": str(first.template_path),
         "regions": [first.region],
         "parameter_sets": [{"source": str(group[members[0]].parameters_path), "values": sets[members[0]]}
-                           for members in parameter_sets.lint_classes(template, sets)],
+                           for members in classes],
     }
 
 
@@ -197,6 +296,9 @@ class _Engine:
         from cfnlint.config import ConfigMixIn
         from cfnlint.runner import Runner
 
+        from mmtool.build import lint_speedups
+
+        lint_speedups.install()  # memoizations that change no finding (its docstring says why)
         self.rules = Runner(ConfigMixIn(**LINT_CONFIG)).rules
 
     def run(self, payload: dict[str, Any]) -> list[dict[str, Any]]:

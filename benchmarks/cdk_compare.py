@@ -1,0 +1,70 @@
+"""Cold `make build` of the three environments against `cdk synth` of the peer CDK app, side by side.
+
+The peer is the seed's stacks written with the AWS CDK (`../shared/peers/cdk`: three environments, dev, staging
+and prod, each one stack). It is not part of this repository: `make cdk-peer` copies it into .tools/cdk-peer/ and
+installs its locked packages there (`npm ci`, about 260 MB); CDK_PEER_DIR names another folder that holds it with
+its node_modules/. Without it this benchmark says so and is skipped (not a miss).
+
+Each round runs, one after the other, our cold build (a scratch copy of params/ and scripts/, no build/, no
+.cache/: every template synthesized and linted, `build.py build` as `make build` runs it) and the peer's
+`cdk synth --quiet` (its package.json's "synth" script: TypeScript type check, then the app). The ratio is taken
+round by round, so a machine whose speed drifts (it is shared) moves both sides alike; the median is quoted.
+Target: ours at most 0.35x.
+
+    python -m benchmarks cdk_compare          # or: make bench ARGS=cdk_compare
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.build import DRIVER
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 0.35
+ROUNDS = 3
+
+
+def peer_dir() -> Path:
+    return Path(os.environ.get("CDK_PEER_DIR") or ROOT / ".tools" / "cdk-peer")
+
+
+def _timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def run() -> bool:
+    peer = peer_dir()
+    cdk = peer / "node_modules" / ".bin" / "cdk"
+    if not cdk.exists():
+        print(f"skipped: no CDK peer app with its packages in {peer} ({cdk} is missing); `make cdk-peer` installs "
+              "it there, or set CDK_PEER_DIR to a folder that holds it")
+        return True
+    ours, theirs = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        for folder in ("params", "scripts"):
+            shutil.copytree(ROOT / folder, scratch / folder)
+        for _ in range(ROUNDS):
+            for generated in ("build", ".cache"):
+                shutil.rmtree(scratch / generated, ignore_errors=True)
+            ours.append(_timed([sys.executable, "-c", DRIVER, str(scratch)], ROOT))
+            theirs.append(_timed([str(cdk), "synth", "--quiet"], peer))
+    ratio = statistics.median(a / b for a, b in zip(ours, theirs))
+    print(f"cold make build, 3 environments: median {statistics.median(ours):5.2f} s  (min {min(ours):.2f})")
+    print(f"cdk synth, 3 stacks:             median {statistics.median(theirs):5.2f} s  (min {min(theirs):.2f})")
+    print(f"ratio, median of {ROUNDS} rounds: {ratio:.2f}  (target <= {TARGET_RATIO})")
+    return ratio <= TARGET_RATIO
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run() else 1)

@@ -1,0 +1,77 @@
+"""Two memoizations inside cfn-lint that change no result, only its speed (docs/performance.md).
+
+Profiling our templates' lint (cProfile, the monitoring template with five parameter sets) shows two hot spots
+that recompute the same answer:
+
+- `cfnlint.conditions.Conditions.satisfiable(conditions, parameter_values)` decides, with sympy's SAT solver,
+  whether a combination of Condition states can hold for given parameter values. It is a pure function of
+  the template's Conditions (fixed for one lint run, one `Conditions` object per template) and its two
+  arguments, yet it is asked the same question about seven times over (3,628 calls, 493 distinct, for that
+  template): two thirds of the run. The answer is now remembered per `Conditions` object, keyed by both
+  arguments in full; an exception (`UnknownSatisfisfaction`) is not remembered, so it is raised again each time.
+- `dataclasses.fields()`, called in every `evolve()` of cfn-lint's Context, Path, Validator and FunctionFilter
+  dataclasses (about half a million calls per build), rebuilds a tuple from the class's field table each time.
+  A class's fields cannot change once it is defined, so the tuple is kept per class.
+
+Neither drops or changes a rule: tests/build/test_lint_speedups.py lints templates with findings (Conditions,
+parameter sets, Fn::Sub, two regions) with and without them and compares every finding. They are installed
+only for the cfn-lint version they were checked against (`CHECKED_VERSION`, the pinned one); with another
+version cfn-lint runs unchanged (slower) until someone rechecks them and moves the pin here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from importlib.metadata import version
+from typing import Any, Callable
+
+CHECKED_VERSION = "1.58.0"  # requirements.txt's cfn-lint; see the docstring before changing it
+_FIELDS_MODULES = ("cfnlint.context.context", "cfnlint.jsonschema.validators", "cfnlint.jsonschema._filter")
+_MEMO = "_mmtool_satisfiable"  # the attribute of a Conditions object that holds its answers
+_installed: list[Callable[[], None]] = []  # the remover of the installed memoizations, if any
+
+
+def install() -> Callable[[], None] | None:
+    """Install both memoizations into the loaded cfn-lint; return a function that removes them (None when
+    cfn-lint is not the checked version and nothing was changed)."""
+    if version("cfn-lint") != CHECKED_VERSION:
+        return None
+    import importlib
+
+    from cfnlint.conditions.conditions import Conditions
+
+    if _installed:
+        return _installed[0]  # already installed (a forked worker inherits the parent's)
+    original_satisfiable = Conditions.satisfiable
+
+    def satisfiable(self: Any, conditions: dict[str, bool], parameter_values: dict[str, Any]) -> bool:
+        answers = self.__dict__.setdefault(_MEMO, {})
+        key = (json.dumps(conditions, sort_keys=True), json.dumps(parameter_values, sort_keys=True, default=repr))
+        if key not in answers:
+            answers[key] = original_satisfiable(self, conditions, parameter_values)
+        return answers[key]
+
+    Conditions.satisfiable = satisfiable  # type: ignore[method-assign]
+
+    per_class: dict[type, tuple[dataclasses.Field, ...]] = {}
+
+    def fields(class_or_instance: Any) -> tuple[dataclasses.Field, ...]:
+        cls = class_or_instance if isinstance(class_or_instance, type) else type(class_or_instance)
+        if cls not in per_class:
+            per_class[cls] = dataclasses.fields(cls)
+        return per_class[cls]
+
+    modules = [importlib.import_module(name) for name in _FIELDS_MODULES]
+    patched = [module for module in modules if getattr(module, "fields", None) is dataclasses.fields]
+    for module in patched:
+        module.fields = fields  # type: ignore[attr-defined]
+
+    def remove() -> None:
+        Conditions.satisfiable = original_satisfiable  # type: ignore[method-assign]
+        for module in patched:
+            module.fields = dataclasses.fields  # type: ignore[attr-defined]
+        _installed.clear()
+
+    _installed.append(remove)
+    return remove

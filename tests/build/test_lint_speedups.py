@@ -1,0 +1,71 @@
+"""The memoizations of mmtool.build.lint_speedups change no finding: templates with findings (Conditions that
+turn resources on, values resolved from parameter sets into Fn::Sub and properties, two regions) are linted by
+the real cfn-lint with and without them, and every finding must be the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mmtool.build import lint_speedups
+from mmtool.build.lint import LintJob, _Engine, _parameter_values, _payload, _standalone_payload
+from mmtool.build.synth import synthesize
+from mmtool.config.loader import params_from_data
+from tests.build.test_parameter_sets import TEMPLATE
+from tests.conftest import REPO
+
+
+def staging_monitoring_jobs() -> list[LintJob]:
+    """staging's monitoring template with its three parameter files, and two copies of churn's with values
+    cfn-lint finds invalid where they are resolved into properties (a count of 0, a 300-character tag)."""
+    data = yaml.safe_load((REPO / "params" / "staging.yaml").read_text())
+    synthesis = synthesize(params_from_data(data, "params/staging.yaml", {}, "staging", REPO), REPO)
+    files = synthesis.files()
+    stacks = [s for s in synthesis.stacks if s.template_file == "monitoring.template.json"]
+    jobs = [LintJob(Path(s.template_file), files[s.template_file], Path(s.parameters_file),
+                    files[s.parameters_file], "eu-west-1") for s in stacks]
+    churn = json.loads(files[stacks[0].parameters_file])
+    for name, changes in {"bad-count.json": {"DataQualityInstanceCount": "0", "ModelBiasEnabled": "false"},
+                          "bad-tag.json": {"TagOwner": "x" * 300, "DataQualityVolumeSizeGb": "0"}}.items():
+        entries = [dict(e, ParameterValue=changes.get(e["ParameterKey"], e["ParameterValue"])) for e in churn]
+        jobs.append(LintJob(jobs[0].template_path, jobs[0].template, Path(name), json.dumps(entries).encode(),
+                            "eu-west-1"))
+    return jobs
+
+
+def small_jobs() -> list[LintJob]:
+    template = json.dumps(TEMPLATE).encode()
+    return [LintJob(Path("t.json"), template, Path(f"{mode}.json"),
+                    json.dumps([{"ParameterKey": "Mode", "ParameterValue": mode},
+                                {"ParameterKey": "Name", "ParameterValue": "n"}]).encode(), "eu-west-1")
+            for mode in "abc"]
+
+
+@pytest.fixture
+def without_speedups():
+    """Run the test body's first part without the memoizations, then put back what was there."""
+    was_installed = bool(lint_speedups._installed)
+    engine = _Engine()  # installs them (it is how every build loads cfn-lint)
+    assert lint_speedups._installed, "lint_speedups did not install for the pinned cfn-lint"
+    yield engine
+    if not was_installed and lint_speedups._installed:
+        lint_speedups._installed[0]()
+
+
+@pytest.mark.parametrize("jobs", [small_jobs, staging_monitoring_jobs])
+def test_findings_are_the_same_with_and_without_the_memoizations(without_speedups, jobs):
+    engine, group = without_speedups, jobs()
+    template = json.loads(group[0].template)
+    every_file = dict(_payload(group), parameter_sets=[  # each file, not one per lint class: the bad ones too
+        {"source": str(job.parameters_path), "values": _parameter_values(json.loads(job.parameters), template)}
+        for job in group])
+    payloads = [every_file, _standalone_payload(group)]
+    lint_speedups._installed[0]()  # removed: cfn-lint as shipped
+    plain = [engine.run(p) for p in payloads]
+    lint_speedups.install()
+    memoized = [engine.run(p) for p in payloads]
+    assert memoized == plain
+    assert plain[0], "the negative control found nothing: the comparison would prove nothing"
