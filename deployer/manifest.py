@@ -137,6 +137,10 @@ class ManifestModel(BaseModel):
                 raise ValueError(f"{label}.stack {ref.stack!r} is not one of the stacks {names}")
         if self.assets and self.asset_bucket is None:
             raise ValueError("assets are listed but asset_bucket is not set")
+        for key, value in (("Project", self.project), ("Environment", self.environment)):
+            if self.tags.get(key) != value:  # what proves a deployed stack is this environment's (ownership.py)
+                raise ValueError(f"tags.{key} must be {value!r} (got {self.tags.get(key)!r}): every stack carries its "
+                                 "environment's Project and Environment tags, which prove whose it is")
         if len(self.tags) > 50:
             raise ValueError(f"{len(self.tags)} tags: CloudFormation allows at most 50 stack tags")
         return self

@@ -25,6 +25,7 @@ from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
 from .intrinsics import Evaluator
 from .manifest import StackSpec
+from .ownership import refuse_strangers
 from .plan_detail import changed_leaves, created_leaves
 from .policy import current_policy, protective_policy
 from .progress import Step, to_stderr
@@ -408,6 +409,7 @@ def target_from_stack(ctx: Context, stack: dict[str, Any] | None) -> BucketTarge
     model = ctx.manifest.model
     if model.asset_bucket is None or stack is None or stack.get("StackStatus") not in UPDATABLE:
         return None
+    refuse_strangers(ctx, [(stack["StackName"], stack)], verb="upload")  # our objects go only into our bucket
     bucket = output_value(stack, model.asset_bucket.output)
     if not bucket:
         return None
@@ -417,6 +419,7 @@ def target_from_stack(ctx: Context, stack: dict[str, Any] | None) -> BucketTarge
         if model.asset_kms_key.stack != model.asset_bucket.stack:
             other = ctx.manifest.stack(model.asset_kms_key.stack)
             key_stack = describe_stack(ctx, other.stack_name, label=other.stack_name)
+            refuse_strangers(ctx, [(other.stack_name, key_stack)], verb="upload")
         key = output_value(key_stack, model.asset_kms_key.output)
     return BucketTarget(bucket=bucket, kms_key=key)
 
@@ -425,6 +428,7 @@ def inspect(ctx: Context) -> dict[str, dict[str, Any] | None]:
     """DescribeStacks for every stack (in parallel); stacks in progress are waited for first."""
     specs = ctx.manifest.stacks
     described = each(ctx, lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), specs)
+    refuse_strangers(ctx, [(s.stack_name, stack) for s, stack in zip(specs, described)], verb="plan")  # before any wait
     found = {spec.name: stack for spec, stack in zip(specs, described)}
     for spec in specs:
         stack = found[spec.name]
@@ -446,6 +450,7 @@ def check_shared(ctx: Context) -> None:
     (they are not part of the run, so nothing would create them)."""
     m = ctx.manifest
     stacks = each(ctx, lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), m.shared)
+    refuse_strangers(ctx, [(s.stack_name, stack) for s, stack in zip(m.shared, stacks)], verb="plan")
     problems = []
     for spec, stack in zip(m.shared, stacks):
         if stack is None:

@@ -191,9 +191,10 @@ def test_stack_policy_set_on_the_data_stack(tmp_path, clients, cf):
 
 def test_leftover_review_in_progress_stack_is_replaced(tmp_path, clients, cf, calls: CallLog):
     env = full_env(tmp_path)
-    # an interrupted earlier run: a CREATE change set that was never executed
+    # an interrupted earlier run: a CREATE change set that was never executed (with the tags the engine gives it)
     cf.create_change_set(StackName=env.stack_name("foundation"), ChangeSetName="old", ChangeSetType="CREATE",
                          TemplateBody=json.dumps(env.templates["foundation"]),
+                         Tags=[{"Key": k, "Value": v} for k, v in env.tags.items()],
                          Parameters=[{"ParameterKey": "EnvironmentName", "ParameterValue": ENVIRONMENT}])
     assert cf.describe_stacks(StackName=env.stack_name("foundation"))["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
 
