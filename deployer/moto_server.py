@@ -124,6 +124,7 @@ def patch_moto() -> None:
     patch_sagemaker_model_isolation()
     _list_stack_resources()
     patch_sagemaker_existing_endpoint_config()
+    patch_get_template_of_change_set()
 
 
 def _list_stack_resources() -> None:
@@ -180,6 +181,28 @@ def patch_sagemaker_existing_endpoint_config() -> None:
 
     create_endpoint_config._mmtool_patched = True  # type: ignore[attr-defined]
     SageMakerResponse.create_endpoint_config = create_endpoint_config  # type: ignore[method-assign]
+
+
+def patch_get_template_of_change_set() -> None:
+    """GetTemplate with ``ChangeSetName`` returns that change set's template (CloudFormation API reference,
+    GetTemplate: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html); moto
+    5.2.5 ignores the parameter and returns the stack's. The engine compares a change set's template read from
+    S3 with the build's (deployer/integrity.py)."""
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    original = CloudFormationResponse.get_template
+    if getattr(original, "_mmtool_patched", False):
+        return
+
+    def get_template(self: Any) -> Any:
+        name = self._get_param("ChangeSetName")
+        if not name:
+            return original(self)
+        return ActionResult({"TemplateBody": self.cloudformation_backend.describe_change_set(name).template})
+
+    get_template._mmtool_patched = True  # type: ignore[attr-defined]
+    CloudFormationResponse.get_template = get_template  # type: ignore[method-assign]
 
 
 def patch_sagemaker_model_isolation() -> None:

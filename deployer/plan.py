@@ -23,6 +23,7 @@ from .context import Context
 from .errors import AWS_ERRORS, EXIT_CHANGES, EXIT_OK, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
+from .integrity import check_change_set_template
 from .intrinsics import Evaluator
 from .manifest import StackSpec
 from .ownership import refuse_strangers
@@ -313,13 +314,14 @@ def plan_existing(ctx: Context, sp: StackPlan) -> None:
 
 def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target: BucketTarget | None = None) -> None:
     spec = sp.spec
+    template = template_argument(ctx, spec, lambda: target or current_target(ctx))
     try:
         cs_id, stack_id = changesets.create(
             ctx,
             label=sp.label,
             stack_name=spec.stack_name,
             change_set_type=change_set_type,
-            template=template_argument(ctx, spec, lambda: target or current_target(ctx)),
+            template=template,
             parameters=compare.api_parameters(spec, stack_exists=change_set_type == "UPDATE"),
             capabilities=spec.entry.capabilities,
             name_prefix=changesets.SAVED_PREFIX if ctx.options.save_plan else "mmtool",
@@ -330,6 +332,13 @@ def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target
         return
     sp.change_set_id, sp.stack_id = cs_id, stack_id
     description = changesets.wait_created(ctx, cs_id, label=sp.label)
+    if "TemplateURL" in template:  # what CloudFormation read from the bucket must be the build's (integrity.py)
+        try:
+            check_change_set_template(ctx, change_set_id=cs_id, stack_id=stack_id, template=spec.template, label=sp.label)
+        except DeployError:
+            changesets.delete(ctx, cs_id, label=sp.label)
+            sp.change_set_id = None
+            raise
     if changesets.is_empty(description):
         changesets.delete(ctx, cs_id, label=sp.label)
         sp.change_set_id = None

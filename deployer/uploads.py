@@ -1,7 +1,8 @@
-"""Objects the engine puts in the project bucket: the monitoring assets (content-hashed keys, so an
-existing key is never written again) and, only when a template exceeds CloudFormation's 51,200-byte
-inline limit, the template itself (also under a content-hashed key). Everything is written with SSE-KMS
-under the project key; nothing is ever deleted."""
+"""Objects the engine puts in the project bucket: the monitoring assets (content-hashed keys) and, only when a
+template exceeds CloudFormation's 51,200-byte inline limit, the template itself (also under a content-hashed
+key). Everything is written with SSE-KMS under the project key; nothing is ever deleted. An object is never
+trusted because its key exists: its content is read back and compared with the build's before it is used
+(deployer/integrity.py), and uploaded again when it differs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from .context import Context
 from .errors import AWS_ERRORS, DeployError, aws_error
+from .integrity import ensure, stored_sha256
 from .manifest import TEMPLATE_BODY_LIMIT, StackSpec
 
 
@@ -26,18 +28,6 @@ def output_value(stack: dict[str, Any] | None, key: str) -> str | None:
         if output.get("OutputKey") == key:
             return output.get("OutputValue")
     return None
-
-
-def exists(ctx: Context, bucket: str, key: str) -> bool:
-    try:
-        ctx.clients.s3.head_object(Bucket=bucket, Key=key)
-        return True
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise aws_error(exc, action=f"HeadObject s3://{bucket}/{key}") from exc
-    except AWS_ERRORS as exc:
-        raise aws_error(exc, action=f"HeadObject s3://{bucket}/{key}") from exc
 
 
 #: What S3 answers when the key of an SSE-KMS write is disabled, pending deletion or gone.
@@ -78,21 +68,40 @@ def put(ctx: Context, target: BucketTarget, key: str, body: bytes, *, content_ty
         ) from exc
 
 
+def asset_digests(ctx: Context) -> dict[str, str]:
+    """Asset key -> the SHA-256 the build recorded for it (checked against the local file when loaded)."""
+    return {asset.key: asset.sha256 for asset in ctx.manifest.model.assets}
+
+
 def missing_assets(ctx: Context, target: BucketTarget | None) -> list[str]:
-    """Asset keys not yet in the bucket (all of them when the bucket does not exist yet)."""
+    """Asset keys the bucket does not hold with the build's content (all of them when the bucket does not exist
+    yet): missing, or overwritten in place (said once here; deploy uploads them again)."""
     keys = list(ctx.manifest.asset_files)
     if target is None:
         return keys
-    return [key for key in keys if not exists(ctx, target.bucket, key)]
+    digests = asset_digests(ctx)
+    wrong = []
+    for key in keys:
+        found = stored_sha256(ctx, target.bucket, key)
+        if found != digests[key]:
+            if found is not None:
+                ctx.reporter.warn(f"asset s3://{target.bucket}/{key} does not hold the build's content (overwritten "
+                                  "in place): deploy uploads the build's content again")
+            wrong.append(key)
+    return wrong
 
 
 def upload_assets(ctx: Context, target: BucketTarget) -> list[str]:
+    """Every asset, verified by content (deployer/integrity.py): uploaded when missing or different."""
     uploaded = []
+    digests = asset_digests(ctx)
     for key, path in ctx.manifest.asset_files.items():
-        if exists(ctx, target.bucket, key):
+        content_type = "text/x-python" if key.endswith(".py") else "application/octet-stream"
+        outcome = ensure(ctx, target.bucket, key, digests[key],
+                         lambda: put(ctx, target, key, path.read_bytes(), content_type=content_type), what="asset")
+        if outcome == "verified":
             continue
-        put(ctx, target, key, path.read_bytes(), content_type="text/x-python" if key.endswith(".py") else "application/octet-stream")
-        ctx.reporter.success(f"uploaded {path.name} → s3://{target.bucket}/{key}")
+        ctx.reporter.success(f"{outcome} {path.name} → s3://{target.bucket}/{key}")
         uploaded.append(key)
     return uploaded
 
@@ -114,6 +123,7 @@ def template_argument(
             "Next: deploy that stack first, or shrink the template (split it into two stacks)."
         )
     key = f"cloudformation-templates/{spec.stack_name}/{spec.template_sha256}.template.json"
-    if not exists(ctx, target.bucket, key):
-        put(ctx, target, key, spec.template_body.encode("utf-8"), content_type="application/json")
+    ensure(ctx, target.bucket, key, spec.template_sha256,
+           lambda: put(ctx, target, key, spec.template_body.encode("utf-8"), content_type="application/json"),
+           what=f"{spec.stack_name}: template")
     return {"TemplateURL": f"https://{target.bucket}.s3.{ctx.clients.region}.amazonaws.com/{key}"}

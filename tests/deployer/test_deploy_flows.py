@@ -91,7 +91,7 @@ def test_identical_redeploy_creates_no_change_set(tmp_path, clients, aws):
     lock_calls = ["PutParameter", "GetParametersByPath", "GetParameter", "DeleteParameter"]
     assert [n for n in log.names("ssm") if n in lock_calls] == lock_calls
     assert set(log.names()) <= {"GetCallerIdentity", "DescribeStacks", "GetTemplate", "GetParameters",
-                                "GetStackPolicy", "HeadObject", "ListChangeSets", *lock_calls}
+                                "GetStackPolicy", "GetObject", "ListChangeSets", *lock_calls}
     assert log.count("DescribeStacks") == 4 and log.count("GetTemplate") == 4
 
 

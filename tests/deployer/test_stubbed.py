@@ -6,10 +6,12 @@ lock (four SSM calls, :func:`expect_lock`); a plan does not."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from typing import Any
 
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from deployer import lock
@@ -93,7 +95,9 @@ def expect_lock(stubs: dict[str, Stubber]) -> None:
 def expect_settings_and_asset(env: Any, stubs: dict[str, Stubber]) -> None:
     stubs["cloudformation"].add_response(
         "get_stack_policy", {"StackPolicyBody": json.dumps(protective_policy(["Bucket", "KmsKey"]))}, {"StackName": STACK_ID})
-    stubs["s3"].add_response("head_object", {"ContentLength": 10}, {"Bucket": BUCKET, "Key": env.asset_key()})
+    # the asset is read back and its content compared with the build's (deployer/integrity.py)
+    stubs["s3"].add_response("get_object", {"Body": StreamingBody(io.BytesIO(env.asset), len(env.asset))},
+                             {"Bucket": BUCKET, "Key": env.asset_key()})
 
 
 def assert_done(stubs: dict[str, Stubber]) -> None:
