@@ -86,9 +86,9 @@ def test_identical_redeploy_creates_no_change_set(tmp_path, clients, aws):
                   "UpdateTerminationProtection", "PutObject", "CreateStack", "UpdateStack", "DeleteStack"):
         assert log.count(write) == 0, f"{write} called on a no-change deploy"
     # only reads (one DescribeStacks and one GetTemplate per stack, SSM values, the policy, the asset, the change
-    # sets an unused saved plan may have left: deployer/saved_plan.py), and the environment lock taken (no fleet
-    # endpoint's lock found) and released around them (deployer/lock.py)
-    lock_calls = ["PutParameter", "GetParametersByPath", "GetParameter", "DeleteParameter"]
+    # sets an unused saved plan may have left: deployer/saved_plan.py), and the environment lock claimed (no other
+    # claim found) and released around them (deployer/lock.py)
+    lock_calls = ["PutParameter", "GetParametersByPath", "DeleteParameter"]
     assert [n for n in log.names("ssm") if n in lock_calls] == lock_calls
     assert set(log.names()) <= {"GetCallerIdentity", "DescribeStacks", "GetTemplate", "GetParameters",
                                 "GetStackPolicy", "GetObject", "ListChangeSets", *lock_calls}
