@@ -22,6 +22,7 @@ from rich.markup import escape
 from . import changesets, saved_plan, summary
 from .aws import Identity
 from .context import Context
+from .continuity import refuse_if_kept
 from .errors import (
     AWS_ERRORS,
     DeployError,
@@ -38,6 +39,7 @@ from .plan import (
     CONTINUE_ROLLBACK,
     CREATE,
     NONE,
+    RECREATE,
     UPDATE,
     Plan,
     StackPlan,
@@ -365,9 +367,14 @@ def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> 
         if plan_file is None:
             with Step(f"plan {ctx.manifest.environment}", to_stderr):
                 plan = make_plan(ctx, identity)
-            render_plan(ctx, plan)
         else:
             plan = saved_plan.load(ctx, identity, plan_file)
+        for sp in plan.stacks:  # a data stack created again after a destroy: its kept bucket and key (continuity.py)
+            if sp.action in (CREATE, RECREATE) and sp.spec.retained_resources():
+                refuse_if_kept(ctx, sp.spec)
+        if plan_file is None:
+            render_plan(ctx, plan)
+        else:
             saved_plan.show(ctx, plan, plan_file)
         if plan.refused and not ctx.options.allow_replacement:
             raise refusal_error(plan.refused)
