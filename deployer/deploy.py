@@ -231,7 +231,8 @@ def apply_stack(ctx: Context, plan: Plan, sp: StackPlan, upstream_changed: bool)
     assert stack is not None
     apply_settings(ctx, sp, stack)
     model = ctx.manifest.model
-    if model.asset_bucket is not None and model.asset_bucket.stack == spec.name and ctx.manifest.asset_files:
+    with_assets = ctx.manifest.asset_files or ctx.manifest.copies  # the baseline copies are assets too
+    if model.asset_bucket is not None and model.asset_bucket.stack == spec.name and with_assets:
         target = target_from_stack(ctx, stack)
         if target is None:
             raise DeployError(

@@ -559,7 +559,7 @@ def attach_assets(ctx: Context, plan: Plan) -> None:
     """The project bucket the assets go to, and which of them are not there yet."""
     plans = plan.stacks
     model = ctx.manifest.model
-    if model.asset_bucket is not None and ctx.manifest.asset_files:
+    if model.asset_bucket is not None and (ctx.manifest.asset_files or ctx.manifest.copies):
         if any(sp.spec.name == model.asset_bucket.stack for sp in plans):
             bucket_plan = plan.by_name(model.asset_bucket.stack)
             target = None if bucket_plan.delete_first else target_from_stack(ctx, bucket_plan.stack)

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from .context import Context
 from .errors import AWS_ERRORS, DeployError, aws_error
 from .integrity import ensure, stored_sha256
-from .manifest import TEMPLATE_BODY_LIMIT, StackSpec
+from .manifest import TEMPLATE_BODY_LIMIT, BaselineCopy, StackSpec
 
 
 @dataclass(frozen=True)
@@ -75,10 +75,12 @@ def asset_digests(ctx: Context) -> dict[str, str]:
 
 def missing_assets(ctx: Context, target: BucketTarget | None) -> list[str]:
     """Asset keys the bucket does not hold with the build's content (all of them when the bucket does not exist
-    yet): missing, or overwritten in place (said once here; deploy uploads them again)."""
+    yet): missing, or overwritten in place (said once here; deploy uploads them again); then the baseline copies
+    that are missing or differ from their source (deploy copies them again)."""
     keys = list(ctx.manifest.asset_files)
+    copies = [c.key for c in ctx.manifest.copies]
     if target is None:
-        return keys
+        return keys + copies
     digests = asset_digests(ctx)
     wrong = []
     for key in keys:
@@ -88,11 +90,16 @@ def missing_assets(ctx: Context, target: BucketTarget | None) -> list[str]:
                 ctx.reporter.warn(f"asset s3://{target.bucket}/{key} does not hold the build's content (overwritten "
                                   "in place): deploy uploads the build's content again")
             wrong.append(key)
+    for copy in ctx.manifest.copies:
+        source = _source_sha256(ctx, copy, plan=True)
+        if source is None or stored_sha256(ctx, target.bucket, copy.key) != source:
+            wrong.append(copy.key)
     return wrong
 
 
 def upload_assets(ctx: Context, target: BucketTarget) -> list[str]:
-    """Every asset, verified by content (deployer/integrity.py): uploaded when missing or different."""
+    """Every asset, verified by content (deployer/integrity.py): uploaded when missing or different; then every
+    baseline copy, made again when it is missing or differs from its source."""
     uploaded = []
     digests = asset_digests(ctx)
     for key, path in ctx.manifest.asset_files.items():
@@ -103,7 +110,53 @@ def upload_assets(ctx: Context, target: BucketTarget) -> list[str]:
             continue
         ctx.reporter.success(f"{outcome} {path.name} → s3://{target.bucket}/{key}")
         uploaded.append(key)
+    for copy in ctx.manifest.copies:
+        source = _source_sha256(ctx, copy, plan=False)
+        assert source is not None
+        outcome = ensure(ctx, target.bucket, copy.key, source, lambda: _copy(ctx, target, copy),
+                         what=f"baseline copy of {copy.source}")
+        if outcome != "verified":
+            ctx.reporter.success(f"baseline {copy.source} → s3://{target.bucket}/{copy.key}")
+            uploaded.append(copy.key)
     return uploaded
+
+
+def _source_sha256(ctx: Context, copy: BaselineCopy, *, plan: bool) -> str | None:
+    """The SHA-256 of a baseline's source; a source that cannot be read is a warning in a plan (None) and an
+    error in a deploy, with what to grant."""
+    try:
+        found = stored_sha256(ctx, copy.source_bucket, copy.source_key)
+        problem = None if found is not None else "NoSuchKey: the object does not exist"
+    except DeployError as exc:
+        found, problem = None, str(exc).splitlines()[0]
+    if found is not None:
+        return found
+    message = (f"{copy.field}={copy.source}: cannot be read with these credentials ({problem}); the monitors read "
+               f"its copy s3://<bucket>/{copy.key}. Next: grant the deploying principal s3:GetObject on {copy.source} "
+               "and kms:Decrypt on the key that encrypts it (that key's policy must allow this account), or copy the "
+               "baseline into the project bucket yourself and name that copy in params.")
+    if plan:
+        ctx.reporter.warn(message)
+        return None
+    raise DeployError(message + " Stacks that read it were not deployed.")
+
+
+def _copy(ctx: Context, target: BucketTarget, copy: BaselineCopy) -> None:
+    """CopyObject into the project bucket, SSE-KMS with the project key, the run's own credentials and endpoint."""
+    request: dict[str, Any] = {
+        "Bucket": target.bucket, "Key": copy.key, "CopySource": {"Bucket": copy.source_bucket, "Key": copy.source_key},
+        "MetadataDirective": "REPLACE", "ContentType": "application/json", "Metadata": {"source": copy.source},
+    }
+    if target.kms_key:
+        request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=target.kms_key)
+    try:
+        ctx.clients.s3.copy_object(**request)
+    except AWS_ERRORS as exc:
+        raise aws_error(
+            exc, action=f"CopyObject {copy.source} → s3://{target.bucket}/{copy.key}",
+            next_step=f"Next: grant the deploying principal s3:GetObject on {copy.source} and kms:Decrypt on its key, "
+            f"then `{ctx.resume_command()}` (stacks already deployed are only compared again).",
+        ) from exc
 
 
 def template_argument(
