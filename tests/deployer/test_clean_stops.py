@@ -75,7 +75,7 @@ def test_a_signal_starts_nothing_new_and_releases_the_lock_after_the_calls_in_fl
 def test_an_environment_run_and_an_endpoint_run_started_together_both_finish(fleet, tmp_path, aws, ssm):
     """At API-like latency, with the holder busy for a few seconds: the two kinds of run never both give up."""
     env, runs = fleet
-    latency = {"ExecuteChangeSet": 1.5}
+    latency = {"ExecuteChangeSet": 2.5}  # the holder stays busy longer than two processes take to start
     with LatencyProxy(aws.url, lambda op: latency.get(op, 0.05)) as proxy:
         whole = Run(tmp_path, "whole", proxy.url, "deploy", env.manifest_path, "--yes", "--wait-for-lock", "60")
         endpoint = Run(tmp_path, "endpoint", proxy.url, "deploy", env.manifest_path, "--yes", "--wait-for-lock", "60",
