@@ -190,6 +190,8 @@ def _destroy(ctx: Context) -> int:
         for item in kept:
             r.print(f"  {escape(item.resource_type)} {escape(item.physical_id or item.logical_id)} (from {escape(item.stack)})")
             r.print(f"      {escape(item.removal())}")
+        r.print("A later deploy of this environment finds them and says how to take them back into its stack "
+                "(docs/deploying.md, 'Data continuity').")
     failures = [o.error for o in outcomes.values() if o.error is not None]
     skipped = [labels[n] for n, o in outcomes.items() if o.skipped_because]
     if failures:

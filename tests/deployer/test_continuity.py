@@ -28,7 +28,8 @@ def destroyed(env: Any, clients: Any, cf: Any, s3: Any) -> dict[str, str]:
     assert run("deploy", env.manifest_path, clients).code == 0
     kept = outputs(cf, env.stack_name("foundation"))
     s3.put_object(Bucket=kept["BucketName"], Key="datacapture/2026/12/06/capture.jsonl", Body=b"{}\n")
-    assert run("destroy", env.manifest_path, clients).code == 0
+    destroy = run("destroy", env.manifest_path, clients)
+    assert destroy.code == 0 and "A later deploy of this environment finds them" in destroy.out
     assert cf.describe_stacks()["Stacks"] == []
     return kept
 
