@@ -122,6 +122,17 @@ def find_kept(ctx: Context, spec: StackSpec) -> list[Kept]:
     return found
 
 
+def note_kept(ctx: Context, plans: list[Any]) -> None:
+    """``plan``: a note under each stack to be created whose kept data a destroy left (deploy then stops)."""
+    for sp in plans:
+        if sp.stack is None and sp.spec.retained_resources():
+            kept = find_kept(ctx, sp.spec)
+            if kept:
+                found = ", ".join(f"{k.logical_id} {k.physical_id}" for k in kept)
+                sp.notes.append(f"a destroy of this environment kept {found}: deploy stops before creating this "
+                                "stack and says how to take them back (or --allow-replacement makes new ones)")
+
+
 def import_template(spec: StackSpec, kept: list[Kept]) -> dict[str, Any]:
     """The template of the IMPORT change set: the build's template with only the kept resources (an import may
     create nothing else), their DeletionPolicy included, and no Outputs."""

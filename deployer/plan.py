@@ -20,6 +20,7 @@ from . import changesets, compare, cost_view
 from .aws import Identity
 from .changesets import ResourceChange
 from .context import Context
+from .continuity import note_kept
 from .errors import AWS_ERRORS, EXIT_CHANGES, EXIT_OK, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
@@ -534,6 +535,7 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
                 sp.notes.append("upstream stacks change first; values read from them are compared again then")
         for sp in plans:
             sp.settings = settings_for(ctx, sp)
+        note_kept(ctx, plans)  # a data stack to create again after a destroy (continuity.py)
         note_values_changed_outside(ctx, plans)
     except BaseException:
         Plan(identity=identity, stacks=plans).cleanup(ctx)

@@ -39,6 +39,8 @@ def test_a_deploy_after_a_destroy_stops_and_says_how_to_take_the_data_back(tmp_p
     kept = destroyed(env, clients, cf, s3)
     log = CallLog().attach(clients)
 
+    plan = run("plan", env.manifest_path, clients)
+    assert plan.code == 0 and f"a destroy of this environment kept Bucket {kept['BucketName']}" in plan.out
     result = run("deploy", env.manifest_path, clients)
 
     assert result.code == 3, result.text
