@@ -33,6 +33,7 @@ from .manifest import StackSpec
 
 CLOUDFORMATION_STACK = "aws:cloudformation:stack-name"
 CLOUDFORMATION_LOGICAL_ID = "aws:cloudformation:logical-id"
+CLOUDFORMATION_STACK_ID = "aws:cloudformation:stack-id"
 #: How CloudFormation names the physical resource of an import: the type's primary identifier.
 IDENTIFIERS = {"AWS::S3::Bucket": "BucketName", "AWS::KMS::Key": "KeyId"}
 
@@ -88,8 +89,11 @@ def _key_tags(ctx: Context, key: str) -> dict[str, str]:
         raise aws_error(exc, action=f"kms:ListResourceTags {key}") from exc
 
 
-def find_kept(ctx: Context, spec: StackSpec) -> list[Kept]:
-    """The resources a destroy of this environment kept that ``spec`` (about to be created) would make anew."""
+def find_kept(ctx: Context, spec: StackSpec, current: dict[str, Any] | None = None) -> list[Kept]:
+    """The resources a destroy of this environment kept that ``spec`` (about to be created) would make anew.
+    ``current``: the stack that is there now (a leftover REVIEW_IN_PROGRESS or a ROLLBACK_COMPLETE one, deleted
+    before the create); what it made itself (a failed first create's retained resources, holding no data) is not
+    a destroy's."""
     retained = spec.retained_resources()
     buckets = {lid for lid, kind in retained.items() if kind == "AWS::S3::Bucket"}
     keys = {lid for lid, kind in retained.items() if kind == "AWS::KMS::Key"}
@@ -110,7 +114,7 @@ def find_kept(ctx: Context, spec: StackSpec) -> list[Kept]:
         if not name.startswith(start):
             continue
         tags = _bucket_tags(ctx, name)
-        if not _ours(ctx, tags, spec, buckets):
+        if not _ours(ctx, tags, spec, buckets) or (current and tags.get(CLOUDFORMATION_STACK_ID) == current["StackId"]):
             continue
         found.append(Kept("AWS::S3::Bucket", tags[CLOUDFORMATION_LOGICAL_ID], name, str(bucket.get("CreationDate", ""))))
         key = _bucket_key(ctx, name) if keys else None
@@ -125,8 +129,8 @@ def find_kept(ctx: Context, spec: StackSpec) -> list[Kept]:
 def note_kept(ctx: Context, plans: list[Any]) -> None:
     """``plan``: a note under each stack to be created whose kept data a destroy left (deploy then stops)."""
     for sp in plans:
-        if sp.stack is None and sp.spec.retained_resources():
-            kept = find_kept(ctx, sp.spec)
+        if (sp.stack is None or sp.delete_first) and sp.spec.retained_resources():
+            kept = find_kept(ctx, sp.spec, sp.stack)
             if kept:
                 found = ", ".join(f"{k.logical_id} {k.physical_id}" for k in kept)
                 sp.notes.append(f"a destroy of this environment kept {found}: deploy stops before creating this "
@@ -142,10 +146,10 @@ def import_template(spec: StackSpec, kept: list[Kept]) -> dict[str, Any]:
     return template
 
 
-def refuse_if_kept(ctx: Context, spec: StackSpec) -> None:
+def refuse_if_kept(ctx: Context, spec: StackSpec, current: dict[str, Any] | None = None) -> None:
     """Stop a CREATE of ``spec`` when a destroy kept this environment's data resources (see the module docstring);
-    with ``--allow-replacement`` only say so."""
-    kept = find_kept(ctx, spec)
+    with ``--allow-replacement`` only say so. ``current``: as for :func:`find_kept`."""
+    kept = find_kept(ctx, spec, current)
     if not kept:
         return
     latest: dict[str, Kept] = {}

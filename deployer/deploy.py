@@ -372,7 +372,7 @@ def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> 
             plan = saved_plan.load(ctx, identity, plan_file)
         for sp in plan.stacks:  # a data stack created again after a destroy: its kept bucket and key (continuity.py)
             if sp.action in (CREATE, RECREATE) and sp.spec.retained_resources():
-                refuse_if_kept(ctx, sp.spec)
+                refuse_if_kept(ctx, sp.spec, sp.stack)
         if plan_file is None:
             render_plan(ctx, plan)
         else:

@@ -87,3 +87,20 @@ def test_a_kept_bucket_of_another_environment_is_not_taken_for_ours(tmp_path, cl
     assert result.code == 0, result.text
     assert kept["BucketName"] not in result.out
     assert outputs(cf, env.stack_name("foundation"))["BucketName"] != kept["BucketName"]
+
+
+def test_a_leftover_review_stack_after_a_destroy_still_finds_the_kept_data(tmp_path, clients, cf, s3):
+    """A deploy interrupted after its first change set (REVIEW_IN_PROGRESS, deleted and created again) must not hide
+    the kept bucket; a failed first create's own retained resources (ROLLBACK_COMPLETE) are not a destroy's
+    (tests/deployer/test_deploy_states.py)."""
+    env = encrypted_foundation(tmp_path)
+    kept = destroyed(env, clients, cf, s3)
+    cf.create_change_set(StackName=env.stack_name("foundation"), ChangeSetName="left", ChangeSetType="CREATE",
+                         TemplateBody=json.dumps(env.templates["foundation"]),
+                         Parameters=[{"ParameterKey": "EnvironmentName", "ParameterValue": "test"}],
+                         Tags=[{"Key": k, "Value": v} for k, v in env.tags.items()])
+
+    result = run("deploy", env.manifest_path, clients)
+
+    assert result.code == 3, result.text
+    assert f"AWS::S3::Bucket Bucket: {kept['BucketName']}" in result.text
