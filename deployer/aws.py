@@ -31,6 +31,7 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
 from .errors import AWS_ERRORS, InputError, RefusedError, aws_error
+from .stops import guard
 
 DEFAULT_MAX_ATTEMPTS = 10
 MAX_ATTEMPTS_LIMIT = 20
@@ -98,6 +99,7 @@ class AwsClients:
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 cached = self._cache[(service, attempts)] = self.session.client(service, **kwargs)
+                guard(cached)  # no call that changes the account starts once a stop signal was seen (stops.py)
             return cached
 
     @property

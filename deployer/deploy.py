@@ -22,6 +22,7 @@ from rich.markup import escape
 from . import changesets, saved_plan, summary
 from .aws import Identity
 from .context import Context
+from .continuity import refuse_if_kept
 from .errors import (
     AWS_ERRORS,
     DeployError,
@@ -38,6 +39,7 @@ from .plan import (
     CONTINUE_ROLLBACK,
     CREATE,
     NONE,
+    RECREATE,
     UPDATE,
     Plan,
     StackPlan,
@@ -229,7 +231,8 @@ def apply_stack(ctx: Context, plan: Plan, sp: StackPlan, upstream_changed: bool)
     assert stack is not None
     apply_settings(ctx, sp, stack)
     model = ctx.manifest.model
-    if model.asset_bucket is not None and model.asset_bucket.stack == spec.name and ctx.manifest.asset_files:
+    with_assets = ctx.manifest.asset_files or ctx.manifest.copies  # the baseline copies are assets too
+    if model.asset_bucket is not None and model.asset_bucket.stack == spec.name and with_assets:
         target = target_from_stack(ctx, stack)
         if target is None:
             raise DeployError(
@@ -365,9 +368,14 @@ def _deploy(ctx: Context, identity: Identity, plan_file: Path | None = None) -> 
         if plan_file is None:
             with Step(f"plan {ctx.manifest.environment}", to_stderr):
                 plan = make_plan(ctx, identity)
-            render_plan(ctx, plan)
         else:
             plan = saved_plan.load(ctx, identity, plan_file)
+        for sp in plan.stacks:  # a data stack created again after a destroy: its kept bucket and key (continuity.py)
+            if sp.action in (CREATE, RECREATE) and sp.spec.retained_resources():
+                refuse_if_kept(ctx, sp.spec, sp.stack)
+        if plan_file is None:
+            render_plan(ctx, plan)
+        else:
             saved_plan.show(ctx, plan, plan_file)
         if plan.refused and not ctx.options.allow_replacement:
             raise refusal_error(plan.refused)

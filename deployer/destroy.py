@@ -22,6 +22,7 @@ from .errors import AWS_ERRORS, DeployError, RefusedError, WaitTimeoutError, aws
 from .events import describe_stack, failure_error, latest_event_id, wait_stable
 from .graph import each, run_graph
 from .lock import hold_for
+from .ownership import refuse_strangers
 from .plan import deployed_template
 from .policy import set_termination_protection
 from .preflight import preflight
@@ -94,6 +95,8 @@ def _destroy(ctx: Context) -> int:
     m = ctx.manifest
     found: dict[str, Doomed] = {}
     described = each(ctx, lambda spec: describe_stack(ctx, spec.stack_name, label=spec.stack_name), m.stacks)
+    # a stack with one of our names but another environment's tags is never touched (nor waited for)
+    refuse_strangers(ctx, [(spec.stack_name, stack) for spec, stack in zip(m.stacks, described)], verb="destroy")
     for spec, stack in zip(m.stacks, described):
         if stack is None:
             continue
@@ -187,6 +190,8 @@ def _destroy(ctx: Context) -> int:
         for item in kept:
             r.print(f"  {escape(item.resource_type)} {escape(item.physical_id or item.logical_id)} (from {escape(item.stack)})")
             r.print(f"      {escape(item.removal())}")
+        r.print("A later deploy of this environment finds them and says how to take them back into its stack "
+                "(docs/deploying.md, 'Data continuity').")
     failures = [o.error for o in outcomes.values() if o.error is not None]
     skipped = [labels[n] for n, o in outcomes.items() if o.skipped_because]
     if failures:

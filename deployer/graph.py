@@ -24,7 +24,12 @@ def interrupted(ctx: Context, verb: str, labels: list[str] | None = None) -> Int
     ctx.cancel.set()
     if labels is None:  # not inside run_graph: the stacks last seen working
         labels = [label for label, status in ctx.last_status.items() if in_progress(status)]
-    lines = ["Interrupted. Nothing was cancelled: CloudFormation carries on with what it started."]
+    from .stops import signal_name
+
+    stop = signal_name()
+    lines = [f"Interrupted{f' ({stop})' if stop else ''}. Nothing was cancelled: CloudFormation carries on with what "
+             "it started; no new operation was started after the interrupt, and the lock is released once every AWS "
+             "call in flight has returned."]
     lines += [f"  {label}: {ctx.last_status.get(label, 'status not read yet')}" for label in labels]
     lines.append(f"Resume: {ctx.resume_command(verb)}" + ("  (it waits for the stacks above, then continues)" if labels else ""))
     return Interrupted("\n".join(lines))

@@ -86,6 +86,25 @@ class Asset(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class BaselineCopy(BaseModel):
+    """An object outside the project bucket that the engine copies into it (SSE-KMS, project key) before the stacks
+    that read it: a baseline named in params (docs/deploying.md, 'Baselines')."""
+
+    model_config = _STRICT
+    field: str = Field(description="Where params names it, e.g. monitoring.data_quality.baseline.constraints.")
+    source: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$")
+    key: str = Field(min_length=1, max_length=1024, pattern=r"^baselines/[^\s]+$")
+    endpoint: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,19}$")
+
+    @property
+    def source_bucket(self) -> str:
+        return self.source[5:].partition("/")[0]
+
+    @property
+    def source_key(self) -> str:
+        return self.source[5:].partition("/")[2]
+
+
 class OutputRef(BaseModel):
     model_config = _STRICT
     stack: str
@@ -105,6 +124,7 @@ class ManifestModel(BaseModel):
     assets: list[Asset] = Field(default_factory=list)
     asset_bucket: OutputRef | None = None
     asset_kms_key: OutputRef | None = None
+    copies: list[BaselineCopy] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _graph(self) -> "ManifestModel":
@@ -135,8 +155,12 @@ class ManifestModel(BaseModel):
         for label, ref in (("asset_bucket", self.asset_bucket), ("asset_kms_key", self.asset_kms_key)):
             if ref is not None and ref.stack not in names:
                 raise ValueError(f"{label}.stack {ref.stack!r} is not one of the stacks {names}")
-        if self.assets and self.asset_bucket is None:
+        if (self.assets or self.copies) and self.asset_bucket is None:
             raise ValueError("assets are listed but asset_bucket is not set")
+        for key, value in (("Project", self.project), ("Environment", self.environment)):
+            if self.tags.get(key) != value:  # what proves a deployed stack is this environment's (ownership.py)
+                raise ValueError(f"tags.{key} must be {value!r} (got {self.tags.get(key)!r}): every stack carries its "
+                                 "environment's Project and Environment tags, which prove whose it is")
         if len(self.tags) > 50:
             raise ValueError(f"{len(self.tags)} tags: CloudFormation allows at most 50 stack tags")
         return self
@@ -208,6 +232,7 @@ class Manifest:
     endpoint: str | None = None  # set by select(): ``stacks`` holds only this endpoint's stacks
     shared: list[StackSpec] = field(default_factory=list)  # select(): the shared stacks they depend on
     everything: list[StackSpec] = field(default_factory=list)  # select(): every stack of the build
+    copies: list[BaselineCopy] = field(default_factory=list)  # baselines to copy in (select(): the endpoint's)
 
     @property
     def project(self) -> str:
@@ -260,7 +285,8 @@ class Manifest:
                 todo.extend(self.stack(dep).depends_on)
         shared = [s for s in self.stacks if s.name in needed and s.entry.endpoint is None]
         return Manifest(path=self.path, model=self.model, stacks=chosen, asset_files=self.asset_files,
-                        endpoint=endpoint, shared=shared, everything=list(self.stacks))
+                        endpoint=endpoint, shared=shared, everything=list(self.stacks),
+                        copies=[c for c in self.copies if c.endpoint == endpoint])
 
     def stack(self, name: str) -> StackSpec:
         for spec in self.everything or self.stacks:
@@ -411,4 +437,4 @@ def load_manifest(path: str | Path) -> Manifest:
                 "Next: rebuild (`make build`); never edit build/ by hand."
             )
         asset_files[asset.key] = file
-    return Manifest(path=path, model=model, stacks=stacks, asset_files=asset_files)
+    return Manifest(path=path, model=model, stacks=stacks, asset_files=asset_files, copies=list(model.copies))

@@ -95,6 +95,7 @@ def patch_moto() -> None:
         if change_set.tags:
             stack.tags = dict(change_set.tags)
         stack.parameters = dict(change_set.parameters)
+        _tag_like_cloudformation(self, stack)
 
     execute_change_set._mmtool_patched = True  # type: ignore[attr-defined]
     CloudFormationBackend.execute_change_set = execute_change_set  # type: ignore[method-assign]
@@ -124,6 +125,7 @@ def patch_moto() -> None:
     patch_sagemaker_model_isolation()
     _list_stack_resources()
     patch_sagemaker_existing_endpoint_config()
+    patch_get_template_of_change_set()
 
 
 def _list_stack_resources() -> None:
@@ -180,6 +182,55 @@ def patch_sagemaker_existing_endpoint_config() -> None:
 
     create_endpoint_config._mmtool_patched = True  # type: ignore[attr-defined]
     SageMakerResponse.create_endpoint_config = create_endpoint_config  # type: ignore[method-assign]
+
+
+def _tag_like_cloudformation(backend: Any, stack: Any) -> None:
+    """CloudFormation tags every resource it creates that supports tags with the stack's tags and with
+    ``aws:cloudformation:stack-name``, ``stack-id`` and ``logical-id`` ("Resource tag",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-resource-tags.html); moto
+    5.2.5 puts none on S3 buckets and KMS keys. Those tags are how a deploy after a destroy finds the kept bucket
+    and key (deployer/continuity.py), so they are added here for those two types."""
+    from moto.kms.models import kms_backends
+    from moto.s3.models import s3_backends
+
+    partition = getattr(backend, "partition", "aws")
+    for logical_id, body in (stack.template_dict.get("Resources") or {}).items():
+        kind = body.get("Type") if isinstance(body, dict) else None
+        if kind not in ("AWS::S3::Bucket", "AWS::KMS::Key"):
+            continue
+        resource = stack.resource_map[logical_id]
+        if resource is None:
+            continue
+        tags = {**dict(stack.tags or {}), "aws:cloudformation:stack-name": stack.name,
+                "aws:cloudformation:stack-id": stack.stack_id, "aws:cloudformation:logical-id": logical_id}
+        if kind == "AWS::S3::Bucket":
+            s3 = s3_backends[backend.account_id][partition]
+            current = s3.tagger.get_tag_dict_for_resource(resource.arn)
+            s3.put_bucket_tagging(resource.name, {**tags, **current})
+        else:
+            kms_backends[backend.account_id][backend.region_name].tag_resource(resource.id, tags)
+
+
+def patch_get_template_of_change_set() -> None:
+    """GetTemplate with ``ChangeSetName`` returns that change set's template (CloudFormation API reference,
+    GetTemplate: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html); moto
+    5.2.5 ignores the parameter and returns the stack's. The engine compares a change set's template read from
+    S3 with the build's (deployer/integrity.py)."""
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    original = CloudFormationResponse.get_template
+    if getattr(original, "_mmtool_patched", False):
+        return
+
+    def get_template(self: Any) -> Any:
+        name = self._get_param("ChangeSetName")
+        if not name:
+            return original(self)
+        return ActionResult({"TemplateBody": self.cloudformation_backend.describe_change_set(name).template})
+
+    get_template._mmtool_patched = True  # type: ignore[attr-defined]
+    CloudFormationResponse.get_template = get_template  # type: ignore[method-assign]
 
 
 def patch_sagemaker_model_isolation() -> None:

@@ -20,11 +20,14 @@ from . import changesets, compare, cost_view
 from .aws import Identity
 from .changesets import ResourceChange
 from .context import Context
+from .continuity import note_kept
 from .errors import AWS_ERRORS, EXIT_CHANGES, EXIT_OK, DeployError, RefusedError, aws_error
 from .events import describe_stack, latest_event_id, wait_stable
 from .graph import each
+from .integrity import check_change_set_template
 from .intrinsics import Evaluator
 from .manifest import StackSpec
+from .ownership import refuse_strangers
 from .plan_detail import changed_leaves, created_leaves
 from .policy import current_policy, protective_policy
 from .progress import Step, to_stderr
@@ -312,13 +315,14 @@ def plan_existing(ctx: Context, sp: StackPlan) -> None:
 
 def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target: BucketTarget | None = None) -> None:
     spec = sp.spec
+    template = template_argument(ctx, spec, lambda: target or current_target(ctx))
     try:
         cs_id, stack_id = changesets.create(
             ctx,
             label=sp.label,
             stack_name=spec.stack_name,
             change_set_type=change_set_type,
-            template=template_argument(ctx, spec, lambda: target or current_target(ctx)),
+            template=template,
             parameters=compare.api_parameters(spec, stack_exists=change_set_type == "UPDATE"),
             capabilities=spec.entry.capabilities,
             name_prefix=changesets.SAVED_PREFIX if ctx.options.save_plan else "mmtool",
@@ -329,6 +333,13 @@ def make_change_set(ctx: Context, sp: StackPlan, *, change_set_type: str, target
         return
     sp.change_set_id, sp.stack_id = cs_id, stack_id
     description = changesets.wait_created(ctx, cs_id, label=sp.label)
+    if "TemplateURL" in template:  # what CloudFormation read from the bucket must be the build's (integrity.py)
+        try:
+            check_change_set_template(ctx, change_set_id=cs_id, stack_id=stack_id, template=spec.template, label=sp.label)
+        except DeployError:
+            changesets.delete(ctx, cs_id, label=sp.label)
+            sp.change_set_id = None
+            raise
     if changesets.is_empty(description):
         changesets.delete(ctx, cs_id, label=sp.label)
         sp.change_set_id = None
@@ -408,6 +419,7 @@ def target_from_stack(ctx: Context, stack: dict[str, Any] | None) -> BucketTarge
     model = ctx.manifest.model
     if model.asset_bucket is None or stack is None or stack.get("StackStatus") not in UPDATABLE:
         return None
+    refuse_strangers(ctx, [(stack["StackName"], stack)], verb="upload")  # our objects go only into our bucket
     bucket = output_value(stack, model.asset_bucket.output)
     if not bucket:
         return None
@@ -417,6 +429,7 @@ def target_from_stack(ctx: Context, stack: dict[str, Any] | None) -> BucketTarge
         if model.asset_kms_key.stack != model.asset_bucket.stack:
             other = ctx.manifest.stack(model.asset_kms_key.stack)
             key_stack = describe_stack(ctx, other.stack_name, label=other.stack_name)
+            refuse_strangers(ctx, [(other.stack_name, key_stack)], verb="upload")
         key = output_value(key_stack, model.asset_kms_key.output)
     return BucketTarget(bucket=bucket, kms_key=key)
 
@@ -425,6 +438,7 @@ def inspect(ctx: Context) -> dict[str, dict[str, Any] | None]:
     """DescribeStacks for every stack (in parallel); stacks in progress are waited for first."""
     specs = ctx.manifest.stacks
     described = each(ctx, lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), specs)
+    refuse_strangers(ctx, [(s.stack_name, stack) for s, stack in zip(specs, described)], verb="plan")  # before any wait
     found = {spec.name: stack for spec, stack in zip(specs, described)}
     for spec in specs:
         stack = found[spec.name]
@@ -446,6 +460,7 @@ def check_shared(ctx: Context) -> None:
     (they are not part of the run, so nothing would create them)."""
     m = ctx.manifest
     stacks = each(ctx, lambda s: describe_stack(ctx, s.stack_name, label=s.stack_name), m.shared)
+    refuse_strangers(ctx, [(s.stack_name, stack) for s, stack in zip(m.shared, stacks)], verb="plan")
     problems = []
     for spec, stack in zip(m.shared, stacks):
         if stack is None:
@@ -520,6 +535,7 @@ def make_plan(ctx: Context, identity: Identity) -> Plan:
                 sp.notes.append("upstream stacks change first; values read from them are compared again then")
         for sp in plans:
             sp.settings = settings_for(ctx, sp)
+        note_kept(ctx, plans)  # a data stack to create again after a destroy (continuity.py)
         note_values_changed_outside(ctx, plans)
     except BaseException:
         Plan(identity=identity, stacks=plans).cleanup(ctx)
@@ -545,7 +561,7 @@ def attach_assets(ctx: Context, plan: Plan) -> None:
     """The project bucket the assets go to, and which of them are not there yet."""
     plans = plan.stacks
     model = ctx.manifest.model
-    if model.asset_bucket is not None and ctx.manifest.asset_files:
+    if model.asset_bucket is not None and (ctx.manifest.asset_files or ctx.manifest.copies):
         if any(sp.spec.name == model.asset_bucket.stack for sp in plans):
             bucket_plan = plan.by_name(model.asset_bucket.stack)
             target = None if bucket_plan.delete_first else target_from_stack(ctx, bucket_plan.stack)

@@ -205,11 +205,11 @@ def test_exit_codes_reach_the_pipeline(clone, server):
 
     import boto3
 
-    from deployer.lock import Holder, parameter_name
+    from deployer.lock import Holder, legacy_name
 
     ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=server.url, aws_access_key_id="testing",
                        aws_secret_access_key="testing")
-    ssm.put_parameter(Name=parameter_name("churn", "dev"), Type="String",
+    ssm.put_parameter(Name=legacy_name("churn", "dev"), Type="String",  # another run's lock (an earlier version's)
                       Value=Holder.mine("arn:aws:iam::123456789012:user/other", "deploy").to_value())
     locked = mmtool("deploy", "--env", "dev", "--yes", *local)
     assert locked.returncode == exit_codes.EXIT_LOCKED, locked.stderr

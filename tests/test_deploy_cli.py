@@ -72,10 +72,10 @@ def test_catalog_takes_the_lock_and_unlock_removes_a_stale_one(scratch, aws_env,
     goes through the same CLI boundary (it builds first, like every deploy verb)."""
     import boto3
 
-    from deployer.lock import Holder, parameter_name
+    from deployer.lock import Holder, legacy_name
 
     ssm = boto3.client("ssm", region_name="eu-west-1", endpoint_url=server.url)
-    name = parameter_name("churn", "dev")
+    name = legacy_name("churn", "dev")  # a lock of an earlier version (or by hand) is honoured and removable
     stale = Holder.mine("arn:aws:iam::123456789012:user/pipeline", "deploy")
     ssm.put_parameter(Name=name, Value=stale.to_value(), Type="String")
 

@@ -116,7 +116,18 @@ class Synthesis:
             ],
             "asset_bucket": {"stack": "foundation", "output": "BucketName"},
             "asset_kms_key": {"stack": "foundation", "output": "KmsKeyArn"},
+            **({"copies": copies} if (copies := baseline_copy_entries(p)) else {}),
         }
+
+
+def baseline_copy_entries(params: Params) -> list[dict[str, Any]]:
+    """The baselines named in params, as the deploy engine copies them into the project bucket before the stacks
+    that read them (mmtool/config/baselines.py says why copies; deployer/uploads.py makes them)."""
+    from mmtool.config.baselines import baseline_copies
+
+    return [{"field": c.field, "source": c.source, "key": c.key,
+             "endpoint": c.field.split(".")[1] if c.field.startswith("endpoints.") else None}
+            for c in baseline_copies(params)]
 
 
 def stack_tags(params: Params) -> dict[str, str]:

@@ -10,6 +10,7 @@ from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
 from mmtool.operate.adopt import TIMEOUT_SECONDS, Waiter, run_adopt
 from mmtool.operate.existing_endpoint import find_target
+from mmtool.operate.locking import holding
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,5 +30,6 @@ def cmd_adopt(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
     target = find_target(params, args.endpoint)
-    return run_adopt(params, connect(params, sagemaker=True), target, yes=args.yes,
-                     waiter=Waiter(timeout=args.timeout * 60))
+    clients = connect(params, sagemaker=True)
+    with holding(params, clients, "adopt", endpoint=args.endpoint):  # the endpoint's deploy lock (exit 6 when held)
+        return run_adopt(params, clients, target, yes=args.yes, waiter=Waiter(timeout=args.timeout * 60))

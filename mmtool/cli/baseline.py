@@ -14,6 +14,7 @@ from mmtool.operate.baseline import (
     Options,
     run_baseline,
 )
+from mmtool.operate.locking import holding
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,8 +92,10 @@ def cmd_baseline(args: argparse.Namespace, paths: Any) -> int:
     engine = engine_of(select_endpoint(params, args.endpoint, "baseline"), args.engine)
     check_engine_options(options, engine)
     clients = connect(params, sagemaker=True)
+    # the deploy lock (exit 6 when held), taken once the inputs are checked
+    hold = lambda: holding(params, clients, "baseline", endpoint=args.endpoint)  # noqa: E731
     if engine == "processing":
-        run_baseline(params, options, clients, job_request=processing_engine_request)
+        run_baseline(params, options, clients, job_request=processing_engine_request, hold=hold)
     else:
-        run_baseline(params, options, clients)
+        run_baseline(params, options, clients, hold=hold)
     return 0

@@ -67,13 +67,11 @@ def run(args: argparse.Namespace, paths) -> int:
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     from deployer import cli as engine
     from deployer.errors import DeployError
-    from mmtool.operate import baseline_copies
 
     params = validate(paths, [args.env])[args.env]
     manifest = paths.build / args.env / "manifest.json"
     err = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    if args.command == "plan":  # baselines are used from copies deploy makes: say now if it could not
-        baseline_copies.warn_unreadable(params, err, endpoint=getattr(args, "endpoint", None))
+    # baselines are used from copies the engine makes before the stacks that read them (manifest "copies")
     if args.command in ("plan", "deploy"):  # no schedule for an existing endpoint whose capture would fail it
         from mmtool.operate.adopt import check_before_plan
         from mmtool.operate.awsenv import connect
@@ -86,7 +84,5 @@ def run(args: argparse.Namespace, paths) -> int:
                           unlock_command=unlock_command(args))
     except DeployError as exc:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
-    if args.command == "deploy" and code == 0:
-        baseline_copies.copy_after_deploy(params, err, endpoint=getattr(args, "endpoint", None))
     return code
 

@@ -13,12 +13,14 @@ bucket for baselines (the endpoint keeps only the model artifact as an outside o
   `baselines/<key>/imported/...` for fleet endpoint `<key>`, under the prefix only that endpoint's role
   reads), so the build (no AWS) can put it in the monitoring stack's parameters: the job definitions read
   `s3://${BucketName}/<copy key>`. Two fleet endpoints naming one baseline each get their own copy.
-* `make deploy` copies every source after the stacks are deployed (CopyObject, SSE-KMS with the project
-  key, the deploying principal's credentials: it needs `s3:GetObject` on the source and `kms:Decrypt` on
-  its key). A source is copied again on every deploy: a baseline rewritten at the same URI is picked up
-  by the next deploy.
-* `make plan` reads the first byte of every source (which needs the same `s3:GetObject` and
-  `kms:Decrypt`) and warns for each one it cannot read, with AWS's reason, before anything is deployed.
+* The build lists the copies in the manifest (`copies`: field, source, key, endpoint) and the deploy engine makes
+  them as assets (deployer/uploads.py): right after the bucket's stack and before any stack that reads them
+  (CopyObject, SSE-KMS with the project key, the run's own credentials, profile and endpoint URL: the deploying
+  principal needs `s3:GetObject` on the source and `kms:Decrypt` on its key). Each run compares the copy's
+  content with its source's (SHA-256) and copies again when they differ: a baseline rewritten at the same URI is
+  picked up by the next deploy, a copy changed in place is put back.
+* `make plan` lists each copy it would make under the assets, and warns for each source it cannot read, with
+  AWS's reason, before anything is deployed.
 
 Standard library only at import time: boto3 arrives through the clients the callers pass.
 """

@@ -44,6 +44,9 @@ def validate(paths: Paths, envs: list[str]):
             loaded[env] = load_params(paths.params / f"{env}.yaml", paths.root)
         except ParamsError as exc:
             problems.extend(exc.problems)
+    from mmtool.config.names import clashes  # environments whose composed names could meet (docs/deploying.md)
+
+    problems.extend(clashes(paths.params, envs, {env: params.prefix for env, params in loaded.items()}))
     if problems:
         raise ParamsError(problems)
     return loaded

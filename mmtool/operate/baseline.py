@@ -33,6 +33,7 @@ import json
 import re
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -567,8 +568,10 @@ def run_baseline(
     sleep: Callable[[float], None] = time.sleep,
     poll_seconds: float = POLL_SECONDS,
     job_request: Callable[..., dict[str, Any]] = model_monitor_request,
+    hold: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> dict[str, Any]:
     """Stage the dataset, start the job, wait for it (unless options.wait is False) and print the result.
+    ``hold`` (the deploy lock) is held from the first AWS call that needs the inputs checked until the job started.
 
     `job_request(clients, params, deployed, out, **arguments)` gives the CreateProcessingJob request: the engine's
     analyzer (`model_monitor_request` by default). Returns the job's last description (with --no-wait: its name and
@@ -588,38 +591,39 @@ def run_baseline(
         split_s3_uri(options.dataset, "DATASET")  # before any AWS call
     else:
         check_local_dataset(Path(options.dataset), fmt, params, warn, fleet_entry)
-    account = check_account(clients, params)
-    deployed = deployed_values(clients, params, shared_role=fleet_entry is None)
-    if fleet_entry is not None:  # the endpoint's own role (templates/monitoring.py), which may write its baselines
-        deployed = replace(deployed, monitoring_role_arn=endpoint_role_arn(params, fleet_entry, account))
-    dataset_uri = stage_dataset(clients, params, deployed, options, out, warn, fleet_entry)
-    job_name = make_job_name(params, now(), fleet_entry)
-    request = job_request(
-        clients,
-        params,
-        deployed,
-        out,
-        job_name=job_name,
-        dataset_uri=dataset_uri,
-        dataset_format=fmt,
-        instance_type=options.instance_type or dq.instance_type,
-        instance_count=dq.instance_count,  # the job security group allows intra-cluster traffic only for this count
-        volume_size_gb=options.volume_size_gb or dq.volume_size_gb,
-        max_runtime_seconds=options.max_runtime_seconds,
-        entry=fleet_entry,
-    )
-    prefix = output_uri(deployed.bucket, job_name, endpoint_baselines(params, fleet_entry))
-    where = where_in_params(fleet_entry)
-    key = None if fleet_entry is None else fleet_entry.key
-    statistics_uri, constraints_uri = f"{prefix}/{STATISTICS_FILE}", f"{prefix}/{CONSTRAINTS_FILE}"
-    try:
-        clients.sagemaker.create_processing_job(**request)
-    except Exception as exc:
-        raise aws_failure(
-            exc, f"start the baselining job {job_name} (sagemaker:CreateProcessingJob)",
-            next_step="Next: check that your credentials may call sagemaker:CreateProcessingJob and iam:PassRole on "
-            f"{deployed.monitoring_role_arn}, and the instance type ({request['ProcessingResources']['ClusterConfig']['InstanceType']}).",
-        ) from exc
+    with hold():  # the deploy lock from here to the job's start (mmtool/operate/locking.py)
+        account = check_account(clients, params)
+        deployed = deployed_values(clients, params, shared_role=fleet_entry is None)
+        if fleet_entry is not None:  # the endpoint's own role (templates/monitoring.py), which may write its baselines
+            deployed = replace(deployed, monitoring_role_arn=endpoint_role_arn(params, fleet_entry, account))
+        dataset_uri = stage_dataset(clients, params, deployed, options, out, warn, fleet_entry)
+        job_name = make_job_name(params, now(), fleet_entry)
+        request = job_request(
+            clients,
+            params,
+            deployed,
+            out,
+            job_name=job_name,
+            dataset_uri=dataset_uri,
+            dataset_format=fmt,
+            instance_type=options.instance_type or dq.instance_type,
+            instance_count=dq.instance_count,  # the job security group allows intra-cluster traffic only for this count
+            volume_size_gb=options.volume_size_gb or dq.volume_size_gb,
+            max_runtime_seconds=options.max_runtime_seconds,
+            entry=fleet_entry,
+        )
+        prefix = output_uri(deployed.bucket, job_name, endpoint_baselines(params, fleet_entry))
+        where = where_in_params(fleet_entry)
+        key = None if fleet_entry is None else fleet_entry.key
+        statistics_uri, constraints_uri = f"{prefix}/{STATISTICS_FILE}", f"{prefix}/{CONSTRAINTS_FILE}"
+        try:
+            clients.sagemaker.create_processing_job(**request)
+        except Exception as exc:
+            raise aws_failure(
+                exc, f"start the baselining job {job_name} (sagemaker:CreateProcessingJob)",
+                next_step="Next: check that your credentials may call sagemaker:CreateProcessingJob and iam:PassRole on "
+                f"{deployed.monitoring_role_arn}, and the instance type ({request['ProcessingResources']['ClusterConfig']['InstanceType']}).",
+            ) from exc
     cluster = request["ProcessingResources"]["ClusterConfig"]
     out(f"started baseline job {job_name} in {params.region}: {fmt.describe()}, "
         f"{cluster['InstanceCount']} x {cluster['InstanceType']}, max runtime {_elapsed(options.max_runtime_seconds)}")

@@ -86,12 +86,12 @@ def test_identical_redeploy_creates_no_change_set(tmp_path, clients, aws):
                   "UpdateTerminationProtection", "PutObject", "CreateStack", "UpdateStack", "DeleteStack"):
         assert log.count(write) == 0, f"{write} called on a no-change deploy"
     # only reads (one DescribeStacks and one GetTemplate per stack, SSM values, the policy, the asset, the change
-    # sets an unused saved plan may have left: deployer/saved_plan.py), and the environment lock taken (no fleet
-    # endpoint's lock found) and released around them (deployer/lock.py)
-    lock_calls = ["PutParameter", "GetParametersByPath", "GetParameter", "DeleteParameter"]
+    # sets an unused saved plan may have left: deployer/saved_plan.py), and the environment lock claimed (no other
+    # claim found) and released around them (deployer/lock.py)
+    lock_calls = ["PutParameter", "GetParametersByPath", "DeleteParameter"]
     assert [n for n in log.names("ssm") if n in lock_calls] == lock_calls
     assert set(log.names()) <= {"GetCallerIdentity", "DescribeStacks", "GetTemplate", "GetParameters",
-                                "GetStackPolicy", "HeadObject", "ListChangeSets", *lock_calls}
+                                "GetStackPolicy", "GetObject", "ListChangeSets", *lock_calls}
     assert log.count("DescribeStacks") == 4 and log.count("GetTemplate") == 4
 
 
@@ -191,9 +191,10 @@ def test_stack_policy_set_on_the_data_stack(tmp_path, clients, cf):
 
 def test_leftover_review_in_progress_stack_is_replaced(tmp_path, clients, cf, calls: CallLog):
     env = full_env(tmp_path)
-    # an interrupted earlier run: a CREATE change set that was never executed
+    # an interrupted earlier run: a CREATE change set that was never executed (with the tags the engine gives it)
     cf.create_change_set(StackName=env.stack_name("foundation"), ChangeSetName="old", ChangeSetType="CREATE",
                          TemplateBody=json.dumps(env.templates["foundation"]),
+                         Tags=[{"Key": k, "Value": v} for k, v in env.tags.items()],
                          Parameters=[{"ParameterKey": "EnvironmentName", "ParameterValue": ENVIRONMENT}])
     assert cf.describe_stacks(StackName=env.stack_name("foundation"))["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-from deployer.lock import parameter_name
+from deployer.lock import claims
 
 from .conftest import CallLog, after, all_clients, force, make_clients, run
 from .envs import ENVIRONMENT, PROJECT, PREFIX, REGION, foundation_env, full_env
@@ -51,7 +51,7 @@ def ssm_client(aws: Any) -> Any:
 
 
 def lock_exists(aws: Any) -> bool:
-    return bool(ssm_client(aws).get_parameters(Names=[parameter_name(PROJECT, ENVIRONMENT)])["Parameters"])
+    return bool(claims(ssm_client(aws), PROJECT, ENVIRONMENT))
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_credentials_expiring_mid_deploy(changed, clients, aws):
     assert f"{env.stack_name('foundation')}: its change was sent to CloudFormation, which carries on" in message
     assert f"Continue: {RESUME}" in message
     # the lock cannot be released with dead credentials: it stays, and the output says how to remove it
-    assert "could not release the environment lock /churn/test/deployer/lock" in result.out
+    assert "could not release the lock /churn/test/deployer/locks/environment/" in result.out
     assert "make unlock ENV=test" in result.out
     assert lock_exists(aws)
 

@@ -18,13 +18,13 @@ from typing import Any
 import boto3
 import pytest
 
-from deployer.lock import Holder, LockedError, hold, parameter_name
+from deployer.lock import Holder, LockedError, claims, hold, legacy_name
 
 from .conftest import force, run
 from .envs import ENVIRONMENT, PROJECT, REGION, foundation_env
 
 REPO = Path(__file__).resolve().parents[2]
-LOCK = parameter_name(PROJECT, ENVIRONMENT)
+LOCK = legacy_name(PROJECT, ENVIRONMENT)  # where a lock of an earlier version (or by hand) is
 
 
 @pytest.fixture
@@ -69,11 +69,10 @@ class Run:
         self._file.close()
 
 
-def lock_holder(ssm: Any) -> Holder | None:
-    try:
-        return Holder.from_value(ssm.get_parameter(Name=LOCK)["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return None
+def lock_holder(ssm: Any, endpoint: str | None = None) -> Holder | None:
+    """The oldest claim on the environment (or on ``endpoint``), whatever its name."""
+    found = [c for c in claims(ssm, PROJECT, ENVIRONMENT) if c.endpoint == endpoint]
+    return found[0].holder if found else None
 
 
 def wait_for_lock_of(ssm: Any, pid: int, run_: Run, timeout: float = 30) -> Holder:
@@ -241,10 +240,7 @@ def test_lock_value_is_json_with_who_where_since_and_command():
 
 
 def endpoint_lock(ssm: Any, key: str) -> Holder | None:
-    try:
-        return Holder.from_value(ssm.get_parameter(Name=parameter_name(PROJECT, ENVIRONMENT, key))["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return None
+    return lock_holder(ssm, key)
 
 
 def test_runs_on_different_endpoints_go_on_side_by_side(clients, ssm):
@@ -295,7 +291,7 @@ def test_deploy_of_one_endpoint_takes_its_lock_and_unlock_removes_an_endpoints_l
 
     env = fleet_env(tmp_path, ["a", "b"])
     assert run("deploy", env.manifest_path, clients).code == 0  # the shared stacks exist: endpoints deploy alone
-    ssm.put_parameter(Name=parameter_name(PROJECT, ENVIRONMENT, "a"),
+    ssm.put_parameter(Name=legacy_name(PROJECT, ENVIRONMENT, "a"),
                       Value=Holder.mine("arn:aws:iam::123456789012:user/team-a", "deploy").to_value(), Type="String")
     blocked = run("deploy", env.manifest_path, clients, endpoint="a")
     assert blocked.code == 6 and "endpoint a is locked" in str(blocked.error)

@@ -68,8 +68,22 @@ def created_per_stack(cf, manifest) -> dict[str, list[str]]:
     }
 
 
+def baseline_sources(manifest, url: str) -> None:
+    """The baselines the params name exist, as in a real account (the deploy copies them in before the stacks
+    that read them: deployer/uploads.py)."""
+    import boto3
+
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=url)
+    for copy_ in json.loads(manifest.read_text()).get("copies", []):
+        bucket, _, key = copy_["source"][5:].partition("/")
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_object(Bucket=bucket, Key=key, Body=b"{}")
+
+
 def check_new_environment(manifest, clients, cf, capsys) -> dict[str, list[str]]:
     """Plan a new environment, deploy it, and compare the plan's resources with what moto created."""
+    baseline_sources(manifest, clients.endpoint_url)
     planned = plan_json(manifest, clients, capsys)
     to_add = {s["stack_name"]: sorted(c["logical_id"] for c in s["changes"] if c["action"] == "add")
               for s in planned["stacks"]}

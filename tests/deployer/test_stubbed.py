@@ -6,10 +6,12 @@ lock (four SSM calls, :func:`expect_lock`); a plan does not."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from typing import Any
 
 import pytest
+from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from deployer import lock
@@ -76,24 +78,26 @@ def expect_reads(env: Any, stubs: dict[str, Stubber], template: dict[str, Any]) 
 
 
 def expect_lock(stubs: dict[str, Stubber]) -> None:
-    """The environment lock: created (Overwrite false), no fleet endpoint's lock found, then read back and
-    deleted at the end."""
-    name = lock.parameter_name(PROJECT, ENVIRONMENT)
+    """The environment lock: this run's claim created (Overwrite false, a name made of its token), the
+    environment's claims listed (only ours: no other run's), then our claim deleted by its own name."""
+    name = lock.claim_name(PROJECT, ENVIRONMENT, None, LOCK_HOLDER.token)
     ssm = stubs["ssm"]
     ssm.add_response("put_parameter", {"Version": 1},
                      {"Name": name, "Value": LOCK_HOLDER.to_value(), "Type": "String", "Overwrite": False,
                       "Description": ANY})
-    ssm.add_response("get_parameters_by_path", {"Parameters": []},
-                     {"Path": lock.endpoint_locks_path(PROJECT, ENVIRONMENT), "Recursive": False})
-    ssm.add_response("get_parameter", {"Parameter": {"Name": name, "Type": "String", "Value": LOCK_HOLDER.to_value(),
-                                                     "Version": 1}}, {"Name": name})
+    ssm.add_response("get_parameters_by_path",
+                     {"Parameters": [{"Name": name, "Type": "String", "Value": LOCK_HOLDER.to_value(), "Version": 1,
+                                      "LastModifiedDate": NOW}]},
+                     {"Path": lock.root(PROJECT, ENVIRONMENT), "Recursive": True})
     ssm.add_response("delete_parameter", {}, {"Name": name})
 
 
 def expect_settings_and_asset(env: Any, stubs: dict[str, Stubber]) -> None:
     stubs["cloudformation"].add_response(
         "get_stack_policy", {"StackPolicyBody": json.dumps(protective_policy(["Bucket", "KmsKey"]))}, {"StackName": STACK_ID})
-    stubs["s3"].add_response("head_object", {"ContentLength": 10}, {"Bucket": BUCKET, "Key": env.asset_key()})
+    # the asset is read back and its content compared with the build's (deployer/integrity.py)
+    stubs["s3"].add_response("get_object", {"Body": StreamingBody(io.BytesIO(env.asset), len(env.asset))},
+                             {"Bucket": BUCKET, "Key": env.asset_key()})
 
 
 def assert_done(stubs: dict[str, Stubber]) -> None:

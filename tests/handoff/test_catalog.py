@@ -291,7 +291,7 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
     folder = scratch.build / env
     # the templates are published from the foundation stack's bucket: deploy that stack alone first
     manifest = json.loads((folder / "manifest.json").read_text())
-    foundation_only = {**manifest, "stacks": manifest["stacks"][:1], "assets": []}
+    foundation_only = {**manifest, "stacks": manifest["stacks"][:1], "assets": [], "copies": []}
     (folder / "foundation-only.manifest.json").write_text(json.dumps(foundation_only))
     quiet = dict(yes=True, skip_account_check=True, endpoint_url=aws.url, poll_interval=0.05, show_outputs=False)
     assert engine.deploy(folder / "foundation-only.manifest.json", **quiet) == 0

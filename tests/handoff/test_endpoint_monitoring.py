@@ -154,7 +154,7 @@ def test_a_launch_creates_the_nested_monitoring_stack_with_its_own_scoped_role(t
     folder = paths.build / "staging"
     manifest = json.loads((folder / "manifest.json").read_text())
     shared = {**manifest, "stacks": [s for s in manifest["stacks"] if s["endpoint"] is None],
-              "assets": [], "deploy": {k: v for k, v in manifest["deploy"].items() if not k.endswith("role_arn")}}
+              "assets": [], "copies": [], "deploy": {k: v for k, v in manifest["deploy"].items() if not k.endswith("role_arn")}}
     (folder / "shared.manifest.json").write_text(json.dumps(shared))
     with MotoServer() as moto:
         assert engine.deploy(folder / "shared.manifest.json", yes=True, skip_account_check=True,

@@ -87,8 +87,6 @@ def test_plan_and_deploy_refuse_before_the_engine_runs(aws, tmp_path, capsys, mo
     ran: list = []
     monkeypatch.setattr("mmtool.cli.deploy.build", lambda *a, **k: None)  # the build is not what is tested here
     monkeypatch.setattr("deployer.cli.run", lambda *a, **k: ran.append(a) or 0)
-    monkeypatch.setattr("mmtool.operate.baseline_copies.warn_unreadable", lambda *a, **k: None)
-    monkeypatch.setattr("mmtool.operate.baseline_copies.copy_after_deploy", lambda *a, **k: None)
 
     code = main([command, "--env", "staging", "--endpoint-url", aws.url], paths)
     err = capsys.readouterr().err

@@ -1,0 +1,56 @@
+"""Validation refuses environments of one params folder whose composed names could meet (mmtool/config/names.py):
+the reported case is `project: churn-ta, environment: ab` beside `project: churn, environment: ta`, where ta's
+endpoint key `ab` composes ab's stack names."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmtool.config.workspace import validate
+from mmtool.errors import ParamsError
+
+from ..conftest import dev_params, write_params
+
+
+def environment(scratch, env: str, project: str) -> None:
+    data = dev_params()
+    data.update(project=project, environment=env)
+    write_params(scratch, data, env)
+
+
+def test_the_repository_params_have_no_clash(scratch) -> None:
+    assert set(validate(scratch, scratch.environments())) == {"dev", "staging", "prod"}
+
+
+@pytest.mark.parametrize("only", [None, "ab", "ta"], ids=["all", "ab-alone", "ta-alone"])
+def test_a_prefix_that_continues_another_is_refused_even_when_validated_alone(scratch, only) -> None:
+    environment(scratch, "ab", "churn-ta")
+    environment(scratch, "ta", "churn")
+    envs = scratch.environments() if only is None else [only]
+    with pytest.raises(ParamsError) as caught:
+        validate(scratch, envs)
+    text = "\n".join(p.render() for p in caught.value.problems)
+    if only in (None, "ab"):
+        assert "/params/ab.yaml:1: project: churn-ta-ab: this environment's names start with churn-ta-ab-, which " \
+               "params/ta.yaml composes for an endpoint key 'ab' (churn-ta-ab-endpoint)" in text
+    if only in (None, "ta"):
+        assert "/params/ta.yaml:1: project: churn-ta: params/ab.yaml's names start with churn-ta-ab-" in text
+    assert "could meet" in text
+
+
+def test_the_same_prefix_from_two_files_is_refused(scratch) -> None:
+    environment(scratch, "x-y", "churn")
+    environment(scratch, "y", "churn-x")
+    with pytest.raises(ParamsError, match=r"composes the same names as params/y.yaml \(churn-x-y-...\)"):
+        validate(scratch, ["x-y"])
+
+
+def test_names_that_only_share_a_start_are_fine(scratch) -> None:
+    """churn-dev and churn-devx never meet: no key can follow churn-dev with 'x'."""
+    environment(scratch, "devx", "churn")
+    assert "devx" in validate(scratch, ["devx", "dev"])
+
+
+def test_a_broken_neighbour_is_its_own_problem(scratch) -> None:
+    (scratch.params / "broken.yaml").write_text("project: [\n")
+    assert "dev" in validate(scratch, ["dev"])
