@@ -272,3 +272,11 @@ def scanner_skips(*, checkov: dict[str, str] | None = None, cfn_lint: dict[str, 
         metadata["cfn-lint"] = {"config": {"ignore_checks": sorted(cfn_lint)}}
         metadata["cfn-lint-reasons"] = dict(sorted(cfn_lint.items()))
     return metadata
+
+
+def bucket_prefixes(areas, *, scoped: bool) -> list:
+    """Each area of the bucket layout (mmtool/config/layout.py) as a template value: a Ref to the Parameter that
+    carries it where the stack has one (a configured prefix; in a stack of one endpoint, `scoped`, every
+    per-endpoint prefix), else the fixed prefix."""
+    return [Ref(area.parameter) if area.parameter and (area.configurable or (scoped and area.per_endpoint))
+            else area.prefix for area in areas]

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from mmtool.config import layout
 from mmtool.errors import ToolError
 from mmtool.config.schedule import (
     HOUR,
@@ -91,14 +92,9 @@ def _json_object_uri(value: str) -> str:
 
 
 def _prefix(value: str) -> str:
-    if value.startswith("/") or value.endswith("/"):
-        raise ValueError(
-            "write the prefix without a leading or trailing '/' (a trailing slash makes Data Capture "
-            "write to '…//endpoint/…' keys that the monitor never finds)"
-        )
-    if not re.fullmatch(r"[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*", value):
-        # no '*': the prefix becomes part of IAM resource ARNs and s3:prefix conditions, where it is a wildcard
-        raise ValueError("use letters, digits and - _ . separated by single '/'")
+    problem = layout.prefix_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -285,14 +281,14 @@ class EncryptionSettings(Strict):
 
 class StorageSettings(Strict):
     capture_prefix: S3Prefix = Field(
-        "datacapture", description="Bucket prefix Data Capture writes to (no leading or trailing slash)."
+        layout.CAPTURE.prefix, description="Bucket prefix Data Capture writes to (no leading or trailing slash)."
     )
     batch_capture_prefix: S3Prefix = Field(
-        "batch-capture",
+        layout.BATCH_CAPTURE.prefix,
         description="Bucket prefix for batch-transform capture (point your transform job's DataCaptureConfig here).",
     )
     ground_truth_prefix: S3Prefix = Field(
-        "ground-truth",
+        layout.GROUND_TRUTH.prefix,
         description="Bucket prefix of the ground-truth labels that model-quality and model-bias jobs merge with "
         "the captured predictions (<prefix>/yyyy/mm/dd/hh/*.jsonl). Whoever labels writes here.",
     )
@@ -1133,13 +1129,13 @@ class FleetEndpoint:
         return self._scoped(params.storage.batch_capture_prefix)
 
     def reports_prefix(self, params: Params) -> str:
-        return self._scoped(REPORTS)
+        return self._scoped(layout.REPORTS.prefix)
 
     def ground_truth_prefix(self, params: Params) -> str:
         return self._scoped(params.storage.ground_truth_prefix)
 
     def baselines_prefix(self, params: Params) -> str:
-        return self._scoped(BASELINES)
+        return self._scoped(layout.BASELINES.prefix)
 
     @property
     def data_capture(self) -> DataCaptureSettings:
@@ -1157,8 +1153,6 @@ class FleetEndpoint:
         return not self.monitoring.model_explainability.enabled
 
 
-REPORTS = "reports"  # bucket prefixes of the jobs' output (templates/foundation.py lays the bucket out)
-BASELINES = "baselines"
 
 
 class Params(Strict):
@@ -1360,17 +1354,11 @@ class Params(Strict):
 
     def _check_storage(self) -> None:
         storage = self.storage
-        truth = storage.ground_truth_prefix
-        others = {"capture_prefix": storage.capture_prefix, "batch_capture_prefix": storage.batch_capture_prefix,
-                  "baselines": "baselines", "monitoring-assets": "monitoring-assets", "reports": "reports",
-                  "vpc-flow-logs": "vpc-flow-logs"}
-        for what, prefix in others.items():
-            if truth == prefix or truth.startswith(prefix + "/") or prefix.startswith(truth + "/"):
-                raise FieldError(
-                    "storage.ground_truth_prefix", truth,
-                    f"overlaps the {what} prefix {prefix!r}; ground truth needs its own prefix (other prefixes expire "
-                    "or are written by jobs), e.g. ground-truth",
-                )
+        configured = {area.field: getattr(storage, area.field) for area in layout.AREAS if area.field}
+        overlap = layout.overlap_problem(configured)
+        if overlap:
+            field, value, message = overlap
+            raise FieldError(f"storage.{field}", value, message)
 
     def _check_clarify(self, monitoring: MonitoringSettings, at: str) -> None:
         bias, explain = monitoring.model_bias, monitoring.model_explainability

@@ -174,7 +174,7 @@ CASES = [
                                                                                               "end": "-P1D"}}),
      "monitoring.model_quality.time_offsets.start", "must be earlier than end"),
     ("ground-truth-in-capture", setter("storage", "ground_truth_prefix", value="datacapture/labels"),
-     "storage.ground_truth_prefix", "overlaps the capture_prefix"),
+     "storage.ground_truth_prefix", "lies inside storage.capture_prefix 'datacapture'"),
     # model bias and explainability (Clarify)
     ("bias-hourly-runtime", setter("monitoring", "model_bias", value={**BIAS, "schedule": "hourly",
                                                                      "max_runtime_seconds": 3600}),
