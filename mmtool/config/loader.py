@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from mmtool.config.baselines import baseline_copies
+from mmtool.config.layout import MAX_KEY_BYTES
 from mmtool.config.params import FieldError, Params
 from mmtool.errors import ParamsError, Problem
 
@@ -53,7 +55,7 @@ def params_from_data(data: Any, name: str, lines: dict[Path_, int] | None, envir
         params = Params.model_validate(data, context={"environment": environment})
     except ValidationError as exc:
         raise ParamsError(_problems(exc, name, lines)) from None
-    problems = _check_files(params, name, lines, repo_root)
+    problems = _check_files(params, name, lines, repo_root) + _check_copy_keys(params, name, lines)
     if problems:
         raise ParamsError(problems)
     return params
@@ -326,6 +328,20 @@ def _description(loc: Path_) -> str:
     model = _model_at(loc[:-1])
     field = _fields(model).get(str(loc[-1])) if model else None
     return (field.description or "") if field else ""
+
+
+def _check_copy_keys(params: Params, name: str, lines: dict[Path_, int]) -> list[Problem]:
+    """The copy `make deploy` makes of a baseline lands under the endpoint's baselines prefix with the source's file
+    name (mmtool/config/baselines.py): that key must fit S3's 1,024 bytes too."""
+    problems = []
+    for copy in baseline_copies(params):
+        size = len(copy.key.encode("utf-8"))
+        if size > MAX_KEY_BYTES:
+            loc = _field_path(copy.field)
+            problems.append(Problem(name, copy.field, f"the copy of this baseline in the project bucket would have the "
+                                    f"{size}-byte key {copy.key[:60]}...; S3 keys are at most {MAX_KEY_BYTES} bytes: "
+                                    "use a shorter file name", value=copy.source, line=_line(lines, loc)))
+    return problems
 
 
 # --- checks that need the file system -----------------------------------------------------------

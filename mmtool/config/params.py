@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from mmtool.config import layout
+from mmtool.config import layout, names
 from mmtool.errors import ToolError
 from mmtool.config.schedule import (
     HOUR,
@@ -44,6 +44,17 @@ def image_accounts(kind: str = "model-monitor") -> dict[str, str]:
     """Region -> ECR account of the pre-built image (copied from the SageMaker SDK's config)."""
     text = resources.files("mmtool.config.data").joinpath(f"{kind}-image-accounts.json").read_text()
     return dict(sorted(json.loads(text).items()))
+
+
+# Region name prefix -> partition, longest first (botocore's endpoints.json regionRegex; tests/config/
+# test_refused_classes.py holds them equal for every region with a Model Monitor image).
+_PARTITIONS = (("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"), ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"),
+               ("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"), ("eusc-", "aws-eusc"))
+
+
+def region_partition(region: str) -> str:
+    """The partition of a region (what ${AWS::Partition} is there): aws, aws-cn, aws-us-gov, aws-iso, ..."""
+    return next((partition for prefix, partition in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 class FieldError(ValueError):
@@ -62,19 +73,50 @@ class Strict(BaseModel):
 
 
 # --- reusable checked strings -------------------------------------------------------------------
+# ASCII only: in Python's re and in pydantic's patterns \d and \w also match other scripts' digits and letters
+# (a full-width account id would pass), so digits are [0-9] and names spell their characters out.
 
-_BUCKET = r"(?=.{3,63}/)[a-z0-9][a-z0-9.\-]*[a-z0-9]"
+_ROLE_ARN = r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@\-/]+$"
+
 # Characters an object key may have here: S3's "safe" set without '*', plus = + @ , : (partition-style
 # keys). The URI becomes an object ARN in IAM and VPC-endpoint policies, where '*' and '?' are
 # wildcards, and a CloudFormation parameter value, where $ { } ` and control characters have no place.
 _KEY_CHARS = r"A-Za-z0-9!_.'()/=+@,:\-"
 
 
+def bucket_name_problem(bucket: str) -> Optional[str]:
+    """Why S3 can never have a general purpose bucket of this name, or None
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)."""
+    if not 3 <= len(bucket) <= 63:
+        return f"the bucket name {bucket!r} has {len(bucket)} characters; S3 bucket names have 3-63"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]", bucket):
+        return (f"the bucket name {bucket!r} is not one S3 allows: lowercase letters, digits, '.' and '-', starting "
+                "and ending with a letter or digit")
+    if ".." in bucket or ".-" in bucket or "-." in bucket:
+        return f"the bucket name {bucket!r} has '..', '.-' or '-.', which S3 bucket names never have"
+    if re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3}){3}", bucket):
+        return f"the bucket name {bucket!r} is an IP address, which S3 bucket names never are"
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if bucket.startswith(prefix):
+            return f"S3 bucket names never start with {prefix!r} (reserved)"
+    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if bucket.endswith(suffix):
+            return f"S3 bucket names never end with {suffix!r} (reserved for access points and directory buckets)"
+    return None
+
+
 def _s3_object_uri(value: str) -> str:
-    if not re.fullmatch(rf"s3://{_BUCKET}/[^\s]+", value) or "//" in value[5:]:
+    if not re.fullmatch(r"s3://[^/\s]+/[^\s]+", value) or "//" in value[5:]:
         raise ValueError("expected an S3 object URI such as s3://my-bucket/path/file")
     if value.endswith("/"):
         raise ValueError("expected an object, not a prefix: remove the trailing '/'")
+    bucket, key = value[5:].split("/", 1)
+    problem = bucket_name_problem(bucket)
+    if problem:
+        raise ValueError(problem)
+    if len(key.encode("utf-8")) > layout.MAX_KEY_BYTES:
+        raise ValueError(f"the object key is {len(key.encode('utf-8'))} bytes; S3 keys are at most "
+                         f"{layout.MAX_KEY_BYTES}")
     bad = sorted(set(re.sub(rf"[{_KEY_CHARS}]", "", value[5:].split("/", 1)[1])))
     if bad:
         why = ("'*' and '?' are wildcards in the IAM and VPC endpoint policies built from this URI: they would "
@@ -127,7 +169,7 @@ class DeploySettings(Strict):
 
     assume_role_arn: Optional[str] = Field(
         None,
-        pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+$",
+        pattern=_ROLE_ARN,
         description="IAM role the deployer assumes for every call of this environment (e.g. a "
         "deployment role in the prod account). Unset: the ambient credentials (AWS_PROFILE etc.) are used.",
     )
@@ -136,7 +178,7 @@ class DeploySettings(Strict):
     )
     cloudformation_role_arn: Optional[str] = Field(
         None,
-        pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+$",
+        pattern=_ROLE_ARN,
         description="CloudFormation service role that change sets run under. Unset: the caller's own permissions.",
     )
     termination_protection: bool = Field(
@@ -146,7 +188,7 @@ class DeploySettings(Strict):
     @field_validator("external_id")
     @classmethod
     def _external_id(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and not re.fullmatch(r"[\w+=,.@:/\-]+", value, re.ASCII):
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_+=,.@:/\-]+", value):
             raise ValueError("STS accepts only letters, digits and + = , . @ : / - _ in an external id")
         return value
 
@@ -235,6 +277,23 @@ class ExistingVpc(Strict):
         description="Route tables of those subnets; the S3 gateway endpoint is attached to them.",
     )
 
+    @model_validator(mode="after")
+    def _each_once(self) -> ExistingVpc:
+        """A subnet is in one availability zone: listed twice (under two zones) it would count as a second zone and
+        satisfy the two-zone rule with one subnet."""
+        seen: dict[str, int] = {}
+        for index, subnet in enumerate(self.subnets):
+            if subnet.id in seen:
+                raise FieldError(f"subnets[{index}].id", subnet.id, f"already listed as subnets[{seen[subnet.id]}] "
+                                 f"({self.subnets[seen[subnet.id]].availability_zone}); a subnet is in one zone: list "
+                                 "each subnet once")
+            seen[subnet.id] = index
+        tables = self.route_table_ids
+        for index, table in enumerate(tables):
+            if table in tables[:index]:
+                raise FieldError(f"route_table_ids[{index}]", table, "listed twice; list each route table once")
+        return self
+
 
 class NetworkSettings(Strict):
     create: Optional[CreateVpc] = Field(None, description="Create a private VPC (set this or existing).")
@@ -273,7 +332,7 @@ class NetworkSettings(Strict):
 class EncryptionSettings(Strict):
     kms_key_arn: Optional[str] = Field(
         None,
-        pattern=r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+$",
+        pattern=r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:[0-9]{12}:key/[a-zA-Z0-9\-]+$",
         description="Existing customer-managed KMS key ARN to use for everything. Unset: the foundation "
         "stack creates a key with rotation on (recommended).",
     )
@@ -387,7 +446,7 @@ class EndpointSettings(Strict):
     @classmethod
     def _image(cls, value: str) -> str:
         if not re.fullmatch(
-            r"\d{12}\.dkr\.ecr\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/\-]*(:[\w.\-]{1,128}|@sha256:[0-9a-f]{64})",
+            r"[0-9]{12}\.dkr\.ecr\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/\-]*(:[A-Za-z0-9_.\-]{1,128}|@sha256:[0-9a-f]{64})",
             value,
         ):
             raise ValueError(
@@ -831,8 +890,8 @@ class DriftAlarm(Strict):
 # subscription protocol -> (what a target must look like, what to write instead)
 _NOTIFICATION_TARGETS = {
     "email": (r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "not an e-mail address"),
-    "https": (r"https://[A-Za-z0-9.\-]+(:\d+)?(/[^\s,]*)?", "expected an https:// URL (SNS delivers over TLS only here)"),
-    "sqs": (r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:\d{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?",
+    "https": (r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^\s,]*)?", "expected an https:// URL (SNS delivers over TLS only here)"),
+    "sqs": (r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:[0-9]{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?",
             "expected an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>"),
 }
 
@@ -893,7 +952,7 @@ class AlarmSettings(Strict):
 # --- Service Catalog (`make catalog`) -------------------------------------------------------------
 
 MAX_CATALOG_PRINCIPALS = 10  # principal slots of the catalog template (templates/catalog.py)
-_ROLE_ARN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]+$"
+_ROLE_ARN = _ROLE_ARN
 
 
 class CatalogSettings(Strict):
@@ -942,7 +1001,8 @@ class CatalogSettings(Strict):
 
 # --- the fleet: `endpoints:` and `defaults:` -------------------------------------------------------
 
-ENDPOINT_KEY = r"^[a-z][a-z0-9-]{0,19}$"  # short name of a fleet endpoint (part of stack and resource names)
+# short name of a fleet endpoint (part of stack and resource names, which must not end in '-')
+ENDPOINT_KEY = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
 # Monitors launched from the Service Catalog endpoint-monitoring product get the key sc-<name>, so they can never
 # take the names, role or bucket prefixes of an endpoint of the params file (templates/endpoint_monitoring.py).
 SELF_SERVICE_KEY_PREFIX = "sc-"
@@ -1258,7 +1318,8 @@ class Params(Strict):
         for key in value:
             if not isinstance(key, str) or not re.fullmatch(ENDPOINT_KEY, key):
                 raise FieldError(str(key), key, "an endpoint's short name is 1-20 lowercase letters, digits and '-', "
-                                 "starting with a letter (it becomes part of stack and resource names)")
+                                 "starting with a letter and not ending in '-' (it becomes part of stack and resource "
+                                 "names)")
             if key.startswith(SELF_SERVICE_KEY_PREFIX):
                 raise FieldError(str(key), key, f"keys starting with {SELF_SERVICE_KEY_PREFIX!r} are reserved for "
                                  "monitors launched from Service Catalog (the endpoint-monitoring product, "
@@ -1280,7 +1341,7 @@ class Params(Strict):
     def _account(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             raise ValueError("quote the account id (YAML reads 012345678901 as a number and drops the leading 0)")
-        if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d{12}", value)):
+        if value is not None and not (isinstance(value, str) and re.fullmatch(r"[0-9]{12}", value)):
             raise ValueError("expected 12 digits in quotes, e.g. '123456789012'")
         return value
 
@@ -1292,6 +1353,8 @@ class Params(Strict):
         for key, tag_value in value.items():
             if key.lower().startswith("aws:"):
                 raise FieldError(key, key, "the aws: prefix of tag keys is reserved by AWS")
+            # \w on purpose: AWS tag keys and values may hold letters and digits of any script
+            # (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html)
             if not re.fullmatch(r"[\w.:/=+\-@ ]{1,128}", key):
                 raise FieldError(key, key, "tag keys are 1-128 letters, digits, spaces and _ . : / = + - @")
             if not re.fullmatch(r"[\w.:/=+\-@ ]{0,256}", tag_value):
@@ -1345,12 +1408,37 @@ class Params(Strict):
                 raise FieldError(f"{where.create}.network_isolation", True, ISOLATION_CONFLICT)
             self._check_alarms(endpoint, where)
         self._check_fleet_names()
+        for composed in names.composed_names(self):
+            if composed.problem:
+                raise FieldError(composed.field, composed.value, composed.problem)
+        self._check_partitions()
         key = self.encryption.kms_key_arn
         if key and key.split(":")[3] != self.region:
             raise FieldError("encryption.kms_key_arn", key, f"the key is not in {self.region}; KMS keys are regional")
         if key and self.account_id and key.split(":")[4] != self.account_id:
             raise FieldError("encryption.kms_key_arn", key, f"the key belongs to another account than {self.account_id}")
         return self
+
+    def _check_partitions(self) -> None:
+        """Every ARN in the file is of the region's partition: IAM, KMS, SQS and Service Catalog never act across
+        partitions, so an arn:aws-cn:... value in an aws region can only fail at deploy time."""
+        expected = region_partition(self.region)
+        arns = [("deploy.assume_role_arn", self.deploy.assume_role_arn),
+                ("deploy.cloudformation_role_arn", self.deploy.cloudformation_role_arn),
+                ("encryption.kms_key_arn", self.encryption.kms_key_arn),
+                ("catalog.launch_role_arn", self.catalog.launch_role_arn)]
+        arns += [(f"alarms.sqs[{i}]", arn) for i, arn in enumerate(self.alarms.sqs)]
+        arns += [(f"catalog.principal_role_arns[{i}]", arn) for i, arn in enumerate(self.catalog.principal_role_arns)]
+        for where, arn in arns:
+            if arn and arn.split(":")[1] != expected:
+                raise FieldError(where, arn, f"an ARN of partition {arn.split(':')[1]}, but {self.region} is in "
+                                 f"partition {expected}; use arn:{expected}:...")
+        for endpoint in self.fleet():
+            if endpoint.create and endpoint.create.model_image.split("/")[0].endswith(".cn") != (expected == "aws-cn"):
+                where = _where(endpoint).create
+                raise FieldError(f"{where}.model_image", endpoint.create.model_image,
+                                 f"the registry's domain is not that of {self.region} (amazonaws.com.cn in China, "
+                                 "amazonaws.com elsewhere)")
 
     def _check_storage(self) -> None:
         storage = self.storage
@@ -1427,11 +1515,12 @@ class Params(Strict):
         seen: dict[str, str] = {}
         for endpoint in self.fleet():
             name = endpoint.endpoint_name(self)
-            if name in seen:
+            # SageMaker endpoint names are case-insensitive: Churn-Dev and churn-dev are one endpoint
+            if name.lower() in seen:
                 raise FieldError(f"endpoints.{endpoint.key}.existing.endpoint_name", name,
-                                 f"endpoints.{seen[name]} monitors this endpoint already (one schedule of each "
-                                 "monitor type per endpoint); keep one entry")
-            seen[name] = endpoint.key
+                                 f"endpoints.{seen[name.lower()]} monitors this endpoint already (endpoint names are "
+                                 "case-insensitive; one schedule of each monitor type per endpoint); keep one entry")
+            seen[name.lower()] = endpoint.key
         # The role of an endpoint may act on every endpoint named with its Clarify shadow prefix (an IAM wildcard):
         # another endpoint named with it (a key `<key>-clarify…`, or an existing endpoint's name) would be in reach.
         shadows = {e.key: e.shadow_endpoint_prefix(self) for e in self.fleet()}
@@ -1478,8 +1567,7 @@ class Params(Strict):
         """The network stack lists every created endpoint's model artifact in one parameter value (the S3 gateway
         endpoint's read list, templates/network.py), and CloudFormation takes at most 4,096 bytes per value."""
         uris = list(dict.fromkeys(e.create.model_data_url for e in self.fleet() if e.create))
-        partition = "aws-cn" if self.region.startswith("cn-") else \
-            "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+        partition = region_partition(self.region)
         size = sum(len(f"arn:{partition}:s3:::{uri.removeprefix('s3://')}") for uri in uris) + max(len(uris) - 1, 0)
         if size > MAX_PARAMETER_VALUE_BYTES:
             raise FieldError("endpoints", len(uris), f"the {len(uris)} created endpoints' model artifacts "

@@ -110,7 +110,7 @@ CASES = [
     ("model-url-prefix", setter("endpoint", "model_data_url", value="s3://churn-models/xgboost/"),
      "endpoint.model_data_url", "remove the trailing '/'"),
     ("bucket-uppercase", setter("endpoint", "model_data_url", value="s3://Churn_Models/m.tar.gz"),
-     "endpoint.model_data_url", "expected an S3 object URI"),
+     "endpoint.model_data_url", "is not one S3 allows"),
     ("baseline-not-json", setter("monitoring", "data_quality", "baseline",
                                  value={"constraints": "s3://b-1/c.csv", "statistics": "s3://b-1/s.json"}),
      "monitoring.data_quality.baseline.constraints", ".json file"),
@@ -250,7 +250,8 @@ def test_valid_forms_are_normalised(scratch):
         "daily": "cron(0 0 ? * * *)",
         "every 6 hours": "cron(0 0/6 ? * * *)",
         "cron(0 5 ? * * *)": "cron(0 5 ? * * *)",
-        "cron(0 17/12 ? * * *)": "cron(0 17/12 ? * * *)",
+        "cron(0 5/12 ? * * *)": "cron(0 5/12 ? * * *)",
+        "cron(0 */8 ? * * *)": "cron(0 0/8 ? * * *)",
         "cron(0 * * * ? *)": "cron(0 * ? * * *)",
     }
     for written, expression in expected.items():
