@@ -42,7 +42,9 @@ _EVERY = re.compile(r"^every[ \t]+([0-9]+)[ \t]+hours?$", re.IGNORECASE)
 _WINDOW = re.compile(r"^-P(?:T([0-9]+)H|([0-9]+)D)$")
 
 
-def parse_schedule(text: str) -> Schedule:
+def parse_schedule(text: str, *, evenly_spaced: bool = True) -> Schedule:
+    """What a params file's schedule means, or ScheduleRejected. `evenly_spaced=False` reads a deployed expression
+    as SageMaker does (`make status`), without refusing H/N forms whose runs are not N hours apart."""
     raw = text.strip()
     lowered = raw.lower()
     if lowered == "hourly":
@@ -58,7 +60,7 @@ def parse_schedule(text: str) -> Schedule:
         )
     every = _EVERY.match(raw)
     if every:
-        return _every_n_hours(0, int(every.group(1)))
+        return _every_n_hours(0, int(every.group(1)), evenly_spaced)
 
     label = _LABEL.match(raw)
     if label and _CRON.match(label.group(2).strip()):
@@ -75,10 +77,10 @@ def parse_schedule(text: str) -> Schedule:
     match = _CRON.match(raw)
     if not match:
         raise ScheduleRejected(f"not a schedule SageMaker accepts; write one of: {ALLOWED_FORMS}")
-    return _parse_cron(match.group(1).split())
+    return _parse_cron(match.group(1).split(), evenly_spaced)
 
 
-def _parse_cron(fields: list[str]) -> Schedule:
+def _parse_cron(fields: list[str], evenly_spaced: bool) -> Schedule:
     if len(fields) != 6:
         raise ScheduleRejected(
             f"a cron expression has 6 fields (minute hour day-of-month month day-of-week year), "
@@ -109,7 +111,7 @@ def _parse_cron(fields: list[str]) -> Schedule:
     every = re.fullmatch(r"([0-9]+|\*)/([0-9]+)", hour)
     if every:
         start = 0 if every.group(1) == "*" else _hour(every.group(1))
-        return _every_n_hours(start, int(every.group(2)))
+        return _every_n_hours(start, int(every.group(2)), evenly_spaced)
     raise ScheduleRejected(
         f"hour field '{hour}' is not accepted; use '*' (hourly), H (daily at H, 0-23) or H/N "
         f"(every N hours from H), e.g. cron(0 0/6 ? * * *)"
@@ -129,13 +131,15 @@ def run_hours(start: int, interval: int) -> list[int]:
     return list(range(start, 24, interval))
 
 
-def _every_n_hours(start: int, interval: int) -> Schedule:
+def _every_n_hours(start: int, interval: int, evenly_spaced: bool = True) -> Schedule:
     if not 1 <= interval <= 23:
         raise ScheduleRejected(
             f"every {interval} hours is not accepted; the interval is 1-23 hours (use daily for 24)"
         )
     if interval == 1 and start == 0:
         return Schedule("cron(0 * ? * * *)", HOUR, False, "hourly")
+    if not evenly_spaced:
+        return Schedule(f"cron(0 {start}/{interval} ? * * *)", interval * HOUR, False, "every_n_hours")
     hours = run_hours(start, interval)
     written = f"cron(0 {start}/{interval} ? * * *)"
     at = ", ".join(f"{h:02d}:00" for h in hours)
