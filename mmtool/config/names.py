@@ -10,10 +10,11 @@ environment and finds each one here, and reads each limit from botocore's servic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import Any, Iterator
 
-if TYPE_CHECKING:
-    from mmtool.config.params import FleetEndpoint, Params
+# mmtool.config.params imports this module (its validation calls composed_names): the Params and FleetEndpoint it
+# passes are typed Any here, so the two modules do not import each other.
+Params = FleetEndpoint = Any
 
 # AWS's limits (the API references; botocore's models say the same, which the test checks)
 SAGEMAKER_NAME = 63  # endpoint, model, job definition, monitoring schedule

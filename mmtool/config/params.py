@@ -576,7 +576,8 @@ class DataQualityMonitor(Strict):
     schedule: str = Field(
         "hourly",
         description="hourly, daily, 'every N hours', now (one-off, needs analysis_window), or a SageMaker "
-        "cron: cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *). Times are UTC.",
+        "cron: cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) with N dividing 24 and H below N (runs N "
+        "hours apart). Times are UTC.",
     )
     analysis_window: Optional[AnalysisWindow] = Field(
         None, description="Data window relative to each run; required for a one-off (now) run."
@@ -651,7 +652,8 @@ class MonitorJob(Strict):
     schedule: str = Field(
         "daily",
         description="hourly, daily, 'every N hours' or a SageMaker cron (cron(0 * ? * * *), cron(0 H ? * * *), "
-        "cron(0 H/N ? * * *)). Times are UTC. One-off (now) runs are for data quality only.",
+        "cron(0 H/N ? * * *) with N dividing 24 and H below N). Times are UTC. One-off (now) runs are for data "
+        "quality only.",
     )
     instance_type: InstanceType = Field("ml.m5.xlarge", description="Processing instance type of the job.")
     instance_count: int = Field(1, ge=1, le=100, description="Processing instances per run.")
@@ -984,10 +986,10 @@ class CatalogSettings(Strict):
         "Unset: the catalog stack creates a least-privilege launch role for this project and environment.",
     )
     provider_name: str = Field(
-        "ML platform", pattern=r"^[\w .,@()\-]{1,50}$", description="Portfolio provider shown to users."
+        "ML platform", pattern=r"^[A-Za-z0-9_ .,@()\-]{1,50}$", description="Portfolio provider shown to users."
     )
     product_owner: str = Field(
-        "ML platform", pattern=r"^[\w .,@()\-]{1,50}$", description="Owner shown on every product."
+        "ML platform", pattern=r"^[A-Za-z0-9_ .,@()\-]{1,50}$", description="Owner shown on every product."
     )
 
     @field_validator("principal_role_arns")
