@@ -1,0 +1,72 @@
+"""The Makefile passes command-line values to the tool as arguments, never as shell or make code: `make plan
+ENV='dev; touch x'` must not run `touch`. Real `make` runs, with PY pointing at a script that records its arguments
+(so nothing is planned) and VENV at a folder whose stamp is fresh (so nothing is installed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+HOSTILE = [
+    "dev; touch {mark}",
+    "dev && touch {mark}",
+    "dev | touch {mark}",
+    "$(touch {mark})",
+    "`touch {mark}`",
+    'dev"; touch {mark}; echo "',
+    "dev'; touch {mark}; echo '",
+    "$(shell touch {mark})",
+    "dev\ntouch {mark}",
+]
+
+
+def _make(tmp_path: Path, target: str, **variables: str) -> list[str]:
+    recorder = tmp_path / "python"
+    recorder.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    recorder.chmod(0o755)
+    venv = tmp_path / "venv"
+    venv.mkdir(exist_ok=True)
+    (venv / ".installed").touch()
+    newer = (REPO / "requirements.txt").stat().st_mtime + 1  # newer than requirements.txt: nothing is installed
+    os.utime(venv / ".installed", (newer, newer))
+    args = ["make", "--no-print-directory", "-f", str(REPO / "Makefile"), target, f"PY={recorder}", f"VENV={venv}"]
+    args += [f"{name}={value}" for name, value in variables.items()]
+    result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+@pytest.mark.parametrize("variable,target,flag", [("ENV", "plan", "--env"), ("ENV", "status", "--env"),
+                                                  ("ENDPOINT", "deploy", "--endpoint"),
+                                                  ("DATASET", "baseline", "--dataset")])
+def test_a_hostile_value_reaches_the_tool_as_one_argument_and_runs_nothing(tmp_path, value, variable, target, flag):
+    mark = tmp_path / "injected"
+    hostile = value.format(mark=mark)
+    variables = {"ENV": "dev", "DATASET": "train.csv", variable: hostile}
+    argv = _make(tmp_path, target, **variables)
+    assert not mark.exists(), f"{variable}={hostile!r} ran a command"
+    assert argv[argv.index(flag) + 1] == hostile, argv
+
+
+def test_args_are_split_into_words_and_nothing_else(tmp_path):
+    mark = tmp_path / "injected"
+    argv = _make(tmp_path, "outputs", ENV="dev", ARGS=f"--json ; touch {mark} $(touch {mark})")
+    assert not mark.exists()
+    assert argv[:3] == ["build.py", "outputs", "--env"] and argv[4:] == ["--json", ";", "touch", str(mark),
+                                                                          f"$(touch", f"{mark})"]
+
+
+def test_ordinary_values_pass_unchanged(tmp_path):
+    argv = _make(tmp_path, "deploy", ENV="prod", ENDPOINT="fraud", AUTO_APPROVE="1", ARGS="--max-attempts 20")
+    assert argv == ["build.py", "deploy", "--env", "prod", "--endpoint", "fraud", "--yes", "--max-attempts", "20"]
