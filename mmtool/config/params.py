@@ -797,6 +797,11 @@ class ModelBiasMonitor(MonitorJob):
 
     @model_validator(mode="after")
     def _bias(self) -> ModelBiasMonitor:
+        names = [facet.name for facet in self.facets]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise FieldError(f"facets[{index}].name", name, f"already facets[{names.index(name)}]; one facet per "
+                                 "feature (list its groups in value_or_threshold)")
         if self.enabled and not self.facets:
             raise FieldError("facets", [], "model bias needs at least one facet: {name: <feature>, value_or_threshold: [...]}")
         if self.probability_threshold is not None and self.probability_attribute is None:
@@ -934,8 +939,14 @@ class AlarmSettings(Strict):
         if len(targets) > MAX_SUBSCRIPTIONS:
             raise FieldError("email", len(targets), f"{len(targets)} notification targets; at most {MAX_SUBSCRIPTIONS} "
                              "(the template has that many subscription slots)")
-        if len(set(targets)) != len(targets):
-            raise FieldError("email", targets, "a target is listed twice")
+        # e-mail addresses compared in lower case: mail domains are case-insensitive and SNS would confirm one
+        # subscription for two spellings; https URLs and queue ARNs exactly
+        for protocol, items in (("email", [e.lower() for e in self.email]), ("https", self.https), ("sqs", self.sqs)):
+            for index, item in enumerate(items):
+                if item in items[:index]:
+                    raise FieldError(f"{protocol}[{index}]", getattr(self, protocol)[index],
+                                     f"already listed as {protocol}[{items.index(item)}] (e-mail addresses compared "
+                                     "without case); list each target once")
         if len(self.drift) > MAX_DRIFT_ALARMS:
             raise FieldError("drift", len(self.drift), f"at most {MAX_DRIFT_ALARMS} drift alarms (the template has "
                              "that many slots); alarm on the features that matter most")
@@ -995,9 +1006,11 @@ class CatalogSettings(Strict):
     @field_validator("principal_role_arns")
     @classmethod
     def _distinct_principals(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({arn for arn in value if value.count(arn) > 1})
+        # IAM role names are case-insensitive: Platform and platform are one role
+        folded = [arn.lower() for arn in value]
+        duplicates = sorted({arn for arn in value if folded.count(arn.lower()) > 1})
         if duplicates:
-            raise ValueError(f"listed twice: {', '.join(duplicates)}; each role once")
+            raise ValueError(f"listed twice (role names are case-insensitive): {', '.join(duplicates)}; each role once")
         return value
 
 
