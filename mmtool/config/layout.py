@@ -34,11 +34,16 @@ CLOUDFORMATION = "CloudFormation and Service Catalog"  # read templates by URL, 
 
 # S3 keys are at most 1,024 bytes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
 MAX_KEY_BYTES = 1024
-# What AWS and the tool append beneath a configured prefix, at most: "/<fleet key, 20>" and e.g. Data Capture's
-# "/<endpoint name, 63>/<variant, 63>/yyyy/mm/dd/hh/<mm-ss-mmm>-<uuid>.jsonl" (about 200 bytes); batch capture and
-# ground truth add less. Kept generous: a prefix anywhere near this is a mistake anyway.
-APPENDED_BYTES = 400
-MAX_PREFIX_BYTES = MAX_KEY_BYTES - APPENDED_BYTES
+# SageMaker takes the URI of a prefix, s3://<bucket>/<prefix>/<key>, in at most 512 characters (DataCaptureConfig
+# DestinationS3Uri, GroundTruthS3Input S3Uri, a batch transform's DataCapturedDestinationS3Uri, MonitoringOutput
+# S3Uri: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfig.html), and the URI of an
+# object in at most 1,024 (a baseline's S3Uri); the project bucket's name, chosen by CloudFormation, has up to 63.
+MAX_PREFIX_URI = 512
+MAX_OBJECT_URI = 1024
+MAX_BUCKET_NAME = 63
+MAX_FLEET_KEY = 20  # a fleet endpoint's prefixes are <prefix>/<key> (mmtool.config.params.ENDPOINT_KEY)
+MAX_PREFIX_BYTES = MAX_PREFIX_URI - len("s3://") - MAX_BUCKET_NAME - len("/") - len("/") - MAX_FLEET_KEY
+MAX_OBJECT_KEY_IN_URI = MAX_OBJECT_URI - len("s3://") - MAX_BUCKET_NAME - len("/")  # a key SageMaker is given
 
 
 @dataclass(frozen=True)
@@ -110,9 +115,9 @@ def prefix_problem(value: str) -> Optional[str]:
         return "'.' and '..' are not folder names here (some S3 clients resolve them); name the folder"
     size = len(value.encode("utf-8"))
     if size > MAX_PREFIX_BYTES:
-        return (f"{size} bytes; S3 keys are at most {MAX_KEY_BYTES} bytes and AWS appends up to {APPENDED_BYTES} "
-                f"beneath the prefix (endpoint key, endpoint and variant names, date, file name): use at most "
-                f"{MAX_PREFIX_BYTES}")
+        return (f"{size} characters; SageMaker takes s3://<project bucket>/<prefix>/<endpoint key> in at most "
+                f"{MAX_PREFIX_URI} (the bucket's name has up to {MAX_BUCKET_NAME}, a key up to {MAX_FLEET_KEY}): use "
+                f"at most {MAX_PREFIX_BYTES}")
     return None
 
 

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from mmtool.config.baselines import baseline_copies
-from mmtool.config.layout import MAX_KEY_BYTES
+from mmtool.config.layout import MAX_OBJECT_KEY_IN_URI, MAX_OBJECT_URI
 from mmtool.config.params import FieldError, Params
 from mmtool.errors import ParamsError, Problem
 
@@ -336,11 +336,13 @@ def _check_copy_keys(params: Params, name: str, lines: dict[Path_, int]) -> list
     problems = []
     for copy in baseline_copies(params):
         size = len(copy.key.encode("utf-8"))
-        if size > MAX_KEY_BYTES:
+        if size > MAX_OBJECT_KEY_IN_URI:
             loc = _field_path(copy.field)
             problems.append(Problem(name, copy.field, f"the copy of this baseline in the project bucket would have the "
-                                    f"{size}-byte key {copy.key[:60]}...; S3 keys are at most {MAX_KEY_BYTES} bytes: "
-                                    "use a shorter file name", value=copy.source, line=_line(lines, loc)))
+                                    f"{size}-byte key {copy.key[:60]}...; the job definition names it in an S3 URI of at "
+                                    f"most {MAX_OBJECT_URI} characters, which leaves {MAX_OBJECT_KEY_IN_URI} for the key "
+                                    "(S3 keys are at most 1024 bytes): use a shorter file name",
+                                    value=copy.source, line=_line(lines, loc)))
     return problems
 
 

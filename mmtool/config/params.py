@@ -117,6 +117,7 @@ def _s3_object_uri(value: str) -> str:
     if len(key.encode("utf-8")) > layout.MAX_KEY_BYTES:
         raise ValueError(f"the object key is {len(key.encode('utf-8'))} bytes; S3 keys are at most "
                          f"{layout.MAX_KEY_BYTES}")
+
     bad = sorted(set(re.sub(rf"[{_KEY_CHARS}]", "", value[5:].split("/", 1)[1])))
     if bad:
         why = ("'*' and '?' are wildcards in the IAM and VPC endpoint policies built from this URI: they would "
@@ -441,6 +442,14 @@ class EndpointSettings(Strict):
     data_capture: DataCaptureSettings = Field(
         default_factory=DataCaptureSettings, description="Data Capture: what the endpoint records for monitoring."
     )
+
+    @field_validator("model_data_url")
+    @classmethod
+    def _model_data_url(cls, value: str) -> str:
+        if len(value) > layout.MAX_OBJECT_URI:  # CreateModel's ModelDataUrl
+            raise ValueError(f"the URI has {len(value)} characters; SageMaker takes a model's S3 URI in at most "
+                             f"{layout.MAX_OBJECT_URI}")
+        return value
 
     @field_validator("model_image")
     @classmethod

@@ -69,6 +69,23 @@ def test_prefix_forms_that_reach_elsewhere_or_past_s3_key_limit(scratch, value, 
     assert error.problems[0].field == "storage.capture_prefix" and fragment in error.problems[0].message
 
 
+def test_the_prefix_limit_follows_from_sagemakers_uri_limits():
+    """botocore's SageMaker model, an independent copy of the API's limits: the capture destination, ground truth and
+    monitoring output URIs hold s3://<bucket>/<prefix>/<key>; the longest accepted prefix fits them exactly."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    config = model.operation_model("CreateEndpointConfig").input_shape.members["DataCaptureConfig"]
+    job = model.operation_model("CreateModelQualityJobDefinition").input_shape
+    limits = {config.members["DestinationS3Uri"].metadata["max"],
+              job.members["ModelQualityJobInput"].members["GroundTruthS3Input"].members["S3Uri"].metadata["max"],
+              job.members["ModelQualityJobOutputConfig"].members["MonitoringOutputs"].member.members["S3Output"]
+              .members["S3Uri"].metadata["max"]}
+    assert limits == {layout.MAX_PREFIX_URI}
+    longest = f"s3://{'b' * 63}/{'p' * layout.MAX_PREFIX_BYTES}/{'k' * 20}"
+    assert len(longest) == layout.MAX_PREFIX_URI
+
+
 def test_distinct_prefixes_that_only_look_alike_are_accepted(scratch):
     data = dev_params()
     data["storage"] = {"capture_prefix": "reports-capture", "batch_capture_prefix": "capture/batch",
