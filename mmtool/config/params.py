@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from mmtool.config import layout, names
+from mmtool.config import layout, name_limits
 from mmtool.errors import ToolError
 from mmtool.config.schedule import (
     HOUR,
@@ -1432,7 +1432,7 @@ class Params(Strict):
                 raise FieldError(f"{where.create}.network_isolation", True, ISOLATION_CONFLICT)
             self._check_alarms(endpoint, where)
         self._check_fleet_names()
-        for composed in names.composed_names(self):
+        for composed in name_limits.composed_names(self):
             if composed.problem:
                 raise FieldError(composed.field, composed.value, composed.problem)
         self._check_partitions()

@@ -1,4 +1,4 @@
-"""Names composed from params values (mmtool/config/names.py) are checked against AWS's limits at validation; the
+"""Names composed from params values (mmtool/config/name_limits.py) are checked against AWS's limits at validation; the
 table is complete: every name of the generated templates of a longest-possible environment is in it and fits the
 limit botocore's service model gives."""
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from mmtool.build.synth import synthesize
-from mmtool.config import names
+from mmtool.config import name_limits as names
 from mmtool.config.loader import params_from_data
 from mmtool.errors import ParamsError
 from tests.cfn_values import Resolver
@@ -95,7 +95,7 @@ def test_every_name_of_the_longest_environment_is_declared_and_fits_aws_limits(e
                 if kind == "AWS::SSM::Parameter":  # /<project>/<env>/<stack>[/<key>]/<value>: far below any limit
                     assert len(name) <= min(names.SSM_PARAMETER_NAME, _botocore_max(member)), name
                     continue
-                assert name in declared, f"{stack.name}: {kind}.{prop} {name!r} is not in mmtool/config/names.py"
+                assert name in declared, f"{stack.name}: {kind}.{prop} {name!r} is not in mmtool/config/name_limits.py"
                 limit = _botocore_max(member)
                 matching = [c for c in declared[name] if limit is None or c.limit == limit]
                 assert matching, f"{name}: declared with limits {[c.limit for c in declared[name]]}, botocore: {limit}"

@@ -3,7 +3,7 @@ file whose composed names AWS would refuse at deploy time (or cfn-lint after the
 
 The name patterns mirror the templates' (templates/common.py `name`, templates/endpoint.py `scoped`,
 templates/monitoring.py `schedule_name`, templates/notifications.py `Names`): a deliberate second copy, held equal by
-tests/config/test_composed_names.py, which resolves every name of the generated templates of a longest-possible
+tests/config/test_name_limits.py, which resolves every name of the generated templates of a longest-possible
 environment and finds each one here, and reads each limit from botocore's service models.
 """
 
