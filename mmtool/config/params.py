@@ -650,6 +650,10 @@ class DataQualityMonitor(Strict):
 
 # --- model quality, model bias, model explainability --------------------------------------------
 
+# Where a value is in the endpoint's response (a CSV index or a JSONPath): 1-256 characters without the whitespace the
+# monitoring template's parameter refuses (its AllowedPattern ^[^\s]{0,256}$, Java's ASCII \s; empty means unset).
+RESPONSE_ATTRIBUTE = r"^[^ \t\n\x0b\f\r]{1,256}$"
+
 ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
 LabelValue = Union[int, float, str]
 
@@ -721,12 +725,12 @@ class ModelQualityMonitor(MonitorJob):
         "BinaryClassification", description="BinaryClassification, MulticlassClassification or Regression."
     )
     inference_attribute: Optional[str] = Field(
-        None, max_length=256,
+        None, pattern=RESPONSE_ATTRIBUTE,
         description="Where the predicted label (or value) is in the endpoint's response: a zero-based CSV column "
         "index such as '0', or a JSONPath for JSON output.",
     )
     probability_attribute: Optional[str] = Field(
-        None, max_length=256, description="Where the probability is in the response (CSV index or JSONPath)."
+        None, pattern=RESPONSE_ATTRIBUTE, description="Where the probability is in the response (CSV index or JSONPath)."
     )
     probability_threshold: Optional[float] = Field(
         None, gt=0, lt=1,
@@ -788,11 +792,11 @@ class ModelBiasMonitor(MonitorJob):
         None, description="Feature for Conditional Demographic Disparity (one of the Clarify features)."
     )
     inference_attribute: Optional[str] = Field(
-        None, max_length=256, description="Predicted label in the response (CSV index such as '0'); unset: the "
+        None, pattern=RESPONSE_ATTRIBUTE, description="Predicted label in the response (CSV index such as '0'); unset: the "
         "response is a single score."
     )
     probability_attribute: Optional[str] = Field(
-        None, max_length=256, description="Probability in the response (CSV index)."
+        None, pattern=RESPONSE_ATTRIBUTE, description="Probability in the response (CSV index)."
     )
     probability_threshold: Optional[float] = Field(
         None, gt=0, lt=1, description="A probability above this predicts the positive label (default 0.5)."
@@ -841,7 +845,7 @@ class ModelExplainabilityMonitor(MonitorJob):
     )
     shap: ShapSettings = Field(default_factory=ShapSettings, description="Kernel SHAP settings.")
     probability_attribute: Optional[str] = Field(
-        None, max_length=256, description="Score in the response used for attributions (CSV index); unset: the "
+        None, pattern=RESPONSE_ATTRIBUTE, description="Score in the response used for attributions (CSV index); unset: the "
         "response is a single score."
     )
     shadow_instance_type: InstanceType = Field(
@@ -906,7 +910,8 @@ class DriftAlarm(Strict):
 # subscription protocol -> (what a target must look like, what to write instead)
 _NOTIFICATION_TARGETS = {
     "email": (r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "not an e-mail address"),
-    "https": (r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^\s,]*)?", "expected an https:// URL (SNS delivers over TLS only here)"),
+    "https": (r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9\-._~:/?#\[\]@!&'()*+;=%]*)?",
+              "expected an https:// URL of ASCII characters (RFC 3986; SNS delivers over TLS only here)"),
     "sqs": (r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:[0-9]{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?",
             "expected an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>"),
 }
