@@ -122,13 +122,87 @@ class PreprocessorSettings(Strict):
         return self
 
 
-class DataQualityMonitor(Strict):
+# --- the monitors: one job model (MonitorJob) that data quality, model quality, bias and explainability extend ---
+
+# Where a value is in the endpoint's response (a CSV index or a JSONPath): 1-256 characters without the whitespace the
+# monitoring template's parameter refuses (its AllowedPattern ^[^\s]{0,256}$, Java's ASCII \s; empty means unset).
+RESPONSE_ATTRIBUTE = r"^[^ \t\n\x0b\f\r]{1,256}$"
+
+ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
+LabelValue = Union[int, float, str]
+
+
+SCHEDULE_FORMS = ("hourly, daily, 'every N hours' or a SageMaker cron: cron(0 * ? * * *), cron(0 H ? * * *), "
+                  "cron(0 H/N ? * * *) with N dividing 24 and H below N (runs N hours apart). Times are UTC.")
+
+
+class MonitorJob(Strict):
+    """What every monitor's job shares, data quality's included: on or off, schedule, cluster, runtime, metrics.
+    Each monitor extends it with its own inputs and sets its own defaults."""
+
+    enabled: bool = Field(False, description="Create this monitor's job definition and schedule.")
+    schedule: str = Field("daily", description=SCHEDULE_FORMS + " One-off (now) runs are for data quality only.")
+    instance_type: InstanceType = Field("ml.m5.xlarge", description="Processing instance type of the job.")
+    instance_count: int = Field(1, ge=1, le=100, description="Processing instances per run.")
+    volume_size_gb: int = Field(30, ge=1, le=16384, description="Encrypted ML storage volume per instance, GB.")
+    max_runtime_seconds: int = Field(
+        1800, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
+    )
+    publish_cloudwatch_metrics: bool = Field(True, description="Publish the monitor's CloudWatch metrics.")
+
+    ONE_OFF: ClassVar[bool] = False  # a one-off (now) schedule is allowed
+    # Hourly runs of model-quality and bias jobs get half the hour: the ground-truth merge job runs first
+    # (docs/monitors.md, "Where the merged ground truth goes").
+    HOURLY_LIMIT: ClassVar[int] = HOUR
+    KIND: ClassVar[str] = "monitor"
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        try:
+            schedule = parse_schedule(value)
+        except ScheduleRejected as exc:
+            raise ValueError(str(exc)) from None
+        if schedule.one_time and not cls.ONE_OFF:
+            raise ValueError("one-off (now) runs are supported for data quality only; use hourly, daily or "
+                             "'every N hours' here")
+        return value
+
+    @property
+    def parsed_schedule(self) -> Schedule:
+        return parse_schedule(self.schedule)
+
+    @model_validator(mode="after")
+    def _runtime(self) -> MonitorJob:
+        schedule = self.parsed_schedule
+        if schedule.kind == "hourly" and self.HOURLY_LIMIT < HOUR and self.max_runtime_seconds > self.HOURLY_LIMIT:
+            raise FieldError(
+                "max_runtime_seconds", self.max_runtime_seconds,
+                f"hourly {self.KIND} runs get at most {self.HOURLY_LIMIT} s: the ground-truth merge job takes the "
+                f"other half of the hour (docs/monitors.md); use at most {self.HOURLY_LIMIT} or a longer schedule",
+            )
+        if self.max_runtime_seconds > schedule.period_seconds:
+            raise FieldError(
+                "max_runtime_seconds", self.max_runtime_seconds,
+                f"longer than the schedule period ({schedule.period_seconds} s for {self.schedule!r}); the next run "
+                f"would start before this one ends. Use at most {schedule.period_seconds}",
+            )
+        return self
+
+
+class DataQualityMonitor(MonitorJob):
+    """Data quality: statistics of the captured requests (and responses) against a baseline."""
+
+    ONE_OFF: ClassVar[bool] = True
+    KIND: ClassVar[str] = "data-quality"
+
     enabled: bool = Field(True, description="Create the data-quality job definition and schedule.")
-    schedule: str = Field(
-        "hourly",
-        description="hourly, daily, 'every N hours', now (one-off, needs analysis_window), or a SageMaker "
-        "cron: cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) with N dividing 24 and H below N (runs N "
-        "hours apart). Times are UTC.",
+    schedule: str = Field("hourly", description=SCHEDULE_FORMS + " Or now: one run, which needs analysis_window.")
+    max_runtime_seconds: int = Field(
+        3600, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
+    )
+    publish_cloudwatch_metrics: bool = Field(
+        True, description="Publish per-feature CloudWatch metrics (needed for alarms)."
     )
     analysis_window: Optional[AnalysisWindow] = Field(
         None, description="Data window relative to each run; required for a one-off (now) run."
@@ -145,114 +219,16 @@ class DataQualityMonitor(Strict):
     preprocessor: PreprocessorSettings = Field(
         default_factory=PreprocessorSettings, description="How the pre-processor names and orders columns."
     )
-    instance_type: InstanceType = Field("ml.m5.xlarge", description="Processing instance type of the job.")
-    instance_count: int = Field(1, ge=1, le=100, description="Processing instances per run.")
-    volume_size_gb: int = Field(30, ge=1, le=16384, description="Encrypted ML storage volume per instance, GB.")
-    max_runtime_seconds: int = Field(
-        3600, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
-    )
     input: MonitorInput = Field(default_factory=MonitorInput, description="Where the job reads captured data.")
-    publish_cloudwatch_metrics: bool = Field(
-        True, description="Publish per-feature CloudWatch metrics (needed for alarms)."
-    )
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        try:
-            parse_schedule(value)
-        except ScheduleRejected as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
-    @property
-    def parsed_schedule(self) -> Schedule:
-        return parse_schedule(self.schedule)
 
     @model_validator(mode="after")
-    def _runtime_and_window(self) -> DataQualityMonitor:
-        schedule = self.parsed_schedule
-        if schedule.one_time and self.analysis_window is None:
+    def _window(self) -> DataQualityMonitor:
+        if self.parsed_schedule.one_time and self.analysis_window is None:
             raise FieldError(
                 "analysis_window",
                 None,
                 f"a one-off ({self.schedule}) run needs analysis_window with start and end, e.g. "
                 "{start: -PT2H, end: -PT0H}",
-            )
-        if self.max_runtime_seconds > schedule.period_seconds:
-            raise FieldError(
-                "max_runtime_seconds",
-                self.max_runtime_seconds,
-                f"longer than the schedule period "
-                f"({schedule.period_seconds} s for {self.schedule!r}); the next run would start before this one "
-                f"ends. Use at most {schedule.period_seconds}"
-            )
-        return self
-
-
-# --- model quality, model bias, model explainability --------------------------------------------
-
-# Where a value is in the endpoint's response (a CSV index or a JSONPath): 1-256 characters without the whitespace the
-# monitoring template's parameter refuses (its AllowedPattern ^[^\s]{0,256}$, Java's ASCII \s; empty means unset).
-RESPONSE_ATTRIBUTE = r"^[^ \t\n\x0b\f\r]{1,256}$"
-
-ProblemType = Literal["BinaryClassification", "MulticlassClassification", "Regression"]
-LabelValue = Union[int, float, str]
-
-
-class MonitorJob(Strict):
-    """What every scheduled monitor shares: schedule, cluster, runtime, metrics."""
-
-    enabled: bool = Field(False, description="Create this monitor's job definition and schedule.")
-    schedule: str = Field(
-        "daily",
-        description="hourly, daily, 'every N hours' or a SageMaker cron (cron(0 * ? * * *), cron(0 H ? * * *), "
-        "cron(0 H/N ? * * *) with N dividing 24 and H below N). Times are UTC. One-off (now) runs are for data "
-        "quality only.",
-    )
-    instance_type: InstanceType = Field("ml.m5.xlarge", description="Processing instance type of the job.")
-    instance_count: int = Field(1, ge=1, le=100, description="Processing instances per run.")
-    volume_size_gb: int = Field(30, ge=1, le=16384, description="Encrypted ML storage volume per instance, GB.")
-    max_runtime_seconds: int = Field(
-        1800, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
-    )
-    publish_cloudwatch_metrics: bool = Field(True, description="Publish the monitor's CloudWatch metrics.")
-
-    # Hourly runs of model-quality and bias jobs get half the hour: the ground-truth merge job runs first
-    # (reference §3, §8 #17).
-    HOURLY_LIMIT: ClassVar[int] = HOUR
-    KIND: ClassVar[str] = "monitor"
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        try:
-            schedule = parse_schedule(value)
-        except ScheduleRejected as exc:
-            raise ValueError(str(exc)) from None
-        if schedule.one_time:
-            raise ValueError("one-off (now) runs are supported for data quality only; use hourly, daily or "
-                             "'every N hours' here")
-        return value
-
-    @property
-    def parsed_schedule(self) -> Schedule:
-        return parse_schedule(self.schedule)
-
-    @model_validator(mode="after")
-    def _runtime(self) -> MonitorJob:
-        schedule = self.parsed_schedule
-        if schedule.kind == "hourly" and self.max_runtime_seconds > self.HOURLY_LIMIT:
-            raise FieldError(
-                "max_runtime_seconds", self.max_runtime_seconds,
-                f"hourly {self.KIND} runs get at most {self.HOURLY_LIMIT} s: the ground-truth merge job takes the "
-                f"other half of the hour (reference §3); use at most {self.HOURLY_LIMIT} or a longer schedule",
-            )
-        if self.max_runtime_seconds > schedule.period_seconds:
-            raise FieldError(
-                "max_runtime_seconds", self.max_runtime_seconds,
-                f"longer than the schedule period ({schedule.period_seconds} s for {self.schedule!r}); the next run "
-                f"would start before this one ends. Use at most {schedule.period_seconds}",
             )
         return self
 
