@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from mmtool.config.params.base import FieldError, Strict
+from mmtool.config.params.base import FieldError, SQS_QUEUE_ARN, Strict
 
 
 MAX_DRIFT_ALARMS = 10
@@ -26,7 +26,7 @@ _NOTIFICATION_TARGETS = {
     "email": (r"[^@\s,]+@[^@\s,]+\.[A-Za-z]{2,}", "not an e-mail address"),
     "https": (r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9\-._~:/?#\[\]@!&'()*+;=%]*)?",
               "expected an https:// URL of ASCII characters (RFC 3986; SNS delivers over TLS only here)"),
-    "sqs": (r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:[0-9]{12}:[A-Za-z0-9_\-]{1,80}(\.fifo)?",
+    "sqs": (SQS_QUEUE_ARN,
             "expected an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>"),
 }
 

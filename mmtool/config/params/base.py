@@ -52,7 +52,19 @@ class Strict(BaseModel):
 # ASCII only: in Python's re and in pydantic's patterns \d and \w also match other scripts' digits and letters
 # (a full-width account id would pass), so digits are [0-9] and names spell their characters out.
 
-ROLE_ARN = r"^arn:aws[a-z\-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@\-/]+$"
+# One pattern per fact; the ARN patterns are built from the parts they share.
+ACCOUNT_ID = r"[0-9]{12}"
+ARN_PARTITION = r"arn:aws[a-z\-]*"  # arn:aws, arn:aws-cn, arn:aws-us-gov, ... (the region's: Params._check_partitions)
+REGION = r"[a-z0-9\-]+"
+ROLE_ARN = rf"^{ARN_PARTITION}:iam::{ACCOUNT_ID}:role/[A-Za-z0-9_+=,.@\-/]+$"
+KMS_KEY_ARN = rf"^{ARN_PARTITION}:kms:{REGION}:{ACCOUNT_ID}:key/[a-zA-Z0-9\-]+$"
+SQS_QUEUE_ARN = rf"{ARN_PARTITION}:sqs:{REGION}:{ACCOUNT_ID}:[A-Za-z0-9_\-]{{1,80}}(\.fifo)?"
+# A SageMaker resource name (endpoint, model, variant): letters, digits and '-', not at either end; with max_length=63
+# (the pattern alone allows more when names have several hyphens in a row).
+SAGEMAKER_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+# An AWS resource id: subnet-, vpc-, rtb-, pl- and 8 or 17 hex digits.
+def resource_id(kind: str) -> str:
+    return rf"^{kind}-[0-9a-f]{{8,17}}$"
 
 # Characters an object key may have here: S3's "safe" set without '*', plus = + @ , : (partition-style
 # keys). The URI becomes an object ARN in IAM and VPC-endpoint policies, where '*' and '?' are

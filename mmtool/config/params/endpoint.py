@@ -8,7 +8,7 @@ from typing import Optional
 from pydantic import Field, field_validator
 
 from mmtool.config import layout
-from mmtool.config.params.base import InstanceType, S3ObjectUri, Strict
+from mmtool.config.params.base import ACCOUNT_ID, InstanceType, S3ObjectUri, SAGEMAKER_NAME, Strict
 
 
 class DataCaptureSettings(Strict):
@@ -79,7 +79,7 @@ class EndpointSettings(Strict):
     instance_type: InstanceType = Field("ml.m5.large", description="Endpoint instance type.")
     instance_count: int = Field(1, ge=1, le=20, description="Initial instance count of the production variant.")
     variant_name: str = Field(
-        "AllTraffic", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", max_length=63, description="Production variant name."
+        "AllTraffic", pattern=SAGEMAKER_NAME, max_length=63, description="Production variant name."
     )
     network_isolation: Optional[bool] = Field(
         None, description="Run the model container without any network access (it still reads its artifact). "
@@ -103,7 +103,7 @@ class EndpointSettings(Strict):
     @classmethod
     def _image(cls, value: str) -> str:
         if not re.fullmatch(
-            r"[0-9]{12}\.dkr\.ecr\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/\-]*(:[A-Za-z0-9_.\-]{1,128}|@sha256:[0-9a-f]{64})",
+            ACCOUNT_ID + r"\.dkr\.ecr\.[a-z0-9\-]+\.amazonaws\.com(\.cn)?/[a-z0-9][a-z0-9._/\-]*(:[A-Za-z0-9_.\-]{1,128}|@sha256:[0-9a-f]{64})",
             value,
         ):
             raise ValueError(

@@ -10,7 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mmtool.config import layout, name_limits
 from mmtool.errors import ToolError
-from mmtool.config.params.base import FieldError, Strict, image_accounts, region_partition
+from mmtool.config.params.base import ACCOUNT_ID, FieldError, Strict, image_accounts, region_partition
 from mmtool.config.params.deploy import DeploySettings
 from mmtool.config.params.network import NetworkSettings
 from mmtool.config.params.storage import EncryptionSettings, StorageSettings
@@ -148,7 +148,7 @@ class Params(Strict):
     def _account(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             raise ValueError("quote the account id (YAML reads 012345678901 as a number and drops the leading 0)")
-        if value is not None and not (isinstance(value, str) and re.fullmatch(r"[0-9]{12}", value)):
+        if value is not None and not (isinstance(value, str) and re.fullmatch(ACCOUNT_ID, value)):
             raise ValueError("expected 12 digits in quotes, e.g. '123456789012'")
         return value
 

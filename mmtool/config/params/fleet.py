@@ -10,7 +10,7 @@ from typing import Optional
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from mmtool.config import layout
-from mmtool.config.params.base import FieldError, Strict
+from mmtool.config.params.base import FieldError, SAGEMAKER_NAME, Strict
 from mmtool.config.params.endpoint import DataCaptureSettings, EndpointSettings
 from mmtool.config.params.monitoring import MonitoringSettings
 from mmtool.config.params.alarms import DriftAlarm, MAX_DRIFT_ALARMS
@@ -34,7 +34,7 @@ class ExistingEndpoint(Strict):
     """An endpoint deployed by another tool (SageMaker Pipelines, the SDK, another team's stack): we only monitor it."""
 
     endpoint_name: str = Field(
-        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+        pattern=SAGEMAKER_NAME, max_length=63,
         description="Name of the endpoint in this environment's account and region.",
     )
     data_capture: DataCaptureSettings = Field(
@@ -42,7 +42,7 @@ class ExistingEndpoint(Strict):
         description="The Data Capture that `make adopt` turns on for the endpoint (to this environment's bucket).",
     )
     model_name: Optional[str] = Field(
-        None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+        None, pattern=SAGEMAKER_NAME, max_length=63,
         description="The SageMaker Model behind the endpoint's production variant (AllTraffic, else the first). "
         "Required with monitoring.model_explainability: Clarify makes its shadow endpoints from this model, and the "
         "monitoring role may describe only it. `make plan` checks that the endpoint serves it and that it runs "

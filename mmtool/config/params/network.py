@@ -6,7 +6,7 @@ import ipaddress
 from typing import Annotated, Optional
 
 from pydantic import Field, field_validator, model_validator
-from mmtool.config.params.base import FieldError, Strict
+from mmtool.config.params.base import FieldError, Strict, resource_id
 
 
 class CreatedSubnet(Strict):
@@ -66,7 +66,7 @@ def _network(value: str) -> ipaddress.IPv4Network:
 
 
 class ExistingSubnet(Strict):
-    id: str = Field(pattern=r"^subnet-[0-9a-f]{8,17}$", description="Subnet id, e.g. subnet-0123456789abcdef0.")
+    id: str = Field(pattern=resource_id("subnet"), description="Subnet id, e.g. subnet-0123456789abcdef0.")
     availability_zone: str = Field(
         description="The subnet's availability zone name (checked offline: two zones are required)."
     )
@@ -75,11 +75,11 @@ class ExistingSubnet(Strict):
 class ExistingVpc(Strict):
     """Use a VPC and private subnets that already exist."""
 
-    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="Id of the existing VPC.")
+    vpc_id: str = Field(pattern=resource_id("vpc"), description="Id of the existing VPC.")
     subnets: list[ExistingSubnet] = Field(
         min_length=2, max_length=16, description="Private subnets for jobs, endpoints and VPC endpoints."
     )
-    route_table_ids: list[Annotated[str, Field(pattern=r"^rtb-[0-9a-f]{8,17}$")]] = Field(
+    route_table_ids: list[Annotated[str, Field(pattern=resource_id("rtb"))]] = Field(
         default_factory=list,
         max_length=16,
         description="Route tables of those subnets; the S3 gateway endpoint is attached to them.",
@@ -112,7 +112,7 @@ class NetworkSettings(Strict):
         "ecr.api, ecr.dkr, kms) and the S3 gateway endpoint. Turn off when the VPC already has them.",
     )
     s3_prefix_list_id: str = Field(
-        pattern=r"^pl-[0-9a-f]{8,17}$",
+        pattern=resource_id("pl"),
         description="Id of the region's AWS-managed S3 prefix list (`aws ec2 describe-managed-prefix-lists "
         "--filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3`). Job security-group egress to S3 "
         "is limited to it instead of 0.0.0.0/0.",

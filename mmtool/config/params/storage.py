@@ -8,13 +8,13 @@ from typing import Optional
 from pydantic import Field
 
 from mmtool.config import layout
-from mmtool.config.params.base import S3Prefix, Strict
+from mmtool.config.params.base import KMS_KEY_ARN, S3Prefix, Strict
 
 
 class EncryptionSettings(Strict):
     kms_key_arn: Optional[str] = Field(
         None,
-        pattern=r"^arn:aws[a-z\-]*:kms:[a-z0-9\-]+:[0-9]{12}:key/[a-zA-Z0-9\-]+$",
+        pattern=KMS_KEY_ARN,
         description="Existing customer-managed KMS key ARN to use for everything. Unset: the foundation "
         "stack creates a key with rotation on (recommended).",
     )
