@@ -70,3 +70,13 @@ def test_args_are_split_into_words_and_nothing_else(tmp_path):
 def test_ordinary_values_pass_unchanged(tmp_path):
     argv = _make(tmp_path, "deploy", ENV="prod", ENDPOINT="fraud", AUTO_APPROVE="1", ARGS="--max-attempts 20")
     assert argv == ["build.py", "deploy", "--env", "prod", "--endpoint", "fraud", "--yes", "--max-attempts", "20"]
+
+
+def test_the_tool_refuses_a_hostile_environment_name_in_one_quoted_line(capsys, tmp_path):
+    from mmtool.cli import main
+    from tests.conftest import scratch_root
+
+    paths = scratch_root(tmp_path)
+    assert main(["plan", "--env", "dev\ntouch x; echo y"], paths=paths) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ENV='dev\\ntouch x; echo y' is not an environment name" in err, err
