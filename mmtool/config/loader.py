@@ -349,6 +349,24 @@ def _check_copy_keys(params: Params, name: str, lines: dict[Path_, int]) -> list
 # --- checks that need the file system -----------------------------------------------------------
 
 
+MAX_SCRIPT_BYTES = 1024 * 1024  # a pre- or post-processor is a few KB; the build reads it whole
+
+
+def _script_problem(path: Path) -> str | None:
+    """Why a script the jobs load cannot be used (missing, not a regular file, too large), or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"no such file in the repository ({path})"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    if not stat.S_ISREG(info.st_mode):
+        return f"not a regular file but {_file_kind(info.st_mode)} ({path}); name the script's .py file"
+    if info.st_size > MAX_SCRIPT_BYTES:
+        return f"the file is {info.st_size} bytes; a script the jobs load is at most {MAX_SCRIPT_BYTES}"
+    return None
+
+
 def _check_files(params: Params, name: str, lines: dict[Path_, int], root: Path) -> list[Problem]:
     problems = []
     for endpoint in params.fleet():
@@ -356,11 +374,12 @@ def _check_files(params: Params, name: str, lines: dict[Path_, int], root: Path)
         at = ("monitoring",) if endpoint.legacy else ("endpoints", endpoint.key, "monitoring")
         for key in ("record_preprocessor", "post_analytics_processor"):
             script = getattr(dq, key)
-            if script and not (root / script).is_file():
+            why = _script_problem(root / script) if script else None
+            if why:
                 loc = at + ("data_quality", key)
                 inherited = _from_defaults(loc, lines)
-                problem = Problem(name, _dotted(loc), f"no such file in the repository ({root / script})"
-                                  + (f" (inherited from {_dotted(inherited)})" if inherited else ""),
+                problem = Problem(name, _dotted(loc), why + (f" (inherited from {_dotted(inherited)})" if inherited
+                                                             else ""),
                                   value=script, line=_line(lines, inherited or loc))
                 if problem not in problems:
                     problems.append(problem)

@@ -109,3 +109,35 @@ def test_a_regular_file_behind_a_symlink_is_read(tmp_path, capsys):
     (paths.params / "dev.yaml").rename(real)
     (paths.params / "dev.yaml").symlink_to(real)
     assert main(["validate", "--env", "dev"], paths=paths) == 0, capsys.readouterr().err
+
+
+SPECIAL_SCRIPTS = {
+    "directory": (lambda p: p.mkdir(), "not a regular file but a directory"),
+    "symlink-to-dev-zero": (lambda p: p.symlink_to("/dev/zero"), "not a regular file but a character device"),
+    "fifo": (_fifo, "not a regular file but a named pipe (FIFO)"),
+    "too-large": (lambda p: p.write_bytes(b"#" * (1024 * 1024 + 1)), "a script the jobs load is at most 1048576"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SPECIAL_SCRIPTS))
+def test_a_script_that_is_not_a_regular_file_is_refused_at_validation(kind, tmp_path, capsys):
+    make, fragment = SPECIAL_SCRIPTS[kind]
+    paths = scratch_root(tmp_path)
+    make(paths.root / "scripts" / "special.py")
+    params = paths.params / "dev.yaml"
+    params.write_text(params.read_text().replace("record_preprocessor: scripts/record_preprocessor.py",
+                                                 "record_preprocessor: scripts/special.py"))
+    def hung(signum, frame):
+        raise AssertionError(f"{kind}: the build blocked instead of refusing the script")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        code = main(["build", "--env", "dev"], paths=paths)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "monitoring.data_quality.record_preprocessor" in err, err
+    assert fragment in err, err
+    assert not paths.build.exists()

@@ -129,6 +129,10 @@ def _prefix(value: str) -> str:
     return value
 
 
+MAX_FILE_NAME = 255  # NAME_MAX of Linux file systems; monitoring-assets/<hash>/<name> then fits any S3 URI limit
+MAX_SCRIPT_PATH = 1024
+
+
 def _script_path(value: str) -> str:
     path = PurePosixPath(value)
     if path.is_absolute() or ".." in path.parts or not path.parts or path.parts[0] != "scripts":
@@ -138,6 +142,10 @@ def _script_path(value: str) -> str:
     if not all(re.fullmatch(r"[A-Za-z0-9_.\-]+", part) for part in path.parts):
         raise ValueError("file and folder names here use letters, digits and _ . - only (the name becomes part "
                          "of the asset's S3 key and a CloudFormation parameter value)")
+    if any(len(part) > MAX_FILE_NAME for part in path.parts) or len(value) > MAX_SCRIPT_PATH:
+        raise ValueError(f"file and folder names are at most {MAX_FILE_NAME} characters and the path at most "
+                         f"{MAX_SCRIPT_PATH} (the file system's limits; the asset's S3 URI must fit SageMaker's "
+                         f"{layout.MAX_OBJECT_URI})")
     return value
 
 
