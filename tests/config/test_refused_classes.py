@@ -32,6 +32,9 @@ def test_the_partition_of_every_supported_region_is_botocores(region):
     expected = next(p["partition"] for p in partitions
                     if region in p.get("regions", {}) or re.fullmatch(p["regionRegex"], region))
     assert region_partition(region) == expected
+    from templates.common import partition  # the ARNs the build computes (the S3 gateway endpoint's read list)
+
+    assert partition(region) == expected
 
 
 @pytest.mark.parametrize("start", range(24))
