@@ -104,7 +104,7 @@ PROTECTED_RESOURCES: tuple[str, ...] = ()
 
 ANALYZER_REPOSITORY = ANALYZER.repository  # mmtool/operate/baseline.py runs the same image
 MERGE_FOLDER = "merge"  # <S3Output.S3Uri>/merge/...: where the merge job writes (docs/monitors.md)
-BASELINE_KEY_PATTERN = r"^(baselines/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
+BASELINE_KEY_PATTERN = rf"^({layout.BASELINES.prefix}/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
 # The SageMaker SDK's container paths (sagemaker/model_monitor/model_monitoring.py, _CONTAINER_BASE_PATH).
 PROCESSING = "/opt/ml/processing"
 NO_VALUE = Ref("AWS::NoValue")
