@@ -4,6 +4,7 @@ templates' lifecycle rules and S3 grants are the layout's, and every copy of a f
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -209,3 +210,20 @@ def test_the_bucket_policy_lets_log_delivery_write_only_its_area():
     [resource] = writes[0]["Resource"]
     assert resource["Fn::Sub"].startswith(f"${{Bucket.Arn}}/{layout.FLOW_LOGS.prefix}/")
     assert layout.writable_by(layout.LOG_DELIVERY) == [layout.FLOW_LOGS]
+
+
+def test_no_prefix_or_prefix_pattern_is_retyped_outside_the_layout():
+    """The bucket's prefixes and the prefix pattern are typed once, in mmtool/config/layout.py; the deploy engine's
+    TEMPLATES_PREFIX is the one deliberate copy (it never imports mmtool), held equal above."""
+    literal = re.compile(r"""["'](%s)["'/]""" % "|".join(re.escape(a.prefix) for a in layout.AREAS))
+    allowed = {REPO / "mmtool" / "config" / "layout.py", REPO / "deployer" / "uploads.py"}
+    found = []
+    for folder in ("mmtool", "templates", "deployer"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            if path in allowed:
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                code = line.split("#", 1)[0]
+                if literal.search(code) or layout.PREFIX_PATTERN[1:-1] in code:
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not found, "use mmtool.config.layout instead:\n" + "\n".join(found)
