@@ -151,7 +151,9 @@ def build(params: Params) -> StackTemplate:
                         Sid="WriteDataCapture",
                         Effect=Allow,
                         Action=[s3.PutObject, s3.AbortMultipartUpload],
-                        Resource=[Sub("arn:${AWS::Partition}:s3:::${BucketName}/${CapturePrefix}/*")],
+                        # what the layout lets the endpoint write: its capture prefix (mmtool/config/layout.py)
+                        Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/${{{area.parameter}}}/*")
+                                  for area in layout.writable_by(layout.ENDPOINT)],
                     ),
                     Statement(
                         Sid="EncryptCapture",
