@@ -37,7 +37,8 @@ def _make(tmp_path: Path, target: str, **variables: str) -> list[str]:
     venv = tmp_path / "venv"
     venv.mkdir(exist_ok=True)
     (venv / ".installed").touch()
-    newer = (REPO / "requirements.txt").stat().st_mtime + 1  # newer than requirements.txt: nothing is installed
+    # newer than what the stamp depends on (requirements.txt, pyproject.toml, ...): nothing is installed
+    newer = max(p.stat().st_mtime for p in REPO.iterdir() if p.is_file()) + 1
     os.utime(venv / ".installed", (newer, newer))
     args = ["make", "--no-print-directory", "-f", str(REPO / "Makefile"), target, f"PY={recorder}", f"VENV={venv}"]
     args += [f"{name}={value}" for name, value in variables.items()]
