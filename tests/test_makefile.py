@@ -5,6 +5,7 @@ ENV='dev; touch x'` must not run `touch`. Real `make` runs, with PY pointing at 
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -81,3 +82,21 @@ def test_the_tool_refuses_a_hostile_environment_name_in_one_quoted_line(capsys, 
     assert main(["plan", "--env", "dev\ntouch x; echo y"], paths=paths) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ENV='dev\\ntouch x; echo y' is not an environment name" in err, err
+
+
+COMMANDS = {"PYTHON_SYS"}  # overridable on purpose: they name programs to run
+
+
+def test_no_recipe_expands_a_command_line_value_itself():
+    """The class, not the examples: every value a user passes (each `X ?=` of the Makefile, and those only tested
+    with $(if ...)) reaches a recipe as "$$MM_X", never as $(X) or ${X}, which make pastes into the shell command."""
+    text = (REPO / "Makefile").read_text()
+    user = set(re.findall(r"^([A-Z_]+)\s*\?=", text, re.MULTILINE)) - COMMANDS
+    user |= set(re.findall(r"\$\(if \$\(value ([A-Z_]+)\)", text)) | set(re.findall(r"\$\(if \$\(([A-Z_]+)\)", text))
+    assert {"ENV", "ENDPOINT", "ARGS", "DATASET", "CAPTURE"} <= user
+    bad = [line.strip() for line in text.splitlines() if line.startswith("\t")
+           for name in user if re.search(r"\$[({]%s[)}]" % name, line)]
+    assert not bad, bad
+    exported = set(re.findall(r"^export MM_([A-Z_]+)\s*=\s*\$\(value \1\)", text, re.MULTILINE))
+    unexported = set(re.search(r"^unexport (.*)$", text, re.MULTILINE).group(1).split())
+    assert user - {"AUTO_APPROVE"} <= exported and user <= unexported, (user, exported, unexported)
