@@ -80,6 +80,8 @@ def _endpoint_names(params: Params, endpoint: FleetEndpoint) -> Iterator[Compose
     rules = ("monitor-failed", "monitor-violations") if endpoint.legacy else ("failed", "violations")
     for rule in rules:
         yield ComposedName(at, value, "EventBridge rule name", f"{scoped}-{rule}", EVENTS_RULE_NAME)
+    if not endpoint.legacy:  # a fleet endpoint's own dashboard, in its monitoring stack
+        yield ComposedName(at, value, "dashboard name", f"{scoped}-model-monitor", CLOUDWATCH_DASHBOARD_NAME)
     for alarm in ("monitor-failed", "notification-delivery", "violations-delivery"):
         yield ComposedName(at, value, "CloudWatch alarm name", f"{scoped}-{alarm}", CLOUDWATCH_ALARM_NAME)
     drift_at = "alarms.drift" if endpoint.legacy else f"endpoints.{endpoint.key}.drift_alarms"
