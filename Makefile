@@ -8,12 +8,34 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed
 ENV        ?=
-ENV_FLAG   := $(if $(ENV),--env $(ENV),)
+# Values given on the command line (ENV, ENDPOINT, ARGS, DATASET, ...) reach the recipes as environment variables,
+# which bash expands without reading them as shell code: `make plan ENV='dev; echo x'` is an unknown environment,
+# never a command. `$(value ENV)` takes the value as written (`$(ENV)` would expand a `$(shell ...)` inside it). A
+# recipe writes "$$MM_ENV", never $$(ENV). ARGS is split into words, nothing more (no quotes, no commands).
+export MM_ENV         = $(value ENV)
+export MM_ENDPOINT    = $(value ENDPOINT)
+export MM_ARGS        = $(value ARGS)
+export MM_DATASET     = $(value DATASET)
+export MM_FORMAT      = $(value FORMAT)
+export MM_ENGINE      = $(value ENGINE)
+export MM_LOCAL       = $(value LOCAL)
+export MM_CAPTURE     = $(value CAPTURE)
+export MM_CONSTRAINTS = $(value CONSTRAINTS)
+export MM_STATISTICS  = $(value STATISTICS)
+export MM_MONITOR     = $(value MONITOR)
+export MM_OUTPUT      = $(value OUTPUT)
+export MM_OFFERS      = $(value OFFERS)
+export MM_LIVE        = $(value LIVE)
+# make would export a command-line variable itself, expanding it (and running a $(shell ...) in it) to do so
+unexport ENV ENDPOINT ARGS DATASET FORMAT ENGINE LOCAL CAPTURE CONSTRAINTS STATISTICS MONITOR OUTPUT OFFERS LIVE AUTO_APPROVE
+ENV_FLAG    = $(if $(value ENV),--env "$$MM_ENV",)
+ENV_ARG     = --env "$$MM_ENV"
+ARGS_WORDS  = $$MM_ARGS
 # ENDPOINT=key: one fleet endpoint's stacks (plan, deploy, destroy, drift, outputs) or monitors (status); default the
 # whole environment. run-now, baseline, dry-run and verify-notifications act on one endpoint: ENDPOINT= is required for a
 # fleet of more than one
 ENDPOINT   ?=
-ENDPOINT_FLAG := $(if $(ENDPOINT),--endpoint $(ENDPOINT),)
+ENDPOINT_FLAG = $(if $(value ENDPOINT),--endpoint "$$MM_ENDPOINT",)
 ARGS       ?=
 # Security scanners, each in its own folder under .tools/ (ignored); `make test` needs them too.
 CHECKOV_VENV    := .tools/checkov
@@ -52,48 +74,48 @@ help: ## List the targets
 
 .PHONY: build
 build: $(STAMP) ## Validate, synthesize and lint templates (all environments, or ENV=e)
-	@$(PY) build.py build $(ENV_FLAG) $(ARGS)
+	@$(PY) build.py build $(ENV_FLAG) $(ARGS_WORDS)
 
 .PHONY: validate
 validate: $(STAMP) ## Check params/<env>.yaml only (ENV=e or all)
-	@$(PY) build.py validate $(ENV_FLAG) $(ARGS)
+	@$(PY) build.py validate $(ENV_FLAG) $(ARGS_WORDS)
 
 .PHONY: lint
 lint: $(STAMP) ## Lint the synthesized templates with cfn-lint (ENV=e or all)
-	@$(PY) build.py lint $(ENV_FLAG) $(ARGS)
+	@$(PY) build.py lint $(ENV_FLAG) $(ARGS_WORDS)
 
 .PHONY: plan deploy destroy drift outputs unlock
 AUTO_APPROVE ?=
-YES_FLAG := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--yes,)
+YES_FLAG = $(if $(filter 1 yes true,$(value AUTO_APPROVE)),--yes,)
 plan: $(STAMP) ## Show what a deploy would change, like terraform plan (ENV=e [ENDPOINT=key]; ARGS=--json)
-	@$(PY) build.py plan --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
+	@$(PY) build.py plan $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 deploy: $(STAMP) ## Build, plan, confirm and deploy ENV=e [ENDPOINT=key] (AUTO_APPROVE=1 skips the question)
-	@$(PY) build.py deploy --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
+	@$(PY) build.py deploy $(ENV_ARG) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS_WORDS)
 
 destroy: $(STAMP) ## Delete ENV=e's [ENDPOINT=key's] stacks in reverse order; keeps the bucket, its data and the key
-	@$(PY) build.py destroy --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
+	@$(PY) build.py destroy $(ENV_ARG) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS_WORDS)
 
 drift: $(STAMP) ## Detect drift of ENV=e's stacks [ENDPOINT=key]
-	@$(PY) build.py drift --env "$(ENV)" $(ENDPOINT_FLAG) $(ARGS)
+	@$(PY) build.py drift $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 OUTPUT ?=
 outputs: $(STAMP) ## Print ENV=e's stack outputs [ENDPOINT=key] (ARGS=--json); OUTPUT=BucketName: that value alone
-	@$(PY) build.py outputs --env "$(ENV)" $(if $(OUTPUT),"$(OUTPUT)",) $(ENDPOINT_FLAG) $(ARGS)
+	@$(PY) build.py outputs $(ENV_ARG) $(if $(value OUTPUT),"$$MM_OUTPUT",) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 unlock: $(STAMP) ## Remove ENV=e's deploy lock (ENDPOINT=key: that endpoint's) left by a run that died: shows who held it, asks (AUTO_APPROVE=1 skips)
-	$(if $(ENV),,$(error ENV is required: make unlock ENV=dev))
-	@$(PY) build.py unlock --env "$(ENV)" $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make unlock ENV=dev))
+	@$(PY) build.py unlock $(ENV_ARG) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS_WORDS)
 
 .PHONY: cost prices
 cost: $(STAMP) ## Monthly estimate of ENV=e: per endpoint and monitor, per environment, each price with its source (ARGS=--json)
-	$(if $(ENV),,$(error ENV is required: make cost ENV=dev))
-	@$(PY) build.py cost --env "$(ENV)" $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make cost ENV=dev))
+	@$(PY) build.py cost $(ENV_ARG) $(ARGS_WORDS)
 
 OFFERS ?=
 LIVE   ?=
 prices: $(STAMP) ## Maintainers: rebuild mmtool/cost/data/prices.json from offer files (OFFERS=DIR) or the Price List API (LIVE=1)
-	@$(PY) build.py prices $(if $(OFFERS),--offers "$(OFFERS)",) $(if $(filter 1 yes true,$(LIVE)),--live-prices,) $(ARGS)
+	@$(PY) build.py prices $(if $(value OFFERS),--offers "$$MM_OFFERS",) $(if $(filter 1 yes true,$(value LIVE)),--live-prices,) $(ARGS_WORDS)
 
 .PHONY: local-up local-down
 local-up: $(STAMP) ## Start a local moto server in the background: until local-down, plan/deploy/status/destroy... go to it
@@ -108,7 +130,7 @@ demo: $(STAMP) ## Whole lifecycle of dev on a local moto server: deploy, no-op, 
 
 .PHONY: test
 test: $(STAMP) $(SECURITY_TOOLS) $(SDK_STAMP) ## Run the whole test suite (includes the security scans and the SDK comparison)
-	@$(PY) -m pytest -n auto --dist loadfile $(ARGS)
+	@$(PY) -m pytest -n auto --dist loadfile $(ARGS_WORDS)
 
 # --- security scanners: each in its own folder under .tools/ (ignored), pinned, installed on first use
 # checkov's own pins clash with requirements.txt (see requirements-security.in): separate virtualenv.
@@ -158,7 +180,7 @@ security-tools: $(SECURITY_TOOLS) ## Install checkov and cfn-guard (with the Con
 .PHONY: security
 security: $(STAMP) $(SECURITY_TOOLS) ## Build, then scan build/ with checkov, cfn-guard and our own checks (ENV=e or all)
 	@$(PY) build.py build $(ENV_FLAG)
-	@$(PY) build.py security $(ENV_FLAG) $(ARGS)
+	@$(PY) build.py security $(ENV_FLAG) $(ARGS_WORDS)
 
 # $(call lock_tool,<name>,<folder under .tools/>,<who>): requirements-<name>.in -> requirements-<name>.txt
 define lock_tool
@@ -184,7 +206,7 @@ docs: $(STAMP) ## Regenerate the parameter reference in docs/parameters.md from 
 
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks and print the figures
-	@$(PY) -m benchmarks $(ARGS)
+	@$(PY) -m benchmarks $(ARGS_WORDS)
 
 .PHONY: clean
 clean: ## Remove build/ and dist/ (keeps .venv)
@@ -204,48 +226,48 @@ lock: ## Re-resolve requirements.in into the pinned requirements.txt
 
 .PHONY: baseline
 baseline: $(STAMP) ## Start the baselining job: ENV=e [ENDPOINT=key] DATASET=<file|s3://bucket/baselines/...> [FORMAT=csv|jsonl] [ENGINE=processing]; LOCAL=1: here, no AWS
-	$(if $(ENV),,$(error ENV is required: make baseline ENV=dev DATASET=train.csv))
-	$(if $(DATASET),,$(error DATASET is required: a local file or s3://<project bucket>/baselines/..., e.g. make baseline ENV=$(ENV) DATASET=train.csv))
-	@$(PY) build.py baseline --env $(ENV) --dataset "$(DATASET)" $(if $(FORMAT),--format $(FORMAT),) $(if $(ENGINE),--engine $(ENGINE),) $(if $(LOCAL),--local,) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make baseline ENV=dev DATASET=train.csv))
+	$(if $(value DATASET),,$(error DATASET is required: a local file or s3://<project bucket>/baselines/..., e.g. make baseline ENV=$(value ENV) DATASET=train.csv))
+	@$(PY) build.py baseline $(ENV_ARG) --dataset "$$MM_DATASET" $(if $(value FORMAT),--format "$$MM_FORMAT",) $(if $(value ENGINE),--engine "$$MM_ENGINE",) $(if $(value LOCAL),--local,) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: compare-engines
 compare-engines: $(STAMP) ## The last data-quality run of both engines of an endpoint with monitoring.engine: both: ENV=e [ENDPOINT=key]
-	$(if $(ENV),,$(error ENV is required: make compare-engines ENV=dev ENDPOINT=churn))
-	@$(PY) build.py compare-engines --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make compare-engines ENV=dev ENDPOINT=churn))
+	@$(PY) build.py compare-engines $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: dry-run
 dry-run: $(STAMP) ## Run ENV's [ENDPOINT's] pre-processor over CAPTURE=<file|folder|s3://prefix> [CONSTRAINTS= STATISTICS=]
-	$(if $(ENV),,$(error ENV is required: make dry-run ENV=dev CAPTURE=path/to/capture))
-	$(if $(CAPTURE),,$(error CAPTURE is required: a .jsonl file, a folder of them or an s3:// prefix, e.g. make dry-run ENV=$(ENV) CAPTURE=capture/))
-	@$(PY) build.py dry-run --env $(ENV) --capture "$(CAPTURE)" $(if $(CONSTRAINTS),--constraints "$(CONSTRAINTS)",) $(if $(STATISTICS),--statistics "$(STATISTICS)",) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make dry-run ENV=dev CAPTURE=path/to/capture))
+	$(if $(value CAPTURE),,$(error CAPTURE is required: a .jsonl file, a folder of them or an s3:// prefix, e.g. make dry-run ENV=$(value ENV) CAPTURE=capture/))
+	@$(PY) build.py dry-run $(ENV_ARG) --capture "$$MM_CAPTURE" $(if $(value CONSTRAINTS),--constraints "$$MM_CONSTRAINTS",) $(if $(value STATISTICS),--statistics "$$MM_STATISTICS",) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: status
 status: $(STAMP) ## Monitoring of ENV [ENDPOINT=key]: schedules, last runs, failures explained with the fix, capture files [ARGS=--json]
-	$(if $(ENV),,$(error ENV is required: make status ENV=dev))
-	@$(PY) build.py status --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make status ENV=dev))
+	@$(PY) build.py status $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: verify-notifications
 verify-notifications: $(STAMP) ## Force one alarm into ALARM, show who should receive it: ENV=e [ENDPOINT=key] [ARGS=--alarm notification-delivery]
-	$(if $(ENV),,$(error ENV is required: make verify-notifications ENV=dev))
-	@$(PY) build.py verify-notifications --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make verify-notifications ENV=dev))
+	@$(PY) build.py verify-notifications $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: adopt
 adopt: $(STAMP) ## Turn Data Capture on for an endpoint another tool deployed: ENV=e ENDPOINT=key [AUTO_APPROVE=1]
-	$(if $(ENV),,$(error ENV is required: make adopt ENV=prod ENDPOINT=fraud))
-	$(if $(ENDPOINT),,$(error ENDPOINT is required: the key of an existing endpoint under endpoints: in params/$(ENV).yaml, e.g. make adopt ENV=$(ENV) ENDPOINT=fraud))
-	@$(PY) build.py adopt --env $(ENV) --endpoint "$(ENDPOINT)" $(YES_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make adopt ENV=prod ENDPOINT=fraud))
+	$(if $(value ENDPOINT),,$(error ENDPOINT is required: the key of an existing endpoint under endpoints: in params/$(value ENV).yaml, e.g. make adopt ENV=$(value ENV) ENDPOINT=fraud))
+	@$(PY) build.py adopt $(ENV_ARG) --endpoint "$$MM_ENDPOINT" $(YES_FLAG) $(ARGS_WORDS)
 
 .PHONY: run-now
 run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [ENDPOINT=key] [MONITOR=data-quality]
-	$(if $(ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
-	@$(PY) build.py run-now --env $(ENV) $(if $(MONITOR),--monitor $(MONITOR),) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
+	@$(PY) build.py run-now $(ENV_ARG) $(if $(value MONITOR),--monitor "$$MM_MONITOR",) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: package
 package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templates, DEPLOY.md, reference, lint, diagram, SHA256SUMS): ENV=e [ENDPOINT=key]
-	$(if $(ENV),,$(error ENV is required: make package ENV=dev))
-	@$(PY) build.py package --env $(ENV) $(ENDPOINT_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make package ENV=dev))
+	@$(PY) build.py package $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: catalog
 catalog: $(STAMP) ## Publish ENV's templates as Service Catalog products (needs the foundation stack): ENV=e [AUTO_APPROVE=1]
-	$(if $(ENV),,$(error ENV is required: make catalog ENV=dev))
-	@$(PY) build.py catalog --env $(ENV) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS)
+	$(if $(value ENV),,$(error ENV is required: make catalog ENV=dev))
+	@$(PY) build.py catalog $(ENV_ARG) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS_WORDS)

@@ -331,6 +331,8 @@ def unlock(manifest_path: str | Path, *, yes: bool = False, skip_account_check: 
     ctx = _context(manifest_path, Options(yes=yes, skip_account_check=skip_account_check), **connection)
 
     def command() -> int:
+        if endpoint is not None:  # a key the build does not have is a typo, not an unlocked endpoint
+            ctx.manifest.select(endpoint, "unlock")
         preflight(ctx)
         m = ctx.manifest
         run_unlock(ctx.clients, project=m.project, environment=m.environment, yes=yes, ask=ctx.ask,

@@ -56,9 +56,9 @@ CAPTURE_RECORD = {
 }
 
 
-def capture_key(endpoint_name: str, variant: str = "AllTraffic") -> str:
+def capture_key(prefix: str, endpoint_name: str, variant: str = "AllTraffic") -> str:
     """Where SageMaker writes capture files: <prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<name>.jsonl."""
-    return f"datacapture/{endpoint_name}/{variant}/2026/11/25/10/15-00-000-demo.jsonl"
+    return f"{prefix}/{endpoint_name}/{variant}/2026/11/25/10/15-00-000-demo.jsonl"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +161,11 @@ def _outputs(clients: Any, manifest: Any, name: str) -> dict[str, str]:
 def _write_capture(clients: Any, manifest: Any, console: Console) -> None:
     outputs = _foundation_outputs(clients, manifest)
     bucket, key_arn = outputs["BucketName"], outputs["KmsKeyArn"]
-    endpoint = _outputs(clients, manifest, "endpoint").get("EndpointName", f"{manifest.project}-{manifest.environment}")
-    key = capture_key(endpoint)
+    deployed = _outputs(clients, manifest, "endpoint")
+    endpoint = deployed.get("EndpointName", f"{manifest.project}-{manifest.environment}")
+    # the endpoint stack's capture destination, s3://<bucket>/<capture prefix>: the prefix as the build laid it out
+    destination = deployed.get("CaptureDestination", f"s3://{bucket}/")
+    key = capture_key(destination.split("/", 3)[3] if destination.count("/") >= 3 else "", endpoint).lstrip("/")
     clients.s3.put_object(Bucket=bucket, Key=key, Body=(json.dumps(CAPTURE_RECORD) + "\n").encode(),
                           ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn)
     console.print(f"wrote s3://{escape(bucket)}/{escape(key)} (SSE-KMS with the project key)")

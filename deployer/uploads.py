@@ -30,6 +30,10 @@ def output_value(stack: dict[str, Any] | None, key: str) -> str | None:
     return None
 
 
+#: Where templates over the inline limit go in the project bucket. The engine never imports mmtool: this is a second
+#: copy of mmtool/config/layout.py's TEMPLATES prefix, which tests/config/test_bucket_layout.py holds equal.
+TEMPLATES_PREFIX = "cloudformation-templates"
+
 #: What S3 answers when the key of an SSE-KMS write is disabled, pending deletion or gone.
 KMS_KEY_UNUSABLE = {
     "KMS.DisabledException": "is disabled",
@@ -175,7 +179,7 @@ def template_argument(
             f"(it comes from the {ctx.manifest.model.asset_bucket.stack if ctx.manifest.model.asset_bucket else '?'} stack).\n"
             "Next: deploy that stack first, or shrink the template (split it into two stacks)."
         )
-    key = f"cloudformation-templates/{spec.stack_name}/{spec.template_sha256}.template.json"
+    key = f"{TEMPLATES_PREFIX}/{spec.stack_name}/{spec.template_sha256}.template.json"
     ensure(ctx, target.bucket, key, spec.template_sha256,
            lambda: put(ctx, target, key, spec.template_body.encode("utf-8"), content_type="application/json"),
            what=f"{spec.stack_name}: template")

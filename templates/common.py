@@ -17,7 +17,7 @@ from typing import Callable, Mapping, Optional
 from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Template
 from troposphere.ssm import Parameter as SsmParameter
 
-from mmtool.config.params import FleetEndpoint, Params
+from mmtool.config.params import FleetEndpoint, Params, region_partition
 from templates.revisions import CreateOnly, digest, reach, value_reach
 
 TOOL_NAME = "model-monitor-deployer"
@@ -239,11 +239,8 @@ def explicit_tags(st: StackTemplate, tag_keys: list[str]) -> Tags:
 
 
 def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The region's partition (mmtool.config.params.region_partition: aws-iso-f for us-isof-*, which has images)."""
+    return region_partition(region)
 
 
 def s3_object_arn(uri: str, region: str) -> str:
@@ -272,3 +269,11 @@ def scanner_skips(*, checkov: dict[str, str] | None = None, cfn_lint: dict[str, 
         metadata["cfn-lint"] = {"config": {"ignore_checks": sorted(cfn_lint)}}
         metadata["cfn-lint-reasons"] = dict(sorted(cfn_lint.items()))
     return metadata
+
+
+def bucket_prefixes(areas, *, scoped: bool) -> list:
+    """Each area of the bucket layout (mmtool/config/layout.py) as a template value: a Ref to the Parameter that
+    carries it where the stack has one (a configured prefix; in a stack of one endpoint, `scoped`, every
+    per-endpoint prefix), else the fixed prefix."""
+    return [Ref(area.parameter) if area.parameter and (area.configurable or (scoped and area.per_endpoint))
+            else area.prefix for area in areas]

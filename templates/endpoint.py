@@ -34,6 +34,7 @@ from troposphere import Equals, GetAtt, If, Not, Output, Ref, Sub
 from troposphere.iam import Policy, Role
 from troposphere.sagemaker import ContainerDefinition, Endpoint, EndpointConfig, Model, ProductionVariant, VpcConfig
 
+from mmtool.config import layout
 from mmtool.config.params import EndpointSettings, Params
 from templates.common import Inputs, StackTemplate, name, partition, s3_object_arn, ssm_name
 from templates.foundation import vpc_mode_policy
@@ -102,7 +103,7 @@ def build(params: Params) -> StackTemplate:
                        value=lambda i: _created(i).variant_name)
     st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to (no trailing slash).", group="Data Capture",
-        label="Capture prefix", Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        label="Capture prefix", Default=layout.CAPTURE.prefix, AllowedPattern=layout.PREFIX_PATTERN,
         value=lambda i: i.endpoint.capture_prefix(i.params),
     )
     sampling = st.param("SamplingPercentage", "Percentage of requests captured.", group="Data Capture",
@@ -150,7 +151,9 @@ def build(params: Params) -> StackTemplate:
                         Sid="WriteDataCapture",
                         Effect=Allow,
                         Action=[s3.PutObject, s3.AbortMultipartUpload],
-                        Resource=[Sub("arn:${AWS::Partition}:s3:::${BucketName}/${CapturePrefix}/*")],
+                        # what the layout lets the endpoint write: its capture prefix (mmtool/config/layout.py)
+                        Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{BucketName}}/${{{area.parameter}}}/*")
+                                  for area in layout.writable_by(layout.ENDPOINT)],
                     ),
                     Statement(
                         Sid="EncryptCapture",

@@ -31,6 +31,7 @@ from __future__ import annotations
 from troposphere import Equals, FindInMap, GetAtt, Not, Or, Output, Ref, Sub, Tags
 from troposphere.cloudformation import Stack
 
+from mmtool.config import layout
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params
 from templates.common import StackTemplate
 from templates.monitoring import BASELINE_KEY_PATTERN
@@ -42,7 +43,7 @@ SCHEDULES = {
     "every-6-hours": ("cron(0 0/6 ? * * *)", 21600),
     "daily": ("cron(0 0 ? * * *)", 86400),
 }
-MONITORING_TEMPLATES_PREFIX = "catalog-templates/monitoring"  # where `make catalog` uploads the child
+MONITORING_TEMPLATES_PREFIX = f"{layout.CATALOG_TEMPLATES.prefix}/monitoring"  # where `make catalog` uploads the child
 SENTINEL_KEY = f"{SELF_SERVICE_KEY_PREFIX}sentinel"  # stands for sc-<MonitorName> in the child's values
 SENTINEL_ENDPOINT = "sentinel-endpoint"  # stands for the EndpointName parameter
 # The child's parameters a data scientist chooses: this template's parameter -> the child's.

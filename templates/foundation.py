@@ -23,15 +23,8 @@ Resources
 Outputs (also written to SSM for the other stacks)
   BucketName, KmsKeyArn; MonitoringRoleArn, MonitoringRoleName (SharedMonitoringRole only)
 
-Bucket layout (prefixes):
-  <capture_prefix>/        Data Capture of the endpoint (read by jobs, expires)
-  <batch_capture_prefix>/  batch-transform capture (read by jobs, expires)
-  <ground_truth_prefix>/   ground-truth labels (written by the labelling process, read by model-quality and
-                           bias jobs; never expires: labels are kept)
-  baselines/               baselining job output (written by baselining, read by jobs)
-  monitoring-assets/       pre-/post-processor scripts under content-hashed keys (read by jobs)
-  reports/                 monitoring job output (written by jobs, expires)
-  vpc-flow-logs/           flow logs of the VPC the network stack creates (written by log delivery, expires)
+Bucket layout: mmtool/config/layout.py declares every prefix, who reads and writes it and what expires; the
+lifecycle rules and the monitoring role's S3 grants are made from it (docs/security.md, "The bucket layout").
 """
 
 from __future__ import annotations
@@ -74,18 +67,20 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
+from mmtool.config import layout
 from mmtool.config.params import Params
-from templates.common import StackTemplate, name, retain, scanner_skips
+from templates.common import StackTemplate, bucket_prefixes, name, retain, scanner_skips
 
 STACK = "foundation"
 DEPENDS_ON: tuple[str, ...] = ()
 PROTECTED_RESOURCES = ("Bucket", "KmsKey")
 
-BASELINES_PREFIX = "baselines"
-ASSETS_PREFIX = "monitoring-assets"
-REPORTS_PREFIX = "reports"
+# The bucket's fixed prefixes (mmtool/config/layout.py lays the bucket out).
+BASELINES_PREFIX = layout.BASELINES.prefix
+ASSETS_PREFIX = layout.ASSETS.prefix
+REPORTS_PREFIX = layout.REPORTS.prefix
 MONITORING_ROLE_SUFFIX = "monitoring"  # <project>-<env>-monitoring; a fleet endpoint's: <project>-<env>-<key>-monitoring
-FLOW_LOGS_PREFIX = "vpc-flow-logs"
+FLOW_LOGS_PREFIX = layout.FLOW_LOGS.prefix
 ACCESS_LOGS_PREFIX = "project-bucket/"  # key prefix of the project bucket's logs in the access-log bucket
 
 # Why the parts that scanners flag are as they are (also the reasons shown in the skips).
@@ -111,29 +106,29 @@ def build(params: Params) -> StackTemplate:
         AllowedPattern=r"^(arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:key/[a-zA-Z0-9\-]+)?$",
         value=lambda i: i.params.encryption.kms_key_arn or "",
     )
-    capture_prefix = st.param(
+    st.param(
         "CapturePrefix", "Bucket prefix Data Capture writes to.", group="Storage", label="Capture prefix",
-        Default="datacapture", AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        Default=layout.CAPTURE.prefix, AllowedPattern=layout.PREFIX_PATTERN,
         value=lambda i: i.params.storage.capture_prefix,
     )
-    batch_prefix = st.param(
+    st.param(
         "BatchCapturePrefix", "Bucket prefix for batch-transform capture.", group="Storage",
-        label="Batch capture prefix", Default="batch-capture",
-        AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        label="Batch capture prefix", Default=layout.BATCH_CAPTURE.prefix,
+        AllowedPattern=layout.PREFIX_PATTERN,
         value=lambda i: i.params.storage.batch_capture_prefix,
     )
-    truth_prefix = st.param(
+    st.param(
         "GroundTruthPrefix", "Bucket prefix of ground-truth labels (read by model-quality and bias jobs).",
-        group="Storage", label="Ground-truth prefix", Default="ground-truth",
-        AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+        group="Storage", label="Ground-truth prefix", Default=layout.GROUND_TRUTH.prefix,
+        AllowedPattern=layout.PREFIX_PATTERN,
         value=lambda i: i.params.storage.ground_truth_prefix,
     )
-    capture_days = st.param(
+    st.param(
         "CaptureRetentionDays", "Days after which captured data expires.", group="Storage",
         label="Capture retention (days)", type="Number", Default="30", MinValue=1, MaxValue=3650,
         value=lambda i: str(i.params.storage.capture_retention_days),
     )
-    report_days = st.param(
+    st.param(
         "ReportRetentionDays", "Days after which monitoring reports expire.", group="Storage",
         label="Report retention (days)", type="Number", Default="400", MinValue=1, MaxValue=3650,
         value=lambda i: str(i.params.storage.report_retention_days),
@@ -307,14 +302,11 @@ def build(params: Params) -> StackTemplate:
                 ),
                 LifecycleConfiguration=LifecycleConfiguration(
                     Rules=[
-                        LifecycleRule(Id="ExpireCapture", Status="Enabled", Prefix=Sub("${CapturePrefix}/"),
-                                      ExpirationInDays=Ref(capture_days)),
-                        LifecycleRule(Id="ExpireBatchCapture", Status="Enabled", Prefix=Sub("${BatchCapturePrefix}/"),
-                                      ExpirationInDays=Ref(capture_days)),
-                        LifecycleRule(Id="ExpireReports", Status="Enabled", Prefix=f"{REPORTS_PREFIX}/",
-                                      ExpirationInDays=Ref(report_days)),
-                        LifecycleRule(Id="ExpireFlowLogs", Status="Enabled", Prefix=f"{FLOW_LOGS_PREFIX}/",
-                                      ExpirationInDays=Ref(log_days)),
+                        # one rule per expiring area of the layout, in its order
+                        *(LifecycleRule(Id=area.lifecycle_id, Status="Enabled",
+                                        Prefix=Sub(f"${{{area.parameter}}}/") if area.configurable else f"{area.prefix}/",
+                                        ExpirationInDays=Ref(area.retention))
+                          for area in layout.expiring()),
                         LifecycleRule(
                             Id="ExpireOldVersionsAndUploads",
                             Status="Enabled",
@@ -383,11 +375,11 @@ def build(params: Params) -> StackTemplate:
         )
     )
 
-    readable = [Ref(capture_prefix), Ref(batch_prefix), Ref(truth_prefix), BASELINES_PREFIX, ASSETS_PREFIX]
     role = t.add_resource(monitoring_role(
         "MonitoringRole", name(MONITORING_ROLE_SUFFIX), Sub("Model Monitor jobs of ${ProjectName}-${EnvironmentName}"),
         bucket_arn, lambda prefix: Sub("${Bucket.Arn}/${Prefix}/*", Prefix=prefix),
-        readable=readable, writable=[REPORTS_PREFIX, BASELINES_PREFIX], reports=REPORTS_PREFIX, key_arn=key_arn,
+        readable=bucket_prefixes(layout.readable_by(layout.JOBS), scoped=False),
+        writable=bucket_prefixes(layout.writable_by(layout.JOBS), scoped=False), reports=REPORTS_PREFIX, key_arn=key_arn,
     ))
     role.Condition = "SharedMonitoringRole"
 

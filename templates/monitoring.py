@@ -78,6 +78,7 @@ from troposphere.sagemaker import (
     VpcConfig,
 )
 
+from mmtool.config import layout
 from mmtool.config.baselines import copy_key
 from mmtool.config.monitor_kinds import (
     ANALYZER,
@@ -92,9 +93,9 @@ from mmtool.config.monitor_kinds import (
 )
 from mmtool.config.params import SHADOW_ENDPOINT_SUFFIX, FleetEndpoint, Params, image_accounts
 from mmtool.config.schedule import parse_schedule
-from templates.common import Inputs, StackTemplate, explicit_tags, name, scanner_skips
+from templates.common import Inputs, StackTemplate, bucket_prefixes, explicit_tags, name, scanner_skips
 from templates import notifications
-from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, MONITORING_ROLE_SUFFIX, monitoring_role, vpc_mode_policy
+from templates.foundation import ALARM_TOPIC_ARN, MONITORING_ROLE_SUFFIX, monitoring_role, vpc_mode_policy
 from templates.sagemaker_types import MonitoringStoppingCondition
 
 STACK = "monitoring"
@@ -103,7 +104,7 @@ PROTECTED_RESOURCES: tuple[str, ...] = ()
 
 ANALYZER_REPOSITORY = ANALYZER.repository  # mmtool/operate/baseline.py runs the same image
 MERGE_FOLDER = "merge"  # <S3Output.S3Uri>/merge/...: where the merge job writes (docs/monitors.md)
-BASELINE_KEY_PATTERN = r"^(baselines/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
+BASELINE_KEY_PATTERN = rf"^({layout.BASELINES.prefix}/\S+\.json)?$"  # copies made by make deploy (mmtool/config/baselines.py)
 # The SageMaker SDK's container paths (sagemaker/model_monitor/model_monitoring.py, _CONTAINER_BASE_PATH).
 PROCESSING = "/opt/ml/processing"
 NO_VALUE = Ref("AWS::NoValue")
@@ -131,8 +132,8 @@ def build(params: Params) -> StackTemplate:
                           group="Endpoint", label="Model name", Default="",
                           AllowedPattern=r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})?$", value=lambda i: i.model)
     st.param("GroundTruthPrefix", "Bucket prefix of the ground-truth labels.", group="Endpoint",
-             label="Ground-truth prefix", Default="ground-truth",
-             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+             label="Ground-truth prefix", Default=layout.GROUND_TRUTH.prefix,
+             AllowedPattern=layout.PREFIX_PATTERN,
              value=lambda i: i.endpoint.ground_truth_prefix(i.params))
     for family in IMAGE_FAMILIES:
         t.add_mapping(family.mapping, {region: {"Account": account}
@@ -329,8 +330,8 @@ def _data_quality(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobPa
     json_lines = st.flag(f"{stem}JsonLines", "Batch transform JSON: one object per line.", group=group,
                          label="JSON lines", value=dq(lambda m, i: m.input.json_lines))
     st.param("BatchCapturePrefix", "Bucket prefix of batch-transform capture.", group=group,
-             label="Batch capture prefix", Default="batch-capture",
-             AllowedPattern=r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$",
+             label="Batch capture prefix", Default=layout.BATCH_CAPTURE.prefix,
+             AllowedPattern=layout.PREFIX_PATTERN,
              value=lambda i: i.endpoint.batch_capture_prefix(i.params))
     t.add_condition("HasBaseline", And(Not(Equals(Ref(constraints), "")), Not(Equals(Ref(statistics), ""))))
     t.add_condition("HasPreprocessor", Not(Equals(Ref(preprocessor), "")))
@@ -534,15 +535,15 @@ def _endpoint_identity(st: StackTemplate, key_arn) -> tuple[object, object]:
                    value=lambda i: "" if i.endpoint.legacy else i.endpoint.key)
     st.param("EndpointName", "Name of the monitored endpoint.", group=group, label="Endpoint name",
              AllowedPattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", value=lambda i: i.endpoint.endpoint_name(i.params))
-    pattern = r"^[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$"
+    pattern = layout.PREFIX_PATTERN
     capture = st.param("CapturePrefix", "Bucket prefix of this endpoint's Data Capture.", group=group,
-                       label="Capture prefix", Default="datacapture", AllowedPattern=pattern,
+                       label="Capture prefix", Default=layout.CAPTURE.prefix, AllowedPattern=pattern,
                        value=lambda i: i.endpoint.capture_prefix(i.params))
     reports = st.param("ReportsPrefix", "Bucket prefix of this endpoint's monitoring reports.", group=group,
-                       label="Reports prefix", Default="reports", AllowedPattern=pattern,
+                       label="Reports prefix", Default=layout.REPORTS.prefix, AllowedPattern=pattern,
                        value=lambda i: i.endpoint.reports_prefix(i.params))
     baselines = st.param("BaselinesPrefix", "Bucket prefix of this endpoint's baselining output.", group=group,
-                         label="Baselines prefix", Default="baselines", AllowedPattern=pattern,
+                         label="Baselines prefix", Default=layout.BASELINES.prefix, AllowedPattern=pattern,
                          value=lambda i: i.endpoint.baselines_prefix(i.params))
     t.add_condition("Fleet", Not(Equals(Ref(key), "")))
     role = t.add_resource(monitoring_role(
@@ -550,8 +551,9 @@ def _endpoint_identity(st: StackTemplate, key_arn) -> tuple[object, object]:
         Sub("Model Monitor jobs of endpoint ${EndpointKey} of ${ProjectName}-${EnvironmentName}"),
         Sub("arn:${AWS::Partition}:s3:::${BucketName}"),
         lambda prefix: Sub("arn:${AWS::Partition}:s3:::${BucketName}/${Prefix}/*", Prefix=prefix),
-        readable=[Ref(capture), Ref("BatchCapturePrefix"), Ref("GroundTruthPrefix"), Ref(baselines), ASSETS_PREFIX],
-        writable=[Ref(reports), Ref(baselines)], reports=Ref(reports), key_arn=Ref(key_arn),
+        readable=bucket_prefixes(layout.readable_by(layout.JOBS), scoped=True),
+        writable=bucket_prefixes(layout.writable_by(layout.JOBS), scoped=True), reports=Ref(reports),
+        key_arn=Ref(key_arn),
     ))
     role.Condition = "Fleet"
     t.add_resource(vpc_mode_policy("ExecutionRoleVpcAccess", role, condition="Fleet"))

@@ -87,3 +87,14 @@ def test_catalog_takes_the_lock_and_unlock_removes_a_stale_one(scratch, aws_env,
     assert main(["unlock", "--env", "dev", "--yes", *aws_env], paths=scratch) == 0
     assert "lock removed" in capsys.readouterr().out
     assert ssm.get_parameters(Names=[name])["Parameters"] == []
+
+
+@pytest.mark.parametrize("command", ["unlock", "plan", "destroy", "outputs"])
+def test_an_endpoint_key_params_does_not_have_is_refused_with_the_known_keys(scratch, capsys, command):
+    """`make unlock ENV=staging ENDPOINT=nope` must not say "not locked" (nor plan nothing): the key is a typo. Refused
+    before any AWS call (no credentials or server here), exit 2, with the keys the file has."""
+    args = [command, "--env", "staging", "--endpoint", "nope"] + (["--yes"] if command in ("unlock", "destroy") else [])
+    code = main(args, paths=scratch)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "has no endpoint 'nope'" in err and "churn, upsell, fraud" in err and "Traceback" not in err

@@ -38,6 +38,10 @@ def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) ->
 
 
 def _build(paths: Paths, envs: list[str], linter, out) -> None:
+    """Everything is written to a staging folder next to build/<env>/ and linted there; only when every environment
+    is clean does each staging folder replace its build/<env>/. A failing build leaves the last good build/<env>/
+    exactly as it was (what a deploy would read) and keeps the rejected output in build/<env>.rejected/, which the
+    findings name."""
     from mmtool.build import catalog_synth
     from mmtool.build.lint import LintJob, lint
     from mmtool.build.synth import dump_json, synthesize
@@ -47,32 +51,46 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
     syntheses = {env: synthesize(params, paths.root) for env, params in loaded.items()}
     catalogs = {env: catalog_synth.synthesize_catalog(params) for env, params in loaded.items()}
     jobs = []
-    for env, synthesis in syntheses.items():
-        target = paths.build / env
-        files = synthesis.files()
-        self_service = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"])
-        write_tree(target, {**files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service)})
-        for stack in [*synthesis.stacks, catalogs[env], self_service]:
-            jobs.append(LintJob(
-                template_path=display_path(target / stack.template_file, paths),
-                template=(target / stack.template_file).read_bytes(),
-                parameters_path=display_path(target / stack.parameters_file, paths),
-                parameters=(target / stack.parameters_file).read_bytes(),
-                region=synthesis.params.region,
-            ))
-    if run_lint:
-        with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", to_stderr):
-            findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
-        if findings:
-            raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
-                            "fix the template module (or the params value it names) and rebuild")
-    for env, synthesis in syntheses.items():
-        (paths.build / env / catalog_synth.MANIFEST_FILE).write_bytes(
-            catalog_synth.manifest_bytes(synthesis.params, catalogs[env]))
-        (paths.build / env / "manifest.json").write_bytes(dump_json(synthesis.manifest()))
-        write_cost(synthesis.params, paths.build / env)
+    staged: dict[str, Path] = {}
+    try:
+        for env, synthesis in syntheses.items():
+            files = synthesis.files()
+            self_service = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"])
+            files = {**files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service),
+                     catalog_synth.MANIFEST_FILE: catalog_synth.manifest_bytes(synthesis.params, catalogs[env]),
+                     "manifest.json": dump_json(synthesis.manifest())}
+            staged[env] = stage_tree(paths.build / env, files)
+            shown = rejected_folder(paths.build / env)  # findings exist only when the output is rejected
+            for stack in [*synthesis.stacks, catalogs[env], self_service]:
+                jobs.append(LintJob(
+                    template_path=display_path(shown / stack.template_file, paths),
+                    template=files[stack.template_file],
+                    parameters_path=display_path(shown / stack.parameters_file, paths),
+                    parameters=files[stack.parameters_file],
+                    region=synthesis.params.region,
+                ))
+        findings = []
+        if run_lint:
+            with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", to_stderr):
+                findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
+        if not findings:
+            for env, folder in staged.items():  # the estimate the plan shows, read from the staged build
+                write_cost(syntheses[env].params, folder)
+    except BaseException:
+        for folder in staged.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if findings:
+        for env, folder in staged.items():
+            reject(folder, rejected_folder(paths.build / env))
+        kept = ", ".join(f"{display_path(paths.build / env, paths)}/" for env in staged)
+        raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s); "
+                        "fix the template module (or the params value it names) and rebuild; "
+                        f"{kept} unchanged (the last good build), the rejected output is beside it in <env>.rejected/")
+    for env, folder in staged.items():
+        swap(folder, paths.build / env)
         lint_note = "lint clean" if run_lint else "not linted"
-        out(f"{env}: {len(synthesis.stacks)} stacks, {len(synthesis.assets)} assets -> "
+        out(f"{env}: {len(syntheses[env].stacks)} stacks, {len(syntheses[env].assets)} assets -> "
             f"{display_path(paths.build / env, paths)}/ ({lint_note})")
 
 
@@ -107,15 +125,38 @@ def lint_existing(paths: Paths, envs: list[str], out=print) -> None:
     out(f"cfn-lint: {len(jobs)} templates clean")
 
 
-def write_tree(target: Path, files: dict[str, bytes]) -> None:
-    """Replace `target` with exactly `files` (stale files from an earlier build disappear)."""
-    staging = target.with_name(f".{target.name}.tmp")
+def stage_tree(target: Path, files: dict[str, bytes]) -> Path:
+    """Write exactly `files` into a fresh staging folder beside `target` (build/.<env>.staging/); return it."""
+    staging = target.with_name(f".{target.name}.staging")
     if staging.exists():
         shutil.rmtree(staging)
     for relative, content in sorted(files.items()):
         path = staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+    return staging
+
+
+def rejected_folder(target: Path) -> Path:
+    return target.with_name(f"{target.name}.rejected")
+
+
+def reject(staging: Path, rejected: Path) -> None:
+    """Keep a failed build's output for inspection, replacing an earlier rejected one."""
+    if rejected.exists():
+        shutil.rmtree(rejected)
+    staging.rename(rejected)
+
+
+def swap(staging: Path, target: Path) -> None:
+    """Replace `target` with `staging` (stale files from an earlier build disappear); the old tree is moved aside
+    first and removed last, so an interruption never leaves a half-written build/<env>/."""
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
     if target.exists():
-        shutil.rmtree(target)
+        target.rename(old)
     staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(rejected_folder(target), ignore_errors=True)  # the rejected output of an earlier build is stale
+

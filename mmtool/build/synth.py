@@ -24,6 +24,7 @@ from typing import Any
 from mmtool.build import clarify
 from mmtool.build.assets import MARKER, render_preprocessor
 from mmtool.build.notes import stack_notes
+from mmtool.config import layout
 from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
 from templates import alarms, foundation, monitoring, network
@@ -34,7 +35,7 @@ from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
 
 MANIFEST_FORMAT = 1
 SCHEMA_REGION = "us-east-1"  # create-only properties are the same in every region; one region keeps the build stable
-ASSETS_PREFIX = "monitoring-assets"
+ASSETS_PREFIX = layout.ASSETS.prefix
 RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
 
 

@@ -69,6 +69,11 @@ def run(args: argparse.Namespace, paths) -> int:
     from deployer.errors import DeployError
 
     params = validate(paths, [args.env])[args.env]
+    if getattr(args, "endpoint", None) is not None:  # a key params does not have: refused with the known ones, never
+        try:                                         # "not locked" or "no stacks"
+            params.endpoint(args.endpoint)
+        except ToolError as exc:
+            raise UsageError(str(exc)) from None
     manifest = paths.build / args.env / "manifest.json"
     err = lambda line: print(line, file=sys.stderr)  # noqa: E731
     # baselines are used from copies the engine makes before the stacks that read them (manifest "copies")

@@ -31,10 +31,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mmtool.config import layout
+
 if TYPE_CHECKING:
     from mmtool.config.params import Params
 
-BASELINES_PREFIX = "baselines"  # foundation's BASELINES_PREFIX, which the environment's monitoring role reads and lists
+BASELINES_PREFIX = layout.BASELINES.prefix  # the environment's monitoring role reads and lists it
 IMPORTED = "imported"
 IMPORTED_PREFIX = f"{BASELINES_PREFIX}/{IMPORTED}"  # the single-endpoint form's copies
 

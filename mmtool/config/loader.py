@@ -8,6 +8,8 @@ kind of message, never a traceback.
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import types
 import typing
 from pathlib import Path
@@ -16,6 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from mmtool.config.baselines import baseline_copies
+from mmtool.config.layout import MAX_OBJECT_KEY_IN_URI, MAX_OBJECT_URI
 from mmtool.config.params import FieldError, Params
 from mmtool.errors import ParamsError, Problem
 
@@ -28,7 +32,7 @@ Path_ = tuple  # a location inside the document: keys and list indexes
 
 def display_path(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.absolute().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -37,7 +41,7 @@ def load_params(path: Path, repo_root: Path | None = None) -> Params:
     """Load and validate one environment's params file. `repo_root` is where scripts/ lives."""
     name = display_path(path)
     data, lines = read_yaml(path, name)
-    return params_from_data(data, name, lines, path.stem, repo_root or path.resolve().parent.parent)
+    return params_from_data(data, name, lines, path.stem, repo_root or path.absolute().parent.parent)
 
 
 def params_from_data(data: Any, name: str, lines: dict[Path_, int] | None, environment: str | None,
@@ -51,7 +55,7 @@ def params_from_data(data: Any, name: str, lines: dict[Path_, int] | None, envir
         params = Params.model_validate(data, context={"environment": environment})
     except ValidationError as exc:
         raise ParamsError(_problems(exc, name, lines)) from None
-    problems = _check_files(params, name, lines, repo_root)
+    problems = _check_files(params, name, lines, repo_root) + _check_copy_keys(params, name, lines)
     if problems:
         raise ParamsError(problems)
     return params
@@ -61,14 +65,7 @@ def params_from_data(data: Any, name: str, lines: dict[Path_, int] | None, envir
 
 
 def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ParamsError([Problem(name, "", "file not found; create it from params/dev.yaml", show_value=False)]) from None
-    if size > MAX_BYTES:
-        raise ParamsError([Problem(name, "", f"the file is {size} bytes; a params file is at most {MAX_BYTES}",
-                                   show_value=False)])
-    raw = path.read_bytes()
+    raw = read_params_bytes(path, name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -99,6 +96,50 @@ def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
         raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
     builder = _Builder(name)
     return builder.build(node, ()), builder.lines
+
+
+def read_params_bytes(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing without reading what is not a regular file (a directory; a FIFO, which would
+    block; a device such as a symlink to /dev/zero, which never ends) and reading at most MAX_BYTES + 1 bytes (a
+    file that grows after the check is cut off and refused)."""
+    try:
+        info = path.stat()  # follows a symlink: what matters is what it points at
+    except FileNotFoundError:
+        raise ParamsError([Problem(name, "", "file not found; create it from params/dev.yaml", show_value=False)]) from None
+    except OSError as exc:
+        raise ParamsError([Problem(name, "", f"cannot read the file ({exc.strerror}); check it and its permissions",
+                                   show_value=False)]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ParamsError([Problem(name, "", f"not a regular file but {_file_kind(info.st_mode)}; a params file is a "
+                                   "YAML text file (replace it with one, e.g. a copy of params/dev.yaml)",
+                                   show_value=False)])
+    if info.st_size > MAX_BYTES:
+        raise ParamsError([Problem(name, "", f"the file is {info.st_size} bytes; a params file is at most {MAX_BYTES}",
+                                   show_value=False)])
+    try:
+        # O_NONBLOCK: if the file was swapped for a FIFO since the check, opening it must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ParamsError([Problem(name, "", f"cannot open the file ({exc.strerror}); check it and its permissions",
+                                   show_value=False)]) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped between the check and the open
+            raise ParamsError([Problem(name, "", "not a regular file (it changed while being read); a params file is "
+                                       "a YAML text file", show_value=False)])
+        raw = handle.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ParamsError([Problem(name, "", f"the file is more than {MAX_BYTES} bytes (it grew while being read); a "
+                                   f"params file is at most {MAX_BYTES}", show_value=False)])
+    return raw
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 _PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -289,7 +330,41 @@ def _description(loc: Path_) -> str:
     return (field.description or "") if field else ""
 
 
+def _check_copy_keys(params: Params, name: str, lines: dict[Path_, int]) -> list[Problem]:
+    """The copy `make deploy` makes of a baseline lands under the endpoint's baselines prefix with the source's file
+    name (mmtool/config/baselines.py): that key must fit S3's 1,024 bytes too."""
+    problems = []
+    for copy in baseline_copies(params):
+        size = len(copy.key.encode("utf-8"))
+        if size > MAX_OBJECT_KEY_IN_URI:
+            loc = _field_path(copy.field)
+            problems.append(Problem(name, copy.field, f"the copy of this baseline in the project bucket would have the "
+                                    f"{size}-byte key {copy.key[:60]}...; the job definition names it in an S3 URI of at "
+                                    f"most {MAX_OBJECT_URI} characters, which leaves {MAX_OBJECT_KEY_IN_URI} for the key "
+                                    "(S3 keys are at most 1024 bytes): use a shorter file name",
+                                    value=copy.source, line=_line(lines, loc)))
+    return problems
+
+
 # --- checks that need the file system -----------------------------------------------------------
+
+
+MAX_SCRIPT_BYTES = 1024 * 1024  # a pre- or post-processor is a few KB; the build reads it whole
+
+
+def _script_problem(path: Path) -> str | None:
+    """Why a script the jobs load cannot be used (missing, not a regular file, too large), or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"no such file in the repository ({path})"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    if not stat.S_ISREG(info.st_mode):
+        return f"not a regular file but {_file_kind(info.st_mode)} ({path}); name the script's .py file"
+    if info.st_size > MAX_SCRIPT_BYTES:
+        return f"the file is {info.st_size} bytes; a script the jobs load is at most {MAX_SCRIPT_BYTES}"
+    return None
 
 
 def _check_files(params: Params, name: str, lines: dict[Path_, int], root: Path) -> list[Problem]:
@@ -299,11 +374,12 @@ def _check_files(params: Params, name: str, lines: dict[Path_, int], root: Path)
         at = ("monitoring",) if endpoint.legacy else ("endpoints", endpoint.key, "monitoring")
         for key in ("record_preprocessor", "post_analytics_processor"):
             script = getattr(dq, key)
-            if script and not (root / script).is_file():
+            why = _script_problem(root / script) if script else None
+            if why:
                 loc = at + ("data_quality", key)
                 inherited = _from_defaults(loc, lines)
-                problem = Problem(name, _dotted(loc), f"no such file in the repository ({root / script})"
-                                  + (f" (inherited from {_dotted(inherited)})" if inherited else ""),
+                problem = Problem(name, _dotted(loc), why + (f" (inherited from {_dotted(inherited)})" if inherited
+                                                             else ""),
                                   value=script, line=_line(lines, inherited or loc))
                 if problem not in problems:
                     problems.append(problem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from mmtool.errors import ParamsError, ToolError, UsageError
@@ -30,6 +31,9 @@ def environments(paths: Paths, env: str | None) -> list[str]:
         return known
     if env not in known:
         choices = ", ".join(known) or "none yet"
+        if not re.fullmatch(r"[a-z][a-z0-9]{1,9}", env):  # shown quoted: it may hold spaces, newlines or shell code
+            raise UsageError(f"ENV={env!r} is not an environment name (2-10 lowercase letters and digits; "
+                             f"environments: {choices})")
         raise UsageError(f"no params file params/{env}.yaml (environments: {choices}); create it or fix ENV=")
     return [env]
 

@@ -29,9 +29,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from mmtool.config import layout
 from mmtool.errors import ToolError
 
-TEMPLATES_PREFIX = "catalog-templates"
+TEMPLATES_PREFIX = layout.CATALOG_TEMPLATES.prefix
 ARTIFACT_TYPE = "CLOUD_FORMATION_TEMPLATE"
 SHA_IN_DESCRIPTION = re.compile(r"sha256:([0-9a-f]{64})")
 

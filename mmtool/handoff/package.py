@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer.progress import Step, to_stderr
+from mmtool.config import layout
 from mmtool.config.workspace import display_path, environments
 from mmtool.errors import ToolError
 from mmtool.handoff import existing_endpoints
@@ -38,7 +39,7 @@ from mmtool.version import describe
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes of --template-file above which `aws cloudformation deploy` needs --s3-bucket
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-CLI_TEMPLATES_PREFIX = "cloudformation-templates"
+CLI_TEMPLATES_PREFIX = layout.TEMPLATES.prefix
 
 
 def git_version(root: Path) -> str:

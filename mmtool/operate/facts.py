@@ -240,7 +240,7 @@ class ScheduleFacts:
     @property
     def period_seconds(self) -> int | None:
         try:
-            return parse_schedule(self.expression or "").period_seconds if not self.one_time else None
+            return parse_schedule(self.expression or "", evenly_spaced=False).period_seconds if not self.one_time else None
         except ScheduleRejected:
             return None
 
@@ -283,7 +283,7 @@ class Facts:
 def run_hours(expression: str) -> set[int] | None:
     """The UTC hours of day a schedule runs at; None for NOW or an expression SageMaker refuses."""
     try:
-        schedule = parse_schedule(expression)
+        schedule = parse_schedule(expression, evenly_spaced=False)  # as deployed, as SageMaker runs it
     except ScheduleRejected:
         return None
     if schedule.one_time:

@@ -264,7 +264,7 @@ def schedule_failed(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
         return None
     reason = schedule.failure_reason or "(no FailureReason given)"
     try:
-        parse_schedule(schedule.expression or "")
+        parse_schedule(schedule.expression or "", evenly_spaced=False)
         refused = None
     except ScheduleRejected as exc:
         refused = str(exc)

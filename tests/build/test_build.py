@@ -165,3 +165,51 @@ def test_make_help_lists_the_targets():
 
 def test_lint_error_is_a_tool_error():
     assert LintError("x").exit_code == 1
+
+
+def _rebuild_with_lint_findings(scratch, monkeypatch, capsys) -> str:
+    """Change a value, then build with cfn-lint reporting a finding (the pipeline's handling is under test)."""
+    def finding(jobs, **kwargs):
+        return [Finding(str(jobs[0].template_path), 3, "E3012", "expected type")]
+
+    monkeypatch.setattr("mmtool.build.lint.lint", finding)
+    data = dev_params()
+    data["endpoint"]["data_capture"]["sampling_percentage"] = 42
+    write_params(scratch, data)
+    assert main(["build", "--env", "dev"], paths=scratch) == 1
+    return capsys.readouterr().err
+
+
+def test_a_failing_build_leaves_the_last_good_build_as_it_was(scratch, monkeypatch, capsys):
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    good = tree(scratch.build / "dev")
+    err = _rebuild_with_lint_findings(scratch, monkeypatch, capsys)
+    assert tree(scratch.build / "dev") == good, "a failed build must not touch build/dev/ (deploy reads it)"
+    rejected = scratch.build / "dev.rejected"
+    assert "build/dev.rejected/" in err and ": E3012: expected type" in err, err  # the findings name what exists
+    assert "build/dev/ unchanged (the last good build)" in err
+    values = json.loads((rejected / "endpoint.parameters.json").read_text())
+    assert {"ParameterKey": "SamplingPercentage", "ParameterValue": "42"} in values
+    assert not [p for p in scratch.build.iterdir() if p.name.startswith(".")], "no staging folder left behind"
+
+    monkeypatch.undo()  # lint passes again: the new build replaces the old one and the rejected output goes
+    write_params(scratch, dev_params())
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    assert tree(scratch.build / "dev") == good and not rejected.exists()
+
+
+def test_an_interrupted_build_leaves_the_last_good_build_and_no_staging(scratch, monkeypatch):
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    good = tree(scratch.build / "dev")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mmtool.build.lint.lint", interrupted)
+    data = dev_params()
+    data["storage"]["capture_retention_days"] = 3
+    write_params(scratch, data)
+    with pytest.raises(KeyboardInterrupt):
+        build(scratch, ["dev"], out=lambda *_: None)
+    assert tree(scratch.build / "dev") == good
+    assert sorted(p.name for p in scratch.build.iterdir()) == ["dev"]

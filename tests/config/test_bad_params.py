@@ -9,8 +9,10 @@ Each file but the empty one says what is wrong with it and what the error must s
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,83 @@ def test_bad_params_file_gives_one_readable_error_and_exit_2(path, tmp_path, cap
         assert f": {field}=" in err or f": {field}:" in err, f"field {field!r} not named in: {err}"
     assert fragment in err, err
     assert not paths.build.exists(), "a bad params file must not write anything under build/"
+
+
+# --- params files that are not regular files (they cannot live in the corpus: git keeps none of them) --------
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+SPECIAL_FILES = {
+    "symlink-to-dev-zero": (lambda p: p.symlink_to("/dev/zero"), "not a regular file but a character device"),
+    "fifo": (_fifo, "not a regular file but a named pipe (FIFO)"),
+    "directory": (lambda p: p.mkdir(), "not a regular file but a directory"),
+    "symlink-to-directory": (lambda p: p.symlink_to(p.parent), "not a regular file but a directory"),
+    "dangling-symlink": (lambda p: p.symlink_to(p.parent / "nowhere.yaml"), "file not found"),
+    "symlink-loop": (lambda p: p.symlink_to(p), "cannot read the file"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SPECIAL_FILES))
+def test_a_params_file_that_is_not_a_regular_file_is_refused_without_reading_it(kind, tmp_path, capsys):
+    make, fragment = SPECIAL_FILES[kind]
+    paths = scratch_root(tmp_path)
+    target = paths.params / "dev.yaml"
+    target.unlink()
+    make(target)
+
+    def hung(signum, frame):  # reading /dev/zero or opening a FIFO without a writer never returns
+        raise AssertionError(f"{kind}: the loader blocked instead of refusing the file")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        code = main(["build", "--env", "dev"], paths=paths)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    out, err = capsys.readouterr()
+    assert code == 2 and not out and "Traceback" not in err and err.count("\n") == 1, err
+    assert "dev.yaml" in err and fragment in err, err
+    assert not paths.build.exists()
+
+
+def test_a_regular_file_behind_a_symlink_is_read(tmp_path, capsys):
+    paths = scratch_root(tmp_path)
+    real = paths.root / "elsewhere.yaml"
+    (paths.params / "dev.yaml").rename(real)
+    (paths.params / "dev.yaml").symlink_to(real)
+    assert main(["validate", "--env", "dev"], paths=paths) == 0, capsys.readouterr().err
+
+
+SPECIAL_SCRIPTS = {
+    "directory": (lambda p: p.mkdir(), "not a regular file but a directory"),
+    "symlink-to-dev-zero": (lambda p: p.symlink_to("/dev/zero"), "not a regular file but a character device"),
+    "fifo": (_fifo, "not a regular file but a named pipe (FIFO)"),
+    "too-large": (lambda p: p.write_bytes(b"#" * (1024 * 1024 + 1)), "a script the jobs load is at most 1048576"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SPECIAL_SCRIPTS))
+def test_a_script_that_is_not_a_regular_file_is_refused_at_validation(kind, tmp_path, capsys):
+    make, fragment = SPECIAL_SCRIPTS[kind]
+    paths = scratch_root(tmp_path)
+    make(paths.root / "scripts" / "special.py")
+    params = paths.params / "dev.yaml"
+    params.write_text(params.read_text().replace("record_preprocessor: scripts/record_preprocessor.py",
+                                                 "record_preprocessor: scripts/special.py"))
+    def hung(signum, frame):
+        raise AssertionError(f"{kind}: the build blocked instead of refusing the script")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        code = main(["build", "--env", "dev"], paths=paths)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "monitoring.data_quality.record_preprocessor" in err, err
+    assert fragment in err, err
+    assert not paths.build.exists()

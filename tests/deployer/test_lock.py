@@ -303,4 +303,6 @@ def test_deploy_of_one_endpoint_takes_its_lock_and_unlock_removes_an_endpoints_l
     assert hint.code == 0 and "is not locked" in hint.out and f"make unlock ENV={ENVIRONMENT} ENDPOINT=a" in hint.out
     removed = run("unlock", env.manifest_path, clients, yes=True, endpoint="a")
     assert removed.code == 0 and "lock removed" in removed.out and endpoint_lock(ssm, "a") is None
+    typo = run("unlock", env.manifest_path, clients, yes=True, endpoint="nope")  # not "not locked": a typo
+    assert typo.code != 0 and "no such endpoint in this build (known endpoints: a, b)" in str(typo.error)
     assert run("deploy", env.manifest_path, clients).code == 0
