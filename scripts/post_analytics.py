@@ -1,7 +1,7 @@
 """Post-analytics processor for SageMaker Model Monitor data-quality jobs (optional).
 
 The analyzer calls ``postprocess_handler()`` with no arguments once, after a successful analysis
-(MODEL-MONITOR.md section 5.2); there is no return contract. This one prints a single line that
+(https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-pre-and-post-processing.html); there is no return contract. This one prints a single line that
 summarises the violations the job found, so the job's CloudWatch log says at a glance what
 ``constraint_violations.json`` holds without downloading it from S3:
 

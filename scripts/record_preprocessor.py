@@ -2,7 +2,7 @@
 
 This file runs inside AWS's Model Monitor analyzer container, which calls
 ``preprocess_handler(inference_record, logger)`` once per captured record
-(MODEL-MONITOR.md section 5.1). It therefore uses the Python standard library
+(https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-pre-and-post-processing.html). It therefore uses the Python standard library
 only and Python 3.8 syntax.
 
 What it does with one captured record

@@ -219,7 +219,7 @@ def tag_parameter_name(key: str) -> str:
 
 
 def explicit_tags(st: StackTemplate, tag_keys: list[str]) -> Tags:
-    """Tags for resources that do not inherit stack tags (SageMaker monitoring types, reference §8 #13).
+    """Tags for resources that do not inherit stack tags (SageMaker monitoring types, aws-cloudformation/cloudformation-coverage-roadmap#2338).
 
     Values are Parameters, so environments that use the same tag keys (as they should) share one
     template; only the values in their parameter files differ.

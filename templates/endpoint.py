@@ -225,7 +225,7 @@ def build(params: Params) -> StackTemplate:
             InitialSamplingPercentage=Ref(sampling),
             DestinationS3Uri=capture_destination,
             KmsKeyId=Ref(key_arn),
-            # Two separate options, never InputAndOutput (rejected by endpoint creation, reference §8 #5).
+            # Two separate options, never InputAndOutput (rejected by endpoint creation, boto/boto3#3440).
             CaptureOptions=If(
                 "CaptureBoth",
                 [CaptureOption(CaptureMode="Input"), CaptureOption(CaptureMode="Output")],

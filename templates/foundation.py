@@ -90,7 +90,7 @@ VPC_MODE_SKIP_REASON = ("SageMaker VPC mode validates these EC2 network-interfac
 # The alarms stack's topic (templates/alarms.py names it the same way).
 ALARM_TOPIC_ARN = Sub("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ProjectName}-${EnvironmentName}-alarms")
 
-# Data-quality and model-quality jobs publish under these namespaces (reference §6.4).
+# Data-quality and model-quality jobs publish under these namespaces (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html).
 METRIC_NAMESPACES = ["aws/sagemaker/Endpoints/*", "aws/sagemaker/ModelMonitoring/*"]
 
 
@@ -536,7 +536,7 @@ def vpc_mode_policy(title: str, role: Role, *, condition: str | None = None) -> 
     """The EC2 actions of SageMaker's VPC mode, on their own so a scanner skip covers only them.
 
     SageMaker validates them without resource scope or condition when it creates the job or model,
-    so they cannot be limited to resource ARNs (reference §7.1).
+    so they cannot be limited to resource ARNs (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html).
     """
     policy = PolicyType(
         title,

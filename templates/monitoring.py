@@ -475,7 +475,7 @@ def _revision_parameter(st: StackTemplate, parameter: str, group: str) -> None:
 
 def _job_definition_name(parameter: str, job_name: Sub, job) -> If:
     """The definition's name for its schedule: ours, or the one CloudFormation gave it, read from the ARN
-    (`arn:...:data-quality-job-definition/<name>`; Ref of a definition is its ARN, reference §0.4)."""
+    (`arn:...:data-quality-job-definition/<name>`; Ref of a definition is its ARN, the return values of AWS::SageMaker::DataQualityJobDefinition in the CloudFormation template reference)."""
     return If(f"Has{parameter}", job_name, Select(1, Split("/", Ref(job))))
 
 
@@ -635,7 +635,7 @@ def _role_policy(st: StackTemplate, title: str, condition: str, suffix: str, rol
 def _shadow_endpoint_policy(st: StackTemplate, kind: MonitorKind, role_name, model_name) -> PolicyType:
     """What Clarify's explainability job does with the monitoring role: describe the endpoint's model (ModelName:
     ours, or an existing endpoint's existing.model_name), create, call and delete a shadow endpoint named with our
-    prefix (reference §7.1). Nothing else, no other model."""
+    prefix (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html). Nothing else, no other model."""
     arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:"
     legacy = f"${{ProjectName}}-${{EnvironmentName}}-{CLARIFY_ENDPOINT_PREFIX}*"
     fleet = f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{CLARIFY_ENDPOINT_PREFIX}*"

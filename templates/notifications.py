@@ -41,7 +41,7 @@ from templates.common import Inputs, StackTemplate
 # (the stack has none: their parameters keep their defaults).
 Drift = Callable[[Inputs], Optional[tuple[int, Sequence[DriftAlarm]]]]
 
-FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (reference §8 #17)
+FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)
 VIOLATIONS_PREFIX = "CompletedWithViolations"
 INPUT_PATHS = {
     "schedule": "$.detail.MonitoringScheduleArn",

@@ -1,4 +1,4 @@
-"""Corrected troposphere classes for two SageMaker shapes troposphere 4.11 gets wrong (reference §0.3).
+"""Corrected troposphere classes for two SageMaker shapes troposphere 4.11 gets wrong (CloudFormation's AWS::SageMaker::EndpointConfig schema).
 
 `troposphere.sagemaker.EndpointConfig` types `DataCaptureConfig` as the batch-transform shape (only
 DestinationS3Uri, GenerateInferenceId, KmsKeyId): the endpoint's `CaptureOptions`,

@@ -243,7 +243,7 @@ def main() -> int:
 def _clarify_image(region: str) -> str | None:
     try:
         return image_uris.retrieve("clarify", region)
-    except ValueError:  # not every region has a Clarify image (reference §2)
+    except ValueError:  # not every region has a Clarify image (the SageMaker SDK's sagemaker/image_uri_config/model-monitor.json and clarify.json)
         return None
 
 

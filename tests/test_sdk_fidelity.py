@@ -59,7 +59,7 @@ DELIBERATE = {
     "JobDefinitionName": "ours is <project>-<env>-<code>-<content hash>, so a changed definition (every property is "
                          "create-only) gets a new name and CloudFormation can replace it; the SDK's is timestamped",
     "Tags": "ours tags every job definition with the project's tags (CloudFormation does not propagate stack tags to "
-            "these types, reference §8 #13); the SDK sends the tags it is given, none here",
+            "these types, aws-cloudformation/cloudformation-coverage-roadmap#2338); the SDK sends the tags it is given, none here",
     "*JobOutputConfig.MonitoringOutputs.0.S3Output.S3UploadMode": "ours is EndOfJob: reports land once, complete, "
                                                                     "which is what alarms and `make status` read; the "
                                                                     "SDK streams (Continuous)",

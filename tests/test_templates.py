@@ -56,7 +56,7 @@ def test_parameter_files_differ_where_environments_differ(built):
 
 
 def test_data_capture_config_has_the_endpoint_shape(built):
-    """troposphere 4.11 types DataCaptureConfig with the batch shape (reference §0.3); ours must not."""
+    """troposphere 4.11 types DataCaptureConfig with the batch shape (CloudFormation's AWS::SageMaker::EndpointConfig schema); ours must not."""
     config = template(built, "endpoint")["Resources"]["EndpointConfig"]["Properties"]["DataCaptureConfig"]
     for key in ("EnableCapture", "InitialSamplingPercentage", "CaptureOptions", "DestinationS3Uri", "KmsKeyId",
                 "CaptureContentTypeHeader"):
@@ -66,7 +66,7 @@ def test_data_capture_config_has_the_endpoint_shape(built):
 
 
 def test_capture_is_input_and_output_separately_never_combined(built):
-    """CaptureMode InputAndOutput is rejected by endpoint creation (reference §8 #5)."""
+    """CaptureMode InputAndOutput is rejected by endpoint creation (boto/boto3#3440)."""
     text = (built.build / "dev" / "endpoint.template.json").read_text()
     assert "InputAndOutput" not in text
     options = template(built, "endpoint")["Resources"]["EndpointConfig"]["Properties"]["DataCaptureConfig"]["CaptureOptions"]
@@ -75,7 +75,7 @@ def test_capture_is_input_and_output_separately_never_combined(built):
 
 
 def test_capture_destination_has_no_trailing_slash(built):
-    """A trailing slash makes capture keys '…//endpoint/…' that the monitor never finds (reference §8 #2)."""
+    """A trailing slash makes capture keys '…//endpoint/…' that the monitor never finds (aws/amazon-sagemaker-examples#1938)."""
     config = template(built, "endpoint")["Resources"]["EndpointConfig"]["Properties"]["DataCaptureConfig"]
     assert config["DestinationS3Uri"] == {"Fn::Sub": "s3://${BucketName}/${CapturePrefix}"}
     assert not parameters(built, "endpoint")["CapturePrefix"].endswith("/")
@@ -96,7 +96,7 @@ def test_model_runs_in_the_private_subnets(built):
 
 
 def test_analyzer_image_comes_from_a_region_mapping_covering_every_region(built):
-    """One hard-coded account breaks every other region (reference §8 #6, aws-cdk#12208)."""
+    """One hard-coded account breaks every other region (aws/aws-cdk#12208)."""
     t = template(built, "monitoring")
     reference = json.loads((REPO / "tests" / "data" / "reference" / "model-monitor-image-accounts.json").read_text()) \
         if (REPO / "tests" / "data" / "reference" / "model-monitor-image-accounts.json").exists() else image_accounts()
@@ -107,7 +107,7 @@ def test_analyzer_image_comes_from_a_region_mapping_covering_every_region(built)
 
 
 def test_schedule_points_at_the_named_job_definition(built):
-    """Ref of a job definition is its ARN; the schedule wants the name (reference §0.4)."""
+    """Ref of a job definition is its ARN; the schedule wants the name (the return values of AWS::SageMaker::DataQualityJobDefinition in the CloudFormation template reference)."""
     resources_ = template(built, "monitoring")["Resources"]
     job_name = {"Fn::Sub": "${ProjectName}-${EnvironmentName}-dq-${DataQualityRevision}"}
     # named by its revision; without one (a Service Catalog launch) CloudFormation names it
@@ -133,14 +133,14 @@ def test_job_definition_is_hardened(built):
 
 
 def test_cloudwatch_metrics_are_published_explicitly(built):
-    """IaC-created definitions without the variable publish nothing (reference §8 #9)."""
+    """IaC-created definitions without the variable publish nothing (hashicorp/terraform-provider-aws#36047)."""
     spec = template(built, "monitoring")["Resources"]["DataQualityJobDefinition"]["Properties"]["DataQualityAppSpecification"]
     assert spec["Environment"] == {"publish_cloudwatch_metrics": {"Ref": "DataQualityPublishMetrics"}}
     assert parameters(built, "monitoring")["DataQualityPublishMetrics"] == "Enabled"
 
 
 def test_monitoring_resources_carry_explicit_tags(built):
-    """CloudFormation does not propagate stack tags to these types (reference §8 #13)."""
+    """CloudFormation does not propagate stack tags to these types (aws-cloudformation/cloudformation-coverage-roadmap#2338)."""
     t = template(built, "monitoring")
     for logical in ("DataQualityJobDefinition", "DataQualitySchedule"):
         tags = {tag["Key"]: tag["Value"] for tag in t["Resources"][logical]["Properties"]["Tags"]}
@@ -159,7 +159,7 @@ def test_preprocessor_is_a_content_hashed_asset(built):
 
 
 def test_revision_changes_with_every_value_the_definition_uses(built):
-    """Job definitions are create-only: a changed definition needs a new name (reference §0.2)."""
+    """Job definitions are create-only: a changed definition needs a new name (CloudFormation's resource schemas and botocore's sagemaker model)."""
     t = template(built, "monitoring")
     values = parameters(built, "monitoring")
     base = revision(t, "DataQualityJobDefinition", values)  # (the file's revision also counts upstream values: below)
@@ -469,7 +469,7 @@ def test_parameters_have_labels_and_groups(built, stack):
 ])
 def test_each_model_monitor_schedule_points_at_its_named_definition(built, stem, code, suffix, kind):
     """Same pattern as data quality: a revision-named definition (replaceable), a schedule that follows it by
-    name and waits for it, each optional per environment (reference §0.2, §0.4)."""
+    name and waits for it, each optional per environment (CloudFormation's AWS::SageMaker job definition and schedule schemas)."""
     t = template(built, "monitoring")
     job = t["Resources"][f"{stem}JobDefinition"]
     schedule = t["Resources"][f"{stem}Schedule"]
@@ -484,7 +484,7 @@ def test_each_model_monitor_schedule_points_at_its_named_definition(built, stem,
     assert schedule["Properties"]["MonitoringScheduleName"] == {"Fn::If": ["Fleet", {
         "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{code}"}, {
         "Fn::Sub": f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"}]}
-    # explicit tags: these types do not inherit stack tags (reference §8 #13)
+    # explicit tags: these types do not inherit stack tags (aws-cloudformation/cloudformation-coverage-roadmap#2338)
     assert {tag["Key"] for tag in job["Properties"]["Tags"]} >= {"Project", "Environment", "cost-center"}
 
 
@@ -512,11 +512,11 @@ def test_model_quality_reads_ground_truth_inside_the_project_bucket(built):
 
 
 def test_clarify_image_comes_from_a_region_mapping_of_the_clarify_table(built):
-    """Bias and explainability run Clarify, whose accounts differ from the analyzer's (reference §2)."""
+    """Bias and explainability run Clarify, whose accounts differ from the analyzer's (the SageMaker SDK's sagemaker/image_uri_config/model-monitor.json and clarify.json)."""
     t = template(built, "monitoring")
     reference = json.loads((REPO / "mmtool" / "config" / "data" / "clarify-image-accounts.json").read_text())
     assert {r: v["Account"] for r, v in t["Mappings"]["ClarifyImage"].items()} == reference
-    assert reference["us-west-2"] == "306415355426"  # the SDK's own unit-test expectation (reference §2)
+    assert reference["us-west-2"] == "306415355426"  # the SDK's own unit-test expectation (the SageMaker SDK's sagemaker/image_uri_config/model-monitor.json and clarify.json)
     for stem in ("ModelBias", "ModelExplainability"):
         image = t["Resources"][f"{stem}JobDefinition"]["Properties"][f"{stem}AppSpecification"]["ImageUri"]["Fn::Sub"]
         assert image[0] == "${Account}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/sagemaker-clarify-processing:1.0"
@@ -543,7 +543,7 @@ def _resolve_repositories(resources_: list, region: str, mappings: dict, conditi
 def test_the_role_pulls_exactly_the_regions_analyzer_and_clarify_repositories(built):
     """Every run is a processing job pulling an AWS-owned image (issue 16 #1). The pull actions name the
     analyzer, the ground-truth merger and Clarify's repository, each in the account the image table gives
-    for the stack's region: per region its own account, never one typed in (reference §8 #6)."""
+    for the stack's region: per region its own account, never one typed in (aws/aws-cdk#12208)."""
     t = template(built, "monitoring")
     policy = t["Resources"]["ImagePullPolicy"]
     assert policy["Condition"] == "AnyMonitor"
@@ -639,7 +639,7 @@ def test_clarify_analysis_configs_are_content_hashed_assets_naming_the_endpoint_
                                   "support_calls", "age"]
     assert explain["methods"]["shap"]["baseline"] == [[24, 65.5, 1500.0, 12, 1, 45]]
     bias = json.loads((built.build / "staging" / "assets" / "churn" / "model-bias" / "analysis_config.json").read_text())
-    assert bias["headers"][-1] == bias["label"] == "churned"  # the label header is last (reference §5.4)
+    assert bias["headers"][-1] == bias["label"] == "churned"  # the label header is last (the SageMaker SDK's sagemaker/clarify.py, DataConfig)
     # Clarify's threshold is the group's exclusive lower bound: [64] is "65 and older", as the comment says
     assert bias["facet"] == [{"name_or_index": "age", "value_or_threshold": [64]}]
     assert "predictor" not in bias  # bias monitoring reads captured predictions; it calls no endpoint
@@ -689,7 +689,7 @@ def test_the_model_drops_network_isolation_exactly_where_explainability_is_enabl
 
 
 def test_only_explainability_runs_without_network_isolation(built):
-    """Clarify calls its shadow endpoint for SHAP (reference §7.3); bias and quality need no network."""
+    """Clarify calls its shadow endpoint for SHAP (https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-vpc.html); bias and quality need no network."""
     r = template(built, "monitoring")["Resources"]
     isolation = {stem: r[f"{stem}JobDefinition"]["Properties"]["NetworkConfig"]["EnableNetworkIsolation"]
                  for stem in ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")}
@@ -702,7 +702,7 @@ def test_only_explainability_runs_without_network_isolation(built):
 
 def test_shadow_endpoint_permissions_are_scoped_to_our_model_and_prefix(built):
     """The monitoring role may describe only the endpoint's model and manage only <project>-<env>-clarify*
-    endpoints (reference §7.1), and only while explainability is enabled."""
+    endpoints (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html), and only while explainability is enabled."""
     policy = template(built, "monitoring")["Resources"]["ClarifyShadowEndpointPolicy"]
     assert policy["Condition"] == "ModelExplainability"
     describe, lifecycle = policy["Properties"]["PolicyDocument"]["Statement"]

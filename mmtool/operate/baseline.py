@@ -212,7 +212,7 @@ def processing_job_request(
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
         "AppSpecification": {"ImageUri": analyzer_image(params.region)},
         # _generate_env_map as suggest_baseline calls it: no record pre-processor (the baseline dataset is
-        # already in the flat shape the pre-processor emits, reference §5.1), and CloudWatch metrics
+        # already in the flat shape the pre-processor emits, https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-pre-and-post-processing.html), and CloudWatch metrics
         # disabled ("Only supported for monitoring schedules"). json.dumps with its default separators,
         # as the SDK does.
         "Environment": {
@@ -293,7 +293,7 @@ def expected_columns(settings: PreprocessorSettings) -> list[str] | None:
 def dataset_format(params: Params, options: Options, warn: Callable[[str], None], entry: Any = None) -> DatasetFormat:
     """The format to announce, following the environment's pre-processor unless told otherwise.
 
-    The pre-processor's keys must be the baseline's column names (reference §5.1): positional keys
+    The pre-processor's keys must be the baseline's column names (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-pre-and-post-processing.html): positional keys
     (no feature_names) match a headerless CSV baseline (`_c0`, `_c1`, …); feature_names match a CSV
     whose header holds those names.
     """

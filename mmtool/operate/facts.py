@@ -11,7 +11,7 @@ Read (nothing is changed):
   Capture enabled / sampling / destination, the variants;
 * Data Capture files: one ListObjectsV2 page per variant and hour folder
   `<DestinationS3Uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/` of the last `hours` hours (UTC), the URI taken
-  verbatim, so a trailing slash shows where the files really went (`…//<endpoint>/…`, reference §4);
+  verbatim, so a trailing slash shows where the files really went (`…//<endpoint>/…`, https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html);
 * monitoring schedules, found generically (every MonitoringType): ListMonitoringSchedules by
   EndpointName, and by NameContains `<project>-<env>-` (batch-transform monitors have no endpoint), keeping
   the names that start with that prefix plus every schedule of the endpoint; each one described;
@@ -49,7 +49,7 @@ from mmtool.operate.existing_endpoint import (
 )
 
 HOUR = timedelta(hours=1)
-START_DELAY = timedelta(minutes=20)  # executions start 0-20 min after the scheduled time (reference §3)
+START_DELAY = timedelta(minutes=20)  # executions start 0-20 min after the scheduled time (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 VIOLATIONS_FILE = "constraint_violations.json"
 DEFAULT_HOURS = 24
@@ -350,7 +350,7 @@ def offset_hours(text: str | None) -> int | None:
 def analysis_window(schedule: ScheduleFacts, execution: ExecutionFacts) -> tuple[datetime, datetime] | None:
     """The data an execution analysed: [scheduled + start offset, scheduled + end offset) with the job input's
     StartTimeOffset/EndTimeOffset (model quality and bias), else the schedule's DataAnalysisStartTime/EndTime,
-    otherwise the period before the scheduled time (reference §3)."""
+    otherwise the period before the scheduled time (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)."""
     definition = schedule.job_definition
     start, end = (offset_hours(definition.start_offset), offset_hours(definition.end_offset)) if definition else (None, None)
     if start is None or end is None:

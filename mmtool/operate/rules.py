@@ -1,4 +1,4 @@
-"""Known Model Monitor failure modes (reference §8), each a small rule: facts in, a finding out.
+"""Known Model Monitor failure modes (the table in docs/operating.md), each a small rule: facts in, a finding out.
 
 A rule is a plain function. Environment rules take the `Facts`; schedule rules take one `ScheduleFacts` and
 the `Facts` around it. Each returns a `Finding` (or None when it does not apply) that says in plain words

@@ -1,5 +1,5 @@
 """`make run-now ENV=e [MONITOR=data-quality]`: one monitoring run now, to see that monitoring works right
-after a deploy instead of waiting for the next hour (reference §3, one-off `NOW` schedules).
+after a deploy instead of waiting for the next hour (one-off `NOW` schedules, https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html).
 
 1. Finds the deployed job definition of the monitor: from its regular schedule `<project>-<env>-<monitor>`
    (DescribeMonitoringSchedule), or, when that schedule is missing, from the monitoring stack's output

@@ -4,7 +4,7 @@ Reads (`mmtool.operate.facts.gather`): the endpoint and its live capture config,
 last `--hours` hours, every monitoring schedule of the endpoint or named `<project>-<env>-…` (whatever its
 MonitoringType), their last `--executions` executions, the end of the log of the newest failed one and the
 `constraint_violations.json` of the newest one with violations. Then explains what it sees with the rules of
-`mmtool.operate.rules` (reference §8): each finding says the problem, why, and the fix.
+`mmtool.operate.rules` (docs/operating.md): each finding says the problem, why, and the fix.
 
 Human output: rich tables on stdout. `--json`: one JSON document on stdout (schema below, keys stable; times
 `YYYY-MM-DDTHH:MM:SSZ` UTC; absent values null):

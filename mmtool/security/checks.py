@@ -499,7 +499,7 @@ def _image_repository(resource: Any) -> bool:
 def check_image_pulls_from_the_image_table(subject: Subject) -> Problems:
     """The monitoring stack's ECR pull actions name exactly the AWS image repositories, in the region's
     account of the image Mappings (built from the SDK's table): never `*`, another repository, or an
-    account typed by hand (one account for every region is the aws-cdk#12208 mistake, reference §8 #6).
+    account typed by hand (one account for every region is the aws/aws-cdk#12208 mistake).
     (The endpoint role pulls the model's own image, named per environment: not this rule.)"""
     if subject.stack != "monitoring":
         return

@@ -125,7 +125,7 @@ def longest_fleet():
 
 
 def test_sagemaker_name_limits_hold_for_the_longest_allowed_names():
-    """SageMaker names are at most 63 characters, IAM role and EventBridge rule names 64 (reference §0.2)."""
+    """SageMaker names are at most 63 characters, IAM role and EventBridge rule names 64 (CloudFormation's resource schemas and botocore's sagemaker model)."""
     params, synthesis, key = longest_fleet()
     limits = {"AWS::SageMaker::Endpoint": ("EndpointName", 63), "AWS::SageMaker::Model": ("ModelName", 63),
               "AWS::SageMaker::MonitoringSchedule": ("MonitoringScheduleName", 63),

@@ -59,7 +59,7 @@ def _clarify_features(data: dict) -> None:
 
 # (id, mutation, field named in the error, fragment of the message)
 CASES = [
-    # SageMaker's schedule rules (reference §3)
+    # SageMaker's schedule rules (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)
     ("doc-label", setter("monitoring", "data_quality", "schedule", value="Hourly: cron(0 * ? * * *)"),
      "monitoring.data_quality.schedule", "write only cron(0 * ? * * *)"),
     ("weekly-cron", setter("monitoring", "data_quality", "schedule", value="cron(0 0 ? * MON *)"),
@@ -151,7 +151,7 @@ CASES = [
     ("wrong-type", setter("endpoint", "instance_count", value="two"), "endpoint.instance_count", "valid integer"),
     ("duplicate-feature-names", setter("monitoring", "data_quality", "preprocessor", value={"feature_names": ["a", "a"]}),
      "monitoring.data_quality.preprocessor.feature_names", "duplicate names"),
-    # model quality (reference §3, §8 #17)
+    # model quality (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)
     ("mq-hourly-runtime", setter("monitoring", "model_quality", value={**MQ, "schedule": "hourly",
                                                                       "max_runtime_seconds": 2400}),
      "monitoring.model_quality.max_runtime_seconds", "the ground-truth merge job takes the other half"),
@@ -247,7 +247,7 @@ def test_rule_gives_one_error_naming_field_and_fix(scratch, case_id, mutate, fie
 
 
 def test_valid_forms_are_normalised(scratch):
-    """Accepted spellings become the exact expressions SageMaker takes (reference §3)."""
+    """Accepted spellings become the exact expressions SageMaker takes (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)."""
     expected = {
         "hourly": "cron(0 * ? * * *)",
         "daily": "cron(0 0 ? * * *)",

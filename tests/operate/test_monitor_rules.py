@@ -1,6 +1,6 @@
 """The failure-mode rules (mmtool.operate.rules) and the schedule arithmetic they use (mmtool.operate.facts).
 
-Pure functions over hand-built facts: no AWS, no moto, no Stubber. Each known failure mode of reference §8
+Pure functions over hand-built facts: no AWS, no moto, no Stubber. Each known failure mode of docs/operating.md
 that the tool explains has a test that makes its rule fire and one that shows it stays quiet when the
 facts do not support it. Expected texts and times are written out by hand.
 """
@@ -443,7 +443,7 @@ def test_missing_publish_cloudwatch_metrics():
     disabled = schedule(job_definition=definition(environment={"publish_cloudwatch_metrics": "Disabled"}))
     assert rules.metrics_not_published(disabled, facts([disabled])).severity == "info"
     assert rules.metrics_not_published(schedule(), facts()) is None
-    # bias and explainability definitions are not checked (reference §8 #9 is about data/model quality metrics)
+    # bias and explainability definitions are not checked (hashicorp/terraform-provider-aws#36047 is about data/model quality metrics)
     bias = schedule(monitoring_type="ModelBias", job_definition=definition(environment=None))
     assert rules.metrics_not_published(bias, facts([bias])) is None
 

@@ -175,7 +175,7 @@ def merged_ground_truth_read_on_every_resource(t, _):
 
 
 def image_pull_from_a_hand_typed_account(t, _):
-    """us-west-2's analyzer account for every region (aws-cdk#12208, reference §8 #6), and any repository."""
+    """us-west-2's analyzer account for every region (aws/aws-cdk#12208), and any repository."""
     pull = props(t, "ImagePullPolicy")["PolicyDocument"]["Statement"][1]
     pull["Resource"] = ["arn:aws:ecr:*:159807026194:repository/*"]
 

@@ -222,7 +222,7 @@ class FleetEndpoint:
     def model_network_isolation(self) -> Optional[bool]:
         """A created endpoint's Model EnableNetworkIsolation: create.network_isolation, or when unset on unless
         this endpoint's model-explainability monitor is enabled (its shadow endpoint is made from the model,
-        reference §7.3). None for an existing endpoint (its model is not ours)."""
+        https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-vpc.html). None for an existing endpoint (its model is not ours)."""
         if self.create is None:
             return None
         if self.create.network_isolation is not None:
