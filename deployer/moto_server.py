@@ -19,7 +19,8 @@ template) look wrong:
 * an update change set lists no resource whose only change is a parameter value, and names no
   ``Replacement`` or ``Details``: added for resources that refer to a changed parameter, and the
   replacement is described for the types whose properties are create-only (SageMaker job definitions,
-  model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show.
+  model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show (only for resources
+  the stack has: one whose Condition is false refers to parameters too, but CloudFormation lists no change of it).
 * SageMaker UpdateEndpoint is missing (``make adopt`` calls it): added as AWS does it once the update has
   finished, the endpoint InService on the new config, its variants and Data Capture taken from it (moto keeps
   no instance counts of its own to retain, and has no Updating phase; tests that need one use a Stubber).
@@ -284,8 +285,14 @@ def _describe_replacements() -> None:
         before = resource_map.input_parameters or {}
         changed = {name for name, value in (self.parameters or {}).items() if before.get(name) != value}
         listed = {c.logical_resource_id for c in changes}
+        conditions = getattr(resource_map, "lazy_condition_map", {})
+
+        def exists(logical_id: str) -> bool:  # a resource whose Condition is false for the stack was never created
+            condition = deployed[logical_id].get("Condition")
+            return condition is None or bool(conditions[condition])
+
         for logical_id, body in wanted.items():
-            if logical_id in deployed and logical_id not in listed and _references(body) & changed:
+            if logical_id in deployed and logical_id not in listed and _references(body) & changed and exists(logical_id):
                 changes.append(Change("Modify", logical_id, body["Type"]))
         for change in changes:
             updatable = REPLACED_ON_CHANGE.get(change.resource_type)
