@@ -859,6 +859,13 @@ class MonitoringSettings(Strict):
             raise FieldError("data_quality.input.source", dq.input.source,
                              f"engine {self.engine}: the processing engine's analyzer reads the endpoint's Data Capture "
                              "only; use source: endpoint, or engine: model-monitor for batch-transform capture")
+        mq = self.model_quality
+        for name in ("inference_attribute", "probability_attribute"):
+            value = getattr(mq, name)
+            if mq.enabled and value is not None and set(value) & {'"', "\\"}:
+                raise FieldError(f"model_quality.{name}", value,
+                                 f"engine {self.engine}: the processing engine passes it inside the job's JSON request, "
+                                 "where '\"' and '\\' have no place; write JSONPath with single quotes, e.g. $['score']")
         if dq.enabled and dq.post_analytics_processor:
             raise FieldError("data_quality.post_analytics_processor", dq.post_analytics_processor,
                              f"engine {self.engine}: the processing engine runs no post-analytics processor (the "

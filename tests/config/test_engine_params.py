@@ -72,3 +72,14 @@ def test_an_unknown_engine_is_refused(tmp_path):
     data["monitoring"]["engine"] = "sagemaker"
     found = problems(tmp_path, data)
     assert any("monitoring.engine=sagemaker" in m for m in found), found
+
+
+def test_a_model_quality_attribute_that_would_break_the_jobs_json_request_is_refused(tmp_path):
+    data = dev_params()
+    data["monitoring"].update(engine="processing", model_quality={
+        "enabled": True, "inference_attribute": '$["label"]', "time_offsets": {"start": "-P1D", "end": "-PT0H"}})
+    found = problems(tmp_path, data)
+    assert any("monitoring.model_quality.inference_attribute=$[\"label\"]: engine processing:" in m
+               and "single quotes" in m for m in found), found
+    data["monitoring"]["model_quality"]["inference_attribute"] = "$['label']"
+    assert load(tmp_path, data).fleet()[0].monitoring.model_quality.inference_attribute == "$['label']"
