@@ -337,6 +337,9 @@ def _scheduler_in_cloudformation() -> None:
         return scheduler_backends[account_id][region_name]
 
     class SchedulerGroupResource(CloudFormationModel):
+        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
+        __module__ = "deployer.moto_server"
+
         def __init__(self, group: Any):
             self.group = group
 
@@ -372,6 +375,9 @@ def _scheduler_in_cloudformation() -> None:
             return self.group.arn
 
     class SchedulerScheduleResource(CloudFormationModel):
+        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
+        __module__ = "deployer.moto_server"
+
         def __init__(self, schedule: Any):
             self.schedule = schedule
 

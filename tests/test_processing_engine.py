@@ -78,13 +78,13 @@ def test_the_request_carries_the_window_image_network_and_encryption(upsell):
     request = sent_request(schedule, str(uuid.uuid4()), when="2026-12-06T10:00:00Z")
     env = request["Environment"]
     # the run analyses the window before its own scheduled time, not before whenever it happened to start
-    assert env["MONITOR_SCHEDULED_TIME"] == "2026-12-06T10:00:00Z"
-    assert (env["MONITOR_WINDOW_START"], env["MONITOR_WINDOW_END"]) == ("-PT1H", "-PT0H")  # upsell is hourly
-    assert env["MONITOR_KIND"] == "data-quality" and env["MONITOR_ENDPOINT_NAME"] == "churn-staging-upsell"
-    assert env["MONITOR_CAPTURE_S3_URI"] == "s3://churn-staging-bucket-1a2b3c/datacapture/upsell/churn-staging-upsell"
+    assert env["scheduled_time"] == "2026-12-06T10:00:00Z"
+    assert (env["window_start_offset"], env["window_end_offset"]) == ("-PT1H", "-PT0H")  # upsell is hourly
+    assert env["analysis_type"] == "DATA_QUALITY" and env["sagemaker_endpoint_name"] == "churn-staging-upsell"
+    assert env["capture_s3_uri"] == "s3://churn-staging-bucket-1a2b3c/datacapture/upsell/churn-staging-upsell"
     assert request["AppSpecification"] == {
         "ImageUri": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
-        "ContainerEntrypoint": ["python3", "-m", "analyzer", "run"]}
+        "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/analyzer", "job"]}
     key = DEPLOYED["kms-key-arn"]
     assert request["ProcessingOutputConfig"]["KmsKeyId"] == key
     assert request["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
@@ -95,6 +95,10 @@ def test_the_request_carries_the_window_image_network_and_encryption(upsell):
     assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}  # upsell's data_quality.max_runtime_seconds
     inputs = {i["InputName"]: i["S3Input"]["LocalPath"] for i in request["ProcessingInputs"]}
     assert inputs == {"preprocessor": "/opt/ml/processing/input/preprocessor", "code": "/opt/ml/processing/input/code"}
+    # the files where the analyzer looks for them: the pre-processor by its name; upsell has no baseline
+    assert env["record_preprocessor_script"] == "/opt/ml/processing/input/preprocessor/record_preprocessor.py"
+    assert env["baseline_statistics"] == env["baseline_constraints"] == ""  # empty: unset (the analyzer's contract)
+    assert env["sagemaker_monitoring_schedule_name"] == schedule["Name"] == "churn-staging-upsell-dq-proc"
     assert request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == \
         "s3://churn-staging-bucket-1a2b3c/reports/upsell/data-quality"
     assert schedule["ScheduleExpression"] == "cron(0 * ? * * *)"
@@ -166,6 +170,9 @@ def test_engine_processing_runs_no_model_monitor_schedule(scratch):
     data["monitoring"]["engine"] = "processing"
     data["monitoring"]["model_quality"] = {"enabled": True, "schedule": "daily", "inference_attribute": "0",
                                            "time_offsets": {"start": "-P1D", "end": "-PT1H"}}
+    data["monitoring"]["data_quality"]["baseline"] = {
+        "constraints": "s3://churn-baselines-111122223333/dq/constraints.json",
+        "statistics": "s3://churn-baselines-111122223333/dq/stats-2026.json"}
     write_params(scratch, data)
     build(scratch, ["dev"], out=lambda *_: None)
     template, values = stack(scratch, "monitoring", "dev")
@@ -178,9 +185,17 @@ def test_engine_processing_runs_no_model_monitor_schedule(scratch):
     report = ParamValidator().validate(request, SAGEMAKER.operation_model("CreateProcessingJob").input_shape)
     assert not report.has_errors(), report.generate_report()
     env = request["Environment"]
-    assert (env["MONITOR_WINDOW_START"], env["MONITOR_WINDOW_END"]) == ("-P1D", "-PT1H")  # time_offsets
-    assert env["MONITOR_GROUND_TRUTH_S3_URI"] == "s3://churn-staging-bucket-1a2b3c/ground-truth"
-    assert env["MONITOR_INFERENCE_ATTRIBUTE"] == "0"
+    assert (env["window_start_offset"], env["window_end_offset"]) == ("-P1D", "-PT1H")  # time_offsets
+    assert env["ground_truth_s3_uri"] == "s3://churn-staging-bucket-1a2b3c/ground-truth"
+    assert env["inference_attribute"] == "0" and env["analysis_type"] == "MODEL_QUALITY"
+    # the baseline copies reach the job where its environment says they are, under their own names
+    dq = sent_request(resolver.properties("DataQualityProcessingSchedule"), str(uuid.uuid4()))
+    inputs = {i["InputName"]: i["S3Input"] for i in dq["ProcessingInputs"]}
+    assert inputs["baseline-statistics"]["S3Uri"].startswith("s3://churn-staging-bucket-1a2b3c/baselines/imported/")
+    assert inputs["baseline-statistics"]["S3Uri"].endswith("/stats-2026.json")
+    assert dq["Environment"]["baseline_statistics"] == \
+        inputs["baseline-statistics"]["LocalPath"] + "/stats-2026.json" == "/opt/ml/processing/baseline/statistics/stats-2026.json"
+    assert dq["Environment"]["baseline_constraints"] == inputs["baseline-constraints"]["LocalPath"] + "/constraints.json"
     foundation = {p["ParameterKey"]: p["ParameterValue"]
                   for p in json.loads((scratch.build / "dev" / "foundation.parameters.json").read_text())}
     assert foundation["ProcessingEngine"] == "true"
