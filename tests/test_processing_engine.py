@@ -214,3 +214,17 @@ def test_the_build_refuses_the_processing_engine_without_the_analyzer(scratch):
     shutil.rmtree(scratch.root / "scripts" / "analyzer")
     with pytest.raises(ToolError, match="load the analyzer from scripts/analyzer/, and there is none"):
         build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+
+
+def test_names_fit_their_limits_for_the_longest_project_environment_and_key(built):
+    """20-character project and key, 10-character environment (the params model's maxima)."""
+    template, values = stack(built, "upsell-monitoring")
+    values.update(ProjectName="p" * 20, EnvironmentName="e" * 10, EndpointKey="k" * 20)
+    resolver = Resolver(template, values, "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
+    limits = {("ProcessingJobRole", "RoleName"): 64, ("SchedulerRole", "RoleName"): 64,  # IAM
+              ("DataQualityProcessingSchedule", "Name"): 64, ("ModelQualityProcessingSchedule", "Name"): 64,  # Scheduler
+              ("ScheduleDeadLetterQueue", "QueueName"): 80, ("ProcessingJobFailedRule", "Name"): 64}  # SQS, EventBridge
+    for (logical_id, name), limit in limits.items():
+        resource = template["Resources"][logical_id]
+        value = resolver.resolve(resource["Properties"][name])
+        assert len(value) <= limit, (logical_id, value)
