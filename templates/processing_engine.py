@@ -52,7 +52,8 @@ from troposphere.iam import Policy, PolicyType, Role
 from troposphere.scheduler import DeadLetterConfig, FlexibleTimeWindow, RetryPolicy, Schedule, Target as ScheduleTarget
 from troposphere.sqs import Queue, QueuePolicy
 
-from mmtool.config.monitor_kinds import SKLEARN
+from mmtool.config.monitor_kinds import KINDS, SKLEARN, MonitorKind
+from mmtool.config.monitor_kinds import PROCESSING as PROCESSING_ENGINE
 from mmtool.config.params import FleetEndpoint, Params, image_accounts
 from templates.common import Inputs, StackTemplate, tag_parameter_name
 from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, monitoring_role, vpc_mode_policy
@@ -77,22 +78,9 @@ FLEXIBLE_WINDOW_MINUTES = 15  # runs start within 15 minutes of the slot, as Mod
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum
 
 
-class EngineMonitor:
-    """What the processing engine needs of one monitor kind."""
-
-    def __init__(self, key: str, stem: str, code: str, suffix: str, label: str, namespace: str, analysis_type: str):
-        self.key, self.stem, self.code, self.suffix, self.label = key, stem, code, suffix, label
-        self.namespace, self.analysis_type = namespace, analysis_type
-
-
-# The monitors the processing engine runs (mmtool.config.params PROCESSING_ENGINE_MONITORS); the namespaces are Model
-# Monitor's (docs/monitors.md), so alarms and dashboards read both engines' metrics alike.
-MONITORS = (
-    EngineMonitor("data_quality", "DataQuality", "dq", "data-quality", "Data quality",
-                  "aws/sagemaker/Endpoints/data-metrics", "DATA_QUALITY"),
-    EngineMonitor("model_quality", "ModelQuality", "mq", "model-quality", "Model quality",
-                  "aws/sagemaker/Endpoints/model-metrics", "MODEL_QUALITY"),
-)
+# The monitors the processing engine runs: the kinds of the table whose engines include it (mmtool/config/
+# monitor_kinds.py); their namespaces are Model Monitor's, so alarms and dashboards read both engines' metrics alike.
+MONITORS: tuple[MonitorKind, ...] = tuple(kind for kind in KINDS if PROCESSING_ENGINE in kind.engines)
 
 
 def job_name_hash(params: Params, endpoint: FleetEndpoint) -> str:
@@ -171,18 +159,18 @@ def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
     _failed_rule(st, queue)
 
 
-def schedule_name(m: EngineMonitor) -> If:
+def schedule_name(m: MonitorKind) -> If:
     """<project>-<env>-<suffix>-processing (single-endpoint form), <project>-<env>-<key>-<code>-proc in a fleet:
     at most 60 of Scheduler's 64 characters with a 20-character project and key."""
     return If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{m.code}-proc"),
-              Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.suffix}-processing"))
+              Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}-processing"))
 
 
-def job_prefix(m: EngineMonitor) -> str:
+def job_prefix(m: MonitorKind) -> str:
     return f"{m.code}-${{ProcessingJobHash}}"
 
 
-def request(st: StackTemplate, params: Params, m: EngineMonitor, *, role, key_arn, subnets, job_sg) -> Sub:
+def request(st: StackTemplate, params: Params, m: MonitorKind, *, role, key_arn, subnets, job_sg) -> Sub:
     """The CreateProcessingJob request the schedule sends, as the JSON text of the target's Input.
 
     The job side is the analyzer's contract (docs/engine.md, "The analyzer"): `python3 <code>/analyzer job`, every
@@ -194,7 +182,7 @@ def request(st: StackTemplate, params: Params, m: EngineMonitor, *, role, key_ar
     """
     bucket = "s3://${BucketName}"
     environment = {
-        "analysis_type": m.analysis_type,
+        "analysis_type": m.key.upper(),  # DATA_QUALITY, MODEL_QUALITY
         "scheduled_time": SCHEDULED_TIME,
         "window_start_offset": f"${{{m.stem}ProcessingWindowStart}}",
         "window_end_offset": f"${{{m.stem}ProcessingWindowEnd}}",
@@ -241,7 +229,7 @@ def request(st: StackTemplate, params: Params, m: EngineMonitor, *, role, key_ar
         "ProcessingOutputConfig": {
             "KmsKeyId": "${KmsKeyArn}",
             "Outputs": [{"OutputName": "report", "S3Output": {
-                "S3Uri": f"{bucket}/${{ReportsPrefix}}/{m.suffix}", "LocalPath": f"{PROCESSING}/output",
+                "S3Uri": f"{bucket}/${{ReportsPrefix}}/{m.name}", "LocalPath": f"{PROCESSING}/output",
                 "S3UploadMode": "EndOfJob"}}],
         },
         "ProcessingResources": {"ClusterConfig": {
@@ -424,13 +412,13 @@ def window(offsets, period_seconds: int) -> tuple[str, str]:
     return (f"-P{hours // 24}D" if hours % 24 == 0 else f"-PT{hours}H"), "-PT0H"
 
 
-def _window(i: Inputs, m: EngineMonitor) -> tuple[str, str]:
+def _window(i: Inputs, m: MonitorKind) -> tuple[str, str]:
     monitor = getattr(i.endpoint.monitoring, m.key)
     offsets = monitor.analysis_window if m.key == "data_quality" else monitor.time_offsets
     return window(offsets, monitor.parsed_schedule.period_seconds)
 
 
-def _constraints(i: Inputs, m: EngineMonitor) -> str | None:
+def _constraints(i: Inputs, m: MonitorKind) -> str | None:
     monitor = getattr(i.endpoint.monitoring, m.key)
     if m.key == "data_quality":
         return monitor.baseline.constraints if monitor.baseline else None
