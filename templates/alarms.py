@@ -102,11 +102,6 @@ def build(params: Params) -> StackTemplate:
     # The single-endpoint form: its rules and alarms live here, as always. A fleet endpoint's live in its
     # monitoring stack (templates/monitoring.py), named <project>-<env>-<key>-...
     t.add_condition("SingleEndpoint", Not(Equals(Ref(endpoint_name), "")))
-    processing = st.flag("ProcessingEngine", "The single endpoint runs the processing engine: its monitoring stack's "
-                         "rule <project>-<env>-job-failed may publish to the topic.", group=group,
-                         label="Processing engine", default="false",
-                         value=lambda i: bool((e := _single(i)) and e.monitoring.runs_processing))
-    t.add_condition("ProcessingEngine", Equals(Ref(processing), "true"))
     t.add_condition("EnvironmentAlarms", And(Cond("Alarms"), Cond("SingleEndpoint")))
     t.add_condition("EnvironmentViolations", And(Cond("Violations"), Cond("SingleEndpoint")))
     failed_rule = notifications.add(st, notifications.Names(
@@ -137,10 +132,7 @@ def build(params: Params) -> StackTemplate:
                     # stacks (one pair per endpoint, added and removed with them): every rule of this account
                     # named <project>-<env>-..., the same scope as the alarms below.
                     Condition=Condition(ArnLike("aws:SourceArn", If("SingleEndpoint", [
-                        GetAtt(failed_rule, "Arn"), Sub(rules + "monitor-violations"),
-                        # templates/processing_engine.py's rule in the monitoring stack
-                        If("ProcessingEngine", Sub(rules + "job-failed"), Ref("AWS::NoValue"))],
-                        [Sub(rules + "*")]))),
+                        GetAtt(failed_rule, "Arn"), Sub(rules + "monitor-violations")], [Sub(rules + "*")]))),
                 ),
                 Statement(
                     Sid="EnvironmentAlarmsPublish",

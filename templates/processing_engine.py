@@ -30,7 +30,10 @@ Resources (DataQualityProcessing / ModelQualityProcessing: the monitor runs on t
                         metrics itself: docs/security.md), stopping condition, tags
   ProcessingJobFailedRule
                         EventBridge: a processing job of this endpoint (by name prefix) ended Failed or Stopped;
-                        a readable message to the environment's alarm topic
+                        a readable message to the environment's alarm topic (a fleet endpoint: the single-endpoint
+                        form's topic admits only the alarms stack's rules)
+  ProcessingJobFailedAlarm
+                        CloudWatch: the rule matched in the last hour; notifies the topic in both forms
 Outputs
   <Monitor>ProcessingScheduleName, ProcessingJobNamePrefixes
 """
@@ -372,7 +375,7 @@ def _failed_rule(st: StackTemplate, queue: Queue) -> None:
     """Failed or stopped processing jobs of this endpoint (their names start with its prefixes), and invocations
     the scheduler could not make (the dead-letter queue), reach the environment's alarm topic."""
     t = st.template
-    t.add_resource(Rule(
+    rule = t.add_resource(Rule(
         "ProcessingJobFailedRule", Condition="ProcessingNotify",
         Name=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-job-failed"),
                 Sub("${ProjectName}-${EnvironmentName}-job-failed")),
@@ -388,6 +391,20 @@ def _failed_rule(st: StackTemplate, queue: Queue) -> None:
             InputPathsMap={"job": "$.detail.ProcessingJobName", "status": "$.detail.ProcessingJobStatus",
                            "reason": "$.detail.FailureReason", "time": "$.time"},
             InputTemplate=Sub(FAILED_MESSAGE)))],
+    ))
+    # The single-endpoint form's topic admits only the alarms stack's two rules (templates/alarms.py), so there the
+    # rule's readable message is refused; this alarm on its matches reaches the topic in both forms.
+    t.add_resource(Alarm(
+        "ProcessingJobFailedAlarm", Condition="ProcessingNotify",
+        AlarmName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-job-failed"),
+                     Sub("${ProjectName}-${EnvironmentName}-job-failed")),
+        AlarmDescription=Sub("A processing-engine run of ${EndpointName} failed or was stopped in the last hour "
+                             "(SageMaker console, processing jobs named as the stack output ProcessingJobNamePrefixes)"),
+        Namespace="AWS/Events", MetricName="TriggeredRules",
+        Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
+        Statistic="Sum", Period=3600, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+        ActionsEnabled=True, AlarmActions=[ALARM_TOPIC_ARN],
     ))
     t.add_resource(Alarm(
         "ScheduleDeadLetterAlarm", Condition="ProcessingNotify",

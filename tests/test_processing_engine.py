@@ -145,6 +145,9 @@ def test_failed_or_stopped_jobs_of_this_endpoint_reach_the_topic(upsell):
     assert target["Arn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT}:churn-staging-alarms"
     assert "<reason>" in target["InputTransformer"]["InputTemplate"]
     assert upsell.properties("ScheduleDeadLetterAlarm")["AlarmActions"] == [target["Arn"]]
+    failed = upsell.template["Resources"]["ProcessingJobFailedAlarm"]["Properties"]
+    assert failed["MetricName"] == "TriggeredRules" and failed["Dimensions"][0]["Value"] == {"Ref": "ProcessingJobFailedRule"}
+    assert upsell.resolve(failed["AlarmActions"]) == [target["Arn"]]
 
 
 def test_engine_both_keeps_the_model_monitor_schedule_beside_the_new_one(upsell):
@@ -199,9 +202,9 @@ def test_engine_processing_runs_no_model_monitor_schedule(scratch):
     foundation = {p["ParameterKey"]: p["ParameterValue"]
                   for p in json.loads((scratch.build / "dev" / "foundation.parameters.json").read_text())}
     assert foundation["ProcessingEngine"] == "true"
-    alarms = {p["ParameterKey"]: p["ParameterValue"]
-              for p in json.loads((scratch.build / "dev" / "alarms.parameters.json").read_text())}
-    assert alarms["ProcessingEngine"] == "true"  # the topic admits the monitoring stack's job-failed rule
+    # the single-endpoint form's topic admits only the alarms stack's rules: the alarm on the rule's matches notifies
+    alarm = resolver.properties("ProcessingJobFailedAlarm")
+    assert alarm is None  # dev has alarms.enabled: false
 
 
 def test_the_build_refuses_the_processing_engine_without_the_analyzer(scratch):
