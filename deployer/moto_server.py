@@ -19,10 +19,14 @@ template) look wrong:
 * an update change set lists no resource whose only change is a parameter value, and names no
   ``Replacement`` or ``Details``: added for resources that refer to a changed parameter, and the
   replacement is described for the types whose properties are create-only (SageMaker job definitions,
-  model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show.
+  model, endpoint configuration), so a plan on moto shows the ``±`` CloudFormation would show (only for resources
+  the stack has: one whose Condition is false refers to parameters too, but CloudFormation lists no change of it).
 * SageMaker UpdateEndpoint is missing (``make adopt`` calls it): added as AWS does it once the update has
   finished, the endpoint InService on the new config, its variants and Data Capture taken from it (moto keeps
   no instance counts of its own to retain, and has no Updating phase; tests that need one use a Stubber).
+* moto implements the EventBridge Scheduler API but not its CloudFormation types (it skips them with a warning, so
+  a processing-engine endpoint's schedules would not exist): AWS::Scheduler::ScheduleGroup and
+  AWS::Scheduler::Schedule create, replace and delete moto's own scheduler resources.
 * SageMaker CreateModel drops ``EnableNetworkIsolation`` (every model then describes as ``false``), so the plan's
   check that an existing endpoint's model lets Clarify call it could never see an isolated model: the flag of the
   request is kept on the model. (A Model that CloudFormation creates still reads ``false``: nothing reads it.)
@@ -126,6 +130,7 @@ def patch_moto() -> None:
     _list_stack_resources()
     patch_sagemaker_existing_endpoint_config()
     patch_get_template_of_change_set()
+    _scheduler_in_cloudformation()
 
 
 def _list_stack_resources() -> None:
@@ -356,8 +361,14 @@ def _describe_replacements() -> None:
         before = resource_map.input_parameters or {}
         changed = {name for name, value in (self.parameters or {}).items() if before.get(name) != value}
         listed = {c.logical_resource_id for c in changes}
+        conditions = getattr(resource_map, "lazy_condition_map", {})
+
+        def exists(logical_id: str) -> bool:  # a resource whose Condition is false for the stack was never created
+            condition = deployed[logical_id].get("Condition")
+            return condition is None or bool(conditions[condition])
+
         for logical_id, body in wanted.items():
-            if logical_id in deployed and logical_id not in listed and _references(body) & changed:
+            if logical_id in deployed and logical_id not in listed and _references(body) & changed and exists(logical_id):
                 changes.append(Change("Modify", logical_id, body["Type"]))
         for change in changes:
             updatable = REPLACED_ON_CHANGE.get(change.resource_type)
@@ -381,6 +392,118 @@ def _describe_replacements() -> None:
 
     diff._mmtool_patched = True  # type: ignore[attr-defined]
     ChangeSet.diff = diff  # type: ignore[method-assign]
+
+
+def _scheduler_in_cloudformation() -> None:
+    """AWS::Scheduler::ScheduleGroup and AWS::Scheduler::Schedule create, update and delete moto's own scheduler
+    resources (moto implements the Scheduler API but not these CloudFormation types: it skips them with a warning).
+    Ref is the name, as in CloudFormation; GetAtt Arn."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.scheduler.models import scheduler_backends
+
+    if "AWS::Scheduler::Schedule" in parsing.get_model_map():
+        return
+
+    def backend(account_id: str, region_name: str) -> Any:
+        return scheduler_backends[account_id][region_name]
+
+    class SchedulerGroupResource(CloudFormationModel):
+        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
+        __module__ = "deployer.moto_server"
+
+        def __init__(self, group: Any):
+            self.group = group
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Scheduler::ScheduleGroup"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> Any:
+            props = cloudformation_json.get("Properties") or {}
+            return cls(backend(account_id, region_name).create_schedule_group(props.get("Name") or resource_name,
+                                                                              props.get("Tags") or []))
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str) -> None:
+            backend(account_id, region_name).schedule_groups.pop(resource_name, None)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.group.name
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> Any:
+            return self.group.arn
+
+    class SchedulerScheduleResource(CloudFormationModel):
+        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
+        __module__ = "deployer.moto_server"
+
+        def __init__(self, schedule: Any):
+            self.schedule = schedule
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Scheduler::Schedule"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> Any:
+            p = cloudformation_json.get("Properties") or {}
+            return cls(backend(account_id, region_name).create_schedule(
+                description=p.get("Description"), end_date=p.get("EndDate"),
+                flexible_time_window=p.get("FlexibleTimeWindow"), group_name=p.get("GroupName"),
+                kms_key_arn=p.get("KmsKeyArn"), name=p.get("Name") or resource_name,
+                schedule_expression=p.get("ScheduleExpression"),
+                schedule_expression_timezone=p.get("ScheduleExpressionTimezone"), start_date=p.get("StartDate"),
+                state=p.get("State"), target=p.get("Target"), action_after_completion=None))
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+            old = original_resource.schedule
+            backend(account_id, region_name).delete_schedule(old.group_name, old.name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str) -> None:
+            for group in backend(account_id, region_name).schedule_groups.values():
+                group.schedules.pop(resource_name, None)
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.schedule.name
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> Any:
+            return self.schedule.arn
+
+    # moto finds models through CloudFormationModel.__subclasses__(), which holds classes weakly: keep them alive
+    _SCHEDULER_MODELS.extend([SchedulerGroupResource, SchedulerScheduleResource])
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+_SCHEDULER_MODELS: list[type] = []
 
 
 def _delete_with_stack() -> None:

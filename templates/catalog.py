@@ -29,7 +29,7 @@ Outputs
 
 from __future__ import annotations
 
-from awacs import cloudformation, cloudwatch, ec2, events, iam, kms, logs, route53, s3, sagemaker, sns, ssm
+from awacs import cloudformation, cloudwatch, ec2, events, iam, kms, logs, route53, s3, sagemaker, scheduler, sns, sqs, ssm
 from awacs.aws import Allow, Bool, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import Equals, GetAtt, If, Not, Output, Ref, Sub, Tag, Tags
@@ -231,6 +231,9 @@ LAUNCH_COVERAGE: dict[str, str] = {
     "AWS::CloudWatch::Alarm": "CloudWatch", "AWS::CloudWatch::Dashboard": "Dashboard",
     "AWS::SNS::Topic": "Sns", "AWS::SNS::TopicPolicy": "Sns", "AWS::SNS::Subscription": "Sns",
     "AWS::Events::Rule": "Events",
+    # the processing engine (templates/processing_engine.py)
+    "AWS::Scheduler::Schedule": "Scheduler", "AWS::Scheduler::ScheduleGroup": "Scheduler",
+    "AWS::SQS::Queue": "Sqs", "AWS::SQS::QueuePolicy": "Sqs",
     "AWS::CloudFormation::Stack": "NestedMonitoringTemplate",
 }
 
@@ -296,6 +299,14 @@ def launch_policies(role: Role) -> list[PolicyType]:
             Action=[iam.PassRole],
             Resource=[_arn("iam", f"role/{PREFIX}-*")],
             Condition=Condition(StringEquals("iam:PassedToService", "sagemaker.amazonaws.com")),
+        ),
+        Statement(
+            Sid="PassRolesToScheduler",
+            Effect=Allow,
+            # the processing engine's schedules run as the endpoint's scheduler role
+            Action=[iam.PassRole],
+            Resource=[_arn("iam", f"role/{PREFIX}-*")],
+            Condition=Condition(StringEquals("iam:PassedToService", "scheduler.amazonaws.com")),
         ),
         Statement(
             Sid="Ssm",
@@ -387,6 +398,22 @@ def launch_policies(role: Role) -> list[PolicyType]:
             Action=[events.PutRule, events.DeleteRule, events.DescribeRule, events.PutTargets, events.RemoveTargets,
                     events.ListTargetsByRule, events.TagResource, events.UntagResource],
             Resource=[_arn("events", f"rule/{PREFIX}*")],
+        ),
+        Statement(
+            Sid="Scheduler",
+            Effect=Allow,
+            Action=[scheduler.CreateSchedule, scheduler.UpdateSchedule, scheduler.DeleteSchedule, scheduler.GetSchedule,
+                    scheduler.CreateScheduleGroup, scheduler.DeleteScheduleGroup, scheduler.GetScheduleGroup,
+                    scheduler.TagResource, scheduler.UntagResource, scheduler.ListTagsForResource],
+            # the environment's group <project>-<env> and the schedules in it
+            Resource=[_arn("scheduler", f"schedule-group/{PREFIX}"), _arn("scheduler", f"schedule/{PREFIX}/*")],
+        ),
+        Statement(
+            Sid="Sqs",
+            Effect=Allow,
+            Action=[sqs.CreateQueue, sqs.DeleteQueue, sqs.GetQueueAttributes, sqs.SetQueueAttributes, sqs.GetQueueUrl,
+                    sqs.TagQueue, sqs.UntagQueue, sqs.ListQueueTags],
+            Resource=[_arn("sqs", f"{PREFIX}*")],
         ),
         Statement(
             Sid="Sns",

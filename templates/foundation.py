@@ -20,6 +20,8 @@ Resources
   MonitoringRoleVpcAccess
                         the network-interface actions of VPC mode, which SageMaker validates unscoped:
                         kept apart so the scanner skip they need covers nothing else
+  ScheduleGroup         (ProcessingEngine: an endpoint runs the processing engine) the EventBridge Scheduler group
+                        <project>-<env> of the processing engine's schedules (templates/processing_engine.py)
 Outputs (also written to SSM for the other stacks)
   BucketName, KmsKeyArn; MonitoringRoleArn, MonitoringRoleName (SharedMonitoringRole only)
 
@@ -48,6 +50,7 @@ from awacs.sts import AssumeRole
 from troposphere import Equals, GetAtt, If, Join, Ref, Sub
 from troposphere.iam import Policy, PolicyType, Role
 from troposphere.kms import Alias, Key
+from troposphere.scheduler import ScheduleGroup
 from troposphere.s3 import (
     AbortIncompleteMultipartUpload,
     Bucket,
@@ -148,6 +151,12 @@ def build(params: Params) -> StackTemplate:
         "fleet, where each endpoint's monitoring stack has a role of its own.", group="Monitoring role",
         label="Shared monitoring role", value=lambda i: any(e.legacy for e in i.params.fleet()),
     )
+    processing = st.flag(
+        "ProcessingEngine", "Create the environment's EventBridge Scheduler group: an endpoint runs the processing "
+        "engine (monitoring.engine processing or both).", group="Processing engine", label="Schedule group",
+        default="false", value=lambda i: any(e.monitoring.runs_processing for e in i.params.fleet()),
+    )
+    t.add_condition("ProcessingEngine", Equals(Ref(processing), "true"))
     t.add_condition("CreateKmsKey", Equals(Ref(existing_key), ""))
     t.add_condition("SharedMonitoringRole", Equals(Ref(shared_role), "true"))
 
@@ -385,6 +394,8 @@ def build(params: Params) -> StackTemplate:
 
     t.add_resource(vpc_mode_policy("MonitoringRoleVpcAccess", role, condition="SharedMonitoringRole"))
 
+    # One group per environment; the endpoints' monitoring stacks name it <project>-<env> (templates/processing_engine.py).
+    t.add_resource(ScheduleGroup("ScheduleGroup", Condition="ProcessingEngine", Name=name()))
     st.publish("BucketName", "bucket-name", Ref(bucket), "Project bucket (capture, baselines, assets, reports)")
     st.publish("KmsKeyArn", "kms-key-arn", key_arn, "KMS key that encrypts everything of this environment")
     st.publish("MonitoringRoleArn", "monitoring-role-arn", GetAtt(role, "Arn"), "Execution role of monitoring jobs",

@@ -94,7 +94,7 @@ from mmtool.config.monitor_kinds import (
 from mmtool.config.params import SHADOW_ENDPOINT_SUFFIX, FleetEndpoint, Params, image_accounts
 from mmtool.config.schedule import parse_schedule
 from templates.common import Inputs, StackTemplate, bucket_prefixes, explicit_tags, name, scanner_skips
-from templates import notifications
+from templates import notifications, processing_engine
 from templates.foundation import ALARM_TOPIC_ARN, MONITORING_ROLE_SUFFIX, monitoring_role, vpc_mode_policy
 from templates.sagemaker_types import MonitoringStoppingCondition
 
@@ -150,6 +150,7 @@ def build(params: Params) -> StackTemplate:
     _merged_ground_truth_policy(st, role_name)
     _image_pull_policy(st, role_name)
     _endpoint_notifications(st)
+    processing_engine.add(st, params, key_arn=key_arn, subnets=subnets, job_sg=job_sg)
     return st
 
 
@@ -198,7 +199,7 @@ def _monitor(st: StackTemplate, kind: MonitorKind, shared: Shared) -> None:
     # Default true: checkov evaluates conditions with the defaults, and a definition it drops is a definition it
     # never checks. The parameter files always set the flag.
     enabled = st.flag(f"{stem}Enabled", f"Create the {group.lower()} monitor.", group=group, label="Enabled",
-                      value=_of(kind, lambda m, i: m.enabled))
+                      value=_of(kind, lambda m, i: m.enabled and i.endpoint.monitoring.runs_model_monitor))
     _revision_parameter(st, f"{stem}Revision", group)
     default_schedule = parse_schedule(kind.model.model_fields["schedule"].default).expression
     forms = "cron(0 * ? * * *), cron(0 H ? * * *)"

@@ -32,6 +32,7 @@ from templates import endpoint as templates_endpoint
 from templates.common import Inputs, StackTemplate
 from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
 from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
+from templates.processing_engine import ANALYZER_ASSET
 
 MANIFEST_FORMAT = 1
 SCHEMA_REGION = "us-east-1"  # create-only properties are the same in every region; one region keeps the build stable
@@ -157,6 +158,8 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
     """The stacks of one fleet endpoint: its endpoint (only when we create it) and its monitoring."""
     stacks = []
     asset_keys = _assets(params, endpoint, root, synthesis)
+    if endpoint.monitoring.runs_processing:
+        asset_keys[ANALYZER_ASSET] = _analyzer_assets(params, root, synthesis)
     model = ""
     depends = ["foundation", "network"]
     if endpoint.create:
@@ -214,6 +217,28 @@ def _clarify_assets(params: Params, endpoint: FleetEndpoint, synthesis: Synthesi
             synthesis, endpoint, clarify.CONFIG_FILE,
             clarify.render(clarify.explainability_config(params, endpoint, model)), folder="model-explainability")
     return keys
+
+
+ANALYZER = "scripts/analyzer"  # the processing engine's analyzer package (docs/engine.md)
+
+
+def _analyzer_assets(params: Params, root: Path, synthesis: Synthesis) -> str:
+    """The analyzer package, every file under one content-hashed prefix (the job's code input downloads the prefix):
+    build/<env>/assets/analyzer/<file>, uploaded as monitoring-assets/<hash>/analyzer/<file>. Returns the prefix."""
+    folder = root / ANALYZER
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and p.suffix != ".pyc") if folder.is_dir() else []
+    if not files:
+        raise ToolError(f"params/{params.environment}.yaml: an endpoint runs monitoring.engine processing, whose jobs "
+                        f"load the analyzer from {ANALYZER}/, and there is none; restore it (docs/engine.md)")
+    contents = {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
+    digest = hashlib.sha256(json.dumps({k: hashlib.sha256(v).hexdigest() for k, v in contents.items()},
+                                       sort_keys=True).encode()).hexdigest()
+    prefix = f"{ASSETS_PREFIX}/{digest[:20]}"
+    for relative, content in contents.items():
+        synthesis.assets[f"assets/analyzer/{relative}"] = content
+        synthesis.asset_keys[f"assets/analyzer/{relative}"] = f"{prefix}/analyzer/{relative}"
+    return prefix
 
 
 def _assets(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synthesis) -> dict[str, str]:

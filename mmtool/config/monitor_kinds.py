@@ -49,6 +49,9 @@ class ImageFamily:
 # model-monitor.json and clarify.json of the SageMaker Python SDK).
 ANALYZER = ImageFamily("model-monitor", "sagemaker-model-monitor-analyzer", "ModelMonitorImage")
 CLARIFY = ImageFamily("clarify", "sagemaker-clarify-processing:1.0", "ClarifyImage")
+# The processing engine's jobs run the SageMaker scikit-learn image (the SDK's sklearn.json, version 1.2-1: Python 3.9
+# with numpy and pandas) with this project's analyzer (templates/processing_engine.py, docs/engine.md).
+SKLEARN = ImageFamily("sklearn", "sagemaker-scikit-learn:1.2-1-cpu-py3", "ScikitLearnImage")
 # The ground-truth merge job of model-quality and bias runs: the analyzer's account (docs/monitors.md).
 MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterator
 
-from mmtool.config.monitor_kinds import IMAGE_FAMILIES, KINDS, MERGER_REPOSITORY, MODEL_EXPLAINABILITY
+from mmtool.config.monitor_kinds import IMAGE_FAMILIES, KINDS, MERGER_REPOSITORY, MODEL_EXPLAINABILITY, SKLEARN
 from mmtool.security.findings import Finding, Subject
 
 Problems = Iterator[tuple[str, str]]
@@ -60,6 +60,9 @@ WILDCARD_WITH_CONDITION: dict[str, tuple[str, str, str]] = {
 
 # The one AWS service each stack's roles may trust (every role not listed: SageMaker's).
 TRUSTED_SERVICE_BY_STACK = {"catalog": "servicecatalog.amazonaws.com"}
+# (stack, role logical id) -> the service it trusts instead: the processing engine's schedules start jobs as this
+# role (templates/processing_engine.py).
+TRUSTED_SERVICE_BY_ROLE = {("monitoring", "SchedulerRole"): "scheduler.amazonaws.com"}
 
 JOB_DEFINITION_TYPES = tuple(kind.resource_type for kind in KINDS)
 # The job definition types that may run without network isolation, and why (the kinds table's isolation_waiver:
@@ -81,8 +84,9 @@ SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 ECR_LAYER_BUCKET = "arn:${AWS::Partition}:s3:::prod-${AWS::Region}-starport-layer-bucket/*"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 # The AWS-owned images the monitoring role may pull, and the Mappings their accounts come from (templates/monitoring.py).
-AWS_IMAGE_REPOSITORIES = (*(family.repository_name for family in IMAGE_FAMILIES), MERGER_REPOSITORY)
-IMAGE_MAPPINGS = tuple(family.mapping for family in IMAGE_FAMILIES)
+AWS_IMAGE_REPOSITORIES = (*(family.repository_name for family in IMAGE_FAMILIES), MERGER_REPOSITORY,
+                          SKLEARN.repository_name)
+IMAGE_MAPPINGS = (*(family.mapping for family in IMAGE_FAMILIES), SKLEARN.mapping)
 ECR_PULL_ACTIONS = {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"}
 MIN_SKIP_REASON = 20  # characters: "n/a" is not a reason
 
@@ -459,9 +463,11 @@ def check_iam_wildcard_resources_allowlisted(subject: Subject) -> Problems:
 
 def check_roles_trust_only_sagemaker(subject: Subject) -> Problems:
     """Every role trusts only sagemaker.amazonaws.com (the catalog's launch role only servicecatalog.amazonaws.com,
-    TRUSTED_SERVICE_BY_STACK), and only on behalf of this account (aws:SourceAccount)."""
-    service = TRUSTED_SERVICE_BY_STACK.get(subject.stack, SAGEMAKER_SERVICE)
+    TRUSTED_SERVICE_BY_STACK; the processing engine's scheduler role only scheduler.amazonaws.com,
+    TRUSTED_SERVICE_BY_ROLE), and only on behalf of this account (aws:SourceAccount)."""
     for logical, props in of_type(subject, "AWS::IAM::Role"):
+        service = TRUSTED_SERVICE_BY_ROLE.get((subject.stack, logical),
+                                              TRUSTED_SERVICE_BY_STACK.get(subject.stack, SAGEMAKER_SERVICE))
         trust = statements(props.get("AssumeRolePolicyDocument"))
         allows = [s for s in trust if s.get("Effect") == "Allow"]
         if not allows:

@@ -95,3 +95,19 @@ def test_a_model_keeps_its_network_isolation(aws):
                            PrimaryContainer=container)
     described = {n: sagemaker.describe_model(ModelName=n)["EnableNetworkIsolation"] for n in ("isolated", "open", "unset")}
     assert described == {"isolated": True, "open": False, "unset": False}
+
+
+def test_a_resource_the_stack_does_not_have_is_not_listed(cf, aws):
+    """A resource whose Condition is false (the processing engine's schedule of a model-monitor endpoint) refers to
+    the changed parameter too, but the stack never created it: CloudFormation lists no change of it."""
+    template = {**TEMPLATE, "Conditions": {"Never": {"Fn::Equals": [{"Ref": "Retention"}, "never"]}},
+                "Resources": {**TEMPLATE["Resources"], "Absent": {
+                    "Type": "AWS::SSM::Parameter", "Condition": "Never", "Properties": {
+                        "Name": "/churn/test/absent", "Type": "String", "Value": {"Ref": "Retention"}}}}}
+    cf.create_stack(StackName="gaps", TemplateBody=json.dumps(template),
+                    Parameters=_parameters(Revision="aaaa11", Retention="14"))
+    change_set = cf.create_change_set(StackName="gaps", ChangeSetName="c1", ChangeSetType="UPDATE",
+                                      TemplateBody=json.dumps(template),
+                                      Parameters=_parameters(Revision="aaaa11", Retention="30"))
+    described = cf.describe_change_set(ChangeSetName=change_set["Id"])
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in described["Changes"]] == ["RetentionParameter"]

@@ -123,8 +123,8 @@ def test_every_resource_type_of_the_products_has_reviewed_launch_permissions(bui
 
 def test_publish_refuses_a_resource_type_without_launch_permissions(built, tmp_path):
     product = ProductTemplate("extra", tmp_path / "x", json.dumps(
-        {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}).encode())
-    assert catalog.uncovered_resource_types([product]) == {"AWS::SQS::Queue": ["extra"]}
+        {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table"}}}).encode())
+    assert catalog.uncovered_resource_types([product]) == {"AWS::DynamoDB::Table": ["extra"]}
 
 
 def test_params_catalog_roles_must_be_in_the_environment_account(scratch, capsys):

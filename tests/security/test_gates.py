@@ -41,6 +41,9 @@ def test_checkov_skips_are_the_reviewed_ones_and_say_why(report):
                          # a fleet endpoint's own execution role (templates/monitoring.py), same reason
                          ("monitoring", "ExecutionRoleVpcAccess", "CKV_AWS_109"),
                          ("monitoring", "ExecutionRoleVpcAccess", "CKV_AWS_111"),
+                         # the processing engine's job role (templates/processing_engine.py), same reason
+                         ("monitoring", "ProcessingJobRoleVpcAccess", "CKV_AWS_109"),
+                         ("monitoring", "ProcessingJobRoleVpcAccess", "CKV_AWS_111"),
                          ("endpoint", "EndpointRoleVpcAccess", "CKV_AWS_109"),
                          ("endpoint", "EndpointRoleVpcAccess", "CKV_AWS_111"),
                          # the Service Catalog launch role: write/permissions-management rights scoped to the

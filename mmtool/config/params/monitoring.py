@@ -389,7 +389,23 @@ class ClarifySettings(Strict):
         return PreprocessorSettings._names(value)
 
 
+Engine = Literal["model-monitor", "processing", "both"]
+# Monitors the processing engine runs (docs/engine.md); bias and explainability need SageMaker Clarify.
+PROCESSING_ENGINE_MONITORS = ("data_quality", "model_quality")
+# Why the processing engine refuses the Clarify monitors (docs/engine.md).
+CLARIFY_CLOSED = ("needs SageMaker Clarify, which the processing engine does not use: AWS closed Clarify (like Model "
+                  "Monitor) to new customers on 2026-07-30 (docs/engine.md); disable it, or use engine: model-monitor "
+                  "where the account still has Model Monitor")
+
+
 class MonitoringSettings(Strict):
+    engine: Engine = Field(
+        "model-monitor",
+        description="What runs the monitors: model-monitor (SageMaker Model Monitor schedules), processing (an "
+        "EventBridge Scheduler schedule per monitor starting a SageMaker Processing job with this project's analyzer, "
+        "for accounts that cannot use Model Monitor) or both side by side while switching (docs/engine.md). The "
+        "processing engine runs data quality and model quality.",
+    )
     data_quality: DataQualityMonitor = Field(
         default_factory=DataQualityMonitor, description="The data-quality monitor (drift in the input data)."
     )
@@ -410,5 +426,43 @@ class MonitoringSettings(Strict):
     @property
     def clarify_features(self) -> Optional[list[str]]:
         return self.clarify.features or self.data_quality.preprocessor.feature_names
+
+    @property
+    def runs_model_monitor(self) -> bool:
+        return self.engine in ("model-monitor", "both")
+
+    @property
+    def runs_processing(self) -> bool:
+        return self.engine in ("processing", "both")
+
+    @model_validator(mode="after")
+    def _engine(self) -> MonitoringSettings:
+        """What the processing engine cannot run is refused here, naming the field, rather than left out silently."""
+        if not self.runs_processing:
+            return self
+        for key in ("model_bias", "model_explainability"):
+            if getattr(self, key).enabled:
+                raise FieldError(f"{key}.enabled", True, f"engine {self.engine}: {key.replace('_', ' ')} {CLARIFY_CLOSED}")
+        dq = self.data_quality
+        if dq.enabled and dq.parsed_schedule.one_time:
+            raise FieldError("data_quality.schedule", dq.schedule,
+                             f"engine {self.engine}: one-off (now) runs are for Model Monitor schedules; use a "
+                             "recurring schedule and `make run-now` for a run now")
+        if dq.enabled and dq.input.source != "endpoint":
+            raise FieldError("data_quality.input.source", dq.input.source,
+                             f"engine {self.engine}: the processing engine's analyzer reads the endpoint's Data Capture "
+                             "only; use source: endpoint, or engine: model-monitor for batch-transform capture")
+        mq = self.model_quality
+        for name in ("inference_attribute", "probability_attribute"):
+            value = getattr(mq, name)
+            if mq.enabled and value is not None and set(value) & {'"', "\\"}:
+                raise FieldError(f"model_quality.{name}", value,
+                                 f"engine {self.engine}: the processing engine passes it inside the job's JSON request, "
+                                 "where '\"' and '\\' have no place; write JSONPath with single quotes, e.g. $['score']")
+        if dq.enabled and dq.post_analytics_processor:
+            raise FieldError("data_quality.post_analytics_processor", dq.post_analytics_processor,
+                             f"engine {self.engine}: the processing engine runs no post-analytics processor (the "
+                             "analyzer publishes the metrics itself); remove it, or use engine: model-monitor")
+        return self
 
 

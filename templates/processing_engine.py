@@ -1,0 +1,448 @@
+"""The processing engine's resources in an endpoint's monitoring stack (docs/engine.md).
+
+Not a stack: `add(st, ...)` puts them into the monitoring template next to the Model Monitor resources, so an
+endpoint switching engines gets the new schedule before the old one is removed (`engine: both` keeps both).
+For accounts that cannot use SageMaker Model Monitor (closed to new customers on 2026-07-30): an EventBridge
+Scheduler schedule per monitor whose universal target calls SageMaker CreateProcessingJob with this project's
+analyzer in the SageMaker scikit-learn image.
+
+Resources (DataQualityProcessing / ModelQualityProcessing: the monitor runs on the processing engine)
+  ProcessingJobRole     the jobs' execution role <project>-<env>[-<key>]-processing: trusts only SageMaker of this
+                        account; reads the endpoint's capture, ground truth, baselines and the assets; writes its
+                        reports; the project key; job logs; PutMetricData limited by namespace
+                        (templates/foundation.py monitoring_role, the same shape as the Model Monitor roles)
+  ProcessingJobRoleVpcAccess, ProcessingImagePullPolicy
+                        the VPC-mode network-interface actions; pulling the scikit-learn image of the region
+  SchedulerRole         <project>-<env>[-<key>]-scheduler: trusts only EventBridge Scheduler of this account for
+                        this environment's schedule group; may create (and tag) only processing jobs named with
+                        this endpoint's prefixes, pass only ProcessingJobRole and only to SageMaker, decrypt the
+                        schedules' input and send to the dead-letter queue
+  ScheduleDeadLetterQueue
+                        SQS, encrypted with the project key, TLS only: invocations that failed after the retries
+                        (a refused CreateProcessingJob: quota, permissions); ScheduleDeadLetterAlarm notifies
+  DataQualityProcessingSchedule, ModelQualityProcessingSchedule
+                        AWS::Scheduler::Schedule in the environment's group <project>-<env> (foundation stack),
+                        the monitor's schedule expression in UTC, the input encrypted with the project key,
+                        retries and the dead-letter queue; the target's input is the CreateProcessingJob request
+                        (`request`): job <code>-<hash>-<aws.scheduler.execution-id>, the scheduled time in the
+                        environment, private subnets and the job security group, KMS on volumes and output,
+                        inter-container encryption, network isolation off (the analyzer reads S3 and publishes
+                        metrics itself: docs/security.md), stopping condition, tags
+  ProcessingJobFailedRule
+                        EventBridge: a processing job of this endpoint (by name prefix) ended Failed or Stopped;
+                        a readable message to the environment's alarm topic (a fleet endpoint: the single-endpoint
+                        form's topic admits only the alarms stack's rules)
+  ProcessingJobFailedAlarm
+                        CloudWatch: the rule matched in the last hour; notifies the topic in both forms
+Outputs
+  <Monitor>ProcessingScheduleName, ProcessingJobNamePrefixes
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from awacs import ecr, iam, kms, sagemaker, sqs
+from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
+from awacs.sts import AssumeRole
+from troposphere import And, Equals, FindInMap, GetAtt, If, Join, Or, Output, Ref, Sub
+from troposphere import Condition as Cond
+from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.events import InputTransformer, Rule, Target
+from troposphere.iam import Policy, PolicyType, Role
+from troposphere.scheduler import DeadLetterConfig, FlexibleTimeWindow, RetryPolicy, Schedule, Target as ScheduleTarget
+from troposphere.sqs import Queue, QueuePolicy
+
+from mmtool.config.monitor_kinds import KINDS, SKLEARN, MonitorKind
+from mmtool.config.monitor_kinds import PROCESSING as PROCESSING_ENGINE
+from mmtool.config.params import FleetEndpoint, Params, image_accounts
+from templates.common import Inputs, StackTemplate, tag_parameter_name
+from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, monitoring_role, vpc_mode_policy
+
+# The SageMaker scikit-learn image: mmtool.config.monitor_kinds SKLEARN (the SDK's sklearn.json, version 1.2-1;
+# mmtool/config/data/sklearn-image-accounts.json). Nothing is installed at run time.
+PROCESSING = "/opt/ml/processing"
+# The analyzer's job contract (docs/engine.md, "The analyzer"; scripts/analyzer/job.py): the package folder is the
+# code input's analyzer/ folder, run as a program.
+ENTRYPOINT = ["python3", f"{PROCESSING}/input/code/analyzer", "job"]
+SCHEDULER_TARGET = "arn:${AWS::Partition}:scheduler:::aws-sdk:sagemaker:createProcessingJob"
+EXECUTION_ID = "<aws.scheduler.execution-id>"  # EventBridge Scheduler context attributes (docs/engine.md)
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+# SageMaker job names: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$; the execution id is a 36-character UUID, so the prefix
+# has 63 - 36 - 1 = 26 characters: <code>-<16 hex of project/env/key>, 19.
+JOB_NAME_MAX = 63
+HASH_LENGTH = 16
+ANALYZER_ASSET = "processing:analyzer"  # key of the analyzer's bucket prefix in `assets` (mmtool.build.synth)
+RETRY_ATTEMPTS = 3
+RETRY_MAX_AGE_SECONDS = 3600
+FLEXIBLE_WINDOW_MINUTES = 15  # runs start within 15 minutes of the slot, as Model Monitor's do (0-20 min)
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum
+
+
+# The monitors the processing engine runs: the kinds of the table whose engines include it (mmtool/config/
+# monitor_kinds.py); their namespaces are Model Monitor's, so alarms and dashboards read both engines' metrics alike.
+MONITORS: tuple[MonitorKind, ...] = tuple(kind for kind in KINDS if PROCESSING_ENGINE in kind.engines)
+
+
+def job_name_hash(params: Params, endpoint: FleetEndpoint) -> str:
+    """16 hex characters naming this endpoint's processing jobs: unique per project, environment and key."""
+    key = "" if endpoint.legacy else endpoint.key
+    return hashlib.sha256(f"{params.project}/{params.environment}/{key}".encode()).hexdigest()[:HASH_LENGTH]
+
+
+def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
+    """The processing engine's resources, all under conditions: nothing exists for a model-monitor endpoint."""
+    t = st.template
+    group = "Processing engine"
+    flags = {m.stem: st.flag(f"{m.stem}Processing", f"Run the {m.label.lower()} monitor on the processing engine.",
+                             group=group, label=f"{m.label}: processing engine", default="false",
+                             value=lambda i, m=m: getattr(i.endpoint.monitoring, m.key).enabled
+                             and i.endpoint.monitoring.runs_processing) for m in MONITORS}
+    st.param("ProcessingJobHash", "16 hex characters in this endpoint's processing job names (<code>-<hash>-<id>).",
+             group=group, label="Job name hash", Default="", AllowedPattern=r"^([a-f0-9]{16})?$",
+             value=lambda i: job_name_hash(i.params, i.endpoint))
+    st.param("AnalyzerPrefix", "Bucket prefix of the analyzer package (monitoring-assets/<hash>).", group=group,
+             label="Analyzer prefix", Default="", AllowedPattern=rf"^({ASSETS_PREFIX}/[a-f0-9]{{20}})?$",
+             value=lambda i: i.assets.get(ANALYZER_ASSET, ""))
+    notifications = st.flag("ProcessingNotifications", "Notify the environment's topic of failed or stopped runs "
+                            "(alarms.enabled).", group=group, label="Notifications", default="false",
+                            value=lambda i: i.params.alarms.enabled)
+    local = r"^(/opt/ml/processing/[^\"\\]+)?$"
+    dq = lambda i: i.endpoint.monitoring.data_quality  # noqa: E731
+    st.param("DataQualityProcessingStatistics", "Path of the baseline statistics in the job; empty for none.",
+             group=group, label="Data quality: statistics in the job", Default="", AllowedPattern=local,
+             value=lambda i: _local(dq(i).baseline and dq(i).baseline.statistics, "baseline/statistics"))
+    st.param("DataQualityProcessingPreprocessor", "Path of the record pre-processor in the job; empty for none.",
+             group=group, label="Data quality: pre-processor in the job", Default="", AllowedPattern=local,
+             value=lambda i: _local(dq(i).record_preprocessor, "input/preprocessor"))
+    for m in MONITORS:
+        st.param(f"{m.stem}ProcessingConstraints", "Path of the baseline constraints in the job; empty for none.",
+                 group=group, label=f"{m.label}: constraints in the job", Default="", AllowedPattern=local,
+                 value=lambda i, m=m: _local(_constraints(i, m), "baseline/constraints"))
+        for index, end in enumerate(("Start", "End")):
+            st.param(f"{m.stem}ProcessingWindow{end}", f"Analysed window {end.lower()}, relative to the scheduled "
+                     "time, e.g. -PT1H.", group=group, label=f"{m.label}: window {end.lower()}", Default="-PT0H",
+                     AllowedPattern=r"^-P(T\d+H|\d+D)$", value=lambda i, m=m, index=index: _window(i, m)[index])
+        t.add_condition(f"{m.stem}Processing", Equals(Ref(flags[m.stem]), "true"))
+    t.add_condition("ProcessingEngine", Or(*[Cond(f"{m.stem}Processing") for m in MONITORS]))
+    t.add_condition("ProcessingNotify", And(Cond("ProcessingEngine"), Equals(Ref(notifications), "true")))
+    t.add_mapping(SKLEARN.mapping, {r: {"Account": a} for r, a in image_accounts(SKLEARN.name).items()})
+
+    role = _job_role(st, key_arn)
+    queue = _dead_letter_queue(st, key_arn)
+    scheduler = _scheduler_role(st, role, queue, key_arn)
+    for m in MONITORS:
+        schedule = t.add_resource(Schedule(
+            f"{m.stem}ProcessingSchedule",
+            Condition=f"{m.stem}Processing",
+            Name=schedule_name(m),
+            GroupName=Sub("${ProjectName}-${EnvironmentName}"),  # the foundation stack's ScheduleGroup
+            Description=Sub(f"{m.label} of ${{EndpointName}} on the processing engine (docs/engine.md)"),
+            ScheduleExpression=Ref(f"{m.stem}ScheduleExpression"),
+            ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow=FlexibleTimeWindow(Mode="FLEXIBLE", MaximumWindowInMinutes=FLEXIBLE_WINDOW_MINUTES),
+            KmsKeyArn=Ref(key_arn),
+            State="ENABLED",
+            Target=ScheduleTarget(
+                Arn=Sub(SCHEDULER_TARGET),
+                RoleArn=GetAtt(scheduler, "Arn"),
+                Input=request(st, params, m, role=role, key_arn=key_arn, subnets=subnets, job_sg=job_sg),
+                RetryPolicy=RetryPolicy(MaximumRetryAttempts=RETRY_ATTEMPTS,
+                                        MaximumEventAgeInSeconds=RETRY_MAX_AGE_SECONDS),
+                DeadLetterConfig=DeadLetterConfig(Arn=GetAtt(queue, "Arn")),
+            ),
+        ))
+        t.add_output(Output(f"{m.stem}ProcessingScheduleName", Condition=f"{m.stem}Processing", Value=Ref(schedule),
+                            Description=f"{m.label} schedule of the processing engine"))
+    t.add_output(Output("ProcessingJobNamePrefixes", Condition="ProcessingEngine",
+                        Value=Join(",", [Sub(f"{m.code}-${{ProcessingJobHash}}-") for m in MONITORS]),
+                        Description="Name prefixes of this endpoint's processing jobs"))
+    _failed_rule(st, queue)
+
+
+def schedule_name(m: MonitorKind) -> If:
+    """<project>-<env>-<suffix>-processing (single-endpoint form), <project>-<env>-<key>-<code>-proc in a fleet:
+    at most 60 of Scheduler's 64 characters with a 20-character project and key."""
+    return If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{m.code}-proc"),
+              Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}-processing"))
+
+
+def job_prefix(m: MonitorKind) -> str:
+    return f"{m.code}-${{ProcessingJobHash}}"
+
+
+def request(st: StackTemplate, params: Params, m: MonitorKind, *, role, key_arn, subnets, job_sg) -> Sub:
+    """The CreateProcessingJob request the schedule sends, as the JSON text of the target's Input.
+
+    The job side is the analyzer's contract (docs/engine.md, "The analyzer"): `python3 <code>/analyzer job`, every
+    setting an environment variable named as Model Monitor's container names it, an empty value meaning unset.
+    Built as a dict, then serialized with placeholders: `@n:Name@` becomes a JSON number `${Name}`, `@f:Name@` a
+    fragment (optional inputs) that the Sub fills in. Every substituted value is checked by its parameter's
+    pattern or by the params model (no `"` or `\\`), so the text stays valid JSON (tests/test_processing_engine.py
+    parses it and validates it against botocore's model).
+    """
+    bucket = "s3://${BucketName}"
+    environment = {
+        "analysis_type": m.key.upper(),  # DATA_QUALITY, MODEL_QUALITY
+        "scheduled_time": SCHEDULED_TIME,
+        "window_start_offset": f"${{{m.stem}ProcessingWindowStart}}",
+        "window_end_offset": f"${{{m.stem}ProcessingWindowEnd}}",
+        "capture_s3_uri": f"{bucket}/${{CapturePrefix}}/${{EndpointName}}",
+        "baseline_constraints": f"${{{m.stem}ProcessingConstraints}}",
+        "output_path": f"{PROCESSING}/output",
+        "publish_cloudwatch_metrics": f"${{{m.stem}PublishMetrics}}",
+        "metrics_namespace": m.namespace,
+        "sagemaker_endpoint_name": "${EndpointName}",
+        "sagemaker_monitoring_schedule_name": "${ScheduleName}",
+    }
+    constraints = _input("baseline-constraints", f"{bucket}/${{{m.stem}BaselineConstraintsKey}}", "baseline/constraints")
+    if m.stem == "DataQuality":
+        environment.update({"baseline_statistics": "${DataQualityProcessingStatistics}",
+                            "record_preprocessor_script": "${DataQualityProcessingPreprocessor}"})
+        inputs = ["@f:Baseline@", "@f:Preprocessor@"]
+        fragments = {
+            "Baseline": If("HasBaseline", _fragment([
+                _input("baseline-statistics", f"{bucket}/${{DataQualityBaselineStatisticsKey}}", "baseline/statistics"),
+                constraints]), ""),
+            "Preprocessor": If("HasPreprocessor", _fragment([
+                _input("preprocessor", f"{bucket}/${{DataQualityPreprocessorKey}}", "input/preprocessor")]), ""),
+        }
+    else:
+        environment.update({
+            "ground_truth_s3_uri": f"{bucket}/${{GroundTruthPrefix}}",
+            "problem_type": "${ModelQualityProblemType}",
+            "inference_attribute": "${ModelQualityInferenceAttribute}",
+            "probability_attribute": "${ModelQualityProbabilityAttribute}",
+            "probability_threshold_attribute": "${ModelQualityProbabilityThreshold}",
+        })
+        inputs = ["@f:Baseline@"]
+        fragments = {"Baseline": If("ModelQualityHasBaseline", _fragment([constraints]), "")}
+    inputs.append(_input("code", f"{bucket}/${{AnalyzerPrefix}}/", "input/code"))
+    tags = [{"Key": "Project", "Value": "${ProjectName}"}, {"Key": "Environment", "Value": "${EnvironmentName}"},
+            {"Key": "ManagedBy", "Value": "model-monitor-deployer"}]
+    tags += [{"Key": key, "Value": f"${{{tag_parameter_name(key)}}}"} for key in sorted(params.tags)]
+    body = {
+        "ProcessingJobName": f"{job_prefix(m)}-{EXECUTION_ID}",
+        "RoleArn": "${JobRoleArn}",
+        "AppSpecification": {"ImageUri": "${ImageUri}", "ContainerEntrypoint": ENTRYPOINT},
+        "Environment": environment,
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": {
+            "KmsKeyId": "${KmsKeyArn}",
+            "Outputs": [{"OutputName": "report", "S3Output": {
+                "S3Uri": f"{bucket}/${{ReportsPrefix}}/{m.name}", "LocalPath": f"{PROCESSING}/output",
+                "S3UploadMode": "EndOfJob"}}],
+        },
+        "ProcessingResources": {"ClusterConfig": {
+            "InstanceCount": f"@n:{m.stem}InstanceCount@", "InstanceType": f"${{{m.stem}InstanceType}}",
+            "VolumeSizeInGB": f"@n:{m.stem}VolumeSizeGb@", "VolumeKmsKeyId": "${KmsKeyArn}"}},
+        "StoppingCondition": {"MaxRuntimeInSeconds": f"@n:{m.stem}MaxRuntimeSeconds@"},
+        "NetworkConfig": {
+            "EnableInterContainerTrafficEncryption": True,
+            # Off: the analyzer reads the window's capture from S3 and publishes CloudWatch metrics itself, through
+            # the VPC endpoints (docs/security.md, "Network isolation").
+            "EnableNetworkIsolation": False,
+            "VpcConfig": {"SecurityGroupIds": ["${JobSecurityGroupId}"], "Subnets": ["${SubnetList}"]},
+        },
+        "Tags": tags,
+    }
+    text = _placeholders(json.dumps(body, separators=(",", ":")))
+    return Sub(text, JobRoleArn=GetAtt(role, "Arn"), ScheduleName=schedule_name(m),
+               ImageUri=Sub(f"${{Account}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{SKLEARN.repository}",
+                            Account=FindInMap(SKLEARN.mapping, Ref("AWS::Region"), "Account")),
+               SubnetList=Join('","', Ref(subnets)), **fragments)
+
+
+def _input(name: str, uri: str, local: str) -> dict:
+    return {"InputName": name, "S3Input": {"S3Uri": uri, "LocalPath": f"{PROCESSING}/{local}",
+                                           "S3DataType": "S3Prefix", "S3InputMode": "File",
+                                           "S3DataDistributionType": "FullyReplicated"}}
+
+
+def _fragment(items: list[dict]) -> Sub:
+    """Optional list items, each followed by a comma (the required code input always comes last)."""
+    return Sub("".join(json.dumps(item, separators=(",", ":")) + "," for item in items))
+
+
+def _placeholders(text: str) -> str:
+    text = re.sub(r'"@n:([A-Za-z0-9]+)@"', r"${\1}", text)  # a number: the parameter's value, unquoted
+    return re.sub(r'"@f:([A-Za-z0-9]+)@",?', r"${\1}", text)  # a fragment brings its own trailing comma
+
+
+def _job_role(st: StackTemplate, key_arn) -> Role:
+    t = st.template
+    objects = lambda prefix: Sub("arn:${AWS::Partition}:s3:::${BucketName}/${Prefix}/*", Prefix=prefix)  # noqa: E731
+    role = t.add_resource(monitoring_role(
+        "ProcessingJobRole",
+        If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-processing"),
+           Sub("${ProjectName}-${EnvironmentName}-processing")),
+        Sub("Processing-engine monitoring jobs of ${EndpointName} (${ProjectName}-${EnvironmentName})"),
+        Sub("arn:${AWS::Partition}:s3:::${BucketName}"), objects,
+        readable=[Ref("CapturePrefix"), Ref("GroundTruthPrefix"), Ref("BaselinesPrefix"), ASSETS_PREFIX],
+        writable=[Ref("ReportsPrefix")], reports=Ref("ReportsPrefix"), key_arn=Ref(key_arn),
+    ))
+    role.Condition = "ProcessingEngine"
+    t.add_resource(vpc_mode_policy("ProcessingJobRoleVpcAccess", role, condition="ProcessingEngine"))
+    repository = Sub(f"arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{Account}}:repository/{SKLEARN.repository_name}",
+                     Account=FindInMap(SKLEARN.mapping, Ref("AWS::Region"), "Account"))
+    t.add_resource(PolicyType(
+        "ProcessingImagePullPolicy", Condition="ProcessingEngine", PolicyName="image-pull", Roles=[Ref(role)],
+        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[
+            # ecr:GetAuthorizationToken supports no resource (mmtool.security WILDCARD_ALLOWED).
+            Statement(Sid="RegistryToken", Effect=Allow, Action=[ecr.GetAuthorizationToken], Resource=["*"]),
+            Statement(Sid="PullScikitLearnImage", Effect=Allow,
+                      Action=[ecr.BatchGetImage, ecr.GetDownloadUrlForLayer, ecr.BatchCheckLayerAvailability],
+                      Resource=[repository]),
+        ]),
+    ))
+    return role
+
+
+def _dead_letter_queue(st: StackTemplate, key_arn) -> Queue:
+    t = st.template
+    queue = t.add_resource(Queue(
+        "ScheduleDeadLetterQueue", Condition="ProcessingEngine",
+        QueueName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-schedule-dlq"),
+                     Sub("${ProjectName}-${EnvironmentName}-schedule-dlq")),
+        KmsMasterKeyId=Ref(key_arn), KmsDataKeyReusePeriodSeconds=3600,
+        MessageRetentionPeriod=DLQ_RETENTION_SECONDS,
+        # Deleted with the stack, on purpose: it holds failed invocations (the request and the error), already
+        # notified by ScheduleDeadLetterAlarm, not monitoring data; a retained queue would block the name.
+        DeletionPolicy="Delete", UpdateReplacePolicy="Delete",
+    ))
+    t.add_resource(QueuePolicy(
+        "ScheduleDeadLetterQueuePolicy", Condition="ProcessingEngine", Queues=[Ref(queue)],
+        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Sid="DenyWithoutTls", Effect=Deny, Principal=Principal("*"), Action=[sqs.Action("*")],
+            Resource=[GetAtt(queue, "Arn")], Condition=Condition(Bool("aws:SecureTransport", "false")))]),
+    ))
+    return queue
+
+
+def _scheduler_role(st: StackTemplate, job_role: Role, queue: Queue, key_arn) -> Role:
+    jobs = [Sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:processing-job/"
+                f"{job_prefix(m)}-*") for m in MONITORS]
+    return st.template.add_resource(Role(
+        "SchedulerRole", Condition="ProcessingEngine",
+        RoleName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-scheduler"),
+                    Sub("${ProjectName}-${EnvironmentName}-scheduler")),
+        Description=Sub("EventBridge Scheduler: starts the processing-engine jobs of ${EndpointName}"),
+        MaxSessionDuration=3600,
+        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", "scheduler.amazonaws.com"), Action=[AssumeRole],
+            Condition=Condition([
+                StringEquals("aws:SourceAccount", Ref("AWS::AccountId")),
+                ArnLike("aws:SourceArn", Sub("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:"
+                                             "schedule/${ProjectName}-${EnvironmentName}/*")),
+            ]))]),
+        Policies=[Policy(PolicyName="start-processing-jobs", PolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[
+                # Tags in the request need sagemaker:AddTags on the job as well (SageMaker developer guide,
+                # "Amazon SageMaker API permissions").
+                Statement(Sid="CreateOwnProcessingJobs", Effect=Allow,
+                          Action=[sagemaker.CreateProcessingJob, sagemaker.AddTags], Resource=jobs),
+                Statement(Sid="PassTheJobRoleToSageMaker", Effect=Allow, Action=[iam.PassRole],
+                          Resource=[GetAtt(job_role, "Arn")],
+                          Condition=Condition(StringEquals("iam:PassedToService", "sagemaker.amazonaws.com"))),
+                # The schedule's input is encrypted with the project key (Schedule KmsKeyArn).
+                Statement(Sid="DecryptScheduleInput", Effect=Allow, Action=[kms.Decrypt], Resource=[Ref(key_arn)]),
+                Statement(Sid="DeadLetters", Effect=Allow, Action=[sqs.SendMessage], Resource=[GetAtt(queue, "Arn")]),
+                Statement(Sid="DeadLetterEncryption", Effect=Allow, Action=[kms.GenerateDataKey, kms.Decrypt],
+                          Resource=[Ref(key_arn)],
+                          Condition=Condition(StringEquals("kms:ViaService", Sub("sqs.${AWS::Region}.amazonaws.com")))),
+            ],
+        ))],
+    ))
+
+
+FAILED_MESSAGE = (
+    '"Processing engine: a monitoring run of ${EndpointName} (${ProjectName}-${EnvironmentName}) ended <status>.\\n'
+    "\\n"
+    "Processing job: <job>\\n"
+    "Reason: <reason>\\n"
+    "Job: https://${AWS::Region}.console.aws.amazon.com/sagemaker/home?region=${AWS::Region}#/processing-jobs/<job>\\n"
+    "Logs: https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
+    "#logsV2:log-groups/log-group/$252Faws$252Fsagemaker$252FProcessingJobs\\n"
+    "Reports: s3://${BucketName}/${ReportsPrefix}/ (a folder per monitor, then endpoint, schedule, run time)\\n"
+    'Time: <time>"'
+)
+
+
+def _failed_rule(st: StackTemplate, queue: Queue) -> None:
+    """Failed or stopped processing jobs of this endpoint (their names start with its prefixes), and invocations
+    the scheduler could not make (the dead-letter queue), reach the environment's alarm topic."""
+    t = st.template
+    rule = t.add_resource(Rule(
+        "ProcessingJobFailedRule", Condition="ProcessingNotify",
+        Name=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-job-failed"),
+                Sub("${ProjectName}-${EnvironmentName}-job-failed")),
+        Description=Sub("Processing-engine runs of ${EndpointName} that failed or were stopped"),
+        State="ENABLED",
+        EventPattern={
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Processing Job State Change"],
+            "detail": {"ProcessingJobName": [{"prefix": Sub(f"{job_prefix(m)}-")} for m in MONITORS],
+                       "ProcessingJobStatus": ["Failed", "Stopped"]},
+        },
+        Targets=[Target(Id="AlarmTopic", Arn=ALARM_TOPIC_ARN, InputTransformer=InputTransformer(
+            InputPathsMap={"job": "$.detail.ProcessingJobName", "status": "$.detail.ProcessingJobStatus",
+                           "reason": "$.detail.FailureReason", "time": "$.time"},
+            InputTemplate=Sub(FAILED_MESSAGE)))],
+    ))
+    # The single-endpoint form's topic admits only the alarms stack's two rules (templates/alarms.py), so there the
+    # rule's readable message is refused; this alarm on its matches reaches the topic in both forms.
+    t.add_resource(Alarm(
+        "ProcessingJobFailedAlarm", Condition="ProcessingNotify",
+        AlarmName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-job-failed"),
+                     Sub("${ProjectName}-${EnvironmentName}-job-failed")),
+        AlarmDescription=Sub("A processing-engine run of ${EndpointName} failed or was stopped in the last hour "
+                             "(SageMaker console, processing jobs named as the stack output ProcessingJobNamePrefixes)"),
+        Namespace="AWS/Events", MetricName="TriggeredRules",
+        Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
+        Statistic="Sum", Period=3600, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+        ActionsEnabled=True, AlarmActions=[ALARM_TOPIC_ARN],
+    ))
+    t.add_resource(Alarm(
+        "ScheduleDeadLetterAlarm", Condition="ProcessingNotify",
+        AlarmName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-schedule-dlq"),
+                     Sub("${ProjectName}-${EnvironmentName}-schedule-dlq")),
+        AlarmDescription=Sub("EventBridge Scheduler could not start a processing-engine run of ${EndpointName} "
+                             "(CreateProcessingJob refused after the retries: quota, permissions?); the request "
+                             "and the error are in the dead-letter queue"),
+        Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+        Statistic="Maximum", Period=300, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+        ActionsEnabled=True, AlarmActions=[ALARM_TOPIC_ARN],
+    ))
+
+
+def window(offsets, period_seconds: int) -> tuple[str, str]:
+    """The analysed window: the configured offsets, else the schedule period before the scheduled time."""
+    if offsets is not None:
+        return offsets.start, offsets.end
+    hours = period_seconds // 3600
+    return (f"-P{hours // 24}D" if hours % 24 == 0 else f"-PT{hours}H"), "-PT0H"
+
+
+def _window(i: Inputs, m: MonitorKind) -> tuple[str, str]:
+    monitor = getattr(i.endpoint.monitoring, m.key)
+    offsets = monitor.analysis_window if m.key == "data_quality" else monitor.time_offsets
+    return window(offsets, monitor.parsed_schedule.period_seconds)
+
+
+def _constraints(i: Inputs, m: MonitorKind) -> str | None:
+    monitor = getattr(i.endpoint.monitoring, m.key)
+    if m.key == "data_quality":
+        return monitor.baseline.constraints if monitor.baseline else None
+    return monitor.baseline_constraints
+
+
+def _local(source: str | None, folder: str) -> str:
+    """Where a ProcessingInput of one S3 object puts it: <LocalPath>/<the object's name> (the baseline copies and the
+    assets keep the source's file name: mmtool/config/baselines.py, mmtool/build/synth.py)."""
+    return f"{PROCESSING}/{folder}/{source.rsplit('/', 1)[-1]}" if source else ""
