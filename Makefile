@@ -26,8 +26,9 @@ export MM_MONITOR     = $(value MONITOR)
 export MM_OUTPUT      = $(value OUTPUT)
 export MM_OFFERS      = $(value OFFERS)
 export MM_LIVE        = $(value LIVE)
+export MM_CDK_PEER_SRC = $(value CDK_PEER_SRC)
 # make would export a command-line variable itself, expanding it (and running a $(shell ...) in it) to do so
-unexport ENV ENDPOINT ARGS DATASET FORMAT ENGINE LOCAL CAPTURE CONSTRAINTS STATISTICS MONITOR OUTPUT OFFERS LIVE AUTO_APPROVE
+unexport ENV ENDPOINT ARGS DATASET FORMAT ENGINE LOCAL CAPTURE CONSTRAINTS STATISTICS MONITOR OUTPUT OFFERS LIVE AUTO_APPROVE CDK_PEER_SRC
 ENV_FLAG    = $(if $(value ENV),--env "$$MM_ENV",)
 ENV_ARG     = --env "$$MM_ENV"
 ARGS_WORDS  = $$MM_ARGS
@@ -162,9 +163,9 @@ CDK_PEER_SRC ?= ../shared/peers/cdk
 CDK_PEER_DIR := .tools/cdk-peer
 .PHONY: cdk-peer
 cdk-peer: ## Install the peer CDK app into .tools/cdk-peer/ for the cold-build comparison (CDK_PEER_SRC=folder)
-	@test -f $(CDK_PEER_SRC)/package-lock.json || { echo "no CDK app in $(CDK_PEER_SRC): set CDK_PEER_SRC=<folder>"; exit 2; }
+	@test -f "$$MM_CDK_PEER_SRC/package-lock.json" || { echo "no CDK app in $$MM_CDK_PEER_SRC: set CDK_PEER_SRC=<folder>"; exit 2; }
 	@rm -rf $(CDK_PEER_DIR) && mkdir -p $(CDK_PEER_DIR)
-	@cp -R $(CDK_PEER_SRC)/. $(CDK_PEER_DIR)/ && chmod -R u+w $(CDK_PEER_DIR)
+	@cp -R "$$MM_CDK_PEER_SRC/." $(CDK_PEER_DIR)/ && chmod -R u+w $(CDK_PEER_DIR)
 	@npm ci --prefix $(CDK_PEER_DIR) --no-audit --no-fund --loglevel=error >/dev/null
 
 .PHONY: sdk-tools

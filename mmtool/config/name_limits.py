@@ -25,12 +25,17 @@ CLOUDWATCH_DASHBOARD_NAME = 255
 STACK_NAME = 128
 SNS_TOPIC_NAME = 256
 KMS_ALIAS_NAME = 256
+SCHEDULER_NAME = 64  # EventBridge Scheduler schedule and schedule group
+SQS_QUEUE_NAME = 80
 SSM_PARAMETER_NAME = 1011  # fully qualified; /<project>/<env>/<stack>[/<key>]/<value> stays far below it
 
 ENVIRONMENT_STACKS = ("foundation", "network", "alarms", "catalog")
 # The schedules' suffixes (templates/monitoring.py MODEL_MONITORS): the single-endpoint form's, and a fleet's codes.
 LEGACY_SCHEDULES = ("data-quality", "model-quality", "model-bias", "model-explainability")
 FLEET_SCHEDULES = ("dq", "mq", "mb", "me")
+# The processing engine's schedules (templates/processing_engine.py schedule_name): single-endpoint form, fleet codes.
+LEGACY_PROCESSING_SCHEDULES = ("data-quality-processing", "model-quality-processing")
+FLEET_PROCESSING_SCHEDULES = ("dq-proc", "mq-proc")
 REVISION = "0" * 12  # a job definition's or model's revision hash (mmtool/build/synth.py): always 12 hex digits
 
 
@@ -59,6 +64,8 @@ def composed_names(params: Params) -> Iterator[ComposedName]:
     yield ComposedName("project", params.project, "SNS topic name", f"{prefix}-alarms", SNS_TOPIC_NAME)
     yield ComposedName("project", params.project, "dashboard name", f"{prefix}-model-monitor", CLOUDWATCH_DASHBOARD_NAME)
     yield ComposedName("project", params.project, "IAM role name", f"{prefix}-catalog-launch", IAM_ROLE_NAME)
+    if any(endpoint.monitoring.runs_processing for endpoint in params.fleet()):  # the foundation's schedule group
+        yield ComposedName("project", params.project, "EventBridge Scheduler schedule group name", prefix, SCHEDULER_NAME)
     yield ComposedName("project", params.project, "IAM role name", f"{prefix}-monitoring", IAM_ROLE_NAME)
     yield ComposedName("project", params.project, "SageMaker model name", f"{prefix}-model-{REVISION}", SAGEMAKER_NAME)
     for code in FLEET_SCHEDULES:
@@ -84,6 +91,15 @@ def _endpoint_names(params: Params, endpoint: FleetEndpoint) -> Iterator[Compose
         yield ComposedName(at, value, "dashboard name", f"{scoped}-model-monitor", CLOUDWATCH_DASHBOARD_NAME)
     for alarm in ("monitor-failed", "notification-delivery", "violations-delivery"):
         yield ComposedName(at, value, "CloudWatch alarm name", f"{scoped}-{alarm}", CLOUDWATCH_ALARM_NAME)
+    if endpoint.monitoring.runs_processing:  # templates/processing_engine.py
+        for suffix in LEGACY_PROCESSING_SCHEDULES if endpoint.legacy else FLEET_PROCESSING_SCHEDULES:
+            yield ComposedName(at, value, "EventBridge Scheduler schedule name", f"{scoped}-{suffix}", SCHEDULER_NAME)
+        yield ComposedName(at, value, "EventBridge rule name", f"{scoped}-job-failed", EVENTS_RULE_NAME)
+        for role in ("processing", "scheduler"):
+            yield ComposedName(at, value, "IAM role name", f"{scoped}-{role}", IAM_ROLE_NAME)
+        yield ComposedName(at, value, "SQS queue name", f"{scoped}-schedule-dlq", SQS_QUEUE_NAME)
+        for alarm in ("job-failed", "schedule-dlq"):
+            yield ComposedName(at, value, "CloudWatch alarm name", f"{scoped}-{alarm}", CLOUDWATCH_ALARM_NAME)
     drift_at = "alarms.drift" if endpoint.legacy else f"endpoints.{endpoint.key}.drift_alarms"
     drift = params.alarms.drift if endpoint.legacy else endpoint.drift_alarms
     for index, alarm in enumerate(drift):

@@ -130,7 +130,9 @@ def test_lifecycle_rules_expire_exactly_the_layouts_expiring_areas():
 # --- who may write where: read from the generated templates of every environment ---------------------------
 
 # The template's principals, by resource, as the layout names them.
-WRITERS = {"MonitoringRole": layout.JOBS, "ExecutionRole": layout.JOBS, "EndpointRole": layout.ENDPOINT}
+# ProcessingJobRole: the processing engine's job role (templates/processing_engine.py), a monitoring job like the others
+WRITERS = {"MonitoringRole": layout.JOBS, "ExecutionRole": layout.JOBS, "ProcessingJobRole": layout.JOBS,
+           "EndpointRole": layout.ENDPOINT}
 S3_WRITES = {"s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion",
              "s3:PutObjectAcl", "s3:RestoreObject", "s3:ReplicateObject", "s3:PutObjectTagging"}
 BUCKET = "the-project-bucket"

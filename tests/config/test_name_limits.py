@@ -40,6 +40,9 @@ NAME_PROPERTIES = {
     ("AWS::SNS::Topic", "TopicName"): None,
     ("AWS::KMS::Alias", "AliasName"): ("kms", "CreateAlias", "AliasName"),
     ("AWS::SSM::Parameter", "Name"): ("ssm", "PutParameter", "Name"),
+    ("AWS::Scheduler::Schedule", "Name"): ("scheduler", "CreateSchedule", "Name"),
+    ("AWS::Scheduler::ScheduleGroup", "Name"): ("scheduler", "CreateScheduleGroup", "Name"),
+    ("AWS::SQS::Queue", "QueueName"): None,
 }
 REVISION = re.compile(r"-[0-9a-f]{12}$")
 
