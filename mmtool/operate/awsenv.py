@@ -52,6 +52,7 @@ class Clients:
     sagemaker: Any = None
     logs: Any = None
     cloudformation: Any = None
+    scheduler: Any = None  # EventBridge Scheduler: the processing engine's schedules (docs/engine.md)
 
 
 def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = False, profile: str | None = None,
@@ -77,6 +78,7 @@ def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = F
             sagemaker=clients.client("sagemaker") if sagemaker else None,
             logs=clients.client("logs") if sagemaker else None,
             cloudformation=clients.cloudformation if cloudformation else None,
+            scheduler=clients.client("scheduler") if sagemaker else None,
         )
     except DeployError as exc:
         raise aws_failure(exc, "connect to AWS") from exc

@@ -11,7 +11,8 @@ that looks alarming (no executions yet right after a deploy, a one-time schedule
 Rule ids (stable, in `--json` output):
 
   endpoint-missing, endpoint-not-in-service, capture-disabled, capture-trailing-slash, no-recent-capture,
-  no-schedules, schedule-failed, schedule-stopped, job-definition-missing, no-executions-yet, run-overdue,
+  no-schedules, schedule-failed, schedule-stopped, processing-schedule-missing, processing-schedule-disabled,
+  job-definition-missing, no-executions-yet, run-overdue,
   no-data-in-window, processing-quota, access-denied, out-of-memory, max-runtime-exceeded, execution-failed,
   violations,
   metrics-not-published, runtime-over-period, leftover-one-time-schedule,
@@ -38,6 +39,7 @@ from mmtool.operate.existing_endpoint import (
     check_explainability_model,
 )
 from mmtool.operate.stack_failures import StackFailure
+from mmtool.operate.processing_facts import ProcessingScheduleFacts
 from mmtool.operate.facts import (
     START_DELAY,
     Facts,
@@ -89,7 +91,10 @@ def field(facts: Facts, path: str) -> str:
 
 # ------------------------------------------------------------------ failure reasons
 
-NO_DATA = re.compile(r"job inputs had no data|no s3 objects found|no data (?:was )?found", re.IGNORECASE)
+# The processing engine's analyzer says "no record in the window became a row (...): the run has no data"
+# (scripts/analyzer/run.py) in the job's ExitMessage.
+NO_DATA = re.compile(r"job inputs had no data|no s3 objects found|no data (?:was )?found|the run has no data",
+                     re.IGNORECASE)
 ACCESS = re.compile(r"access ?denied|not authorized|forbidden|\b403\b|kms.*(?:denied|disabled)|"
                     r"insufficient permissions|ListBucket", re.IGNORECASE)
 RUNTIME = re.compile(r"MaxRuntimeInSeconds|max(?:imum)? ?run ?time|exceeded the allotted time|timed out", re.IGNORECASE)
@@ -297,6 +302,34 @@ def schedule_stopped(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     )
 
 
+def processing_schedule_missing(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    if not isinstance(schedule, ProcessingScheduleFacts) or schedule.status != "Missing":
+        return None
+    section = monitor_section(schedule.monitoring_type)
+    return Finding(
+        "processing-schedule-missing", "error", schedule.name,
+        f"{section.replace('_', ' ')} runs on the processing engine ({field(facts, 'monitoring.engine')}), but the "
+        f"schedule {schedule.group}/{schedule.name} does not exist",
+        "The monitoring stack creates it (docs/engine.md); it is not deployed with this engine yet, or the schedule "
+        "was deleted outside CloudFormation. No processing job runs for this monitor.",
+        f"Deploy: `{make(facts, 'plan')}` then `{make(facts, 'deploy')}`.",
+    )
+
+
+def processing_schedule_disabled(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
+    if not isinstance(schedule, ProcessingScheduleFacts) or schedule.status != "Disabled":
+        return None
+    return Finding(
+        "processing-schedule-disabled", "warning", schedule.name,
+        f"schedule {schedule.group}/{schedule.name} is {schedule.state}: it starts no processing jobs",
+        "Someone disabled it (EventBridge Scheduler console or UpdateSchedule); CloudFormation does not enable it "
+        "again until the schedule's template changes.",
+        f"Enable it in the EventBridge Scheduler console (Schedules, group {schedule.group}), or with `aws scheduler "
+        f"update-schedule` and the whole definition `aws scheduler get-schedule --name {schedule.name} --group-name "
+        f"{schedule.group} --region {facts.region}` prints, with --state ENABLED.",
+    )
+
+
 def job_definition_missing(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     definition = schedule.job_definition
     if definition is None or definition.found:
@@ -330,6 +363,19 @@ def run_overdue(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     if slot is None:
         return None
     last = f"its last execution was scheduled at {hm(schedule.last_scheduled)}" if schedule.executions else "it has no executions at all"
+    if isinstance(schedule, ProcessingScheduleFacts):
+        queue = f"{facts.prefix}-schedule-dlq"
+        return Finding(
+            "run-overdue", "warning", schedule.name,
+            f"schedule {schedule.group}/{schedule.name} should have started a processing job {schedule.job_prefix}… "
+            f"for {hm(slot)} by {hm(slot + START_DELAY)}; {last.replace('execution', 'job')}",
+            "The scheduler starts the job within 15 minutes of the slot and retries a refused CreateProcessingJob for "
+            "an hour, then puts the request and SageMaker's error in the dead-letter queue (the account's quota for "
+            "the processing instance type, often 0 in a new account; a scheduler role that may not create the job).",
+            f"Read the refusal: aws sqs receive-message --queue-url $(aws sqs get-queue-url --queue-name {queue} "
+            f"--query QueueUrl --output text) --attribute-names All --message-attribute-names All --region "
+            f"{facts.region}; a quota: `{make(facts, 'plan')}` names the Service Quotas request.",
+        )
     return Finding(
         "run-overdue", "warning", schedule.name,
         f"schedule {schedule.name} should have started the run of {hm(slot)} by {hm(slot + START_DELAY)}; {last}",
@@ -754,6 +800,8 @@ ENVIRONMENT_RULES: tuple[Callable[[Facts], Finding | None], ...] = (
 SCHEDULE_RULES: tuple[Callable[[ScheduleFacts, Facts], Finding | None], ...] = (
     schedule_failed,
     schedule_stopped,
+    processing_schedule_missing,
+    processing_schedule_disabled,
     job_definition_missing,
     no_executions_yet,
     run_overdue,

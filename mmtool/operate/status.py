@@ -3,7 +3,9 @@
 Reads (`mmtool.operate.facts.gather`): the endpoint and its live capture config, the Data Capture files of the
 last `--hours` hours, every monitoring schedule of the endpoint or named `<project>-<env>-…` (whatever its
 MonitoringType), their last `--executions` executions, the end of the log of the newest failed one and the
-`constraint_violations.json` of the newest one with violations. Then explains what it sees with the rules of
+`constraint_violations.json` of the newest one with violations. For an endpoint on the processing engine
+(`monitoring.engine: processing` or `both`), its EventBridge Scheduler schedules and their processing jobs the same
+way (`mmtool.operate.processing_facts`), `engine` telling the two apart. Then explains what it sees with the rules of
 `mmtool.operate.rules` (docs/operating.md): each finding says the problem, why, and the fix.
 
 Human output: rich tables on stdout. `--json`: one JSON document on stdout (schema below, keys stable; times
@@ -14,7 +16,7 @@ Human output: rich tables on stdout. `--json`: one JSON document on stdout (sche
                   "capture": {"enabled", "status", "sampling_percentage", "destination"}},
      "capture": [{"variant", "prefix", "hours", "files", "newest", "truncated", "error",
                   "per_hour": [{"hour", "files", "newest", "truncated"}]}],
-     "schedules": [{"name", "monitoring_type", "status", "schedule_expression", "analysis_window": {"start", "end"},
+     "schedules": [{"name", "engine", "processing": {"group", "state", "job_prefix"}, "monitoring_type", "status", "schedule_expression", "analysis_window": {"start", "end"},
                     "failure_reason", "created",
                     "job_definition": {"name", "found", "input", "max_runtime_seconds", "role_arn", "output_uri",
                                        "publish_cloudwatch_metrics"},
@@ -95,10 +97,15 @@ def _capture_json(capture: CaptureFacts, hours: int) -> dict[str, Any]:
 
 
 def _schedule_json(schedule: ScheduleFacts, now: datetime) -> dict[str, Any]:
+    from mmtool.operate.processing_facts import ProcessingScheduleFacts, engine_of
+
     definition = schedule.job_definition
     nxt = expected_next_run(schedule, now)
     return {
         "name": schedule.name,
+        "engine": engine_of(schedule),
+        "processing": {"group": schedule.group, "state": schedule.state, "job_prefix": schedule.job_prefix}
+        if isinstance(schedule, ProcessingScheduleFacts) else None,
         "monitoring_type": schedule.monitoring_type,
         "status": schedule.status,
         "schedule_expression": schedule.expression,
@@ -221,7 +228,7 @@ def _empty_hours(capture: CaptureFacts) -> str:
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 STATUS_STYLE = {
     "Completed": "green", "CompletedWithViolations": "yellow", "Failed": "red", "Stopped": "red",
-    "Scheduled": "green", "Pending": "cyan", "InProgress": "cyan", "Stopping": "yellow", "InService": "green",
+    "Scheduled": "green", "Pending": "cyan", "Missing": "red", "Disabled": "yellow", "InProgress": "cyan", "Stopping": "yellow", "InService": "green",
 }
 
 
@@ -273,11 +280,14 @@ def render_schedules(console: Any, facts: Facts) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from mmtool.operate.processing_facts import engine_of
+
     if not facts.schedules:
         console.print("Monitoring schedules: none found")
         return
     table = Table(title="Monitoring schedules", title_justify="left")
     table.add_column("Schedule")
+    table.add_column("Engine")
     table.add_column("Type")
     table.add_column("Status")
     table.add_column("Expression")
@@ -285,7 +295,8 @@ def render_schedules(console: Any, facts: Facts) -> None:
     for schedule in facts.schedules:
         nxt = expected_next_run(schedule, facts.now)
         next_text = f"{_time(nxt)} (starts by {_time(nxt + START_DELAY, date=False)})" if nxt else "-"
-        table.add_row(escape(schedule.name), escape(schedule.monitoring_type or "?"), _styled(schedule.status),
+        table.add_row(escape(schedule.name), engine_of(schedule), escape(schedule.monitoring_type or "?"),
+                      _styled(schedule.status),
                       escape(schedule.expression or "?"), next_text)
     console.print(table)
     for schedule in facts.schedules:
@@ -296,8 +307,11 @@ def render_schedule_details(console: Any, schedule: ScheduleFacts) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from mmtool.operate.processing_facts import engine_of
+
     if schedule.executions:
-        table = Table(title=f"Executions of {escape(schedule.name)}", title_justify="left")
+        runs = "Processing jobs" if engine_of(schedule) == "processing" else "Executions"
+        table = Table(title=f"{runs} of {escape(schedule.name)}", title_justify="left")
         table.add_column("Scheduled (UTC)")
         table.add_column("Status")
         table.add_column("Duration", justify="right")
@@ -438,7 +452,9 @@ def _first(finding: Finding | None) -> str:
 
 def overview_rows(facts: Facts, findings: list[Finding]) -> list[tuple[str, ...]]:
     """The rows of one endpoint in the fleet table: endpoint, monitor, last run, outcome, violations, next run,
-    first problem (the most severe finding of the schedule or of its endpoint)."""
+    first problem (the most severe finding of the schedule or of its endpoint). A processing-engine monitor is
+    `<monitor> (processing)`, so under `engine: both` the two engines' runs are side by side."""
+    from mmtool.operate.processing_facts import engine_of
     schedules = {s.name for s in facts.schedules}
     own = next((f for f in findings if f.subject not in schedules), None)  # findings are sorted, errors first
     label = f"{facts.key} ({facts.endpoint.name})" if facts.existing_endpoint else facts.key or facts.endpoint.name
@@ -455,7 +471,8 @@ def overview_rows(facts: Facts, findings: list[Finding]) -> list[tuple[str, ...]
             count = "-"
         nxt = expected_next_run(schedule, facts.now)
         first = next((f for f in findings if f.subject == schedule.name or f.subject not in schedules), None)
-        rows.append((label, MONITOR_NAMES.get(schedule.monitoring_type or "", schedule.monitoring_type or "?"),
+        engine = " (processing)" if engine_of(schedule) == "processing" else ""
+        rows.append((label, MONITOR_NAMES.get(schedule.monitoring_type or "", schedule.monitoring_type or "?") + engine,
                      _time(latest.scheduled_time) if latest else "-", latest.status if latest else "-", count,
                      _time(nxt) if nxt else "-",
                      _first(first)))
@@ -540,6 +557,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     from mmtool.build.clarify import bias_groups_in_words
     from mmtool.operate.awsenv import check_account
     from mmtool.operate.facts import gather, gather_fleet
+    from mmtool.operate.processing_facts import add_processing
     from mmtool.operate.rules import explain
     from mmtool.operate.selection import select_endpoints
 
@@ -549,10 +567,11 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     if params.is_fleet:
         fleet = gather_fleet(clients, params, now=now, hours=hours, executions=executions,
                              keys=None if endpoint is None else [e.key for e in chosen])
+        entries = {e.key: e for e in chosen}
         for index, facts in enumerate(fleet.endpoints):  # the shared stacks are reported with the first endpoint
+            add_processing(clients, params, facts, entries[facts.key], executions=executions)
             facts.stacks = failed_stacks(clients, (shared if index == 0 else []) + own.get(facts.key or "", []))
             read_adoptions(clients, params, facts)
-        entries = {e.key: e for e in chosen}
         per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
         if json_output:
             out(json.dumps(fleet_as_json(fleet, per_endpoint), indent=2, sort_keys=True))
@@ -562,6 +581,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
             render_fleet(console or make_console(), fleet, per_endpoint)
         return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
+    add_processing(clients, params, facts, params.fleet()[0], executions=executions)
     facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
     read_adoptions(clients, params, facts)
     findings = explain(facts)

@@ -10,6 +10,7 @@ data-quality job definition reading its endpoint; and the fraud team's own endpo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from datetime import datetime
@@ -24,6 +25,7 @@ from mmtool.config.workspace import Paths
 
 from .conftest import REGION, REPO, client
 from .monitoring_env import IMAGE
+from .processing_env import create_schedule, processing_request
 
 BUCKET = "churn-staging-bucket-4d5e6f"
 ROLE = f"arn:aws:iam::{MOTO_ACCOUNT}:role/churn-staging-foundation-monitoring"
@@ -123,13 +125,22 @@ def create_dq_definition(server: Any, key: str, endpoint: str) -> str:
     return name
 
 
+UPSELL_PROCESSING = "churn-staging-upsell-dq-proc"  # upsell runs `engine: both` (params/staging.yaml)
+# docs/engine.md: dq-<16 hex of sha256("<project>/<env>/<key>")>-
+UPSELL_JOB_PREFIX = f"dq-{hashlib.sha256(b'churn/staging/upsell').hexdigest()[:16]}-"
+
+
 def deploy_fleet(server: Any) -> str:
-    """Foundation, churn and upsell (endpoint and data-quality definition), fraud's own endpoint and its definition."""
+    """Foundation, churn and upsell (endpoint and data-quality definition), fraud's own endpoint and its definition;
+    upsell's processing-engine schedule (it runs both engines)."""
     key_arn = deploy_foundation(server)
     for key in ("churn", "upsell"):
         create_dq_definition(server, key, deploy_created(server, key, key_arn))
     deploy_fraud(server)
     create_dq_definition(server, "fraud", FRAUD)
+    create_schedule(server, group="churn-staging", name=UPSELL_PROCESSING, request=processing_request(
+        prefix=UPSELL_JOB_PREFIX, endpoint="churn-staging-upsell", schedule=UPSELL_PROCESSING, bucket=BUCKET,
+        reports="reports/upsell", role=role_of("upsell"), capture="datacapture/upsell"))
     return key_arn
 
 

@@ -74,7 +74,8 @@ def sagemaker_client(server: Any) -> tuple[Any, GapStubber]:
 
 def clients(server: Any, sagemaker: Any) -> Clients:
     return Clients(region=REGION, s3=client("s3", server), ssm=client("ssm", server), sts=client("sts", server),
-                   sagemaker=sagemaker, logs=client("logs", server), cloudformation=client("cloudformation", server))
+                   sagemaker=sagemaker, logs=client("logs", server), cloudformation=client("cloudformation", server),
+                   scheduler=client("scheduler", server))
 
 
 def console(width: int = 200) -> Console:

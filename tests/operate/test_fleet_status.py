@@ -83,7 +83,10 @@ def test_fleet_status_as_json_has_one_entry_per_endpoint_with_its_own_names(aws,
     assert churn["schedules"][0]["job_definition"]["output_uri"] == "s3://churn-staging-bucket-4d5e6f/reports/churn/data-quality"
     assert churn["capture_check"] is None
     assert "model bias: sensitive group age > 64" in churn["bias_groups"][0]
-    assert [f["rule"] for f in upsell["findings"]] == ["no-data-in-window", "no-recent-capture"]
+    # upsell runs both engines: its processing schedule is there, with no job yet
+    assert [s["name"] for s in upsell["schedules"]] == ["churn-staging-upsell-dq", "churn-staging-upsell-dq-proc"]
+    assert [s["engine"] for s in upsell["schedules"]] == ["model-monitor", "processing"]
+    assert [f["rule"] for f in upsell["findings"]] == ["no-data-in-window", "no-recent-capture", "no-executions-yet"]
     # each fix names upsell's command, ready to paste (the single-endpoint form's carry no ENDPOINT=: test_status.py)
     assert "`make run-now ENV=staging ENDPOINT=upsell`" in upsell["findings"][0]["fix"]
     assert "`make status ENV=staging ENDPOINT=upsell`" in upsell["findings"][1]["fix"]
@@ -122,8 +125,9 @@ def test_fleet_status_in_tables_starts_with_endpoint_by_monitor(aws, tmp_path):
     assert starts[0] == ["churn", "data-quality", f"{top:%Y-%m-%d %H:%M}", "Completed", "0", f"{top + H:%Y-%m-%d %H:%M}", ""]
     assert starts[1][:6] == ["upsell", "data-quality", f"{top:%Y-%m-%d %H:%M}", "Failed", "-", f"{top + H:%Y-%m-%d %H:%M}"]
     assert starts[1][6].startswith("error: the run of")
-    assert starts[2][:4] == [f"fraud ({FRAUD})", "data-quality", "-", "-"]
-    assert starts[2][6].startswith("error: endpoint fraud-scoring-staging (endpoints.fraud): Data Capture is off")
+    assert starts[2][:4] == ["upsell", "data-quality (processing)", "-", "-"]  # both engines side by side
+    assert starts[3][:4] == [f"fraud ({FRAUD})", "data-quality", "-", "-"]
+    assert starts[3][6].startswith("error: endpoint fraud-scoring-staging (endpoints.fraud): Data Capture is off")
     # then each endpoint as the single-endpoint form shows it, the existing one with its capture check
     assert any(line.startswith("churn: churn-staging-churn (created by this project)") for line in lines)
     at = next(i for i, line in enumerate(lines) if line.startswith(f"fraud: {FRAUD} (existing"))

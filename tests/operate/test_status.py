@@ -147,7 +147,7 @@ def test_healthy_environment_as_json(aws, tmp_path):
             ],
         }],
         "schedules": [{
-            "name": "churn-dev-data-quality",
+            "name": "churn-dev-data-quality", "engine": "model-monitor", "processing": None,
             "monitoring_type": "DataQuality",
             "status": "Scheduled",
             "schedule_expression": "cron(0 * ? * * *)",
@@ -196,7 +196,7 @@ def test_healthy_environment_in_tables(aws, tmp_path):
                         f"s3://{BUCKET}/datacapture")
     assert any(f"│ AllTraffic │ {CAPTURE_PREFIX} │     3 │ {now:%Y-%m-%d %H:%M}" in line for line in lines)
     assert any(f"{(top - 2 * H):%m-%d %H}:00-{(top - H):%H}:59" in line for line in lines)  # two hours without files
-    assert any(f"│ churn-dev-data-quality │ DataQuality │ Scheduled │ cron(0 * ? * * *) │ {(top + H):%Y-%m-%d %H:%M} "
+    assert any(f"│ churn-dev-data-quality │ model-monitor │ DataQuality │ Scheduled │ cron(0 * ? * * *) │ {(top + H):%Y-%m-%d %H:%M} "
                f"(starts by {(top + H):%H}:20) │" in line for line in lines)
     assert any(f"│ {top:%Y-%m-%d %H:%M} │ Completed │  0:09:00 │ {job_name(top)} │" in line for line in lines)
     assert lines[-1] == "No known problem found."
