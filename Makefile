@@ -259,9 +259,9 @@ adopt: $(STAMP) ## Turn Data Capture on for an endpoint another tool deployed: E
 	@$(PY) build.py adopt $(ENV_ARG) --endpoint "$$MM_ENDPOINT" $(YES_FLAG) $(ARGS_WORDS)
 
 .PHONY: run-now
-run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [ENDPOINT=key] [MONITOR=data-quality]
+run-now: $(STAMP) ## One monitoring run now over the last hour's capture, then its outcome: ENV=e [ENDPOINT=key] [MONITOR=data-quality] [ENGINE=processing]
 	$(if $(value ENV),,$(error ENV is required: make run-now ENV=dev [MONITOR=data-quality]))
-	@$(PY) build.py run-now $(ENV_ARG) $(if $(value MONITOR),--monitor "$$MM_MONITOR",) $(ENDPOINT_FLAG) $(ARGS_WORDS)
+	@$(PY) build.py run-now $(ENV_ARG) $(if $(value MONITOR),--monitor "$$MM_MONITOR",) $(if $(value ENGINE),--engine "$$MM_ENGINE",) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
 .PHONY: package
 package: $(STAMP) ## Hand-off bundle dist/<project>-<version>-<env>.zip (templates, DEPLOY.md, reference, lint, diagram, SHA256SUMS): ENV=e [ENDPOINT=key]

@@ -13,7 +13,6 @@ from mmtool.operate.runnow import (
     PROVISIONING_ALLOWANCE,
     Options,
     RunNowInputError,
-    run_now,
 )
 
 
@@ -28,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="start the run even when no capture data was written in the window")
     parser.add_argument("--json", action="store_true", help="print the outcome as `status --json` does")
+    parser.add_argument("--engine", choices=("model-monitor", "processing"),
+                        help="which engine runs it (default: the endpoint's monitoring.engine; under `both`, "
+                        "model-monitor): processing starts one job with the processing schedule's own request")
     parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose monitor runs (its key under "
                         "endpoints:); required when the fleet has more than one")
 
@@ -44,8 +46,10 @@ def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
     options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
-                      json_output=args.json, endpoint=args.endpoint)
+                      json_output=args.json, endpoint=args.endpoint, engine=args.engine)
+    from mmtool.operate.runnow_processing import run_now_on_engine
+
     clients = connect(params, sagemaker=True, cloudformation=True)
     with holding(params, clients, "run-now", endpoint=args.endpoint):  # the deploy lock (exit 6 when held)
-        return run_now(params, options, clients)
+        return run_now_on_engine(params, options, clients)
 

@@ -18,6 +18,10 @@ after a deploy instead of waiting for the next hour (one-off `NOW` schedules, ht
    after a failure, a timeout or Ctrl-C; what could not be cleaned up (the schedule, a still-running
    processing job) is printed with the commands to do it by hand.
 
+On the processing engine (`monitoring.engine: processing`, or `--engine processing` under `both`):
+`mmtool.operate.runnow_processing` starts one processing job with the schedule's own request instead (its
+`run_now_on_engine` chooses).
+
 Exit codes: 0 the run Completed (also CompletedWithViolations: monitoring works, the violations are shown);
 1 it Failed or was Stopped, the schedule failed, no capture data in the window, or an AWS call failed;
 2 bad input; 3 wrong account; 4 --timeout reached; 130 Ctrl-C.
@@ -86,6 +90,7 @@ class Options:
     force: bool = False
     json_output: bool = False
     endpoint: str | None = None  # the fleet endpoint's key; required for a fleet of more than one
+    engine: str | None = None  # model-monitor | processing; None: the endpoint's engine (`both`: model-monitor)
 
 
 def one_time_name(prefix: str, monitor: str, now: datetime) -> str:
