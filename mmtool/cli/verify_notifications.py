@@ -9,13 +9,22 @@ from typing import Any
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
 from mmtool.operate.selection import select_endpoint
-from mmtool.operate.verify_notifications import DEFAULT_ALARM, endpoint_alarm, verify
+from mmtool.operate.verify_notifications import (
+    DEFAULT_ALARM,
+    FAILED_JOB_RULE,
+    PROCESSING_ALARM,
+    check_failed_job_rule,
+    default_alarm,
+    endpoint_alarm,
+    verify,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--alarm", default=DEFAULT_ALARM,
+    parser.add_argument("--alarm",
                         help=f"alarm to force, without the <project>-<env>- prefix (a fleet endpoint's: without "
-                        f"<project>-<env>-<key>-) (default {DEFAULT_ALARM})")
+                        f"<project>-<env>-<key>-) (default {DEFAULT_ALARM}; on the processing engine alone "
+                        f"{PROCESSING_ALARM})")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to wait for the alarm's action history (default 60; 0: do not wait)")
     parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose alarm is forced (its key under "
@@ -30,13 +39,19 @@ def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
     if not args.env:
         raise UsageError("verify-notifications needs an environment: --env <name> (make verify-notifications ENV=<name>)")
     params = validate(paths, environments(paths, args.env))[args.env]
-    alarm = endpoint_alarm(params, select_endpoint(params, args.endpoint, "verify-notifications"), args.alarm)
+    entry = select_endpoint(params, args.endpoint, "verify-notifications")
+    alarm = endpoint_alarm(params, entry, args.alarm or default_alarm(entry))
     check_account(connect(params), params)
     try:
         clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
                                external_id=params.deploy.external_id)
     except DeployError as exc:
         raise aws_failure(exc, "connect to AWS") from exc
-    verify(clients.client("cloudwatch"), clients.client("sns"), alarm.name, environment=params.environment,
-           wait=args.wait, stack=alarm.stack, deploy=alarm.deploy)
+    topics = verify(clients.client("cloudwatch"), clients.client("sns"), alarm.name, environment=params.environment,
+                    wait=args.wait, stack=alarm.stack, deploy=alarm.deploy)
+    if entry.monitoring.runs_processing:
+        from mmtool.operate.processing_facts import engine_schedules
+
+        check_failed_job_rule(clients.client("events"), f"{entry.name_prefix(params)}-{FAILED_JOB_RULE}",
+                              [w.job_prefix for w in engine_schedules(params, entry)], topics, deploy=alarm.deploy)
     return 0

@@ -16,6 +16,10 @@ the key: nothing in a deploy shows it. This proves the path on the real account:
    accepted the notification (the key and the topic policy admitted CloudWatch); "Failed to execute
    action" is printed with AWS's words and the fix. Without either the user checks the inbox.
 
+On the processing engine (docs/engine.md): `engine: processing` forces `<prefix>-schedule-dlq` by default (the
+dead-letter alarm of its monitoring stack; there is no failed-runs alarm), and for `processing` or `both` the
+failed-job EventBridge rule `<prefix>-job-failed` is checked (`check_failed_job_rule`).
+
 Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
 alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
 """
@@ -30,6 +34,11 @@ from typing import Any, Callable
 from mmtool.errors import EXIT_FAILURE, ToolError
 
 DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
+# The processing engine's alarm (templates/processing_engine.py ScheduleDeadLetterAlarm, in the endpoint's monitoring
+# stack): the scheduler could not start a job. Its failed jobs reach the same topic through an EventBridge rule
+# `<prefix>-job-failed`, which cannot be triggered by hand (aws.* events are AWS's own): `check_failed_job_rule`.
+PROCESSING_ALARM = "schedule-dlq"
+FAILED_JOB_RULE = "job-failed"
 POLL_SECONDS = 5.0
 REASON = ("make verify-notifications: test of the notification path (forced by hand; CloudWatch sets the alarm back "
           "at its next evaluation)")
@@ -47,11 +56,20 @@ class EndpointAlarm:
     deploy: str
 
 
+def default_alarm(entry: Any) -> str:
+    """The alarm a plain `make verify-notifications` forces: the failed-runs alarm, or on the processing engine alone
+    (which has none) its dead-letter alarm."""
+    return PROCESSING_ALARM if entry.monitoring.engine == "processing" else DEFAULT_ALARM
+
+
 def endpoint_alarm(params: Any, entry: Any, alarm: str) -> EndpointAlarm:
     """`alarm` (without prefix, e.g. monitor-failed) of the fleet endpoint `entry`: `<project>-<env>-<alarm>` in the
     alarms stack for the single-endpoint form (as always), `<project>-<env>-<key>-<alarm>` in the endpoint's
     monitoring stack for a fleet endpoint (templates/monitoring.py, templates/notifications.py)."""
     deploy = f"make deploy ENV={params.environment}"
+    if entry.legacy and alarm == PROCESSING_ALARM:
+        return EndpointAlarm(f"{params.prefix}-{alarm}", f"the monitoring stack {params.prefix}-monitoring "
+                             "(monitoring.engine: processing or both, alarms.enabled)", deploy)
     if entry.legacy:
         return EndpointAlarm(f"{params.prefix}-{alarm}", "the alarms stack", deploy)
     return EndpointAlarm(f"{entry.name_prefix(params)}-{alarm}",
@@ -69,9 +87,10 @@ class Target:
 def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait: float,
            stack: str = "the alarms stack", deploy: str | None = None,
            out: Callable[[str], None] = print, clock: Callable[[], float] = time.monotonic,
-           sleep: Callable[[float], None] = time.sleep) -> None:
+           sleep: Callable[[float], None] = time.sleep) -> list[str]:
     """Force `alarm_name` into ALARM and report (the module's steps). `stack` and `deploy`, for the messages: the stack
-    that makes the alarm and the command that deploys it (EndpointAlarm; default the single-endpoint form's)."""
+    that makes the alarm and the command that deploys it (EndpointAlarm; default the single-endpoint form's).
+    Returns the SNS topics the alarm notifies."""
     from mmtool.operate.awsenv import aws_failure
 
     deploy = deploy or f"make deploy ENV={environment}"
@@ -113,7 +132,7 @@ def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait
         out(f"no action record yet after {wait:.0f} s: check that each confirmed target above received "
             f"\"ALARM: {alarm_name}\". Nothing arriving means the topic's key or policy refused CloudWatch: "
             f"`aws cloudwatch describe-alarm-history --alarm-name {alarm_name} --history-item-type Action` says why.")
-        return
+        return topics
     if outcome.startswith("Failed"):
         raise NotificationsFailed(
             f"CloudWatch could not publish {alarm_name}'s notification: {outcome}\nNext: the topic's KMS key policy "
@@ -121,6 +140,52 @@ def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait
             "stack's key does), and the topic policy must admit this alarm. With encryption.kms_key_arn set, add "
             "that statement to your key's policy (docs/security.md).")
     out(f"CloudWatch published the notification ({outcome}): the path works; expect it at each confirmed target.")
+    return topics
+
+
+def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topics: list[str], *, deploy: str,
+                          out: Callable[[str], None] = print) -> None:
+    """The processing engine's failed-job rule: it exists and is ENABLED, matches SageMaker's processing-job state
+    changes to Failed and Stopped of every job-name prefix of the endpoint's schedules, and targets a topic the alarm
+    notifies (so its messages reach the same people). NotificationsFailed otherwise, with the fix."""
+    import json
+
+    from mmtool.operate.awsenv import aws_failure
+
+    try:
+        rule = events.describe_rule(Name=rule_name)
+    except Exception as exc:
+        if "ResourceNotFound" in str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")):
+            raise NotificationsFailed(f"EventBridge rule {rule_name} not found: failed processing jobs notify nobody."
+                                      f"\nNext: alarms.enabled: true, then `{deploy}`.") from None
+        raise aws_failure(exc, f"DescribeRule {rule_name}") from exc
+    problems = []
+    if rule.get("State") != "ENABLED":
+        problems.append(f"it is {rule.get('State')}")
+    try:
+        pattern = json.loads(rule.get("EventPattern") or "{}")
+    except ValueError:
+        pattern = {}
+    detail = pattern.get("detail", {}) if isinstance(pattern, dict) else {}
+    matched = {p.get("prefix") for p in detail.get("ProcessingJobName", []) if isinstance(p, dict)}
+    if pattern.get("source") != ["aws.sagemaker"] or "SageMaker Processing Job State Change" not in pattern.get(
+            "detail-type", []) or not {"Failed", "Stopped"} <= set(detail.get("ProcessingJobStatus", [])):
+        problems.append("its pattern is not SageMaker's processing-job state change to Failed and Stopped")
+    missing = [p for p in prefixes if p not in matched]
+    if missing:
+        problems.append(f"it does not match the jobs {', '.join(p + '…' for p in missing)}")
+    try:
+        targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule_name).get("Targets", [])]
+    except Exception as exc:
+        raise aws_failure(exc, f"ListTargetsByRule {rule_name}") from exc
+    if not set(targets) & set(topics):
+        problems.append(f"it sends to {', '.join(targets) or 'nothing'}, not to {', '.join(topics)}")
+    if problems:
+        raise NotificationsFailed(f"EventBridge rule {rule_name}: {'; '.join(problems)}.\nNext: `{deploy}` (the "
+                                  "monitoring stack makes it as templates/processing_engine.py describes).")
+    out(f"failed or stopped processing jobs {', '.join(p + '…' for p in prefixes)} reach the same topic through the "
+        f"EventBridge rule {rule_name} (ENABLED). It cannot be triggered by hand (aws.sagemaker events are AWS's own): "
+        "a failing `make run-now ENGINE=processing` run sends a real one.")
 
 
 def subscriptions(sns: Any, topic: str) -> list[Target]:

@@ -16,7 +16,7 @@ from mmtool.operate import verify_notifications as vn
 from mmtool.cli import main
 
 from .conftest import REGION, client, scratch
-from .fleet_env import scratch_staging
+from .fleet_env import UPSELL_JOB_PREFIX, scratch_staging
 from .monitoring_env import GapStubber
 
 ALARM = "churn-dev-monitor-failed"
@@ -106,12 +106,15 @@ FLEET_ALARMS = tuple(f"churn-staging-{key}-monitor-failed" for key in ("churn", 
 
 def test_a_fleet_endpoints_alarm_is_forced_and_no_other(aws, tmp_path, capsys):
     topic = deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS)
+    # upsell runs both engines (params/staging.yaml): its monitoring stack's failed-job rule is checked too
+    deploy_job_failed_rule(aws, topic, name="churn-staging-upsell-job-failed", prefixes=(UPSELL_JOB_PREFIX,))
     assert main(["verify-notifications", "--env", "staging", "--endpoint", "upsell", "--wait", "0"],
                 paths=scratch_staging(tmp_path)) == 0
     assert [state(aws, name) == "ALARM" for name in FLEET_ALARMS] == [False, True, False]
     out = capsys.readouterr().out
     assert "forced churn-staging-upsell-monitor-failed into ALARM" in out
     assert f"{topic} should now deliver it to:" in out and "email  ml-oncall@example.com" in out
+    assert "through the EventBridge rule churn-staging-upsell-job-failed (ENABLED)" in out
 
 
 def test_a_fleet_endpoints_other_alarm_takes_the_key_in_its_name(aws, tmp_path, capsys):
@@ -169,3 +172,48 @@ def test_the_alarm_of_each_form_is_where_the_templates_put_it(tmp_path):
     assert vn.endpoint_alarm(staging, fraud, "drift-00000000000000000001") == vn.EndpointAlarm(
         "churn-staging-fraud-drift-00000000000000000001",
         "the monitoring stack churn-staging-fraud-monitoring (endpoints.fraud)", "make deploy ENV=staging ENDPOINT=fraud")
+
+
+# ------------------------------------------------------------------ the processing engine (docs/engine.md)
+
+# docs/engine.md: dq-<16 hex of sha256("<project>/<env>/<key>")>- (the single-endpoint form's key is empty)
+DQ_PREFIX = f"dq-{__import__('hashlib').sha256(b'churn/dev/').hexdigest()[:16]}-"
+
+
+def deploy_job_failed_rule(server, topic: str, *, prefixes=(DQ_PREFIX,), target: str | None = None,
+                           name: str = "churn-dev-job-failed") -> None:
+    """What the monitoring stack's ProcessingJobFailedRule is (templates/processing_engine.py)."""
+    import json
+
+    events = client("events", server)
+    events.put_rule(Name=name, State="ENABLED", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Processing Job State Change"],
+        "detail": {"ProcessingJobName": [{"prefix": p} for p in prefixes],
+                   "ProcessingJobStatus": ["Failed", "Stopped"]}}))
+    events.put_targets(Rule=name, Targets=[{"Id": "AlarmTopic", "Arn": target or topic}])
+
+
+def test_processing_engine_forces_the_dead_letter_alarm_and_checks_the_failed_job_rule(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws, alarms=("churn-dev-schedule-dlq",))
+    deploy_job_failed_rule(aws, topic)
+    paths = scratch(tmp_path, **{"monitoring.engine": "processing"})
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 0
+    assert state(aws, "churn-dev-schedule-dlq") == "ALARM"
+    out = capsys.readouterr().out
+    assert f"failed or stopped processing jobs {DQ_PREFIX}… reach the same topic through the EventBridge rule " \
+           "churn-dev-job-failed (ENABLED)" in out
+
+
+@pytest.mark.parametrize("rule, problem", [
+    ({"prefixes": ("dq-0000000000000000-",)}, f"it does not match the jobs {DQ_PREFIX}…"),
+    ({"target": "arn:aws:sns:eu-west-1:123456789012:elsewhere"}, "it sends to arn:aws:sns:eu-west-1:123456789012:elsewhere"),
+    (None, "EventBridge rule churn-dev-job-failed not found"),
+])
+def test_a_failed_job_rule_that_notifies_nobody_is_refused(aws, tmp_path, capsys, rule, problem):
+    topic = deploy_alarms(aws, alarms=(ALARM, "churn-dev-schedule-dlq"))
+    if rule is not None:
+        deploy_job_failed_rule(aws, topic, **rule)
+    paths = scratch(tmp_path, **{"monitoring.engine": "both"})  # both: the failed-runs alarm, and the rule
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 1
+    assert state(aws, ALARM) == "ALARM"
+    assert problem in capsys.readouterr().err
