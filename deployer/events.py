@@ -20,6 +20,7 @@ from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
 
+from .account_refusals import FIX, model_monitor_unavailable
 from .context import Context
 from .errors import AWS_ERRORS, StackFailedError, ThrottledError, WaitTimeoutError, aws_error
 from .status import in_progress
@@ -171,6 +172,8 @@ def failure_reasons(result: WaitResult) -> list[str]:
     reason = result.stack.get("StackStatusReason")
     if reason:
         lines.append(f"stack: {reason}")
+    if any(model_monitor_unavailable(e.get("ResourceType"), e.get("ResourceStatusReason")) for e in causes):
+        lines.append(f"hint: {FIX}")
     if not lines:
         lines.append("CloudFormation gave no reason; see the stack's events in the console.")
     return lines

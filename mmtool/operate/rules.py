@@ -19,7 +19,8 @@ Rule ids (stable, in `--json` output):
   adoption-unfinished, capture-changed-since-adoption, existing-endpoint-not-ready, explained-model-unfit
   (endpoints we did not
   deploy: one finding each); deploy-rights-missing (a stack of the environment whose last deploy
-  was refused a right: one finding per stack)
+  was refused a right: one finding per stack); model-monitor-unavailable (a stack's Model Monitor resource refused
+  because the account cannot use Model Monitor: the processing engine is the fix)
 """
 
 from __future__ import annotations
@@ -663,10 +664,35 @@ def likely_missing(resource_type: str, reason: str, facts: Facts) -> str:
     return f"the actions CloudFormation needs for {resource_type} (its resource type schema lists the handlers' permissions)"
 
 
+def model_monitor_unavailable(stack: StackFailure, facts: Facts) -> Finding | None:
+    """The last deploy failed because the account cannot use SageMaker Model Monitor (closed to new customers on
+    2026-07-30): the fix is the processing engine, not a right (deployer/account_refusals.py, a conservative match)."""
+    from deployer.account_refusals import model_monitor_unavailable as refused
+
+    found = [r for r in stack.resources if refused(r.resource_type, r.reason)]
+    if not found:
+        return None
+    first = found[-1]  # newest first: the first refusal
+    return Finding(
+        "model-monitor-unavailable", "error", stack.stack,
+        f"the last deploy of stack {stack.stack} ended {stack.status}: {first.logical_id} ({first.resource_type}) "
+        f"{first.status}: {first.reason}",
+        "AWS refused a Model Monitor resource because this account cannot use Model Monitor: AWS closed it (and "
+        "Clarify) to new customers on 2026-07-30, so accounts created since cannot create monitoring schedules or job "
+        "definitions. No right granted to the deploy role changes that.",
+        f"Set {field(facts, 'monitoring.engine')}: processing in params/{facts.environment}.yaml (an EventBridge "
+        "Scheduler schedule starting SageMaker Processing jobs with this project's analyzer; model bias and "
+        f"explainability need Clarify and stay off; docs/engine.md), then `{make(facts, 'deploy')}`.",
+    )
+
+
 def deploy_rights_missing(stack: StackFailure, facts: Facts) -> Finding | None:
     """The last deploy of one of the environment's stacks failed because the role CloudFormation runs as may not do
-    something (a SageMaker action, iam:PassRole), which CloudFormation often reports only as GeneralServiceException."""
-    denied = [r for r in stack.resources if DENIED.search(r.reason)]
+    something (a SageMaker action, iam:PassRole), which CloudFormation often reports only as GeneralServiceException.
+    A refusal of the account itself (model-monitor-unavailable) is not one."""
+    from deployer.account_refusals import model_monitor_unavailable as refused
+
+    denied = [r for r in stack.resources if DENIED.search(r.reason) and not refused(r.resource_type, r.reason)]
     if not denied:
         return None
     first = denied[-1]  # the events are newest first: the first refusal is what failed the operation
@@ -686,7 +712,8 @@ def deploy_rights_missing(stack: StackFailure, facts: Facts) -> Finding | None:
     )
 
 
-STACK_RULES: tuple[Callable[[StackFailure, Facts], Finding | None], ...] = (deploy_rights_missing,)
+STACK_RULES: tuple[Callable[[StackFailure, Facts], Finding | None], ...] = (model_monitor_unavailable,
+                                                                           deploy_rights_missing)
 
 
 # ------------------------------------------------------------------ endpoints we did not deploy

@@ -127,3 +127,49 @@ def test_a_model_refused_names_pass_role_on_its_execution_role():
     finding = rules.deploy_rights_missing(stack, facts())
     assert "sagemaker:CreateModel" in finding.fix and "iam:PassRole on the model's execution role" in finding.fix
     assert rules.deploy_rights_missing(StackFailure("s", "ROLLBACK_COMPLETE"), facts()) is None
+
+
+# An account that cannot use Model Monitor (closed to new customers on 2026-07-30). AWS's exact words are not
+# published: this reason is an assumption in the form CloudFormation reports handler errors, matched conservatively by
+# deployer/account_refusals.py (docs/engine.md, Operating).
+UNAVAILABLE = ("Resource handler returned message: \"Amazon SageMaker Model Monitor is not available for this account: "
+               "it is no longer offered to new customers\" (Service: SageMaker, Status Code: 400, HandlerErrorCode: "
+               "AccessDenied)")
+
+
+def test_an_account_that_cannot_use_model_monitor_is_told_to_use_the_processing_engine(aws, tmp_path):
+    failed_update(aws, UNAVAILABLE)
+    code, findings = status_findings(aws, tmp_path)
+    assert code == 1
+    # one finding, not also deploy-rights-missing: no right of the deploy role changes it
+    assert [f["rule"] for f in findings if f["subject"] == STACK] == ["model-monitor-unavailable"]
+    [finding] = [f for f in findings if f["rule"] == "model-monitor-unavailable"]
+    assert finding["fix"].startswith("Set monitoring.engine: processing in params/dev.yaml")
+    assert finding["fix"].endswith("then `make deploy ENV=dev`.")
+
+
+@pytest.mark.parametrize("resource_type, reason, matched", [
+    ("AWS::SageMaker::DataQualityJobDefinition", UNAVAILABLE, True),
+    ("AWS::SageMaker::MonitoringSchedule", "Model Monitor has been closed to new customers", True),
+    ("AWS::SageMaker::DataQualityJobDefinition", PASS_ROLE, False),  # a right, not the account
+    ("AWS::SageMaker::DataQualityJobDefinition", GENERAL, False),
+    ("AWS::SageMaker::Endpoint", "The instance type ml.m5.xlarge is not available in this zone", False),
+])
+def test_the_account_refusal_is_matched_conservatively(resource_type, reason, matched):
+    from deployer.account_refusals import model_monitor_unavailable
+
+    assert model_monitor_unavailable(resource_type, reason) is matched
+
+
+def test_the_deploy_engine_names_the_fix_under_the_failed_resources():
+    from deployer.events import WaitResult, failure_reasons
+
+    result = WaitResult({"StackName": STACK, "StackStatus": "UPDATE_ROLLBACK_COMPLETE"}, [
+        {"LogicalResourceId": "DataQualityJobDefinition", "ResourceType": "AWS::SageMaker::DataQualityJobDefinition",
+         "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": UNAVAILABLE}])
+    lines = failure_reasons(result)
+    assert lines[0].startswith("DataQualityJobDefinition (AWS::SageMaker::DataQualityJobDefinition) CREATE_FAILED")
+    assert lines[-1].startswith("hint: this account cannot use SageMaker Model Monitor") and \
+        "monitoring.engine: processing" in lines[-1]
+    result.events[0]["ResourceStatusReason"] = PASS_ROLE
+    assert not any(line.startswith("hint:") for line in failure_reasons(result))
