@@ -84,6 +84,12 @@ def run(args: argparse.Namespace, paths) -> int:
         check_before_plan(params, getattr(args, "endpoint", None),
                           lambda: connect(params, sagemaker=True, profile=getattr(args, "profile", None),
                                           endpoint_url=getattr(args, "endpoint_url", None)), err)
+    if args.command in ("plan", "deploy"):  # the processing engine's jobs need processing-instance quota
+        from mmtool.operate.quotas import warn_low_quotas
+
+        warn_low_quotas(params, getattr(args, "endpoint", None),
+                        lambda: _service_quotas(params, getattr(args, "profile", None),
+                                                getattr(args, "endpoint_url", None)), err)
     try:
         code = engine.run(args.command, manifest, args, resume_command=resume_command(args),
                           unlock_command=unlock_command(args))
@@ -91,3 +97,11 @@ def run(args: argparse.Namespace, paths) -> int:
         raise DeployCommandError(str(exc), exc.exit_code) from exc
     return code
 
+
+def _service_quotas(params, profile, endpoint_url):
+    """A Service Quotas client for the environment's account (its deploy role, as the engine assumes it)."""
+    from deployer.aws import make_clients
+
+    return make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
+                        external_id=params.deploy.external_id, profile=profile,
+                        endpoint_url=endpoint_url).client("service-quotas")
