@@ -16,9 +16,10 @@ the key: nothing in a deploy shows it. This proves the path on the real account:
    accepted the notification (the key and the topic policy admitted CloudWatch); "Failed to execute
    action" is printed with AWS's words and the fix. Without either the user checks the inbox.
 
-On the processing engine (docs/engine.md): `engine: processing` forces `<prefix>-schedule-dlq` by default (the
-dead-letter alarm of its monitoring stack; there is no failed-runs alarm), and for `processing` or `both` the
-failed-job EventBridge rule `<prefix>-job-failed` is checked (`check_failed_job_rule`).
+On the processing engine (docs/engine.md): `engine: processing` forces `<prefix>-job-failed` by default (the alarm on
+the failed-job rule's matches, in its monitoring stack; there is no failed-runs alarm; `--alarm schedule-dlq` forces
+the dead-letter alarm), and for `processing` or `both` the failed-job EventBridge rule `<prefix>-job-failed` is checked
+(`check_failed_job_rule`).
 
 Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
 alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
@@ -34,10 +35,12 @@ from typing import Any, Callable
 from mmtool.errors import EXIT_FAILURE, ToolError
 
 DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
-# The processing engine's alarm (templates/processing_engine.py ScheduleDeadLetterAlarm, in the endpoint's monitoring
-# stack): the scheduler could not start a job. Its failed jobs reach the same topic through an EventBridge rule
-# `<prefix>-job-failed`, which cannot be triggered by hand (aws.* events are AWS's own): `check_failed_job_rule`.
-PROCESSING_ALARM = "schedule-dlq"
+# The processing engine's alarms, in the endpoint's monitoring stack (templates/processing_engine.py): `job-failed`
+# (ProcessingJobFailedAlarm, on the matches of the EventBridge rule of the same name: a job Failed or Stopped) and
+# `schedule-dlq` (ScheduleDeadLetterAlarm: the scheduler could not start a job). The rule itself cannot be triggered by
+# hand (aws.* events are AWS's own): `check_failed_job_rule` reads it.
+PROCESSING_ALARM = "job-failed"
+ENGINE_ALARMS = (PROCESSING_ALARM, "schedule-dlq")
 FAILED_JOB_RULE = "job-failed"
 POLL_SECONDS = 5.0
 REASON = ("make verify-notifications: test of the notification path (forced by hand; CloudWatch sets the alarm back "
@@ -58,7 +61,7 @@ class EndpointAlarm:
 
 def default_alarm(entry: Any) -> str:
     """The alarm a plain `make verify-notifications` forces: the failed-runs alarm, or on the processing engine alone
-    (which has none) its dead-letter alarm."""
+    (which has none) its failed-job alarm."""
     return PROCESSING_ALARM if entry.monitoring.engine == "processing" else DEFAULT_ALARM
 
 
@@ -67,7 +70,7 @@ def endpoint_alarm(params: Any, entry: Any, alarm: str) -> EndpointAlarm:
     alarms stack for the single-endpoint form (as always), `<project>-<env>-<key>-<alarm>` in the endpoint's
     monitoring stack for a fleet endpoint (templates/monitoring.py, templates/notifications.py)."""
     deploy = f"make deploy ENV={params.environment}"
-    if entry.legacy and alarm == PROCESSING_ALARM:
+    if entry.legacy and alarm in ENGINE_ALARMS:
         return EndpointAlarm(f"{params.prefix}-{alarm}", f"the monitoring stack {params.prefix}-monitoring "
                              "(monitoring.engine: processing or both, alarms.enabled)", deploy)
     if entry.legacy:
@@ -183,8 +186,8 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
     if problems:
         raise NotificationsFailed(f"EventBridge rule {rule_name}: {'; '.join(problems)}.\nNext: `{deploy}` (the "
                                   "monitoring stack makes it as templates/processing_engine.py describes).")
-    out(f"failed or stopped processing jobs {', '.join(p + '…' for p in prefixes)} reach the same topic through the "
-        f"EventBridge rule {rule_name} (ENABLED). It cannot be triggered by hand (aws.sagemaker events are AWS's own): "
+    out(f"failed or stopped processing jobs {', '.join(p + '…' for p in prefixes)} are matched by the EventBridge rule "
+        f"{rule_name} (ENABLED), which targets the topic and is watched by the alarm of the same name. It cannot be triggered by hand (aws.sagemaker events are AWS's own): "
         "a failing `make run-now ENGINE=processing` run sends a real one.")
 
 

@@ -114,7 +114,7 @@ def test_a_fleet_endpoints_alarm_is_forced_and_no_other(aws, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "forced churn-staging-upsell-monitor-failed into ALARM" in out
     assert f"{topic} should now deliver it to:" in out and "email  ml-oncall@example.com" in out
-    assert "through the EventBridge rule churn-staging-upsell-job-failed (ENABLED)" in out
+    assert "matched by the EventBridge rule churn-staging-upsell-job-failed (ENABLED)" in out
 
 
 def test_a_fleet_endpoints_other_alarm_takes_the_key_in_its_name(aws, tmp_path, capsys):
@@ -193,15 +193,18 @@ def deploy_job_failed_rule(server, topic: str, *, prefixes=(DQ_PREFIX,), target:
     events.put_targets(Rule=name, Targets=[{"Id": "AlarmTopic", "Arn": target or topic}])
 
 
-def test_processing_engine_forces_the_dead_letter_alarm_and_checks_the_failed_job_rule(aws, tmp_path, capsys):
-    topic = deploy_alarms(aws, alarms=("churn-dev-schedule-dlq",))
+def test_processing_engine_forces_the_failed_job_alarm_and_checks_its_rule(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws, alarms=("churn-dev-job-failed", "churn-dev-schedule-dlq"))
     deploy_job_failed_rule(aws, topic)
     paths = scratch(tmp_path, **{"monitoring.engine": "processing"})
     assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 0
-    assert state(aws, "churn-dev-schedule-dlq") == "ALARM"
+    assert [state(aws, name) for name in ("churn-dev-job-failed", "churn-dev-schedule-dlq")] == ["ALARM", "OK"]
     out = capsys.readouterr().out
-    assert f"failed or stopped processing jobs {DQ_PREFIX}… reach the same topic through the EventBridge rule " \
-           "churn-dev-job-failed (ENABLED)" in out
+    assert f"failed or stopped processing jobs {DQ_PREFIX}… are matched by the EventBridge rule churn-dev-job-failed " \
+           "(ENABLED)" in out
+    capsys.readouterr()
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0", "--alarm", "schedule-dlq"], paths=paths) == 0
+    assert state(aws, "churn-dev-schedule-dlq") == "ALARM"
 
 
 @pytest.mark.parametrize("rule, problem", [
