@@ -246,7 +246,9 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
         built = module.build(params)
         cache[module.STACK] = (json.loads(built.finish().to_json()), built)
     template, built = cache[module.STACK]
-    imported = _imported(built, cache)
+    if ("imported", module.STACK) not in cache:  # the same for every endpoint: it reads the shared stacks
+        cache[("imported", module.STACK)] = _imported(built, cache)
+    imported = cache[("imported", module.STACK)]
     values = built.parameter_file(dataclasses.replace(inputs, imported=imported))
     if endpoint is None:  # an environment's stack: others may read what it publishes
         cache[("published", module.STACK)] = (built, values, imported)
