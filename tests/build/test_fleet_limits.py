@@ -4,7 +4,6 @@ each limit the check enforces refuses with the field, the count, the limit and h
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from types import SimpleNamespace
@@ -18,29 +17,7 @@ from mmtool.config import limits
 from mmtool.config.loader import params_from_data
 from mmtool.errors import ToolError
 from tests.conftest import REPO
-
-ENDPOINTS = 200
-CREATED_EVERY = 5  # every fifth endpoint is created: 40 created, 160 existing
-
-
-def fleet_data(endpoints: int = ENDPOINTS, quotas: dict | None = None) -> dict:
-    data = yaml.safe_load((REPO / "params" / "staging.yaml").read_text())
-    created = next(entry for entry in data["endpoints"].values() if "create" in entry)
-    existing = next(entry for entry in data["endpoints"].values() if "existing" in entry)
-    fleet = {}
-    for index in range(endpoints):
-        if index % CREATED_EVERY == 0:
-            entry = copy.deepcopy(created)
-            entry["create"]["model_data_url"] = f"s3://churn-models-444455556666/e{index:03d}/model.tar.gz"
-        else:
-            entry = copy.deepcopy(existing)
-            entry["existing"]["endpoint_name"] = f"scoring-{index:03d}"
-        fleet[f"e{index:03d}"] = entry
-    data["endpoints"] = fleet
-    if quotas is not None:
-        data["quotas"] = quotas
-    return data
-
+from tests.fleet_data import CREATED_EVERY, ENDPOINTS, fleet_data
 
 def load(data: dict):
     return params_from_data(data, "params/staging.yaml", None, "staging", REPO)
