@@ -78,8 +78,13 @@ class Synthesis:
 
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
+        dumped: dict[str, object] = {}  # template file -> the template dict it was dumped from
         for stack in self.stacks:
-            template = dump_json(stack.template)
+            if dumped.get(stack.template_file) is stack.template:  # a stack kind's stacks share one dict: dumped
+                template = out[stack.template_file]
+            else:
+                template = dump_json(stack.template)
+                dumped[stack.template_file] = stack.template
             if out.setdefault(stack.template_file, template) != template:  # pragma: no cover - a template bug
                 raise ToolError(f"internal error: two {stack.kind} stacks of {self.params.environment} built different "
                                 "templates; a template may depend on the environment, never on an endpoint")
