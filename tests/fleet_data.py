@@ -31,3 +31,24 @@ def fleet_data(endpoints: int = ENDPOINTS, quotas: dict | None = None) -> dict:
     if quotas is not None:
         data["quotas"] = quotas
     return data
+
+
+def baseline_uris(node, inside: bool = False):
+    """Every s3:// URI under a `baseline` key of the params data: the baselines `make deploy` copies."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from baseline_uris(value, inside or "baseline" in str(key))
+    elif isinstance(node, list):
+        for item in node:
+            yield from baseline_uris(item, inside)
+    elif inside and isinstance(node, str) and node.startswith("s3://"):
+        yield node
+
+
+def put_baselines(s3, endpoints: int) -> None:
+    """The baselines the params name, in their own bucket on the moto server (the deploy copies them first)."""
+    for uri in set(baseline_uris(fleet_data(endpoints))):
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
+        s3.put_object(Bucket=bucket, Key=key, Body=b"{}")

@@ -14,7 +14,7 @@ import yaml
 
 from mmtool.config.workspace import Paths
 from tests.conftest import REPO
-from tests.fleet_data import fleet_data
+from tests.fleet_data import fleet_data, put_baselines
 
 from .conftest import CallLog, run
 
@@ -46,7 +46,8 @@ def test_two_hundred_endpoints_plan_on_moto(tmp_path, clients, capsys):
     assert document["summary"]["add"] > len(names) and document["summary"]["destroy"] == 0
 
 
-def test_a_generated_fleet_deploys_and_redeploys_without_change_sets(tmp_path, clients, cf):
+def test_a_generated_fleet_deploys_and_redeploys_without_change_sets(tmp_path, clients, cf, s3):
+    put_baselines(s3, 20)
     manifest_path = built_fleet(tmp_path, 20)
     names = [s["stack_name"] for s in json.loads(manifest_path.read_text())["stacks"]]
 
