@@ -81,6 +81,7 @@ class StackTemplate:
     # Revision Parameter -> (the resource whose name carries it, whether upstream values count)
     revisions: dict[str, tuple[str, bool]] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)  # SSM key -> logical id of the SSM Parameter writing it
+    _finished: Optional[dict] = field(default=None, init=False, repr=False)  # as_dict() after finish()
 
     def __post_init__(self) -> None:
         self.template = Template(Description=self.description)
@@ -158,6 +159,10 @@ class StackTemplate:
         return digest(what, template, values, {p: imported[p] for p in what.parameters if p in imported})
 
     def as_dict(self) -> dict:
+        """The template as a dict; after `finish()` computed once (a fleet computes every endpoint's parameter file
+        from one finished template: 200 endpoints would otherwise serialize it about a thousand times)."""
+        if self._finished is not None:
+            return self._finished
         return self.template.to_dict()
 
     def consume(self, title: str, stack: str, key: str, description: str, *, list_value: bool = False) -> Parameter:
@@ -205,6 +210,7 @@ class StackTemplate:
                 }
             }
         )
+        self._finished = self.template.to_dict()
         return self.template
 
 

@@ -44,3 +44,9 @@ def test_relative_links_between_guides_resolve():
             if not (doc.parent / target).resolve().exists():
                 broken.append(f"{doc.relative_to(ROOT)} -> {target}")
     assert not broken, broken
+
+
+def test_fleet_limits_table_is_current():
+    from mmtool.config.limits import markdown_table
+    assert markdown_table() in (ROOT / "docs" / "fleet.md").read_text(), \
+        "docs/fleet.md's limits table is stale: paste mmtool.config.limits.markdown_table()"

@@ -70,6 +70,20 @@ def signature(template: dict, values: dict[str, object]) -> str:
     return json.dumps({"conditions": truth, "values": {name: resolved.get(name) for name in fixed}}, sort_keys=True)
 
 
+def condition_values(template: dict, values: dict[str, object]) -> dict[str, bool | None]:
+    """Each Condition of ``template`` under ``values`` (Defaults for the rest); None where it cannot be decided."""
+    declared = template.get("Parameters", {})
+    resolved = {name: values.get(name, spec.get("Default")) for name, spec in declared.items()}
+    conditions, seen = template.get("Conditions", {}), {}
+    truth: dict[str, bool | None] = {}
+    for name in conditions:
+        try:
+            truth[name] = bool(_condition(name, conditions, resolved, seen))
+        except _Unknown:
+            truth[name] = None
+    return truth
+
+
 def check_values(template: dict, entries: list[dict[str, str]]) -> list[ValueProblem]:
     """Every entry of a CloudFormation parameter file against the template's Parameters."""
     declared = template.get("Parameters", {})

@@ -42,13 +42,15 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
     is clean does each staging folder replace its build/<env>/. A failing build leaves the last good build/<env>/
     exactly as it was (what a deploy would read) and keeps the rejected output in build/<env>.rejected/, which the
     findings name."""
-    from mmtool.build import catalog_synth
+    from mmtool.build import catalog_synth, limits_check
     from mmtool.build.lint import LintJob, lint
     from mmtool.build.synth import dump_json, synthesize
 
     run_lint = linter is not None
     loaded = validate(paths, envs)
     syntheses = {env: synthesize(params, paths.root) for env, params in loaded.items()}
+    for env, synthesis in syntheses.items():  # the AWS limits the environment meets (docs/fleet.md)
+        limits_check.check(synthesis, str(display_path(paths.params / f"{env}.yaml", paths)))
     catalogs = {env: catalog_synth.synthesize_catalog(params) for env, params in loaded.items()}
     jobs = []
     staged: dict[str, Path] = {}

@@ -79,8 +79,13 @@ class Synthesis:
 
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
+        dumped: dict[str, object] = {}  # template file -> the template dict it was dumped from
         for stack in self.stacks:
-            template = dump_json(stack.template)
+            if dumped.get(stack.template_file) is stack.template:  # a stack kind's stacks share one dict: dumped
+                template = out[stack.template_file]
+            else:
+                template = dump_json(stack.template)
+                dumped[stack.template_file] = stack.template
             if out.setdefault(stack.template_file, template) != template:  # pragma: no cover - a template bug
                 raise ToolError(f"internal error: two {stack.kind} stacks of {self.params.environment} built different "
                                 "templates; a template may depend on the environment, never on an endpoint")
@@ -271,7 +276,9 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
         built = module.build(params)
         cache[module.STACK] = (json.loads(built.finish().to_json()), built)
     template, built = cache[module.STACK]
-    imported = _imported(built, cache)
+    if ("imported", module.STACK) not in cache:  # the same for every endpoint: it reads the shared stacks
+        cache[("imported", module.STACK)] = _imported(built, cache)
+    imported = cache[("imported", module.STACK)]
     values = built.parameter_file(dataclasses.replace(inputs, imported=imported))
     if endpoint is None:  # an environment's stack: others may read what it publishes
         cache[("published", module.STACK)] = (built, values, imported)

@@ -88,7 +88,6 @@ from mmtool.config.params.fleet import (  # noqa: F401
     FleetEndpoint,
     FleetEntry,
     LEGACY_KEY,
-    MAX_FLEET_ENDPOINTS,
     MAX_PARAMETER_VALUE_BYTES,
     SELF_SERVICE_KEY_PREFIX,
     SHADOW_ENDPOINT_SUFFIX,

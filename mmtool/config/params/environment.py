@@ -8,7 +8,7 @@ from typing import Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from mmtool.config import layout, name_limits
+from mmtool.config import layout, limits, name_limits
 from mmtool.errors import ToolError
 from mmtool.config.params.base import ACCOUNT_ID, FieldError, Strict, image_accounts, region_partition
 from mmtool.config.params.deploy import DeploySettings
@@ -19,7 +19,7 @@ from mmtool.config.params.monitoring import MonitoringSettings
 from mmtool.config.params.alarms import AlarmSettings
 from mmtool.config.params.catalog import CatalogSettings
 from mmtool.config.params.fleet import (ENDPOINT_KEY, FleetDefaults, FleetEndpoint, FleetEntry, LEGACY_KEY,
-    MAX_FLEET_ENDPOINTS, MAX_PARAMETER_VALUE_BYTES, SELF_SERVICE_KEY_PREFIX, SHADOW_ENDPOINT_SUFFIX, merge)
+    MAX_PARAMETER_VALUE_BYTES, SELF_SERVICE_KEY_PREFIX, SHADOW_ENDPOINT_SUFFIX, merge)
 
 
 class Params(Strict):
@@ -64,12 +64,16 @@ class Params(Strict):
         "key, the endpoint's value wins; lists and scalars are replaced whole.",
     )
     endpoints: Optional[dict[str, FleetEntry]] = Field(
-        None, description=f"A fleet: the monitored endpoints, by short name (lowercase letters, digits and '-', at "
-        f"most 20 characters, part of the stack names <project>-<env>-<name>-...), at most {MAX_FLEET_ENDPOINTS}. "
-        "Set this or endpoint.",
+        None, description="A fleet: the monitored endpoints, by short name (lowercase letters, digits and '-', at "
+        f"most 20 characters, part of the stack names <project>-<env>-<name>-...). The AWS limits a fleet "
+        "meets are checked at build (docs/fleet.md). Set this or endpoint.",
     )
     alarms: AlarmSettings = Field(
         default_factory=AlarmSettings, description="Notifications, execution rules and CloudWatch alarms."
+    )
+    quotas: limits.Quotas = Field(
+        default_factory=limits.Quotas, description="Adjustable AWS quotas the account has had raised: the build "
+        "checks the environment against these instead of AWS's defaults (docs/fleet.md, the limits table).",
     )
     catalog: CatalogSettings = Field(
         default_factory=CatalogSettings,
@@ -118,10 +122,6 @@ class Params(Strict):
             return value
         if not value:
             raise ValueError("no endpoints: list at least one, e.g. churn: {create: {...}} or fraud: {existing: {...}}")
-        if len(value) > MAX_FLEET_ENDPOINTS:
-            raise ValueError(f"{len(value)} endpoints; at most {MAX_FLEET_ENDPOINTS} per environment (larger fleets "
-                             "are not yet checked against every account limit they meet, docs/fleet.md); split the "
-                             "fleet over two environments")
         for key in value:
             if not isinstance(key, str) or not re.fullmatch(ENDPOINT_KEY, key):
                 raise FieldError(str(key), key, "an endpoint's short name is 1-20 lowercase letters, digits and '-', "
@@ -380,8 +380,9 @@ class Params(Strict):
             raise FieldError("endpoints", len(uris), f"the {len(uris)} created endpoints' model artifacts "
                              f"(create.model_data_url) make {size} bytes of S3 object ARNs, more than the "
                              f"{MAX_PARAMETER_VALUE_BYTES} CloudFormation takes in one parameter value (the network "
-                             "stack's ExternalReadObjectArns, what the S3 gateway endpoint lets the VPC read); "
-                             "use shorter keys, or split the fleet over two environments")
+                             "stack's ExternalReadObjectArns, what the S3 gateway endpoint lets the VPC read; "
+                             f"{limits.BY_KEY['parameter_value_bytes'].source}); endpoints serving one artifact "
+                             "count it once: use shorter keys, or split the fleet over two environments")
         return self
 
     @model_validator(mode="after")

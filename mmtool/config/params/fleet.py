@@ -9,7 +9,7 @@ from typing import Optional
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from mmtool.config import layout
+from mmtool.config import layout, limits
 from mmtool.config.params.base import FieldError, SAGEMAKER_NAME, Strict
 from mmtool.config.params.endpoint import DataCaptureSettings, EndpointSettings
 from mmtool.config.params.monitoring import MonitoringSettings
@@ -25,9 +25,7 @@ ENDPOINT_KEY = r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$"
 SELF_SERVICE_KEY_PREFIX = "sc-"
 LEGACY_KEY = "default"  # the key of today's single-endpoint form read as a fleet of one
 SHADOW_ENDPOINT_SUFFIX = "clarify"  # Clarify's shadow endpoints: <name prefix>-clarify… (FleetEndpoint.shadow_endpoint_prefix)
-# Dashboard rows and parameter slots of the alarms template (templates/alarms.py): one per fleet endpoint.
-MAX_FLEET_ENDPOINTS = 40
-MAX_PARAMETER_VALUE_BYTES = 4096  # CloudFormation's limit on one parameter value
+MAX_PARAMETER_VALUE_BYTES = limits.BY_KEY["parameter_value_bytes"].value  # CloudFormation's, per value
 
 
 class ExistingEndpoint(Strict):
