@@ -8,6 +8,7 @@ from typing import Any
 from mmtool.config.workspace import environments, validate
 from mmtool.operate.facts import MONITORS
 from mmtool.operate.locking import holding
+from mmtool.operate.runnow_processing import run_now_on_engine
 from mmtool.operate.runnow import (
     DEFAULT_WINDOW_HOURS,
     PROVISIONING_ALLOWANCE,
@@ -47,8 +48,6 @@ def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
     params = validate(paths, [env])[env]
     options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
                       json_output=args.json, endpoint=args.endpoint, engine=args.engine)
-    from mmtool.operate.runnow_processing import run_now_on_engine
-
     clients = connect(params, sagemaker=True, cloudformation=True)
     with holding(params, clients, "run-now", endpoint=args.endpoint):  # the deploy lock (exit 6 when held)
         return run_now_on_engine(params, options, clients)

@@ -50,20 +50,18 @@ def test_the_command_takes_the_lock_and_gives_it_back(aws, scratch, capsys):
     """run-now of an environment with nothing deployed fails on its own; the lock it took is gone after."""
     ssm = boto3.client("ssm", region_name=REGION, endpoint_url=aws.url)
     seen: list[list[str]] = []
-    from mmtool.operate import runnow
+    import mmtool.cli.run_now as cli_run_now
 
-    original = runnow.run_now
+    original = cli_run_now.run_now_on_engine  # what the command runs under the lock (either engine)
 
     def watching(*args, **kwargs):
         seen.append([c.holder.operation for c in claims(ssm, "churn", "dev")])
         return original(*args, **kwargs)
 
-    import mmtool.cli.run_now as cli_run_now
-
-    cli_run_now.run_now = watching
+    cli_run_now.run_now_on_engine = watching
     try:
         main(["run-now", "--env", "dev"], paths=scratch)
     finally:
-        cli_run_now.run_now = original
+        cli_run_now.run_now_on_engine = original
     assert seen == [["run-now"]]
     assert claims(ssm, "churn", "dev") == []
