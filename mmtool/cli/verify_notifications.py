@@ -32,16 +32,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
-    from deployer.aws import make_clients
-    from deployer.errors import DeployError
-    from mmtool.operate.awsenv import aws_failure, check_account, connect
+    from mmtool.operate.locking import holding
+    from mmtool.operate.awsenv import check_account, connect
 
     if not args.env:
         raise UsageError("verify-notifications needs an environment: --env <name> (make verify-notifications ENV=<name>)")
     params = validate(paths, environments(paths, args.env))[args.env]
     entry = select_endpoint(params, args.endpoint, "verify-notifications")
     alarm = endpoint_alarm(params, entry, args.alarm or default_alarm(entry))
-    check_account(connect(params), params)
+    aws = connect(params)
+    with holding(params, aws, "verify-notifications", endpoint=args.endpoint):  # it sets an alarm's state (exit 6 when held)
+        check_account(aws, params)  # inside the lock, as run-now and adopt do
+        return _verify(args, params, entry, alarm)
+
+
+def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any) -> int:
+    from deployer.aws import make_clients
+    from deployer.errors import DeployError
+    from mmtool.operate.awsenv import aws_failure
+
     try:
         clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
                                external_id=params.deploy.external_id)

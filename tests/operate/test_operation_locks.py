@@ -1,4 +1,4 @@
-"""`make adopt`, `make run-now` and `make baseline` change the account, so they take the deploy lock
+"""`make adopt`, `make run-now`, `make baseline` and `make verify-notifications` change the account, so they take the deploy lock
 (mmtool/operate/locking.py): while another run holds it they stop before any SageMaker call, with exit 6 and the
 holder, and they take and give back the lock themselves."""
 
@@ -27,7 +27,8 @@ def session(aws, env: str) -> boto3.session.Session:
     (["adopt", "--env", "staging", "--endpoint", "fraud", "--yes"], "staging"),
     (["run-now", "--env", "dev"], "dev"),
     (["baseline", "--env", "dev", "--dataset", "s3://somewhere/data.csv"], "dev"),
-], ids=["adopt", "run-now", "baseline"])
+    (["verify-notifications", "--env", "dev"], "dev"),
+], ids=["adopt", "run-now", "baseline", "verify-notifications"])
 def test_a_held_lock_stops_the_command_before_any_change(aws, scratch, capsys, argv, env):
     ssm = session(aws, env).client("ssm", endpoint_url=aws.url)
     for name, value in (("foundation/bucket-name", "churn-bucket"), ("foundation/kms-key-arn", "arn:aws:kms:x"),
