@@ -169,6 +169,16 @@ def schedule_name(m: MonitorKind) -> If:
               Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}-processing"))
 
 
+def metrics_schedule_name(m: MonitorKind) -> If:
+    """The `MonitoringSchedule` dimension of the analyzer's metrics. With the processing engine alone it is the name
+    Model Monitor's schedule has (<project>-<env>[-<key>]-<code|suffix>, templates/monitoring.py), so drift alarms,
+    dashboards and their SEARCH expressions work as they are; beside Model Monitor (engine: both, where the kind's
+    Model Monitor condition is true) it is this engine's own schedule name, so the two engines' series stay apart."""
+    model_monitor = If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{m.code}"),
+                       Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}"))
+    return If(m.stem, schedule_name(m), model_monitor)
+
+
 def job_prefix(m: MonitorKind) -> str:
     return f"{m.code}-${{ProcessingJobHash}}"
 
@@ -195,7 +205,7 @@ def request(st: StackTemplate, params: Params, m: MonitorKind, *, role, key_arn,
         "publish_cloudwatch_metrics": f"${{{m.stem}PublishMetrics}}",
         "metrics_namespace": m.namespace,
         "sagemaker_endpoint_name": "${EndpointName}",
-        "sagemaker_monitoring_schedule_name": "${ScheduleName}",
+        "sagemaker_monitoring_schedule_name": "${MetricsScheduleName}",
     }
     constraints = _input("baseline-constraints", f"{bucket}/${{{m.stem}BaselineConstraintsKey}}", "baseline/constraints")
     if m.stem == "DataQuality":
@@ -249,7 +259,7 @@ def request(st: StackTemplate, params: Params, m: MonitorKind, *, role, key_arn,
         "Tags": tags,
     }
     text = _placeholders(json.dumps(body, separators=(",", ":")))
-    return Sub(text, JobRoleArn=GetAtt(role, "Arn"), ScheduleName=schedule_name(m),
+    return Sub(text, JobRoleArn=GetAtt(role, "Arn"), MetricsScheduleName=metrics_schedule_name(m),
                ImageUri=Sub(f"${{Account}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{SKLEARN.repository}",
                             Account=FindInMap(SKLEARN.mapping, Ref("AWS::Region"), "Account")),
                SubnetList=Join('","', Ref(subnets)), **fragments)

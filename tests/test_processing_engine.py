@@ -199,6 +199,10 @@ def test_engine_processing_runs_no_model_monitor_schedule(scratch):
     assert dq["Environment"]["baseline_statistics"] == \
         inputs["baseline-statistics"]["LocalPath"] + "/stats-2026.json" == "/opt/ml/processing/baseline/statistics/stats-2026.json"
     assert dq["Environment"]["baseline_constraints"] == inputs["baseline-constraints"]["LocalPath"] + "/constraints.json"
+    # the processing engine alone publishes under Model Monitor's schedule name, the dimension the drift alarms and
+    # dashboards read (templates/alarms.py `data_quality_schedule`); beside Model Monitor it keeps its own (upsell)
+    assert dq["Environment"]["sagemaker_monitoring_schedule_name"] == "churn-dev-data-quality"
+    assert request["Environment"]["sagemaker_monitoring_schedule_name"] == "churn-dev-model-quality"
     foundation = {p["ParameterKey"]: p["ParameterValue"]
                   for p in json.loads((scratch.build / "dev" / "foundation.parameters.json").read_text())}
     assert foundation["ProcessingEngine"] == "true"
