@@ -34,6 +34,9 @@ Resources (DataQualityProcessing / ModelQualityProcessing: the monitor runs on t
                         form's topic admits only the alarms stack's rules)
   ProcessingJobFailedAlarm
                         CloudWatch: the rule matched in the last hour; notifies the topic in both forms
+  ProcessingJobViolationsRule
+                        EventBridge, fleet endpoints only: a processing job of this endpoint Completed with the
+                        analyzer's ExitMessage "CompletedWithViolations: ..."; a readable message to the topic
 Outputs
   <Monitor>ProcessingScheduleName, ProcessingJobNamePrefixes
 """
@@ -128,6 +131,7 @@ def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
         t.add_condition(f"{m.stem}Processing", Equals(Ref(flags[m.stem]), "true"))
     t.add_condition("ProcessingEngine", Or(*[Cond(f"{m.stem}Processing") for m in MONITORS]))
     t.add_condition("ProcessingNotify", And(Cond("ProcessingEngine"), Equals(Ref(notifications), "true")))
+    t.add_condition("ProcessingViolationsNotify", And(Cond("ProcessingNotify"), Cond("Fleet")))
     t.add_mapping(SKLEARN.mapping, {r: {"Account": a} for r, a in image_accounts(SKLEARN.name).items()})
 
     role = _job_role(st, key_arn)
@@ -160,6 +164,7 @@ def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
                         Value=Join(",", [Sub(f"{m.code}-${{ProcessingJobHash}}-") for m in MONITORS]),
                         Description="Name prefixes of this endpoint's processing jobs"))
     _failed_rule(st, queue)
+    _violations_rule(st)
 
 
 def schedule_name(m: MonitorKind) -> If:
@@ -379,6 +384,44 @@ FAILED_MESSAGE = (
     "Reports: s3://${BucketName}/${ReportsPrefix}/ (a folder per monitor, then endpoint, schedule, run time)\\n"
     'Time: <time>"'
 )
+
+
+VIOLATIONS_MESSAGE = (
+    '"Processing engine: a monitoring run of ${EndpointName} (${ProjectName}-${EnvironmentName}) completed with '
+    'violations.\\n'
+    "\\n"
+    "Processing job: <job>\\n"
+    "Result: <result>\\n"
+    "Job: https://${AWS::Region}.console.aws.amazon.com/sagemaker/home?region=${AWS::Region}#/processing-jobs/<job>\\n"
+    "Reports: s3://${BucketName}/${ReportsPrefix}/ (constraint_violations.json of the run, a folder per monitor)\\n"
+    'Time: <time>"'
+)
+
+
+def _violations_rule(st: StackTemplate) -> None:
+    """Runs that completed with violations, as Model Monitor's "completed with violations" rule: the analyzer writes
+    the job's ExitMessage "CompletedWithViolations: N violation(s); ..." (scripts/analyzer/job.py), which the
+    processing job's state-change event carries in its detail as DescribeProcessingJob names it
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html), matched by prefix
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html). Fleet endpoints only:
+    the single-endpoint form's topic policy admits only the alarms stack's two rules, and the alarms template is at
+    its 60 KB budget (docs/engine.md)."""
+    st.template.add_resource(Rule(
+        "ProcessingJobViolationsRule", Condition="ProcessingViolationsNotify",
+        Name=Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-violations"),
+        Description=Sub("Processing-engine runs of ${EndpointName} that completed with violations"),
+        State="ENABLED",
+        EventPattern={
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Processing Job State Change"],
+            "detail": {"ProcessingJobName": [{"prefix": Sub(f"{job_prefix(m)}-")} for m in MONITORS],
+                       "ProcessingJobStatus": ["Completed"],
+                       "ExitMessage": [{"prefix": "CompletedWithViolations"}]},
+        },
+        Targets=[Target(Id="AlarmTopic", Arn=ALARM_TOPIC_ARN, InputTransformer=InputTransformer(
+            InputPathsMap={"job": "$.detail.ProcessingJobName", "result": "$.detail.ExitMessage", "time": "$.time"},
+            InputTemplate=Sub(VIOLATIONS_MESSAGE)))],
+    ))
 
 
 def _failed_rule(st: StackTemplate, queue: Queue) -> None:

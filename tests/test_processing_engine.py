@@ -150,6 +150,48 @@ def test_failed_or_stopped_jobs_of_this_endpoint_reach_the_topic(upsell):
     assert upsell.resolve(failed["AlarmActions"]) == [target["Arn"]]
 
 
+def processing_event(name: str, status: str, exit_message: str | None) -> dict:
+    """A "SageMaker Processing Job State Change" event: its detail carries DescribeProcessingJob's fields
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html)."""
+    detail = {"ProcessingJobName": name, "ProcessingJobStatus": status}
+    if exit_message is not None:
+        detail["ExitMessage"] = exit_message
+    return {"source": "aws.sagemaker", "detail-type": "SageMaker Processing Job State Change",
+            "time": "2026-12-06T10:20:00Z", "detail": detail}
+
+
+def test_runs_with_violations_of_a_fleet_endpoint_reach_the_topic(upsell):
+    """The pattern is run by moto's EventBridge pattern matcher (prefix operators included), not compared to itself."""
+    from moto.events.models import EventPattern
+    rule = upsell.properties("ProcessingJobViolationsRule")
+    assert rule["Name"] == "churn-staging-upsell-violations"
+    pattern = EventPattern.load(json.dumps(rule["EventPattern"]))
+    prefix = upsell.values["ProcessingJobHash"]
+    job = f"dq-{prefix}-{uuid.uuid4()}"
+    # The analyzer's own ExitMessage (scripts/analyzer/job.py) for a run with violations, and for one without.
+    assert pattern.matches_event(processing_event(job, "Completed", "CompletedWithViolations: 2 violation(s); 40 records"))
+    assert pattern.matches_event(processing_event(f"mq-{prefix}-{uuid.uuid4()}", "Completed", "CompletedWithViolations: 1"))
+    assert not pattern.matches_event(processing_event(job, "Completed", "Completed: 0 violation(s); 40 records"))
+    assert not pattern.matches_event(processing_event(job, "Failed", "CompletedWithViolations: 2"))
+    assert not pattern.matches_event(processing_event(job, "Completed", None))
+    other = f"dq-{'0' * 16}-{uuid.uuid4()}"  # another endpoint's job
+    assert not pattern.matches_event(processing_event(other, "Completed", "CompletedWithViolations: 2"))
+    [target] = rule["Targets"]
+    assert target["Arn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT}:churn-staging-alarms"
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"]["result"] == "$.detail.ExitMessage"
+    text = json.loads(transformer["InputTemplate"])  # a JSON string: what SNS receives, placeholders filled by EventBridge
+    assert "upsell" in text and "completed with violations" in text and "<result>" in text and "<job>" in text
+
+
+def test_the_violations_rule_is_for_fleet_endpoints_only(built):
+    """The single-endpoint form's topic admits only the alarms stack's rules (docs/engine.md)."""
+    template, values = stack(built, "upsell-monitoring")
+    values["EndpointKey"] = ""
+    resolver = Resolver(template, values, "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
+    assert resolver.condition("ProcessingNotify") and not resolver.condition("ProcessingViolationsNotify")
+
+
 def test_engine_both_keeps_the_model_monitor_schedule_beside_the_new_one(upsell):
     """Switching with no gap: the new schedule is created while the old one still runs (docs/engine.md)."""
     assert upsell.properties("DataQualitySchedule") is not None
@@ -230,7 +272,8 @@ def test_names_fit_their_limits_for_the_longest_project_environment_and_key(buil
     resolver = Resolver(template, values, "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
     limits = {("ProcessingJobRole", "RoleName"): 64, ("SchedulerRole", "RoleName"): 64,  # IAM
               ("DataQualityProcessingSchedule", "Name"): 64, ("ModelQualityProcessingSchedule", "Name"): 64,  # Scheduler
-              ("ScheduleDeadLetterQueue", "QueueName"): 80, ("ProcessingJobFailedRule", "Name"): 64}  # SQS, EventBridge
+              ("ScheduleDeadLetterQueue", "QueueName"): 80, ("ProcessingJobFailedRule", "Name"): 64,
+              ("ProcessingJobViolationsRule", "Name"): 64}  # SQS, EventBridge
     for (logical_id, name), limit in limits.items():
         resource = template["Resources"][logical_id]
         value = resolver.resolve(resource["Properties"][name])

@@ -31,6 +31,7 @@ from typing import Any
 
 from deployer.progress import Step, to_stderr
 from mmtool.config import layout
+from mmtool.config.monitor_kinds import KINDS, PROCESSING
 from mmtool.config.workspace import display_path, environments
 from mmtool.errors import ToolError
 from mmtool.handoff import existing_endpoints
@@ -87,7 +88,25 @@ class Build:
     def assets(self) -> list[dict[str, Any]]:
         """The manifest's assets this bundle uploads: all, or those of its one endpoint (assets/<key>/...)."""
         assets = self.manifest["assets"]
-        return [a for a in assets if a["file"].startswith(f"assets/{self.endpoint}/")] if self.endpoint else assets
+        if not self.endpoint:
+            return assets
+        # the analyzer package is shared (one content-hashed prefix); an endpoint on the processing engine needs it
+        analyzer = {f"{s.values['AnalyzerPrefix']}/" for s in self.stacks if s.values.get("AnalyzerPrefix")}
+        return [a for a in assets if a["file"].startswith(f"assets/{self.endpoint}/")
+                or any(a["key"].startswith(prefix) for prefix in analyzer)]
+
+    def processing_schedules(self) -> list[tuple[Stack, str]]:
+        """(monitoring stack, EventBridge Scheduler schedule name) of every processing-engine monitor of the bundle,
+        named as templates/processing_engine.py names them (docs/engine.md)."""
+        project, env = self.manifest["project"], self.manifest["environment"]
+        result = []
+        for stack in self.stacks:
+            key = stack.values.get("EndpointKey", "")
+            for kind in KINDS:
+                if PROCESSING in kind.engines and stack.values.get(f"{kind.stem}Processing") == "true":
+                    name = f"{project}-{env}-{key}-{kind.code}-proc" if key else f"{project}-{env}-{kind.name}-processing"
+                    result.append((stack, name))
+        return result
 
     @property
     def region(self) -> str:
@@ -212,6 +231,7 @@ def deploy_markdown(build: Build, version: str) -> str:
         "```",
     ]
     parts += _endpoints_overview(build)
+    parts += _processing_engine(build)
     step = 1
     bundled = {s.name for s in build.stacks}
     bucket_known = bucket_stack not in bundled  # one endpoint's bundle: the shared stacks are deployed already
@@ -259,6 +279,10 @@ def deploy_markdown(build: Build, version: str) -> str:
     for asset in build.assets:
         parts.append(f'echo "{asset["file"]} $(aws s3api head-object --region {region} --bucket "$BUCKET" '
                      f'--key {_q(asset["key"])} --query ServerSideEncryption --output text)"')
+    group = f"{m['project']}-{m['environment']}"
+    for _, schedule in build.processing_schedules():
+        parts.append(f"aws scheduler get-schedule --region {region} --group-name {_q(group)} --name {_q(schedule)} "
+                     "--query '[Name, State, ScheduleExpression]' --output text")
     parts += ["```", "",
               "A failed stack: `aws cloudformation describe-stack-events --region " + build.region
               + " --stack-name <name>` shows the reason (the first `*_FAILED` event). Outputs: "
@@ -279,6 +303,35 @@ def _asset_step(build: Build, step: int, bucket_stack: str, bucket_name: str, ke
     lines += [f'aws s3 cp {_q(asset["file"])} "s3://$BUCKET/{asset["key"]}" --region {region} '
               '--sse aws:kms --sse-kms-key-id "$KMS_KEY_ARN"' for asset in build.assets]
     return lines + ["```"]
+
+
+def _processing_engine(build: Build) -> list[str]:
+    """What an endpoint on the processing engine adds to the steps (docs/engine.md, docs/handoff.md)."""
+    schedules = build.processing_schedules()
+    if not schedules:
+        return []
+    m = build.manifest
+    group = f"{m['project']}-{m['environment']}"
+    analyzer = sorted({a["key"].split("/analyzer/")[0] for a in build.assets if "/analyzer/" in a["key"]})
+    lines = ["", "## The processing engine", "",
+             "These monitors run on the processing engine (EventBridge Scheduler starts a SageMaker Processing job "
+             "that runs the project's analyzer; docs/engine.md of the project), not on SageMaker Model Monitor:", "",
+             "| Endpoint stack | Schedule |", "| --- | --- |"]
+    lines += [f"| `{stack.stack_name}` | `{name}` |" for stack, name in schedules]
+    lines += ["",
+              f"* The schedules live in the EventBridge Scheduler group `{group}`, which the foundation stack "
+              f"(`{m['project']}-{m['environment']}-foundation`, parameter `ProcessingEngine=true`) creates: deploy it "
+              "from this environment's build before the monitoring stacks.",
+              "* The jobs run the analyzer package (`assets/analyzer/`, "
+              + str(sum(1 for a in build.assets if "/analyzer/" in a["key"])) + " files) from "
+              + (", ".join(f"`s3://$BUCKET/{prefix}/`" for prefix in analyzer) or "the bucket")
+              + ": the asset step uploads it with the other assets; a job whose code is missing fails at its start.",
+              "* The Check step reads each schedule (`aws scheduler get-schedule`: name, `ENABLED`, expression); "
+              "the runs are processing jobs named `dq-<hash>-...` / `mq-<hash>-...` "
+              "(the monitoring stack's output `ProcessingJobNamePrefixes`): "
+              f"`aws sagemaker list-processing-jobs --region {_q(build.region)} --name-contains <prefix> "
+              "--sort-by CreationTime --sort-order Descending`."]
+    return lines
 
 
 def _endpoints_overview(build: Build) -> list[str]:

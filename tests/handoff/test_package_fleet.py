@@ -24,15 +24,16 @@ FRAUD = "fraud-scoring-staging"
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory):
-    """staging packaged whole and for ENDPOINT=fraud: {"all"|"fraud": (folder of the unzipped bundle, files)}."""
+    """staging packaged whole and for ENDPOINT=fraud and upsell: {"all"|"fraud"|"upsell": (zip, top, files)}."""
     from tests.conftest import scratch_root
 
     paths = scratch_root(tmp_path_factory.mktemp("package-fleet"))
     assert main(["package", "--env", ENV], paths=paths) == 0
     assert main(["package", "--env", ENV, "--endpoint", "fraud"], paths=paths) == 0
+    assert main(["package", "--env", ENV, "--endpoint", "upsell"], paths=paths) == 0
     out = {}
     for target in sorted((paths.root / "dist").glob("*.zip")):
-        kind = "fraud" if target.stem.endswith("-fraud") else "all"
+        kind = next((k for k in ("fraud", "upsell") if target.stem.endswith(f"-{k}")), "all")
         with zipfile.ZipFile(target) as archive:
             archive.extractall(tmp_path_factory.mktemp(kind))
             top = archive.namelist()[0].split("/")[0]
@@ -60,10 +61,38 @@ def test_one_endpoints_bundle_holds_its_stacks_and_needs_the_shared_ones(bundles
     assert "existing-endpoints/fraud.md" in files
 
 
+def test_a_processing_engine_endpoints_bundle_uploads_the_analyzer_and_checks_its_schedule(bundles):
+    """upsell runs engine: both (docs/engine.md): its bundle carries the shared analyzer package, whose keys are the
+    ones its monitoring stack's AnalyzerPrefix names, and DEPLOY.md says where the schedule lives and reads it."""
+    _, _, files = bundles["upsell"]
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(files["upsell-monitoring.parameters.json"])}
+    prefix = params["AnalyzerPrefix"]
+    analyzer = sorted(n for n in files if n.startswith("assets/analyzer/"))
+    assert "assets/analyzer/job.py" in analyzer and "assets/analyzer/__main__.py" in analyzer
+    assert "assets/upsell/record_preprocessor.py" in files
+    assert not any(n.startswith(("assets/churn/", "assets/fraud/")) for n in files)
+    deploy = files["DEPLOY.md"].decode()
+    uploads = dict(re.findall(r'aws s3 cp (assets/\S+) "s3://\$BUCKET/(\S+)"', deploy))
+    assert {f: uploads.get(f) for f in analyzer} == {f: f"{prefix}/{f[len('assets/'):]}" for f in analyzer}
+    sums = files["SHA256SUMS"].decode()
+    assert all(f"  {f}\n" in sums or f" {f}\n" in sums for f in analyzer)
+    section = deploy[deploy.index("## The processing engine"):]
+    assert "group `churn-staging`" in section and "`churn-staging-foundation`" in section
+    assert "| `churn-staging-upsell-monitoring` | `churn-staging-upsell-dq-proc` |" in section
+    assert ("aws scheduler get-schedule --region eu-west-1 --group-name churn-staging --name churn-staging-upsell-dq-proc"
+            in sh_blocks(deploy)[-1])
+    assert "-mq-proc" not in deploy  # upsell runs no model-quality monitor
+    # an endpoint on Model Monitor only: none of it
+    fraud = bundles["fraud"][2]
+    assert "## The processing engine" not in fraud["DEPLOY.md"].decode() and "get-schedule" not in fraud["DEPLOY.md"].decode()
+    assert not any(n.startswith("assets/analyzer/") for n in fraud)
+
+
 def test_the_whole_bundle_says_which_endpoints_it_creates_and_which_it_only_monitors(bundles):
     _, _, files = bundles["all"]
     deploy = files["DEPLOY.md"].decode()
-    rows = [line for line in deploy.splitlines() if line.startswith("| ") and "staging" in line]
+    endpoints = deploy[deploy.index("## The endpoints"):deploy.index("\n## ", deploy.index("## The endpoints") + 1)]
+    rows = [line for line in endpoints.splitlines() if line.startswith("| ") and "staging" in line]
     assert [row.split(" | ")[0] for row in rows] == ["| churn", "| upsell", "| fraud"]
     assert "this bundle" in rows[0] and "someone else" in rows[2] and f"`{FRAUD}`" in rows[2]
     # the capture check comes right before fraud's monitoring stack, after the bucket is known
@@ -138,6 +167,8 @@ def test_deploy_md_stops_at_an_endpoint_without_capture_and_its_page_turns_captu
         assert again.returncode == 0, f"{again.stdout[-3000:]}\n{again.stderr[-3000:]}"
         assert f"{FRAUD}: InService true s3://" in again.stdout
         assert "churn-staging-fraud-monitoring CREATE_COMPLETE" in again.stdout
+        # the processing engine's schedule, read back by DEPLOY.md's check (upsell: engine both, hourly)
+        assert "churn-staging-upsell-dq-proc\tENABLED\tcron(" in again.stdout
 
 
 def test_a_bundle_of_an_unknown_endpoint_is_refused_with_the_keys(tmp_path, capsys):
