@@ -139,7 +139,7 @@ def analyzer_job_request(
 
     One instance: the analyzer runs on one (docs/engine.md, capacity), and two would write the same output files.
     """
-    from mmtool.build.synth import stack_tags
+    from mmtool.generate.synth import stack_tags
 
     return {
         "ProcessingJobName": job_name,

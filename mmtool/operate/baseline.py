@@ -169,7 +169,7 @@ def processing_job_request(
     entry: Any = None,
 ) -> dict[str, Any]:
     """The CreateProcessingJob request (a pure function of its arguments)."""
-    from mmtool.build.synth import stack_tags
+    from mmtool.generate.synth import stack_tags
 
     return {
         "ProcessingJobName": job_name,

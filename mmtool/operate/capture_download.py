@@ -10,7 +10,7 @@ the one the build renders for that environment, `build/<env>/assets/<script>.py`
   URIs and AWS credentials are available, those two objects (downloaded to `<out>/baseline/`); without
   credentials the run goes on without baseline checks and says so.
 * Output: `constraint_violations.json` in `build/<env>/dry-run/` (or --out). The build's up-to-date check
-  ignores that folder (mmtool/build/fingerprint.py), and a real rebuild removes it with the rest of build/<env>/.
+  ignores that folder (mmtool/generate/fingerprint.py), and a real rebuild removes it with the rest of build/<env>/.
 
 Exit codes: 0 the job would parse the records and report no violation; 1 violations, failed records or
 no record parsed; 2 bad input (files, URIs, missing credentials for an S3 capture); 130 Ctrl-C.

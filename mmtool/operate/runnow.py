@@ -284,7 +284,7 @@ def run_now(
     poll_seconds: float = POLL_SECONDS,
 ) -> int:
     """Steps 1-5 of the module docstring. Returns the exit code (0 or 1); raises for 4 and 130."""
-    from mmtool.build.synth import stack_tags
+    from mmtool.generate.synth import stack_tags
     from mmtool.operate.awsenv import check_account
     from mmtool.operate.existing_endpoint import CaptureExpectations, target_from_fleet
     from mmtool.operate.facts import fleet_endpoint_name, read_existing_endpoint, variant_of
