@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from deployer.aws_errors import error_message
 from mmtool.errors import EXIT_FAILURE
 from mmtool.operate import adopt_journal
 from mmtool.operate.adopt_journal import Journal, restore_command
@@ -518,7 +519,7 @@ def _put_config(sagemaker: Any, plan: AdoptPlan, out: Callable[[str], None]) -> 
     try:
         sagemaker.create_endpoint_config(**plan.request)
     except Exception as exc:
-        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
+        message = error_message(exc)
         if "already exist" in message and existing_copy(sagemaker, plan.request, plan.target.endpoint_name,
                                                         plan.command):
             out(reused)

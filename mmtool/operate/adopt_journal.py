@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from deployer.aws_errors import error_code
 from mmtool.operate.awsenv import AwsError, aws_failure
 
 FIELDS = ("endpoint", "previous_config", "previous_fingerprint", "new_config", "started")
-
-
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
 
 
 def parameter_name(project: str, environment: str, key: str) -> str:
@@ -88,6 +85,6 @@ class Journal:
         try:
             self.ssm.delete_parameter(Name=self.name)
         except Exception as exc:
-            if _code(exc) != "ParameterNotFound":
+            if error_code(exc) != "ParameterNotFound":
                 raise aws_failure(exc, f"delete the record of the adoption, SSM parameter {self.name} "
                                        "(ssm:DeleteParameter)") from exc

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from deployer.aws_errors import S3_NOT_FOUND, error_code
 from mmtool.operate.baseline import (
     CONSTRAINTS_FILE,
     CONTAINER_BASE,
@@ -105,7 +106,7 @@ def stage_analyzer(s3: Any, deployed: DeployedValues, out: Callable[[str], None]
         s3.head_object(Bucket=deployed.bucket, Key=key)
         return uri
     except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+        if error_code(exc) not in S3_NOT_FOUND:
             raise aws_failure(exc, f"check {uri} (s3:GetObject)") from exc
     out(f"uploading the analyzer ({len(code):,} bytes) to {uri} (SSE-KMS)")
     try:

@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
+from deployer.aws_errors import S3_NOT_FOUND, error_code
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
 from mmtool.operate.awsenv import Clients, DeployedValues, aws_failure, split_s3_uri
 from mmtool.operate.awsenv import elapsed as _elapsed
@@ -429,7 +430,7 @@ def stage_dataset(clients: Clients, params: Params, deployed: DeployedValues, op
     try:
         existing = clients.s3.head_object(Bucket=deployed.bucket, Key=key)
     except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+        if error_code(exc) not in S3_NOT_FOUND:
             raise aws_failure(exc, f"check {uri} (s3:GetObject)") from exc
         existing = None
     if existing is not None and existing.get("ContentLength") == size:
@@ -525,8 +526,7 @@ def log_tail(logs: Any, job_name: str, lines: int = LOG_TAIL_LINES) -> list[str]
     try:
         streams = logs.describe_log_streams(logGroupName=LOG_GROUP, logStreamNamePrefix=f"{job_name}/").get("logStreams", [])
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             return [f"(no log group {LOG_GROUP} yet: the job wrote no log)"]
         return [f"(could not read the job's log: {exc})"]
     if not streams:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from deployer.aws_errors import error_code
 from mmtool.operate.awsenv import elapsed, split_s3_uri
 
 FINISHED_EXECUTIONS = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
@@ -57,7 +58,8 @@ class EngineRun:
 
 
 def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+    """AWS's error code, or the exception's type for a failure AWS did not answer (no credentials, no network)."""
+    return error_code(exc) or type(exc).__name__
 
 
 def _read_json(s3: Any, uri: str) -> dict[str, Any]:

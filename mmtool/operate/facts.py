@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import BY_STEM, KINDS
 from mmtool.config.schedule import ScheduleRejected, parse_schedule, window_offset_hours
 from mmtool.operate.awsenv import AwsError, Clients, aws_failure, split_s3_uri
@@ -73,18 +74,10 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
 
 
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
-
-
-def _message(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
-
-
 def is_not_found(exc: BaseException) -> bool:
     """SageMaker says ResourceNotFound for a missing schedule or job definition and ValidationException
     "Could not find ..." for a missing endpoint or endpoint config."""
-    code, message = _code(exc), _message(exc).lower()
+    code, message = error_code(exc), error_message(exc).lower()
     return code in ("ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "404") or (
         code == "ValidationException" and ("could not find" in message or "does not exist" in message)
     )
@@ -499,7 +492,7 @@ def list_capture(s3: Any, prefix: str, variant: str, now: datetime, hours: int) 
         try:
             page = s3.list_objects_v2(Bucket=bucket, Prefix=f"{key}{hour:%Y/%m/%d/%H}/", MaxKeys=1000)
         except Exception as exc:
-            facts.error = f"could not list {prefix}: {_code(exc) or type(exc).__name__}: {_message(exc)}"
+            facts.error = f"could not list {prefix}: {error_code(exc) or type(exc).__name__}: {error_message(exc)}"
             facts.hours = []
             return facts
         contents = page.get("Contents", [])
@@ -611,7 +604,7 @@ def describe_processing_job(sagemaker: Any, job: str) -> tuple[dict[str, Any] | 
     try:
         return sagemaker.describe_processing_job(ProcessingJobName=job), None
     except Exception as exc:
-        return None, f"could not describe the processing job {job}: {_code(exc) or type(exc).__name__}: {_message(exc)}"
+        return None, f"could not describe the processing job {job}: {error_code(exc) or type(exc).__name__}: {error_message(exc)}"
 
 
 def log_tail(logs: Any, job: str, lines: int = LOG_LINES) -> list[str]:
@@ -659,8 +652,8 @@ def read_violations(clients: Clients, execution: ExecutionFacts, output_uri: str
         body = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         document = json.loads(body)
     except Exception as exc:
-        reason = _message(exc) if _code(exc) else str(exc)
-        facts.error = f"could not read {facts.uri}: {_code(exc) or type(exc).__name__}: {reason}"
+        reason = error_message(exc) if error_code(exc) else str(exc)
+        facts.error = f"could not read {facts.uri}: {error_code(exc) or type(exc).__name__}: {reason}"
         return facts
     violations = document.get("violations", []) if isinstance(document, dict) else []
     facts.total = len(violations)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import KINDS
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
 from mmtool.operate.awsenv import Clients, aws_failure
@@ -154,8 +155,8 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str, entry: A
         try:
             stacks = clients.cloudformation.describe_stacks(StackName=stack).get("Stacks", [])
         except Exception as exc:
-            message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or "")
-            if "does not exist" not in message:
+            # CloudFormation's answer for a stack that is not there: ValidationError "Stack with id X does not exist"
+            if error_code(exc) != "ValidationError" or "does not exist" not in error_message(exc):
                 raise aws_failure(exc, f"read the outputs of stack {stack} (cloudformation:DescribeStacks)") from exc
             stacks = []
         outputs = {o["OutputKey"]: o.get("OutputValue", "") for s in stacks for o in s.get("Outputs", []) or []}
@@ -252,9 +253,8 @@ def remove_schedule(sagemaker: Any, name: str, region: str, execution: Execution
         if is_not_found(exc):
             deleted = True
         else:
-            reason = getattr(exc, "response", {}).get("Error", {})
             warn(f"left behind: the one-time schedule {name}; deleting it failed: "
-                 f"{reason.get('Code', type(exc).__name__)}: {reason.get('Message', exc)}. Delete it:\n"
+                 f"{error_code(exc) or type(exc).__name__}: {error_message(exc)}. Delete it:\n"
                  f"  aws sagemaker delete-monitoring-schedule --monitoring-schedule-name {name} --region {region}")
     if execution is not None and not execution.finished and execution.processing_job:
         job = execution.processing_job

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from deployer.aws_errors import error_code
 from mmtool.operate.awsenv import aws_failure
 
 # Stack states after a failed operation (CloudFormation's StackStatus values).
@@ -50,15 +51,11 @@ def stack_names(params: Any, entries: list[Any]) -> tuple[list[str], dict[str, l
     return shared, own
 
 
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
-
-
 def read_stack_failure(cloudformation: Any, name: str) -> StackFailure | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=name).get("Stacks", [])
     except Exception as exc:
-        if _code(exc) == "ValidationError" and "does not exist" in str(exc):
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
             return None
         raise aws_failure(exc, f"describe the stack {name} (cloudformation:DescribeStacks)") from exc
     if not stacks or stacks[0].get("StackStatus") not in FAILED_STATES:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from deployer.aws_errors import error_code
 from mmtool.errors import EXIT_FAILURE, ToolError
 
 DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
@@ -158,7 +159,7 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
     try:
         rule = events.describe_rule(Name=rule_name)
     except Exception as exc:
-        if "ResourceNotFound" in str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")):
+        if "ResourceNotFound" in error_code(exc):
             raise NotificationsFailed(f"EventBridge rule {rule_name} not found: failed processing jobs notify nobody."
                                       f"\nNext: alarms.enabled: true, then `{deploy}`.") from None
         raise aws_failure(exc, f"DescribeRule {rule_name}") from exc
