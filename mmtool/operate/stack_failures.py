@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deployer.aws_errors import error_code
-from mmtool.operate.awsenv import aws_failure
+from mmtool.operate.awsenv import aws_errors, aws_failure
 
 # Stack states after a failed operation (CloudFormation's StackStatus values).
 FAILED_STATES = frozenset({
@@ -54,7 +54,7 @@ def stack_names(params: Any, entries: list[Any]) -> tuple[list[str], dict[str, l
 def read_stack_failure(cloudformation: Any, name: str) -> StackFailure | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=name).get("Stacks", [])
-    except Exception as exc:
+    except aws_errors() as exc:
         if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
             return None
         raise aws_failure(exc, f"describe the stack {name} (cloudformation:DescribeStacks)") from exc
@@ -76,7 +76,7 @@ def read_stack_failure(cloudformation: Any, name: str) -> StackFailure | None:
                                                              event.get("ResourceStatusReason") or ""))
             if number + 1 >= MAX_EVENT_PAGES:
                 break
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"read the events of stack {name} (cloudformation:DescribeStackEvents)") from exc
     return failure
 
