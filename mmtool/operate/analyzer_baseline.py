@@ -43,7 +43,7 @@ from mmtool.operate.baseline import (
     params_lines,
     where_in_params,
 )
-from mmtool.operate.awsenv import DeployedValues, aws_failure
+from mmtool.operate.awsenv import DeployedValues, aws_errors, aws_failure
 
 if TYPE_CHECKING:
     from mmtool.config.params import Params
@@ -105,14 +105,14 @@ def stage_analyzer(s3: Any, deployed: DeployedValues, out: Callable[[str], None]
     try:
         s3.head_object(Bucket=deployed.bucket, Key=key)
         return uri
-    except Exception as exc:
+    except aws_errors() as exc:
         if error_code(exc) not in S3_NOT_FOUND:
             raise aws_failure(exc, f"check {uri} (s3:GetObject)") from exc
     out(f"uploading the analyzer ({len(code):,} bytes) to {uri} (SSE-KMS)")
     try:
         s3.put_object(Bucket=deployed.bucket, Key=key, Body=code, ServerSideEncryption="aws:kms",
                       SSEKMSKeyId=deployed.kms_key_arn)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"upload the analyzer to {uri}") from exc
     return uri
 

@@ -39,7 +39,7 @@ from typing import Any, Callable
 from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import KINDS
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
-from mmtool.operate.awsenv import Clients, aws_failure
+from mmtool.operate.awsenv import Clients, aws_errors, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
     MONITORS,
@@ -137,7 +137,7 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str, entry: A
     regular = f"{params.prefix}-{monitor}" if legacy else f"{entry.name_prefix(params)}-{FLEET_CODES[monitor]}"
     try:
         described = clients.sagemaker.describe_monitoring_schedule(MonitoringScheduleName=regular)
-    except Exception as exc:
+    except aws_errors() as exc:
         if not is_not_found(exc):
             raise aws_failure(exc, f"describe the schedule {regular} (sagemaker:DescribeMonitoringSchedule)") from exc
         described = None
@@ -154,7 +154,7 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str, entry: A
     if clients.cloudformation is not None:
         try:
             stacks = clients.cloudformation.describe_stacks(StackName=stack).get("Stacks", [])
-        except Exception as exc:
+        except aws_errors() as exc:
             # CloudFormation's answer for a stack that is not there: ValidationError "Stack with id X does not exist"
             if error_code(exc) != "ValidationError" or "does not exist" not in error_message(exc):
                 raise aws_failure(exc, f"read the outputs of stack {stack} (cloudformation:DescribeStacks)") from exc
@@ -216,7 +216,7 @@ def wait_for_execution(
             else:
                 try:
                     described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
-                except Exception as exc:
+                except aws_errors() as exc:
                     raise aws_failure(exc, f"describe the one-time schedule {name}") from exc
                 status = described["MonitoringScheduleStatus"]
                 state = f"schedule {status}"
@@ -249,7 +249,7 @@ def remove_schedule(sagemaker: Any, name: str, region: str, execution: Execution
     except KeyboardInterrupt:
         warn(f"left behind: the one-time schedule {name} (interrupted while deleting it). Delete it:\n"
              f"  aws sagemaker delete-monitoring-schedule --monitoring-schedule-name {name} --region {region}")
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             deleted = True
         else:
@@ -359,7 +359,7 @@ def run_now(
     request = schedule_request(name, job_definition, monitoring_type, options.window_hours, stack_tags(params))
     try:
         clients.sagemaker.create_monitoring_schedule(**request)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(
             exc, f"create the one-time schedule {name} (sagemaker:CreateMonitoringSchedule)",
             next_step="Next: check that your credentials may call sagemaker:CreateMonitoringSchedule and "
