@@ -43,6 +43,14 @@ def aws_errors() -> tuple[type[Exception], ...]:
     return (*AWS_ERRORS, DeployError)
 
 
+def transfer_errors() -> tuple[type[Exception], ...]:
+    """`aws_errors()` and what boto3's managed transfers (`upload_file`, `download_file`) add: their own
+    S3UploadFailedError (a Boto3Error) and OSError from the local file they read or write."""
+    from boto3.exceptions import Boto3Error
+
+    return (*aws_errors(), Boto3Error, OSError)
+
+
 def aws_failure(exc: BaseException, action: str, next_step: str | None = None) -> AwsError:
     """A boto3/botocore exception (or the engine's DeployError) as an AwsError with AWS's own message."""
     from deployer.errors import DeployError, aws_error
