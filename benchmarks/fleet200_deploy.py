@@ -26,7 +26,7 @@ ENDPOINTS = 200
 
 
 def build(folder: Path, endpoints: int) -> Path:
-    from mmtool.build.pipeline import build as run_build
+    from mmtool.generate.pipeline import build as run_build
     from mmtool.config.workspace import Paths
     from tests.fleet_data import fleet_data
 

@@ -5,7 +5,7 @@ tests/fleet_data.py: every fifth endpoint a copy of its first created endpoint (
 monitoring parameter file) with its own model artifact, the others copies of its existing endpoint, e000..e199
 (40 created, 160 existing; the raised EventBridge quota declared), or e000 (created) alone.
 Each figure is the best of several runs of the real command line in a scratch folder with no build/ and
-no .cache/, so cfn-lint runs every time. What keeps the ratio low is mmtool.build.parameter_sets: cfn-lint
+no .cache/, so cfn-lint runs every time. What keeps the ratio low is mmtool.generate.parameter_sets: cfn-lint
 sees one parameter file per lint class, and every file's values are checked against the template.
 
     python -m benchmarks fleet_build          # or: make bench ARGS=fleet_build

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mmtool.build.assets import render_preprocessor
+from mmtool.generate.assets import render_preprocessor
 from mmtool.operate.dryrun import CapturedData, load_preprocessor
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,6 +24,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from .aws_errors import error_code, error_message  # noqa: F401 (the engine's modules import them from here)
 from .exit_codes import (  # noqa: F401 (the engine's modules import the codes from here)
     EXIT_CHANGES,
     EXIT_DRIFTED,
@@ -121,18 +122,6 @@ class Interrupted(DeployError):
 
 class Cancelled(Exception):
     """Internal: a worker thread stops because the user pressed Ctrl-C or another stack timed out."""
-
-
-def error_code(exc: BaseException) -> str | None:
-    if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code")
-    return None
-
-
-def error_message(exc: BaseException) -> str:
-    if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Message") or str(exc)
-    return str(exc)
 
 
 def is_throttling(exc: BaseException) -> bool:

@@ -26,11 +26,9 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
+from .aws_errors import S3_NOT_FOUND
 from .context import Context
-from .errors import AWS_ERRORS, DeployError, aws_error
-
-#: GetObject answers for "no such object" (NoSuchKey; 404 when the caller may not list the bucket).
-MISSING = ("NoSuchKey", "404", "NotFound")
+from .errors import AWS_ERRORS, DeployError, aws_error, error_code
 
 
 def sha256(data: bytes) -> str:
@@ -51,7 +49,7 @@ def stored_sha256(ctx: Context, bucket: str, key: str) -> str | None:
             body.close()
         return digest.hexdigest()
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in MISSING:
+        if error_code(exc) in S3_NOT_FOUND:
             return None
         raise aws_error(exc, action=action, next_step="Next: the deploying principal needs s3:GetObject on the "
                         "bucket's monitoring-assets/* and cloudformation-templates/* and kms:Decrypt on the project "

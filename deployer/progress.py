@@ -10,7 +10,7 @@ took:
 
 so a log never goes quiet for long, and every slow step shows its time. ``MMTOOL_PROGRESS_AFTER=0`` shows the
 time of every step, quick ones included (the tests use it to see each step without depending on its speed). Used by ``make build`` (lint),
-``make package`` and the plan that ``plan`` and ``deploy`` make (mmtool/build, mmtool/handoff, deployer/plan.py,
+``make package`` and the plan that ``plan`` and ``deploy`` make (mmtool/generate, mmtool/handoff, deployer/plan.py,
 deployer/deploy.py), and for the times of the apply summary (deployer/summary.py). Standard library only: the build imports it without loading boto3 or rich.
 """
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from botocore.exceptions import ClientError
 
 from .context import Context
-from .errors import AWS_ERRORS, DeployError, aws_error
+from .errors import AWS_ERRORS, DeployError, aws_error, error_code
 from .integrity import ensure, stored_sha256
 from .manifest import TEMPLATE_BODY_LIMIT, BaselineCopy, StackSpec
 
@@ -49,7 +49,7 @@ def put(ctx: Context, target: BucketTarget, key: str, body: bytes, *, content_ty
     try:
         ctx.clients.s3.put_object(**request)
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code in KMS_KEY_UNUSABLE:
             raise aws_error(
                 exc,

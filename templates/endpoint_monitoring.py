@@ -60,7 +60,7 @@ CHOICES = {
 
 def build(params: Params, child_values: dict[str, str], child_template: dict, child_sha256: str) -> StackTemplate:
     """`child_values`: the monitoring stack's parameter values for the sentinel endpoint (SENTINEL_KEY, SENTINEL_ENDPOINT)
-    of this environment, as mmtool.build.synth makes them; `child_template`: the monitoring template."""
+    of this environment, as mmtool.generate.synth makes them; `child_template`: the monitoring template."""
     st = StackTemplate(STACK, "Model Monitor data-quality monitoring for an existing SageMaker endpoint of yours, in "
                        "this shared environment (the environment's monitoring template as a nested stack)")
     t = st.template

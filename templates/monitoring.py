@@ -193,7 +193,7 @@ def _monitor(st: StackTemplate, kind: MonitorKind, shared: Shared) -> None:
     """Any kind's job definition, schedule and outputs, named and hardened alike; JOB_PARTS adds its own parts.
 
     Every property of a job definition is create-only, so its name carries `<Stem>Revision`, the hash of the
-    definition and every value it reads (mmtool.build.synth): a changed definition gets a new name."""
+    definition and every value it reads (mmtool.generate.synth): a changed definition gets a new name."""
     t = st.template
     stem, group = kind.stem, kind.label
     # Default true: checkov evaluates conditions with the defaults, and a definition it drops is a definition it

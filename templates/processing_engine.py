@@ -77,7 +77,7 @@ SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 # has 63 - 36 - 1 = 26 characters: <code>-<16 hex of project/env/key>, 19.
 JOB_NAME_MAX = 63
 HASH_LENGTH = 16
-ANALYZER_ASSET = "processing:analyzer"  # key of the analyzer's bucket prefix in `assets` (mmtool.build.synth)
+ANALYZER_ASSET = "processing:analyzer"  # key of the analyzer's bucket prefix in `assets` (mmtool.generate.synth)
 RETRY_ATTEMPTS = 3
 RETRY_MAX_AGE_SECONDS = 3600
 FLEXIBLE_WINDOW_MINUTES = 15  # runs start within 15 minutes of the slot, as Model Monitor's do (0-20 min)
@@ -497,5 +497,5 @@ def _constraints(i: Inputs, m: MonitorKind) -> str | None:
 
 def _local(source: str | None, folder: str) -> str:
     """Where a ProcessingInput of one S3 object puts it: <LocalPath>/<the object's name> (the baseline copies and the
-    assets keep the source's file name: mmtool/config/baselines.py, mmtool/build/synth.py)."""
+    assets keep the source's file name: mmtool/config/baselines.py, mmtool/generate/synth.py)."""
     return f"{PROCESSING}/{folder}/{source.rsplit('/', 1)[-1]}" if source else ""

@@ -8,11 +8,11 @@ refers to (`Ref`, `${Name}` in `Fn::Sub`) and, among those, the SSM-typed ones (
 `value_reach` does the same for a value a stack publishes (an SSM parameter's `Value`), also following the
 resources it refers to (`Ref`, `Fn::GetAtt`, `${Resource.Attribute}`): a published id changes when the resource
 is replaced, which happens when one of its create-only properties changes (the CloudFormation resource schema's
-`createOnlyProperties`, which the caller gives: mmtool/build/synth.py reads them from cfn-lint's copy of the
+`createOnlyProperties`, which the caller gives: mmtool/generate/synth.py reads them from cfn-lint's copy of the
 schemas), so only those properties, and what they refer to, count.
 
 `digest` turns a reach and the values of its Parameters into the short hash used in names
-(mmtool/build/synth.py puts it in the parameter files; docs/stacks.md explains the upstream part).
+(mmtool/generate/synth.py puts it in the parameter files; docs/stacks.md explains the upstream part).
 """
 
 from __future__ import annotations

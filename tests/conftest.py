@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from mmtool.config.workspace import Paths
 
 REPO = Path(__file__).resolve().parent.parent

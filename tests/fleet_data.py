@@ -1,5 +1,5 @@
 """A generated fleet environment of any size (params/staging.yaml with its endpoints replaced): every fifth endpoint
-created, the others existing. Used by the limit and build tests (tests/build/test_fleet_limits.py), the moto deploy
+created, the others existing. Used by the limit and build tests (tests/generate/test_fleet_limits.py), the moto deploy
 tests (tests/deployer/test_fleet_scale.py) and benchmarks; never committed as YAML."""
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from mmtool.build import catalog_synth
+from mmtool.generate import catalog_synth
 from mmtool.config.workspace import Paths, validate
-from mmtool.build.synth import dump_json, synthesize
+from mmtool.generate.synth import dump_json, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 SNAPSHOTS = REPO / "tests" / "snapshots"

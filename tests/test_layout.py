@@ -127,10 +127,10 @@ def test_nothing_outside_the_cli_imports_the_cli():
     ("deployer", "mmtool", ()),
     ("deployer", "templates", ()),
     ("templates", "mmtool", ("mmtool.config",)),
-    ("mmtool.build", "mmtool.operate", ()),
-    ("mmtool.build", "mmtool.handoff", ()),
+    ("mmtool.generate", "mmtool.operate", ()),
+    ("mmtool.generate", "mmtool.handoff", ()),
     ("mmtool.operate", "mmtool.handoff", ()),
-    ("mmtool.cost", "mmtool.build", ()),
+    ("mmtool.cost", "mmtool.generate", ()),
     ("mmtool.cost", "mmtool.operate", ()),
     ("mmtool.cost", "mmtool.handoff", ()),
 ])

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.build.assets import AssetError, config_literal, render_preprocessor
+from mmtool.generate.assets import AssetError, config_literal, render_preprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURE = ROOT / "tests" / "data" / "reference" / "capture-samples"
@@ -426,7 +426,7 @@ def test_invalid_config_fails_at_import_with_the_key_named(tmp_path, config, mes
     assert message in str(info.value)
 
 
-# ------------------------------------------------------------------ rendering (mmtool.build.assets)
+# ------------------------------------------------------------------ rendering (mmtool.generate.assets)
 
 
 def test_render_replaces_exactly_the_config_line():

@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from tests.cfn_values import Resolver
 from tests.conftest import dev_params, write_params
 from tests.test_sdk_fidelity import ACCOUNT, DEPLOYED

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from mmtool.build import clarify
+from mmtool.generate import clarify
 from mmtool.config.loader import load_params
 from tests.cfn_values import Resolver
 from tests.conftest import REPO

@@ -172,7 +172,7 @@ def test_revision_changes_with_every_value_the_definition_uses(built):
 
 def _monitoring_values(scratch, change) -> dict[str, str]:
     """dev's monitoring parameter values after `change(params data)`, synthesized."""
-    from mmtool.build.synth import synthesize
+    from mmtool.generate.synth import synthesize
     from mmtool.config.loader import load_params
     from tests.conftest import dev_params, write_params
 
@@ -713,7 +713,7 @@ def test_shadow_endpoint_permissions_are_scoped_to_our_model_and_prefix(built):
         "DeleteEndpoint", "InvokeEndpoint")}
     assert [r["Fn::If"][2]["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
         "endpoint-config/${ProjectName}-${EnvironmentName}-clarify*", "endpoint/${ProjectName}-${EnvironmentName}-clarify*"]
-    # a fleet endpoint's role: only that endpoint's shadow endpoints (mmtool/build/clarify.py names them so)
+    # a fleet endpoint's role: only that endpoint's shadow endpoints (mmtool/generate/clarify.py names them so)
     assert [r["Fn::If"][1]["Fn::Sub"].rsplit(":", 1)[1] for r in lifecycle["Resource"]] == [
         "endpoint-config/${ProjectName}-${EnvironmentName}-${EndpointKey}-clarify*",
         "endpoint/${ProjectName}-${EnvironmentName}-${EndpointKey}-clarify*"]

@@ -2,7 +2,7 @@
 build.py <command>` is the same): the one error boundary of the tool.
 
 One module per verb beside this one does the argument parsing and the output; the work is done by the job
-packages (`mmtool.config`, `mmtool.build`, `mmtool.operate`, `mmtool.handoff`, `mmtool.security`), which never
+packages (`mmtool.config`, `mmtool.generate`, `mmtool.operate`, `mmtool.handoff`, `mmtool.security`), which never
 import `mmtool.cli`. Every user-caused failure is a `ToolError`; `main` prints its message (one line per
 problem) on stderr and returns its exit code from the tool's one table (`deployer.exit_codes`: 2 for bad input,
 1 for other failures, 130 on Ctrl-C, the engine's own codes for its verbs). `--debug` re-raises so the traceback

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mmtool.build.pipeline import build, lint_existing
+from mmtool.generate.pipeline import build, lint_existing
 from mmtool.config.workspace import Paths, environments, validate
 
 

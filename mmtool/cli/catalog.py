@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from mmtool.cli.deploy import DeployCommandError
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError

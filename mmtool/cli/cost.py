@@ -25,7 +25,7 @@ def add_cost_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_cost(args: argparse.Namespace, paths: Paths) -> int:
     if not args.env:
         raise UsageError("cost needs an environment: --env <name> (make cost ENV=<name>)")
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
     from mmtool.cost import report
     from mmtool.cost.counts import count_build
     from mmtool.cost.estimate import estimate

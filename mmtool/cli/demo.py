@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mmtool.build.demo_change import build_changed
-from mmtool.build.pipeline import build
+from mmtool.generate.demo_change import build_changed
+from mmtool.generate.pipeline import build
 from mmtool.config.workspace import Paths
 from mmtool.errors import ToolError
 

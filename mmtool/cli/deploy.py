@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Callable
 
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import ToolError, UsageError
 

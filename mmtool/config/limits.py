@@ -1,6 +1,6 @@
 """The AWS limits a fleet environment meets, in one table: the value, what it applies to, its AWS source.
 
-Read by the build's limit check (mmtool/build/limits_check.py counts the built stacks against it), by the params
+Read by the build's limit check (mmtool/generate/limits_check.py counts the built stacks against it), by the params
 validation of the network stack's read list (mmtool/config/params.py) and by docs/fleet.md (its table is generated
 from `markdown_table()`, tests/test_docs.py compares). An adjustable quota whose increase the account has been
 granted is declared in the params file, `quotas: {<key>: <value>}`, and the check uses that value instead.
@@ -63,7 +63,7 @@ LIMITS: tuple[Limit, ...] = (
 )
 BY_KEY = {limit.key: limit for limit in LIMITS}
 
-# Counted per environment from the built stacks (mmtool/build/limits_check.py): limit key -> resource type, or
+# Counted per environment from the built stacks (mmtool/generate/limits_check.py): limit key -> resource type, or
 # "stack" for the stacks themselves. CloudWatch alarms have no count quota per account (the CloudWatch quotas page:
 # "No limit on the total number of alarms per account"); a dashboard's widgets are a template constant.
 COUNTED = {

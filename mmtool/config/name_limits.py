@@ -36,7 +36,7 @@ FLEET_SCHEDULES = ("dq", "mq", "mb", "me")
 # The processing engine's schedules (templates/processing_engine.py schedule_name): single-endpoint form, fleet codes.
 LEGACY_PROCESSING_SCHEDULES = ("data-quality-processing", "model-quality-processing")
 FLEET_PROCESSING_SCHEDULES = ("dq-proc", "mq-proc")
-REVISION = "0" * 12  # a job definition's or model's revision hash (mmtool/build/synth.py): always 12 hex digits
+REVISION = "0" * 12  # a job definition's or model's revision hash (mmtool/generate/synth.py): always 12 hex digits
 
 
 @dataclass(frozen=True)

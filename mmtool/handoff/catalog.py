@@ -88,9 +88,9 @@ def uncovered_resource_types(templates: list[ProductTemplate]) -> dict[str, list
 
 
 def _aws_failure(exc: Exception, action: str, next_step: str = "") -> ToolError:
-    response = getattr(exc, "response", None) or {}
-    error = response.get("Error", {})
-    detail = f"{error.get('Code')}: {error.get('Message')}" if error else str(exc)
+    from deployer.aws_errors import error_code, error_message
+
+    detail = f"{error_code(exc)}: {error_message(exc)}" if error_code(exc) else str(exc)
     return ToolError(f"catalog: {action} failed: {detail}" + (f"\nNext: {next_step}" if next_step else ""))
 
 
@@ -107,13 +107,15 @@ def upload_templates(s3: Any, bucket: str, kms_key: str | None, templates: list[
     """Put each template under its content-addressed key unless it is there already. Returns the keys written."""
     from botocore.exceptions import ClientError
 
+    from deployer.aws_errors import S3_NOT_FOUND, error_code
+
     written = []
     for product in templates:
         try:
             s3.head_object(Bucket=bucket, Key=product.key)
             continue
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            if error_code(exc) not in S3_NOT_FOUND:
                 raise _aws_failure(exc, f"HeadObject s3://{bucket}/{product.key}") from exc
         request: dict[str, Any] = {"Bucket": bucket, "Key": product.key, "Body": product.body,
                                    "ContentType": "application/json"}

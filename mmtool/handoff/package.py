@@ -403,7 +403,7 @@ def parameters_markdown(build: Build) -> str:
 
 
 def lint_report(build: Build) -> str:
-    from mmtool.build.lint import (
+    from mmtool.generate.lint import (
         CLI_DEFAULT_REGION,
         LINT_CONFIG,
         STANDALONE_NOTE,
@@ -476,7 +476,7 @@ def write_zip(files: dict[str, bytes], top: str) -> bytes:
 
 def package(paths, env: str, *, endpoint: str | None = None, out=print) -> Path:
     """The bundle of `env`, or with `endpoint` (`make package ENDPOINT=key`) of that fleet endpoint's stacks."""
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
     from mmtool.config.workspace import validate
     from mmtool.operate.existing_endpoint import existing_targets
     from mmtool.operate.selection import select_endpoint

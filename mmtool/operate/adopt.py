@@ -40,10 +40,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from deployer.aws_errors import error_message
 from mmtool.errors import EXIT_FAILURE
 from mmtool.operate import adopt_journal
 from mmtool.operate.adopt_journal import Journal, restore_command
-from mmtool.operate.awsenv import AwsError, Clients, aws_failure, check_account, deployed_values, elapsed
+from mmtool.operate.awsenv import AwsError, Clients, aws_errors, aws_failure, check_account, deployed_values, elapsed
 from mmtool.operate.existing_endpoint import (
     ADOPTED_BY_TAG,
     ADOPTED_CONFIG_TAG,
@@ -376,7 +377,7 @@ def existing_copy(sagemaker: Any, request: dict[str, Any], endpoint_name: str, c
     name = request["EndpointConfigName"]
     try:
         described = sagemaker.describe_endpoint_config(EndpointConfigName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return False
         raise aws_failure(exc, f"describe the endpoint config {name} (sagemaker:DescribeEndpointConfig)") from exc
@@ -465,7 +466,7 @@ def wait_for(sagemaker: Any, name: str, waiter: Waiter, out: Callable[[str], Non
     while True:
         try:
             endpoint = sagemaker.describe_endpoint(EndpointName=name)
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
         status = endpoint.get("EndpointStatus")
         now = waiter.clock()
@@ -492,10 +493,10 @@ def restore(sagemaker: Any, endpoint: str, previous: str, region: str, waiter: W
     out(f"Restoring endpoint {endpoint} to endpoint config {previous}")
     try:
         sagemaker.update_endpoint(**update_request(endpoint, previous))
-    except Exception as exc:
+    except aws_errors() as exc:
         try:
             state = _state(sagemaker.describe_endpoint(EndpointName=endpoint))
-        except Exception:  # noqa: BLE001 - the state is unknown; say so
+        except aws_errors():  # the state is unknown; say so
             state = "in a state that could not be read"
         return False, (f"the restore was refused ({aws_failure(exc, 'restore the endpoint config')}); the endpoint is "
                        f"{state}.\nNext: when it is InService or Failed, restore it by hand: "
@@ -517,8 +518,8 @@ def _put_config(sagemaker: Any, plan: AdoptPlan, out: Callable[[str], None]) -> 
         return False
     try:
         sagemaker.create_endpoint_config(**plan.request)
-    except Exception as exc:
-        message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
+    except aws_errors() as exc:
+        message = error_message(exc)
         if "already exist" in message and existing_copy(sagemaker, plan.request, plan.target.endpoint_name,
                                                         plan.command):
             out(reused)
@@ -536,7 +537,7 @@ def _drop(sagemaker: Any, plan: AdoptPlan, created: bool) -> str:
     try:
         sagemaker.delete_endpoint_config(EndpointConfigName=plan.new_config)
         return f"; the new endpoint config {plan.new_config} was deleted again"
-    except Exception:  # noqa: BLE001 - reported, not fatal
+    except aws_errors():  # reported, not fatal
         return f"; delete the unused endpoint config {plan.new_config} by hand"
 
 
@@ -556,7 +557,7 @@ def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Cal
         f"{restore_command(name, plan.old_config, region)}")
     try:
         sagemaker.update_endpoint(**update_request(name, plan.new_config))
-    except Exception as exc:
+    except aws_errors() as exc:
         journal.clear()
         raise aws_failure(exc, f"update endpoint {name} (sagemaker:UpdateEndpoint)",
                           f"the endpoint was not changed: it stays on {plan.old_config}"
@@ -606,7 +607,7 @@ def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, comman
         return
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if not is_not_found(exc):
             raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
         out(f"Note: {intro}; the endpoint no longer exists: record removed.")
@@ -629,7 +630,7 @@ def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, comman
     out(f"{intro[0].upper()}{intro[1:]}; the endpoint is {_state(endpoint)}.")
     try:
         described = sagemaker.describe_endpoint_config(EndpointConfigName=previous)
-    except Exception as exc:
+    except aws_errors() as exc:
         if not is_not_found(exc):
             raise aws_failure(exc, f"describe the endpoint config {previous} (sagemaker:DescribeEndpointConfig)") from exc
         described = None
@@ -655,7 +656,7 @@ def tag_adopted(sagemaker: Any, endpoint: dict[str, Any], new_config: str, owner
     try:
         sagemaker.add_tags(ResourceArn=endpoint["EndpointArn"],
                            Tags=[{"Key": ADOPTED_CONFIG_TAG, "Value": new_config}, {"Key": ADOPTED_BY_TAG, "Value": owner}])
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"tag endpoint {endpoint.get('EndpointName')} (sagemaker:AddTags)",
                           "capture is on; without the tag `make status` cannot tell when it is changed later: "
                           "run `make adopt` again once the permission is there") from exc

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from mmtool.operate.awsenv import AwsError, aws_failure
+from deployer.aws_errors import error_code
+from mmtool.operate.awsenv import AwsError, aws_errors, aws_failure
 
 FIELDS = ("endpoint", "previous_config", "previous_fingerprint", "new_config", "started")
-
-
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
 
 
 def parameter_name(project: str, environment: str, key: str) -> str:
@@ -58,7 +55,7 @@ class Journal:
     def read(self) -> dict[str, str] | None:
         try:  # GetParameters, not GetParameter: what `make status` may do already on the environment's path
             found = self.ssm.get_parameters(Names=[self.name]).get("Parameters", [])
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, f"read the record of an earlier adopt, SSM parameter {self.name} "
                                    "(ssm:GetParameters)") from exc
         if not found:
@@ -80,14 +77,14 @@ class Journal:
             self.ssm.put_parameter(Name=self.name, Value=json.dumps(entry, sort_keys=True), Type="String",
                                    Overwrite=True, Description="make adopt: the endpoint config to restore if the "
                                                                "update it started fails (docs/adopt.md)")
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, f"record the endpoint's previous config in SSM parameter {self.name} "
                                    "(ssm:PutParameter)") from exc
 
     def clear(self) -> None:
         try:
             self.ssm.delete_parameter(Name=self.name)
-        except Exception as exc:
-            if _code(exc) != "ParameterNotFound":
+        except aws_errors() as exc:
+            if error_code(exc) != "ParameterNotFound":
                 raise aws_failure(exc, f"delete the record of the adoption, SSM parameter {self.name} "
                                        "(ssm:DeleteParameter)") from exc

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from deployer.aws_errors import S3_NOT_FOUND, error_code
 from mmtool.operate.baseline import (
     CONSTRAINTS_FILE,
     CONTAINER_BASE,
@@ -42,7 +43,7 @@ from mmtool.operate.baseline import (
     params_lines,
     where_in_params,
 )
-from mmtool.operate.awsenv import DeployedValues, aws_failure
+from mmtool.operate.awsenv import DeployedValues, aws_errors, aws_failure
 
 if TYPE_CHECKING:
     from mmtool.config.params import Params
@@ -104,14 +105,14 @@ def stage_analyzer(s3: Any, deployed: DeployedValues, out: Callable[[str], None]
     try:
         s3.head_object(Bucket=deployed.bucket, Key=key)
         return uri
-    except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+    except aws_errors() as exc:
+        if error_code(exc) not in S3_NOT_FOUND:
             raise aws_failure(exc, f"check {uri} (s3:GetObject)") from exc
     out(f"uploading the analyzer ({len(code):,} bytes) to {uri} (SSE-KMS)")
     try:
         s3.put_object(Bucket=deployed.bucket, Key=key, Body=code, ServerSideEncryption="aws:kms",
                       SSEKMSKeyId=deployed.kms_key_arn)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"upload the analyzer to {uri}") from exc
     return uri
 
@@ -139,7 +140,7 @@ def analyzer_job_request(
 
     One instance: the analyzer runs on one (docs/engine.md, capacity), and two would write the same output files.
     """
-    from mmtool.build.synth import stack_tags
+    from mmtool.generate.synth import stack_tags
 
     return {
         "ProcessingJobName": job_name,

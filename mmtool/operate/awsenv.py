@@ -33,6 +33,24 @@ class AwsError(ToolError):
         self.exit_code = exit_code
 
 
+def aws_errors() -> tuple[type[Exception], ...]:
+    """What a failed AWS call raises: botocore's ClientError and BotoCoreError, an answer that does not parse
+    (deployer.errors.AWS_ERRORS), and the engine's DeployError. The operate modules catch these around their calls
+    (`except aws_errors() as exc:`); anything else is a bug and keeps its traceback. A function, so botocore loads
+    only when an exception is being matched, not when a command is registered."""
+    from deployer.errors import AWS_ERRORS, DeployError
+
+    return (*AWS_ERRORS, DeployError)
+
+
+def transfer_errors() -> tuple[type[Exception], ...]:
+    """`aws_errors()` and what boto3's managed transfers (`upload_file`, `download_file`) add: their own
+    S3UploadFailedError (a Boto3Error) and OSError from the local file they read or write."""
+    from boto3.exceptions import Boto3Error
+
+    return (*aws_errors(), Boto3Error, OSError)
+
+
 def aws_failure(exc: BaseException, action: str, next_step: str | None = None) -> AwsError:
     """A boto3/botocore exception (or the engine's DeployError) as an AwsError with AWS's own message."""
     from deployer.errors import DeployError, aws_error
@@ -88,9 +106,11 @@ def credentials_available() -> bool:
     """True when boto3's credential chain finds credentials (no network call except an instance's metadata)."""
     import boto3
 
+    from botocore.exceptions import BotoCoreError
+
     try:
         return boto3.session.Session().get_credentials() is not None
-    except Exception:  # a broken profile: let the real call report it
+    except BotoCoreError:  # a broken profile (ProfileNotFound, ConfigParseError...): let the real call report it
         return True
 
 
@@ -137,7 +157,7 @@ def deployed_values(clients: Clients, params: Params, *, shared_role: bool | Non
              if shared_role or field != "monitoring_role_arn"}
     try:
         response = clients.ssm.get_parameters(Names=sorted(names.values()))
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, "read the environment's SSM parameters (ssm:GetParameters)") from exc
     found = {p["Name"]: p["Value"] for p in response.get("Parameters", [])}
     missing = [name for name in names.values() if name not in found]

@@ -39,8 +39,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
+from deployer.aws_errors import S3_NOT_FOUND, error_code
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
-from mmtool.operate.awsenv import Clients, DeployedValues, aws_failure, split_s3_uri
+from mmtool.operate.awsenv import Clients, DeployedValues, aws_errors, aws_failure, split_s3_uri, transfer_errors
 from mmtool.operate.awsenv import elapsed as _elapsed
 
 if TYPE_CHECKING:  # imported where used: registering the command must not load pydantic and troposphere
@@ -169,7 +170,7 @@ def processing_job_request(
     entry: Any = None,
 ) -> dict[str, Any]:
     """The CreateProcessingJob request (a pure function of its arguments)."""
-    from mmtool.build.synth import stack_tags
+    from mmtool.generate.synth import stack_tags
 
     return {
         "ProcessingJobName": job_name,
@@ -409,7 +410,7 @@ def stage_dataset(clients: Clients, params: Params, deployed: DeployedValues, op
         bucket, key = check_dataset_uri(options.dataset, params, deployed.bucket, entry)
         try:
             listed = clients.s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=2).get("Contents", [])
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, f"look for the dataset {options.dataset} (s3:ListBucket)") from exc
         if not listed:
             raise BaselineInputError(f"DATASET={options.dataset}: no object with this key or prefix; check the URI")
@@ -428,8 +429,8 @@ def stage_dataset(clients: Clients, params: Params, deployed: DeployedValues, op
     size = path.stat().st_size
     try:
         existing = clients.s3.head_object(Bucket=deployed.bucket, Key=key)
-    except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+    except aws_errors() as exc:
+        if error_code(exc) not in S3_NOT_FOUND:
             raise aws_failure(exc, f"check {uri} (s3:GetObject)") from exc
         existing = None
     if existing is not None and existing.get("ContentLength") == size:
@@ -441,7 +442,7 @@ def stage_dataset(clients: Clients, params: Params, deployed: DeployedValues, op
             str(path), deployed.bucket, key,
             ExtraArgs={"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": deployed.kms_key_arn},
         )
-    except Exception as exc:
+    except transfer_errors() as exc:
         raise aws_failure(exc, f"upload the dataset to {uri}") from exc
     return uri
 
@@ -490,7 +491,7 @@ def wait_for_job(
         while True:
             try:
                 description = sagemaker.describe_processing_job(ProcessingJobName=job_name)
-            except Exception as exc:
+            except aws_errors() as exc:
                 raise aws_failure(exc, f"describe the processing job {job_name}") from exc
             status = description.get("ProcessingJobStatus", "Unknown")
             elapsed = clock() - start
@@ -524,9 +525,8 @@ def log_tail(logs: Any, job_name: str, lines: int = LOG_TAIL_LINES) -> list[str]
     """The last `lines` lines of each log stream of the job (one per instance), best effort."""
     try:
         streams = logs.describe_log_streams(logGroupName=LOG_GROUP, logStreamNamePrefix=f"{job_name}/").get("logStreams", [])
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ResourceNotFoundException":
+    except aws_errors() as exc:
+        if error_code(exc) == "ResourceNotFoundException":
             return [f"(no log group {LOG_GROUP} yet: the job wrote no log)"]
         return [f"(could not read the job's log: {exc})"]
     if not streams:
@@ -537,7 +537,7 @@ def log_tail(logs: Any, job_name: str, lines: int = LOG_TAIL_LINES) -> list[str]
         try:
             events = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=name, limit=lines,
                                          startFromHead=False).get("events", [])
-        except Exception as exc:
+        except aws_errors() as exc:
             result.append(f"{name}: (could not read: {exc})")
             continue
         result.append(f"{name}:")
@@ -618,7 +618,7 @@ def run_baseline(
         statistics_uri, constraints_uri = f"{prefix}/{STATISTICS_FILE}", f"{prefix}/{CONSTRAINTS_FILE}"
         try:
             clients.sagemaker.create_processing_job(**request)
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(
                 exc, f"start the baselining job {job_name} (sagemaker:CreateProcessingJob)",
                 next_step="Next: check that your credentials may call sagemaker:CreateProcessingJob and iam:PassRole on "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from deployer.aws_errors import error_code, error_message
 from mmtool.config.params import Params
 
 
@@ -32,8 +33,7 @@ def baseline_feature_counts(params: Params, s3: Any, warn: Callable[[str], None]
                 raise TypeError("features is not a list")
             counts[endpoint.key] = len(features)
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            warn(f"{uri}: cannot read the baseline statistics ({error.get('Code', '?')}: {error.get('Message', '')}); "
+            warn(f"{uri}: cannot read the baseline statistics ({error_code(exc) or '?'}: {error_message(exc)}); "
                  "its custom-metric line stays unpriced")
         except BotoCoreError as exc:
             warn(f"{uri}: cannot read the baseline statistics ({exc}); its custom-metric line stays unpriced")

@@ -10,7 +10,7 @@ the one the build renders for that environment, `build/<env>/assets/<script>.py`
   URIs and AWS credentials are available, those two objects (downloaded to `<out>/baseline/`); without
   credentials the run goes on without baseline checks and says so.
 * Output: `constraint_violations.json` in `build/<env>/dry-run/` (or --out). The build's up-to-date check
-  ignores that folder (mmtool/build/fingerprint.py), and a real rebuild removes it with the rest of build/<env>/.
+  ignores that folder (mmtool/generate/fingerprint.py), and a real rebuild removes it with the rest of build/<env>/.
 
 Exit codes: 0 the job would parse the records and report no violation; 1 violations, failed records or
 no record parsed; 2 bad input (files, URIs, missing credentials for an S3 capture); 130 Ctrl-C.
@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from mmtool.operate.awsenv import (
+    aws_errors,
     aws_failure,
     safe_relative_path,
     split_s3_uri,
+    transfer_errors,
 )
 from mmtool.operate.dryrun import DryRunError
 
@@ -66,7 +68,7 @@ def download_capture(
                 total += item["Size"]
             if more:
                 break
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"list the capture objects under {uri} (s3:ListBucket)") from exc
     if not chosen:
         if more:
@@ -83,7 +85,7 @@ def download_capture(
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             s3.download_file(bucket, item["Key"], str(target))
-        except Exception as exc:
+        except transfer_errors() as exc:
             raise aws_failure(exc, f"download s3://{bucket}/{item['Key']}") from exc
         files.append(target)
     out(f"downloaded {len(files)} .jsonl object(s), {total:,} bytes, from {uri}")
@@ -106,7 +108,7 @@ def download_baseline(s3: Any, params: Params, dest: Path, entry: Any = None) ->
         target = dest / name
         try:
             s3.download_file(bucket, key, str(target))
-        except Exception as exc:
+        except transfer_errors() as exc:
             raise aws_failure(
                 exc, f"download the baseline {uri} named in params/{params.environment}.yaml",
                 next_step="Next: check the URI in params, or pass local copies with CONSTRAINTS=... STATISTICS=...",

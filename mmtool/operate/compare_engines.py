@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mmtool.operate.awsenv import elapsed, split_s3_uri
+from deployer.aws_errors import error_code
+from mmtool.operate.awsenv import AwsError, aws_errors, elapsed, split_s3_uri
 
 FINISHED_EXECUTIONS = ("Completed", "CompletedWithViolations", "Failed", "Stopped")
 FINISHED_JOBS = ("Completed", "Failed", "Stopped")
@@ -57,7 +58,14 @@ class EngineRun:
 
 
 def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+    """AWS's error code, or the exception's type for a failure AWS did not answer (no credentials, no network)."""
+    return error_code(exc) or type(exc).__name__
+
+
+def _json_read_errors() -> tuple[type[Exception], ...]:
+    """What `_read_json` raises for a file it cannot read: a failed AWS call, a bad URI (AwsError), a body that is
+    not a JSON object (ValueError, json.JSONDecodeError among them)."""
+    return (*aws_errors(), AwsError, ValueError)
 
 
 def _read_json(s3: Any, uri: str) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def _read_outputs(s3: Any, sagemaker: Any, run: EngineRun) -> EngineRun:
     """The job's description (times, output location), then its two files."""
     try:
         description = sagemaker.describe_processing_job(ProcessingJobName=run.job)
-    except Exception as exc:  # noqa: BLE001 - reported beside the other engine's run
+    except aws_errors() as exc:  # reported beside the other engine's run
         run.problems.append(f"could not describe the processing job {run.job}: {_code(exc)}")
         return run
     run.status = run.status or description.get("ProcessingJobStatus")
@@ -88,7 +96,7 @@ def _read_outputs(s3: Any, sagemaker: Any, run: EngineRun) -> EngineRun:
         uri = f"{run.output_uri}/{name}"
         try:
             document = _read_json(s3, uri)
-        except Exception as exc:  # noqa: BLE001
+        except _json_read_errors() as exc:
             run.problems.append(f"could not read {uri}: {_code(exc)}")
             continue
         if name == VIOLATIONS_FILE:
@@ -104,7 +112,7 @@ def model_monitor_run(s3: Any, sagemaker: Any, schedule: str) -> EngineRun:
     try:
         summaries = sagemaker.list_monitoring_executions(MonitoringScheduleName=schedule, SortBy="ScheduledTime",
                                                          SortOrder="Descending", MaxResults=LOOK_BACK)
-    except Exception as exc:  # noqa: BLE001
+    except aws_errors() as exc:
         run.problems.append(f"could not list the executions of {schedule}: {_code(exc)}")
         return run
     finished = [s for s in summaries.get("MonitoringExecutionSummaries", [])
@@ -136,13 +144,13 @@ def processing_run(s3: Any, sagemaker: Any, scheduler: Any, schedule: str, group
     run = EngineRun("processing", f"{group}/{schedule}")
     try:
         prefix = job_prefix_of(scheduler, schedule, group)
-    except Exception as exc:  # noqa: BLE001
+    except (*aws_errors(), ValueError, KeyError) as exc:  # ValueError, KeyError: a schedule not of the engine's shape
         run.problems.append(f"could not read the schedule {schedule} in group {group}: {_code(exc)}: {exc}")
         return run
     try:
         jobs = sagemaker.list_processing_jobs(NameContains=prefix, SortBy="CreationTime", SortOrder="Descending",
                                               MaxResults=LOOK_BACK)["ProcessingJobSummaries"]
-    except Exception as exc:  # noqa: BLE001
+    except aws_errors() as exc:
         run.problems.append(f"could not list the processing jobs {prefix}-*: {_code(exc)}")
         return run
     finished = sorted((j for j in jobs if j["ProcessingJobName"].startswith(prefix + "-")
@@ -307,7 +315,7 @@ def compare(s3: Any, sagemaker: Any, scheduler: Any, *, endpoint: str, model_mon
         try:
             baseline = _read_json(s3, baseline_statistics)
             constraints = _read_json(s3, baseline_constraints) if baseline_constraints else None
-        except Exception as exc:  # noqa: BLE001
+        except _json_read_errors() as exc:
             note = f"could not read the baseline {baseline_statistics}: {_code(exc)}: no drift figures"
             baseline = None
     drift = (drift_per_feature(runs[0].statistics, baseline, constraints),

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from mmtool.config.workspace import environments, validate
 from mmtool.operate.awsenv import Clients, credentials_available, split_s3_uri
 from mmtool.operate.capture_download import OUTPUT_DIR, _stderr, download_baseline, download_capture

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import BY_STEM, KINDS
 from mmtool.config.schedule import ScheduleRejected, parse_schedule, window_offset_hours
-from mmtool.operate.awsenv import AwsError, Clients, aws_failure, split_s3_uri
+from mmtool.operate.awsenv import AwsError, Clients, aws_errors, aws_failure, split_s3_uri
 from mmtool.operate.stack_failures import StackFailure
 from mmtool.operate.existing_endpoint import (
     AdoptTarget,
@@ -73,18 +74,10 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[union-attr]
 
 
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
-
-
-def _message(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
-
-
 def is_not_found(exc: BaseException) -> bool:
     """SageMaker says ResourceNotFound for a missing schedule or job definition and ValidationException
     "Could not find ..." for a missing endpoint or endpoint config."""
-    code, message = _code(exc), _message(exc).lower()
+    code, message = error_code(exc), error_message(exc).lower()
     return code in ("ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "404") or (
         code == "ValidationException" and ("could not find" in message or "does not exist" in message)
     )
@@ -387,7 +380,7 @@ def ssm_values(clients: Clients, project: str, environment: str, keys: list[str]
     for start in range(0, len(ordered), 10):  # GetParameters takes at most 10 names
         try:
             response = clients.ssm.get_parameters(Names=ordered[start:start + 10])
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, "read the environment's SSM parameters (ssm:GetParameters)") from exc
         found.update({p["Name"]: p["Value"] for p in response.get("Parameters", [])})
     return {key: found[name] for key, name in names.items() if name in found}
@@ -397,7 +390,7 @@ def read_endpoint(sagemaker: Any, name: str, name_source: str) -> EndpointFacts:
     facts = EndpointFacts(name=name, name_source=name_source)
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return facts
         raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
@@ -412,7 +405,7 @@ def read_endpoint(sagemaker: Any, name: str, name_source: str) -> EndpointFacts:
     if facts.config_name:
         try:
             config = sagemaker.describe_endpoint_config(EndpointConfigName=facts.config_name)
-        except Exception as exc:
+        except aws_errors() as exc:
             if not is_not_found(exc):
                 raise aws_failure(exc, f"describe the endpoint config {facts.config_name} "
                                        "(sagemaker:DescribeEndpointConfig)") from exc
@@ -436,14 +429,14 @@ def describe_existing(sagemaker: Any, name: str) -> tuple[dict[str, Any] | None,
     for one that does not exist."""
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return None, None
         raise aws_failure(exc, f"describe the endpoint {name} (sagemaker:DescribeEndpoint)") from exc
     config_name = endpoint.get("EndpointConfigName")
     try:
         config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name) if config_name else None
-    except Exception as exc:
+    except aws_errors() as exc:
         if not is_not_found(exc):
             raise aws_failure(exc, f"describe the endpoint config {config_name} (sagemaker:DescribeEndpointConfig)") from exc
         config = None
@@ -454,7 +447,7 @@ def describe_model(sagemaker: Any, name: str) -> dict[str, Any] | None:
     """DescribeModel of a model we did not deploy; None for one that does not exist."""
     try:
         return sagemaker.describe_model(ModelName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return None
         raise aws_failure(exc, f"describe the model {name} (sagemaker:DescribeModel)") from exc
@@ -466,7 +459,7 @@ def list_tags(sagemaker: Any, arn: str) -> list[dict[str, str]]:
     try:
         for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
             tags.extend({"Key": t["Key"], "Value": t.get("Value", "")} for t in page.get("Tags", []))
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"list the tags of {arn} (sagemaker:ListTags)") from exc
     return tags
 
@@ -498,8 +491,8 @@ def list_capture(s3: Any, prefix: str, variant: str, now: datetime, hours: int) 
         hour = top - index * HOUR
         try:
             page = s3.list_objects_v2(Bucket=bucket, Prefix=f"{key}{hour:%Y/%m/%d/%H}/", MaxKeys=1000)
-        except Exception as exc:
-            facts.error = f"could not list {prefix}: {_code(exc) or type(exc).__name__}: {_message(exc)}"
+        except aws_errors() as exc:
+            facts.error = f"could not list {prefix}: {error_code(exc) or type(exc).__name__}: {error_message(exc)}"
             facts.hours = []
             return facts
         contents = page.get("Contents", [])
@@ -530,7 +523,7 @@ def find_schedules(sagemaker: Any, prefix: str, endpoint_name: str | None) -> li
                     name = summary["MonitoringScheduleName"]
                     if "EndpointName" in query or name.startswith(f"{prefix}-"):
                         found[name] = summary
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, "list the monitoring schedules (sagemaker:ListMonitoringSchedules)") from exc
     return [found[name] for name in sorted(found)]
 
@@ -540,7 +533,7 @@ def endpoint_schedules(sagemaker: Any, endpoint_name: str) -> list[dict[str, Any
     try:
         return [summary for page in sagemaker.get_paginator("list_monitoring_schedules").paginate(EndpointName=endpoint_name)
                 for summary in page.get("MonitoringScheduleSummaries", [])]
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, "list the monitoring schedules (sagemaker:ListMonitoringSchedules)") from exc
 
 
@@ -549,7 +542,7 @@ def read_job_definition(sagemaker: Any, monitoring_type: str, name: str) -> JobD
     method = BY_STEM[monitoring_type].describe_method
     try:
         response = getattr(sagemaker, method)(JobDefinitionName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return JobDefinitionFacts(name=name, found=False)
         raise aws_failure(exc, f"describe the job definition {name}") from exc
@@ -601,7 +594,7 @@ def list_executions(sagemaker: Any, schedule_name: str, limit: int) -> list[Exec
     try:
         response = sagemaker.list_monitoring_executions(
             MonitoringScheduleName=schedule_name, SortBy="ScheduledTime", SortOrder="Descending", MaxResults=limit)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"list the executions of {schedule_name} (sagemaker:ListMonitoringExecutions)") from exc
     return [execution_from_summary(s) for s in response.get("MonitoringExecutionSummaries", [])]
 
@@ -610,8 +603,8 @@ def describe_processing_job(sagemaker: Any, job: str) -> tuple[dict[str, Any] | 
     """(description, None) or (None, why it could not be read)."""
     try:
         return sagemaker.describe_processing_job(ProcessingJobName=job), None
-    except Exception as exc:
-        return None, f"could not describe the processing job {job}: {_code(exc) or type(exc).__name__}: {_message(exc)}"
+    except aws_errors() as exc:
+        return None, f"could not describe the processing job {job}: {error_code(exc) or type(exc).__name__}: {error_message(exc)}"
 
 
 def log_tail(logs: Any, job: str, lines: int = LOG_LINES) -> list[str]:
@@ -658,9 +651,9 @@ def read_violations(clients: Clients, execution: ExecutionFacts, output_uri: str
         bucket, key = split_s3_uri(facts.uri, "output")
         body = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         document = json.loads(body)
-    except Exception as exc:
-        reason = _message(exc) if _code(exc) else str(exc)
-        facts.error = f"could not read {facts.uri}: {_code(exc) or type(exc).__name__}: {reason}"
+    except (*aws_errors(), AwsError, ValueError) as exc:  # AwsError: a bad URI; ValueError: not JSON
+        reason = error_message(exc) if error_code(exc) else str(exc)
+        facts.error = f"could not read {facts.uri}: {error_code(exc) or type(exc).__name__}: {reason}"
         return facts
     violations = document.get("violations", []) if isinstance(document, dict) else []
     facts.total = len(violations)
@@ -678,7 +671,7 @@ def read_schedule(clients: Clients, name: str, *, executions: int = DEFAULT_EXEC
     sagemaker = clients.sagemaker
     try:
         described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return None
         raise aws_failure(exc, f"describe the monitoring schedule {name} (sagemaker:DescribeMonitoringSchedule)") from exc

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mmtool.operate.awsenv import aws_failure
+from mmtool.operate.awsenv import aws_errors, aws_failure
 from mmtool.operate.facts import (
     DEFAULT_EXECUTIONS,
     FAILED_EXECUTION,
@@ -91,7 +91,7 @@ def get_schedule(scheduler: Any, name: str, group: str) -> dict[str, Any] | None
     """GetSchedule, None when there is no such schedule."""
     try:
         return scheduler.get_schedule(Name=name, GroupName=group)
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             return None
         raise aws_failure(exc, f"read the schedule {group}/{name} (scheduler:GetSchedule)") from exc
@@ -149,7 +149,7 @@ def list_jobs(sagemaker: Any, prefix: str, limit: int) -> list[dict[str, Any]]:
     try:
         summaries = sagemaker.list_processing_jobs(NameContains=prefix, SortBy="CreationTime", SortOrder="Descending",
                                                    MaxResults=LIST_PAGE).get("ProcessingJobSummaries", [])
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"list the processing jobs {prefix}* (sagemaker:ListProcessingJobs)") from exc
     names = [s["ProcessingJobName"] for s in sorted(summaries, key=lambda s: s["CreationTime"], reverse=True)
              if s["ProcessingJobName"].startswith(prefix)][:limit]
@@ -157,7 +157,7 @@ def list_jobs(sagemaker: Any, prefix: str, limit: int) -> list[dict[str, Any]]:
     for name in names:
         try:
             described.append(sagemaker.describe_processing_job(ProcessingJobName=name))
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, f"describe the processing job {name} (sagemaker:DescribeProcessingJob)") from exc
     return described
 

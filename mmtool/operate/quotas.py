@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Callable
 
+from deployer.aws_errors import error_code, error_message
+from mmtool.operate.awsenv import aws_errors
+
 SERVICE_CODE = "sagemaker"
 ENGINE_MONITORS = ("data_quality", "model_quality")  # mmtool.config.params PROCESSING_ENGINE_MONITORS
 
@@ -81,10 +84,9 @@ def warn_low_quotas(params: Any, key: str | None, service_quotas: Callable[[], A
         return
     try:
         quotas = read_quotas(service_quotas())
-    except Exception as exc:  # a warning must not stop a plan: say what could not be read and go on
-        error = getattr(exc, "response", {}).get("Error", {})
+    except aws_errors() as exc:  # a warning must not stop a plan: say what could not be read and go on
         note(f"note: could not read the processing-instance quotas (servicequotas:ListServiceQuotas, service code "
-             f"{SERVICE_CODE}): {error.get('Code', type(exc).__name__)}: {error.get('Message', exc)}")
+             f"{SERVICE_CODE}): {error_code(exc) or type(exc).__name__}: {error_message(exc)}")
         return
     for line in quota_messages(needs, quotas, params.region):
         note(line)

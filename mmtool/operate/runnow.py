@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import KINDS
 from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
-from mmtool.operate.awsenv import Clients, aws_failure
+from mmtool.operate.awsenv import Clients, aws_errors, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
     MONITORS,
@@ -136,7 +137,7 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str, entry: A
     regular = f"{params.prefix}-{monitor}" if legacy else f"{entry.name_prefix(params)}-{FLEET_CODES[monitor]}"
     try:
         described = clients.sagemaker.describe_monitoring_schedule(MonitoringScheduleName=regular)
-    except Exception as exc:
+    except aws_errors() as exc:
         if not is_not_found(exc):
             raise aws_failure(exc, f"describe the schedule {regular} (sagemaker:DescribeMonitoringSchedule)") from exc
         described = None
@@ -153,9 +154,9 @@ def resolve_job_definition(clients: Clients, params: Any, monitor: str, entry: A
     if clients.cloudformation is not None:
         try:
             stacks = clients.cloudformation.describe_stacks(StackName=stack).get("Stacks", [])
-        except Exception as exc:
-            message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or "")
-            if "does not exist" not in message:
+        except aws_errors() as exc:
+            # CloudFormation's answer for a stack that is not there: ValidationError "Stack with id X does not exist"
+            if error_code(exc) != "ValidationError" or "does not exist" not in error_message(exc):
                 raise aws_failure(exc, f"read the outputs of stack {stack} (cloudformation:DescribeStacks)") from exc
             stacks = []
         outputs = {o["OutputKey"]: o.get("OutputValue", "") for s in stacks for o in s.get("Outputs", []) or []}
@@ -215,7 +216,7 @@ def wait_for_execution(
             else:
                 try:
                     described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
-                except Exception as exc:
+                except aws_errors() as exc:
                     raise aws_failure(exc, f"describe the one-time schedule {name}") from exc
                 status = described["MonitoringScheduleStatus"]
                 state = f"schedule {status}"
@@ -248,13 +249,12 @@ def remove_schedule(sagemaker: Any, name: str, region: str, execution: Execution
     except KeyboardInterrupt:
         warn(f"left behind: the one-time schedule {name} (interrupted while deleting it). Delete it:\n"
              f"  aws sagemaker delete-monitoring-schedule --monitoring-schedule-name {name} --region {region}")
-    except Exception as exc:
+    except aws_errors() as exc:
         if is_not_found(exc):
             deleted = True
         else:
-            reason = getattr(exc, "response", {}).get("Error", {})
             warn(f"left behind: the one-time schedule {name}; deleting it failed: "
-                 f"{reason.get('Code', type(exc).__name__)}: {reason.get('Message', exc)}. Delete it:\n"
+                 f"{error_code(exc) or type(exc).__name__}: {error_message(exc)}. Delete it:\n"
                  f"  aws sagemaker delete-monitoring-schedule --monitoring-schedule-name {name} --region {region}")
     if execution is not None and not execution.finished and execution.processing_job:
         job = execution.processing_job
@@ -284,7 +284,7 @@ def run_now(
     poll_seconds: float = POLL_SECONDS,
 ) -> int:
     """Steps 1-5 of the module docstring. Returns the exit code (0 or 1); raises for 4 and 130."""
-    from mmtool.build.synth import stack_tags
+    from mmtool.generate.synth import stack_tags
     from mmtool.operate.awsenv import check_account
     from mmtool.operate.existing_endpoint import CaptureExpectations, target_from_fleet
     from mmtool.operate.facts import fleet_endpoint_name, read_existing_endpoint, variant_of
@@ -359,7 +359,7 @@ def run_now(
     request = schedule_request(name, job_definition, monitoring_type, options.window_hours, stack_tags(params))
     try:
         clients.sagemaker.create_monitoring_schedule(**request)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(
             exc, f"create the one-time schedule {name} (sagemaker:CreateMonitoringSchedule)",
             next_step="Next: check that your credentials may call sagemaker:CreateMonitoringSchedule and "

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from mmtool.errors import EXIT_FAILURE, EXIT_INTERRUPTED
-from mmtool.operate.awsenv import aws_failure
+from mmtool.operate.awsenv import aws_errors, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
     FAILED_EXECUTION,
@@ -85,7 +85,7 @@ def follow_job(sagemaker: Any, name: str, *, timeout: float, poll_seconds: float
     while True:
         try:
             described = sagemaker.describe_processing_job(ProcessingJobName=name)
-        except Exception as exc:
+        except aws_errors() as exc:
             raise aws_failure(exc, f"describe the processing job {name} (sagemaker:DescribeProcessingJob)") from exc
         status = described.get("ProcessingJobStatus", "?")
         elapsed = clock() - start
@@ -178,7 +178,7 @@ def run_processing_now(params: Any, options: Any, clients: Any, entry: Any, *, n
     name = job["ProcessingJobName"]
     try:
         clients.sagemaker.create_processing_job(**job)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"create the processing job {name} (sagemaker:CreateProcessingJob)",
                           next_step="Next: your credentials need sagemaker:CreateProcessingJob, sagemaker:AddTags and "
                           f"iam:PassRole on {job.get('RoleArn')}; a ResourceLimitExceeded is the account's processing "

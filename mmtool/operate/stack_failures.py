@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmtool.operate.awsenv import aws_failure
+from deployer.aws_errors import error_code
+from mmtool.operate.awsenv import aws_errors, aws_failure
 
 # Stack states after a failed operation (CloudFormation's StackStatus values).
 FAILED_STATES = frozenset({
@@ -50,15 +51,11 @@ def stack_names(params: Any, entries: list[Any]) -> tuple[list[str], dict[str, l
     return shared, own
 
 
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or "")
-
-
 def read_stack_failure(cloudformation: Any, name: str) -> StackFailure | None:
     try:
         stacks = cloudformation.describe_stacks(StackName=name).get("Stacks", [])
-    except Exception as exc:
-        if _code(exc) == "ValidationError" and "does not exist" in str(exc):
+    except aws_errors() as exc:
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
             return None
         raise aws_failure(exc, f"describe the stack {name} (cloudformation:DescribeStacks)") from exc
     if not stacks or stacks[0].get("StackStatus") not in FAILED_STATES:
@@ -79,7 +76,7 @@ def read_stack_failure(cloudformation: Any, name: str) -> StackFailure | None:
                                                              event.get("ResourceStatusReason") or ""))
             if number + 1 >= MAX_EVENT_PAGES:
                 break
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"read the events of stack {name} (cloudformation:DescribeStackEvents)") from exc
     return failure
 

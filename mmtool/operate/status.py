@@ -554,7 +554,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
 
     A fleet (params with `endpoints:`) is read per endpoint (`endpoint`: that one only) and shown as the fleet
     table, then each endpoint as the single-endpoint form shows it; the single-endpoint form as always."""
-    from mmtool.build.clarify import bias_groups_in_words
+    from mmtool.generate.clarify import bias_groups_in_words
     from mmtool.operate.awsenv import check_account
     from mmtool.operate.facts import gather, gather_fleet
     from mmtool.operate.processing_facts import add_processing

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from deployer.aws_errors import error_code
 from mmtool.errors import EXIT_FAILURE, ToolError
 
 DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
@@ -94,12 +95,12 @@ def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait
     """Force `alarm_name` into ALARM and report (the module's steps). `stack` and `deploy`, for the messages: the stack
     that makes the alarm and the command that deploys it (EndpointAlarm; default the single-endpoint form's).
     Returns the SNS topics the alarm notifies."""
-    from mmtool.operate.awsenv import aws_failure
+    from mmtool.operate.awsenv import aws_errors, aws_failure
 
     deploy = deploy or f"make deploy ENV={environment}"
     try:
         alarms = cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"DescribeAlarms {alarm_name}") from exc
     if not alarms:
         raise NotificationsFailed(
@@ -120,7 +121,7 @@ def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait
     started = datetime.now(timezone.utc) - timedelta(seconds=5)
     try:
         cloudwatch.set_alarm_state(AlarmName=alarm_name, StateValue="ALARM", StateReason=REASON)
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"SetAlarmState {alarm_name}",
                           next_step="Next: the caller needs cloudwatch:SetAlarmState on the alarm.") from exc
     out(f"forced {alarm_name} into ALARM ({REASON.split(' (')[0]}).")
@@ -153,12 +154,12 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
     notifies (so its messages reach the same people). NotificationsFailed otherwise, with the fix."""
     import json
 
-    from mmtool.operate.awsenv import aws_failure
+    from mmtool.operate.awsenv import aws_errors, aws_failure
 
     try:
         rule = events.describe_rule(Name=rule_name)
-    except Exception as exc:
-        if "ResourceNotFound" in str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")):
+    except aws_errors() as exc:
+        if "ResourceNotFound" in error_code(exc):
             raise NotificationsFailed(f"EventBridge rule {rule_name} not found: failed processing jobs notify nobody."
                                       f"\nNext: alarms.enabled: true, then `{deploy}`.") from None
         raise aws_failure(exc, f"DescribeRule {rule_name}") from exc
@@ -179,7 +180,7 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
         problems.append(f"it does not match the jobs {', '.join(p + '…' for p in missing)}")
     try:
         targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule_name).get("Targets", [])]
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"ListTargetsByRule {rule_name}") from exc
     if not set(targets) & set(topics):
         problems.append(f"it sends to {', '.join(targets) or 'nothing'}, not to {', '.join(topics)}")
@@ -192,7 +193,7 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
 
 
 def subscriptions(sns: Any, topic: str) -> list[Target]:
-    from mmtool.operate.awsenv import aws_failure
+    from mmtool.operate.awsenv import aws_errors, aws_failure
 
     found, token = [], None
     try:
@@ -205,19 +206,21 @@ def subscriptions(sns: Any, topic: str) -> list[Target]:
             token = page.get("NextToken")
             if not token:
                 return found
-    except Exception as exc:
+    except aws_errors() as exc:
         raise aws_failure(exc, f"ListSubscriptionsByTopic {topic}") from exc
 
 
 def _wait_for_action(cloudwatch: Any, alarm_name: str, since: datetime, wait: float,
                      clock: Callable[[], float], sleep: Callable[[float], None]) -> str | None:
     """The summary of the first Action history item after `since`, or None within `wait` seconds."""
+    from mmtool.operate.awsenv import aws_errors
+
     deadline = clock() + wait
     while True:
         try:
             items = cloudwatch.describe_alarm_history(AlarmName=alarm_name, HistoryItemType="Action",
                                                       StartDate=since, ScanBy="TimestampAscending")["AlarmHistoryItems"]
-        except Exception:  # history is a convenience: the user can still check the inbox
+        except aws_errors():  # history is a convenience: the user can still check the inbox
             items = []
         for item in items:
             summary = item.get("HistorySummary", "")

@@ -13,7 +13,7 @@ What runs
   our checks   `checks.CHECKS`, one function each, run over every template with every environment's
                parameter values (the templates are environment-agnostic; some properties only mean
                something with the values an environment gives them).
-cfn-lint, with its informational rules on, already runs inside the build (`mmtool.build.lint`).
+cfn-lint, with its informational rules on, already runs inside the build (`mmtool.generate.lint`).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def test_the_fixed_prefixes_are_distinct_and_none_meets_another():
 
 def test_every_copy_of_a_fixed_prefix_is_the_layouts():
     from deployer import uploads
-    from mmtool.build import synth
+    from mmtool.generate import synth
     from mmtool.config import baselines
     from mmtool.handoff import catalog, package
     from templates import endpoint_monitoring, foundation

@@ -11,7 +11,7 @@ import botocore.session
 import pytest
 import yaml
 
-from mmtool.build.synth import synthesize
+from mmtool.generate.synth import synthesize
 from mmtool.config import name_limits as names
 from mmtool.config.loader import params_from_data
 from mmtool.errors import ParamsError

@@ -1,5 +1,5 @@
 """A large generated fleet (tests/fleet_data.py: every fifth endpoint created, the others existing) on the moto
-server, built by the real pipeline (lint is tests/build/test_fleet_limits.py's business): 200 endpoints plan; a
+server, built by the real pipeline (lint is tests/generate/test_fleet_limits.py's business): 200 endpoints plan; a
 smaller one deploys and redeploys with no change. The full 200-endpoint deploy is a benchmark
 (`python -m benchmarks fleet_deploy`, figures in docs/performance.md): about 250 stacks on one moto server take
 minutes, too long for `make test`."""
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 
 def built_fleet(root, endpoints: int):
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
 
     (root / "params").mkdir()
     shutil.copytree(REPO / "scripts", root / "scripts")

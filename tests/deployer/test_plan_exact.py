@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 def build_env(root, env: str, replace: dict[str, str] | None = None):
     """The real build of ``env`` (params/<env>.yaml, ids in it replaced by ``replace``)."""
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
 
     paths = scratch_root(root)
     params = paths.params / f"{env}.yaml"

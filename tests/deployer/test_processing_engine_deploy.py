@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def processing_manifest(tmp_path_factory):
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
 
     paths = scratch_root(tmp_path_factory.mktemp("processing-build"))
     data = dev_params()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def dev_manifest(tmp_path_factory):
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
 
     paths = scratch_root(tmp_path_factory.mktemp("real-build"))
     build(paths, ["dev"], run_lint=False, out=lambda *_: None)
@@ -100,7 +100,7 @@ def test_make_demo_runs_the_whole_lifecycle(tmp_path, capsys, monkeypatch):
 def test_plan_shows_what_the_staging_build_derived(tmp_path_factory, clients):
     """The build's notes reach the plan, under their stack, before anything exists (issue 15): the model's network
     isolation derived off for Clarify's shadow endpoint, and the bias monitor's sensitive group in words."""
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
 
     paths = scratch_root(tmp_path_factory.mktemp("staging-build"))
     build(paths, ["staging"], run_lint=False, out=lambda *_: None)
@@ -127,7 +127,7 @@ def test_new_subnets_upstream_rename_the_job_definitions_on_the_next_deploy(tmp_
     import boto3
     import yaml
 
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
 
     ec2 = boto3.client("ec2", endpoint_url=aws.url, region_name="eu-west-1")
     ssm = boto3.client("ssm", endpoint_url=aws.url, region_name="eu-west-1")

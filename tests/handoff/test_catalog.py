@@ -25,8 +25,8 @@ from botocore.stub import ANY, Stubber
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
 from mmtool.handoff import catalog
 from mmtool.handoff.catalog import ProductTemplate, sync_versions
-from mmtool.build.pipeline import build
-from mmtool.build.lint import LintJob, lint
+from mmtool.generate.pipeline import build
+from mmtool.generate.lint import LintJob, lint
 from templates.catalog import LAUNCH_COVERAGE, product_logical_id
 from tests.conftest import REPO, dev_params, write_params
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from mmtool.build import parameter_sets
+from mmtool.generate import parameter_sets
 from mmtool.handoff import catalog
 from templates import endpoint_monitoring as product
 
@@ -140,7 +140,7 @@ def test_a_launch_creates_the_nested_monitoring_stack_with_its_own_scoped_role(t
 
     from deployer import cli as engine
     from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
-    from mmtool.build.pipeline import build
+    from mmtool.generate.pipeline import build
     from tests.conftest import scratch_root
 
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):

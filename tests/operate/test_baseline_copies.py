@@ -45,7 +45,7 @@ def test_a_fleet_copies_every_endpoints_baselines_under_that_endpoints_own_prefi
     assert copy_key(MQ, "baselines/churn") != copy_key(MQ)  # one source, two endpoints: two copies
     # the build hands them to the deploy engine with their endpoint: `make deploy ENV=staging ENDPOINT=fraud` copies
     # (and plan checks) fraud's only (deployer/manifest.py, select)
-    from mmtool.build.synth import baseline_copy_entries
+    from mmtool.generate.synth import baseline_copy_entries
 
     assert [c["endpoint"] for c in baseline_copy_entries(staging)] == ["churn", "churn", "churn", "fraud", "fraud"]
 

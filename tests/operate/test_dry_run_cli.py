@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mmtool.operate.awsenv import safe_relative_path
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from mmtool.cli import main
 
 from .conftest import BUCKET, REGION, REPO, client, no_credentials, scratch

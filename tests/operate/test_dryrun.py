@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from mmtool.build.assets import render_preprocessor
+from mmtool.generate.assets import render_preprocessor
 from mmtool.operate.dryrun import (
     CHECK_TYPES,
     CapturedData,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mmtool.build.synth import stack_tags
+from mmtool.generate.synth import stack_tags
 from mmtool.errors import UsageError
 from mmtool.operate import facts, runnow
 

@@ -83,3 +83,12 @@ def test_no_processing_engine_reads_nothing_and_a_failed_read_is_a_note(tmp_path
         warn_low_quotas(params(tmp_path / "p", "processing"), None, lambda: client, lines.append)
     assert lines == ["note: could not read the processing-instance quotas (servicequotas:ListServiceQuotas, service "
                      "code sagemaker): AccessDeniedException: not authorized to perform servicequotas:ListServiceQuotas"]
+
+
+def test_a_bug_in_the_quota_check_is_not_turned_into_a_note(tmp_path):
+    # only a failed AWS call is a note (mmtool.operate.awsenv.aws_errors); a wrong object in its place is a bug
+    # and must show, not vanish into "could not read the quotas"
+    lines = []
+    with pytest.raises(AttributeError):
+        warn_low_quotas(params(tmp_path, "processing"), None, lambda: object(), lines.append)
+    assert lines == []

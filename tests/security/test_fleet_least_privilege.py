@@ -3,7 +3,7 @@ another endpoint of the same environment.
 
 A large fleet is generated with adversarial keys (keys that are prefixes of each other, keys that end like another
 key's resource suffixes: `a`, `ab`, `a-b`, `a-dq`, `a-mq`, `a-endpoint`, `a-model`, ...), every monitor enabled, created
-and existing endpoints mixed. Its templates are synthesized as `make build` does (mmtool.build.synth), and for every
+and existing endpoints mixed. Its templates are synthesized as `make build` does (mmtool.generate.synth), and for every
 Allow statement of every role and policy of an endpoint's stacks each resource pattern is evaluated with the stack's
 parameter values (tests/cfn_values.py; cross-stack SSM values replaced by stand-ins) and matched, with IAM's wildcard
 rules (`*` any run of characters, `?` one), against the names and ARNs of every other endpoint's resources: its
@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mmtool.build.synth import synthesize
+from mmtool.generate.synth import synthesize
 from mmtool.config.loader import load_params
 from tests.cfn_values import Resolver
 
@@ -140,7 +140,7 @@ def owned_resources(params: Any, entry: Any, stacks: list[Any]) -> set[str]:
                 owned.add(f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{properties['Name']}")
             elif kind == "AWS::Events::Rule" and isinstance(properties.get("Name"), str):
                 owned.add(f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{properties['Name']}")
-    from mmtool.build.clarify import shadow_endpoint_prefix
+    from mmtool.generate.clarify import shadow_endpoint_prefix
 
     shadow = shadow_endpoint_prefix(params, entry)
     owned |= {f"{sagemaker}endpoint/{shadow}-1a2b3c", f"{sagemaker}endpoint-config/{shadow}-1a2b3c"}

@@ -1,4 +1,4 @@
-"""The lint cache (mmtool.build.lint.LintCache): a rebuild after a one-value edit asks cfn-lint only for what
+"""The lint cache (mmtool.generate.lint.LintCache): a rebuild after a one-value edit asks cfn-lint only for what
 that edit can change, and never skips what it can change. Real cfn-lint, in this process; a recording linter
 shows what it was asked to lint."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mmtool.build.lint import Linter, LintJob, lint
-from tests.build.test_parameter_sets import TEMPLATE
+from mmtool.generate.lint import Linter, LintJob, lint
+from tests.generate.test_parameter_sets import TEMPLATE
 
 
 def job(values: dict[str, str], name: str = "a.json", template: dict = TEMPLATE) -> LintJob:

@@ -13,7 +13,7 @@ that recompute the same answer:
   dataclasses (about half a million calls per build), rebuilds a tuple from the class's field table each time.
   A class's fields cannot change once it is defined, so the tuple is kept per class.
 
-Neither drops or changes a rule: tests/build/test_lint_speedups.py lints templates with findings (Conditions,
+Neither drops or changes a rule: tests/generate/test_lint_speedups.py lints templates with findings (Conditions,
 parameter sets, Fn::Sub, two regions) with and without them and compares every finding. They are installed
 only for the cfn-lint version they were checked against (`CHECKED_VERSION`, the pinned one); with another
 version cfn-lint runs unchanged (slower) until someone rechecks them and moves the pin here.

@@ -15,8 +15,8 @@ def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) ->
 
     An environment whose inputs and outputs are unchanged since its last successful build is skipped.
     """
-    from mmtool.build import fingerprint
-    from mmtool.build.lint import Linter
+    from mmtool.generate import fingerprint
+    from mmtool.generate.lint import Linter
 
     stale = [e for e in envs if not fingerprint.up_to_date(paths.root, paths.cache, paths.build, e, run_lint)]
     for env in envs:
@@ -42,9 +42,9 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
     is clean does each staging folder replace its build/<env>/. A failing build leaves the last good build/<env>/
     exactly as it was (what a deploy would read) and keeps the rejected output in build/<env>.rejected/, which the
     findings name."""
-    from mmtool.build import catalog_synth, limits_check
-    from mmtool.build.lint import LintJob, lint
-    from mmtool.build.synth import dump_json, synthesize
+    from mmtool.generate import catalog_synth, limits_check
+    from mmtool.generate.lint import LintJob, lint
+    from mmtool.generate.synth import dump_json, synthesize
 
     run_lint = linter is not None
     loaded = validate(paths, envs)
@@ -108,7 +108,7 @@ def write_cost(params, folder: Path) -> None:
 
 def lint_existing(paths: Paths, envs: list[str], out=print) -> None:
     """Lint what `build` wrote earlier (build/<env>/), without synthesizing."""
-    from mmtool.build.lint import LintJob, lint
+    from mmtool.generate.lint import LintJob, lint
 
     jobs = []
     for env in envs:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from mmtool.build import parameter_sets
-from mmtool.build.lint import Linter, LintJob, _parameter_values, lint
-from mmtool.build.synth import synthesize
+from mmtool.generate import parameter_sets
+from mmtool.generate.lint import Linter, LintJob, _parameter_values, lint
+from mmtool.generate.synth import synthesize
 from mmtool.config.loader import params_from_data
 from tests.conftest import REPO
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.build.pipeline import build, lint_existing
+from mmtool.generate.pipeline import build, lint_existing
 from mmtool.cli import main
 from mmtool.errors import LintError
-from mmtool.build.lint import STANDALONE_NOTE, Finding, LintJob, lint
+from mmtool.generate.lint import STANDALONE_NOTE, Finding, LintJob, lint
 from tests.conftest import REPO, dev_params, write_params
 
 STACKS = ["foundation", "network", "endpoint", "monitoring", "alarms"]
@@ -31,7 +31,7 @@ def test_every_environment_is_lint_clean(built):
 def test_every_template_is_lint_clean_alone(built):
     """What a platform team runs on the bundle, `cfn-lint -c I build/*/*.template.json`: each generated
     template alone, no parameter file, informational rules on, cfn-lint's default region. Run through
-    cfn-lint's own API, not through mmtool.build.lint, so the build's standalone pass is checked from outside."""
+    cfn-lint's own API, not through mmtool.generate.lint, so the build's standalone pass is checked from outside."""
     from cfnlint.api import ManualArgs, lint as cfn_lint
 
     distinct = {p.read_text(): p for p in sorted(built.build.glob("*/*.template.json"))}
@@ -115,7 +115,7 @@ def test_failed_lint_fails_the_build_and_writes_no_manifest(scratch, monkeypatch
     def broken(*args, **kwargs):
         return [Finding("build/dev/network.template.json", 12, "E3012", "expected type")]
 
-    monkeypatch.setattr("mmtool.build.lint.lint", broken)
+    monkeypatch.setattr("mmtool.generate.lint.lint", broken)
     assert main(["build", "--env", "dev"], paths=scratch) == 1
     err = capsys.readouterr().err
     assert "build/dev/network.template.json:12: E3012: expected type" in err
@@ -172,7 +172,7 @@ def _rebuild_with_lint_findings(scratch, monkeypatch, capsys) -> str:
     def finding(jobs, **kwargs):
         return [Finding(str(jobs[0].template_path), 3, "E3012", "expected type")]
 
-    monkeypatch.setattr("mmtool.build.lint.lint", finding)
+    monkeypatch.setattr("mmtool.generate.lint.lint", finding)
     data = dev_params()
     data["endpoint"]["data_capture"]["sampling_percentage"] = 42
     write_params(scratch, data)
@@ -205,7 +205,7 @@ def test_an_interrupted_build_leaves_the_last_good_build_and_no_staging(scratch,
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("mmtool.build.lint.lint", interrupted)
+    monkeypatch.setattr("mmtool.generate.lint.lint", interrupted)
     data = dev_params()
     data["storage"]["capture_retention_days"] = 3
     write_params(scratch, data)

@@ -14,7 +14,7 @@ class (the one with the longest values, the worst case for length limits):
   AllowedPattern, MinLength/MaxLength or MinValue/MaxValue, and every file, linted or not, is checked
   against those constraints here, as CloudFormation checks them when the stack is created. The
   constraints are written to be as strict as the properties the parameter feeds; the name-length
-  tests (tests/build/test_fleet.py) cover names composed from several parameters.
+  tests (tests/generate/test_fleet.py) cover names composed from several parameters.
 
 `check_values` also covers what cfn-lint's own E2900 does not: AllowedPattern (cfn-lint 1.x reads a
 `Pattern` key instead), lengths, number ranges and CloudFormation's 4,096-byte limit per value.

@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
-from mmtool.build import clarify
-from mmtool.build.assets import MARKER, render_preprocessor
-from mmtool.build.notes import stack_notes
+from mmtool.generate import clarify
+from mmtool.generate.assets import MARKER, render_preprocessor
+from mmtool.generate.notes import stack_notes
 from mmtool.config import layout
 from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
@@ -54,7 +54,7 @@ class StackOutput:
     protected_resources: tuple[str, ...]
     kind: str = ""  # the template module (templates/<kind>.py); empty: same as name
     endpoint: str | None = None  # the fleet endpoint's key; None for the environment's shared stacks
-    notes: tuple[str, ...] = ()  # shown by `make plan` under the stack (mmtool/build/notes.py)
+    notes: tuple[str, ...] = ()  # shown by `make plan` under the stack (mmtool/generate/notes.py)
 
     @property
     def template_file(self) -> str:
@@ -191,7 +191,7 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
 
 def monitoring_values_for(params: Params, endpoint: FleetEndpoint) -> dict[str, str]:
     """A monitoring stack's parameter values for `endpoint`, with no assets (the Service Catalog endpoint-monitoring
-    product fills a stand-in endpoint's values in; mmtool.build.catalog_synth)."""
+    product fills a stand-in endpoint's values in; mmtool.generate.catalog_synth)."""
     return _stack(monitoring, params, Inputs(params, endpoint), {}, endpoint=endpoint).parameters
 
 

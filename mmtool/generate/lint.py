@@ -3,7 +3,7 @@
 Environments and fleet endpoints share their templates, so each distinct template is linted once per
 region with the parameter files of every environment and endpoint that uses it: cfn-lint sees one file
 per lint class (files that differ only in values the template constrains, such as an endpoint's name
-and prefixes, lint alike; mmtool.build.parameter_sets), and every file's values are checked against
+and prefixes, lint alike; mmtool.generate.parameter_sets), and every file's values are checked against
 the template's parameter constraints, so lint cost follows the stack kinds, not the endpoints. Once
 more alone, without any parameter file, as a platform team runs `cfn-lint -c I <template>` on the
 hand-off bundle: in the environment's region and in cfn-lint's default region (us-east-1). cfn-lint's
@@ -30,7 +30,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from mmtool.build import parameter_sets
+from mmtool.generate import parameter_sets
 from mmtool.errors import ToolError
 
 LINT_CONFIG = {"include_checks": ["I"]}  # every informational rule, I3011, I3510 and I3042 among them
@@ -97,7 +97,7 @@ def standalone_key(job: LintJob) -> str:
 
 
 def class_key(job: LintJob, signature: str) -> str:
-    """One lint class of one template in one region (mmtool.build.parameter_sets.signature)."""
+    """One lint class of one template in one region (mmtool.generate.parameter_sets.signature)."""
     return _key("class", job.region, hashlib.sha256(job.template).hexdigest(), signature)
 
 
@@ -216,7 +216,7 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 def _payload(group: list[LintJob], classes: list[list[int]] | None = None,
              sets: list[dict[str, object]] | None = None) -> dict[str, Any]:
     """A JSON-able description of one cfn-lint run: one template, one region, one parameter file per lint
-    class (mmtool.build.parameter_sets: files that differ only in constrained values lint alike); ``classes``
+    class (mmtool.generate.parameter_sets: files that differ only in constrained values lint alike); ``classes``
     limits it to those classes (default: every class of the group)."""
     first = group[0]
     template = json.loads(first.template)
@@ -267,7 +267,7 @@ def _parameter_values(entries: list[dict[str, str]], template: dict) -> dict[str
         if kind.startswith("AWS::SSM::Parameter::Value"):
             key = value.rsplit("/", 1)[-1]
             if key not in SSM_STAND_INS:
-                raise KeyError(f"mmtool/build/lint.py: add a stand-in value for SSM key {key!r} to SSM_STAND_INS")
+                raise KeyError(f"mmtool/generate/lint.py: add a stand-in value for SSM key {key!r} to SSM_STAND_INS")
             values[name] = SSM_STAND_INS[key]
         elif "List" in kind:
             values[name] = value.split(",")
@@ -296,7 +296,7 @@ class _Engine:
         from cfnlint.config import ConfigMixIn
         from cfnlint.runner import Runner
 
-        from mmtool.build import lint_speedups
+        from mmtool.generate import lint_speedups
 
         lint_speedups.install()  # memoizations that change no finding (its docstring says why)
         self.rules = Runner(ConfigMixIn(**LINT_CONFIG)).rules

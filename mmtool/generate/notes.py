@@ -7,7 +7,7 @@ The build writes them into build/<env>/manifest.json (`stacks[].notes`); the dep
 
 from __future__ import annotations
 
-from mmtool.build.clarify import bias_groups_in_words
+from mmtool.generate.clarify import bias_groups_in_words
 from mmtool.config.params import FleetEndpoint, Params
 
 ISOLATION_DERIVED = (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from mmtool.build.pipeline import build
+from mmtool.generate.pipeline import build
 from mmtool.config.workspace import Paths
 from mmtool.errors import ToolError
 

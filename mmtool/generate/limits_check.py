@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from mmtool.build.parameter_sets import condition_values
+from mmtool.generate.parameter_sets import condition_values
 from mmtool.config.limits import BY_KEY, COUNTED, allowed
 from mmtool.errors import ToolError
 

@@ -1,4 +1,4 @@
-"""The memoizations of mmtool.build.lint_speedups change no finding: templates with findings (Conditions that
+"""The memoizations of mmtool.generate.lint_speedups change no finding: templates with findings (Conditions that
 turn resources on, values resolved from parameter sets into Fn::Sub and properties, two regions) are linted by
 the real cfn-lint with and without them, and every finding must be the same."""
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mmtool.build import lint_speedups
-from mmtool.build.lint import LintJob, _Engine, _parameter_values, _payload, _standalone_payload
-from mmtool.build.synth import synthesize
+from mmtool.generate import lint_speedups
+from mmtool.generate.lint import LintJob, _Engine, _parameter_values, _payload, _standalone_payload
+from mmtool.generate.synth import synthesize
 from mmtool.config.loader import params_from_data
-from tests.build.test_parameter_sets import TEMPLATE
+from tests.generate.test_parameter_sets import TEMPLATE
 from tests.conftest import REPO
 
 

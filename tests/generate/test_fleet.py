@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from mmtool.build.lint import LintJob, group_jobs
-from mmtool.build.synth import dump_json, synthesize
+from mmtool.generate.lint import LintJob, group_jobs
+from mmtool.generate.synth import dump_json, synthesize
 from mmtool.config.loader import load_params, params_from_data
 from tests.conftest import REPO, dev_params
 

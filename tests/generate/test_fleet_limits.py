@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from mmtool.build import limits_check
-from mmtool.build.synth import synthesize
+from mmtool.generate import limits_check
+from mmtool.generate.synth import synthesize
 from mmtool.config import limits
 from mmtool.config.loader import params_from_data
 from mmtool.errors import ToolError

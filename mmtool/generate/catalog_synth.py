@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mmtool.build.synth import MANIFEST_FORMAT, StackOutput, dump_json, stack_tags
+from mmtool.generate.synth import MANIFEST_FORMAT, StackOutput, dump_json, stack_tags
 from mmtool.config.params import Params
 from mmtool.errors import ToolError
 from templates.common import Inputs
@@ -48,7 +48,7 @@ def synthesize_self_service(params: Params, monitoring_template: bytes) -> Stack
     the bytes `make catalog` uploads, with the monitoring values of a stand-in endpoint of this environment."""
     import hashlib
 
-    from mmtool.build.synth import monitoring_values_for
+    from mmtool.generate.synth import monitoring_values_for
     from mmtool.config.params import ExistingEndpoint, FleetEndpoint, MonitoringSettings
     from templates import endpoint_monitoring as product
 
