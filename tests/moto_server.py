@@ -59,21 +59,33 @@ def force_state(payload: dict[str, Any]) -> dict[str, Any]:
     return {"stack_id": stack.stack_id, "status": stack.status}
 
 
-def with_control(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != CONTROL_PATH:
-            return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        try:
-            body = json.dumps(force_state(json.loads(environ["wsgi.input"].read(length)))).encode()
-            status = "200 OK"
-        except Exception as exc:  # report the problem to the test instead of a bare 500
-            body = json.dumps({"error": repr(exc)}).encode()
-            status = "400 Bad Request"
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
+def control_endpoint(path: str, handle: Callable[[dict[str, Any]], dict[str, Any]],
+                     on_request: Callable[[dict[str, Any]], None] | None = None):
+    """A WSGI wrapper for moto's app: a POST of JSON to `path` goes to `handle` (its answer is the JSON reply, its
+    exception a 400 the test reads); every other request goes to moto, after `on_request` sees its environ."""
 
-    return wsgi
+    def wrap(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+        def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if on_request is not None:
+                on_request(environ)
+            if environ.get("PATH_INFO") != path:
+                return app(environ, start_response)
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                body = json.dumps(handle(json.loads(environ["wsgi.input"].read(length)))).encode()
+                status = "200 OK"
+            except Exception as exc:  # report the problem to the test instead of a bare 500
+                body = json.dumps({"error": repr(exc)}).encode()
+                status = "400 Bad Request"
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+
+        return wsgi
+
+    return wrap
+
+
+with_control = control_endpoint(CONTROL_PATH, force_state)
 
 
 if __name__ == "__main__":

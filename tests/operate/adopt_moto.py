@@ -16,10 +16,10 @@ PYTHONPATH (tests/operate/test_adopt_restore.py does).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Iterable
 
 from deployer.moto_server import serve
+from tests.moto_server import control_endpoint
 
 CONTROL_PATH = "/_test/sagemaker"
 ACCOUNT = "123456789012"
@@ -62,25 +62,14 @@ def control(payload: dict[str, Any]) -> dict[str, Any]:
     return {"endpoint": endpoint.endpoint_name, "status": endpoint.endpoint_status}
 
 
+def _on_request(environ: dict[str, Any]) -> None:
+    if environ.get("PATH_INFO") == "/moto-api/reset":
+        HOLD["updates"] = False
+
+
 def with_control(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     hold_updates()
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/moto-api/reset":
-            HOLD["updates"] = False
-        if environ.get("PATH_INFO") != CONTROL_PATH:
-            return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        try:
-            body = json.dumps(control(json.loads(environ["wsgi.input"].read(length)))).encode()
-            status = "200 OK"
-        except Exception as exc:  # report the problem to the test instead of a bare 500
-            body = json.dumps({"error": repr(exc)}).encode()
-            status = "400 Bad Request"
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-    return wsgi
+    return control_endpoint(CONTROL_PATH, control, on_request=_on_request)(app)
 
 
 if __name__ == "__main__":
