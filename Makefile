@@ -27,6 +27,8 @@ export MM_OUTPUT      = $(value OUTPUT)
 export MM_OFFERS      = $(value OFFERS)
 export MM_LIVE        = $(value LIVE)
 export MM_CDK_PEER_SRC = $(value CDK_PEER_SRC)
+# a default must be set before `unexport` below, which defines a variable that is not yet defined (empty)
+CDK_PEER_SRC ?= ../shared/peers/cdk
 # make would export a command-line variable itself, expanding it (and running a $(shell ...) in it) to do so
 unexport ENV ENDPOINT ARGS DATASET FORMAT ENGINE LOCAL CAPTURE CONSTRAINTS STATISTICS MONITOR OUTPUT OFFERS LIVE AUTO_APPROVE CDK_PEER_SRC
 ENV_FLAG    = $(if $(value ENV),--env "$$MM_ENV",)
@@ -159,7 +161,6 @@ $(SDK_STAMP): requirements-sdk.txt
 
 # The peer CDK app for `make bench` (benchmarks/cdk_compare.py): copied from CDK_PEER_SRC (outside this repository)
 # into .tools/cdk-peer/ with its locked packages; about 260 MB. Never part of `make test`.
-CDK_PEER_SRC ?= ../shared/peers/cdk
 CDK_PEER_DIR := .tools/cdk-peer
 .PHONY: cdk-peer
 cdk-peer: ## Install the peer CDK app into .tools/cdk-peer/ for the cold-build comparison (CDK_PEER_SRC=folder)

@@ -100,3 +100,16 @@ def test_no_recipe_expands_a_command_line_value_itself():
     exported = set(re.findall(r"^export MM_([A-Z_]+)\s*=\s*\$\(value \1\)", text, re.MULTILINE))
     unexported = set(re.search(r"^unexport (.*)$", text, re.MULTILINE).group(1).split())
     assert user - {"AUTO_APPROVE"} <= exported and user <= unexported, (user, exported, unexported)
+
+
+def test_a_default_value_set_in_the_makefile_reaches_its_recipe():
+    """`unexport X` defines X (empty) when it is not yet defined, so an `X ?= default` after it never takes effect:
+    `make cdk-peer` once said "no CDK app in : set CDK_PEER_SRC". Every non-empty default stands before `unexport`."""
+    text = (REPO / "Makefile").read_text()
+    unexport_at = re.search(r"^unexport ", text, re.MULTILINE).start()
+    late = [m.group(1) for m in re.finditer(r"^([A-Z_]+)[ \t]*\?=[ \t]*\S", text, re.MULTILINE)
+            if m.start() > unexport_at and m.group(1) not in COMMANDS]
+    assert not late, f"defaults set after `unexport` never apply: {late}"
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "-f", str(REPO / "Makefile"), "-p", "cdk-peer"],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert re.search(r"^CDK_PEER_SRC \S*= \.\./shared/peers/cdk$", dry.stdout, re.MULTILINE), "CDK_PEER_SRC lost its default"
