@@ -97,6 +97,12 @@ ALARM_TOPIC_ARN = Sub("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId
 METRIC_NAMESPACES = ["aws/sagemaker/Endpoints/*", "aws/sagemaker/ModelMonitoring/*"]
 
 
+def creates_schedule_group(params: Params) -> bool:
+    """The environment's EventBridge Scheduler group exists when an endpoint runs the processing engine (and then the
+    Service Catalog endpoint-monitoring product offers that engine: templates/endpoint_monitoring.py)."""
+    return any(e.monitoring.runs_processing for e in params.fleet())
+
+
 def build(params: Params) -> StackTemplate:
     st = StackTemplate(STACK, "Model Monitor foundation: KMS key, capture/report bucket, monitoring execution role")
     t = st.template
@@ -154,7 +160,7 @@ def build(params: Params) -> StackTemplate:
     processing = st.flag(
         "ProcessingEngine", "Create the environment's EventBridge Scheduler group: an endpoint runs the processing "
         "engine (monitoring.engine processing or both).", group="Processing engine", label="Schedule group",
-        default="false", value=lambda i: any(e.monitoring.runs_processing for e in i.params.fleet()),
+        default="false", value=lambda i: creates_schedule_group(i.params),
     )
     t.add_condition("ProcessingEngine", Equals(Ref(processing), "true"))
     t.add_condition("CreateKmsKey", Equals(Ref(existing_key), ""))

@@ -43,9 +43,19 @@ def synthesize_catalog(params: Params) -> StackOutput:
     )
 
 
-def synthesize_self_service(params: Params, monitoring_template: bytes) -> StackOutput:
+def analyzer_prefix(synthesis) -> str:
+    """The analyzer package's bucket prefix the environment's monitoring stacks pass (`AnalyzerPrefix`); empty when no
+    endpoint runs the processing engine."""
+    prefixes = {s.parameters.get("AnalyzerPrefix", "") for s in synthesis.stacks} - {""}
+    if len(prefixes) > 1:
+        raise ToolError(f"internal error: the monitoring stacks name {len(prefixes)} analyzer packages; one expected")
+    return prefixes.pop() if prefixes else ""
+
+
+def synthesize_self_service(params: Params, monitoring_template: bytes, analyzer: str = "") -> StackOutput:
     """The endpoint-monitoring product (templates/endpoint_monitoring.py): a nested stack of `monitoring_template`,
-    the bytes `make catalog` uploads, with the monitoring values of a stand-in endpoint of this environment."""
+    the bytes `make catalog` uploads, with the monitoring values of a stand-in endpoint of this environment;
+    `analyzer`: the analyzer package's prefix (`analyzer_prefix`), when the environment offers the processing engine."""
     import hashlib
 
     from mmtool.generate.synth import monitoring_values_for
@@ -56,8 +66,8 @@ def synthesize_self_service(params: Params, monitoring_template: bytes) -> Stack
                              MonitoringSettings())
     child = json.loads(monitoring_template)
     values = monitoring_values_for(params, stand_in)
-    template = json.loads(product.build(params, values, child, hashlib.sha256(monitoring_template).hexdigest())
-                          .finish().to_json())
+    template = json.loads(product.build(params, values, child, hashlib.sha256(monitoring_template).hexdigest(),
+                                        analyzer).finish().to_json())
     return StackOutput(name=product.STACK, stack_name=f"{params.prefix}-{product.STACK}", template=template,
                        parameters=dict(EXAMPLE_LAUNCH), depends_on=(), protected_resources=())
 

@@ -9,40 +9,35 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 
 import pytest
+from botocore.validate import ParamValidator
 
 from mmtool.generate import parameter_sets
 from mmtool.handoff import catalog
 from templates import endpoint_monitoring as product
+from tests.cfn_values import Resolver
+from tests.test_sdk_fidelity import ACCOUNT, DEPLOYED
 
 
 def template(built, env: str) -> dict:
     return json.loads((built.build / env / "endpoint-monitoring.template.json").read_text())
 
 
-def resolve(node, values: dict, mappings: dict):
-    """Ref, Fn::Sub (no pseudo parameters) and Fn::FindInMap with a launch's parameter values."""
-    if isinstance(node, str):
-        return node
-    (function, argument), = node.items()
-    if function == "Ref":
-        return values[argument]
-    if function == "Fn::Sub":
-        return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: values[m.group(1)], argument)
-    if function == "Fn::FindInMap":
-        name, top, second = (resolve(a, values, mappings) for a in argument)
-        return mappings[name][top][second]
-    raise AssertionError(f"cannot resolve {node}")
+STACK_UUID = "1c2fa620-982a-11e3-aff7-50e2416294e0"  # the form of AWS's own example stack ids
+LAUNCH_STACK_ID = f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/SC-{ACCOUNT}-pp-abcdefghijklm/{STACK_UUID}"
 
 
-def launch(wrapper: dict, choices: dict[str, str]) -> dict[str, str]:
-    """The nested stack's parameter values for a launch with these choices (the rest at their Defaults)."""
+def launch(wrapper: dict, choices: dict[str, str], stack_id: str = LAUNCH_STACK_ID) -> dict[str, str]:
+    """The nested stack's parameter values for a launch with these choices (the rest at their Defaults), evaluated
+    as CloudFormation would (tests/cfn_values.py) in the launch stack `stack_id`."""
     values = {name: spec.get("Default") for name, spec in wrapper["Parameters"].items()}
     values.update(choices)
     assert all(value is not None for value in values.values()), values  # every required choice was made
-    nested = wrapper["Resources"]["Monitoring"]["Properties"]["Parameters"]
-    return {name: resolve(value, values, wrapper.get("Mappings", {})) for name, value in nested.items()}
+    resolver = Resolver(wrapper, values, "eu-west-1", ACCOUNT)
+    resolver.pseudo["AWS::StackId"] = stack_id
+    return resolver.resolve(wrapper["Resources"]["Monitoring"]["Properties"]["Parameters"])
 
 
 @pytest.mark.parametrize("schedule", sorted(product.SCHEDULES))
@@ -129,6 +124,133 @@ def test_a_baseline_needs_both_files_or_the_launch_is_refused(built, constraints
     assert failed is refused
 
 
+# --- the engine (docs/engine.md): a launch on the processing engine ----------------------------------------------
+
+
+def monitoring_stack(built, child: dict[str, str]) -> Resolver:
+    """The nested monitoring template with a launch's values, its SSM-typed values as the environment has them."""
+    monitoring = json.loads((built.build / "staging" / "monitoring.template.json").read_text())
+    values: dict = dict(child)
+    for name, spec in monitoring["Parameters"].items():
+        if spec["Type"].startswith("AWS::SSM::Parameter::Value<"):
+            values[name] = DEPLOYED[values[name].rsplit("/", 1)[-1]]
+    role = f"arn:aws:iam::{ACCOUNT}:role/churn-staging-{child['EndpointKey']}"
+    return Resolver(monitoring, values, "eu-west-1", ACCOUNT, attributes={
+        "ProcessingJobRole.Arn": f"{role}-processing",
+        "ScheduleDeadLetterQueue.Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:churn-staging-{child['EndpointKey']}-dlq"})
+
+
+PROCESSING_LAUNCH = {"EndpointName": "fraud-scoring-staging", "MonitorName": "fraud-v2", "Engine": "processing"}
+
+
+def test_the_engine_defaults_to_model_monitor_so_existing_launches_keep_running_it(built):
+    wrapper = template(built, "staging")
+    assert wrapper["Parameters"]["Engine"]["Default"] == "model-monitor"
+    child = launch(wrapper, {"EndpointName": "e", "MonitorName": "m"})
+    assert (child["DataQualityEnabled"], child["DataQualityProcessing"]) == ("true", "false")
+    assert monitoring_stack(built, child).properties("DataQualityProcessingSchedule") is None
+
+
+@pytest.mark.parametrize("schedule", sorted(product.SCHEDULES))
+def test_a_processing_launch_is_a_value_set_the_monitoring_template_accepts(built, schedule):
+    """Every engine choice with every schedule: the nested template's own constraints accept the values, the Model
+    Monitor schedule is off and the processing one on, and the window is the schedule's period."""
+    monitoring = json.loads((built.build / "staging" / "monitoring.template.json").read_text())
+    child = launch(template(built, "staging"), {**PROCESSING_LAUNCH, "Schedule": schedule})
+    entries = [{"ParameterKey": k, "ParameterValue": v} for k, v in child.items()]
+    assert parameter_sets.check_values(monitoring, entries) == []
+    assert (child["DataQualityEnabled"], child["DataQualityProcessing"], child["ModelQualityProcessing"]) == \
+        ("false", "true", "false")
+    hours = product.SCHEDULES[schedule][1] // 3600
+    assert child["DataQualityProcessingWindowStart"] == ("-P1D" if hours == 24 else f"-PT{hours}H")
+    assert child["DataQualityProcessingWindowEnd"] == "-PT0H"
+    # the environment's analyzer package, the one its own processing endpoint (upsell) runs and `make deploy` uploads
+    upsell = json.loads((built.build / "staging" / "upsell-monitoring.parameters.json").read_text())
+    assert child["AnalyzerPrefix"] == {p["ParameterKey"]: p["ParameterValue"] for p in upsell}["AnalyzerPrefix"] != ""
+
+
+def test_each_launch_names_its_jobs_from_its_own_stack_id(built):
+    """The job-name hash is not computed at build time (one value for every launch would let one launch's scheduler
+    role start, and its rules match, another's jobs): it is the launch stack's uuid, its first 16 hex characters."""
+    wrapper = template(built, "staging")
+    first = launch(wrapper, PROCESSING_LAUNCH)
+    other_id = LAUNCH_STACK_ID.replace(STACK_UUID, "7a0c4e51-1b2c-4d3e-9f40-0123456789ab")
+    second = launch(wrapper, PROCESSING_LAUNCH, stack_id=other_id)
+    assert first["ProcessingJobHash"] == "1c2fa620982a11e3"
+    assert second["ProcessingJobHash"] == "7a0c4e511b2c4d3e"
+    # the scheduler role of one launch may create its own jobs only
+    role = monitoring_stack(built, first).properties("SchedulerRole")
+    statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    allowed = statements["CreateOwnProcessingJobs"]["Resource"]
+    assert f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:processing-job/dq-1c2fa620982a11e3-*" in allowed
+    assert not any("7a0c4e511b2c4d3e" in arn for arn in allowed)
+    assert role["RoleName"] == "churn-staging-sc-fraud-v2-scheduler"
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+def test_a_processing_launch_sends_a_valid_create_processing_job_request(built, baseline):
+    """The request the launch's schedule sends, by botocore's model of CreateProcessingJob and SageMaker's job-name
+    pattern (the oracles of tests/test_processing_engine.py); every file the job is told to read is one of its inputs,
+    where SageMaker puts it (<LocalPath>/<the object's name>)."""
+    from tests.test_processing_engine import SAGEMAKER, job_name_ok, sent_request
+
+    keys = {"BaselineConstraintsKey": "baselines/sc-fraud-v2/2026-12-01/constraints.json",
+            "BaselineStatisticsKey": "baselines/sc-fraud-v2/2026-12-01/statistics.json"} if baseline else {}
+    child = launch(template(built, "staging"), {**PROCESSING_LAUNCH, **keys})
+    stack = monitoring_stack(built, child)
+    schedule = stack.properties("DataQualityProcessingSchedule")
+    assert schedule["GroupName"] == "churn-staging" and schedule["Name"] == "churn-staging-sc-fraud-v2-dq-proc"
+    execution = str(uuid.uuid4())
+    request = sent_request(schedule, execution)
+    report = ParamValidator().validate(request, SAGEMAKER.operation_model("CreateProcessingJob").input_shape)
+    assert not report.has_errors(), report.generate_report()
+    assert request["ProcessingJobName"] == f"dq-1c2fa620982a11e3-{execution}" and job_name_ok(request["ProcessingJobName"])
+    # as secure as an environment endpoint's jobs: VPC-only, KMS on volume and output, encrypted input and traffic
+    key = DEPLOYED["kms-key-arn"]
+    assert request["ProcessingOutputConfig"]["KmsKeyId"] == key == schedule["KmsKeyArn"]
+    assert request["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+    assert request["NetworkConfig"]["VpcConfig"] == {"SecurityGroupIds": [DEPLOYED["job-security-group-id"]],
+                                                     "Subnets": DEPLOYED["subnet-ids"]}
+    assert request["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
+    assert request["RoleArn"].endswith(":role/churn-staging-sc-fraud-v2-processing")
+    inputs = {i["InputName"]: i["S3Input"] for i in request["ProcessingInputs"]}
+    bucket = f"s3://{DEPLOYED['bucket-name']}"
+    assert inputs["code"]["S3Uri"] == f"{bucket}/{child['AnalyzerPrefix']}/"
+    env = request["Environment"]
+    assert env["capture_s3_uri"] == f"{bucket}/datacapture/sc-fraud-v2/fraud-scoring-staging"
+    assert env["record_preprocessor_script"] == ""  # the product offers none: no path to a file that is not there
+    named = {name: env[name] for name in ("baseline_statistics", "baseline_constraints") if env[name]}
+    placed = {f"{i['LocalPath']}/{i['S3Uri'].rsplit('/', 1)[-1]}" for i in inputs.values()}
+    assert set(named.values()) <= placed
+    assert len(named) == (2 if baseline else 0)
+    assert request["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == f"{bucket}/reports/sc-fraud-v2/data-quality"
+
+
+@pytest.mark.parametrize("title, key, accepted", [
+    ("BaselineStatisticsKey", "baselines/sc-m/2026-12-01/statistics.json", True),
+    ("BaselineStatisticsKey", "baselines/sc-m/statistics.json", True),
+    ("BaselineStatisticsKey", "baselines/sc-m/my-stats.json", False),  # the job would look for it by another name
+    ("BaselineConstraintsKey", "baselines/sc-m/constraints.json", True),
+    ("BaselineConstraintsKey", "baselines/sc-m/statistics.json", False),
+    ("BaselineConstraintsKey", "", True),
+])
+def test_the_baseline_files_keep_their_names(built, title, key, accepted):
+    pattern = template(built, "staging")["Parameters"][title]["AllowedPattern"]
+    assert (re.fullmatch(pattern, key) is not None) is accepted
+
+
+def test_an_environment_without_the_schedule_group_offers_model_monitor_only(built):
+    """dev and prod run no endpoint on the processing engine: their foundation has no EventBridge Scheduler group for
+    a launch's schedule, and there is no analyzer package in their bucket."""
+    for env in ("dev", "prod"):
+        wrapper = template(built, env)
+        assert wrapper["Parameters"]["Engine"]["AllowedValues"] == ["model-monitor"]
+        assert wrapper["Resources"]["Monitoring"]["Properties"]["Parameters"]["AnalyzerPrefix"] == ""
+        foundation = json.loads((built.build / env / "foundation.parameters.json").read_text())
+        assert {p["ParameterKey"]: p["ParameterValue"] for p in foundation}["ProcessingEngine"] == "false"
+    assert template(built, "staging")["Parameters"]["Engine"]["AllowedValues"] == ["model-monitor", "processing"]
+
+
 # --- a launch against the moto server ---------------------------------------------------------------------
 
 
@@ -194,3 +316,30 @@ def test_a_launch_creates_the_nested_monitoring_stack_with_its_own_scoped_role(t
         resources = json.dumps(policies)
         assert f"arn:aws:s3:::{bucket}/datacapture/sc-fraud-v2/*" in resources
         assert f"{bucket}/datacapture/fraud/" not in resources and f"{bucket}/datacapture/*" not in resources
+
+        # a second launch, on the processing engine: its schedule in the environment's group, its jobs named from
+        # its own stack id, its scheduler role allowed those names only
+        cf.create_stack(StackName="SC-123456789012-pp-launch2", TemplateBody=(folder / "endpoint-monitoring.template.json")
+                        .read_text(), Capabilities=["CAPABILITY_NAMED_IAM"],
+                        Parameters=[{"ParameterKey": "EndpointName", "ParameterValue": "upsell-v3"},
+                                    {"ParameterKey": "MonitorName", "ParameterValue": "upsell-v3"},
+                                    {"ParameterKey": "Engine", "ParameterValue": "processing"}])
+        stack = cf.describe_stacks(StackName="SC-123456789012-pp-launch2")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", cf.describe_stack_events(
+            StackName="SC-123456789012-pp-launch2")["StackEvents"][:5]
+        job_hash = "".join(stack["StackId"].rsplit("/", 1)[-1].split("-")[:3])
+        [resource] = cf.describe_stack_resources(StackName="SC-123456789012-pp-launch2")["StackResources"]
+        nested = {r["LogicalResourceId"] for r in
+                  cf.describe_stack_resources(StackName=resource["PhysicalResourceId"])["StackResources"]
+                  if "LogicalResourceId" in r}  # moto lists the stack itself among its resources, without one
+        assert "DataQualityProcessingSchedule" in nested and "SchedulerRole" in nested
+        assert "DataQualitySchedule" not in nested and "DataQualityJobDefinition" not in nested  # no Model Monitor
+        scheduler = session.client("scheduler", endpoint_url=moto.url)
+        schedule = scheduler.get_schedule(GroupName="churn-staging", Name="churn-staging-sc-upsell-v3-dq-proc")
+        request = json.loads(schedule["Target"]["Input"])
+        assert request["ProcessingJobName"] == f"dq-{job_hash}-<aws.scheduler.execution-id>"
+        assert re.fullmatch(r"[0-9a-f]{16}", job_hash)
+        assert request["Environment"]["capture_s3_uri"] == f"s3://{bucket}/datacapture/sc-upsell-v3/upsell-v3"
+        policy = json.dumps(iam.get_role_policy(RoleName="churn-staging-sc-upsell-v3-scheduler",
+                                                PolicyName="start-processing-jobs")["PolicyDocument"])
+        assert re.findall(r"processing-job/([^'\"\\]*)", policy) == [f"dq-{job_hash}-*", f"mq-{job_hash}-*"]
