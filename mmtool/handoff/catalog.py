@@ -4,7 +4,8 @@ Steps, each safe to repeat:
 1. build the environment (templates, and the catalog stack `templates/catalog.py`, linted);
 2. upload every product template to the project bucket (the foundation stack's, SSE-KMS with the project
    key) under `catalog-templates/<stack>/<sha256>.template.json`: immutable, content-addressed, never
-   written twice;
+   written twice; and, when the endpoint-monitoring product offers the processing engine, the analyzer package
+   its launches run (under the content-hashed prefix its template names; `make deploy` uploads it as well);
 3. deploy the catalog stack (portfolio, a product per stack, launch role and launch-role constraints,
    principal associations) through the deploy engine, with its plan and confirmation;
 4. tag options: every stack tag (Project, Environment, ManagedBy and the params file's tags) as a
@@ -16,7 +17,9 @@ Steps, each safe to repeat:
    newest others stay active, older ones are deactivated and never deleted.
 
 The Service Catalog calls of steps 4 and 5 are plain functions taking a client (tested with Stubber:
-moto 5.2.5 implements none of them).
+moto 5.2.5 implements none of them). A failed AWS call becomes the tool's `AwsError`
+(mmtool.operate.awsenv.aws_failure: AWS's code and message kept, read by deployer/aws_errors.py; the engine's exit
+codes and advice for credentials, throttling and unreachable endpoints) naming what the call was on and what to do.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any, Callable
 
 from mmtool.config import layout
 from mmtool.errors import ToolError
+from mmtool.operate.awsenv import aws_errors, aws_failure
 
 TEMPLATES_PREFIX = layout.CATALOG_TEMPLATES.prefix
 ARTIFACT_TYPE = "CLOUD_FORMATION_TEMPLATE"
@@ -84,50 +88,70 @@ def uncovered_resource_types(templates: list[ProductTemplate]) -> dict[str, list
     return dict(sorted(missing.items()))
 
 
-# --- AWS errors ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Asset:
+    """A file a product's launches read from the project bucket (the endpoint-monitoring product's analyzer)."""
+
+    file: Path
+    key: str
 
 
-def _aws_failure(exc: Exception, action: str, next_step: str = "") -> ToolError:
-    from deployer.aws_errors import error_code, error_message
+def self_service_assets(build_dir: Path) -> list[Asset]:
+    """The analyzer package the endpoint-monitoring product's processing-engine launches run: the files of
+    manifest.json's assets under the prefix its template passes the nested stack (`AnalyzerPrefix`); none when the
+    product offers Model Monitor only."""
+    from templates import endpoint_monitoring
 
-    detail = f"{error_code(exc)}: {error_message(exc)}" if error_code(exc) else str(exc)
-    return ToolError(f"catalog: {action} failed: {detail}" + (f"\nNext: {next_step}" if next_step else ""))
+    product = json.loads((build_dir / f"{endpoint_monitoring.STACK}{TEMPLATE_SUFFIX}").read_text())
+    prefix = product["Resources"]["Monitoring"]["Properties"]["Parameters"].get("AnalyzerPrefix", "")
+    if not prefix:
+        return []
+    listed = json.loads((build_dir / "manifest.json").read_text())["assets"]
+    assets = [Asset(build_dir / a["file"], a["key"]) for a in listed if a["key"].startswith(f"{prefix}/")]
+    if not assets:
+        raise ToolError(f"internal error: {build_dir}/{endpoint_monitoring.STACK}{TEMPLATE_SUFFIX} names the analyzer "
+                        f"package {prefix}/, which {build_dir}/manifest.json does not list; rebuild (make build)")
+    return assets
 
 
-def _aws_errors() -> tuple[type[Exception], ...]:
-    from deployer.errors import AWS_ERRORS
-
-    return AWS_ERRORS
+# --- step 2: templates (and the analyzer) in the bucket ---------------------------------------------
 
 
-# --- step 2: templates in the bucket ------------------------------------------------------------
+def _put_unless_there(s3: Any, bucket: str, kms_key: str | None, key: str, body: bytes, content_type: str) -> bool:
+    """Put `body` under `key` (content-addressed: an object already there is the same) unless it exists. True: written."""
+    from deployer.aws_errors import S3_NOT_FOUND, error_code
+
+    where = f"s3://{bucket}/{key}"
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return False
+    except aws_errors() as exc:
+        if error_code(exc) not in S3_NOT_FOUND:
+            raise aws_failure(exc, f"catalog: HeadObject {where}", "Next: the credentials need s3:GetObject and "
+                              "s3:ListBucket on the bucket (without ListBucket, S3 answers 403 for a missing key); "
+                              "then run make catalog again") from exc
+    request: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body, "ContentType": content_type}
+    if kms_key:
+        request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
+    try:
+        s3.put_object(**request)
+    except aws_errors() as exc:
+        on_key = f" and kms:GenerateDataKey on {kms_key}" if kms_key else ""
+        raise aws_failure(exc, f"catalog: PutObject {where}", f"Next: the credentials need s3:PutObject on the "
+                          f"bucket{on_key}; then run make catalog again (what was uploaded is kept)") from exc
+    return True
 
 
 def upload_templates(s3: Any, bucket: str, kms_key: str | None, templates: list[ProductTemplate]) -> list[str]:
     """Put each template under its content-addressed key unless it is there already. Returns the keys written."""
-    from botocore.exceptions import ClientError
+    return [product.key for product in templates
+            if _put_unless_there(s3, bucket, kms_key, product.key, product.body, "application/json")]
 
-    from deployer.aws_errors import S3_NOT_FOUND, error_code
 
-    written = []
-    for product in templates:
-        try:
-            s3.head_object(Bucket=bucket, Key=product.key)
-            continue
-        except ClientError as exc:
-            if error_code(exc) not in S3_NOT_FOUND:
-                raise _aws_failure(exc, f"HeadObject s3://{bucket}/{product.key}") from exc
-        request: dict[str, Any] = {"Bucket": bucket, "Key": product.key, "Body": product.body,
-                                   "ContentType": "application/json"}
-        if kms_key:
-            request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
-        try:
-            s3.put_object(**request)
-        except _aws_errors() as exc:
-            raise _aws_failure(exc, f"PutObject s3://{bucket}/{product.key}",
-                               "you need s3:PutObject on the bucket and kms:GenerateDataKey on the key") from exc
-        written.append(product.key)
-    return written
+def upload_assets(s3: Any, bucket: str, kms_key: str | None, assets: list[Asset]) -> list[str]:
+    """Put each asset under its content-hashed key unless it is there already. Returns the keys written."""
+    return [asset.key for asset in assets
+            if _put_unless_there(s3, bucket, kms_key, asset.key, asset.file.read_bytes(), "application/octet-stream")]
 
 
 def template_url(bucket: str, region: str, key: str) -> str:
@@ -143,10 +167,12 @@ def sync_tag_options(sc: Any, portfolio_id: str, tags: dict[str, str]) -> list[s
     Returns "key=value" of each newly associated option. Empty values are skipped (a TagOption value
     needs at least one character).
     """
+    fix = ("Next: the credentials need servicecatalog:DescribePortfolio, ListTagOptions, CreateTagOption and "
+           "AssociateTagOptionWithResource; then run make catalog again (what is associated is kept)")
     try:
         associated = {(o["Key"], o["Value"]) for o in sc.describe_portfolio(Id=portfolio_id).get("TagOptions", [])}
-    except _aws_errors() as exc:
-        raise _aws_failure(exc, f"DescribePortfolio {portfolio_id}") from exc
+    except aws_errors() as exc:
+        raise aws_failure(exc, f"catalog: DescribePortfolio {portfolio_id}", fix) from exc
     added = []
     for key, value in sorted(tags.items()):
         if not value or (key, value) in associated:
@@ -159,8 +185,8 @@ def sync_tag_options(sc: Any, portfolio_id: str, tags: dict[str, str]) -> list[s
             else:
                 option_id = sc.create_tag_option(Key=key, Value=value)["TagOptionDetail"]["Id"]
             sc.associate_tag_option_with_resource(ResourceId=portfolio_id, TagOptionId=option_id)
-        except _aws_errors() as exc:
-            raise _aws_failure(exc, f"tag option {key}={value} on portfolio {portfolio_id}") from exc
+        except aws_errors() as exc:
+            raise aws_failure(exc, f"catalog: tag option {key}={value} on portfolio {portfolio_id}", fix) from exc
         added.append(f"{key}={value}")
     return added
 
@@ -195,8 +221,9 @@ class VersionResult:
 def list_artifacts(sc: Any, product_id: str) -> list[Artifact]:
     try:
         details = sc.list_provisioning_artifacts(ProductId=product_id).get("ProvisioningArtifactDetails", [])
-    except _aws_errors() as exc:
-        raise _aws_failure(exc, f"ListProvisioningArtifacts {product_id}") from exc
+    except aws_errors() as exc:
+        raise aws_failure(exc, f"catalog: ListProvisioningArtifacts {product_id}", "Next: the credentials need "
+                          "servicecatalog:ListProvisioningArtifacts; then run make catalog again") from exc
     artifacts = []
     for d in details:
         match = SHA_IN_DESCRIPTION.search(d.get("Description") or "")
@@ -243,10 +270,11 @@ def sync_versions(sc: Any, product_id: str, product: ProductTemplate, url: str, 
             if artifact.active and artifact.id not in keep:
                 sc.update_provisioning_artifact(ProductId=product_id, ProvisioningArtifactId=artifact.id, Active=False)
                 deactivated.append(artifact.name)
-    except _aws_errors() as exc:
-        raise _aws_failure(exc, f"versions of product {product_id} ({product.stack})",
-                           "you need servicecatalog:CreateProvisioningArtifact, UpdateProvisioningArtifact and "
-                           "s3:GetObject (and kms:Decrypt) on the template") from exc
+    except aws_errors() as exc:
+        raise aws_failure(exc, f"catalog: versions of product {product_id} ({product.stack})",
+                          "Next: the credentials need servicecatalog:CreateProvisioningArtifact and "
+                          f"UpdateProvisioningArtifact, and s3:GetObject (with kms:Decrypt) on {url}; then run make "
+                          "catalog again (a version already created is not created twice)") from exc
     return VersionResult(product.stack, current_id, current_name, created, reactivated, tuple(deactivated))
 
 
@@ -254,12 +282,16 @@ def sync_versions(sc: Any, product_id: str, product: ProductTemplate, url: str, 
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str] | None:
+    """The stack's outputs; None when there is no such stack."""
+    from deployer.errors import is_not_found
+
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except _aws_errors() as exc:
-        if "does not exist" in str(exc):
+    except aws_errors() as exc:
+        if is_not_found(exc):
             return None
-        raise _aws_failure(exc, f"DescribeStacks {stack_name}") from exc
+        raise aws_failure(exc, f"catalog: DescribeStacks {stack_name}", "Next: the credentials need "
+                          "cloudformation:DescribeStacks; then run make catalog again") from exc
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", []) or []}
 
 
@@ -290,6 +322,8 @@ def publish(build_dir: Path, *, clients: Any, engine_deploy: Callable[[Path], in
     kms_key = outputs.get(key_ref["output"]) if key_ref else None
     for key in upload_templates(clients.s3, bucket, kms_key, templates):
         out(f"uploaded s3://{bucket}/{key}")
+    for key in upload_assets(clients.s3, bucket, kms_key, self_service_assets(build_dir)):
+        out(f"uploaded s3://{bucket}/{key}")
 
     if engine_deploy(build_dir / "catalog.manifest.json") != 0:
         raise ToolError(f"catalog: the catalog stack was not deployed; nothing was published. Next: make catalog "
@@ -304,7 +338,10 @@ def publish(build_dir: Path, *, clients: Any, engine_deploy: Callable[[Path], in
         out(f"tag option {option} associated with portfolio {portfolio}")
     results = []
     for product in templates:
-        product_id = catalog_outputs[f"{product_logical_id(product.stack)}Id"]
+        product_id = catalog_outputs.get(f"{product_logical_id(product.stack)}Id")
+        if not product_id:
+            raise ToolError(f"catalog: stack {catalog_stack} has no output {product_logical_id(product.stack)}Id (the "
+                            f"{product.stack} product); run make catalog ENV={manifest['environment']} again")
         result = sync_versions(sc, product_id, product, template_url(bucket, clients.region, product.key),
                                retention, version)
         out(result.render())

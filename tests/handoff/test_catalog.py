@@ -23,8 +23,10 @@ import yaml
 from botocore.stub import ANY, Stubber
 
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
+from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE
 from mmtool.handoff import catalog
 from mmtool.handoff.catalog import ProductTemplate, sync_versions
+from mmtool.operate.awsenv import AwsError
 from mmtool.generate.pipeline import build
 from mmtool.generate.lint import LintJob, lint
 from templates.catalog import LAUNCH_COVERAGE, product_logical_id
@@ -231,6 +233,79 @@ def test_tag_options_reuse_the_accounts_and_skip_those_already_associated():
     assert added == ["Project=churn", "owner=me"]
 
 
+# --- failed AWS calls: the tool's error, AWS's words, where and what to do --------------------------------
+
+
+def test_a_refused_version_names_the_product_keeps_awss_words_and_says_what_to_grant():
+    sc = _client()
+    denied = "User: arn:aws:iam::111122223333:user/ci is not authorized to perform: servicecatalog:CreateProvisioningArtifact"
+    with Stubber(sc) as stub:
+        stub.add_response("list_provisioning_artifacts", {"ProvisioningArtifactDetails": []}, {"ProductId": "prod-1"})
+        stub.add_client_error("create_provisioning_artifact", service_error_code="AccessDeniedException",
+                              service_message=denied, http_status_code=400)
+        with pytest.raises(AwsError) as caught:
+            sync_versions(sc, "prod-1", PRODUCT, "https://b.s3.eu-west-1.amazonaws.com/k", 3, "v9")
+    what, fix = str(caught.value).split("\n")
+    assert what == f"catalog: versions of product prod-1 (monitoring): AccessDeniedException: {denied}"
+    assert fix.startswith("Next: the credentials need servicecatalog:CreateProvisioningArtifact and "
+                          "UpdateProvisioningArtifact, and s3:GetObject (with kms:Decrypt) on https://b.s3.")
+    assert caught.value.exit_code == EXIT_FAILURE
+
+
+def test_a_throttled_tag_option_call_says_so_and_to_run_again():
+    sc = _client()
+    with Stubber(sc) as stub:
+        stub.add_response("describe_portfolio", {"PortfolioDetail": {"Id": "port-1"}}, {"Id": "port-1"})
+        stub.add_client_error("list_tag_options", service_error_code="ThrottlingException", service_message="Rate exceeded",
+                              http_status_code=400)
+        with pytest.raises(AwsError) as caught:
+            catalog.sync_tag_options(sc, "port-1", {"Project": "churn"})
+    assert str(caught.value).startswith("catalog: tag option Project=churn on portfolio port-1 was throttled by AWS")
+    assert "ThrottlingException: Rate exceeded" in str(caught.value) and "run the command again" in str(caught.value)
+
+
+def test_a_forbidden_head_object_is_not_taken_for_a_missing_template():
+    """Without s3:ListBucket, S3 answers 403 for a key that is not there: nothing is put, the fix is named."""
+    s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(s3) as stub:  # a put_object would fail the test: no response is queued for it
+        stub.add_client_error("head_object", service_error_code="403", service_message="Forbidden", http_status_code=403,
+                              expected_params={"Bucket": "b", "Key": PRODUCT.key})
+        with pytest.raises(AwsError) as caught:
+            catalog.upload_templates(s3, "b", None, [PRODUCT])
+    what, fix = str(caught.value).split("\n")
+    assert what == f"catalog: HeadObject s3://b/{PRODUCT.key} failed: 403: Forbidden"
+    assert "s3:ListBucket" in fix
+
+
+def test_uploading_without_credentials_is_a_one_line_input_error(server, monkeypatch, tmp_path):
+    """botocore refuses to sign before anything is sent (NoCredentialsError): exit 2 and how to get credentials."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    s3 = boto3.session.Session().client("s3", region_name="eu-west-1", endpoint_url=server.url)
+    with pytest.raises(AwsError) as caught:
+        catalog.upload_templates(s3, "b", None, [PRODUCT])
+    assert caught.value.exit_code == EXIT_BAD_INPUT
+    assert str(caught.value).startswith(f"catalog: HeadObject s3://b/{PRODUCT.key}: no usable AWS credentials")
+
+
+def test_a_stack_that_is_not_there_has_no_outputs_and_another_failure_is_an_error(aws):
+    from deployer.aws import make_clients
+
+    clients = make_clients("eu-west-1", endpoint_url=aws.url)
+    assert catalog.stack_outputs(clients.cloudformation, "churn-dev-foundation") is None  # moto's own answer
+    cf = boto3.client("cloudformation", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(cf) as stub:
+        stub.add_client_error("describe_stacks", service_error_code="AccessDenied", service_message="not authorized",
+                              http_status_code=403)
+        with pytest.raises(AwsError) as caught:
+            catalog.stack_outputs(cf, "churn-dev-foundation")
+    assert str(caught.value) == ("catalog: DescribeStacks churn-dev-foundation: AccessDenied: not authorized\n"
+                                 "Next: the credentials need cloudformation:DescribeStacks; then run make catalog again")
+
+
 # --- publishing against moto ----------------------------------------------------------------------
 
 
@@ -347,7 +422,13 @@ def test_publish_against_moto_creates_portfolio_and_products_and_a_second_run_ad
         key = f"catalog-templates/{product.stack}/{hashlib.sha256(product.body).hexdigest()}.template.json"
         head = s3.head_object(Bucket=bucket, Key=key)
         assert head["ServerSideEncryption"] == "aws:kms"
-    assert sum(line.startswith("uploaded s3://") for line in lines) == len(templates)
+    # with the processing engine on offer (staging), the analyzer package its launches run, SSE-KMS too
+    analyzer = catalog.self_service_assets(folder)
+    assert bool(analyzer) is (env == "staging")
+    for asset in analyzer:
+        assert s3.head_object(Bucket=bucket, Key=asset.key)["ServerSideEncryption"] == "aws:kms"
+        assert s3.get_object(Bucket=bucket, Key=asset.key)["Body"].read() == asset.file.read_bytes()
+    assert sum(line.startswith("uploaded s3://") for line in lines) == len(templates) + len(analyzer)
 
     # second run, nothing changed: no upload, no stack change, no version (Stubber refuses any other call)
     lines.clear()
