@@ -47,6 +47,7 @@ from mmtool.config.monitor_kinds import DATA_QUALITY, ENGINES, MODEL_MONITOR, PR
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params
 from templates import processing_engine
 from templates.common import StackTemplate
+from templates.foundation import creates_schedule_group
 
 STACK = "endpoint-monitoring"
 # The schedules on offer: the cron expression, and the period of the drift alarms that goes with it.
@@ -81,8 +82,6 @@ CHOICES = {
 
 def offers_processing(params: Params) -> bool:
     """The processing engine is on offer where the foundation stack creates its schedule group."""
-    from templates.foundation import creates_schedule_group
-
     return creates_schedule_group(params)
 
 
@@ -159,11 +158,14 @@ def build(params: Params, child_values: dict[str, str], child_template: dict, ch
                    group="Shared environment (set by the platform team)", label="KMS key (SSM name)",
                    type="AWS::SSM::Parameter::Value<String>", Default=child_values["KmsKeyArn"])
 
+    nested = child_parameters(child_values, analyzer_prefix)
+    if set(nested) - set(declared):  # a renamed parameter of the monitoring template must be renamed here too
+        raise ValueError(f"not parameters of the monitoring template: {sorted(set(nested) - set(declared))}")
     stack = t.add_resource(Stack(
         "Monitoring",
         TemplateURL=Sub("https://${BucketName}.s3.${AWS::Region}.${AWS::URLSuffix}/"
                         f"{MONITORING_TEMPLATES_PREFIX}/{child_sha256}.template.json"),
-        Parameters=child_parameters(child_values, analyzer_prefix),
+        Parameters=nested,
         # Nothing in it holds data (job definition, schedule, role, alarms); the reports stay in the bucket.
         DeletionPolicy="Delete",
         UpdateReplacePolicy="Delete",
