@@ -151,6 +151,27 @@ def test_the_engine_defaults_to_model_monitor_so_existing_launches_keep_running_
     assert monitoring_stack(built, child).properties("DataQualityProcessingSchedule") is None
 
 
+def test_the_product_is_lint_clean_with_a_processing_launch(built):
+    """The build lints the product with a default launch (Model Monitor); cfn-lint also checks a parameter file
+    against the template (E2900), here a processing launch with a baseline."""
+    from pathlib import Path
+
+    from mmtool.generate.lint import LintJob, lint
+
+    values = {**PROCESSING_LAUNCH, "Schedule": "daily", "BaselineConstraintsKey": "baselines/sc-fraud-v2/constraints.json",
+              "BaselineStatisticsKey": "baselines/sc-fraud-v2/statistics.json"}
+    body = json.dumps([{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]).encode()
+    job = LintJob(Path("endpoint-monitoring.template.json"),
+                  (built.build / "staging" / "endpoint-monitoring.template.json").read_bytes(),
+                  Path("processing.parameters.json"), body, "eu-west-1")
+    assert lint([job]) == []
+    # and the same file is refused where the engine is not on offer (the negative control of the check above)
+    job = LintJob(Path("endpoint-monitoring.template.json"),
+                  (built.build / "dev" / "endpoint-monitoring.template.json").read_bytes(),
+                  Path("processing.parameters.json"), body.replace(b"staging", b"dev"), "eu-west-1")
+    assert lint([job]) != []
+
+
 @pytest.mark.parametrize("schedule", sorted(product.SCHEDULES))
 def test_a_processing_launch_is_a_value_set_the_monitoring_template_accepts(built, schedule):
     """Every engine choice with every schedule: the nested template's own constraints accept the values, the Model
