@@ -3,8 +3,8 @@
 Steps, each safe to repeat:
 1. build the environment (templates, and the catalog stack `templates/catalog.py`, linted);
 2. upload every product template to the project bucket (the foundation stack's, SSE-KMS with the project
-   key) under `catalog-templates/<stack>/<sha256>.template.json`: immutable, content-addressed, never
-   written twice; and, when the endpoint-monitoring product offers the processing engine, the analyzer package
+   key) under `catalog-templates/<stack>/<sha256>.template.json`: content-addressed, written when missing or
+   when the object there holds other content (checked by its SHA-256, never trusted by its name); and, when the endpoint-monitoring product offers the processing engine, the analyzer package
    its launches run (under the content-hashed prefix its template names; `make deploy` uploads it as well);
 3. deploy the catalog stack (portfolio, a product per stack, launch role and launch-role constraints,
    principal associations) through the deploy engine, with its plan and confirmation;
@@ -117,19 +117,30 @@ def self_service_assets(build_dir: Path) -> list[Asset]:
 # --- step 2: templates (and the analyzer) in the bucket ---------------------------------------------
 
 
-def _put_unless_there(s3: Any, bucket: str, kms_key: str | None, key: str, body: bytes, content_type: str) -> bool:
-    """Put `body` under `key` (content-addressed: an object already there is the same) unless it exists. True: written."""
+def _stored_sha256(s3: Any, bucket: str, key: str) -> str | None:
+    """The SHA-256 of what S3 holds under `key`, None when nothing: an object is trusted by its content, not its name."""
     from deployer.aws_errors import S3_NOT_FOUND, error_code
 
-    where = f"s3://{bucket}/{key}"
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return False
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            return hashlib.sha256(body.read()).hexdigest()
+        finally:
+            body.close()
     except aws_errors() as exc:
-        if error_code(exc) not in S3_NOT_FOUND:
-            raise aws_failure(exc, f"catalog: HeadObject {where}", "Next: the credentials need s3:GetObject and "
-                              "s3:ListBucket on the bucket (without ListBucket, S3 answers 403 for a missing key); "
-                              "then run make catalog again") from exc
+        if error_code(exc) in S3_NOT_FOUND:
+            return None
+        raise aws_failure(exc, f"catalog: GetObject s3://{bucket}/{key}", "Next: the credentials need s3:GetObject "
+                          "and s3:ListBucket on the bucket (without ListBucket, S3 answers 403 for a missing key) and "
+                          "kms:Decrypt on its key; then run make catalog again") from exc
+
+
+def _ensure(s3: Any, bucket: str, kms_key: str | None, key: str, body: bytes, content_type: str) -> str | None:
+    """Make `key` hold `body`: None when it already does, "uploaded" when it was missing, "replaced" when it held other
+    content (a content-addressed key overwritten in place)."""
+    found = _stored_sha256(s3, bucket, key)
+    if found == hashlib.sha256(body).hexdigest():
+        return None
     request: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body, "ContentType": content_type}
     if kms_key:
         request.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
@@ -137,21 +148,21 @@ def _put_unless_there(s3: Any, bucket: str, kms_key: str | None, key: str, body:
         s3.put_object(**request)
     except aws_errors() as exc:
         on_key = f" and kms:GenerateDataKey on {kms_key}" if kms_key else ""
-        raise aws_failure(exc, f"catalog: PutObject {where}", f"Next: the credentials need s3:PutObject on the "
-                          f"bucket{on_key}; then run make catalog again (what was uploaded is kept)") from exc
-    return True
+        raise aws_failure(exc, f"catalog: PutObject s3://{bucket}/{key}", f"Next: the credentials need s3:PutObject "
+                          f"on the bucket{on_key}; then run make catalog again (what was uploaded is kept)") from exc
+    return "uploaded" if found is None else "replaced"
 
 
 def upload_templates(s3: Any, bucket: str, kms_key: str | None, templates: list[ProductTemplate]) -> list[str]:
-    """Put each template under its content-addressed key unless it is there already. Returns the keys written."""
-    return [product.key for product in templates
-            if _put_unless_there(s3, bucket, kms_key, product.key, product.body, "application/json")]
+    """Make each template's content-addressed key hold it. Returns "uploaded <key>" / "replaced <key>" per write."""
+    return [f"{outcome} s3://{bucket}/{product.key}" for product in templates
+            if (outcome := _ensure(s3, bucket, kms_key, product.key, product.body, "application/json"))]
 
 
 def upload_assets(s3: Any, bucket: str, kms_key: str | None, assets: list[Asset]) -> list[str]:
-    """Put each asset under its content-hashed key unless it is there already. Returns the keys written."""
-    return [asset.key for asset in assets
-            if _put_unless_there(s3, bucket, kms_key, asset.key, asset.file.read_bytes(), "application/octet-stream")]
+    """Make each asset's content-hashed key hold it. Returns "uploaded <key>" / "replaced <key>" per write."""
+    return [f"{outcome} s3://{bucket}/{asset.key}" for asset in assets
+            if (outcome := _ensure(s3, bucket, kms_key, asset.key, asset.file.read_bytes(), "application/octet-stream"))]
 
 
 def template_url(bucket: str, region: str, key: str) -> str:
@@ -320,10 +331,9 @@ def publish(build_dir: Path, *, clients: Any, engine_deploy: Callable[[Path], in
         raise ToolError(f"catalog: stack {upstream['stack_name']} (output {bucket_ref['output']}) is not deployed; the "
                         f"templates are published from its bucket. Next: make deploy ENV={manifest['environment']}")
     kms_key = outputs.get(key_ref["output"]) if key_ref else None
-    for key in upload_templates(clients.s3, bucket, kms_key, templates):
-        out(f"uploaded s3://{bucket}/{key}")
-    for key in upload_assets(clients.s3, bucket, kms_key, self_service_assets(build_dir)):
-        out(f"uploaded s3://{bucket}/{key}")
+    for line in [*upload_templates(clients.s3, bucket, kms_key, templates),
+                 *upload_assets(clients.s3, bucket, kms_key, self_service_assets(build_dir))]:
+        out(line)
 
     if engine_deploy(build_dir / "catalog.manifest.json") != 0:
         raise ToolError(f"catalog: the catalog stack was not deployed; nothing was published. Next: make catalog "

@@ -264,17 +264,28 @@ def test_a_throttled_tag_option_call_says_so_and_to_run_again():
     assert "ThrottlingException: Rate exceeded" in str(caught.value) and "run the command again" in str(caught.value)
 
 
-def test_a_forbidden_head_object_is_not_taken_for_a_missing_template():
+def test_a_forbidden_read_is_not_taken_for_a_missing_template():
     """Without s3:ListBucket, S3 answers 403 for a key that is not there: nothing is put, the fix is named."""
     s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(s3) as stub:  # a put_object would fail the test: no response is queued for it
-        stub.add_client_error("head_object", service_error_code="403", service_message="Forbidden", http_status_code=403,
-                              expected_params={"Bucket": "b", "Key": PRODUCT.key})
+        stub.add_client_error("get_object", service_error_code="AccessDenied", service_message="Access Denied",
+                              http_status_code=403, expected_params={"Bucket": "b", "Key": PRODUCT.key})
         with pytest.raises(AwsError) as caught:
             catalog.upload_templates(s3, "b", None, [PRODUCT])
     what, fix = str(caught.value).split("\n")
-    assert what == f"catalog: HeadObject s3://b/{PRODUCT.key} failed: 403: Forbidden"
-    assert "s3:ListBucket" in fix
+    assert what == f"catalog: GetObject s3://b/{PRODUCT.key}: AccessDenied: Access Denied"
+    assert "s3:ListBucket" in fix and "kms:Decrypt" in fix
+
+
+def test_a_template_overwritten_in_place_is_written_again(aws, tmp_path):
+    """An object is trusted by its content, not by its (content-addressed) name: other bytes under the key are
+    replaced, the same bytes are left alone (moto's S3)."""
+    s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=aws.url)
+    s3.create_bucket(Bucket="overwritten", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket="overwritten", Key=PRODUCT.key, Body=b"something else")
+    assert catalog.upload_templates(s3, "overwritten", None, [PRODUCT]) == [f"replaced s3://overwritten/{PRODUCT.key}"]
+    assert s3.get_object(Bucket="overwritten", Key=PRODUCT.key)["Body"].read() == PRODUCT.body
+    assert catalog.upload_templates(s3, "overwritten", None, [PRODUCT]) == []
 
 
 def test_uploading_without_credentials_is_a_one_line_input_error(server, monkeypatch, tmp_path):
@@ -288,7 +299,7 @@ def test_uploading_without_credentials_is_a_one_line_input_error(server, monkeyp
     with pytest.raises(AwsError) as caught:
         catalog.upload_templates(s3, "b", None, [PRODUCT])
     assert caught.value.exit_code == EXIT_BAD_INPUT
-    assert str(caught.value).startswith(f"catalog: HeadObject s3://b/{PRODUCT.key}: no usable AWS credentials")
+    assert str(caught.value).startswith(f"catalog: GetObject s3://b/{PRODUCT.key}: no usable AWS credentials")
 
 
 def test_a_stack_that_is_not_there_has_no_outputs_and_another_failure_is_an_error(aws):
