@@ -40,7 +40,7 @@ from troposphere import Condition as Cond
 from troposphere.cloudwatch import Dashboard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
-from mmtool.config.monitor_kinds import BY_STEM, DATA_QUALITY, KINDS, settings
+from mmtool.config.monitor_kinds import KINDS, Widget, settings
 from mmtool.config.params import MAX_SUBSCRIPTIONS, FleetEndpoint, Params
 from templates import notifications
 from templates.common import PREFIX, Inputs, StackTemplate, name
@@ -206,17 +206,10 @@ def _widgets() -> list[tuple[str | None, dict]]:
             "title": "Execution alarms",
             "alarms": [f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{prefix}-{n}"
                        for n in ("monitor-failed", "notification-delivery")]}}),
-        ("DataQuality", _metric_widget("Data quality: baseline drift per feature (max)", [
-            _search(BY_STEM["DataQuality"], "%^feature_baseline_drift_.*%", "Maximum")], 0, 9)),
-        ("DataQuality", _metric_widget("Data quality: completeness per feature", [
-            _search(BY_STEM["DataQuality"], "%^feature_completeness_.*%", "Average")], 12, 9)),
-        ("ModelQuality", _metric_widget("Model quality metrics", [
-            _search(BY_STEM["ModelQuality"], "", "Average")], 0, 15)),
-        ("ModelBias", _metric_widget("Model bias metrics (post-training)", [
-            _search(BY_STEM["ModelBias"], "%^bias_metric_.*%", "Average")], 12, 15)),
-        ("ModelExplainability", _metric_widget("Feature attribution (global SHAP)", [
-            _search(BY_STEM["ModelExplainability"], "", "Average")], 0, 21, 24)),
     ]
+    widgets += [(kind.stem, widget) for kind, widget in _kind_widgets(
+        [(kind, kind_widget) for kind in KINDS for kind_widget in kind.widgets], 9,
+        lambda kind, w: [_search(kind, w.terms, w.stat)])]
     widgets += [("FleetOverview", widget) for widget in _fleet_overview()]
     return widgets
 
@@ -229,13 +222,26 @@ def _fleet_overview() -> list[dict]:
     runs = _metric_widget("Runs: failed or stopped, with violations", [
         {"expression": f"SEARCH('{{AWS/Events,RuleName}} MetricName=\"TriggeredRules\" RuleName={prefix}', 'Sum', "
                        "3600)"}], 0, 3, 24)
-    drift = _metric_widget("Data drift (max)", [{"expression": (
-        f"SEARCH('Namespace=\"{DATA_QUALITY.namespace}\" MonitoringSchedule={prefix} %^feature_baseline_drift_.*%', "
-        "'Maximum', 3600)")}], 0, 9)
-    namespaces = " OR ".join(f'Namespace=\"{kind.namespace}\"' for kind in KINDS if kind is not DATA_QUALITY)
-    model = _metric_widget("Model quality, bias, attribution", [{"expression": (
-        f"SEARCH('({namespaces}) MonitoringSchedule={prefix}', 'Average', 3600)")}], 12, 9)
-    return [runs, drift, model]
+    # A kind with an overview graph of its own, then one graph of every other kind's metrics.
+    own = [(kind, kind.overview) for kind in KINDS if kind.overview is not None]
+    namespaces = " OR ".join(f'Namespace=\"{kind.namespace}\"' for kind in KINDS if kind.overview is None)
+    return [runs] + [widget for _, widget in _kind_widgets(
+        own + [(None, Widget("Model quality, bias, attribution"))], 9,
+        lambda kind, w: [{"expression": (
+            f"SEARCH('Namespace=\"{kind.namespace}\" MonitoringSchedule={prefix} {w.terms}', '{w.stat}', 3600)"
+            if kind else f"SEARCH('({namespaces}) MonitoringSchedule={prefix}', '{w.stat}', 3600)")}])]
+
+
+def _kind_widgets(graphs: list, y: int, metrics) -> list[tuple]:
+    """(kind, metric widget) for each (kind, Widget) of `graphs`, laid out left to right in rows of 24 columns from
+    row `y`; `metrics(kind, widget)` is the widget's metrics."""
+    placed, x = [], 0
+    for kind, widget in graphs:
+        if x + widget.width > 24:
+            x, y = 0, y + 6
+        placed.append((kind, _metric_widget(widget.title, metrics(kind, widget), x, y, widget.width)))
+        x += widget.width
+    return placed
 
 
 def dashboard_body() -> Join:

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mmtool.config.params import (
+# The params models' own modules, not the package: mmtool.config.params imports mmtool/config/name_limits.py, which
+# reads this table.
+from mmtool.config.params.base import Strict
+from mmtool.config.params.monitoring import (
     DataQualityMonitor,
     ModelBiasMonitor,
     ModelExplainabilityMonitor,
     ModelQualityMonitor,
-    Strict,
 )
 
 MODEL_MONITOR = "model-monitor"  # SageMaker Model Monitor's own schedules and job definitions
@@ -57,6 +59,16 @@ MERGER_REPOSITORY = "sagemaker-model-monitor-groundtruth-merger"
 
 
 @dataclass(frozen=True)
+class Widget:
+    """A graph of a kind's metrics on a dashboard: a search of the kind's namespace (templates/alarms.py)."""
+
+    title: str
+    terms: str = ""  # search terms besides the namespace and schedule: which metrics ("" all of the kind's)
+    stat: str = "Average"
+    width: int = 12  # of the dashboard's 24 columns
+
+
+@dataclass(frozen=True)
 class MonitorKind:
     key: str  # its section under `monitoring:` in params (monitoring.<key>)
     stem: str  # SageMaker's MonitoringType; logical ids and Parameters <stem>JobDefinition, <stem>Enabled, ...
@@ -71,6 +83,10 @@ class MonitorKind:
     merges_ground_truth: bool  # a run first merges Ground Truth labels with the captured predictions
     network_isolated: bool  # the job runs network-isolated
     one_time_runs: bool  # a one-off (NOW) schedule is allowed
+    job: str  # its job's own parts in templates/monitoring.py (JOB_PARTS): kinds of one family share them
+    widgets: tuple[Widget, ...]  # the single-endpoint dashboard's graphs of its metrics (templates/alarms.py)
+    # the environment overview's graph of it; None: it is one of the overview's graph of the model metrics
+    overview: Widget | None = None
     isolation_waiver: str = ""  # why it cannot be (network_isolated False): shown by the security check
 
     @property
@@ -88,29 +104,37 @@ class MonitorKind:
         return f"describe_{self.key}_job_definition"
 
 
+# Data quality's per-feature drift metrics, feature_baseline_drift_<feature>
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html).
+DRIFT_TERMS = "%^feature_baseline_drift_.*%"
+
 DATA_QUALITY = MonitorKind(
     key="data_quality", stem="DataQuality", name="data-quality", code="dq", one_time_code="dq",
     label="Data quality", namespace="aws/sagemaker/Endpoints/data-metrics", image=ANALYZER,
     engines=(MODEL_MONITOR, PROCESSING), model=DataQualityMonitor, merges_ground_truth=False, network_isolated=True,
-    one_time_runs=True,
+    one_time_runs=True, job="data-quality",
+    widgets=(Widget("Data quality: baseline drift per feature (max)", DRIFT_TERMS, "Maximum"),
+             Widget("Data quality: completeness per feature", "%^feature_completeness_.*%")),
+    overview=Widget("Data drift (max)", DRIFT_TERMS, "Maximum"),
 )
 MODEL_QUALITY = MonitorKind(
     key="model_quality", stem="ModelQuality", name="model-quality", code="mq", one_time_code="mq",
     label="Model quality", namespace="aws/sagemaker/Endpoints/model-metrics", image=ANALYZER,
     engines=(MODEL_MONITOR, PROCESSING), model=ModelQualityMonitor, merges_ground_truth=True, network_isolated=True,
-    one_time_runs=False,
+    one_time_runs=False, job="model-quality", widgets=(Widget("Model quality metrics"),),
 )
 MODEL_BIAS = MonitorKind(
     key="model_bias", stem="ModelBias", name="model-bias", code="mb", one_time_code="bias",
     label="Model bias", namespace="aws/sagemaker/Endpoints/bias-metrics", image=CLARIFY,
     engines=(MODEL_MONITOR,), model=ModelBiasMonitor, merges_ground_truth=True, network_isolated=True,
-    one_time_runs=False,
+    one_time_runs=False, job="clarify", widgets=(Widget("Model bias metrics (post-training)", "%^bias_metric_.*%"),),
 )
 MODEL_EXPLAINABILITY = MonitorKind(
     key="model_explainability", stem="ModelExplainability", name="model-explainability", code="me",
     one_time_code="expl", label="Model explainability", namespace="aws/sagemaker/Endpoints/explainability-metrics",
     image=CLARIFY, engines=(MODEL_MONITOR,), model=ModelExplainabilityMonitor, merges_ground_truth=False,
-    network_isolated=False, one_time_runs=False,
+    network_isolated=False, one_time_runs=False, job="clarify",
+    widgets=(Widget("Feature attribution (global SHAP)", width=24),),
     # "Give Amazon SageMaker Clarify Jobs Access to Resources in Your Amazon VPC":
     # https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-vpc.html
     isolation_waiver="SageMaker Clarify computes SHAP values by calling a temporary shadow endpoint it creates from "
