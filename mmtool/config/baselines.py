@@ -22,7 +22,8 @@ bucket for baselines (the endpoint keeps only the model artifact as an outside o
 * `make plan` lists each copy it would make under the assets, and warns for each source it cannot read, with
   AWS's reason, before anything is deployed.
 
-Standard library only at import time: boto3 arrives through the clients the callers pass.
+No boto3 at import time: it arrives through the clients the callers pass. Which baselines a monitor reads is its
+params model's `baseline_uris()`, for every kind of the table (mmtool/config/monitor_kinds.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mmtool.config import layout
+from mmtool.config.monitor_kinds import KINDS, settings
 
 if TYPE_CHECKING:
     from mmtool.config.params import Params
@@ -70,16 +72,8 @@ def baseline_copies(params: Params) -> list[BaselineCopy]:
     seen: set[str] = set()
     for endpoint in params.fleet():
         at = "" if endpoint.legacy else f"endpoints.{endpoint.key}."
-        named: list[tuple[str, str]] = []
-        monitoring = endpoint.monitoring
-        dq = monitoring.data_quality
-        if dq.enabled and dq.baseline:
-            named += [(f"{at}monitoring.data_quality.baseline.constraints", dq.baseline.constraints),
-                      (f"{at}monitoring.data_quality.baseline.statistics", dq.baseline.statistics)]
-        for key in ("model_quality", "model_bias", "model_explainability"):
-            monitor = getattr(monitoring, key)
-            if monitor.enabled and monitor.baseline_constraints:
-                named.append((f"{at}monitoring.{key}.baseline_constraints", monitor.baseline_constraints))
+        named = [(f"{at}monitoring.{kind.key}.{field}", uri) for kind in KINDS
+                 for field, uri in settings(endpoint.monitoring, kind).baseline_uris()]
         for field, uri in named:
             key = copy_key(uri, endpoint.baselines_prefix(params))
             if key not in seen:

@@ -30,12 +30,6 @@ SQS_QUEUE_NAME = 80
 SSM_PARAMETER_NAME = 1011  # fully qualified; /<project>/<env>/<stack>[/<key>]/<value> stays far below it
 
 ENVIRONMENT_STACKS = ("foundation", "network", "alarms", "catalog")
-# The schedules' suffixes (templates/monitoring.py MODEL_MONITORS): the single-endpoint form's, and a fleet's codes.
-LEGACY_SCHEDULES = ("data-quality", "model-quality", "model-bias", "model-explainability")
-FLEET_SCHEDULES = ("dq", "mq", "mb", "me")
-# The processing engine's schedules (templates/processing_engine.py schedule_name): single-endpoint form, fleet codes.
-LEGACY_PROCESSING_SCHEDULES = ("data-quality-processing", "model-quality-processing")
-FLEET_PROCESSING_SCHEDULES = ("dq-proc", "mq-proc")
 REVISION = "0" * 12  # a job definition's or model's revision hash (mmtool/generate/synth.py): always 12 hex digits
 
 
@@ -68,7 +62,8 @@ def composed_names(params: Params) -> Iterator[ComposedName]:
         yield ComposedName("project", params.project, "EventBridge Scheduler schedule group name", prefix, SCHEDULER_NAME)
     yield ComposedName("project", params.project, "IAM role name", f"{prefix}-monitoring", IAM_ROLE_NAME)
     yield ComposedName("project", params.project, "SageMaker model name", f"{prefix}-model-{REVISION}", SAGEMAKER_NAME)
-    for code in FLEET_SCHEDULES:
+    from mmtool.config.monitor_kinds import KINDS  # deferred: the params model imports this module
+    for code in (kind.code for kind in KINDS):
         yield ComposedName("project", params.project, "SageMaker job definition name", f"{prefix}-{code}-{REVISION}", SAGEMAKER_NAME)
     for endpoint in params.fleet():
         yield from _endpoint_names(params, endpoint)
@@ -82,7 +77,10 @@ def _endpoint_names(params: Params, endpoint: FleetEndpoint) -> Iterator[Compose
         yield ComposedName(at, value, "IAM role name", f"{scoped}-{kind}", IAM_ROLE_NAME)
     if endpoint.create:
         yield ComposedName(at, value, "SageMaker endpoint name", endpoint.endpoint_name(params), SAGEMAKER_NAME)
-    for suffix in LEGACY_SCHEDULES if endpoint.legacy else FLEET_SCHEDULES:
+    from mmtool.config.monitor_kinds import KINDS, PROCESSING  # deferred: the params model imports this module
+    # The schedules (templates/monitoring.py and processing_engine.py schedule_name): <name> in the single-endpoint
+    # form, <code> in a fleet; the processing engine's <name>-processing and <code>-proc.
+    for suffix in (kind.name if endpoint.legacy else kind.code for kind in KINDS):
         yield ComposedName(at, value, "monitoring schedule name", f"{scoped}-{suffix}", SAGEMAKER_NAME)
     rules = ("monitor-failed", "monitor-violations") if endpoint.legacy else ("failed", "violations")
     for rule in rules:
@@ -92,7 +90,8 @@ def _endpoint_names(params: Params, endpoint: FleetEndpoint) -> Iterator[Compose
     for alarm in ("monitor-failed", "notification-delivery", "violations-delivery"):
         yield ComposedName(at, value, "CloudWatch alarm name", f"{scoped}-{alarm}", CLOUDWATCH_ALARM_NAME)
     if endpoint.monitoring.runs_processing:  # templates/processing_engine.py
-        for suffix in LEGACY_PROCESSING_SCHEDULES if endpoint.legacy else FLEET_PROCESSING_SCHEDULES:
+        for suffix in (f"{kind.name}-processing" if endpoint.legacy else f"{kind.code}-proc"
+                       for kind in KINDS if PROCESSING in kind.engines):
             yield ComposedName(at, value, "EventBridge Scheduler schedule name", f"{scoped}-{suffix}", SCHEDULER_NAME)
         yield ComposedName(at, value, "EventBridge rule name", f"{scoped}-job-failed", EVENTS_RULE_NAME)
         for role in ("processing", "scheduler"):

@@ -28,22 +28,12 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from mmtool.config.monitor_kinds import ENGINES, KINDS, MODEL_MONITOR, MonitorKind, settings
 from mmtool.config.params import FleetEndpoint, Params
 from mmtool.config.schedule import parse_schedule
 from mmtool.cost.prices import PriceTable
 
 HOURS_PER_MONTH = Decimal(730)
-MODEL_MONITOR = "model-monitor"
-PROCESSING = "processing"
-ENGINES = (MODEL_MONITOR, PROCESSING)
-# Monitors the processing engine runs (issue 20): bias and explainability need Clarify, which it refuses.
-PROCESSING_MONITORS = ("data_quality", "model_quality")
-MONITORS = {  # params field -> how the estimate names it
-    "data_quality": "data quality",
-    "model_quality": "model quality",
-    "model_bias": "model bias",
-    "model_explainability": "model explainability",
-}
 # feature_data (numerical features), feature_non_null, feature_null, feature_completeness,
 # feature_estimated_unique_values, feature_{fractional,integral,string,boolean,unknown}_counts,
 # feature_baseline_drift (with a baseline): https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html
@@ -147,15 +137,14 @@ def monitor_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) ->
     chosen = engine_of(endpoint)
     running = set(ENGINES) if chosen == "both" else {chosen}
     lines: list[Line] = []
-    for name, label in MONITORS.items():
-        monitor = getattr(endpoint.monitoring, name)
+    for kind in KINDS:  # the engines each kind can run on (mmtool/config/monitor_kinds.py)
+        monitor = settings(endpoint.monitoring, kind)
         if not monitor.enabled:
             continue
-        engines = ENGINES if name in PROCESSING_MONITORS else (MODEL_MONITOR,)
-        for engine in engines:
-            lines.extend(_runs(params, monitor, label, engine, group, stack, table,
-                               counted=engine in running or len(engines) == 1, inputs=monitor_inputs(name)))
-        if name == "model_explainability":
+        for engine in kind.engines:
+            lines.extend(_runs(params, monitor, kind.label.lower(), engine, group, stack, table,
+                               counted=engine in running or len(kind.engines) == 1, inputs=monitor_inputs(kind)))
+        if hasattr(monitor, "shadow_instance_type"):  # Clarify's explainability shadow endpoint
             lines.append(Line(group, stack, "model explainability shadow endpoint",
                               f"{monitor.shadow_instance_count} {monitor.shadow_instance_type} while a run lasts", None,
                               "SageMaker hosting instances are not in the snapshot's keys",
@@ -163,11 +152,10 @@ def monitor_lines(params: Params, endpoint: FleetEndpoint, table: PriceTable) ->
     return lines
 
 
-def monitor_inputs(name: str) -> tuple[str, ...]:
+def monitor_inputs(kind: MonitorKind) -> tuple[str, ...]:
     """The monitoring stack's parameters a monitor's runs and volume are made of (templates/monitoring.py names
-    them <Monitor>InstanceType, ...): data_quality -> DataQualityInstanceType, ..."""
-    stem = "".join(word.capitalize() for word in name.split("_"))
-    return tuple(f"{stem}{field}" for field in ("ScheduleExpression", "InstanceType", "InstanceCount",
+    them <Stem>InstanceType, ...): data_quality -> DataQualityInstanceType, ..."""
+    return tuple(f"{kind.stem}{field}" for field in ("ScheduleExpression", "InstanceType", "InstanceCount",
                                                    "MaxRuntimeSeconds", "VolumeSizeGb"))
 
 

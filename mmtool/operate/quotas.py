@@ -16,10 +16,11 @@ from collections import defaultdict
 from typing import Any, Callable
 
 from deployer.aws_errors import error_code, error_message
+from mmtool.config.monitor_kinds import KINDS, PROCESSING
 from mmtool.operate.awsenv import aws_errors
 
 SERVICE_CODE = "sagemaker"
-ENGINE_MONITORS = ("data_quality", "model_quality")  # mmtool.config.params PROCESSING_ENGINE_MONITORS
+ENGINE_MONITORS = tuple(kind.key for kind in KINDS if PROCESSING in kind.engines)  # what the processing engine runs
 
 
 def quota_name(instance_type: str) -> str:

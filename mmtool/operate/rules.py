@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Callable
 
-from mmtool.config.monitor_kinds import BY_STEM
+from mmtool.config.monitor_kinds import ANALYZER, BY_STEM, KINDS
 from mmtool.config.schedule import ScheduleRejected, parse_schedule
 from mmtool.operate.adopt_journal import restore_command
 from mmtool.operate.existing_endpoint import (
@@ -543,9 +543,13 @@ def violations(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     )
 
 
+# The kinds whose job runs Model Monitor's analyzer, which reads publish_cloudwatch_metrics from its Environment.
+ANALYZER_TYPES = tuple(kind.stem for kind in KINDS if kind.image == ANALYZER)
+
+
 def metrics_not_published(schedule: ScheduleFacts, facts: Facts) -> Finding | None:
     definition = schedule.job_definition
-    if definition is None or not definition.found or schedule.monitoring_type not in ("DataQuality", "ModelQuality"):
+    if definition is None or not definition.found or schedule.monitoring_type not in ANALYZER_TYPES:
         return None
     value = (definition.environment or {}).get("publish_cloudwatch_metrics")
     if value == "Enabled":

@@ -172,6 +172,12 @@ class MonitorJob(Strict):
     def parsed_schedule(self) -> Schedule:
         return parse_schedule(self.schedule)
 
+    def baseline_uris(self) -> list[tuple[str, str]]:
+        """(field under the monitor's section, S3 URI) of each baseline object its job reads, when enabled
+        (mmtool/config/baselines.py copies them into the project bucket)."""
+        uri = getattr(self, "baseline_constraints", None)
+        return [("baseline_constraints", uri)] if self.enabled and uri else []
+
     @model_validator(mode="after")
     def _runtime(self) -> MonitorJob:
         schedule = self.parsed_schedule
@@ -220,6 +226,11 @@ class DataQualityMonitor(MonitorJob):
         default_factory=PreprocessorSettings, description="How the pre-processor names and orders columns."
     )
     input: MonitorInput = Field(default_factory=MonitorInput, description="Where the job reads captured data.")
+
+    def baseline_uris(self) -> list[tuple[str, str]]:
+        if not (self.enabled and self.baseline):
+            return []
+        return [("baseline.constraints", self.baseline.constraints), ("baseline.statistics", self.baseline.statistics)]
 
     @model_validator(mode="after")
     def _window(self) -> DataQualityMonitor:
