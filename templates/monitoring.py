@@ -113,9 +113,12 @@ CLARIFY_ENDPOINT_PREFIX = SHADOW_ENDPOINT_SUFFIX
 # Why the explainability job runs without network isolation (also the reason our check accepts it).
 SHADOW_ENDPOINT_REASON = MODEL_EXPLAINABILITY.isolation_waiver
 OFFSET_PATTERN = r"^(-P(T\d+H|\d+D))?$"
-BIAS_CONFIG = "clarify:model-bias"  # keys of the synthesized Clarify analysis configurations in `assets`
-EXPLAINABILITY_CONFIG = "clarify:model-explainability"
-CONFIG_ASSETS = {"model_bias": BIAS_CONFIG, "model_explainability": EXPLAINABILITY_CONFIG}
+
+
+def config_asset(kind: MonitorKind) -> str:
+    """The key of a Clarify kind's synthesized analysis configuration in `assets` (mmtool/generate/synth.py)."""
+    return f"clarify:{kind.name}"
+
 
 
 def build(params: Params) -> StackTemplate:
@@ -230,7 +233,7 @@ def _monitor(st: StackTemplate, kind: MonitorKind, shared: Shared) -> None:
                        label="CloudWatch metrics", Default="Enabled", AllowedValues=["Enabled", "Disabled"],
                        value=_of(kind, lambda m, i: "Enabled" if m.publish_cloudwatch_metrics else "Disabled"))
     t.add_condition(stem, Equals(Ref(enabled), "true"))
-    parts = JOB_PARTS[kind.key](st, kind, shared)
+    parts = JOB_PARTS[kind.job](st, kind, shared)
 
     job_name = name(f"{kind.code}-${{{stem}Revision}}")
     reports = Sub(f"s3://${{BucketName}}/${{ReportsPrefix}}/{kind.name}")
@@ -446,7 +449,7 @@ def _clarify(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
     parts = _model_parts(st, kind, shared)
     config = st.param(f"{kind.stem}ConfigKey", "Bucket key of the Clarify analysis configuration.", group=kind.label,
                       label="Analysis config key", Default="", AllowedPattern=r"^(\S+\.json)?$",
-                      value=lambda i: i.assets.get(CONFIG_ASSETS[kind.key], ""))
+                      value=lambda i: i.assets.get(config_asset(kind), ""))
     parts.app = {"ConfigUri": Sub(f"s3://${{BucketName}}/${{{config.title}}}")}
     if not kind.network_isolated:
         # Network isolation off: Clarify calls its shadow endpoint (kind.isolation_waiver); the schedule waits for
@@ -456,12 +459,12 @@ def _clarify(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
     return parts
 
 
-# A kind's own parts of its job definition (MonitorKind.key -> builder); everything else is _monitor's.
+# The own parts of a family of jobs (MonitorKind.job -> builder); everything else is _monitor's. A kind of an existing
+# family is only its entry in mmtool/config/monitor_kinds.py and its params model.
 JOB_PARTS: dict[str, Callable[[StackTemplate, MonitorKind, Shared], JobParts]] = {
-    "data_quality": _data_quality,
-    "model_quality": _model_quality,
-    "model_bias": _clarify,
-    "model_explainability": _clarify,
+    "data-quality": _data_quality,
+    "model-quality": _model_quality,
+    "clarify": _clarify,
 }
 
 

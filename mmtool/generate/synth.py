@@ -25,13 +25,14 @@ from mmtool.generate import clarify
 from mmtool.generate.assets import MARKER, render_preprocessor
 from mmtool.generate.notes import stack_notes
 from mmtool.config import layout
+from mmtool.config.monitor_kinds import MODEL_BIAS, MODEL_EXPLAINABILITY
 from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
 from templates import alarms, foundation, monitoring, network
 from templates import endpoint as templates_endpoint
 from templates.common import Inputs, StackTemplate
 from templates.endpoint import MODEL_IDENTITY_UPSTREAM, model_name
-from templates.monitoring import BIAS_CONFIG, EXPLAINABILITY_CONFIG
+from templates.monitoring import config_asset
 from templates.processing_engine import ANALYZER_ASSET
 
 MANIFEST_FORMAT = 1
@@ -215,12 +216,13 @@ def _clarify_assets(params: Params, endpoint: FleetEndpoint, synthesis: Synthesi
     monitoring = endpoint.monitoring
     keys = {}
     if monitoring.model_bias.enabled:
-        keys[BIAS_CONFIG] = _add_asset(synthesis, endpoint, clarify.CONFIG_FILE,
-                                       clarify.render(clarify.bias_config(params, endpoint)), folder="model-bias")
+        keys[config_asset(MODEL_BIAS)] = _add_asset(
+            synthesis, endpoint, clarify.CONFIG_FILE, clarify.render(clarify.bias_config(params, endpoint)),
+            folder=MODEL_BIAS.name)
     if monitoring.model_explainability.enabled:
-        keys[EXPLAINABILITY_CONFIG] = _add_asset(
+        keys[config_asset(MODEL_EXPLAINABILITY)] = _add_asset(
             synthesis, endpoint, clarify.CONFIG_FILE,
-            clarify.render(clarify.explainability_config(params, endpoint, model)), folder="model-explainability")
+            clarify.render(clarify.explainability_config(params, endpoint, model)), folder=MODEL_EXPLAINABILITY.name)
     return keys
 
 
