@@ -42,6 +42,7 @@ from troposphere.servicecatalog import (
     PortfolioProductAssociation,
 )
 
+from mmtool.config.monitor_kinds import KINDS
 from mmtool.config.params import MAX_CATALOG_PRINCIPALS, Params
 from templates import STACKS, endpoint_monitoring
 from templates.common import Inputs, StackTemplate, name, scanner_skips
@@ -209,8 +210,10 @@ PREFIX = "${ProjectName}-${EnvironmentName}"
 
 EC2_RESOURCES = ("vpc/*", "subnet/*", "security-group/*", "security-group-rule/*", "route-table/*", "vpc-endpoint/*",
                  "vpc-flow-log/*")
-SAGEMAKER_NAMED = ("model", "endpoint", "data-quality-job-definition", "model-quality-job-definition",
-                   "model-bias-job-definition", "model-explainability-job-definition", "monitoring-schedule")
+SAGEMAKER_NAMED = ("model", "endpoint", *(f"{kind.name}-job-definition" for kind in KINDS), "monitoring-schedule")
+# Each monitor kind's job definition actions: awacs's constants, so a kind SageMaker lacks fails at import.
+JOB_DEFINITION_ACTIONS = [getattr(sagemaker, f"{verb}{kind.stem}JobDefinition")
+                          for kind in KINDS for verb in ("Create", "Delete", "Describe")]
 
 # Which statement of the launch role covers each resource type of the product templates (a test keeps every
 # type of every product template in this table: a new type needs its permissions reviewed here first).
@@ -224,9 +227,7 @@ LAUNCH_COVERAGE: dict[str, str] = {
     "AWS::EC2::SecurityGroupIngress": "Ec2", "AWS::EC2::SecurityGroupEgress": "Ec2",
     "AWS::EC2::VPCEndpoint": "Ec2", "AWS::EC2::FlowLog": "Ec2",
     "AWS::SageMaker::Model": "SageMaker", "AWS::SageMaker::EndpointConfig": "SageMaker",
-    "AWS::SageMaker::Endpoint": "SageMaker", "AWS::SageMaker::DataQualityJobDefinition": "SageMaker",
-    "AWS::SageMaker::ModelQualityJobDefinition": "SageMaker", "AWS::SageMaker::ModelBiasJobDefinition": "SageMaker",
-    "AWS::SageMaker::ModelExplainabilityJobDefinition": "SageMaker",
+    "AWS::SageMaker::Endpoint": "SageMaker", **{kind.resource_type: "SageMaker" for kind in KINDS},
     "AWS::SageMaker::MonitoringSchedule": "SageMaker",
     "AWS::CloudWatch::Alarm": "CloudWatch", "AWS::CloudWatch::Dashboard": "Dashboard",
     "AWS::SNS::Topic": "Sns", "AWS::SNS::TopicPolicy": "Sns", "AWS::SNS::Subscription": "Sns",
@@ -344,13 +345,7 @@ def launch_policies(role: Role) -> list[PolicyType]:
                     sagemaker.CreateEndpointConfig, sagemaker.DeleteEndpointConfig, sagemaker.DescribeEndpointConfig,
                     sagemaker.CreateEndpoint, sagemaker.UpdateEndpoint, sagemaker.DeleteEndpoint,
                     sagemaker.DescribeEndpoint,
-                    sagemaker.CreateDataQualityJobDefinition, sagemaker.DeleteDataQualityJobDefinition,
-                    sagemaker.DescribeDataQualityJobDefinition, sagemaker.CreateModelQualityJobDefinition,
-                    sagemaker.DeleteModelQualityJobDefinition, sagemaker.DescribeModelQualityJobDefinition,
-                    sagemaker.CreateModelBiasJobDefinition, sagemaker.DeleteModelBiasJobDefinition,
-                    sagemaker.DescribeModelBiasJobDefinition, sagemaker.CreateModelExplainabilityJobDefinition,
-                    sagemaker.DeleteModelExplainabilityJobDefinition,
-                    sagemaker.DescribeModelExplainabilityJobDefinition, sagemaker.CreateMonitoringSchedule,
+                    *JOB_DEFINITION_ACTIONS, sagemaker.CreateMonitoringSchedule,
                     sagemaker.UpdateMonitoringSchedule, sagemaker.DeleteMonitoringSchedule,
                     sagemaker.DescribeMonitoringSchedule, sagemaker.AddTags, sagemaker.DeleteTags,
                     sagemaker.ListTags],
