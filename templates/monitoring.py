@@ -462,9 +462,9 @@ def _clarify(st: StackTemplate, kind: MonitorKind, shared: Shared) -> JobParts:
 # The own parts of a family of jobs (MonitorKind.job -> builder); everything else is _monitor's. A kind of an existing
 # family is only its entry in mmtool/config/monitor_kinds.py and its params model.
 JOB_PARTS: dict[str, Callable[[StackTemplate, MonitorKind, Shared], JobParts]] = {
-    "data-quality": _data_quality,
-    "model-quality": _model_quality,
-    "clarify": _clarify,
+    "analyzer-data": _data_quality,  # the analyzer on captured data against baseline statistics
+    "analyzer-labels": _model_quality,  # the analyzer on predictions merged with ground-truth labels
+    "clarify": _clarify,  # SageMaker Clarify with an analysis configuration the build generates
 }
 
 

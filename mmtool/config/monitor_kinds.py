@@ -1,11 +1,16 @@
 """The monitor kinds: one declaration per kind of monitor, read by everything that names, builds or reads one.
 
 The templates (`templates/monitoring.py` builds any kind's job definition, schedule and outputs from its entry;
-`templates/alarms.py` its dashboard widgets and the schedules its rules watch), `make status` and `make run-now`
-(`mmtool/operate/facts.py`, `runnow.py`), the security checks (`mmtool/security/checks.py`) and the generated
-table in docs/monitors.md all read this table instead of keeping their own. Adding a kind is an entry here and
-its job-specific parts in `templates/monitoring.py` (`JOB_PARTS`); adding an engine is a name in `ENGINES` and
-in the `engines` of the kinds it can run.
+`templates/alarms.py` its dashboard graphs (`widgets`, `overview`) and the schedules its rules watch; the catalog's
+launch role its job definitions), the names' length checks, the baseline copies, the cost estimate, `make status`
+and `make run-now` (`mmtool/operate/facts.py`, `runnow.py`, `rules.py`, `quotas.py`), the security checks
+(`mmtool/security/checks.py`) and the generated table in docs/monitors.md all read this table instead of keeping
+their own. Adding a kind is an entry here and its params model (a section of `MonitoringSettings` in
+mmtool/config/params/monitoring.py, whose `baseline_uris()` says which baselines it reads); a kind of a new job
+family also needs that family's parts in `templates/monitoring.py` (`JOB_PARTS`), and a Clarify kind its analysis
+configuration (mmtool/generate/clarify.py). tests/test_monitor_kinds.py refuses a list of kinds anywhere else and
+adds a fake kind to check that the readers pick it up. Adding an engine is a name in `ENGINES` and in the
+`engines` of the kinds it can run.
 
 The names follow AWS's: `stem` is SageMaker's MonitoringType and the prefix of the CloudFormation resource type
 (`AWS::SageMaker::<stem>JobDefinition`) and of the Describe call's response keys
@@ -83,7 +88,7 @@ class MonitorKind:
     merges_ground_truth: bool  # a run first merges Ground Truth labels with the captured predictions
     network_isolated: bool  # the job runs network-isolated
     one_time_runs: bool  # a one-off (NOW) schedule is allowed
-    job: str  # its job's own parts in templates/monitoring.py (JOB_PARTS): kinds of one family share them
+    job: str  # its job family: the job's own parts in templates/monitoring.py (JOB_PARTS), shared by a family's kinds
     widgets: tuple[Widget, ...]  # the single-endpoint dashboard's graphs of its metrics (templates/alarms.py)
     # the environment overview's graph of it; None: it is one of the overview's graph of the model metrics
     overview: Widget | None = None
@@ -112,7 +117,7 @@ DATA_QUALITY = MonitorKind(
     key="data_quality", stem="DataQuality", name="data-quality", code="dq", one_time_code="dq",
     label="Data quality", namespace="aws/sagemaker/Endpoints/data-metrics", image=ANALYZER,
     engines=(MODEL_MONITOR, PROCESSING), model=DataQualityMonitor, merges_ground_truth=False, network_isolated=True,
-    one_time_runs=True, job="data-quality",
+    one_time_runs=True, job="analyzer-data",
     widgets=(Widget("Data quality: baseline drift per feature (max)", DRIFT_TERMS, "Maximum"),
              Widget("Data quality: completeness per feature", "%^feature_completeness_.*%")),
     overview=Widget("Data drift (max)", DRIFT_TERMS, "Maximum"),
@@ -121,7 +126,7 @@ MODEL_QUALITY = MonitorKind(
     key="model_quality", stem="ModelQuality", name="model-quality", code="mq", one_time_code="mq",
     label="Model quality", namespace="aws/sagemaker/Endpoints/model-metrics", image=ANALYZER,
     engines=(MODEL_MONITOR, PROCESSING), model=ModelQualityMonitor, merges_ground_truth=True, network_isolated=True,
-    one_time_runs=False, job="model-quality", widgets=(Widget("Model quality metrics"),),
+    one_time_runs=False, job="analyzer-labels", widgets=(Widget("Model quality metrics"),),
 )
 MODEL_BIAS = MonitorKind(
     key="model_bias", stem="ModelBias", name="model-bias", code="mb", one_time_code="bias",

@@ -257,7 +257,7 @@ class Params(Strict):
 
     def _check_clarify(self, monitoring: MonitoringSettings, at: str) -> None:
         bias, explain = monitoring.model_bias, monitoring.model_explainability
-        enabled = [name for name, m in (("model_bias", bias), ("model_explainability", explain)) if m.enabled]
+        enabled = [name for name, m in monitoring.monitors() if m.NEEDS_CLARIFY and m.enabled]
         if not enabled:
             return
         if self.region not in image_accounts("clarify"):

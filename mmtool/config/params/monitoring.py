@@ -155,6 +155,9 @@ class MonitorJob(Strict):
     # (docs/monitors.md, "Where the merged ground truth goes").
     HOURLY_LIMIT: ClassVar[int] = HOUR
     KIND: ClassVar[str] = "monitor"
+    # Its job runs SageMaker Clarify, which the processing engine does not use (the kind's engines in
+    # mmtool/config/monitor_kinds.py; tests/config/test_monitor_kinds.py keeps the two in step).
+    NEEDS_CLARIFY: ClassVar[bool] = False
 
     @field_validator("schedule")
     @classmethod
@@ -309,6 +312,7 @@ class ModelBiasMonitor(MonitorJob):
 
     HOURLY_LIMIT: ClassVar[int] = HOUR // 2
     KIND: ClassVar[str] = "model-bias"
+    NEEDS_CLARIFY: ClassVar[bool] = True
 
     label: str = Field("label", min_length=1, description="Header of the ground-truth label column.")
     label_values_or_threshold: list[LabelValue] = Field(
@@ -368,6 +372,7 @@ class ModelExplainabilityMonitor(MonitorJob):
     """Feature-attribution drift with SageMaker Clarify: SHAP values from a temporary shadow endpoint."""
 
     KIND: ClassVar[str] = "model-explainability"
+    NEEDS_CLARIFY: ClassVar[bool] = True
 
     max_runtime_seconds: int = Field(
         3600, ge=1, le=86400, description="Stop the job after this long; must fit in the schedule period."
@@ -401,8 +406,6 @@ class ClarifySettings(Strict):
 
 
 Engine = Literal["model-monitor", "processing", "both"]
-# Monitors the processing engine runs (docs/engine.md); bias and explainability need SageMaker Clarify.
-PROCESSING_ENGINE_MONITORS = ("data_quality", "model_quality")
 # Why the processing engine refuses the Clarify monitors (docs/engine.md).
 CLARIFY_CLOSED = ("needs SageMaker Clarify, which the processing engine does not use: AWS closed Clarify (like Model "
                   "Monitor) to new customers on 2026-07-30 (docs/engine.md); disable it, or use engine: model-monitor "
@@ -438,6 +441,11 @@ class MonitoringSettings(Strict):
     def clarify_features(self) -> Optional[list[str]]:
         return self.clarify.features or self.data_quality.preprocessor.feature_names
 
+    def monitors(self) -> list[tuple[str, MonitorJob]]:
+        """(section, settings) of each monitor, in the model's order."""
+        return [(name, value) for name in type(self).model_fields
+                if isinstance(value := getattr(self, name), MonitorJob)]
+
     @property
     def runs_model_monitor(self) -> bool:
         return self.engine in ("model-monitor", "both")
@@ -451,8 +459,8 @@ class MonitoringSettings(Strict):
         """What the processing engine cannot run is refused here, naming the field, rather than left out silently."""
         if not self.runs_processing:
             return self
-        for key in ("model_bias", "model_explainability"):
-            if getattr(self, key).enabled:
+        for key, monitor in self.monitors():
+            if monitor.NEEDS_CLARIFY and monitor.enabled:
                 raise FieldError(f"{key}.enabled", True, f"engine {self.engine}: {key.replace('_', ' ')} {CLARIFY_CLOSED}")
         dq = self.data_quality
         if dq.enabled and dq.parsed_schedule.one_time:
