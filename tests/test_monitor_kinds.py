@@ -4,7 +4,8 @@
   (tuple, list, set, dict) that names two or more kinds by their key, name, MonitoringType, short code, namespace,
   or their objects, outside the table, the params model and the short allow-list below (each with its reason).
 * A fake fifth kind added to the table and the params model (in a fresh interpreter, before anything else reads
-  them) shows up in the dashboard, the name limits, the baseline copies, `make run-now`'s choices, the quotas, the
+  them) shows up in the monitoring template (job definition, schedule, parameters, merged ground-truth policy), the
+  dashboard, the name limits, the baseline copies, `make run-now`'s choices, the quotas, the
   security checks, the cost estimate and the generated table in docs/monitors.md, with no other file changed.
 * What the table and the params model both say about a kind agrees.
 """
@@ -129,14 +130,17 @@ def test_the_table_and_the_params_model_agree():
 
 
 # A fifth kind, added to the table and the params model before anything else reads them, as a new kind would be: a
-# params model (here a model-quality one under its own section) and an entry. Its stem is its own, so the readers
-# that need an AWS type for it (the monitoring template's job definition, the catalog's awacs actions) are not asked.
+# params model (here a model-quality one under its own section) and an entry of an existing job family. AWS has no
+# such job definition type, so troposphere gets one (ModelQuality's, renamed) for the monitoring template; the
+# catalog's awacs actions, which would rightly refuse it at import, are not asked. It runs on Model Monitor only:
+# templates/processing_engine.py builds its request from data quality's or model quality's own parameters.
 FAKE_KIND = textwrap.dedent("""
     import dataclasses, sys
     from pydantic import BaseModel
     from pydantic.fields import FieldInfo
     from mmtool.config import monitor_kinds as mk
     from mmtool.config.params import environment, fleet, monitoring as pm
+    from troposphere import sagemaker as types
 
     class DriftScoreMonitor(pm.ModelQualityMonitor):
         KIND = "drift-score"
@@ -152,10 +156,18 @@ FAKE_KIND = textwrap.dedent("""
     fake = dataclasses.replace(
         mk.MODEL_QUALITY, key="drift_score", stem="DriftScore", name="drift-score", code="ds", one_time_code="ds",
         label="Drift score", namespace="aws/sagemaker/Endpoints/drift-score-metrics", model=DriftScoreMonitor,
+        engines=(mk.MODEL_MONITOR,),
         widgets=(mk.Widget("Drift score per feature", "drift_score", "Maximum", 24),),
         overview=mk.Widget("Drift scores (max)", "drift_score", "Maximum"))
     mk.KINDS = mk.KINDS + (fake,)
     mk.BY_NAME[fake.name] = fake
+    mk.BY_STEM[fake.stem] = fake
+    for name in [n for n in dir(types) if n.startswith("ModelQuality")]:  # its property types: ModelQuality's
+        setattr(types, name.replace("ModelQuality", "DriftScore"), getattr(types, name))
+    types.DriftScoreJobDefinition = type("DriftScoreJobDefinition", (types.ModelQualityJobDefinition,), {
+        "resource_type": "AWS::SageMaker::DriftScoreJobDefinition",
+        "props": {k.replace("ModelQuality", "DriftScore"): v
+                  for k, v in types.ModelQualityJobDefinition.props.items()}})
 """)
 
 PROBE = textwrap.dedent("""
@@ -167,10 +179,14 @@ PROBE = textwrap.dedent("""
     from mmtool.cost.estimate import monitor_inputs
     from mmtool.operate import facts, quotas
     from mmtool.security import checks
-    from templates import alarms
+    from templates import alarms, monitoring
+    from templates.common import Inputs
     params = load_params(Path(sys.argv[1]), Path.cwd())
     template = alarms.build(params).template.to_dict()
     body = json.dumps(template["Resources"]["Dashboard"])
+    monitors = monitoring.build(params)
+    resources = monitors.template.to_dict()["Resources"]
+    values = monitors.parameter_file(Inputs(params, params.fleet()[0], {}, "model"))
     print(json.dumps({
         "dashboard": [title in body for title in ("Drift score per feature", "Drift scores (max)")],
         "flag": "DriftScoreEnabled" in template["Parameters"] and "DriftScore" in template["Conditions"],
@@ -179,6 +195,11 @@ PROBE = textwrap.dedent("""
                                  if c.name.endswith(("-ds", "-drift-score")) or "-ds-" in c.name),
         "run_now": facts.MONITORS.get("drift-score"),
         "quotas": "drift_score" in quotas.ENGINE_MONITORS,
+        "job": resources["DriftScoreJobDefinition"]["Type"],
+        "job_name": json.dumps(resources["DriftScoreJobDefinition"]["Properties"]["JobDefinitionName"]),
+        "schedule": json.dumps(resources["DriftScoreSchedule"]["Properties"]["MonitoringScheduleName"]),
+        "merge": "drift-score/merge/*" in json.dumps(resources["MergedGroundTruthReadPolicy"]),
+        "values": {k: v for k, v in values.items() if k.startswith("DriftScore")},
         "security": "AWS::SageMaker::DriftScoreJobDefinition" in checks.JOB_DEFINITION_TYPES,
         "estimate_inputs": list(monitor_inputs(fake)),
         "settings": type(mk.settings(params.fleet()[0].monitoring, fake)).__name__,
@@ -201,7 +222,11 @@ def test_a_new_kind_in_the_table_reaches_every_reader(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["dashboard"] == [True, True]
-    assert seen["flag"] and seen["docs"] and seen["quotas"] and seen["security"]
+    assert seen["flag"] and seen["docs"] and seen["security"] and seen["merge"]
+    assert not seen["quotas"]  # Model Monitor only (its engines)
+    assert seen["job"] == "AWS::SageMaker::DriftScoreJobDefinition"
+    assert "ds-${DriftScoreRevision}" in seen["job_name"] and "-drift-score" in seen["schedule"]
+    assert seen["values"]["DriftScoreEnabled"] == "true" and seen["values"]["DriftScoreProblemType"] == "Regression"
     assert seen["run_now"] == "DriftScore"
     assert seen["schedule_names"] == ["churn-dev-drift-score", "churn-dev-ds-000000000000"]
     assert seen["estimate_inputs"][0] == "DriftScoreScheduleExpression"
