@@ -173,7 +173,7 @@ FAKE_KIND = textwrap.dedent("""
 PROBE = textwrap.dedent("""
     import json
     from pathlib import Path
-    from mmtool.config import name_limits
+    from mmtool.config import name_limits, reference
     from mmtool.config.baselines import baseline_copies
     from mmtool.config.loader import load_params
     from mmtool.cost.estimate import monitor_inputs
@@ -190,10 +190,11 @@ PROBE = textwrap.dedent("""
     print(json.dumps({
         "dashboard": [title in body for title in ("Drift score per feature", "Drift scores (max)")],
         "flag": "DriftScoreEnabled" in template["Parameters"] and "DriftScore" in template["Conditions"],
-        "docs": "| drift-score | `monitoring.drift_score` | `DriftScore` | `ds` |" in mk.table(),
+        "docs": "| drift-score | `monitoring.drift_score` | `DriftScore` | `ds` |" in reference.render_kinds(),
         "schedule_names": sorted(c.name for c in name_limits.composed_names(params)
                                  if c.name.endswith(("-ds", "-drift-score")) or "-ds-" in c.name),
         "run_now": facts.MONITORS.get("drift-score"),
+        "status": "DriftScore" in facts.MONITORING_TYPES,
         "quotas": "drift_score" in quotas.ENGINE_MONITORS,
         "job": resources["DriftScoreJobDefinition"]["Type"],
         "job_name": json.dumps(resources["DriftScoreJobDefinition"]["Properties"]["JobDefinitionName"]),
@@ -222,7 +223,7 @@ def test_a_new_kind_in_the_table_reaches_every_reader(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["dashboard"] == [True, True]
-    assert seen["flag"] and seen["docs"] and seen["security"] and seen["merge"]
+    assert seen["flag"] and seen["docs"] and seen["security"] and seen["merge"] and seen["status"]
     assert not seen["quotas"]  # Model Monitor only (its engines)
     assert seen["job"] == "AWS::SageMaker::DriftScoreJobDefinition"
     assert "ds-${DriftScoreRevision}" in seen["job_name"] and "-drift-score" in seen["schedule"]
