@@ -120,13 +120,14 @@ def test_the_guard_lets_one_kind_and_derived_lists_pass(source):
 
 def test_the_table_and_the_params_model_agree():
     """The facts both hold about a kind: its section, which engines can run it (the processing engine does not use
-    Clarify) and whether a one-off run is allowed."""
+    Clarify), whether a one-off run is allowed, its name."""
     sections = [name for name, _ in MonitoringSettings().monitors()]
     assert sections == [kind.key for kind in KINDS]
     for kind in KINDS:
         assert MonitoringSettings.model_fields[kind.key].annotation is kind.model
         assert kind.model.NEEDS_CLARIFY == (kind.image == CLARIFY) == (PROCESSING not in kind.engines), kind.key
         assert kind.model.ONE_OFF == kind.one_time_runs, kind.key
+        assert kind.model.KIND == kind.name, kind.key  # how the params model's messages name it
 
 
 # A fifth kind, added to the table and the params model before anything else reads them, as a new kind would be: a
