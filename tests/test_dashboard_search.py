@@ -41,6 +41,8 @@ from tests.cfn_values import Resolver
 from tests.conftest import REPO
 
 # --- the matcher ------------------------------------------------------------------------------------
+# An oracle of its own, written from the page (mmtool/config/names.py's search_tokens is the product's copy of the
+# tokenization, for validation; this one is kept apart on purpose).
 
 _WORD = re.compile(r"[A-Za-z0-9]+")  # non-alphanumeric characters are delimiters
 # Camel case and digits start tokens: CustomCount1 -> Custom, Count, 1; SDBFailure -> SDB, Failure.
@@ -404,8 +406,9 @@ def test_the_fleet_overview_finds_every_endpoints_metrics_of_both_engines(fleet)
 
 def test_the_fleet_overview_matches_an_environment_whose_name_extends_ours(fleet):
     """The documented limit (docs/fleet.md): the overview finds `<project>-<env>` as consecutive name tokens, so
-    `churn-staging2` (digits start a token) and `old-churn-staging` show up on churn-staging's overview. If this
-    fails, the search became exact: update docs/fleet.md."""
+    `churn-staging2` (digits start a token) and `old-churn-staging` show up on churn-staging's overview; validation
+    refuses such a neighbour in the same params folder (tests/config/test_names.py). If this fails, the search
+    became exact: update docs/fleet.md and mmtool/config/names.py."""
     params, _, metrics = fleet
     stacks = fleet[1]
     alarms = next(s for s in stacks if s.kind == "alarms")

@@ -9,10 +9,16 @@ added later, and then a destroy of one would reach the other's stacks). Making n
 (another separator) would rename, and so replace, every deployed stack and bucket; the deploy engine proves
 ownership by the stacks' tags instead (deployer/ownership.py, docs/deploying.md "Ownership"), and this check
 keeps a params folder from producing the clash in the first place.
+
+A fleet's overview dashboard finds every endpoint's metrics by a CloudWatch search on ``<project>-<env>``, which
+matches name tokens in a row, not a prefix (docs/fleet.md, "The overview dashboard's searches"): the tokens of
+``churn-dev`` (``churn``, ``dev``) are in ``churn-dev2-...`` too, digits starting a token. Validation refuses a fleet
+environment whose overview would so show another environment's metrics of the same params folder.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mmtool.errors import ParamsError, Problem
@@ -33,8 +39,20 @@ def _prefix_of(path: Path) -> tuple[str, int | None] | None:
     return f"{project}-{path.stem}", lines.get(("project",))
 
 
-def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str]) -> list[Problem]:
-    """A problem on each of ``envs`` whose prefix could compose a name of another environment of ``params_dir``.
+def search_tokens(name: str) -> list[str]:
+    """The tokens CloudWatch's search makes of a name: non-alphanumeric characters delimit, digits and capitals
+    start a token (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html)."""
+    return re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+", name)
+
+
+def _holds_in_a_row(tokens: list[str], within: list[str]) -> bool:
+    return any(within[start:start + len(tokens)] == tokens for start in range(len(within) - len(tokens) + 1))
+
+
+def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets: frozenset[str] = frozenset()
+            ) -> list[Problem]:
+    """A problem on each of ``envs`` whose prefix could compose a name of another environment of ``params_dir``, or
+    (``fleets``: the validated fleet environments) whose overview dashboard's search would find another's metrics.
 
     ``prefixes`` holds the already validated environments' ``<project>-<env>``; the other files are only read."""
     from mmtool.config.loader import display_path
@@ -66,6 +84,14 @@ def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str]) -> list
                 key = mine[len(theirs) + 1:]
                 why = (f"this environment's names start with {mine}-, which params/{other}.yaml composes for an "
                        f"endpoint key {key!r} ({mine}-endpoint)")
+            elif env in fleets and _holds_in_a_row(search_tokens(mine), search_tokens(theirs)):
+                problems.append(Problem(
+                    display_path(params_dir / f"{env}.yaml"), "project", f"{mine}: this fleet's overview dashboard "
+                    f"searches for {mine} by name tokens, which params/{other}.yaml's names ({theirs}-...) hold too, so "
+                    "it would show that environment's metrics (digits start a token: docs/fleet.md); choose names "
+                    f"where neither <project>-<environment> holds the other's tokens in a row (e.g. {mine}b, not "
+                    f"{mine}2)", line=line, show_value=False))
+                continue
             else:
                 continue
             problems.append(Problem(

@@ -50,7 +50,8 @@ def validate(paths: Paths, envs: list[str]):
             problems.extend(exc.problems)
     from mmtool.config.names import clashes  # environments whose composed names could meet (docs/deploying.md)
 
-    problems.extend(clashes(paths.params, envs, {env: params.prefix for env, params in loaded.items()}))
+    problems.extend(clashes(paths.params, envs, {env: params.prefix for env, params in loaded.items()},
+                            frozenset(env for env, params in loaded.items() if params.is_fleet)))
     if problems:
         raise ParamsError(problems)
     return loaded

@@ -5,11 +5,12 @@ endpoint key `ab` composes ab's stack names."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from mmtool.config.workspace import validate
 from mmtool.errors import ParamsError
 
-from ..conftest import dev_params, write_params
+from ..conftest import REPO, dev_params, write_params
 
 
 def environment(scratch, env: str, project: str) -> None:
@@ -54,3 +55,29 @@ def test_names_that_only_share_a_start_are_fine(scratch) -> None:
 def test_a_broken_neighbour_is_its_own_problem(scratch) -> None:
     (scratch.params / "broken.yaml").write_text("project: [\n")
     assert "dev" in validate(scratch, ["dev"])
+
+
+def fleet_environment(scratch, env: str, project: str = "churn") -> None:
+    data = yaml.safe_load((REPO / "params" / "staging.yaml").read_text())
+    data.update(project=project, environment=env)
+    write_params(scratch, data, env)
+
+
+def test_a_fleet_whose_overview_search_finds_another_environment_is_refused(scratch) -> None:
+    """The overview dashboard searches `churn-stg` by name tokens (docs/fleet.md): `churn-stg2-...` holds them in a
+    row (digits start a token), so stg's overview would show stg2's metrics; `churn-stgb-...` does not."""
+    fleet_environment(scratch, "stg")
+    environment(scratch, "stg2", "churn")
+    with pytest.raises(ParamsError) as caught:
+        validate(scratch, ["stg"])
+    text = "\n".join(p.render() for p in caught.value.problems)
+    assert "/params/stg.yaml:" in text and "project: churn-stg: this fleet's overview dashboard searches for " \
+        "churn-stg by name tokens, which params/stg2.yaml's names (churn-stg2-...) hold too" in text
+    assert "stg2" in validate(scratch, ["stg2"])  # a single endpoint's dashboard searches exact names
+
+
+def test_a_fleet_beside_an_environment_named_apart_by_letters_is_fine(scratch) -> None:
+    fleet_environment(scratch, "stg")
+    environment(scratch, "stgb", "churn")
+    environment(scratch, "ab", "old-churn")  # tokens old, churn, ab: not churn, stg in a row
+    assert set(validate(scratch, ["stg", "stgb", "ab"])) == {"stg", "stgb", "ab"}
