@@ -13,7 +13,8 @@ keeps a params folder from producing the clash in the first place.
 A fleet's overview dashboard finds every endpoint's metrics by a CloudWatch search on ``<project>-<env>``, which
 matches name tokens in a row, not a prefix (docs/fleet.md, "The overview dashboard's searches"): the tokens of
 ``churn-dev`` (``churn``, ``dev``) are in ``churn-dev2-...`` too, digits starting a token. Validation refuses a fleet
-environment whose overview would so show another environment's metrics of the same params folder.
+environment whose overview would so show another environment's metrics of the same params folder in the same
+account and region (metrics are kept per account and region).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from pathlib import Path
 from mmtool.errors import ParamsError, Problem
 
 
-def _prefix_of(path: Path) -> tuple[str, int | None] | None:
-    """``(<project>-<env>, line of project:)`` read from a params file, or None when it cannot be read (its own
-    problems are reported when that environment is validated)."""
+def _prefix_of(path: Path) -> tuple[str, int | None, tuple[object, object]] | None:
+    """``(<project>-<env>, line of project:, (account_id, region))`` read from a params file, or None when it cannot
+    be read (its own problems are reported when that environment is validated)."""
     from mmtool.config.loader import display_path, read_yaml
 
     try:
@@ -36,7 +37,7 @@ def _prefix_of(path: Path) -> tuple[str, int | None] | None:
     project = data.get("project") if isinstance(data, dict) else None
     if not isinstance(project, str):
         return None
-    return f"{project}-{path.stem}", lines.get(("project",))
+    return f"{project}-{path.stem}", lines.get(("project",)), (data.get("account_id"), data.get("region"))
 
 
 def search_tokens(name: str) -> list[str]:
@@ -49,6 +50,12 @@ def _holds_in_a_row(tokens: list[str], within: list[str]) -> bool:
     return any(within[start:start + len(tokens)] == tokens for start in range(len(within) - len(tokens) + 1))
 
 
+def _same_metrics(where: tuple[object, object], their_where: tuple[object, object]) -> bool:
+    """CloudWatch metrics belong to one account and region: two environments' searches can meet only there (an
+    environment file without them, being invalid, is taken to share them)."""
+    return all(mine is None or theirs is None or mine == theirs for mine, theirs in zip(where, their_where))
+
+
 def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets: frozenset[str] = frozenset()
             ) -> list[Problem]:
     """A problem on each of ``envs`` whose prefix could compose a name of another environment of ``params_dir``, or
@@ -57,11 +64,11 @@ def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets:
     ``prefixes`` holds the already validated environments' ``<project>-<env>``; the other files are only read."""
     from mmtool.config.loader import display_path
 
-    known: dict[str, tuple[str, int | None]] = {}
+    known: dict[str, tuple[str, int | None, tuple[object, object]]] = {}
     for path in sorted(params_dir.glob("*.yaml")):
         if path.stem in prefixes:
             found = _prefix_of(path)
-            known[path.stem] = (prefixes[path.stem], found[1] if found else None)
+            known[path.stem] = (prefixes[path.stem], found[1] if found else None, found[2] if found else (None, None))
         else:
             found = _prefix_of(path)
             if found is not None:
@@ -70,8 +77,8 @@ def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets:
     for env in envs:
         if env not in known:
             continue
-        mine, line = known[env]
-        for other, (theirs, _) in known.items():
+        mine, line, where = known[env]
+        for other, (theirs, _, their_where) in known.items():
             if other == env:
                 continue
             if mine == theirs:
@@ -84,7 +91,8 @@ def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets:
                 key = mine[len(theirs) + 1:]
                 why = (f"this environment's names start with {mine}-, which params/{other}.yaml composes for an "
                        f"endpoint key {key!r} ({mine}-endpoint)")
-            elif env in fleets and _holds_in_a_row(search_tokens(mine), search_tokens(theirs)):
+            elif env in fleets and _same_metrics(where, their_where) and _holds_in_a_row(search_tokens(mine),
+                                                                                       search_tokens(theirs)):
                 problems.append(Problem(
                     display_path(params_dir / f"{env}.yaml"), "project", f"{mine}: this fleet's overview dashboard "
                     f"searches for {mine} by name tokens, which params/{other}.yaml's names ({theirs}-...) hold too, so "

@@ -7,15 +7,18 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from mmtool.config import names
 from mmtool.config.workspace import validate
 from mmtool.errors import ParamsError
 
 from ..conftest import REPO, dev_params, write_params
 
+STAGING_ACCOUNT = yaml.safe_load((REPO / "params" / "staging.yaml").read_text())["account_id"]
 
-def environment(scratch, env: str, project: str) -> None:
+
+def environment(scratch, env: str, project: str, **values: str) -> None:
     data = dev_params()
-    data.update(project=project, environment=env)
+    data.update(project=project, environment=env, **values)
     write_params(scratch, data, env)
 
 
@@ -67,7 +70,7 @@ def test_a_fleet_whose_overview_search_finds_another_environment_is_refused(scra
     """The overview dashboard searches `churn-stg` by name tokens (docs/fleet.md): `churn-stg2-...` holds them in a
     row (digits start a token), so stg's overview would show stg2's metrics; `churn-stgb-...` does not."""
     fleet_environment(scratch, "stg")
-    environment(scratch, "stg2", "churn")
+    environment(scratch, "stg2", "churn", account_id=STAGING_ACCOUNT)  # metrics are per account and region
     with pytest.raises(ParamsError) as caught:
         validate(scratch, ["stg"])
     text = "\n".join(p.render() for p in caught.value.problems)
@@ -81,3 +84,13 @@ def test_a_fleet_beside_an_environment_named_apart_by_letters_is_fine(scratch) -
     environment(scratch, "stgb", "churn")
     environment(scratch, "ab", "old-churn")  # tokens old, churn, ab: not churn, stg in a row
     assert set(validate(scratch, ["stg", "stgb", "ab"])) == {"stg", "stgb", "ab"}
+
+
+def test_a_fleet_beside_a_token_sharing_environment_of_another_account_or_region_is_fine(scratch) -> None:
+    """Metrics are kept per account and region: stg2 elsewhere cannot show on stg's overview."""
+    fleet_environment(scratch, "stg")
+    environment(scratch, "stg2", "churn")  # dev's account, not staging's
+    assert dev_params()["account_id"] != yaml.safe_load((REPO / "params" / "staging.yaml").read_text())["account_id"]
+    assert set(validate(scratch, ["stg", "stg2"])) == {"stg", "stg2"}
+    assert not names._same_metrics(("1", "eu-west-1"), ("1", "us-west-2"))
+    assert names._same_metrics(("1", "eu-west-1"), ("1", None))  # an unreadable file is taken to share them
