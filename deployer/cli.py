@@ -9,8 +9,8 @@
     # handler (deploy builds first):
     return deployer.cli.run("deploy", Path("build") / env / "manifest.json", args)
 
-and turns :class:`deployer.errors.DeployError` into one line on stderr and ``exc.exit_code`` (``--debug``
-re-raises). The plain functions below (``plan``, ``deploy``, ...) are the same thing without argparse.
+and turns :class:`deployer.errors.DeployError` (a :class:`deployer.tool_error.ToolError`, the one base of the
+tool's errors) into its message on stderr and ``exc.exit_code`` (``--debug`` re-raises). The plain functions below (``plan``, ``deploy``, ...) are the same thing without argparse.
 ``python -m deployer <command> --manifest build/dev/manifest.json`` runs them standalone, with the same
 error boundary (:func:`main`).
 """
@@ -27,9 +27,10 @@ from rich.console import Console
 
 from .aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, AwsClients, make_clients
 from .context import DEFAULT_MAX_PARALLEL, DEFAULT_WAIT_TIMEOUT, Context, Options
-from .errors import DeployError, InputError
+from .errors import InputError
 from .manifest import load_manifest
 from .reporter import Reporter, make_console
+from .tool_error import ToolError
 
 COMMANDS = ("plan", "deploy", "destroy", "drift", "outputs", "unlock")
 MAX_PARALLEL_LIMIT = 16
@@ -374,10 +375,11 @@ def run(command: str, manifest_path: str | Path, args: argparse.Namespace, *, re
 
 
 def boundary(func: Callable[[], int], *, debug: bool = False) -> int:
-    """The error boundary of ``python -m deployer`` (build.py has its own): one message, one exit code."""
+    """The error boundary of ``python -m deployer`` (``mmtool`` has its own, ``mmtool.cli.boundary``): a
+    :class:`ToolError`, the one base of the tool's errors, becomes one message and its exit code."""
     try:
         return func()
-    except DeployError as exc:
+    except ToolError as exc:
         if debug:
             raise
         make_console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)

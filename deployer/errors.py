@@ -1,9 +1,10 @@
-"""One base exception for the deploy engine, and the exit codes it maps to.
+"""The deploy engine's errors, and how a failed AWS call becomes one.
 
 Every failure the engine reports is a :class:`DeployError` whose message is one or more lines meant for
-a person: it names the stack, keeps AWS's own error code and message, and says what to do next. The CLI
-boundary (``build.py``) prints ``str(error)`` on stderr and exits with ``error.exit_code``; ``--debug``
-re-raises instead.
+a person: it names the stack, keeps AWS's own error code and message, and says what to do next. It is a
+:class:`deployer.tool_error.ToolError`, the one base of the tool's errors (``mmtool``'s too), so both CLI
+boundaries (``mmtool``'s ``main``, ``python -m deployer``'s ``boundary``) catch it as they catch any other:
+they print ``str(error)`` on stderr and exit with ``error.exit_code``; ``--debug`` re-raises instead.
 
 Exit codes: the one table of the tool is :mod:`deployer.exit_codes` (and docs/deploying.md, 'Exit codes').
 """
@@ -36,6 +37,7 @@ from .exit_codes import (  # noqa: F401 (the engine's modules import the codes f
     EXIT_REFUSED,
     EXIT_TIMEOUT,
 )
+from .tool_error import ToolError
 
 #: Everything boto3 raises for a failed call: API errors, transport errors, and answers that are not an
 #: API response at all (an HTTP 500 page; botocore's ResponseParserError is not a BotoCoreError).
@@ -72,15 +74,10 @@ CREDENTIAL_CODES = frozenset(
 )
 
 
-class DeployError(Exception):
+class DeployError(ToolError):
     """The one exception type the engine raises; ``exit_code`` says which kind of failure it is."""
 
     exit_code = EXIT_FAILED
-
-    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        if exit_code is not None:
-            self.exit_code = exit_code
 
 
 class InputError(DeployError):
@@ -121,7 +118,9 @@ class Interrupted(DeployError):
 
 
 class Cancelled(Exception):
-    """Internal: a worker thread stops because the user pressed Ctrl-C or another stack timed out."""
+    """Internal: a worker thread stops because the user pressed Ctrl-C or another stack timed out. Not a
+    :class:`ToolError`: it never reaches the user (the thread that raised it ends; the run reports the Ctrl-C or
+    the timeout), and an ``except DeployError`` must not catch it."""
 
 
 def is_throttling(exc: BaseException) -> bool:

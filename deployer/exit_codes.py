@@ -1,7 +1,7 @@
 """The exit codes of the whole tool (``mmtool``, ``build.py``, ``python -m deployer``): one table, here.
 
-The deploy engine's errors (:mod:`deployer.errors`) and the tool's (:mod:`mmtool.errors`) both take their codes
-from this module, and docs/deploying.md ('Exit codes') shows the same table (tests/test_cli.py compares them).
+Every error a user can cause is a :class:`deployer.tool_error.ToolError` (the engine's in :mod:`deployer.errors`,
+the tool's in :mod:`mmtool.errors`) and takes its code from this module, and docs/deploying.md ('Exit codes') shows the same table (tests/test_cli.py compares them).
 It imports nothing, so ``build.py build`` can read it without loading botocore.
 """
 

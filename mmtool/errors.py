@@ -1,23 +1,18 @@
-"""One base exception for everything a user can cause, and the exit codes the CLI maps them to.
+"""The tool's errors: the params file's problems, a wrong command line, lint findings.
 
-The CLI (`mmtool.cli`) is the single place that turns a `ToolError` into text on stderr and an
-exit code; `--debug` re-raises instead so the traceback is visible. The codes are the tool's one table,
-`deployer.exit_codes` (shared with the deploy engine, shown in docs/deploying.md).
+They belong to the one error family of the whole tool, whose base `ToolError` (its exit code, its
+what/where/fix message) is `deployer.tool_error`'s, shared with the deploy engine's `DeployError`. The CLI
+(`mmtool.cli`) is the single place that turns a `ToolError` into text on stderr and an exit code; `--debug`
+re-raises instead so the traceback is visible. The codes are the tool's one table, `deployer.exit_codes`
+(shown in docs/deploying.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deployer.exit_codes import EXIT_FAILED as EXIT_FAILURE
-from deployer.exit_codes import EXIT_INPUT as EXIT_BAD_INPUT
-from deployer.exit_codes import EXIT_INTERRUPTED  # noqa: F401 (imported from here by mmtool's modules)
-
-
-class ToolError(Exception):
-    """An error the user can act on. `str()` is the whole message; no traceback is shown."""
-
-    exit_code = EXIT_FAILURE
+from deployer.exit_codes import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED  # noqa: F401 (mmtool's modules import them from here)
+from deployer.tool_error import ToolError
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,7 @@ def _short(value: object, limit: int = 80) -> str:
 class ParamsError(ToolError):
     """A params file failed to load or validate. Carries one `Problem` per problem."""
 
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -63,7 +58,7 @@ class ParamsError(ToolError):
 class UsageError(ToolError):
     """The command line itself is wrong: an unknown environment, a missing option."""
 
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
 
 class LintError(ToolError):

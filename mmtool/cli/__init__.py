@@ -1,9 +1,10 @@
 """`mmtool <command> [--env E] [--debug]` (the console command pyproject.toml installs into .venv/bin; `python
-build.py <command>` is the same): the one error boundary of the tool.
+build.py <command>` is the same): the one error boundary of the tool (`mmtool.cli.boundary`).
 
 One module per verb beside this one does the argument parsing and the output; the work is done by the job
 packages (`mmtool.config`, `mmtool.generate`, `mmtool.operate`, `mmtool.handoff`, `mmtool.security`), which never
-import `mmtool.cli`. Every user-caused failure is a `ToolError`; `main` prints its message (one line per
+import `mmtool.cli`. Every user-caused failure is a `ToolError` (`deployer.tool_error`: the one base of the tool's
+errors and the engine's); `main` prints its message (one line per
 problem) on stderr and returns its exit code from the tool's one table (`deployer.exit_codes`: 2 for bad input,
 1 for other failures, 130 on Ctrl-C, the engine's own codes for its verbs). `--debug` re-raises so the traceback
 is visible. `plan --detailed-exitcode` reserves 2 for "the plan has changes": bad input exits 1 then.
@@ -17,7 +18,8 @@ import sys
 from typing import Callable, Sequence
 
 from mmtool.config.workspace import Paths
-from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
+from mmtool.cli.boundary import boundary
+from mmtool.errors import EXIT_FAILED, EXIT_INPUT
 
 PROGS = ("mmtool", "build.py")  # the console command, and the script the Makefile runs
 DETAILED_EXITCODE = "--detailed-exitcode"
@@ -121,25 +123,18 @@ def main(argv: Sequence[str] | None = None, paths: Paths | None = None, *, prog:
     try:
         args = _parser(selected=next((a for a in argv if not a.startswith("-")), None), prog=prog).parse_args(argv)
     except SystemExit as exc:  # argparse's own usage error exits 2: under --detailed-exitcode that means changes
-        if detailed and exc.code == EXIT_BAD_INPUT:
-            return EXIT_FAILURE
+        if detailed and exc.code == EXIT_INPUT:
+            return EXIT_FAILED
         raise
     args.prog = prog
-    debug = args.debug or os.environ.get("MM_DEBUG") == "1"
     paths = paths or Paths()
-    try:
+
+    def run() -> int:
         from mmtool.cli import local
 
         if args.command in local.AWS_COMMANDS:  # `make local-up`'s server, while it is up
             local.activate(paths, lambda line: print(line, file=sys.stderr))
         return args.handler(args, paths)
-    except ToolError as exc:
-        if debug:
-            raise
-        print(str(exc), file=sys.stderr)
-        return EXIT_FAILURE if detailed and exc.exit_code == EXIT_BAD_INPUT else exc.exit_code
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+
+    return boundary(run, debug=args.debug, detailed=detailed)
+

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from mmtool.generate.pipeline import build
-from mmtool.cli.deploy import DeployCommandError
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
 from mmtool.handoff.catalog import publish
@@ -41,26 +40,22 @@ def cmd_catalog(args: argparse.Namespace, paths) -> int:
     manifest = json.loads((build_dir / "manifest.json").read_text())
     from deployer import cli as engine
     from deployer.aws import check_account, make_clients
-    from deployer.errors import DeployError
     from deployer.lock import hold
 
     settings = manifest["deploy"]
-    try:
-        clients = make_clients(manifest["region"], assume_role_arn=settings["assume_role_arn"],
-                               external_id=settings["external_id"], profile=args.profile,
-                               endpoint_url=args.endpoint_url)
-        identity = check_account(clients, manifest["account_id"], skip=args.skip_account_check)
+    clients = make_clients(manifest["region"], assume_role_arn=settings["assume_role_arn"],
+                           external_id=settings["external_id"], profile=args.profile,
+                           endpoint_url=args.endpoint_url)
+    identity = check_account(clients, manifest["account_id"], skip=args.skip_account_check)
 
-        def engine_deploy(catalog_manifest: Path) -> int:
-            return engine.deploy(catalog_manifest, yes=args.yes, skip_account_check=args.skip_account_check,
-                                 resume_command=f"make catalog ENV={args.env}", show_outputs=False, clients=clients)
+    def engine_deploy(catalog_manifest: Path) -> int:
+        return engine.deploy(catalog_manifest, yes=args.yes, skip_account_check=args.skip_account_check,
+                             resume_command=f"make catalog ENV={args.env}", show_outputs=False, clients=clients)
 
-        # the environment's lock (deployer/lock.py) for the uploads, the catalog stack and the versions; the
-        # deploy of the catalog stack inside runs under it
-        with hold(clients, project=manifest["project"], environment=manifest["environment"], who=identity.arn,
-                  operation="catalog", wait_seconds=args.wait_for_lock, say=lambda line: print(line, file=sys.stderr)):
-            publish(build_dir, clients=clients, engine_deploy=engine_deploy, version=git_version(paths.root),
-                    retention=retention)
-    except DeployError as exc:
-        raise DeployCommandError(str(exc), exc.exit_code) from exc
+    # the environment's lock (deployer/lock.py) for the uploads, the catalog stack and the versions; the
+    # deploy of the catalog stack inside runs under it
+    with hold(clients, project=manifest["project"], environment=manifest["environment"], who=identity.arn,
+              operation="catalog", wait_seconds=args.wait_for_lock, say=lambda line: print(line, file=sys.stderr)):
+        publish(build_dir, clients=clients, engine_deploy=engine_deploy, version=git_version(paths.root),
+                retention=retention)
     return 0

@@ -18,8 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_compare_engines(args: argparse.Namespace, paths: Any) -> int:
     from deployer.aws import make_clients
-    from deployer.errors import DeployError
-    from mmtool.operate.awsenv import aws_failure, check_account, connect
+    from mmtool.operate.awsenv import check_account, connect
     from mmtool.operate.compare_engines import compare, format_comparison, schedule_names
 
     if not args.env:
@@ -28,11 +27,8 @@ def cmd_compare_engines(args: argparse.Namespace, paths: Any) -> int:
     entry = select_endpoint(params, args.endpoint, "compare-engines")
     names = schedule_names(params, entry)  # refuses an endpoint whose engine is not `both`
     check_account(connect(params), params)
-    try:
-        clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
-                               external_id=params.deploy.external_id)
-    except DeployError as exc:
-        raise aws_failure(exc, "connect to AWS") from exc
+    clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
+                           external_id=params.deploy.external_id)  # a DeployError reaches the CLI's boundary
     baseline = entry.monitoring.data_quality.baseline
     comparison = compare(clients.s3, clients.client("sagemaker"), clients.client("scheduler"), endpoint=names.endpoint,
                          model_monitor_schedule=names.model_monitor, processing_schedule=names.processing,

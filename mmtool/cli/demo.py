@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mmtool.generate.demo_change import build_changed
 from mmtool.generate.pipeline import build
+from mmtool.cli.boundary import boundary
 from mmtool.config.workspace import Paths
 from mmtool.errors import ToolError
 
@@ -26,7 +27,8 @@ def main(argv: list[str] | None = None, paths: Paths | None = None, *, run_lint:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
     paths = paths or Paths()
-    try:
+
+    def run() -> int:
         if not (paths.params / f"{args.env}.yaml").exists():
             raise ToolError(f"no params file params/{args.env}.yaml; run `make demo` with an environment that has one")
         manifest = build(paths, [args.env], run_lint=run_lint)[0]
@@ -36,11 +38,8 @@ def main(argv: list[str] | None = None, paths: Paths | None = None, *, run_lint:
 
             forwarded = ["--manifest", str(manifest), "--changed-manifest", str(changed)]
             return demo.main(forwarded + (["--debug"] if args.debug else []))
-    except ToolError as exc:
-        if args.debug:
-            raise
-        print(str(exc), file=sys.stderr)
-        return exc.exit_code
+
+    return boundary(run, debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """`build.py plan|deploy|destroy|drift|outputs|unlock --env E`: the deploy engine's commands, behind our CLI.
 
 Each builds the environment first (instant when nothing changed), then hands `build/<env>/manifest.json`
-to `deployer.cli`. The engine's own errors (`DeployError`, with their exit codes) pass through this
-CLI's single error boundary like every other error. The engine (and boto3) is imported only when one
+to `deployer.cli`. The engine's own errors (`DeployError`, with their exit codes) are `ToolError`s: they reach
+this CLI's single error boundary like every other error. The engine (and boto3) is imported only when one
 of these commands runs, so `build.py build` stays fast.
 """
 
@@ -14,7 +14,7 @@ from typing import Callable
 
 from mmtool.generate.pipeline import build
 from mmtool.config.workspace import environments, validate
-from mmtool.errors import ToolError, UsageError
+from mmtool.errors import UsageError
 
 COMMANDS = {
     "plan": "show what deploy would change, like terraform plan (change sets, replacements flagged)",
@@ -25,14 +25,6 @@ COMMANDS = {
     "outputs": "every stack's outputs, as a table or JSON",
     "unlock": "remove the environment's deploy lock left by a run that died (shows who held it, asks first)",
 }
-
-
-class DeployCommandError(ToolError):
-    """A deploy-engine error carried through the CLI boundary with the engine's exit code."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def register(command: Callable[..., argparse.ArgumentParser], selected: str | None) -> None:
@@ -66,14 +58,10 @@ def run(args: argparse.Namespace, paths) -> int:
         raise UsageError(f"{args.command} needs an environment: --env <name> (make {args.command} ENV=<name>)")
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     from deployer import cli as engine
-    from deployer.errors import DeployError
 
     params = validate(paths, [args.env])[args.env]
-    if getattr(args, "endpoint", None) is not None:  # a key params does not have: refused with the known ones, never
-        try:                                         # "not locked" or "no stacks"
-            params.endpoint(args.endpoint)
-        except ToolError as exc:
-            raise UsageError(str(exc)) from None
+    if getattr(args, "endpoint", None) is not None:  # a key params does not have: refused with the known ones (a
+        params.endpoint(args.endpoint)               # UsageError), never "not locked" or "no stacks"
     manifest = paths.build / args.env / "manifest.json"
     err = lambda line: print(line, file=sys.stderr)  # noqa: E731
     # baselines are used from copies the engine makes before the stacks that read them (manifest "copies")
@@ -90,12 +78,8 @@ def run(args: argparse.Namespace, paths) -> int:
         warn_low_quotas(params, getattr(args, "endpoint", None),
                         lambda: _service_quotas(params, getattr(args, "profile", None),
                                                 getattr(args, "endpoint_url", None)), err)
-    try:
-        code = engine.run(args.command, manifest, args, resume_command=resume_command(args),
-                          unlock_command=unlock_command(args))
-    except DeployError as exc:
-        raise DeployCommandError(str(exc), exc.exit_code) from exc
-    return code
+    return engine.run(args.command, manifest, args, resume_command=resume_command(args),
+                      unlock_command=unlock_command(args))
 
 
 def _service_quotas(params, profile, endpoint_url):

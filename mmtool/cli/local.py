@@ -72,7 +72,10 @@ def up(paths: Paths) -> int:
         print(f"the local moto server is already up at {read_env(path)['AWS_ENDPOINT_URL']} ({ENV_FILE})")
         return 0
     path.parent.mkdir(exist_ok=True)
-    pid, url = start_detached(path.parent / "moto.log")
+    try:
+        pid, url = start_detached(path.parent / "moto.log")
+    except RuntimeError as exc:  # it did not start, or did not answer: its log says why
+        raise ToolError(f"make local-up: {exc}") from None
     settings = {"AWS_ENDPOINT_URL": url, **FAKE_CREDENTIALS, LOCAL_FLAG: "1", PID_VARIABLE: str(pid)}
     path.write_text(
         "# Written by `make local-up`: while this file exists, every AWS call of the tool goes to the local moto\n"
@@ -106,11 +109,9 @@ def main(argv: list[str] | None = None, paths: Paths | None = None) -> int:
     parser.add_argument("action", choices=("up", "down"))
     args = parser.parse_args(argv)
     paths = paths or Paths()
-    try:
-        return up(paths) if args.action == "up" else down(paths)
-    except (ToolError, RuntimeError) as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
+    from mmtool.cli.boundary import boundary
+
+    return boundary(lambda: up(paths) if args.action == "up" else down(paths))
 
 
 if __name__ == "__main__":

@@ -48,14 +48,9 @@ def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
 
 def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any) -> int:
     from deployer.aws import make_clients
-    from deployer.errors import DeployError
-    from mmtool.operate.awsenv import aws_failure
 
-    try:
-        clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
-                               external_id=params.deploy.external_id)
-    except DeployError as exc:
-        raise aws_failure(exc, "connect to AWS") from exc
+    clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
+                           external_id=params.deploy.external_id)  # a DeployError reaches the CLI's boundary
     topics = verify(clients.client("cloudwatch"), clients.client("sns"), alarm.name, environment=params.environment,
                     wait=args.wait, stack=alarm.stack, deploy=alarm.deploy)
     if entry.monitoring.runs_processing:

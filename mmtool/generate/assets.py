@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 
-from mmtool.errors import EXIT_BAD_INPUT, ToolError
+from mmtool.errors import EXIT_INPUT, ToolError
 
 MARKER = "CONFIG = "
 
@@ -22,7 +22,7 @@ MARKER = "CONFIG = "
 class AssetError(ToolError):
     """A script asset cannot be rendered (marker line missing, duplicated or settings not JSON-like)."""
 
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
 
 def config_literal(config: dict, *, where: str = "config") -> str:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from deployer.aws_errors import error_message
-from mmtool.errors import EXIT_FAILURE
+from mmtool.errors import EXIT_FAILED
 from mmtool.operate import adopt_journal
 from mmtool.operate.adopt_journal import Journal, restore_command
 from mmtool.operate.awsenv import AwsError, Clients, aws_errors, aws_failure, check_account, deployed_values, elapsed
@@ -573,18 +573,18 @@ def apply(sagemaker: Any, plan: AdoptPlan, region: str, waiter: Waiter, out: Cal
             f"Next: follow it with aws sagemaker describe-endpoint --endpoint-name {name}, and run `{plan.command}` "
             f"again once it is InService or Failed: it tags and prints the snippets, or restores {plan.old_config} "
             f"if the update failed (recorded in {journal.name}); by hand: "
-            f"{restore_command(name, plan.old_config, region)}", EXIT_FAILURE)
+            f"{restore_command(name, plan.old_config, region)}", EXIT_FAILED)
     reason = f": {final['FailureReason']}" if final.get("FailureReason") else ""
     if status == "InService" and on == plan.old_config:
         journal.clear()
         raise AwsError(f"the update of endpoint {name} failed{reason}; SageMaker rolled it back: it is InService on "
                        f"its previous endpoint config {plan.old_config}, without our Data Capture.\nNext: fix the cause "
-                       f"and run `{plan.command}` again.", EXIT_FAILURE)
+                       f"and run `{plan.command}` again.", EXIT_FAILED)
     restored, outcome = restore(sagemaker, name, plan.old_config, region, waiter, out)
     if restored:
         journal.clear()
     raise AwsError(f"the update of endpoint {name} to {plan.new_config} failed ({status}{reason}); {outcome}",
-                   EXIT_FAILURE)
+                   EXIT_FAILED)
 
 
 def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, command: str, region: str, waiter: Waiter,
@@ -618,7 +618,7 @@ def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, comman
     if status in IN_PROGRESS:
         raise AwsError(f"{intro[0].upper()}{intro[1:]}; it is still {status}. Nothing was changed.\nNext: wait until it "
                        f"is InService or Failed and run `{command}` again: it finishes the adoption, or restores "
-                       f"{previous} if the update failed; by hand: {manual}", EXIT_FAILURE)
+                       f"{previous} if the update failed; by hand: {manual}", EXIT_FAILED)
     if status == "InService":
         now = (f"it finished: the endpoint is InService on {new}" if on == new else
                f"the endpoint is InService on its previous endpoint config {previous} (the update was rolled back or "
@@ -639,17 +639,17 @@ def settle_earlier(sagemaker: Any, journal: Journal, target: AdoptTarget, comman
                "is not the config recorded (another one was created under its name since)")
         raise AwsError(f"not restoring endpoint {name}: its previous endpoint config {previous} {why}. Nothing was "
                        f"changed.\nNext: its owner repairs the endpoint (CloudWatch logs /aws/sagemaker/Endpoints/"
-                       f"{name}) with a config they know; then run `{command}` again.", EXIT_FAILURE)
+                       f"{name}) with a config they know; then run `{command}` again.", EXIT_FAILED)
     if not confirm(f"Restore endpoint {name} to endpoint config {previous}? Only 'yes' is accepted: "):
         raise AwsError(f"Nothing was changed; endpoint {name} is {_state(endpoint)}.\nNext: run `{command}` again to "
-                       f"restore it, or by hand: {manual}", EXIT_FAILURE)
+                       f"restore it, or by hand: {manual}", EXIT_FAILED)
     restored, outcome = restore(sagemaker, name, previous, region, waiter, out)
     if restored:
         journal.clear()
         failure = f" ({endpoint['FailureReason']})" if endpoint.get("FailureReason") else ""
         outcome += (f". The adoption did not happen.\nNext: fix the cause of the failed update{failure} and run "
                     f"`{command}` again.")
-    raise AwsError(f"endpoint {name}: {outcome}", EXIT_FAILURE)
+    raise AwsError(f"endpoint {name}: {outcome}", EXIT_FAILED)
 
 
 def tag_adopted(sagemaker: Any, endpoint: dict[str, Any], new_config: str, owner: str) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ToolError
+from mmtool.errors import EXIT_INPUT, EXIT_FAILED, ToolError
 
 if TYPE_CHECKING:
     from mmtool.config.params import Params
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 
 class AwsError(ToolError):
     """An AWS call failed, or the environment is not in the state the command needs."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_FAILURE):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def aws_errors() -> tuple[type[Exception], ...]:
@@ -167,7 +163,7 @@ def deployed_values(clients: Clients, params: Params, *, shared_role: bool | Non
             f"{params.prefix}: SSM parameter(s) {', '.join(sorted(missing))} not found in {params.region}: the "
             f"{' and '.join(stacks)} stack(s) of environment {params.environment} are not deployed in this account.\n"
             f"Next: run `make deploy ENV={params.environment}` first (or check AWS_PROFILE / the account).",
-            EXIT_FAILURE,
+            EXIT_FAILED,
         )
     values = {field: found[name] for field, name in names.items()}
     return DeployedValues(
@@ -182,10 +178,10 @@ def deployed_values(clients: Clients, params: Params, *, shared_role: bool | Non
 def split_s3_uri(uri: str, what: str) -> tuple[str, str]:
     """s3://bucket/key -> (bucket, key); the key may be empty. Raises a bad-input ToolError otherwise."""
     if not uri.startswith("s3://"):
-        raise AwsError(f"{what}={uri}: not an s3:// URI", EXIT_BAD_INPUT)
+        raise AwsError(f"{what}={uri}: not an s3:// URI", EXIT_INPUT)
     bucket, _, key = uri[5:].partition("/")
     if not bucket or " " in bucket:
-        raise AwsError(f"{what}={uri}: no bucket name; expected s3://<bucket>/<key>", EXIT_BAD_INPUT)
+        raise AwsError(f"{what}={uri}: no bucket name; expected s3://<bucket>/<key>", EXIT_INPUT)
     return bucket, key
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from deployer.aws_errors import S3_NOT_FOUND, error_code
-from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
+from mmtool.errors import EXIT_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, ToolError
 from mmtool.operate.awsenv import Clients, DeployedValues, aws_errors, aws_failure, split_s3_uri, transfer_errors
 from mmtool.operate.awsenv import elapsed as _elapsed
 
@@ -71,19 +71,15 @@ LOG_TAIL_LINES = 15
 
 
 class BaselineInputError(ToolError):
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
 
 class JobFailed(ToolError):
-    exit_code = EXIT_FAILURE
+    exit_code = EXIT_FAILED
 
 
 class JobStillRunning(ToolError):
     """--timeout reached or Ctrl-C: the job goes on in AWS."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 # ------------------------------------------------------------------ what the job is asked to do

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Union
 
-from mmtool.errors import EXIT_BAD_INPUT, ToolError
+from mmtool.errors import EXIT_INPUT, ToolError
 from scripts.analyzer.capture import CapturedData  # standard library only, like the analyzer's errors
 from scripts.analyzer.errors import InputError as AnalyzerInputError
 
@@ -59,7 +59,7 @@ __all__ = ["CapturedData", "DryRunError", "DryRunResult", "format_report", "load
 class DryRunError(ToolError):
     """The dry run cannot start: a file is missing, unreadable or of the wrong kind."""
 
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
 
 # ------------------------------------------------------------------ result objects

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from mmtool.errors import EXIT_FAILURE, ToolError, UsageError
+from mmtool.errors import EXIT_FAILED, ToolError, UsageError
 
 # The tags `make adopt` puts on the endpoint it adopted, so `make status` can tell "capture was changed since"
 # from "never adopted". Tag values: the adopted endpoint config's name, and <project>-<env>/<key>.
@@ -341,7 +341,7 @@ def check_explainability_model(target: AdoptTarget, config: dict[str, Any] | Non
 class ExistingEndpointError(ToolError):
     """An `existing` endpoint that monitoring cannot work with (the plan refuses to schedule it)."""
 
-    exit_code = EXIT_FAILURE
+    exit_code = EXIT_FAILED
 
 
 def adopt_command(environment: str, key: str) -> str:

@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import KINDS
-from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, ToolError
+from mmtool.errors import EXIT_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, ToolError
 from mmtool.operate.awsenv import Clients, aws_errors, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
@@ -68,19 +68,15 @@ SUCCESS = ("Completed", "CompletedWithViolations")
 
 
 class RunNowInputError(ToolError):
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
 
 class RunNowFailed(ToolError):
-    exit_code = EXIT_FAILURE
+    exit_code = EXIT_FAILED
 
 
 class RunNowAbandoned(ToolError):
     """--timeout or Ctrl-C: the wait ended before the execution did."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass
@@ -408,4 +404,4 @@ def run_now(
                          highlight=False, markup=False)
         render_schedule_details(screen, outcome)
         render_findings(screen, findings)
-    return 0 if execution is not None and execution.status in SUCCESS else EXIT_FAILURE
+    return 0 if execution is not None and execution.status in SUCCESS else EXIT_FAILED

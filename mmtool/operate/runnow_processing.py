@@ -27,7 +27,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from mmtool.errors import EXIT_FAILURE, EXIT_INTERRUPTED
+from mmtool.errors import EXIT_FAILED, EXIT_INTERRUPTED
 from mmtool.operate.awsenv import aws_errors, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
@@ -223,4 +223,4 @@ def run_processing_now(params: Any, options: Any, clients: Any, entry: Any, *, n
         screen = console or Console()
         render_schedule_details(screen, outcome)
         render_findings(screen, findings)
-    return 0 if execution.status in ("Completed", WITH_VIOLATIONS) else EXIT_FAILURE
+    return 0 if execution.status in ("Completed", WITH_VIOLATIONS) else EXIT_FAILED

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from mmtool.config.monitor_kinds import KINDS
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
-from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ToolError
+from mmtool.errors import EXIT_INPUT, EXIT_FAILED, ToolError
 from mmtool.operate.facts import (
     DEFAULT_EXECUTIONS,
     DEFAULT_HOURS,
@@ -76,7 +76,7 @@ SCHEMA_VERSION = 1
 
 
 class StatusInputError(ToolError):
-    exit_code = EXIT_BAD_INPUT
+    exit_code = EXIT_INPUT
 
 
 # ------------------------------------------------------------------ JSON
@@ -579,7 +579,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
             from deployer.reporter import make_console
 
             render_fleet(console or make_console(), fleet, per_endpoint)
-        return EXIT_FAILURE if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
+        return EXIT_FAILED if any(f.severity == "error" for _, found, _ in per_endpoint for f in found) else 0
     facts = gather(clients, params, now=now, hours=hours, executions=executions)
     add_processing(clients, params, facts, params.fleet()[0], executions=executions)
     facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
@@ -592,4 +592,4 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
         from deployer.reporter import make_console
 
         render(console or make_console(), facts, findings, groups)
-    return EXIT_FAILURE if any(f.severity == "error" for f in findings) else 0
+    return EXIT_FAILED if any(f.severity == "error" for f in findings) else 0

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from deployer.aws_errors import error_code
-from mmtool.errors import EXIT_FAILURE, ToolError
+from mmtool.errors import EXIT_FAILED, ToolError
 
 DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
 # The processing engine's alarms, in the endpoint's monitoring stack (templates/processing_engine.py): `job-failed`
@@ -49,7 +49,7 @@ REASON = ("make verify-notifications: test of the notification path (forced by h
 
 
 class NotificationsFailed(ToolError):
-    exit_code = EXIT_FAILURE
+    exit_code = EXIT_FAILED
 
 
 @dataclass(frozen=True)

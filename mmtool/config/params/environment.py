@@ -9,7 +9,7 @@ from typing import Optional
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from mmtool.config import layout, limits, name_limits
-from mmtool.errors import ToolError
+from mmtool.errors import UsageError
 from mmtool.config.params.base import ACCOUNT_ID, FieldError, Strict, image_accounts, region_partition
 from mmtool.config.params.deploy import DeploySettings
 from mmtool.config.params.network import NetworkSettings
@@ -362,7 +362,7 @@ class Params(Strict):
             if endpoint.key == key:
                 return endpoint
         known = ", ".join(e.key for e in self.fleet())
-        raise ToolError(f"params/{self.environment}.yaml has no endpoint {key!r} (endpoints: {known}); "
+        raise UsageError(f"params/{self.environment}.yaml has no endpoint {key!r} (endpoints: {known}); "
                         "fix ENDPOINT= or add it under endpoints:")
 
     @property
