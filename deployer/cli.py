@@ -28,6 +28,7 @@ from rich.console import Console
 from .aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_LIMIT, AwsClients, make_clients
 from .context import DEFAULT_MAX_PARALLEL, DEFAULT_WAIT_TIMEOUT, Context, Options
 from .errors import InputError
+from .flags import add_flag
 from .manifest import load_manifest
 from .reporter import Reporter, make_console
 from .tool_error import ToolError
@@ -59,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                             help="print only this output's value, as it is (for $(...) in a script): its key "
                             "(BucketName), or <stack>.<key> when several stacks have it (churn-monitoring.ExecutionRoleArn)")
     if command in ("plan", "drift", "outputs"):
-        parser.add_argument("--json", action="store_true", dest="json_output", help="print JSON on stdout (messages go to stderr)")
+        add_flag(parser, "json")
     if command == "plan":
         parser.add_argument(
             "--detailed-exitcode",
@@ -68,15 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             "-detailed-exitcode); bad input then exits 1; other codes as always (docs/deploying.md, 'Exit codes')",
         )
     if command in ("deploy", "destroy", "unlock"):
-        parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI; AUTO_APPROVE=1)")
+        add_flag(parser, "yes")
     if command in ("deploy", "destroy"):
-        parser.add_argument(
-            "--wait-for-lock",
-            type=float,
-            default=0.0,
-            metavar="SECONDS",
-            help="when another run holds the environment's lock, wait up to SECONDS for it (default 0: fail at once)",
-        )
+        add_flag(parser, "wait-for-lock")
     if command in ("plan", "deploy"):
         parser.add_argument(
             "--allow-replacement",
@@ -102,18 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             help="turn termination protection off (after the confirmation) instead of refusing",
         )
     if command == "unlock":
-        parser.add_argument("--endpoint", default=None, metavar="KEY",
-                            help="remove this fleet endpoint's lock (left by a run with --endpoint KEY) instead of the "
-                            "environment's")
+        add_flag(parser, "endpoint", use="remove its lock (left by a run with --endpoint KEY) instead of the "
+                 "environment's")
         _connection_arguments(parser)
         return
-    parser.add_argument(
-        "--endpoint",
-        default=None,
-        metavar="KEY",
-        help="only the stacks of this fleet endpoint (its key under endpoints: in params; ENDPOINT=KEY); "
-        "default: the whole environment",
-    )
+    add_flag(parser, "endpoint", use="only its stacks (default: the whole environment)")
     parser.add_argument(
         "--max-parallel",
         type=_bounded("max-parallel", MAX_PARALLEL_LIMIT),
@@ -132,15 +120,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def _connection_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--skip-account-check",
-        action="store_true",
-        help="do not refuse when the credentials' account differs from account_id in params (printed loudly)",
-    )
-    parser.add_argument("--profile", default=None, help="AWS profile (default: AWS_PROFILE / the default chain)")
-    parser.add_argument(
-        "--endpoint-url", default=None, help="send every AWS call to this endpoint (a local moto server); AWS_ENDPOINT_URL works too"
-    )
+    for name in ("skip-account-check", "profile", "endpoint-url"):
+        add_flag(parser, name)
     parser.add_argument(
         "--max-attempts",
         type=_bounded("max-attempts", MAX_ATTEMPTS_LIMIT),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
 from mmtool.operate.adopt import TIMEOUT_SECONDS, Waiter, run_adopt
@@ -14,8 +15,8 @@ from mmtool.operate.locking import holding
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", metavar="KEY", help="the `existing` endpoint to adopt (its key under endpoints:)")
-    parser.add_argument("--yes", "-y", action="store_true", help="update the endpoint without asking")
+    add_flag(parser, "endpoint", use="the `existing` endpoint to adopt")
+    add_flag(parser, "yes", use="the endpoint is updated without asking")
     parser.add_argument("--timeout", type=int, default=TIMEOUT_SECONDS // 60, metavar="MIN",
                         help=f"minutes to wait for the endpoint to be InService (default {TIMEOUT_SECONDS // 60})")
 

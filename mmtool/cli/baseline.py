@@ -6,6 +6,7 @@ import argparse
 import re
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import environments, validate
 from mmtool.operate.baseline import (
     DEFAULT_MAX_RUNTIME,
@@ -36,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the job's stopping condition (default {DEFAULT_MAX_RUNTIME})")
     parser.add_argument("--instance-type", dest="instance_type", metavar="ml.x.y",
                         help="instead of monitoring.data_quality.instance_type")
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint to baseline (its key under "
-                        "endpoints:); required when the fleet has more than one")
+    add_flag(parser, "endpoint", use="the one to baseline; required when the fleet has more than one")
     parser.add_argument("--volume-size", dest="volume_size", type=int, metavar="GB",
                         help="instead of monitoring.data_quality.volume_size_gb")
     parser.add_argument("--local", action="store_true",

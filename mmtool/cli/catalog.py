@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from deployer.flags import add_flag
 from mmtool.generate.pipeline import build
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
@@ -15,14 +16,10 @@ from mmtool.handoff.package import git_version
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--yes", "-y", action="store_true", help="deploy the catalog stack without asking")
-    parser.add_argument("--endpoint-url", default=None, help="send every AWS call here (a local moto server)")
-    parser.add_argument("--profile", default=None, help="AWS profile (default: AWS_PROFILE / the default chain)")
-    parser.add_argument("--skip-account-check", action="store_true",
-                        help="do not refuse when the credentials' account differs from account_id in params")
-    parser.add_argument("--wait-for-lock", type=float, default=0.0, metavar="SECONDS",
-                        help="when another run holds the environment's lock, wait up to SECONDS (default 0: fail at once)")
-    parser.add_argument("--endpoint", metavar="KEY", help=argparse.SUPPRESS)  # refused with the reason, below
+    add_flag(parser, "yes", use="the catalog stack is deployed without asking")
+    for name in ("endpoint-url", "profile", "skip-account-check", "wait-for-lock"):
+        add_flag(parser, name)
+    add_flag(parser, "endpoint", hidden=True)  # refused with the reason, below
 
 
 def cmd_catalog(args: argparse.Namespace, paths) -> int:

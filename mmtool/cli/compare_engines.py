@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
 from mmtool.operate.selection import select_endpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint (its key under endpoints:) whose "
-                        "engines are compared; required when the fleet has more than one")
+    add_flag(parser, "endpoint", use="the one whose engines are compared; required when the fleet has more than one")
 
 
 def cmd_compare_engines(args: argparse.Namespace, paths: Any) -> int:

@@ -8,18 +8,19 @@ import json
 import sys
 from pathlib import Path
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import Paths, environments, validate
 from mmtool.errors import UsageError
 
 
 def add_cost_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print build/<env>/cost.json instead of the table")
+    add_flag(parser, "json", use="build/<env>/cost.json instead of the table")
     parser.add_argument("--brief", action="store_true", help="leave out each line's basis and prices")
     parser.add_argument("--read-baselines", action="store_true",
                         help="read each data-quality baseline's statistics.json from S3 to count its features "
                              "(needs s3:GetObject on it); prices the per-feature custom metrics")
-    parser.add_argument("--profile", help="AWS profile for --read-baselines")
-    parser.add_argument("--endpoint-url", help="AWS endpoint for --read-baselines (a local moto server)")
+    add_flag(parser, "profile", use="for --read-baselines")
+    add_flag(parser, "endpoint-url", use="for --read-baselines")
 
 
 def cmd_cost(args: argparse.Namespace, paths: Paths) -> int:
@@ -41,7 +42,7 @@ def cmd_cost(args: argparse.Namespace, paths: Paths) -> int:
         clients = connect(params, profile=args.profile, endpoint_url=args.endpoint_url)
         features = baseline_feature_counts(params, clients.s3, lambda line: print(f"warning: {line}", file=sys.stderr))
     result = estimate(params, load_table(), count_build(paths.build / args.env), features)
-    if args.json:
+    if args.json_output:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:
         for line in report.render(result, verbose=not args.brief):
@@ -59,7 +60,7 @@ def add_prices_arguments(parser: argparse.ArgumentParser) -> None:
                         help="price this region (repeatable); default: the regions of params/*.yaml")
     parser.add_argument("--out", type=Path, default=None,
                         help="the snapshot to update (default: mmtool/cost/data/prices.json)")
-    parser.add_argument("--profile", help="AWS profile for --live-prices")
+    add_flag(parser, "profile", use="for --live-prices")
 
 
 def cmd_prices(args: argparse.Namespace, paths: Paths) -> int:

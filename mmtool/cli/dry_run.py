@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.operate.capture_download import DEFAULT_MAX_FILES
 from mmtool.operate.dryrun import DryRunError, format_report
 from mmtool.operate.endpoint_dry_run import dry_run_endpoint
@@ -20,8 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FOLDER", help="where constraint_violations.json goes (default build/<env>/dry-run/)")
     parser.add_argument("--max-files", dest="max_files", type=int, default=DEFAULT_MAX_FILES, metavar="N",
                         help=f"S3 capture: download at most N .jsonl objects (default {DEFAULT_MAX_FILES})")
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose pre-processor and baseline "
-                        "are checked (its key under endpoints:); required when the fleet has more than one")
+    add_flag(parser, "endpoint", use="the one whose pre-processor and baseline are checked; required when the fleet has more than one")
 
 
 def cmd_dry_run(args: argparse.Namespace, paths: Any) -> int:

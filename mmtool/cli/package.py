@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from deployer.flags import add_flag
 from mmtool.errors import UsageError
 from mmtool.handoff.package import package
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: bundle only this endpoint's stacks (its key under "
-                        "endpoints:), for a team that deploys it into an environment whose shared stacks exist")
+    add_flag(parser, "endpoint", use="bundle only its stacks, for a team that deploys it into an environment whose "
+             "shared stacks exist")
 
 
 def cmd_package(args: argparse.Namespace, paths) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import environments, validate
 from mmtool.operate.facts import MONITORS
 from mmtool.operate.locking import holding
@@ -27,12 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "the one-time schedule is deleted either way")
     parser.add_argument("--force", action="store_true",
                         help="start the run even when no capture data was written in the window")
-    parser.add_argument("--json", action="store_true", help="print the outcome as `status --json` does")
+    add_flag(parser, "json", use="the outcome, as `status --json` prints it")
     parser.add_argument("--engine", choices=("model-monitor", "processing"),
                         help="which engine runs it (default: the endpoint's monitoring.engine; under `both`, "
                         "model-monitor): processing starts one job with the processing schedule's own request")
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose monitor runs (its key under "
-                        "endpoints:); required when the fleet has more than one")
+    add_flag(parser, "endpoint", use="the one whose monitor runs; required when the fleet has more than one")
 
 
 def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
@@ -47,7 +47,7 @@ def cmd_run_now(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
     options = Options(monitor=args.monitor, window_hours=args.window_hours, timeout=args.timeout, force=args.force,
-                      json_output=args.json, endpoint=args.endpoint, engine=args.engine)
+                      json_output=args.json_output, endpoint=args.endpoint, engine=args.engine)
     clients = connect(params, sagemaker=True, cloudformation=True)
     with holding(params, clients, "run-now", endpoint=args.endpoint):  # the deploy lock (exit 6 when held)
         return run_now_on_engine(params, options, clients)

@@ -6,19 +6,19 @@ import argparse
 from datetime import datetime, timezone
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import environments, validate
 from mmtool.operate.facts import DEFAULT_EXECUTIONS, DEFAULT_HOURS
 from mmtool.operate.status import StatusInputError, run_status
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout (schema in docs/operating.md)")
+    add_flag(parser, "json", use="one document (schema in docs/operating.md)")
     parser.add_argument("--hours", type=int, default=DEFAULT_HOURS, metavar="N",
                         help=f"look for Data Capture files of the last N hours (default {DEFAULT_HOURS}, at most 168)")
     parser.add_argument("--executions", type=int, default=DEFAULT_EXECUTIONS, metavar="N",
                         help=f"show the last N executions of each schedule (default {DEFAULT_EXECUTIONS}, at most 100)")
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: this endpoint only (its key under endpoints:); "
-                        "default every endpoint")
+    add_flag(parser, "endpoint", use="this endpoint only (default: every endpoint)")
 
 
 def cmd_status(args: argparse.Namespace, paths: Any) -> int:
@@ -33,5 +33,5 @@ def cmd_status(args: argparse.Namespace, paths: Any) -> int:
     env = environments(paths, args.env)[0]
     params = validate(paths, [env])[env]
     return run_status(params, connect(params, sagemaker=True, cloudformation=True), now=datetime.now(timezone.utc),
-                      hours=args.hours, executions=args.executions, json_output=args.json, endpoint=args.endpoint)
+                      hours=args.hours, executions=args.executions, json_output=args.json_output, endpoint=args.endpoint)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deployer.flags import add_flag
 from mmtool.config.workspace import environments, validate
 from mmtool.errors import UsageError
 from mmtool.operate.selection import select_endpoint
@@ -27,8 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"{PROCESSING_ALARM})")
     parser.add_argument("--wait", type=float, default=60.0,
                         help="seconds to wait for the alarm's action history (default 60; 0: do not wait)")
-    parser.add_argument("--endpoint", metavar="KEY", help="a fleet: the endpoint whose alarm is forced (its key under "
-                        "endpoints:); required when the fleet has more than one")
+    add_flag(parser, "endpoint", use="the one whose alarm is forced; required when the fleet has more than one")
 
 
 def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
