@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deployer.exit_codes import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED  # noqa: F401 (mmtool's modules import them from here)
+from deployer.exit_codes import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TIMEOUT  # noqa: F401 (imported from here)
 from deployer.tool_error import ToolError
 
 

@@ -40,9 +40,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from deployer.aws_errors import S3_NOT_FOUND, error_code
-from mmtool.errors import EXIT_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, ToolError
+from mmtool.errors import EXIT_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT, ToolError
 from mmtool.operate.awsenv import Clients, DeployedValues, aws_errors, aws_failure, split_s3_uri, transfer_errors
 from mmtool.operate.awsenv import elapsed as _elapsed
+from mmtool.operate.processing_job import follow_processing_job
 
 if TYPE_CHECKING:  # imported where used: registering the command must not load pydantic and troposphere
     from mmtool.config.params import Params, PreprocessorSettings
@@ -62,8 +63,6 @@ CONSTRAINTS_FILE = "constraints.json"
 DATASETS_FOLDER = "datasets"  # under the bucket's baselines/ prefix
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
-TERMINAL = ("Completed", "Failed", "Stopped")
-EXIT_TIMEOUT = 4  # as the deploy engine's --wait-timeout: the job keeps running
 DEFAULT_MAX_RUNTIME = 3600
 PROVISIONING_ALLOWANCE = 1800  # instances and VPC interfaces take minutes before the runtime clock starts
 POLL_SECONDS = 15.0
@@ -475,8 +474,6 @@ def wait_for_job(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = console or make_console(stderr=True)
-    start = clock()
-    last_status = None
     progress = None
     if console.is_terminal:
         progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -484,28 +481,16 @@ def wait_for_job(
         progress.start()
         task = progress.add_task(f"baseline job {job_name}: starting")
     try:
-        while True:
-            try:
-                description = sagemaker.describe_processing_job(ProcessingJobName=job_name)
-            except aws_errors() as exc:
-                raise aws_failure(exc, f"describe the processing job {job_name}") from exc
-            status = description.get("ProcessingJobStatus", "Unknown")
-            elapsed = clock() - start
-            if status != last_status:
-                console.print(f"{_elapsed(elapsed)}  {job_name}: {status}", highlight=False)
-                last_status = status
-            if progress is not None:
-                progress.update(task, description=f"baseline job {job_name}: {status}")
-            if status in TERMINAL:
-                return description, elapsed
-            if elapsed >= timeout:
-                raise JobStillRunning(
-                    f"baseline job {job_name} is still {status} after {_elapsed(elapsed)} (--timeout {int(timeout)} s); "
-                    f"it keeps running in AWS.\n{_check_commands(job_name, region)}\n"
-                    "When it has Completed, its files are under the output prefix printed above.",
-                    EXIT_TIMEOUT,
-                )
-            sleep(min(poll_seconds, max(timeout - elapsed, 0.0)))
+        return follow_processing_job(
+            sagemaker, job_name, timeout=timeout, poll_seconds=poll_seconds, console=console, clock=clock, sleep=sleep,
+            on_status=None if progress is None else (
+                lambda status: progress.update(task, description=f"baseline job {job_name}: {status}")),
+            timed_out=lambda status, elapsed: JobStillRunning(
+                f"baseline job {job_name} is still {status} after {_elapsed(elapsed)} (--timeout {int(timeout)} s); "
+                f"it keeps running in AWS.\n{_check_commands(job_name, region)}\n"
+                "When it has Completed, its files are under the output prefix printed above.",
+                EXIT_TIMEOUT,
+            ))
     except KeyboardInterrupt:
         raise JobStillRunning(
             f"interrupted: baseline job {job_name} keeps running in AWS (it was not stopped).\n"

@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 from deployer.aws_errors import error_code, error_message
 from mmtool.config.monitor_kinds import KINDS
-from mmtool.errors import EXIT_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, ToolError
+from mmtool.errors import EXIT_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT, ToolError
 from mmtool.operate.awsenv import Clients, aws_errors, aws_failure
 from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
@@ -56,7 +56,6 @@ from mmtool.operate.facts import (
     ssm_values,
 )
 
-EXIT_TIMEOUT = 4
 POLL_SECONDS = 15.0
 PROVISIONING_ALLOWANCE = 1800
 DEFAULT_WINDOW_HOURS = 1

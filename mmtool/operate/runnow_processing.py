@@ -29,7 +29,6 @@ from typing import Any, Callable
 
 from mmtool.errors import EXIT_FAILED, EXIT_INTERRUPTED
 from mmtool.operate.awsenv import aws_errors, aws_failure
-from mmtool.operate.awsenv import elapsed as _elapsed
 from mmtool.operate.facts import (
     FAILED_EXECUTION,
     MONITORS,
@@ -50,6 +49,7 @@ from mmtool.operate.runnow import (
     RunNowInputError,
     run_now,
 )
+from mmtool.operate.processing_job import follow_processing_job
 from mmtool.operate.processing_facts import (
     WITH_VIOLATIONS,
     ProcessingScheduleFacts,
@@ -62,7 +62,6 @@ from mmtool.operate.processing_facts import (
 
 EXECUTION_ID = "<aws.scheduler.execution-id>"  # EventBridge Scheduler's context attributes (templates/processing_engine.py)
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-TERMINAL = ("Completed", "Failed", "Stopped")
 
 
 def fill_request(request: dict[str, Any], execution_id: str, scheduled: datetime,
@@ -76,28 +75,6 @@ def fill_request(request: dict[str, Any], execution_id: str, scheduled: datetime
     if window_hours is not None and environment.get("analysis_type") == "DATA_QUALITY":
         environment["window_start_offset"], environment["window_end_offset"] = f"-PT{window_hours}H", "-PT0H"
     return filled
-
-
-def follow_job(sagemaker: Any, name: str, *, timeout: float, poll_seconds: float, console: Any,
-               clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """Poll DescribeProcessingJob until the job ends; its description. RunNowAbandoned at `timeout`."""
-    start, last = clock(), None
-    while True:
-        try:
-            described = sagemaker.describe_processing_job(ProcessingJobName=name)
-        except aws_errors() as exc:
-            raise aws_failure(exc, f"describe the processing job {name} (sagemaker:DescribeProcessingJob)") from exc
-        status = described.get("ProcessingJobStatus", "?")
-        elapsed = clock() - start
-        if status != last:
-            console.print(f"{_elapsed(elapsed)}  {name}: {status}", highlight=False)
-            last = status
-        if status in TERMINAL:
-            return described
-        if elapsed >= timeout:
-            raise RunNowAbandoned(f"the processing job {name} did not end within --timeout {int(timeout)} s "
-                                  f"(last state: {status})", EXIT_TIMEOUT)
-        sleep(min(poll_seconds, max(timeout - elapsed, 0.0)))
 
 
 def engine_for(options: Any, entry: Any) -> str:
@@ -192,8 +169,11 @@ def run_processing_now(params: Any, options: Any, clients: Any, entry: Any, *, n
     from rich.console import Console
 
     try:
-        final = follow_job(clients.sagemaker, name, timeout=timeout, poll_seconds=poll_seconds,
-                           console=progress_console or Console(stderr=True), clock=clock, sleep=sleep)
+        final, _ = follow_processing_job(
+            clients.sagemaker, name, timeout=timeout, poll_seconds=poll_seconds,
+            console=progress_console or Console(stderr=True), clock=clock, sleep=sleep,
+            timed_out=lambda status, _: RunNowAbandoned(f"the processing job {name} did not end within --timeout "
+                                                        f"{int(timeout)} s (last state: {status})", EXIT_TIMEOUT))
     except (KeyboardInterrupt, RunNowAbandoned) as exc:
         warn(f"left behind: the processing job {name} runs to its end unless stopped:\n"
              f"  aws sagemaker stop-processing-job --processing-job-name {name} --region {params.region}")
