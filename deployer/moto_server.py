@@ -408,20 +408,35 @@ def _scheduler_in_cloudformation() -> None:
     def backend(account_id: str, region_name: str) -> Any:
         return scheduler_backends[account_id][region_name]
 
-    class SchedulerGroupResource(CloudFormationModel):
-        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
-        __module__ = "deployer.moto_server"
+    class NamedWithArn:
+        """What both types share: the physical id is the resource's name (CloudFormation's Ref), GetAtt Arn its ARN.
+        A mixin, not a model: moto finds the models among CloudFormationModel's direct subclasses only."""
 
-        def __init__(self, group: Any):
-            self.group = group
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::Scheduler::ScheduleGroup"
+        def __init__(self, resource: Any):
+            self.resource = resource
 
         @staticmethod
         def cloudformation_name_type() -> str:
             return "Name"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.resource.name
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> Any:
+            return self.resource.arn
+
+    class SchedulerGroupResource(NamedWithArn, CloudFormationModel):
+        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
+        __module__ = "deployer.moto_server"
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Scheduler::ScheduleGroup"
 
         @classmethod
         def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
@@ -435,31 +450,12 @@ def _scheduler_in_cloudformation() -> None:
                                             region_name: str) -> None:
             backend(account_id, region_name).schedule_groups.pop(resource_name, None)
 
-        @property
-        def physical_resource_id(self) -> str:
-            return self.group.name
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Arn"
-
-        def get_cfn_attribute(self, attribute_name: str) -> Any:
-            return self.group.arn
-
-    class SchedulerScheduleResource(CloudFormationModel):
-        # moto's model metaclass reads the service from the module name; run as a script it is "__main__"
-        __module__ = "deployer.moto_server"
-
-        def __init__(self, schedule: Any):
-            self.schedule = schedule
+    class SchedulerScheduleResource(NamedWithArn, CloudFormationModel):
+        __module__ = "deployer.moto_server"  # as above
 
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::Scheduler::Schedule"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "Name"
 
         @classmethod
         def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
@@ -476,7 +472,7 @@ def _scheduler_in_cloudformation() -> None:
         @classmethod
         def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
                                             cloudformation_json: Any, account_id: str, region_name: str) -> Any:
-            old = original_resource.schedule
+            old = original_resource.resource
             backend(account_id, region_name).delete_schedule(old.group_name, old.name)
             return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
@@ -485,17 +481,6 @@ def _scheduler_in_cloudformation() -> None:
                                             region_name: str) -> None:
             for group in backend(account_id, region_name).schedule_groups.values():
                 group.schedules.pop(resource_name, None)
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.schedule.name
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Arn"
-
-        def get_cfn_attribute(self, attribute_name: str) -> Any:
-            return self.schedule.arn
 
     # moto finds models through CloudFormationModel.__subclasses__(), which holds classes weakly: keep them alive
     _SCHEDULER_MODELS.extend([SchedulerGroupResource, SchedulerScheduleResource])
