@@ -151,39 +151,30 @@ def aws_error(
     where = f"{stack}: " if stack else ""
     unchanged = " Nothing was changed." if nothing_changed else ""
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound)):
-        return InputError(
-            f"{where}{action}: no usable AWS credentials ({exc}).{unchanged}\n"
-            "Next: set AWS_PROFILE (or run `aws sso login --profile P`), or export AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, then run the command again."
-        )
+        return InputError(f"{action}: no usable AWS credentials ({exc}).{unchanged}", where=stack,
+                          fix="set AWS_PROFILE (or run `aws sso login --profile P`), or export AWS_ACCESS_KEY_ID and "
+                          "AWS_SECRET_ACCESS_KEY, then run the command again.")
     if isinstance(exc, NoRegionError):
-        return InputError(f"{where}{action}: no region ({exc}); the manifest's `region` must be set.")
+        return InputError(f"{action}: no region ({exc}); the manifest's `region` must be set.", where=stack)
     if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
-        return DeployError(
-            f"{where}{action}: cannot reach the AWS endpoint ({exc}).\n"
-            "Next: check the network, the region in params/<env>.yaml and AWS_ENDPOINT_URL if it is set."
-        )
+        return DeployError(f"{action}: cannot reach the AWS endpoint ({exc}).", where=stack,
+                           fix="check the network, the region in params/<env>.yaml and AWS_ENDPOINT_URL if it is set.")
     if isinstance(exc, ReadTimeoutError):
-        return DeployError(
-            f"{where}{action}: AWS did not answer in time ({exc}).\n"
-            "Next: run the command again; it re-reads the stack state before doing anything."
-        )
+        return DeployError(f"{action}: AWS did not answer in time ({exc}).", where=stack,
+                           fix="run the command again; it re-reads the stack state before doing anything.")
     if isinstance(exc, ClientError):
         code = error_code(exc) or "Unknown"
         message = error_message(exc)
         if code in THROTTLING_CODES:
             attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
             tries = f" after {attempts + 1} attempts" if isinstance(attempts, int) else ""
-            return ThrottledError(
-                f"{where}{action} was throttled by AWS{tries}: {code}: {message}\n"
-                "Next: wait a minute and run the command again (it resumes where it stopped), or raise "
-                "the retry budget with --max-attempts."
-            )
+            return ThrottledError(f"{action} was throttled by AWS{tries}: {code}: {message}", where=stack,
+                                  fix="wait a minute and run the command again (it resumes where it stopped), or "
+                                  "raise the retry budget with --max-attempts.")
         if code in CREDENTIAL_CODES:
-            return InputError(
-                f"{where}{action}: AWS rejected the credentials: {code}: {message}.{unchanged}\n"
-                "Next: refresh them (e.g. `aws sso login`) or pick another AWS_PROFILE, then run the command again."
-            )
+            return InputError(f"{action}: AWS rejected the credentials: {code}: {message}.{unchanged}", where=stack,
+                              fix="refresh them (e.g. `aws sso login`) or pick another AWS_PROFILE, then run the "
+                              "command again.")
         if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
             return DeployError(
                 f"{where}{action}: {code}: {message}\n"

@@ -98,3 +98,17 @@ def test_the_boundary_finder_finds_a_catch(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("try:\n    pass\nexcept (ValueError, errors.DeployError):\n    pass\n")
     assert _catches(source) == [3]
+
+
+def test_the_engine_says_what_where_and_the_fix():
+    from botocore.exceptions import NoCredentialsError
+
+    from deployer.errors import InputError, aws_error
+
+    error = aws_error(NoCredentialsError(), action="DescribeStacks", stack="churn-dev-foundation", nothing_changed=True)
+    assert isinstance(error, InputError) and error.exit_code == exit_codes.EXIT_INPUT
+    assert (error.where, error.what) == ("churn-dev-foundation", "DescribeStacks: no usable AWS credentials (Unable to "
+                                         "locate credentials). Nothing was changed.")
+    assert str(error) == ("churn-dev-foundation: DescribeStacks: no usable AWS credentials (Unable to locate "
+                          "credentials). Nothing was changed.\nNext: set AWS_PROFILE (or run `aws sso login --profile "
+                          "P`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run the command again.")
