@@ -7,7 +7,8 @@ troposphere: the build produces plain JSON and this package only reads it (a tes
 Layout, one module per job: ``manifest`` (read and check the build), ``aws`` (clients, retries, roles,
 account), ``compare`` (no-change detection), ``changesets``, ``plan``, ``deploy``, ``destroy``, ``drift``,
 ``outputs``, ``events`` (waiting and failure reasons), ``graph`` (dependency order, Ctrl-C), ``lock`` (one run
-at a time per environment), ``cli``.
+at a time per environment), ``cli`` (with ``flags``, the flags ``mmtool``'s verbs share, and ``tool_error``, the base
+of every error a user can cause, ``mmtool``'s too).
 """
 
 from __future__ import annotations

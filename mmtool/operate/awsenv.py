@@ -3,9 +3,9 @@
 * Clients come from the deploy engine's factory (`deployer.aws.make_clients`: the environment's region,
   standard retries, `deploy.assume_role_arn` from params, `AWS_ENDPOINT_URL` honoured) so every AWS call
   of the tool is made the same way.
-* Errors from boto3 and from the engine become one `AwsError` (a `ToolError`) that keeps AWS's words and
-  says what to do next; the engine's exit codes are kept (2 bad input such as missing credentials, 3
-  refused, 1 anything else).
+* Errors from boto3 become an `AwsError` (a `ToolError`) that keeps AWS's words and says what to do next, with
+  the engine's exit codes (2 bad input such as missing credentials, 3 refused, 1 anything else); the engine's own
+  `DeployError` is a `ToolError` too and passes as it is.
 * `deployed_values` reads what the foundation and network stacks published to SSM
   (`/<project>/<env>/<stack>/<key>`, see templates/common.py).
 
@@ -74,28 +74,25 @@ def connect(params: Params, *, sagemaker: bool = False, cloudformation: bool = F
     """Clients for the environment (nothing is called yet, except sts:AssumeRole with a deploy role); `profile`
     and `endpoint_url` as the deploy engine's --profile and --endpoint-url."""
     from deployer.aws import make_clients
-    from deployer.errors import DeployError
 
-    try:
-        clients = make_clients(
-            params.region,
-            assume_role_arn=params.deploy.assume_role_arn,
-            external_id=params.deploy.external_id,
-            profile=profile,
-            endpoint_url=endpoint_url,
-        )
-        return Clients(
-            region=params.region,
-            s3=clients.s3,
-            ssm=clients.ssm,
-            sts=clients.sts,
-            sagemaker=clients.client("sagemaker") if sagemaker else None,
-            logs=clients.client("logs") if sagemaker else None,
-            cloudformation=clients.cloudformation if cloudformation else None,
-            scheduler=clients.client("scheduler") if sagemaker else None,
-        )
-    except DeployError as exc:
-        raise aws_failure(exc, "connect to AWS") from exc
+    # the engine's DeployError (no credentials, a deploy role it cannot assume) reaches the CLI's boundary as it is
+    clients = make_clients(
+        params.region,
+        assume_role_arn=params.deploy.assume_role_arn,
+        external_id=params.deploy.external_id,
+        profile=profile,
+        endpoint_url=endpoint_url,
+    )
+    return Clients(
+        region=params.region,
+        s3=clients.s3,
+        ssm=clients.ssm,
+        sts=clients.sts,
+        sagemaker=clients.client("sagemaker") if sagemaker else None,
+        logs=clients.client("logs") if sagemaker else None,
+        cloudformation=clients.cloudformation if cloudformation else None,
+        scheduler=clients.client("scheduler") if sagemaker else None,
+    )
 
 
 def credentials_available() -> bool:
@@ -113,12 +110,8 @@ def credentials_available() -> bool:
 def check_account(clients: Clients, params: Params) -> str:
     """The credentials' account; refused (exit 3) when params names another one. Returns the account id."""
     from deployer.aws import check_account as engine_check
-    from deployer.errors import DeployError
 
-    try:
-        return engine_check(clients, params.account_id).account  # type: ignore[arg-type]
-    except DeployError as exc:
-        raise aws_failure(exc, "check the AWS account") from exc
+    return engine_check(clients, params.account_id).account  # type: ignore[arg-type]  (its DeployError as it is)
 
 
 @dataclass(frozen=True)

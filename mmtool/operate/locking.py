@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Iterator
 
-from mmtool.operate.awsenv import AwsError, aws_failure
+from mmtool.operate.awsenv import aws_failure
 
 if TYPE_CHECKING:
     from mmtool.config.params import Params
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 @contextmanager
 def holding(params: Params, clients: Any, operation: str, endpoint: str | None = None) -> Iterator[None]:
-    """Hold the lock for the body; a held lock is an :class:`AwsError` with the engine's exit code 6."""
-    from deployer.errors import AWS_ERRORS, DeployError
+    """Hold the lock for the body; a held lock is the engine's `LockedError` (exit code 6), which reaches the CLI's
+    boundary as it is."""
+    from deployer.errors import AWS_ERRORS
     from deployer.lock import hold
 
     try:
@@ -31,10 +32,7 @@ def holding(params: Params, clients: Any, operation: str, endpoint: str | None =
     lock_clients = SimpleNamespace(ssm=clients.ssm, region=params.region,
                                    endpoint_url=getattr(clients.ssm.meta, "endpoint_url", None))
     say = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    try:
-        with hold(lock_clients, project=params.project, environment=params.environment, who=who, operation=operation,
-                  endpoint=endpoint, say=say,
-                  unlock_command=f"make unlock ENV={params.environment}" + (f" ENDPOINT={endpoint}" if endpoint else "")):
-            yield
-    except DeployError as exc:
-        raise AwsError(str(exc), exc.exit_code) from exc
+    with hold(lock_clients, project=params.project, environment=params.environment, who=who, operation=operation,
+              endpoint=endpoint, say=say,
+              unlock_command=f"make unlock ENV={params.environment}" + (f" ENDPOINT={endpoint}" if endpoint else "")):
+        yield
