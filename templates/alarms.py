@@ -3,7 +3,8 @@
 Resources (all but the dashboard only when AlarmsEnabled is true)
   AlarmTopic            SNS topic <project>-<env>-alarms, encrypted with the project key (the foundation key
                         policy lets CloudWatch alarms and EventBridge create data keys for this topic only)
-  AlarmTopicPolicy      publish only by this stack's EventBridge rules and this environment's alarms, over TLS
+  AlarmTopicPolicy      publish only by this environment's EventBridge rules (the single-endpoint form: this stack's
+                        two and the processing engine's two, by exact name) and alarms, over TLS
   Subscription1..8      e-mail, HTTPS and SQS subscriptions from the params file (fixed slots, each with a
                         condition, so every environment shares the template)
   ExecutionFailedRule   EventBridge: a monitoring execution of this environment (a processing job whose
@@ -35,14 +36,14 @@ import json
 
 from awacs import sns
 from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals
-from troposphere import And, Equals, GetAtt, If, Join, Not, Output, Ref, Sub
+from troposphere import And, Equals, If, Join, Not, Output, Ref, Split, Sub
 from troposphere import Condition as Cond
 from troposphere.cloudwatch import Dashboard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from mmtool.config.monitor_kinds import KINDS, Widget, settings
 from mmtool.config.params import MAX_SUBSCRIPTIONS, FleetEndpoint, Params
-from templates import notifications
+from templates import notifications, processing_engine
 from templates.common import PREFIX, Inputs, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
 from templates.notifications import COMPACT, metric_widget as _metric_widget
@@ -52,12 +53,20 @@ DEPENDS_ON = ("foundation",)  # the key (and its policy for this topic)
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
 NO_VALUE = Ref("AWS::NoValue")
+MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE = "monitor-failed", "monitor-violations"  # <project>-<env>-<suffix>
 
-def schedule_arns() -> list[Sub]:
+
+def arn_list(prefix: str, suffixes) -> Split:
+    """The ARNs `<prefix><suffix>`, as one Sub split into a list: the prefix is written once (the template's size
+    budget, tests/test_templates.py); CloudFormation resolves it to the same list of strings."""
+    return Split(",", Sub(",".join("${P}" + suffix for suffix in suffixes), P=Sub(prefix)))
+
+
+def schedule_arns() -> Split:
     """This environment's four schedules, exactly: a prefix `<project>-<env>-` would also match a project
     named `<project>-<env>` (project names may contain '-'). SageMaker ARNs are lowercase; so are our names."""
-    return [Sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:monitoring-schedule/"
-                f"${{ProjectName}}-${{EnvironmentName}}-{kind.name}") for kind in KINDS]
+    return arn_list("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:monitoring-schedule/"
+                    "${ProjectName}-${EnvironmentName}-", [kind.name for kind in KINDS])
 
 
 def build(params: Params) -> StackTemplate:
@@ -104,8 +113,8 @@ def build(params: Params) -> StackTemplate:
     t.add_condition("SingleEndpoint", Not(Equals(Ref(endpoint_name), "")))
     t.add_condition("EnvironmentAlarms", And(Cond("Alarms"), Cond("SingleEndpoint")))
     t.add_condition("EnvironmentViolations", And(Cond("Violations"), Cond("SingleEndpoint")))
-    failed_rule = notifications.add(st, notifications.Names(
-        failed_rule=f"{PREFIX}-monitor-failed", violations_rule=f"{PREFIX}-monitor-violations",
+    notifications.add(st, notifications.Names(
+        failed_rule=f"{PREFIX}-{MONITOR_FAILED_RULE}", violations_rule=f"{PREFIX}-{MONITOR_VIOLATIONS_RULE}",
         failed_alarm=f"{PREFIX}-monitor-failed", delivery_alarm=f"{PREFIX}-notification-delivery",
         violations_delivery_alarm=f"{PREFIX}-violations-delivery",
         drift_alarm=PREFIX + "-drift-${DriftAlarm{slot}Feature}", data_quality_schedule=f"{PREFIX}-data-quality",
@@ -115,6 +124,8 @@ def build(params: Params) -> StackTemplate:
     alarm_arns = Sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"
                      "${ProjectName}-${EnvironmentName}-*")
     rules = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${ProjectName}-${EnvironmentName}-"
+    single_rules = (MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE, processing_engine.FAILED_RULE,
+                    processing_engine.VIOLATIONS_RULE)
     t.add_resource(TopicPolicy(
         "AlarmTopicPolicy",
         Condition="Alarms",
@@ -128,11 +139,14 @@ def build(params: Params) -> StackTemplate:
                     Principal=Principal("Service", "events.amazonaws.com"),
                     Action=[sns.Publish],
                     Resource=[Ref(topic)],
-                    # The single endpoint's two rules exactly; a fleet's rules are in the endpoints' monitoring
-                    # stacks (one pair per endpoint, added and removed with them): every rule of this account
-                    # named <project>-<env>-..., the same scope as the alarms below.
-                    Condition=Condition(ArnLike("aws:SourceArn", If("SingleEndpoint", [
-                        GetAtt(failed_rule, "Arn"), Sub(rules + "monitor-violations")], [Sub(rules + "*")]))),
+                    # The single endpoint's rules exactly: Model Monitor's two here and the processing engine's
+                    # two in its monitoring stack (templates/processing_engine.py). A fleet's rules are in the endpoints' monitoring stacks (added
+                    # and removed with them): every rule of this account named <project>-<env>-..., the same
+                    # scope as the alarms below.
+                    Condition=Condition(ArnLike("aws:SourceArn", If(
+                        "SingleEndpoint",
+                        arn_list(rules, single_rules),
+                        [Sub(rules + "*")]))),
                 ),
                 Statement(
                     Sid="EnvironmentAlarmsPublish",

@@ -89,7 +89,7 @@ class Names:
     dashboard: str  # the dashboard the message links to
 
 
-def add(st: StackTemplate, names: Names, *, schedule_arns: list, topic_arn: object, endpoint_name: object,
+def add(st: StackTemplate, names: Names, *, schedule_arns: object, topic_arn: object, endpoint_name: object,
         drift: Drift) -> Rule:
     """Rules, alarms and drift-alarm slots of one endpoint. Returns the failed-executions rule."""
     t = st.template

@@ -29,14 +29,17 @@ Resources (DataQualityProcessing / ModelQualityProcessing: the monitor runs on t
                         inter-container encryption, network isolation off (the analyzer reads S3 and publishes
                         metrics itself: docs/security.md), stopping condition, tags
   ProcessingJobFailedRule
-                        EventBridge: a processing job of this endpoint (by name prefix) ended Failed or Stopped;
-                        a readable message to the environment's alarm topic (a fleet endpoint: the single-endpoint
-                        form's topic admits only the alarms stack's rules)
+                        EventBridge <project>-<env>[-<key>]-job-failed: a processing job of this endpoint (by name
+                        prefix) ended Failed or Stopped; a readable message to the environment's alarm topic (whose
+                        policy admits these rule names: templates/alarms.py)
   ProcessingJobFailedAlarm
-                        CloudWatch: the rule matched in the last hour; notifies the topic in both forms
+                        CloudWatch: the rule matched in the last hour; notifies the topic
+  ProcessingFailedDeliveryAlarm, ProcessingViolationsDeliveryAlarm
+                        CloudWatch: a rule's notification could not be delivered to the topic (FailedInvocations)
   ProcessingJobViolationsRule
-                        EventBridge, fleet endpoints only: a processing job of this endpoint Completed with the
-                        analyzer's ExitMessage "CompletedWithViolations: ..."; a readable message to the topic
+                        EventBridge <project>-<env>[-<key>]-job-viol (alarms.notify_on_violations): a
+                        processing job of this endpoint Completed with the analyzer's ExitMessage
+                        "CompletedWithViolations: ..."; a readable message to the topic
 Outputs
   <Monitor>ProcessingScheduleName, ProcessingJobNamePrefixes
 """
@@ -131,7 +134,9 @@ def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
         t.add_condition(f"{m.stem}Processing", Equals(Ref(flags[m.stem]), "true"))
     t.add_condition("ProcessingEngine", Or(*[Cond(f"{m.stem}Processing") for m in MONITORS]))
     t.add_condition("ProcessingNotify", And(Cond("ProcessingEngine"), Equals(Ref(notifications), "true")))
-    t.add_condition("ProcessingViolationsNotify", And(Cond("ProcessingNotify"), Cond("Fleet")))
+    # NotifyOnViolations: the monitoring stack's flag of alarms.notify_on_violations (templates/monitoring.py).
+    t.add_condition("ProcessingViolationsNotify", And(Cond("ProcessingNotify"),
+                                                      Equals(Ref("NotifyOnViolations"), "true")))
     t.add_mapping(SKLEARN.mapping, {r: {"Account": a} for r, a in image_accounts(SKLEARN.name).items()})
 
     role = _job_role(st, key_arn)
@@ -182,6 +187,20 @@ def metrics_schedule_name(m: MonitorKind) -> If:
     model_monitor = If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{m.code}"),
                        Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}"))
     return If(m.stem, schedule_name(m), model_monitor)
+
+
+# The EventBridge rules' names: <project>-<env>-<suffix> in the single-endpoint form, <project>-<env>-<key>-<suffix> in a
+# fleet. The single-endpoint form's topic policy admits exactly these names (templates/alarms.py); they differ from
+# Model Monitor's rules (<...>-monitor-failed / -monitor-violations, a fleet's <...>-failed / -violations), so under
+# `engine: both` the two engines' rules coexist.
+FAILED_RULE = "job-failed"
+VIOLATIONS_RULE = "job-viol"  # 11 characters left of EventBridge's 64 with a 20-character project and key
+
+
+def scoped_name(suffix: str) -> If:
+    """A name of this endpoint's processing-engine resources: <project>-<env>[-<key>]-<suffix>."""
+    return If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{suffix}"),
+              Sub(f"${{ProjectName}}-${{EnvironmentName}}-{suffix}"))
 
 
 def job_prefix(m: MonitorKind) -> str:
@@ -403,12 +422,11 @@ def _violations_rule(st: StackTemplate) -> None:
     the job's ExitMessage "CompletedWithViolations: N violation(s); ..." (scripts/analyzer/job.py), which the
     processing job's state-change event carries in its detail as DescribeProcessingJob names it
     (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html), matched by prefix
-    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html). Fleet endpoints only:
-    the single-endpoint form's topic policy admits only the alarms stack's two rules, and the alarms template is at
-    its 60 KB budget (docs/engine.md)."""
-    st.template.add_resource(Rule(
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html). Both forms; with
+    alarms.notify_on_violations, as Model Monitor's rule."""
+    rule = st.template.add_resource(Rule(
         "ProcessingJobViolationsRule", Condition="ProcessingViolationsNotify",
-        Name=Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-violations"),
+        Name=scoped_name(VIOLATIONS_RULE),
         Description=Sub("Processing-engine runs of ${EndpointName} that completed with violations"),
         State="ENABLED",
         EventPattern={
@@ -422,6 +440,22 @@ def _violations_rule(st: StackTemplate) -> None:
             InputPathsMap={"job": "$.detail.ProcessingJobName", "result": "$.detail.ExitMessage", "time": "$.time"},
             InputTemplate=Sub(VIOLATIONS_MESSAGE)))],
     ))
+    _delivery_alarm(st, "ProcessingViolationsDeliveryAlarm", rule, VIOLATIONS_RULE, "ProcessingViolationsNotify")
+
+
+def _delivery_alarm(st: StackTemplate, title: str, rule: Rule, suffix: str, condition: str) -> None:
+    """A notification EventBridge could not deliver to the topic (its key or policy) raises an alarm, as for Model
+    Monitor's rules (templates/notifications.py): every rule that notifies has its delivery watched."""
+    st.template.add_resource(Alarm(
+        title, Condition=condition, AlarmName=scoped_name(f"{suffix}-delivery"),
+        AlarmDescription=Sub(f"EventBridge could not deliver a processing-engine notification ({suffix}) of "
+                             "${EndpointName} to the topic (key or topic policy?)"),
+        Namespace="AWS/Events", MetricName="FailedInvocations",
+        Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
+        Statistic="Sum", Period=3600, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+        ActionsEnabled=True, AlarmActions=[ALARM_TOPIC_ARN],
+    ))
 
 
 def _failed_rule(st: StackTemplate, queue: Queue) -> None:
@@ -430,8 +464,7 @@ def _failed_rule(st: StackTemplate, queue: Queue) -> None:
     t = st.template
     rule = t.add_resource(Rule(
         "ProcessingJobFailedRule", Condition="ProcessingNotify",
-        Name=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-job-failed"),
-                Sub("${ProjectName}-${EnvironmentName}-job-failed")),
+        Name=scoped_name(FAILED_RULE),
         Description=Sub("Processing-engine runs of ${EndpointName} that failed or were stopped"),
         State="ENABLED",
         EventPattern={
@@ -445,12 +478,12 @@ def _failed_rule(st: StackTemplate, queue: Queue) -> None:
                            "reason": "$.detail.FailureReason", "time": "$.time"},
             InputTemplate=Sub(FAILED_MESSAGE)))],
     ))
-    # The single-endpoint form's topic admits only the alarms stack's two rules (templates/alarms.py), so there the
-    # rule's readable message is refused; this alarm on its matches reaches the topic in both forms.
+    _delivery_alarm(st, "ProcessingFailedDeliveryAlarm", rule, FAILED_RULE, "ProcessingNotify")
+    # As Model Monitor's FailedExecutionsAlarm (templates/notifications.py): the failed runs counted per hour, an
+    # alarm state for dashboards and `make verify-notifications`, beside each run's readable message.
     t.add_resource(Alarm(
         "ProcessingJobFailedAlarm", Condition="ProcessingNotify",
-        AlarmName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-job-failed"),
-                     Sub("${ProjectName}-${EnvironmentName}-job-failed")),
+        AlarmName=scoped_name(FAILED_RULE),
         AlarmDescription=Sub("A processing-engine run of ${EndpointName} failed or was stopped in the last hour "
                              "(SageMaker console, processing jobs named as the stack output ProcessingJobNamePrefixes)"),
         Namespace="AWS/Events", MetricName="TriggeredRules",

@@ -160,11 +160,11 @@ def processing_event(name: str, status: str, exit_message: str | None) -> dict:
             "time": "2026-12-06T10:20:00Z", "detail": detail}
 
 
-def test_runs_with_violations_of_a_fleet_endpoint_reach_the_topic(upsell):
+def test_runs_with_violations_reach_the_topic(upsell):
     """The pattern is run by moto's EventBridge pattern matcher (prefix operators included), not compared to itself."""
     from moto.events.models import EventPattern
     rule = upsell.properties("ProcessingJobViolationsRule")
-    assert rule["Name"] == "churn-staging-upsell-violations"
+    assert rule["Name"] == "churn-staging-upsell-job-viol"
     pattern = EventPattern.load(json.dumps(rule["EventPattern"]))
     prefix = upsell.values["ProcessingJobHash"]
     job = f"dq-{prefix}-{uuid.uuid4()}"
@@ -184,12 +184,44 @@ def test_runs_with_violations_of_a_fleet_endpoint_reach_the_topic(upsell):
     assert "upsell" in text and "completed with violations" in text and "<result>" in text and "<job>" in text
 
 
-def test_the_violations_rule_is_for_fleet_endpoints_only(built):
-    """The single-endpoint form's topic admits only the alarms stack's rules (docs/engine.md)."""
+def test_the_violations_rule_follows_notify_on_violations_in_both_forms(built):
+    """Both forms notify runs with violations (the single-endpoint form's topic admits the rule by its exact name:
+    templates/alarms.py), and alarms.notify_on_violations: false turns it off as it does Model Monitor's."""
     template, values = stack(built, "upsell-monitoring")
-    values["EndpointKey"] = ""
-    resolver = Resolver(template, values, "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
-    assert resolver.condition("ProcessingNotify") and not resolver.condition("ProcessingViolationsNotify")
+    for key in ("upsell", ""):
+        for notify in ("true", "false"):
+            resolver = Resolver(template, {**values, "EndpointKey": key, "NotifyOnViolations": notify}, "eu-west-1",
+                                ACCOUNT, attributes=ATTRIBUTES)
+            assert resolver.condition("ProcessingNotify")
+            assert resolver.condition("ProcessingViolationsNotify") is (notify == "true")
+    single = Resolver(template, {**values, "EndpointKey": ""}, "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
+    assert single.properties("ProcessingJobViolationsRule")["Name"] == "churn-staging-job-viol"
+    assert single.properties("ProcessingJobFailedRule")["Name"] == "churn-staging-job-failed"
+
+
+def test_engine_both_gives_each_engine_its_own_rule_and_alarm_names(upsell):
+    """Under `engine: both` Model Monitor's rules and the processing engine's live in one stack: the same name twice
+    is refused by EventBridge (a rule name is unique per bus), so every name differs."""
+    def deployed(kind: str, field: str) -> list[str]:
+        return [upsell.resolve(resource["Properties"][field]) for resource in upsell.template["Resources"].values()
+                if resource["Type"] == kind and upsell.condition(resource["Condition"])]
+
+    names = deployed("AWS::Events::Rule", "Name")
+    assert len(names) == 4 and len(set(names)) == 4, names  # failed and violations, of each engine
+    alarms = deployed("AWS::CloudWatch::Alarm", "AlarmName")
+    assert len(alarms) > 4 and len(alarms) == len(set(alarms)), alarms
+
+
+def test_every_processing_rule_has_its_delivery_watched(upsell):
+    """As Model Monitor's rules (tests/test_templates.py): a notification EventBridge cannot deliver raises an alarm."""
+    resources = upsell.template["Resources"]
+    watched = {resource["Properties"]["Dimensions"][0]["Value"]["Ref"]: logical
+               for logical, resource in resources.items() if resource["Type"] == "AWS::CloudWatch::Alarm"
+               and resource["Properties"].get("MetricName") == "FailedInvocations"}
+    for rule in ("ProcessingJobFailedRule", "ProcessingJobViolationsRule"):
+        alarm = resources[watched[rule]]
+        assert alarm["Condition"] == resources[rule]["Condition"]
+        assert upsell.resolve(alarm["Properties"]["AlarmActions"]) == [upsell.properties(rule)["Targets"][0]["Arn"]]
 
 
 def test_engine_both_keeps_the_model_monitor_schedule_beside_the_new_one(upsell):

@@ -11,6 +11,7 @@ from mmtool.config.params import image_accounts
 from mmtool.security.checks import WILDCARD_ALLOWED
 from templates.revisions import digest, reach
 from tests.conftest import REPO
+from tests.test_sdk_fidelity import ACCOUNT
 
 
 def revision(t: dict, logical_id: str, values: dict[str, str], upstream: dict[str, str] | None = None) -> str:
@@ -772,6 +773,30 @@ def test_every_notification_rule_has_its_delivery_watched(built):
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
+def alarms_resolver(paths, env: str, **values):
+    """The alarms template with `env`'s parameter values (and `values` over them), as its deploy resolves it."""
+    from tests.cfn_values import Resolver
+
+    body = json.loads((paths.build / env / "alarms.parameters.json").read_text())
+    given = {p["ParameterKey"]: p["ParameterValue"] for p in body}
+    return Resolver(template(paths, "alarms", env), {**given, **values}, "eu-west-1", ACCOUNT)
+
+
+def test_the_topic_admits_exactly_the_rules_of_this_environment(built):
+    """The single-endpoint form: Model Monitor's two rules (this stack) and the processing engine's two (the
+    monitoring stack, templates/processing_engine.py), by exact ARN, so a run with violations reaches the topic under
+    either engine and no other rule can publish; a fleet: the environment's rule names (each endpoint's own)."""
+    policy = template(built, "alarms")["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
+    events = {s["Sid"]: s for s in policy["Statement"]}["ExecutionRulesPublish"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"} and events["Action"] == ["sns:Publish"]
+    rule = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/churn-prod-"
+    single = alarms_resolver(built, "prod").resolve(events["Condition"])
+    assert single == {"ArnLike": {"aws:SourceArn": [
+        rule + name for name in ("monitor-failed", "monitor-violations", "job-failed", "job-viol")]}}
+    fleet = alarms_resolver(built, "prod", EndpointName="").resolve(events["Condition"])
+    assert fleet == {"ArnLike": {"aws:SourceArn": [rule + "*"]}}
+
+
 def test_execution_rules_match_only_this_environments_schedules(built):
     """Monitoring executions are processing jobs whose events carry the schedule ARN; exact ARNs, not a prefix
     (another project may be named <project>-<env>)."""
@@ -780,8 +805,8 @@ def test_execution_rules_match_only_this_environments_schedules(built):
     assert failed["source"] == ["aws.sagemaker"]
     assert failed["detail-type"] == ["SageMaker Processing Job State Change"]
     assert failed["detail"]["ProcessingJobStatus"] == ["Failed", "Stopped"]
-    arns = [a["Fn::Sub"] for a in failed["detail"]["MonitoringScheduleArn"]]
-    assert [a.rsplit("/", 1)[1] for a in arns] == [f"${{ProjectName}}-${{EnvironmentName}}-{s}" for s in (
+    arns = alarms_resolver(built, "prod").resolve(failed["detail"]["MonitoringScheduleArn"])
+    assert arns == [f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:monitoring-schedule/churn-prod-{s}" for s in (
         "data-quality", "model-quality", "model-bias", "model-explainability")]
     violations = r["ExecutionViolationsRule"]["Properties"]["EventPattern"]["detail"]
     assert violations["ProcessingJobStatus"] == ["Completed"]

@@ -93,11 +93,12 @@ def _endpoint_names(params: Params, endpoint: FleetEndpoint) -> Iterator[Compose
         for suffix in (f"{kind.name}-processing" if endpoint.legacy else f"{kind.code}-proc"
                        for kind in KINDS if PROCESSING in kind.engines):
             yield ComposedName(at, value, "EventBridge Scheduler schedule name", f"{scoped}-{suffix}", SCHEDULER_NAME)
-        yield ComposedName(at, value, "EventBridge rule name", f"{scoped}-job-failed", EVENTS_RULE_NAME)
+        for rule in ("job-failed", "job-viol"):
+            yield ComposedName(at, value, "EventBridge rule name", f"{scoped}-{rule}", EVENTS_RULE_NAME)
         for role in ("processing", "scheduler"):
             yield ComposedName(at, value, "IAM role name", f"{scoped}-{role}", IAM_ROLE_NAME)
         yield ComposedName(at, value, "SQS queue name", f"{scoped}-schedule-dlq", SQS_QUEUE_NAME)
-        for alarm in ("job-failed", "schedule-dlq"):
+        for alarm in ("job-failed", "schedule-dlq", "job-failed-delivery", "job-viol-delivery"):
             yield ComposedName(at, value, "CloudWatch alarm name", f"{scoped}-{alarm}", CLOUDWATCH_ALARM_NAME)
     drift_at = "alarms.drift" if endpoint.legacy else f"endpoints.{endpoint.key}.drift_alarms"
     drift = params.alarms.drift if endpoint.legacy else endpoint.drift_alarms

@@ -6,17 +6,29 @@ in moto's SageMaker. moto's CloudFormation lacks the AWS::Scheduler types: deplo
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import boto3
 import pytest
 
+from deployer.moto_server import MOTO_ACCOUNT
+from tests.cfn_values import Resolver
 from tests.conftest import dev_params, scratch_root, write_params
 
 from .conftest import run
 from .envs import REGION
 
 pytestmark = pytest.mark.slow
+
+
+def arn_like(pattern: str, arn: str) -> bool:
+    """IAM's ArnLike: each of the six colon-separated parts matched on its own, `*` and `?` wildcards
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN)."""
+    parts, given = pattern.split(":", 5), arn.split(":", 5)
+    return len(parts) == len(given) == 6 and all(
+        re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in p), g, re.DOTALL)
+        for p, g in zip(parts, given))
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +38,7 @@ def processing_manifest(tmp_path_factory):
     paths = scratch_root(tmp_path_factory.mktemp("processing-build"))
     data = dev_params()
     data["monitoring"]["engine"] = "processing"
+    data["alarms"] = {"enabled": True, "email": ["ml-platform@example.com"], "notify_on_violations": True}
     write_params(paths, data)
     build(paths, ["dev"], run_lint=False, out=lambda *_: None)
     return paths.build / "dev" / "manifest.json"
@@ -58,6 +71,29 @@ def test_a_processing_engine_environment_deploys_and_its_schedule_starts_a_job(p
     resources = {r.get("LogicalResourceId") for r in cf.describe_stack_resources(
         StackName="churn-dev-monitoring")["StackResources"]}
     assert {"DataQualityProcessingSchedule", "SchedulerRole", "ProcessingJobRole"} <= resources
+
+    # Notifications (the single-endpoint form): every rule that targets the topic, as deployed, is admitted by the
+    # topic policy, the processing engine's failed and violations rules among them. moto's CloudFormation has no
+    # AWS::SNS::TopicPolicy (the topic keeps its default policy), so the policy is the built template's, resolved
+    # with the values this deploy used (tests/cfn_values.py).
+    events = boto3.client("events", region_name=REGION, endpoint_url=aws.url)
+    sns = boto3.client("sns", region_name=REGION, endpoint_url=aws.url)
+    [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":churn-dev-alarms")]
+    notifying = {rule["Name"]: rule["Arn"] for rule in events.list_rules(NamePrefix="churn-dev-")["Rules"]
+                 if [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [topic]}
+    assert sorted(notifying) == ["churn-dev-job-failed", "churn-dev-job-viol", "churn-dev-monitor-failed",
+                                 "churn-dev-monitor-violations"]
+    build = processing_manifest.parent
+    template = json.loads((build / "alarms.template.json").read_text())
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads((build / "alarms.parameters.json").read_text())}
+    resolver = Resolver(template, values, REGION, MOTO_ACCOUNT)
+    statements = template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [publish] = [s for s in statements if s.get("Sid") == "ExecutionRulesPublish"]
+    admitted = resolver.resolve(publish["Condition"])["ArnLike"]["aws:SourceArn"]
+    assert all(arn.startswith(f"arn:aws:events:{REGION}:{MOTO_ACCOUNT}:rule/") for arn in notifying.values())
+    assert all(any(arn_like(pattern, arn) for pattern in admitted) for arn in notifying.values()), admitted
+    other = notifying["churn-dev-job-failed"].replace("churn-dev-job-failed", "churn-dev-other")
+    assert not any(arn_like(pattern, other) for pattern in admitted)  # a rule the environment does not own
 
     destroyed = run("destroy", processing_manifest, clients, skip_account_check=True)
     assert destroyed.code == 0, destroyed.text
