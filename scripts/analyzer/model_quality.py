@@ -22,7 +22,10 @@ Metrics per problem type, with the names of Model Monitor's model-quality statis
   frequent actual label);
 * Regression: mae, mse, rmse, r2.
 
-`standard_deviation` is written as "NaN" (Model Monitor's bootstrap estimate is not reproduced).
+`standard_deviation` as Model Monitor's: with at least 200 joined items, the sample standard deviation of
+the metric over five random 80 % subsamples of them (drawn without replacement, seeded: the same items give
+the same figures); with fewer items, or when the metric is undefined in a subsample, "NaN"
+(https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-metrics.html, the note at the top).
 Constraints: `{problem}_constraints: {metric: {threshold, comparison_operator}}`, the operators
 GreaterThanThreshold, LessThanThreshold, GreaterThanOrEqualToThreshold, LessThanOrEqualToThreshold.
 """
@@ -47,6 +50,13 @@ _OPERATORS = {
     "LessThanOrEqualToThreshold": lambda value, threshold: value <= threshold,
 }
 NAN = "NaN"
+# Model Monitor's standard deviation of a metric: "provided only when at least 200 samples are available";
+# "randomly sampling 80% of the data five times, computing the metric, and taking the standard deviation of those
+# results" (the page above). The seed makes a run reproducible; sample (n - 1) standard deviation, as Spark's stddev.
+SD_MIN_ITEMS = 200
+SD_SUBSAMPLES = 5
+SD_FRACTION = 0.8
+SD_SEED = 0
 _trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed it; the image may have numpy 1.2x
 
 
@@ -145,11 +155,37 @@ class Merger:
         predicted = [pair[1] for pair in self.pairs]
         probabilities = [pair[2] for pair in self.pairs]
         if self.problem_type == "Regression":
-            return regression_metrics(_floats(actual, "ground truth"), _floats(predicted, "prediction"))
-        if self.problem_type == "BinaryClassification":
+            actual, predicted = _floats(actual, "ground truth"), _floats(predicted, "prediction")
+            compute = lambda i: regression_metrics(actual[i], predicted[i])  # noqa: E731
+        elif self.problem_type == "BinaryClassification":
             scores = None if any(p is None for p in probabilities) else np.array(probabilities, dtype=float)
-            return binary_metrics(_binary(actual), _binary(predicted), scores)
-        return multiclass_metrics([_label(a) for a in actual], [_label(p) for p in predicted])
+            actual, predicted = _binary(actual), _binary(predicted)
+            compute = lambda i: binary_metrics(actual[i], predicted[i], None if scores is None else scores[i])  # noqa: E731
+        else:
+            actual, predicted = np.array([_label(a) for a in actual]), np.array([_label(p) for p in predicted])
+            compute = lambda i: multiclass_metrics(actual[i].tolist(), predicted[i].tolist())  # noqa: E731
+        return with_standard_deviations(compute, len(self.pairs))
+
+
+def subsamples(count, seed=SD_SEED):
+    """Model Monitor's five random 80 % subsamples of `count` items: sorted index arrays, drawn without replacement."""
+    rng = np.random.default_rng(seed)
+    size = int(count * SD_FRACTION)
+    return [np.sort(rng.choice(count, size=size, replace=False)) for _ in range(SD_SUBSAMPLES)]
+
+
+def with_standard_deviations(compute, count):
+    """`compute(indices)` on all `count` items, each scalar metric's standard_deviation from the subsamples."""
+    metrics = compute(np.arange(count))
+    if count < SD_MIN_ITEMS:
+        return metrics
+    runs = [compute(indices) for indices in subsamples(count)]
+    for name, metric in metrics.items():
+        if isinstance(metric, dict) and "standard_deviation" in metric:
+            values = [run[name]["value"] for run in runs]
+            if all(isinstance(value, float) for value in values):  # an undefined metric's value is "NaN"
+                metric["standard_deviation"] = float(np.std(values, ddof=1))
+    return metrics
 
 
 def to_float(value):

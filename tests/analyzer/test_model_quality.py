@@ -163,3 +163,90 @@ def test_model_quality_baseline_of_a_labelled_csv_then_a_check_against_it(tmp_pa
     worse = model_quality.binary_metrics(label, 1 - predicted, None)
     fired = {v["metric_name"] for v in model_quality.check("BinaryClassification", worse, suggested)}
     assert {"accuracy", "f1", "recall"} <= fired
+
+
+def merged(problem_type, pairs):
+    merger = model_quality.Merger(problem_type)
+    merger.pairs.extend(pairs)
+    return merger.metrics()
+
+
+def test_standard_deviations_only_from_200_items_as_model_monitor():
+    """AWS: "provided only when at least 200 samples are available"; below, "NaN" as in Model Monitor's own
+    100-item regression statistics (tests/data/reference/baseline-samples)."""
+    rng = np.random.default_rng(5)
+    pairs = [(float(a), float(a + e), None) for a, e in zip(rng.normal(10, 2, 200), rng.normal(0, 1, 200))]
+    below = merged("Regression", pairs[:199])
+    reference = json.loads((BASELINE / "model-quality-regression-statistics.json").read_text())
+    assert reference["dataset"]["item_count"] < 200
+    assert {m["standard_deviation"] for m in below.values()} == \
+        {m["standard_deviation"] for m in reference["regression_metrics"].values()} == {"NaN"}
+    at = merged("Regression", pairs)
+    assert all(isinstance(m["standard_deviation"], float) and m["standard_deviation"] > 0 for m in at.values())
+
+
+def test_subsamples_are_five_distinct_80_percent_draws_without_replacement():
+    draws = model_quality.subsamples(437)
+    assert len(draws) == 5 and all(len(d) == int(437 * 0.8) == len(set(d.tolist())) for d in draws)
+    assert all(0 <= d.min() and d.max() < 437 for d in draws)
+    assert len({tuple(d.tolist()) for d in draws}) == 5
+    assert [d.tolist() for d in model_quality.subsamples(437)] == [d.tolist() for d in draws]  # reproducible
+
+
+def test_regression_standard_deviations_match_an_independent_computation():
+    """Each subsample's metrics recomputed in plain Python (no numpy), their sample standard deviation by the
+    standard library's statistics.stdev."""
+    import math
+    import statistics as pystats
+
+    rng = np.random.default_rng(11)
+    actual = rng.normal(10, 2, 500).tolist()
+    predicted = [a + e for a, e in zip(actual, rng.normal(0.3, 1, 500).tolist())]
+    metrics = merged("Regression", list(zip(actual, predicted, [None] * 500)))
+    per_run = {"mae": [], "mse": [], "rmse": [], "r2": []}
+    for draw in model_quality.subsamples(500):
+        a = [actual[i] for i in draw.tolist()]
+        p = [predicted[i] for i in draw.tolist()]
+        errors = [y - x for x, y in zip(a, p)]
+        mse = sum(e * e for e in errors) / len(errors)
+        mean = sum(a) / len(a)
+        per_run["mae"].append(sum(abs(e) for e in errors) / len(errors))
+        per_run["mse"].append(mse)
+        per_run["rmse"].append(math.sqrt(mse))
+        per_run["r2"].append(1 - sum(e * e for e in errors) / sum((x - mean) ** 2 for x in a))
+    for name, values in per_run.items():
+        assert metrics[name]["standard_deviation"] == pytest.approx(pystats.stdev(values), rel=1e-9), name
+    assert metrics["mae"]["value"] == pytest.approx(sum(abs(y - x) for x, y in zip(actual, predicted)) / 500)
+
+
+def test_classification_standard_deviations_match_an_independent_computation():
+    import statistics as pystats
+
+    rng = np.random.default_rng(12)
+    labels = rng.integers(0, 2, 300).tolist()
+    predictions = [l if r > 0.25 else 1 - l for l, r in zip(labels, rng.random(300).tolist())]
+    metrics = merged("BinaryClassification", [(str(l), str(p), None) for l, p in zip(labels, predictions)])
+    accuracy, precision = [], []
+    for draw in model_quality.subsamples(300):
+        pairs = [(labels[i], predictions[i]) for i in draw.tolist()]
+        accuracy.append(sum(a == p for a, p in pairs) / len(pairs))
+        precision.append(sum(a == p == 1 for a, p in pairs) / sum(p == 1 for _, p in pairs))
+    assert metrics["accuracy"]["standard_deviation"] == pytest.approx(pystats.stdev(accuracy), rel=1e-9)
+    assert metrics["precision"]["standard_deviation"] == pytest.approx(pystats.stdev(precision), rel=1e-9)
+    # the constant classifier's figures vary with the subsample's share of positives, and have their spread too
+    assert isinstance(metrics["accuracy_best_constant_classifier"]["standard_deviation"], float)
+
+    classes = ["a", "b", "c"]
+    actual = [classes[i] for i in rng.integers(0, 3, 250).tolist()]
+    guess = [a if r > 0.4 else "a" for a, r in zip(actual, rng.random(250).tolist())]
+    multi = merged("MulticlassClassification", list(zip(actual, guess, [None] * 250)))
+    runs = [sum(actual[i] == guess[i] for i in d.tolist()) / len(d) for d in model_quality.subsamples(250)]
+    assert multi["accuracy"]["standard_deviation"] == pytest.approx(pystats.stdev(runs), rel=1e-9)
+
+
+def test_a_metric_undefined_in_a_subsample_keeps_nan():
+    """Precision of a model that never predicts the positive label is undefined (0/0): its value and its
+    standard deviation are "NaN", while the defined metrics get theirs."""
+    metrics = merged("BinaryClassification", [(str(i % 2), "0", None) for i in range(240)])
+    assert metrics["precision"] == {"value": "NaN", "standard_deviation": "NaN"}
+    assert isinstance(metrics["accuracy"]["standard_deviation"], float)
