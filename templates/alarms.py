@@ -46,14 +46,14 @@ from mmtool.config.params import MAX_SUBSCRIPTIONS, FleetEndpoint, Params
 from templates import notifications, processing_engine
 from templates.common import PREFIX, Inputs, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
-from templates.notifications import COMPACT, metric_widget as _metric_widget
+from templates.notifications import COMPACT, MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE
+from templates.notifications import metric_widget as _metric_widget
 
 STACK = "alarms"
 DEPENDS_ON = ("foundation",)  # the key (and its policy for this topic)
 PROTECTED_RESOURCES: tuple[str, ...] = ()
 
 NO_VALUE = Ref("AWS::NoValue")
-MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE = "monitor-failed", "monitor-violations"  # <project>-<env>-<suffix>
 
 
 def arn_list(prefix: str, suffixes) -> Split:

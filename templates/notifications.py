@@ -41,6 +41,8 @@ from templates.common import Inputs, StackTemplate
 # (the stack has none: their parameters keep their defaults).
 Drift = Callable[[Inputs], Optional[tuple[int, Sequence[DriftAlarm]]]]
 
+# Model Monitor's rules of the single-endpoint form, in the alarms stack: <project>-<env>-<suffix>.
+MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE = "monitor-failed", "monitor-violations"
 FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)
 VIOLATIONS_PREFIX = "CompletedWithViolations"
 INPUT_PATHS = {

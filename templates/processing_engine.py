@@ -55,17 +55,18 @@ from awacs.aws import Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Pri
 from awacs.sts import AssumeRole
 from troposphere import And, Equals, FindInMap, GetAtt, If, Join, Or, Output, Ref, Sub
 from troposphere import Condition as Cond
-from troposphere.cloudwatch import Alarm, MetricDimension
+from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 from troposphere.events import InputTransformer, Rule, Target
 from troposphere.iam import Policy, PolicyType, Role
 from troposphere.scheduler import DeadLetterConfig, FlexibleTimeWindow, RetryPolicy, Schedule, Target as ScheduleTarget
 from troposphere.sqs import Queue, QueuePolicy
 
-from mmtool.config.monitor_kinds import KINDS, SKLEARN, MonitorKind
+from mmtool.config.monitor_kinds import DATA_QUALITY, KINDS, SKLEARN, MonitorKind
 from mmtool.config.monitor_kinds import PROCESSING as PROCESSING_ENGINE
 from mmtool.config.params import FleetEndpoint, Params, image_accounts
 from templates.common import Inputs, StackTemplate, tag_parameter_name
 from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, monitoring_role, vpc_mode_policy
+from templates.notifications import COMPACT, MONITOR_VIOLATIONS_RULE, metric_widget
 
 # The SageMaker scikit-learn image: mmtool.config.monitor_kinds SKLEARN (the SDK's sklearn.json, version 1.2-1;
 # mmtool/config/data/sklearn-image-accounts.json). Nothing is installed at run time.
@@ -170,6 +171,7 @@ def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
                         Description="Name prefixes of this endpoint's processing jobs"))
     _failed_rule(st, queue)
     _violations_rule(st)
+    _engine_comparison_dashboard(st)
 
 
 def schedule_name(m: MonitorKind) -> If:
@@ -179,14 +181,19 @@ def schedule_name(m: MonitorKind) -> If:
               Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}-processing"))
 
 
+def model_monitor_schedule_name(m: MonitorKind) -> If:
+    """Model Monitor's schedule of the kind: <project>-<env>[-<key>]-<code|suffix> (templates/monitoring.py)."""
+    return If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{m.code}"),
+              Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}"))
+
+
 def metrics_schedule_name(m: MonitorKind) -> If:
     """The `MonitoringSchedule` dimension of the analyzer's metrics. With the processing engine alone it is the name
-    Model Monitor's schedule has (<project>-<env>[-<key>]-<code|suffix>, templates/monitoring.py), so drift alarms,
-    dashboards and their SEARCH expressions work as they are; beside Model Monitor (engine: both, where the kind's
-    Model Monitor condition is true) it is this engine's own schedule name, so the two engines' series stay apart."""
-    model_monitor = If("Fleet", Sub(f"${{ProjectName}}-${{EnvironmentName}}-${{EndpointKey}}-{m.code}"),
-                       Sub(f"${{ProjectName}}-${{EnvironmentName}}-{m.name}"))
-    return If(m.stem, schedule_name(m), model_monitor)
+    Model Monitor's schedule has, so drift alarms, dashboards and their SEARCH expressions work as they are; beside
+    Model Monitor (engine: both, where the kind's Model Monitor condition is true) it is this engine's own schedule
+    name, so the two engines' series stay apart (the drift alarms keep Model Monitor's; EngineComparisonDashboard
+    shows both)."""
+    return If(m.stem, schedule_name(m), model_monitor_schedule_name(m))
 
 
 # The EventBridge rules' names: <project>-<env>-<suffix> in the single-endpoint form, <project>-<env>-<key>-<suffix> in a
@@ -532,3 +539,54 @@ def _local(source: str | None, folder: str) -> str:
     """Where a ProcessingInput of one S3 object puts it: <LocalPath>/<the object's name> (the baseline copies and the
     assets keep the source's file name: mmtool/config/baselines.py, mmtool/generate/synth.py)."""
     return f"{PROCESSING}/{folder}/{source.rsplit('/', 1)[-1]}" if source else ""
+
+
+def _engine_comparison_dashboard(st: StackTemplate) -> None:
+    """Under `engine: both`, the two engines' series side by side: Model Monitor's on the left (what the drift alarms
+    and the endpoint's dashboards read), the processing engine's on the right (its own `MonitoringSchedule`,
+    metrics_schedule_name), and the runs with violations of each. Removed with the switch's last step, when the
+    processing engine publishes under Model Monitor's names and the regular dashboards show it."""
+    t = st.template
+    both = []
+    for m in MONITORS:
+        t.add_condition(f"{m.stem}BothEngines", And(Cond(m.stem), Cond(f"{m.stem}Processing")))
+        both.append(Cond(f"{m.stem}BothEngines"))
+    t.add_condition("EngineComparison", Or(*both) if len(both) > 1 else both[0])
+    names = {"Scope": If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}"),
+                         Sub("${ProjectName}-${EnvironmentName}")),
+             # Model Monitor's violations rule: the alarms stack's in the single-endpoint form, the endpoint's own
+             # <key>-violations in a fleet (templates/monitoring.py)
+             "ModelMonitorViolations": If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-violations"),
+                                          Sub(f"${{ProjectName}}-${{EnvironmentName}}-{MONITOR_VIOLATIONS_RULE}")),
+             "ProcessingViolations": scoped_name(VIOLATIONS_RULE)}
+    header = {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": (
+        "# Both engines: ${Scope}\nEndpoint **${EndpointName}**: Model Monitor on the left, the processing engine on "
+        "the right, each under its own `MonitoringSchedule` (docs/engine.md, \"Switching with no gap\").")}}
+    runs = metric_widget("Runs with violations (per hour): Model Monitor, processing engine", [
+        ["AWS/Events", "TriggeredRules", "RuleName", "${ModelMonitorViolations}", {"stat": "Sum", "label": "Model Monitor"}],
+        ["AWS/Events", "TriggeredRules", "RuleName", "${ProcessingViolations}",
+         {"stat": "Sum", "label": "processing engine"}],
+    ], 0, 2, 24)
+    widgets: list[tuple[str | None, dict]] = [(None, header), (None, runs)]
+    for row, m in enumerate(MONITORS):
+        names[f"{m.stem}ScheduleMM"], names[f"{m.stem}ScheduleProc"] = model_monitor_schedule_name(m), schedule_name(m)
+        pattern, stat = ("%^feature_baseline_drift_.*%", "Maximum") if m is DATA_QUALITY else ("", "Average")
+        what = "baseline drift per feature (max)" if m is DATA_QUALITY else "metrics"
+        for column, (engine, variable) in enumerate((("Model Monitor", "ScheduleMM"), ("processing engine",
+                                                                                       "ScheduleProc"))):
+            terms = [f'Namespace="{m.namespace}"', f'MonitoringSchedule="${{{m.stem}{variable}}}"'] + (
+                [pattern] if pattern else [])
+            search = f"SEARCH('{' '.join(terms)}', '{stat}', 3600)"
+            widgets.append((f"{m.stem}BothEngines", metric_widget(
+                f"{m.label}, {engine}: {what}", [{"expression": search}], 12 * column, 8 + 6 * row)))
+    parts: list = ['{"widgets":[']
+    for index, (condition, widget) in enumerate(widgets):
+        text = ("," if index else "") + json.dumps(widget, **COMPACT)
+        used = {name: value for name, value in names.items() if "${" + name + "}" in text}
+        fragment = Sub(text, **used) if used else Sub(text)
+        parts.append(If(condition, fragment, "") if condition else fragment)
+    parts.append("]}")
+    t.add_resource(Dashboard(
+        "EngineComparisonDashboard", Condition="EngineComparison", DashboardName=scoped_name("engines"),
+        DashboardBody=Join("", parts),
+    ))

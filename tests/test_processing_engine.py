@@ -310,3 +310,64 @@ def test_names_fit_their_limits_for_the_longest_project_environment_and_key(buil
         resource = template["Resources"][logical_id]
         value = resolver.resolve(resource["Properties"][name])
         assert len(value) <= limit, (logical_id, value)
+
+
+def dashboard(resolver: Resolver) -> dict | None:
+    resource = resolver.template["Resources"]["EngineComparisonDashboard"]
+    if not resolver.condition(resource["Condition"]):
+        return None
+    body = json.loads(resolver.resolve(resource["Properties"]["DashboardBody"]))
+    return {"name": resolver.resolve(resource["Properties"]["DashboardName"]), "widgets": body["widgets"]}
+
+
+def searches(board: dict) -> list[str]:
+    return [m[0]["expression"] for w in board["widgets"] if w["type"] == "metric"
+            for m in w["properties"]["metrics"] if isinstance(m[0], dict)]
+
+
+def test_engine_both_shows_both_engines_series_side_by_side(built, upsell):
+    """Under `both` each engine publishes under its own MonitoringSchedule: Model Monitor's schedule name (what the
+    drift alarms read) and the processing schedule's (what the analyzer is told to publish under). The comparison
+    dashboard searches exactly those two, and counts each engine's runs with violations by its rule's name."""
+    board = dashboard(upsell)
+    assert board["name"] == "churn-staging-upsell-engines"
+    model_monitor = upsell.properties("DataQualitySchedule")["MonitoringScheduleName"]
+    published = sent_request(upsell.properties("DataQualityProcessingSchedule"), str(uuid.uuid4()))["Environment"]
+    processing = published["sagemaker_monitoring_schedule_name"]
+    assert (model_monitor, processing) == ("churn-staging-upsell-dq", "churn-staging-upsell-dq-proc")
+    drift = searches(board)
+    assert drift == [f"SEARCH('Namespace=\"aws/sagemaker/Endpoints/data-metrics\" MonitoringSchedule=\"{name}\" "
+                     "%^feature_baseline_drift_.*%', 'Maximum', 3600)" for name in (model_monitor, processing)]
+    assert published["metrics_namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+    # the drift alarms stay on Model Monitor's series
+    alarm = upsell.template["Resources"]["DriftAlarm1"]["Properties"]
+    assert {d["Name"]: upsell.resolve(d["Value"]) for d in alarm["Dimensions"]}["MonitoringSchedule"] == model_monitor
+    # upsell runs no model-quality monitor: no model-quality widgets
+    assert not [w for w in board["widgets"] if "Model quality" in w["properties"].get("title", "")]
+    rules = [m[3] for w in board["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
+             if m[0] == "AWS/Events"]
+    assert rules == [upsell.properties("ExecutionViolationsRule")["Name"],
+                     upsell.properties("ProcessingJobViolationsRule")["Name"]]
+
+
+def test_the_comparison_dashboard_exists_only_under_both_and_names_the_single_forms_series(built):
+    template, values = stack(built, "upsell-monitoring")
+    for engine, mm, processing in (("model-monitor", "true", "false"), ("processing", "false", "true")):
+        one = Resolver(template, {**values, "DataQualityEnabled": mm, "DataQualityProcessing": processing},
+                       "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
+        assert dashboard(one) is None, engine
+    single = Resolver(template, {**values, "EndpointKey": "", "ModelQualityEnabled": "true",
+                                 "ModelQualityProcessing": "true"}, "eu-west-1", ACCOUNT, attributes=ATTRIBUTES)
+    board = dashboard(single)
+    assert board["name"] == "churn-staging-engines"
+    named = [re.search(r'MonitoringSchedule="([^"]+)"', s).group(1) for s in searches(board)]
+    assert named == ["churn-staging-data-quality", "churn-staging-data-quality-processing",
+                     "churn-staging-model-quality", "churn-staging-model-quality-processing"]
+    # the processing names are the schedules' own; Model Monitor's, the single-endpoint form's schedules
+    assert named[1] == single.properties("DataQualityProcessingSchedule")["Name"]
+    assert named[0] == single.properties("DataQualitySchedule")["MonitoringScheduleName"]
+    alarms = json.loads((built.build / "staging" / "alarms.template.json").read_text())
+    rule = Resolver(alarms, {"ProjectName": "churn", "EnvironmentName": "staging"}, "eu-west-1", ACCOUNT).resolve(
+        alarms["Resources"]["ExecutionViolationsRule"]["Properties"]["Name"])
+    assert [m[3] for w in board["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
+            if m[0] == "AWS/Events"] == [rule, "churn-staging-job-viol"]

@@ -98,6 +98,8 @@ def _endpoint_names(params: Params, endpoint: FleetEndpoint) -> Iterator[Compose
         for role in ("processing", "scheduler"):
             yield ComposedName(at, value, "IAM role name", f"{scoped}-{role}", IAM_ROLE_NAME)
         yield ComposedName(at, value, "SQS queue name", f"{scoped}-schedule-dlq", SQS_QUEUE_NAME)
+        if endpoint.monitoring.runs_model_monitor:  # engine: both, the engines' comparison dashboard
+            yield ComposedName(at, value, "dashboard name", f"{scoped}-engines", CLOUDWATCH_DASHBOARD_NAME)
         for alarm in ("job-failed", "schedule-dlq", "job-failed-delivery", "job-viol-delivery"):
             yield ComposedName(at, value, "CloudWatch alarm name", f"{scoped}-{alarm}", CLOUDWATCH_ALARM_NAME)
     drift_at = "alarms.drift" if endpoint.legacy else f"endpoints.{endpoint.key}.drift_alarms"

@@ -102,8 +102,8 @@ def check_new_environment(manifest, clients, cf, capsys) -> dict[str, list[str]]
     return created
 
 
-# staging: upsell runs both engines (docs/engine.md): 13 processing-engine resources and the schedule group
-@pytest.mark.parametrize("env, expected_total", [("dev", 45), ("staging", 111), ("prod", 52)])
+# staging: upsell runs both engines (docs/engine.md): 14 processing-engine resources and the schedule group
+@pytest.mark.parametrize("env, expected_total", [("dev", 45), ("staging", 112), ("prod", 52)])
 def test_a_new_environment_plans_exactly_what_is_created(tmp_path, aws, env, expected_total, clients, cf, capsys):
     # prod turns termination protection on, which moto lacks: answered at the client in AWS's shape
     answer(clients.cloudformation, "UpdateTerminationProtection", lambda p: {"StackId": p["StackName"]})
