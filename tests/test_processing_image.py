@@ -33,5 +33,6 @@ def test_the_pinned_table_gives_the_image_the_sdk_retrieves_in_every_region():
 
 
 def test_every_region_with_a_model_monitor_image_has_a_scikit_learn_image():
-    """params accept the regions of the Model Monitor table; the processing engine must run in each of them."""
+    """The processing engine must run wherever Model Monitor runs (params accept the regions of both tables, a region
+    of the scikit-learn table alone for `engine: processing` only)."""
     assert set(image_accounts()) <= set(image_accounts("sklearn"))

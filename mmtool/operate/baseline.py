@@ -133,7 +133,10 @@ def analyzer_image(region: str) -> str:
     from mmtool.config.params import image_accounts
     from templates.monitoring import ANALYZER_REPOSITORY
 
-    account = image_accounts()[region]
+    account = image_accounts().get(region)
+    if account is None:  # a region of the scikit-learn table alone (docs/engine.md, "Regions")
+        raise BaselineInputError(f"no SageMaker Model Monitor analyzer image is published for {region}: baseline with "
+                                 "the processing engine's analyzer (ENGINE=processing, or LOCAL=1 on this machine)")
     domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"{account}.dkr.ecr.{region}.{domain}/{ANALYZER_REPOSITORY}"
 

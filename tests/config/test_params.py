@@ -11,7 +11,7 @@ import pytest
 from mmtool.cli import main
 from mmtool.errors import ParamsError
 from mmtool.config.loader import load_params
-from mmtool.config.params import BaseModel, Params
+from mmtool.config.params import BaseModel, Params, image_accounts
 from tests.conftest import dev_params, write_params
 
 Mutation = Callable[[dict], None]
@@ -51,6 +51,10 @@ def _move_region(data: dict, region: str) -> None:
     for index, subnet in enumerate(data["network"]["create"]["private_subnets"]):
         subnet["availability_zone"] = region + "ab"[index]
     data["endpoint"]["model_image"] = data["endpoint"]["model_image"].replace("eu-west-1", region)
+
+
+# A region the scikit-learn table has and the Model Monitor table lacks (from the tables, not typed here).
+PROCESSING_ONLY = sorted(set(image_accounts("sklearn")) - set(image_accounts()))[0]
 
 
 def _clarify_features(data: dict) -> None:
@@ -206,6 +210,14 @@ CASES = [
     ("clarify-region-without-image", lambda d: (d.update(region="il-central-1"), d["monitoring"].update(model_bias=BIAS),
                                                 _move_region(d, "il-central-1")),
      "monitoring.model_bias.enabled", "no SageMaker Clarify image is published for il-central-1"),
+    # a region with the scikit-learn image but no Model Monitor image: the processing engine only
+    ("model-monitor-in-processing-only-region", lambda d: (d.update(region=PROCESSING_ONLY),
+                                                           _move_region(d, PROCESSING_ONLY)),
+     "monitoring.engine", f"no SageMaker Model Monitor analyzer image is published for {PROCESSING_ONLY}; set "
+     "monitoring.engine: processing"),
+    ("both-in-processing-only-region", lambda d: (d.update(region=PROCESSING_ONLY), _move_region(d, PROCESSING_ONLY),
+                                                  d["monitoring"].update(engine="both")),
+     "monitoring.engine", "published there"),
     # alarms
     ("alarms-without-target", setter("alarms", value={"enabled": True}), "alarms.enabled", "nobody is notified"),
     ("alarms-bad-email", setter("alarms", value={"enabled": True, "email": ["ops at example.com"]}),
@@ -388,3 +400,31 @@ def test_model_network_isolation_is_derived_from_explainability_when_unset(scrat
 
     assert isolation() == {False: True, True: False}
     assert isolation(network_isolation=False) == {False: False, True: False}
+
+
+def test_a_processing_only_region_is_accepted_for_the_processing_engine(scratch):
+    """Only the scikit-learn image is needed there; a fleet endpoint that keeps Model Monitor is named."""
+    data = dev_params()
+    data.update(region=PROCESSING_ONLY)
+    _move_region(data, PROCESSING_ONLY)
+    data["monitoring"]["engine"] = "processing"
+    assert load_params(write_params(scratch, data), scratch.root).region == PROCESSING_ONLY
+    assert PROCESSING_ONLY in image_accounts("sklearn") and PROCESSING_ONLY not in image_accounts()
+
+
+def test_a_fleet_endpoint_keeping_model_monitor_in_a_processing_only_region_is_named(scratch):
+    data = dev_params()
+    data.update(region=PROCESSING_ONLY)
+    _move_region(data, PROCESSING_ONLY)
+    endpoint, monitoring = data.pop("endpoint"), data.pop("monitoring")
+    data["defaults"] = {"data_capture": endpoint.pop("data_capture")}
+    data["endpoints"] = {
+        "alpha": {"create": endpoint, "monitoring": {**monitoring, "engine": "processing"}},
+        "beta": {"create": {**endpoint, "model_data_url": endpoint["model_data_url"].replace("model", "beta")},
+                 "monitoring": {**monitoring, "engine": "both"}},
+    }
+    with pytest.raises(ParamsError) as caught:
+        load_params(write_params(scratch, data), scratch.root)
+    assert [p.field for p in caught.value.problems] == ["endpoints.beta.monitoring.engine"], caught.value
+    data["endpoints"]["beta"]["monitoring"]["engine"] = "processing"
+    assert load_params(write_params(scratch, data), scratch.root).is_fleet

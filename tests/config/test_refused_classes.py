@@ -26,7 +26,7 @@ def test_no_pattern_of_the_params_model_accepts_non_ascii_digits():
         assert uses <= allowed.get(path.name, 0), f"{path.name}: \\d, \\w or isdigit() in a pattern; use [0-9]"
 
 
-@pytest.mark.parametrize("region", sorted(set(image_accounts()) | set(image_accounts("clarify"))))
+@pytest.mark.parametrize("region", sorted({*image_accounts(), *image_accounts("clarify"), *image_accounts("sklearn")}))
 def test_the_partition_of_every_supported_region_is_botocores(region):
     partitions = create_loader().load_data("endpoints")["partitions"]
     expected = next(p["partition"] for p in partitions

@@ -528,3 +528,13 @@ def test_a_stopped_job_is_a_failure_and_a_job_without_log_says_so(aws, tmp_path)
     assert lines[0] == f"baseline job {STUB_JOB} stopped after 0:00:00"
     assert lines[1:3] == ["End of its log (/aws/sagemaker/ProcessingJobs):",
                           "  (no log group /aws/sagemaker/ProcessingJobs yet: the job wrote no log)"]
+
+
+def test_model_monitor_baselining_where_its_image_is_not_published_names_the_processing_engine():
+    """A region of the scikit-learn table alone (docs/engine.md, "Regions"): one line with the fix, no KeyError."""
+    from mmtool.config.params import image_accounts
+
+    region = sorted(set(image_accounts("sklearn")) - set(image_accounts()))[0]
+    with pytest.raises(baseline.BaselineInputError, match=f"published for {region}: baseline with .*ENGINE=processing"):
+        baseline.analyzer_image(region)
+    assert baseline.analyzer_image("eu-west-1").endswith(".dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer")

@@ -33,7 +33,8 @@ class Params(Strict):
         pattern=r"^[a-z][a-z0-9]{1,9}$",
         description="Environment name (2-10 lowercase letters/digits); must equal the file name.",
     )
-    region: str = Field(description="AWS region to deploy to; it must have a Model Monitor image.")
+    region: str = Field(description="AWS region to deploy to; it must have a Model Monitor image, or, for endpoints "
+                        "that all run `monitoring.engine: processing`, the SageMaker scikit-learn image.")
     account_id: Optional[str] = Field(
         None,
         description="Expected AWS account id (quoted, 12 digits). When set, deploy refuses to run with "
@@ -136,10 +137,13 @@ class Params(Strict):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        accounts = image_accounts()
-        if value not in accounts:
+        """A region with the image one of the engines needs; which engine each endpoint may run there is
+        checked with the endpoints (`_check_engine_region`)."""
+        if value not in image_accounts() and value not in image_accounts("sklearn"):
+            regions = sorted(set(image_accounts()) | set(image_accounts("sklearn")))
             raise ValueError(
-                f"no Model Monitor analyzer image is published for this region; use one of: {', '.join(accounts)}"
+                "no Model Monitor analyzer image nor SageMaker scikit-learn image (the processing engine's) is "
+                f"published for this region; use one of: {', '.join(regions)}"
             )
         return value
 
@@ -209,6 +213,7 @@ class Params(Strict):
                     f"the image is in {endpoint.create.image_region} but the environment is in {self.region}; "
                     "SageMaker pulls images only from the same region: replicate the image",
                 )
+            self._check_engine_region(endpoint.monitoring, where.monitoring)
             self._check_clarify(endpoint.monitoring, where.monitoring)
             if (endpoint.create and endpoint.create.network_isolation is True
                     and endpoint.monitoring.model_explainability.enabled):
@@ -254,6 +259,15 @@ class Params(Strict):
         if overlap:
             field, value, message = overlap
             raise FieldError(f"storage.{field}", value, message)
+
+    def _check_engine_region(self, monitoring: MonitoringSettings, at: str) -> None:
+        """Model Monitor runs only where its analyzer image is published; the processing engine needs only the
+        scikit-learn image (docs/engine.md), which some regions without Model Monitor's have."""
+        if monitoring.runs_model_monitor and self.region not in image_accounts():
+            raise FieldError(f"{at}monitoring.engine", monitoring.engine,
+                             f"no SageMaker Model Monitor analyzer image is published for {self.region}; set "
+                             "monitoring.engine: processing (it needs only the SageMaker scikit-learn image, published "
+                             f"there), or deploy to a region with Model Monitor: {', '.join(image_accounts())}")
 
     def _check_clarify(self, monitoring: MonitoringSettings, at: str) -> None:
         bias, explain = monitoring.model_bias, monitoring.model_explainability
