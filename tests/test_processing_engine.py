@@ -280,9 +280,9 @@ def test_engine_processing_runs_no_model_monitor_schedule(scratch):
     foundation = {p["ParameterKey"]: p["ParameterValue"]
                   for p in json.loads((scratch.build / "dev" / "foundation.parameters.json").read_text())}
     assert foundation["ProcessingEngine"] == "true"
-    # the single-endpoint form's topic admits only the alarms stack's rules: the alarm on the rule's matches notifies
-    alarm = resolver.properties("ProcessingJobFailedAlarm")
-    assert alarm is None  # dev has alarms.enabled: false
+    # no notifications without alarms.enabled (dev has false): neither the rules nor their alarms
+    for logical in ("ProcessingJobFailedAlarm", "ProcessingJobFailedRule", "ProcessingJobViolationsRule"):
+        assert resolver.properties(logical) is None, logical
 
 
 def test_the_build_refuses_the_processing_engine_without_the_analyzer(scratch):
