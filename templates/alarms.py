@@ -42,7 +42,7 @@ from troposphere.cloudwatch import Dashboard
 from troposphere.sns import SubscriptionResource, Topic, TopicPolicy
 
 from mmtool.config.monitor_kinds import KINDS, Widget, settings
-from mmtool.config.params import MAX_SUBSCRIPTIONS, FleetEndpoint, Params
+from mmtool.config.params import MAX_SUBSCRIPTIONS, SELF_SERVICE_KEY_PREFIX, FleetEndpoint, Params
 from templates import notifications, processing_engine
 from templates.common import PREFIX, Inputs, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
@@ -125,7 +125,7 @@ def build(params: Params) -> StackTemplate:
                      "${ProjectName}-${EnvironmentName}-*")
     rules = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${ProjectName}-${EnvironmentName}-"
     single_rules = (MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE, processing_engine.FAILED_RULE,
-                    processing_engine.VIOLATIONS_RULE)
+                    processing_engine.VIOLATIONS_RULE, SELF_SERVICE_KEY_PREFIX + "*")
     t.add_resource(TopicPolicy(
         "AlarmTopicPolicy",
         Condition="Alarms",
@@ -140,9 +140,10 @@ def build(params: Params) -> StackTemplate:
                     Action=[sns.Publish],
                     Resource=[Ref(topic)],
                     # The single endpoint's rules exactly: Model Monitor's two here and the processing engine's
-                    # two in its monitoring stack (templates/processing_engine.py). A fleet's rules are in the endpoints' monitoring stacks (added
-                    # and removed with them): every rule of this account named <project>-<env>-..., the same
-                    # scope as the alarms below.
+                    # two in its monitoring stack (templates/processing_engine.py); and the Service Catalog
+                    # launches' (<project>-<env>-sc-<name>-..., a key prefix no endpoint may use). A fleet's rules
+                    # are in the endpoints' monitoring stacks (added and removed with them): every rule of this
+                    # account named <project>-<env>-..., the same scope as the alarms below.
                     Condition=Condition(ArnLike("aws:SourceArn", If(
                         "SingleEndpoint",
                         arn_list(rules, single_rules),

@@ -785,14 +785,18 @@ def alarms_resolver(paths, env: str, **values):
 def test_the_topic_admits_exactly_the_rules_of_this_environment(built):
     """The single-endpoint form: Model Monitor's two rules (this stack) and the processing engine's two (the
     monitoring stack, templates/processing_engine.py), by exact ARN, so a run with violations reaches the topic under
-    either engine and no other rule can publish; a fleet: the environment's rule names (each endpoint's own)."""
+    either engine, and the Service Catalog launches' rules; a fleet: the environment's rule names."""
     policy = template(built, "alarms")["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
     events = {s["Sid"]: s for s in policy["Statement"]}["ExecutionRulesPublish"]
     assert events["Principal"] == {"Service": "events.amazonaws.com"} and events["Action"] == ["sns:Publish"]
     rule = f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/churn-prod-"
     single = alarms_resolver(built, "prod").resolve(events["Condition"])
     assert single == {"ArnLike": {"aws:SourceArn": [
-        rule + name for name in ("monitor-failed", "monitor-violations", "job-failed", "job-viol")]}}
+        rule + name for name in ("monitor-failed", "monitor-violations", "job-failed", "job-viol", "sc-*")]}}
+    # sc-*: the Service Catalog launches' rules, keyed sc-<name> (a key prefix the params refuse for endpoints)
+    product = template(built, "endpoint-monitoring", "prod")["Resources"]
+    [stack] = [r for r in product.values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert stack["Properties"]["Parameters"]["EndpointKey"] == {"Fn::Sub": "sc-${MonitorName}"}
     fleet = alarms_resolver(built, "prod", EndpointName="").resolve(events["Condition"])
     assert fleet == {"ArnLike": {"aws:SourceArn": [rule + "*"]}}
 
