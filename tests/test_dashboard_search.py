@@ -446,3 +446,25 @@ def test_a_fleet_endpoints_dashboard_finds_its_metrics_only(fleet):
             assert not any(s.matches(m) for s in searches.values() for m in theirs), (stack.endpoint, other)
         checked += 1
     assert checked == len(params.fleet())
+
+
+def test_the_engine_comparison_dashboard_shows_each_engines_series_on_its_own_side(fleet):
+    """engine: both (staging's upsell): the left graph finds exactly Model Monitor's drift series, the right one exactly
+    the analyzer's, and neither anything of another environment (templates/processing_engine.py)."""
+    params, stacks, metrics = fleet
+    prefix = f"{params.project}-{params.environment}"
+    everything = [m for endpoint in metrics.values() for m in endpoint.all()]
+    both = [s for s in stacks if s.kind == "monitoring"
+            and next(e for e in params.fleet() if e.key == s.endpoint).monitoring.engine == "both"]
+    assert both
+    for stack in both:
+        resolver = _resolver(stack, params)
+        board = resolver.properties("EngineComparisonDashboard")
+        searches = dict(_searches(board["DashboardBody"]))
+        mine = metrics[stack.endpoint].by_kind
+        for engine, side in (("model-monitor", "Model Monitor"), ("processing", "processing engine")):
+            found = [m for m in everything if searches[f"Data quality, {side}: baseline drift per feature (max)"].matches(m)]
+            assert found == [m for m in mine[(engine, DATA_QUALITY.key)] if _drift_metric(m)], (stack.endpoint, engine)
+        for other in OTHERS:
+            theirs = _elsewhere(everything, prefix, other)
+            assert not any(s.matches(m) for s in searches.values() for m in theirs), (stack.endpoint, other)
