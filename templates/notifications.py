@@ -43,6 +43,9 @@ Drift = Callable[[Inputs], Optional[tuple[int, Sequence[DriftAlarm]]]]
 
 # Model Monitor's rules of the single-endpoint form, in the alarms stack: <project>-<env>-<suffix>.
 MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE = "monitor-failed", "monitor-violations"
+# The processing engine's rules, in the monitoring stack: <project>-<env>[-<key>]-<suffix> (templates/processing_engine.py;
+# job-viol: 11 characters are left of EventBridge's 64 with a 20-character project and key).
+PROCESSING_FAILED_RULE, PROCESSING_VIOLATIONS_RULE = "job-failed", "job-viol"
 FAILED_STATUSES = ["Failed", "Stopped"]  # Stopped: the run hit MaxRuntimeInSeconds (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-schedule-expression.html)
 VIOLATIONS_PREFIX = "CompletedWithViolations"
 INPUT_PATHS = {
@@ -228,6 +231,11 @@ def endpoint_dashboard(st: StackTemplate, scoped: str, condition: str) -> Dashbo
         ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-failed", {"stat": "Sum", "label": "failed or stopped"}],
         ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-violations",
          {"stat": "Sum", "label": "completed with violations"}],
+        # the processing engine's rules (an endpoint without that engine has none: no data)
+        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-{PROCESSING_FAILED_RULE}",
+         {"stat": "Sum", "label": "processing engine: failed or stopped"}],
+        ["AWS/Events", "TriggeredRules", "RuleName", f"{scoped}-{PROCESSING_VIOLATIONS_RULE}",
+         {"stat": "Sum", "label": "processing engine: with violations"}],
     ], 0, 2)
     alarms = {"type": "alarm", "x": 12, "y": 2, "width": 12, "height": 6, "properties": {
         "title": "Execution alarms",

@@ -66,7 +66,8 @@ from mmtool.config.monitor_kinds import PROCESSING as PROCESSING_ENGINE
 from mmtool.config.params import FleetEndpoint, Params, image_accounts
 from templates.common import Inputs, StackTemplate, tag_parameter_name
 from templates.foundation import ALARM_TOPIC_ARN, ASSETS_PREFIX, monitoring_role, vpc_mode_policy
-from templates.notifications import COMPACT, MONITOR_VIOLATIONS_RULE, metric_widget
+from templates.notifications import (COMPACT, MONITOR_VIOLATIONS_RULE, PROCESSING_FAILED_RULE, PROCESSING_VIOLATIONS_RULE,
+                                     metric_widget)
 
 # The SageMaker scikit-learn image: mmtool.config.monitor_kinds SKLEARN (the SDK's sklearn.json, version 1.2-1;
 # mmtool/config/data/sklearn-image-accounts.json). Nothing is installed at run time.
@@ -197,11 +198,10 @@ def metrics_schedule_name(m: MonitorKind) -> If:
 
 
 # The EventBridge rules' names: <project>-<env>-<suffix> in the single-endpoint form, <project>-<env>-<key>-<suffix> in a
-# fleet. The single-endpoint form's topic policy admits exactly these names (templates/alarms.py); they differ from
-# Model Monitor's rules (<...>-monitor-failed / -monitor-violations, a fleet's <...>-failed / -violations), so under
-# `engine: both` the two engines' rules coexist.
-FAILED_RULE = "job-failed"
-VIOLATIONS_RULE = "job-viol"  # 11 characters left of EventBridge's 64 with a 20-character project and key
+# fleet (templates/notifications.py, beside Model Monitor's). The single-endpoint form's topic policy admits exactly
+# these names (templates/alarms.py); they differ from Model Monitor's rules (<...>-monitor-failed / -monitor-violations,
+# a fleet's <...>-failed / -violations), so under `engine: both` the two engines' rules coexist.
+FAILED_RULE, VIOLATIONS_RULE = PROCESSING_FAILED_RULE, PROCESSING_VIOLATIONS_RULE
 
 
 def scoped_name(suffix: str) -> If:

@@ -371,3 +371,14 @@ def test_the_comparison_dashboard_exists_only_under_both_and_names_the_single_fo
         alarms["Resources"]["ExecutionViolationsRule"]["Properties"]["Name"])
     assert [m[3] for w in board["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
             if m[0] == "AWS/Events"] == [rule, "churn-staging-job-viol"]
+
+
+def test_a_fleet_endpoints_dashboard_counts_the_runs_of_both_engines(upsell):
+    """Its runs graph names every rule the stack has (a processing-only endpoint's runs were not shown)."""
+    resource = upsell.template["Resources"]["EndpointDashboard"]
+    body = json.loads(upsell.resolve(resource["Properties"]["DashboardBody"]))
+    [runs] = [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Monitoring runs")]
+    shown = [m[3] for m in runs["properties"]["metrics"] if m[0] == "AWS/Events"]
+    rules = [upsell.resolve(r["Properties"]["Name"]) for r in upsell.template["Resources"].values()
+             if r["Type"] == "AWS::Events::Rule" and upsell.condition(r["Condition"])]
+    assert sorted(shown) == sorted(rules) and len(rules) == 4
