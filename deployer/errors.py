@@ -175,7 +175,8 @@ def aws_error(
             return InputError(f"{action}: AWS rejected the credentials: {code}: {message}.{unchanged}", where=stack,
                               fix="refresh them (e.g. `aws sso login`) or pick another AWS_PROFILE, then run the "
                               "command again.")
-        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
+        # "403": S3 refuses a HEAD request with no error document, so botocore names it by the HTTP status
+        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"}:
             return DeployError(
                 f"{where}{action}: {code}: {message}\n"
                 + (next_step or "Next: grant the deploying principal this action (see docs/deploying.md, "

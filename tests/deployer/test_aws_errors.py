@@ -74,3 +74,16 @@ def test_no_module_but_the_helper_reads_aws_error_codes():
                  for path in sorted((ROOT / package).rglob("*.py")) if path not in allowed
                  for line in _reads_the_error_response(path.read_text())]
     assert offenders == [], "read AWS's error code and message with deployer.aws_errors.error_code / error_message"
+
+
+def test_s3s_bare_403_to_a_head_request_is_access_denied_with_its_fix():
+    """S3 answers a refused HeadObject with no error document; botocore then names the error by the HTTP status
+    ("403", "Forbidden"), as for a missing key ("404"). The engine reads that as access denied, with the fix."""
+    from deployer.errors import aws_error
+
+    exc = _raised("s3", "head_object", "403", "Forbidden", 403, Bucket="b", Key="k")
+    message = str(aws_error(exc, action="read s3://b/k (s3:GetObject)"))
+    assert message.startswith("read s3://b/k (s3:GetObject): 403: Forbidden\nNext: grant the deploying principal")
+    assert "failed" not in message
+    custom = str(aws_error(exc, action="read s3://b/k", next_step="Next: grant s3:GetObject on the bucket."))
+    assert custom == "read s3://b/k: 403: Forbidden\nNext: grant s3:GetObject on the bucket."
