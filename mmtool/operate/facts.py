@@ -262,6 +262,7 @@ class Facts:
     scope: str | None = None  # a fleet endpoint's name prefix `<project>-<env>-<key>`
     existing_endpoint: bool = False  # the endpoint is an `existing` one (deployed by someone else)
     stacks: list[StackFailure] = field(default_factory=list)  # its stacks whose last operation failed
+    launches: list[Any] = field(default_factory=list)  # processing-engine launches (mmtool.operate.catalog_launches)
 
     @property
     def prefix(self) -> str:
@@ -782,6 +783,7 @@ class FleetFacts:
     now: datetime
     endpoints: list[Facts]
     unassigned: list[str] = field(default_factory=list)
+    launches: list[Any] = field(default_factory=list)  # processing-engine launches (mmtool.operate.catalog_launches)
 
     @property
     def prefix(self) -> str:

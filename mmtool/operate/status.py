@@ -151,6 +151,15 @@ def _schedule_json(schedule: ScheduleFacts, now: datetime) -> dict[str, Any]:
     }
 
 
+def _launch_json(launch: Any, now: datetime) -> dict[str, Any]:
+    """A processing-engine launch of the endpoint-monitoring product (mmtool.operate.catalog_launches)."""
+    return {"key": launch.key, "monitor_name": launch.monitor_name, "endpoint_name": launch.endpoint_name,
+            "engine": "processing", "stack": launch.stack_name, "stack_id": launch.stack_id,
+            "stack_status": launch.stack_status, "provisioned_product": launch.provisioned_product,
+            "problem": launch.problem,
+            "schedule": None if launch.schedule is None else _schedule_json(launch.schedule, now)}
+
+
 def as_json(facts: Facts, findings: list[Finding], bias_groups: list[str] | None = None) -> dict[str, Any]:
     endpoint = facts.endpoint
     return {
@@ -178,6 +187,7 @@ def as_json(facts: Facts, findings: list[Finding], bias_groups: list[str] | None
         "schedules": [_schedule_json(s, facts.now) for s in facts.schedules],
         "findings": [f.as_dict() for f in findings],
         "bias_groups": list(bias_groups or []),
+        "launches": [_launch_json(launch, facts.now) for launch in facts.launches],
     }
 
 
@@ -353,6 +363,34 @@ def render_schedule_details(console: Any, schedule: ScheduleFacts) -> None:
             console.print(table)
 
 
+def render_launches(console: Any, launches: list[Any], now: datetime) -> None:
+    """The processing-engine launches of the endpoint-monitoring product: a row each, then each schedule's jobs, the
+    newest failure and violations as for an endpoint of the params file. They are not the params file's: no finding,
+    no effect on the exit code."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not launches:
+        return
+    table = Table(title="Launched from Service Catalog on the processing engine (the endpoint-monitoring product, "
+                        "not in the params file)", title_justify="left")
+    for column in ("Monitor", "Endpoint", "Stack", "Schedule", "Status", "Last run (UTC)", "Outcome", "Next run (UTC)"):
+        table.add_column(column, overflow="fold")
+    for launch in launches:
+        schedule = launch.schedule
+        latest = schedule.executions[0] if schedule is not None and schedule.executions else None
+        nxt = expected_next_run(schedule, now) if schedule is not None else None
+        table.add_row(escape(launch.key), escape(launch.endpoint_name), escape(launch.stack_name),
+                      escape(schedule.name) if schedule is not None else "-",
+                      _styled(schedule.status) if schedule is not None else escape(launch.problem or "-"),
+                      _time(latest.scheduled_time) if latest else "-", _styled(latest.status) if latest else "-",
+                      _time(nxt) if nxt else "-")
+    console.print(table)
+    for launch in launches:
+        if launch.schedule is not None:
+            render_schedule_details(console, launch.schedule)
+
+
 def render_findings(console: Any, findings: list[Finding]) -> None:
     """One block per finding: severity, then subject and problem, `why:` and `fix:` in a column of their own
     (wrapped lines keep the indentation)."""
@@ -382,6 +420,7 @@ def render(console: Any, facts: Facts, findings: list[Finding], bias_groups: lis
     render_schedules(console, facts)
     for line in bias_groups or []:
         console.print(escape(line), highlight=False)
+    render_launches(console, facts.launches, facts.now)
     render_findings(console, findings)
 
 
@@ -420,7 +459,7 @@ def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Findin
     findings = []
     for facts, found, groups in per_endpoint:
         document = as_json(facts, found, groups)
-        for key in ("schema_version", "project", "environment", "region", "generated_at"):
+        for key in ("schema_version", "project", "environment", "region", "generated_at", "launches"):
             document.pop(key)
         entry = {"key": facts.key, "kind": "existing" if facts.existing_endpoint else "create", **document,
                  "capture_check": capture_check(facts)}
@@ -437,6 +476,7 @@ def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Findin
         "endpoints": endpoints,
         "findings": findings,
         "unassigned_schedules": list(fleet.unassigned),
+        "launches": [_launch_json(launch, fleet.now) for launch in fleet.launches],
     }
 
 
@@ -506,6 +546,7 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
     if others:
         console.print(f"Schedules named {escape(fleet.prefix)}-… of no endpoint in the params file: "
                       f"{escape(', '.join(others))}", highlight=False)
+    render_launches(console, fleet.launches, fleet.now)
     for facts, findings, groups in per_endpoint:
         kind = "existing, deployed by someone else" if facts.existing_endpoint else "created by this project"
         console.rule(f"[bold]{escape(facts.key or '?')}[/]: {escape(facts.endpoint.name)} ({kind})", align="left")
@@ -556,6 +597,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     table, then each endpoint as the single-endpoint form shows it; the single-endpoint form as always."""
     from mmtool.generate.clarify import bias_groups_in_words
     from mmtool.operate.awsenv import check_account
+    from mmtool.operate.catalog_launches import read_launches
     from mmtool.operate.facts import gather, gather_fleet
     from mmtool.operate.processing_facts import add_processing
     from mmtool.operate.rules import explain
@@ -572,6 +614,8 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
             add_processing(clients, params, facts, entries[facts.key], executions=executions)
             facts.stacks = failed_stacks(clients, (shared if index == 0 else []) + own.get(facts.key or "", []))
             read_adoptions(clients, params, facts)
+        if endpoint is None:
+            fleet.launches = read_launches(clients, params, fleet.endpoints[0].bucket or "", executions=executions)
         per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
         if json_output:
             out(json.dumps(fleet_as_json(fleet, per_endpoint), indent=2, sort_keys=True))
@@ -584,6 +628,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     add_processing(clients, params, facts, params.fleet()[0], executions=executions)
     facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
     read_adoptions(clients, params, facts)
+    facts.launches = read_launches(clients, params, facts.bucket or "", executions=executions)
     findings = explain(facts)
     groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)
     if json_output:
