@@ -6,7 +6,9 @@ MonitoringType), their last `--executions` executions, the end of the log of the
 `constraint_violations.json` of the newest one with violations. For an endpoint on the processing engine
 (`monitoring.engine: processing` or `both`), its EventBridge Scheduler schedules and their processing jobs the same
 way (`mmtool.operate.processing_facts`), `engine` telling the two apart. Then explains what it sees with the rules of
-`mmtool.operate.rules` (docs/operating.md): each finding says the problem, why, and the fix.
+`mmtool.operate.rules` (docs/operating.md): each finding says the problem, why, and the fix. Where the environment
+has the processing engine's schedule group, the processing-engine launches of the Service Catalog endpoint-monitoring
+product too (`mmtool.operate.catalog_launches`), apart, with no finding and no effect on the exit code.
 
 Human output: rich tables on stdout. `--json`: one JSON document on stdout (schema below, keys stable; times
 `YYYY-MM-DDTHH:MM:SSZ` UTC; absent values null):
@@ -28,7 +30,9 @@ Human output: rich tables on stdout. `--json`: one JSON document on stdout (sche
                     "violations": {"scheduled_time", "uri", "total", "items": [{"feature", "check_type",
                                    "description"}], "error"}}],
      "findings": [{"rule", "severity", "subject", "problem", "why", "fix"}],
-     "bias_groups": ["model bias: sensitive group age > 64 (...)", ...]}
+     "bias_groups": ["model bias: sensitive group age > 64 (...)", ...],
+     "launches": [{"key", "monitor_name", "endpoint_name", "engine", "stack", "stack_id", "stack_status",
+                   "provisioned_product", "problem", "schedule": {as in "schedules"}}]}
 
 `bias_groups`: the model-bias monitor's sensitive groups as the params file defines them, in words (a numeric
 threshold is Clarify's exclusive lower bound); empty when the monitor is off.
@@ -40,7 +44,7 @@ per endpoint and monitor (last run, outcome, violations, next run, first problem
 (an `existing` one with its capture check). `--json` is then schema_version 2: the environment, `ok`,
 `endpoints[]` (`key`, `kind`, `ok`, this document's `endpoint`, `capture`, `schedules`, `findings`, `bias_groups`
 for the endpoint, and `capture_check`), `findings[]` of every endpoint with their `endpoint` key, and
-`unassigned_schedules[]` (docs/operating.md).
+`unassigned_schedules[]` and `launches[]` (docs/operating.md).
 
 Exit codes: 0 no error finding; 1 at least one error finding (or an AWS call failed); 2 bad input / no
 credentials; 3 credentials of another account than params' account_id; 130 Ctrl-C.
