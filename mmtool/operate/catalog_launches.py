@@ -51,9 +51,17 @@ class LaunchFacts:
 
     @property
     def key(self) -> str:
+        """`sc-<monitor name>`: the key the launch's names carry (docs/handoff.md)."""
         from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
 
         return f"{SELF_SERVICE_KEY_PREFIX}{self.monitor_name}"
+
+    @staticmethod
+    def key_of(stack: dict[str, Any]) -> str:
+        from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
+
+        values = _values(stack, "Parameters", "ParameterKey", "ParameterValue")
+        return f"{SELF_SERVICE_KEY_PREFIX}{values['MonitorName']['ParameterValue']}"
 
 
 def _values(stack: dict[str, Any], field: str, key: str, value: str) -> dict[str, dict[str, Any]]:
@@ -128,14 +136,16 @@ def read_launch(clients: Any, params: Any, stack: dict[str, Any], *, executions:
 
 
 def read_launches(clients: Any, params: Any, bucket: str, *, executions: int = DEFAULT_EXECUTIONS,
-                  log_lines: int = LOG_LINES) -> list[LaunchFacts]:
-    """The environment's processing-engine launches of the endpoint-monitoring product, by monitor name; none where
-    the environment has no schedule group or no CloudFormation client is given."""
+                  log_lines: int = LOG_LINES, key: str | None = None) -> list[LaunchFacts]:
+    """The environment's processing-engine launches of the endpoint-monitoring product, by monitor name (`key`: the
+    one of that key `sc-<name>` only); none where the environment has no schedule group or no CloudFormation client
+    is given."""
     from templates.foundation import creates_schedule_group
 
     cloudformation = getattr(clients, "cloudformation", None)
     if cloudformation is None or not creates_schedule_group(params):
         return []
-    stacks = [s for s in _describe_stacks(cloudformation) if is_launch(s, params, bucket)]
+    stacks = [s for s in _describe_stacks(cloudformation) if is_launch(s, params, bucket)
+              and (key is None or LaunchFacts.key_of(s) == key)]
     launches = [read_launch(clients, params, s, executions=executions, log_lines=log_lines) for s in stacks]
     return sorted(launches, key=lambda launch: (launch.monitor_name, launch.stack_name))

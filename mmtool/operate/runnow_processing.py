@@ -27,6 +27,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
+from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
 from mmtool.errors import EXIT_FAILED, EXIT_INTERRUPTED
 from mmtool.operate.awsenv import aws_errors, aws_failure
 from mmtool.operate.facts import (
@@ -88,8 +89,9 @@ def run_now_on_engine(params: Any, options: Any, clients: Any, **keywords: Any) 
     from mmtool.operate.awsenv import check_account
     from mmtool.operate.selection import select_endpoint
 
-    entry = select_endpoint(params, options.endpoint, "run-now")
-    if engine_for(options, entry) != "processing":
+    launch = (options.endpoint or "").startswith(SELF_SERVICE_KEY_PREFIX)  # a Service Catalog launch (runnow_launch)
+    entry = None if launch else select_endpoint(params, options.endpoint, "run-now")
+    if not launch and engine_for(options, entry) != "processing":
         return run_now(params, options, clients, **keywords)
     if options.monitor not in MONITORS:
         raise RunNowInputError(f"--monitor={options.monitor}: one of {', '.join(MONITORS)}")
@@ -100,6 +102,10 @@ def run_now_on_engine(params: Any, options: Any, clients: Any, **keywords: Any) 
                 "warn": lambda message: print(message, file=sys.stderr), "clock": time.monotonic,
                 "sleep": time.sleep, "poll_seconds": POLL_SECONDS}
     settings.update({k: v for k, v in keywords.items() if v is not None})
+    if launch:
+        from mmtool.operate.runnow_launch import run_launch_now
+
+        return run_launch_now(params, options, clients, fill=fill_request, **settings)
     return run_processing_now(params, options, clients, entry, **settings)
 
 

@@ -155,7 +155,7 @@ def _schedule_json(schedule: ScheduleFacts, now: datetime) -> dict[str, Any]:
     }
 
 
-def _launch_json(launch: Any, now: datetime) -> dict[str, Any]:
+def launch_json(launch: Any, now: datetime) -> dict[str, Any]:
     """A processing-engine launch of the endpoint-monitoring product (mmtool.operate.catalog_launches)."""
     return {"key": launch.key, "monitor_name": launch.monitor_name, "endpoint_name": launch.endpoint_name,
             "engine": "processing", "stack": launch.stack_name, "stack_id": launch.stack_id,
@@ -191,7 +191,7 @@ def as_json(facts: Facts, findings: list[Finding], bias_groups: list[str] | None
         "schedules": [_schedule_json(s, facts.now) for s in facts.schedules],
         "findings": [f.as_dict() for f in findings],
         "bias_groups": list(bias_groups or []),
-        "launches": [_launch_json(launch, facts.now) for launch in facts.launches],
+        "launches": [launch_json(launch, facts.now) for launch in facts.launches],
     }
 
 
@@ -480,7 +480,7 @@ def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Findin
         "endpoints": endpoints,
         "findings": findings,
         "unassigned_schedules": list(fleet.unassigned),
-        "launches": [_launch_json(launch, fleet.now) for launch in fleet.launches],
+        "launches": [launch_json(launch, fleet.now) for launch in fleet.launches],
     }
 
 
