@@ -263,6 +263,7 @@ class Facts:
     existing_endpoint: bool = False  # the endpoint is an `existing` one (deployed by someone else)
     stacks: list[StackFailure] = field(default_factory=list)  # its stacks whose last operation failed
     launches: list[Any] = field(default_factory=list)  # processing-engine launches (mmtool.operate.catalog_launches)
+    launches_error: str | None = None  # why the launches could not be listed
 
     @property
     def prefix(self) -> str:
@@ -784,6 +785,7 @@ class FleetFacts:
     endpoints: list[Facts]
     unassigned: list[str] = field(default_factory=list)
     launches: list[Any] = field(default_factory=list)  # processing-engine launches (mmtool.operate.catalog_launches)
+    launches_error: str | None = None  # why the launches could not be listed
 
     @property
     def prefix(self) -> str:

@@ -32,7 +32,8 @@ Human output: rich tables on stdout. `--json`: one JSON document on stdout (sche
      "findings": [{"rule", "severity", "subject", "problem", "why", "fix"}],
      "bias_groups": ["model bias: sensitive group age > 64 (...)", ...],
      "launches": [{"key", "monitor_name", "endpoint_name", "engine", "stack", "stack_id", "stack_status",
-                   "provisioned_product", "problem", "schedule": {as in "schedules"}}]}
+                   "provisioned_product", "problem", "schedule": {as in "schedules"}}],
+     "launches_error": null or why the launches could not be listed}
 
 `bias_groups`: the model-bias monitor's sensitive groups as the params file defines them, in words (a numeric
 threshold is Clarify's exclusive lower bound); empty when the monitor is off.
@@ -192,6 +193,7 @@ def as_json(facts: Facts, findings: list[Finding], bias_groups: list[str] | None
         "findings": [f.as_dict() for f in findings],
         "bias_groups": list(bias_groups or []),
         "launches": [launch_json(launch, facts.now) for launch in facts.launches],
+        "launches_error": facts.launches_error,
     }
 
 
@@ -367,13 +369,16 @@ def render_schedule_details(console: Any, schedule: ScheduleFacts) -> None:
             console.print(table)
 
 
-def render_launches(console: Any, launches: list[Any], now: datetime) -> None:
+def render_launches(console: Any, launches: list[Any], now: datetime, error: str | None = None) -> None:
     """The processing-engine launches of the endpoint-monitoring product: a row each, then each schedule's jobs, the
     newest failure and violations as for an endpoint of the params file. They are not the params file's: no finding,
     no effect on the exit code."""
     from rich.markup import escape
     from rich.table import Table
 
+    if error:
+        console.print(f"Launches from Service Catalog on the processing engine: not listed: {escape(error)}",
+                      highlight=False)
     if not launches:
         return
     table = Table(title="Launched from Service Catalog on the processing engine (the endpoint-monitoring product, "
@@ -424,7 +429,7 @@ def render(console: Any, facts: Facts, findings: list[Finding], bias_groups: lis
     render_schedules(console, facts)
     for line in bias_groups or []:
         console.print(escape(line), highlight=False)
-    render_launches(console, facts.launches, facts.now)
+    render_launches(console, facts.launches, facts.now, facts.launches_error)
     render_findings(console, findings)
 
 
@@ -463,7 +468,7 @@ def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Findin
     findings = []
     for facts, found, groups in per_endpoint:
         document = as_json(facts, found, groups)
-        for key in ("schema_version", "project", "environment", "region", "generated_at", "launches"):
+        for key in ("schema_version", "project", "environment", "region", "generated_at", "launches", "launches_error"):
             document.pop(key)
         entry = {"key": facts.key, "kind": "existing" if facts.existing_endpoint else "create", **document,
                  "capture_check": capture_check(facts)}
@@ -481,6 +486,7 @@ def fleet_as_json(fleet: FleetFacts, per_endpoint: list[tuple[Facts, list[Findin
         "findings": findings,
         "unassigned_schedules": list(fleet.unassigned),
         "launches": [launch_json(launch, fleet.now) for launch in fleet.launches],
+        "launches_error": fleet.launches_error,
     }
 
 
@@ -550,7 +556,7 @@ def render_fleet(console: Any, fleet: FleetFacts, per_endpoint: list[tuple[Facts
     if others:
         console.print(f"Schedules named {escape(fleet.prefix)}-… of no endpoint in the params file: "
                       f"{escape(', '.join(others))}", highlight=False)
-    render_launches(console, fleet.launches, fleet.now)
+    render_launches(console, fleet.launches, fleet.now, fleet.launches_error)
     for facts, findings, groups in per_endpoint:
         kind = "existing, deployed by someone else" if facts.existing_endpoint else "created by this project"
         console.rule(f"[bold]{escape(facts.key or '?')}[/]: {escape(facts.endpoint.name)} ({kind})", align="left")
@@ -586,6 +592,19 @@ def read_adoptions(clients: Any, params: Any, facts: Facts) -> None:
             existing.adoption = None
 
 
+def launches_of(clients: Any, params: Any, bucket: str | None, executions: int) -> tuple[list[Any], str | None]:
+    """(the processing-engine launches of the Service Catalog product, None), or ([], why they could not be read):
+    listing them needs `cloudformation:DescribeStacks` on every stack, which a role for the environment's own stacks
+    may not have; the environment's status goes on without them."""
+    from mmtool.operate.awsenv import AwsError
+    from mmtool.operate.catalog_launches import read_launches
+
+    try:
+        return read_launches(clients, params, bucket or "", executions=executions), None
+    except AwsError as exc:
+        return [], " ".join(str(exc).splitlines())  # one line: what failed, AWS's words, the fix
+
+
 def failed_stacks(clients: Any, names: list[str]) -> list[Any]:
     """The stacks of `names` whose last operation failed; none without a CloudFormation client."""
     cloudformation = getattr(clients, "cloudformation", None)
@@ -601,7 +620,6 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     table, then each endpoint as the single-endpoint form shows it; the single-endpoint form as always."""
     from mmtool.generate.clarify import bias_groups_in_words
     from mmtool.operate.awsenv import check_account
-    from mmtool.operate.catalog_launches import read_launches
     from mmtool.operate.facts import gather, gather_fleet
     from mmtool.operate.processing_facts import add_processing
     from mmtool.operate.rules import explain
@@ -619,7 +637,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
             facts.stacks = failed_stacks(clients, (shared if index == 0 else []) + own.get(facts.key or "", []))
             read_adoptions(clients, params, facts)
         if endpoint is None:
-            fleet.launches = read_launches(clients, params, fleet.endpoints[0].bucket or "", executions=executions)
+            fleet.launches, fleet.launches_error = launches_of(clients, params, fleet.endpoints[0].bucket, executions)
         per_endpoint = [(f, explain(f), bias_groups_in_words(entries[f.key])) for f in fleet.endpoints]
         if json_output:
             out(json.dumps(fleet_as_json(fleet, per_endpoint), indent=2, sort_keys=True))
@@ -632,7 +650,7 @@ def run_status(params: Any, clients: Any, *, now: datetime, hours: int = DEFAULT
     add_processing(clients, params, facts, params.fleet()[0], executions=executions)
     facts.stacks = failed_stacks(clients, shared + [name for names in own.values() for name in names])
     read_adoptions(clients, params, facts)
-    facts.launches = read_launches(clients, params, facts.bucket or "", executions=executions)
+    facts.launches, facts.launches_error = launches_of(clients, params, facts.bucket, executions)
     findings = explain(facts)
     groups = bias_groups_in_words(params.fleet()[0])  # the single-endpoint form (a fleet of one)
     if json_output:

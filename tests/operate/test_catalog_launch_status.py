@@ -189,3 +189,26 @@ def test_a_launch_is_the_environments_by_its_parameters_and_the_bucket_they_reso
     assert not is_launch(stack(engine_choice="model-monitor"), params, "churn-staging-bucket")
     assert not is_launch(stack(ParentId="arn:aws:cloudformation:eu-west-1:1:stack/SC-1-pp-x/1"), params,
                          "churn-staging-bucket")
+
+
+def test_launches_that_cannot_be_listed_leave_the_environments_status_alone(tmp_path):
+    """Listing launches needs cloudformation:DescribeStacks on every stack; a role granted the environment's stacks
+    only is refused. The refusal is shown, with AWS's words and the fix, and the rest of `status` goes on."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from mmtool.operate.awsenv import Clients
+
+    params = load_params(scratch_staging(tmp_path / "repo").params / "staging.yaml", tmp_path / "repo")
+    cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
+    with Stubber(cloudformation) as stub:
+        stub.add_client_error("describe_stacks", "AccessDenied", "User: arn:aws:sts::1:assumed-role/ops/x is not "
+                              "authorized to perform: cloudformation:DescribeStacks", 403, expected_params={})
+        launches, error = status.launches_of(Clients("eu-west-1", None, None, None, cloudformation=cloudformation),
+                                             params, "churn-staging-bucket", 5)
+    assert launches == []
+    assert error.startswith("read the account's stacks (cloudformation:DescribeStacks): AccessDenied: User: ")
+    assert "\n" not in error and "Next: grant" in error
+    screen = console()
+    status.render_launches(screen, [], now_utc(), error)
+    assert screen.file.getvalue().startswith("Launches from Service Catalog on the processing engine: not listed: read")

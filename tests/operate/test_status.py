@@ -175,6 +175,7 @@ def test_healthy_environment_as_json(aws, tmp_path):
         "findings": [],
         "bias_groups": [],  # dev runs no model-bias monitor
         "launches": [],  # dev has no processing engine, so no processing launch of the Service Catalog product
+        "launches_error": None,
     }
 
 
