@@ -19,7 +19,7 @@ from mmtool.config.loader import load_params
 from mmtool.generate.pipeline import build
 from mmtool.operate import status
 
-from .conftest import client
+from .conftest import client, scratch
 from .fleet_env import UPSELL_JOB_PREFIX, scratch_staging
 from .monitoring_env import clients, console, now_utc, put_log, top_of_hour
 from .processing_env import create_schedule, expect_jobs, job_description, jobs_stubbed, processing_request
@@ -31,19 +31,21 @@ EXEC_1 = "6f1c2f2e-0d55-4b8e-9a4e-1f0c8f3b2a11"
 EXEC_2 = "0b7d7a38-52a5-4c0e-8f5c-2a3b4c5d6e7f"
 
 
-def launched(aws, tmp_path):
-    """staging's shared stacks, a processing launch and a Model Monitor launch of the product, and a schedule in the
-    group that only looks like a launch's. Returns (params, bucket, the processing launch's job-name prefix)."""
-    paths = scratch_staging(tmp_path / "repo")
-    build(paths, ["staging"], run_lint=False, out=lambda *_: None)
-    folder = paths.build / "staging"
+def launched(aws, tmp_path, env="staging"):
+    """The environment's shared stacks (staging, or dev on the processing engine), a processing launch and a Model
+    Monitor launch of the product, and a schedule in the group that only looks like a launch's. Returns (params,
+    bucket, the processing launch's job-name prefix)."""
+    paths = scratch_staging(tmp_path / "repo") if env == "staging" else \
+        scratch(tmp_path / "repo", **{"monitoring.engine": "processing"})
+    build(paths, [env], run_lint=False, out=lambda *_: None)
+    folder = paths.build / env
     manifest = json.loads((folder / "manifest.json").read_text())
     shared = {**manifest, "stacks": [s for s in manifest["stacks"] if s["endpoint"] is None], "assets": [], "copies": []}
     (folder / "shared.manifest.json").write_text(json.dumps(shared))
     assert engine.deploy(folder / "shared.manifest.json", yes=True, endpoint_url=aws.url, poll_interval=0.05,
                          show_outputs=False) == 0
     cf, s3 = client("cloudformation", aws), client("s3", aws)
-    bucket = client("ssm", aws).get_parameter(Name="/churn/staging/foundation/bucket-name")["Parameter"]["Value"]
+    bucket = client("ssm", aws).get_parameter(Name=f"/churn/{env}/foundation/bucket-name")["Parameter"]["Value"]
     monitoring = (folder / "monitoring.template.json").read_bytes()
     s3.put_object(Bucket=bucket, Key=f"catalog-templates/monitoring/{hashlib.sha256(monitoring).hexdigest()}"
                   ".template.json", Body=monitoring, ServerSideEncryption="aws:kms")
@@ -60,10 +62,10 @@ def launched(aws, tmp_path):
     stack_id = cf.describe_stacks(StackName=LAUNCH)["Stacks"][0]["StackId"]
     prefix = f"dq-{''.join(stack_id.rsplit('/', 1)[-1].split('-')[:3])}-"  # docs/handoff.md: from the stack id
     # named like a launch's, in the environment's group, but no launch stack made it: not a launch
-    create_schedule(aws, group="churn-staging", name="churn-staging-sc-decoy-dq-proc", request=processing_request(
-        prefix="dq-0123456789abcdef-", endpoint="decoy", schedule="churn-staging-sc-decoy-dq-proc", bucket=bucket,
+    create_schedule(aws, group=f"churn-{env}", name=f"churn-{env}-sc-decoy-dq-proc", request=processing_request(
+        prefix="dq-0123456789abcdef-", endpoint="decoy", schedule=f"churn-{env}-sc-decoy-dq-proc", bucket=bucket,
         reports="reports/sc-decoy", role="arn:aws:iam::123456789012:role/decoy"))
-    return load_params(paths.params / "staging.yaml", paths.root), bucket, prefix
+    return load_params(paths.params / f"{env}.yaml", paths.root), bucket, prefix
 
 
 def expect_fleet(stub):
@@ -212,3 +214,23 @@ def test_launches_that_cannot_be_listed_leave_the_environments_status_alone(tmp_
     screen = console()
     status.render_launches(screen, [], now_utc(), error)
     assert screen.file.getvalue().startswith("Launches from Service Catalog on the processing engine: not listed: read")
+
+
+def test_the_single_endpoint_form_lists_a_processing_launch_too(aws, tmp_path):
+    """dev with `monitoring.engine: processing` has the schedule group, so its product offers the engine: its
+    launch is in the version 1 document's `launches[]` and in the text after the schedules."""
+    params, bucket, prefix = launched(aws, tmp_path, "dev")
+    schedule = "churn-dev-sc-upsell-v3-dq-proc"
+    sagemaker, stub = jobs_stubbed(aws)
+    stub.add_response("list_monitoring_schedules", {"MonitoringScheduleSummaries": []}, {"NameContains": "churn-dev-"})
+    expect_jobs(stub, f"dq-{hashlib.sha256(b'churn/dev/').hexdigest()[:16]}-", [])  # dev's own processing schedule
+    expect_jobs(stub, prefix, [])  # the launch's
+
+    code, document = run(aws, params, stub, sagemaker, now_utc())
+
+    assert document["schema_version"] == 1
+    [launch] = document["launches"]
+    assert (launch["key"], launch["schedule"]["name"], launch["schedule"]["processing"]["group"]) == \
+        ("sc-upsell-v3", schedule, "churn-dev")
+    assert launch["schedule"]["executions"] == [] and document["launches_error"] is None
+    assert all(s["name"] != schedule for s in document["schedules"])  # not one of the endpoint's own
