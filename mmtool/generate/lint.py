@@ -21,6 +21,7 @@ the one class whose values changed, and nothing when the edit stays within a cla
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -81,8 +82,9 @@ class Finding:
         return f"{self.file}:{self.line}: {self.rule}: {self.message}"
 
 
+@functools.cache
 def cfn_lint_version() -> str:
-    return version("cfn-lint")
+    return version("cfn-lint")  # reads the package's metadata from disk: a few ms, asked for every cache key
 
 
 def _key(*parts: str) -> str:
@@ -104,8 +106,9 @@ def class_key(job: LintJob, signature: str) -> str:
     return _key("class", job.region, hashlib.sha256(job.template).hexdigest(), signature)
 
 
-def _lengths(values: dict[str, object]) -> dict[str, int]:
-    return {name: len(json.dumps(value)) for name, value in values.items()}
+def _lengths(values: dict[str, object], blind: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Each value's length; 0 for a parameter whose length cannot change a finding (parameter_sets.length_blind)."""
+    return {name: 0 if name in blind else len(json.dumps(value)) for name, value in values.items()}
 
 
 def _dominated(lengths: dict[str, int], linted: list[dict[str, int]]) -> bool:
@@ -123,7 +126,9 @@ class LintCache:
       for each parameter file of the class seen clean, the length of each of its values. A file is covered
       when an entry has the same parameters and every value at least as long: the lint-class argument
       (parameter_sets.py), which already lets one linted file stand for its whole class, with length kept
-      as the worst case.
+      as the worst case. A parameter whose length cannot change any finding (a number cfn-lint only checks as a
+      number: parameter_sets.length_blind) is counted with length 0, so a schedule's alarm period growing from
+      3600 to 86400 is covered like 3600 to 9999 always was.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -147,14 +152,16 @@ class LintCache:
     def remember_standalone(self, job: LintJob) -> None:
         self._write(standalone_key(job), "clean")
 
-    def class_clean(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> bool:
+    def class_clean(self, job: LintJob, signature: str, members: list[dict[str, object]],
+                    blind: frozenset[str] = frozenset()) -> bool:
         linted = self._read(class_key(job, signature))
-        return isinstance(linted, list) and all(_dominated(_lengths(values), linted) for values in members)
+        return isinstance(linted, list) and all(_dominated(_lengths(values, blind), linted) for values in members)
 
-    def remember_class(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> None:
+    def remember_class(self, job: LintJob, signature: str, members: list[dict[str, object]],
+                       blind: frozenset[str] = frozenset()) -> None:
         linted = self._read(class_key(job, signature))
         linted = linted if isinstance(linted, list) else []
-        linted += [lengths for lengths in map(_lengths, members) if lengths not in linted]
+        linted += [lengths for lengths in (_lengths(values, blind) for values in members) if lengths not in linted]
         self._write(class_key(job, signature), linted)
 
 
@@ -170,6 +177,7 @@ class _Pass:
     group: list[LintJob]
     payload: dict[str, Any]
     classes: list[tuple[str, list[dict[str, object]]]]  # (signature, values of each member); [] standalone
+    blind: frozenset[str] = frozenset()  # parameter_sets.length_blind of the template
 
 
 def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | None = None) -> list[Finding]:
@@ -182,15 +190,16 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
         findings += _value_findings(group)
         template = json.loads(group[0].template)
         sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
+        blind = parameter_sets.length_blind(template, group[0].region) if cache else frozenset()
         pending = []
         for members in parameter_sets.lint_classes(template, sets):
             signature = parameter_sets.signature(template, sets[members[0]])
             values = [sets[i] for i in members]
-            if not (cache and cache.class_clean(group[0], signature, values)):
+            if not (cache and cache.class_clean(group[0], signature, values, blind)):
                 pending.append((members, signature, values))
         if pending:  # one cfn-lint run for every class not yet seen clean
             passes.append(_Pass(group, _payload(group, [m for m, _, _ in pending], sets),
-                                [(signature, values) for _, signature, values in pending]))
+                                [(signature, values) for _, signature, values in pending], blind))
         if not (cache and cache.standalone_clean(group[0])):
             passes.append(_Pass(group, _standalone_payload(group), []))
     if not passes:
@@ -207,7 +216,7 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
             continue
         if one_pass.classes:
             for signature, values in one_pass.classes:
-                cache.remember_class(one_pass.group[0], signature, values)
+                cache.remember_class(one_pass.group[0], signature, values, one_pass.blind)
         else:
             cache.remember_standalone(one_pass.group[0])
     return _sorted(findings)

@@ -325,39 +325,12 @@ def _imported(built: StackTemplate, cache: dict) -> dict[str, str]:
 @functools.lru_cache(maxsize=None)
 def create_only(resource_type: str) -> frozenset[str]:
     """The top-level properties whose change replaces a resource of this type: `createOnlyProperties` of its
-    CloudFormation resource schema (https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/
-    resource-type-schema.html), from the copy cfn-lint ships (the same one it lints our templates with)."""
-    schema = _bundled_schema(resource_type)
-    if schema is None:  # not where cfn-lint 1.x keeps it: ask cfn-lint itself
-        from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+    CloudFormation resource schema, from the copy cfn-lint ships (the same one it lints our templates with; read
+    without importing cfn-lint, mmtool/generate/schemas.py)."""
+    from mmtool.generate.schemas import resource_schema
 
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    schema = resource_schema(resource_type, SCHEMA_REGION)
     return frozenset(path.split("/")[2] for path in schema.get("createOnlyProperties", []))
-
-
-def _bundled_schema(resource_type: str) -> dict[str, Any] | None:
-    """The resource schema file cfn-lint's schema manager reads for `resource_type` in SCHEMA_REGION, read directly:
-    importing cfn-lint (any module of it runs its package's __init__, which loads all of cfn-lint and sympy) costs
-    about a second of the build's critical path, while the lint process imports it on another core anyway. cfn-lint
-    keeps data/schemas/providers/<region>.json (type -> file hash) and data/schemas/resources/<hash>.json; a newer
-    downloaded copy (`cfn-lint --update-specs`, in the user's cache folder) takes precedence there, so when one exists
-    this returns None and cfn-lint is asked. tests/generate/test_build.py checks both answers agree."""
-    import importlib.util
-    import os
-    import sys
-
-    if sys.platform != "linux":  # the cache folder is elsewhere there (cfnlint.helpers.get_cache_dir)
-        return None
-    spec = importlib.util.find_spec("cfnlint")  # locates the package without running its __init__
-    cache = Path(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))) / "aws" / "cfn-lint" / "schemas"
-    if spec is None or not spec.submodule_search_locations or any((cache / "providers").glob("*.json")):
-        return None
-    data = Path(list(spec.submodule_search_locations)[0]) / "data" / "schemas"
-    try:
-        hashes = json.loads((data / "providers" / f"{SCHEMA_REGION}.json").read_text(encoding="utf-8"))
-        return json.loads((data / "resources" / f"{hashes[resource_type]}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def _check_parameters(stack: str, template: dict[str, Any], values: dict[str, str]) -> None:

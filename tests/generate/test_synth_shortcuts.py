@@ -16,7 +16,8 @@ from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
 
 from mmtool.config.workspace import Paths, validate
 from mmtool.generate import catalog_synth
-from mmtool.generate.synth import SCHEMA_REGION, _bundled_schema, create_only, finished_template, synthesize
+from mmtool.generate.schemas import bundled_schema
+from mmtool.generate.synth import SCHEMA_REGION, create_only, finished_template, synthesize
 from templates import monitoring
 from tests.conftest import REPO
 
@@ -32,15 +33,18 @@ def test_create_only_reads_the_schema_cfn_lint_reads(syntheses):
              for resource in stack.template["Resources"].values()}
     assert len(types) > 15
     for resource_type in sorted(types):
-        assert _bundled_schema(resource_type) is not None, resource_type  # the fast path is the one taken here
+        assert bundled_schema(resource_type, SCHEMA_REGION) is not None, resource_type  # the fast path is the one taken here
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
         expected = frozenset(path.split("/")[2] for path in schema.get("createOnlyProperties", []))
         assert create_only(resource_type) == expected, resource_type
+        for region in ("eu-west-1", "us-east-1"):
+            assert bundled_schema(resource_type, region) == PROVIDER_SCHEMA_MANAGER.get_resource_schema(
+                region, resource_type).schema, (resource_type, region)
     assert "BucketName" in create_only("AWS::S3::Bucket")  # the comparison can tell a miss
 
 
 def test_an_unknown_resource_type_falls_back_to_cfn_lint():
-    assert _bundled_schema("AWS::Nothing::Here") is None
+    assert bundled_schema("AWS::Nothing::Here", SCHEMA_REGION) is None
 
 
 def test_finished_template_equals_the_long_way():
