@@ -362,7 +362,10 @@ class Linter:
 
     @classmethod
     def start(cls) -> Linter:
-        """Fork a process that loads cfn-lint now, while the caller goes on synthesizing."""
+        """Fork a process that loads cfn-lint now, while the caller goes on synthesizing (the one `prestart` forked
+        earlier, when there is one)."""
+        if _prestarted and cls is Linter:
+            return _prestarted.pop()
         linter = cls()
         if not hasattr(os, "fork"):
             return linter
@@ -406,6 +409,23 @@ class Linter:
             os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
             self._pid = self._to_child = self._from_child = None
+
+
+_prestarted: list[Linter] = []  # at most one, forked by prestart() and not yet taken by Linter.start()
+
+
+def prestart() -> None:
+    """Fork the cfn-lint process first thing, before the command's own imports (`mmtool build` calls this before
+    parsing its arguments): loading cfn-lint in that process is the cold build's critical path, and it then starts
+    about half a second sooner. The build's Linter.start() takes it; stop_prestarted() ends it when nothing did
+    (an up-to-date build, an error, --help)."""
+    if not _prestarted:
+        _prestarted.append(Linter.start())
+
+
+def stop_prestarted() -> None:
+    while _prestarted:
+        _prestarted.pop().stop()
 
 
 def _serve(jobs_fd: int, results_fd: int) -> None:  # pragma: no cover - child process
