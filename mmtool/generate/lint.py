@@ -30,7 +30,7 @@ import signal
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mmtool.config.monitor_kinds import KINDS
 from mmtool.config.params import image_accounts
@@ -106,14 +106,15 @@ def class_key(job: LintJob, signature: str) -> str:
     return _key("class", job.region, hashlib.sha256(job.template).hexdigest(), signature)
 
 
-def _lengths(values: dict[str, object], blind: frozenset[str] = frozenset()) -> dict[str, int]:
-    """Each value's length; 0 for a parameter whose length cannot change a finding (parameter_sets.length_blind)."""
-    return {name: 0 if name in blind else len(json.dumps(value)) for name, value in values.items()}
+def _lengths(values: dict[str, object]) -> dict[str, int]:
+    return {name: len(json.dumps(value)) for name, value in values.items()}
 
 
-def _dominated(lengths: dict[str, int], linted: list[dict[str, int]]) -> bool:
-    """Some clean-linted member of the class has the same parameters and every value at least as long."""
-    return any(entry.keys() == lengths.keys() and all(lengths[n] <= entry[n] for n in lengths) for entry in linted)
+def _dominated(lengths: dict[str, int], linted: list[dict[str, int]], blind: frozenset[str] = frozenset()) -> bool:
+    """Some clean-linted member of the class has the same parameters and every value at least as long (a value
+    whose length cannot change a finding, parameter_sets.length_blind, of any length)."""
+    return any(entry.keys() == lengths.keys() and all(n in blind or lengths[n] <= entry[n] for n in lengths)
+               for entry in linted)
 
 
 class LintCache:
@@ -127,7 +128,7 @@ class LintCache:
       when an entry has the same parameters and every value at least as long: the lint-class argument
       (parameter_sets.py), which already lets one linted file stand for its whole class, with length kept
       as the worst case. A parameter whose length cannot change any finding (a number cfn-lint only checks as a
-      number: parameter_sets.length_blind) is counted with length 0, so a schedule's alarm period growing from
+      number: parameter_sets.length_blind) is not compared, so a schedule's alarm period growing from
       3600 to 86400 is covered like 3600 to 9999 always was.
     """
 
@@ -153,15 +154,19 @@ class LintCache:
         self._write(standalone_key(job), "clean")
 
     def class_clean(self, job: LintJob, signature: str, members: list[dict[str, object]],
-                    blind: frozenset[str] = frozenset()) -> bool:
+                    blind: Callable[[], frozenset[str]] = frozenset) -> bool:
+        """`blind` gives the template's length-blind parameters (asked only when the class has an entry)."""
         linted = self._read(class_key(job, signature))
-        return isinstance(linted, list) and all(_dominated(_lengths(values, blind), linted) for values in members)
+        if not isinstance(linted, list) or not linted:
+            return False
+        if all(_dominated(_lengths(values), linted) for values in members):
+            return True
+        return all(_dominated(_lengths(values), linted, blind()) for values in members)
 
-    def remember_class(self, job: LintJob, signature: str, members: list[dict[str, object]],
-                       blind: frozenset[str] = frozenset()) -> None:
+    def remember_class(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> None:
         linted = self._read(class_key(job, signature))
         linted = linted if isinstance(linted, list) else []
-        linted += [lengths for lengths in (_lengths(values, blind) for values in members) if lengths not in linted]
+        linted += [lengths for lengths in map(_lengths, members) if lengths not in linted]
         self._write(class_key(job, signature), linted)
 
 
@@ -177,7 +182,6 @@ class _Pass:
     group: list[LintJob]
     payload: dict[str, Any]
     classes: list[tuple[str, list[dict[str, object]]]]  # (signature, values of each member); [] standalone
-    blind: frozenset[str] = frozenset()  # parameter_sets.length_blind of the template
 
 
 def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | None = None) -> list[Finding]:
@@ -190,7 +194,7 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
         findings += _value_findings(group)
         template = json.loads(group[0].template)
         sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
-        blind = parameter_sets.length_blind(template, group[0].region) if cache else frozenset()
+        blind = functools.cache(lambda: parameter_sets.length_blind(template, group[0].region))
         pending = []
         for members in parameter_sets.lint_classes(template, sets):
             signature = parameter_sets.signature(template, sets[members[0]])
@@ -199,7 +203,7 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
                 pending.append((members, signature, values))
         if pending:  # one cfn-lint run for every class not yet seen clean
             passes.append(_Pass(group, _payload(group, [m for m, _, _ in pending], sets),
-                                [(signature, values) for _, signature, values in pending], blind))
+                                [(signature, values) for _, signature, values in pending]))
         if not (cache and cache.standalone_clean(group[0])):
             passes.append(_Pass(group, _standalone_payload(group), []))
     if not passes:
@@ -216,7 +220,7 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
             continue
         if one_pass.classes:
             for signature, values in one_pass.classes:
-                cache.remember_class(one_pass.group[0], signature, values, one_pass.blind)
+                cache.remember_class(one_pass.group[0], signature, values)
         else:
             cache.remember_standalone(one_pass.group[0])
     return _sorted(findings)

@@ -185,6 +185,7 @@ def _size(values: dict[str, object]) -> int:
 
 
 NUMERIC = frozenset({"integer", "number"})
+SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 Position = tuple  # (resource type, property path: keys, None for an array's item)
 
 
@@ -221,8 +222,8 @@ def length_blind(template: dict, region: str) -> frozenset[str]:
         elif isinstance(node, list):
             for item in node:
                 walk(item, None if position is None else (position[0], (*position[1], None)))
-        elif isinstance(node, str):
-            embedded.update(name for name in declared if "${" + name in node)
+        elif isinstance(node, str) and "${" in node:  # Fn::Sub's ${Name} and ${Name.Attribute}, wherever they are
+            embedded.update(found.strip().split(".")[0] for found in SUB_VARIABLE.findall(node))
 
     for section, content in template.items():
         if section != "Resources" or not isinstance(content, dict):
