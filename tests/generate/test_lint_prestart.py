@@ -35,9 +35,19 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_the_build_lints_with_the_prestarted_process_and_an_up_to_date_one_ends_it(scratch, started, capsys):
+def test_the_build_lints_with_the_prestarted_process_and_an_up_to_date_one_ends_it(scratch, started, capsys,
+                                                                                   monkeypatch):
+    given = []
+
+    def recording_lint(jobs, cache_dir=None, linter=None):  # the build's lint call: which process it was handed
+        given.append(linter._pid)
+        linter.stop()  # the linting itself is tests/generate/test_build.py's
+        return []
+
+    monkeypatch.setattr(lint, "lint", recording_lint)
     assert main(["build", "--env", "dev"], paths=scratch) == 0
-    assert len(set(started)) == 1 and all(map(gone, started))  # one process: the one forked first, reaped
+    assert given == started[:1] and len(set(started)) == 1  # one process: the one forked first
+    assert all(map(gone, started))  # and reaped
     assert main(["build", "--env", "dev"], paths=scratch) == 0
     assert "up to date" in capsys.readouterr().out
     assert len(set(started)) == 2 and all(map(gone, started)) and lint._prestarted == []
