@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None, paths: Paths | None = None, *, prog:
         return _main(argv, paths, prog)
     from mmtool.generate import lint  # light: cfn-lint itself loads in the process prestart forks
 
-    lint.prestart()  # the cold build's critical path is that process loading cfn-lint (docs/performance.md)
+    lint.prestart(paths or Paths())  # a cold build's critical path is that process loading cfn-lint (docs/performance.md)
     try:
         return _main(argv, paths, prog)
     finally:

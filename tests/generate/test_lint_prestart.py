@@ -53,6 +53,14 @@ def test_the_build_lints_with_the_prestarted_process_and_an_up_to_date_one_ends_
     assert len(set(started)) == 2 and all(map(gone, started)) and lint._prestarted == []
 
 
+def test_nothing_is_forked_first_when_every_environment_is_up_to_date(scratch, started, monkeypatch, capsys):
+    monkeypatch.setattr(lint, "lint", lambda jobs, cache_dir=None, linter=None: linter.stop() or [])
+    assert main(["build"], paths=scratch) == 0
+    assert len(started) == 2  # the prestarted process, taken by the build
+    assert main(["build"], paths=scratch) == 0 and capsys.readouterr().out.count("up to date") == 3
+    assert len(started) == 2 and all(map(gone, started)) and lint._prestarted == []
+
+
 def test_an_error_or_help_ends_the_prestarted_process(scratch, started, capsys):
     assert main(["build", "--env", "nowhere"], paths=scratch) != 0
     with pytest.raises(SystemExit):
