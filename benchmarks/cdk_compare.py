@@ -12,8 +12,8 @@ round by round, so a machine whose speed drifts (it is shared) moves both sides 
 CPU seconds (user + system, every process each side waited for) are printed beside the wall times: on a loaded
 machine they say more than the wall. Target: ours at most 0.35x (wall).
 
-Last figures (docs/performance.md, issue 23 part 8; load average 5-7 from other work): ours 7.6-8.3 CPU-s,
-`cdk synth` 6.3-6.7 CPU-s; ratio 1.17-1.26 wall, 1.22-1.24 CPU (before that round: 1.36 CPU). Missed: loading cfn-lint
+Last figures (docs/performance.md, issue 23 part 8; load average 3-7 from other work): ours 7.6-8.3 CPU-s,
+`cdk synth` 6.3-6.7 CPU-s; ratio 1.17-1.26 wall, 1.22-1.26 CPU (before that round: 1.36 CPU). Missed: loading cfn-lint
 (1.5 s) and its walk of every template twice (6 CPU-s) leave no way to 0.35x; docs/performance.md says why.
 
     python -m benchmarks cdk_compare          # or: make bench ARGS=cdk_compare
