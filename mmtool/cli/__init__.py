@@ -118,6 +118,18 @@ def program_name() -> str:
 
 def main(argv: Sequence[str] | None = None, paths: Paths | None = None, *, prog: str | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] != ["build"]:
+        return _main(argv, paths, prog)
+    from mmtool.generate import lint  # light: cfn-lint itself loads in the process prestart forks
+
+    lint.prestart(paths or Paths())  # a cold build's critical path is that process loading cfn-lint (docs/performance.md)
+    try:
+        return _main(argv, paths, prog)
+    finally:
+        lint.stop_prestarted()  # when the build did not take it
+
+
+def _main(argv: list[str], paths: Paths | None, prog: str | None) -> int:
     prog = prog or program_name()
     detailed = DETAILED_EXITCODE in argv
     try:

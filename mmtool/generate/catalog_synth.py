@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mmtool.generate.synth import MANIFEST_FORMAT, StackOutput, dump_json, stack_tags
+from mmtool.generate.synth import MANIFEST_FORMAT, StackOutput, Synthesis, dump_json, finished_template, stack_tags
 from mmtool.config.params import Params
 from mmtool.errors import ToolError
 from templates.common import Inputs
@@ -25,7 +25,7 @@ def synthesize_catalog(params: Params) -> StackOutput:
     from templates import catalog
 
     built = catalog.build(params)
-    template = json.loads(built.finish().to_json())
+    template = finished_template(built)
     values = built.parameter_file(Inputs(params))
     declared = template["Parameters"]
     unknown = sorted(set(values) - set(declared))
@@ -52,10 +52,12 @@ def analyzer_prefix(synthesis) -> str:
     return prefixes.pop() if prefixes else ""
 
 
-def synthesize_self_service(params: Params, monitoring_template: bytes, analyzer: str = "") -> StackOutput:
+def synthesize_self_service(params: Params, monitoring_template: bytes, analyzer: str = "",
+                            synthesis: Synthesis | None = None) -> StackOutput:
     """The endpoint-monitoring product (templates/endpoint_monitoring.py): a nested stack of `monitoring_template`,
     the bytes `make catalog` uploads, with the monitoring values of a stand-in endpoint of this environment;
-    `analyzer`: the analyzer package's prefix (`analyzer_prefix`), when the environment offers the processing engine."""
+    `analyzer`: the analyzer package's prefix (`analyzer_prefix`), when the environment offers the processing engine;
+    `synthesis`, the environment's, lends its monitoring template instead of building it again."""
     import hashlib
 
     from mmtool.generate.synth import monitoring_values_for
@@ -65,9 +67,9 @@ def synthesize_self_service(params: Params, monitoring_template: bytes, analyzer
     stand_in = FleetEndpoint(product.SENTINEL_KEY, False, None, ExistingEndpoint(endpoint_name=product.SENTINEL_ENDPOINT),
                              MonitoringSettings())
     child = json.loads(monitoring_template)
-    values = monitoring_values_for(params, stand_in)
-    template = json.loads(product.build(params, values, child, hashlib.sha256(monitoring_template).hexdigest(),
-                                        analyzer).finish().to_json())
+    values = monitoring_values_for(params, stand_in, synthesis)
+    template = finished_template(product.build(params, values, child, hashlib.sha256(monitoring_template).hexdigest(),
+                                               analyzer))
     return StackOutput(name=product.STACK, stack_name=f"{params.prefix}-{product.STACK}", template=template,
                        parameters=dict(EXAMPLE_LAUNCH), depends_on=(), protected_resources=())
 

@@ -21,6 +21,7 @@ the one class whose values changed, and nothing when the edit stays within a cla
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -29,10 +30,11 @@ import signal
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mmtool.config.monitor_kinds import KINDS
 from mmtool.config.params import image_accounts
+from mmtool.config.workspace import Paths
 from mmtool.generate import parameter_sets
 from mmtool.errors import ToolError
 
@@ -81,8 +83,9 @@ class Finding:
         return f"{self.file}:{self.line}: {self.rule}: {self.message}"
 
 
+@functools.cache
 def cfn_lint_version() -> str:
-    return version("cfn-lint")
+    return version("cfn-lint")  # reads the package's metadata from disk: a few ms, asked for every cache key
 
 
 def _key(*parts: str) -> str:
@@ -108,9 +111,11 @@ def _lengths(values: dict[str, object]) -> dict[str, int]:
     return {name: len(json.dumps(value)) for name, value in values.items()}
 
 
-def _dominated(lengths: dict[str, int], linted: list[dict[str, int]]) -> bool:
-    """Some clean-linted member of the class has the same parameters and every value at least as long."""
-    return any(entry.keys() == lengths.keys() and all(lengths[n] <= entry[n] for n in lengths) for entry in linted)
+def _dominated(lengths: dict[str, int], linted: list[dict[str, int]], blind: frozenset[str] = frozenset()) -> bool:
+    """Some clean-linted member of the class has the same parameters and every value at least as long (a value
+    whose length cannot change a finding, parameter_sets.length_blind, of any length)."""
+    return any(entry.keys() == lengths.keys() and all(n in blind or lengths[n] <= entry[n] for n in lengths)
+               for entry in linted)
 
 
 class LintCache:
@@ -123,7 +128,9 @@ class LintCache:
       for each parameter file of the class seen clean, the length of each of its values. A file is covered
       when an entry has the same parameters and every value at least as long: the lint-class argument
       (parameter_sets.py), which already lets one linted file stand for its whole class, with length kept
-      as the worst case.
+      as the worst case. A parameter whose length cannot change any finding (a number cfn-lint only checks as a
+      number: parameter_sets.length_blind) is not compared, so a schedule's alarm period growing from
+      3600 to 86400 is covered like 3600 to 9999 always was.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -147,9 +154,15 @@ class LintCache:
     def remember_standalone(self, job: LintJob) -> None:
         self._write(standalone_key(job), "clean")
 
-    def class_clean(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> bool:
+    def class_clean(self, job: LintJob, signature: str, members: list[dict[str, object]],
+                    blind: Callable[[], frozenset[str]] = frozenset) -> bool:
+        """`blind` gives the template's length-blind parameters (asked only when the class has an entry)."""
         linted = self._read(class_key(job, signature))
-        return isinstance(linted, list) and all(_dominated(_lengths(values), linted) for values in members)
+        if not isinstance(linted, list) or not linted:
+            return False
+        if all(_dominated(_lengths(values), linted) for values in members):
+            return True
+        return all(_dominated(_lengths(values), linted, blind()) for values in members)
 
     def remember_class(self, job: LintJob, signature: str, members: list[dict[str, object]]) -> None:
         linted = self._read(class_key(job, signature))
@@ -182,11 +195,12 @@ def lint(jobs: list[LintJob], cache_dir: Path | None = None, linter: Linter | No
         findings += _value_findings(group)
         template = json.loads(group[0].template)
         sets = [_parameter_values(json.loads(job.parameters), template) for job in group]
+        blind = functools.cache(lambda: parameter_sets.length_blind(template, group[0].region))
         pending = []
         for members in parameter_sets.lint_classes(template, sets):
             signature = parameter_sets.signature(template, sets[members[0]])
             values = [sets[i] for i in members]
-            if not (cache and cache.class_clean(group[0], signature, values)):
+            if not (cache and cache.class_clean(group[0], signature, values, blind)):
                 pending.append((members, signature, values))
         if pending:  # one cfn-lint run for every class not yet seen clean
             passes.append(_Pass(group, _payload(group, [m for m, _, _ in pending], sets),
@@ -353,7 +367,10 @@ class Linter:
 
     @classmethod
     def start(cls) -> Linter:
-        """Fork a process that loads cfn-lint now, while the caller goes on synthesizing."""
+        """Fork a process that loads cfn-lint now, while the caller goes on synthesizing (the one `prestart` forked
+        earlier, when there is one)."""
+        if _prestarted and cls is Linter:
+            return _prestarted.pop()
         linter = cls()
         if not hasattr(os, "fork"):
             return linter
@@ -397,6 +414,28 @@ class Linter:
             os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
             self._pid = self._to_child = self._from_child = None
+
+
+_prestarted: list[Linter] = []  # at most one, forked by prestart() and not yet taken by Linter.start()
+
+
+def prestart(paths: Paths) -> None:
+    """Fork the cfn-lint process first thing, before the command's own imports (`mmtool build` calls this before
+    parsing its arguments): loading cfn-lint in that process is the cold build's critical path, and it then starts
+    about half a second sooner. Not when every environment's last build is up to date (the fingerprint check
+    takes milliseconds; `make build` with nothing changed stays as fast as it was). The build's Linter.start()
+    takes it; stop_prestarted() ends it when nothing did (an up-to-date environment, an error, --help)."""
+    from mmtool.generate import fingerprint
+
+    if _prestarted or all(fingerprint.up_to_date(paths.root, paths.cache, paths.build, env, True)
+                          for env in paths.environments()):
+        return
+    _prestarted.append(Linter.start())
+
+
+def stop_prestarted() -> None:
+    while _prestarted:
+        _prestarted.pop().stop()
 
 
 def _serve(jobs_fd: int, results_fd: int) -> None:  # pragma: no cover - child process

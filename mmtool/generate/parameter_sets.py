@@ -182,3 +182,67 @@ def _refs(node: Any) -> set[str]:
 
 def _size(values: dict[str, object]) -> int:
     return sum(len(json.dumps(value)) for value in values.values())
+
+
+NUMERIC = frozenset({"integer", "number"})
+SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+Position = tuple  # (resource type, property path: keys, None for an array's item)
+
+
+def length_blind(template: dict, region: str) -> frozenset[str]:
+    """The parameters whose value's length cannot change a cfn-lint finding: of Type Number, and every use a whole
+    `{"Ref": name}` as the value of a resource property, at any depth of plain objects and arrays and as a branch
+    of Fn::If, whose schema takes only numbers (mmtool.generate.schemas.property_types in `region`). cfn-lint then
+    checks the number, never its text: a length limit or pattern could only apply where the value becomes part of
+    a string (Fn::Sub, Fn::Join, a string property, an Output), and any such use, or any other place the parameter
+    is mentioned (inside another function, a Condition, an Output, a property the schema does not say is a number),
+    keeps its length counted. (The lint cache, mmtool.generate.lint.LintCache, counts a value as covered by a
+    clean-linted member of its lint class when it is no longer; for these parameters the length is not compared.)"""
+    from mmtool.generate.schemas import property_types
+
+    declared = template.get("Parameters", {})
+    uses: dict[str, list[Position | None]] = {name: [] for name in declared}
+    embedded: set[str] = set()
+
+    def walk(node: Any, position: Position | None) -> None:
+        if isinstance(node, dict):
+            if len(node) == 1 and isinstance(node.get("Ref"), str):
+                uses.setdefault(node["Ref"], []).append(position)
+                return
+            function = len(node) == 1 and next(iter(node)).startswith("Fn::")
+            if function and isinstance(node.get("Fn::If"), list) and len(node["Fn::If"]) == 3:
+                condition, when_true, when_false = node["Fn::If"]
+                walk(condition, None)
+                walk(when_true, position)
+                walk(when_false, position)
+                return
+            for key, value in node.items():
+                walk(key, None)
+                walk(value, None if function or position is None else (position[0], (*position[1], key)))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, None if position is None else (position[0], (*position[1], None)))
+        elif isinstance(node, str) and "${" in node:  # Fn::Sub's ${Name} and ${Name.Attribute}, wherever they are
+            embedded.update(found.strip().split(".")[0] for found in SUB_VARIABLE.findall(node))
+
+    for section, content in template.items():
+        if section != "Resources" or not isinstance(content, dict):
+            walk(content, None)
+            continue
+        for resource in content.values():
+            if not isinstance(resource, dict):
+                walk(resource, None)
+                continue
+            kind = resource.get("Type")
+            for key, value in resource.items():
+                if key == "Properties" and isinstance(value, dict) and isinstance(kind, str):
+                    for prop, prop_value in value.items():
+                        walk(prop, None)
+                        walk(prop_value, (kind, (prop,)))
+                else:
+                    walk(value, None)
+    return frozenset(
+        name for name, spec in declared.items()
+        if isinstance(spec, dict) and spec.get("Type") == "Number" and name not in embedded
+        and all(position is not None and NUMERIC >= property_types(position[0], region, position[1]) != frozenset()
+                for position in uses[name]))

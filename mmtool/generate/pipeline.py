@@ -58,7 +58,7 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
         for env, synthesis in syntheses.items():
             files = synthesis.files()
             self_service = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"],
-                                                                 catalog_synth.analyzer_prefix(synthesis))
+                                                                 catalog_synth.analyzer_prefix(synthesis), synthesis)
             files = {**files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service),
                      catalog_synth.MANIFEST_FILE: catalog_synth.manifest_bytes(synthesis.params, catalogs[env]),
                      "manifest.json": dump_json(synthesis.manifest())}

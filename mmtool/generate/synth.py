@@ -77,6 +77,8 @@ class Synthesis:
     stacks: list[StackOutput]
     assets: dict[str, bytes] = field(default_factory=dict)  # relative file -> content
     asset_keys: dict[str, str] = field(default_factory=dict)  # relative file -> bucket key
+    # each stack kind's (template dict, StackTemplate), built once per environment (monitoring_values_for reuses it)
+    kinds: dict[str, tuple[dict[str, Any], StackTemplate]] = field(default_factory=dict, repr=False, compare=False)
 
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -156,6 +158,7 @@ def synthesize(params: Params, repo_root: Path) -> Synthesis:
     for fleet_endpoint in params.fleet():
         synthesis.stacks += _endpoint_stacks(params, fleet_endpoint, repo_root, synthesis, shared["network"], cache)
     synthesis.stacks.append(_stack(alarms, params, Inputs(params), cache))
+    synthesis.kinds = {kind: built for kind, built in cache.items() if isinstance(kind, str)}
     return synthesis
 
 
@@ -190,10 +193,20 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
     return stacks
 
 
-def monitoring_values_for(params: Params, endpoint: FleetEndpoint) -> dict[str, str]:
+def monitoring_values_for(params: Params, endpoint: FleetEndpoint, synthesis: Synthesis | None = None) -> dict[str, str]:
     """A monitoring stack's parameter values for `endpoint`, with no assets (the Service Catalog endpoint-monitoring
-    product fills a stand-in endpoint's values in; mmtool.generate.catalog_synth)."""
-    return _stack(monitoring, params, Inputs(params, endpoint), {}, endpoint=endpoint).parameters
+    product fills a stand-in endpoint's values in; mmtool.generate.catalog_synth). With the environment's
+    `synthesis`, its monitoring template is reused instead of built and serialized again; nothing read from the
+    shared stacks is counted either way."""
+    cache = {monitoring.STACK: synthesis.kinds[monitoring.STACK]} if synthesis and monitoring.STACK in synthesis.kinds else {}
+    return _stack(monitoring, params, Inputs(params, endpoint), cache, endpoint=endpoint).parameters
+
+
+def finished_template(built: StackTemplate) -> dict[str, Any]:
+    """`built` finished, as plain JSON data: what `json.loads(built.finish().to_json())` gives, with troposphere's
+    to_dict computed once (finish() computes it; to_json would compute it again)."""
+    built.finish()
+    return json.loads(json.dumps(built.as_dict(), sort_keys=True))
 
 
 def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, content: bytes, folder: str = "") -> str:
@@ -276,7 +289,7 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
     the value each Parameter was declared with (templates/common.py `StackTemplate.param`)."""
     if module.STACK not in cache:
         built = module.build(params)
-        cache[module.STACK] = (json.loads(built.finish().to_json()), built)
+        cache[module.STACK] = (finished_template(built), built)
     template, built = cache[module.STACK]
     if ("imported", module.STACK) not in cache:  # the same for every endpoint: it reads the shared stacks
         cache[("imported", module.STACK)] = _imported(built, cache)
@@ -312,11 +325,11 @@ def _imported(built: StackTemplate, cache: dict) -> dict[str, str]:
 @functools.lru_cache(maxsize=None)
 def create_only(resource_type: str) -> frozenset[str]:
     """The top-level properties whose change replaces a resource of this type: `createOnlyProperties` of its
-    CloudFormation resource schema (https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/
-    resource-type-schema.html), from the copy cfn-lint ships (the same one it lints our templates with)."""
-    from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER
+    CloudFormation resource schema, from the copy cfn-lint ships (the same one it lints our templates with; read
+    without importing cfn-lint, mmtool/generate/schemas.py)."""
+    from mmtool.generate.schemas import resource_schema
 
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    schema = resource_schema(resource_type, SCHEMA_REGION)
     return frozenset(path.split("/")[2] for path in schema.get("createOnlyProperties", []))
 
 

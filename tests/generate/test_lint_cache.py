@@ -84,3 +84,58 @@ def test_a_file_added_to_a_linted_class_is_covered_when_no_value_is_longer(tmp_p
     assert asked([job(BASE, "a.json"), job(dict(BASE, Name="upsell"), "b.json")], tmp_path) == ([], [])
     assert asked([job(BASE, "a.json"), job(dict(BASE, Name="upsell-stage"), "b.json")], tmp_path) == (
         [], ["b.json"])
+
+
+# An alarm whose period is a number cfn-lint checks only as a number, and whose threshold is also part of a string.
+ALARM = {
+    "Parameters": {
+        "Period": {"Type": "Number", "MinValue": 60, "MaxValue": 86400, "Default": "3600"},
+        "Threshold": {"Type": "Number", "MinValue": 0, "Default": "0.1"},
+    },
+    "Resources": {
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmDescription": {"Fn::Sub": "drift above ${Threshold}"},
+            "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "MetricName": "drift",
+            "Namespace": "Example", "Period": {"Ref": "Period"}, "Statistic": "Maximum",
+            "Threshold": {"Ref": "Threshold"}}},
+    },
+}
+
+
+def test_a_longer_number_checked_only_as_a_number_is_not_linted_again(tmp_path):
+    base = {"Period": "3600", "Threshold": "0.15"}
+    assert asked([job(base, template=ALARM)], tmp_path) == ([], ["a.json", "standalone"])
+    assert asked([job(dict(base, Period="86400"), template=ALARM)], tmp_path) == ([], [])  # hourly -> daily
+    # the threshold is part of the alarm's description too: a longer one is linted, one as long is not
+    assert asked([job(dict(base, Threshold="0.25"), template=ALARM)], tmp_path) == ([], [])
+    assert asked([job(dict(base, Threshold="0.155"), template=ALARM)], tmp_path) == ([], ["a.json"])
+
+
+def test_length_blind_only_for_numbers_fed_whole_into_numeric_properties():
+    from mmtool.generate.parameter_sets import length_blind
+
+    assert length_blind(ALARM, "eu-west-1") == {"Period"}
+    def variant(period_use, kind="Number", **extra):
+        template = json.loads(json.dumps(ALARM))
+        template["Parameters"]["Period"]["Type"] = kind
+        template["Resources"]["Alarm"]["Properties"]["Period"] = period_use
+        template.update(extra)
+        return "Period" in length_blind(template, "eu-west-1")
+
+    assert variant({"Fn::If": ["IsOn", {"Ref": "Period"}, 60]})  # either branch is the property's value
+    assert not variant({"Ref": "Period"}, kind="String")
+    assert not variant({"Fn::Sub": ["${P}", {"P": {"Ref": "Period"}}]})  # part of a string
+    assert not variant({"Fn::Select": [0, [{"Ref": "Period"}]]})  # inside another function
+    assert not variant({"Ref": "Period"}, Outputs={"P": {"Value": {"Ref": "Period"}}})  # an Output is a string
+    assert not variant({"Ref": "Period"}, Outputs={"P": {"Value": {"Fn::Sub": "${Period}s"}}})
+    # a string property: the alarm's name (its length is limited)
+    template = json.loads(json.dumps(ALARM))
+    template["Resources"]["Alarm"]["Properties"]["AlarmName"] = {"Ref": "Period"}
+    assert length_blind(template, "eu-west-1") == set()
+    # nested properties are followed through the schema: a processing job's volume size is a number
+    job_definition = {"Parameters": {"Size": {"Type": "Number", "MinValue": 1, "MaxValue": 16384}},
+                      "Resources": {"Job": {"Type": "AWS::SageMaker::DataQualityJobDefinition", "Properties": {
+                          "JobResources": {"ClusterConfig": {"VolumeSizeInGB": {"Ref": "Size"}}}}}}}
+    assert length_blind(job_definition, "eu-west-1") == {"Size"}
+    job_definition["Resources"]["Job"]["Properties"]["JobResources"]["ClusterConfig"]["Unknown"] = {"Ref": "Size"}
+    assert length_blind(job_definition, "eu-west-1") == set()
