@@ -214,6 +214,7 @@ PROBE = textwrap.dedent("""
         "baselines": [c.field for c in baseline_copies(params)],
         "request": json.dumps(resources["DriftScoreProcessingSchedule"]["Properties"]["Target"]["Input"]),
         "comparison": json.dumps(resources["EngineComparisonDashboard"]["Properties"]["DashboardBody"]),
+        "endpoint_dashboard": resources["EndpointDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"],
     }))
 """)
 
@@ -253,3 +254,8 @@ def test_a_new_kind_in_the_table_reaches_every_reader(tmp_path):
     assert seen["values"]["DriftScoreProcessingConstraints"] == "/opt/ml/processing/baseline/constraints/constraints.json"
     assert seen["values"]["DriftScoreProcessingWindowStart"] == "-P1D"  # daily, no time_offsets
     assert "Drift score, processing engine: metrics" in seen["comparison"]
+    # a fleet endpoint's own dashboard: the kind's graph of its own (it has an overview graph), by its schedule
+    graphs = {w["properties"]["title"]: str(w["properties"]["metrics"][0][0])
+              for w in json.loads(seen["endpoint_dashboard"])["widgets"] if w["type"] == "metric"}
+    assert "MonitoringSchedule=\"${ProjectName}-${EnvironmentName}-${EndpointKey}-ds\" drift_score" in (
+        graphs["Drift score per feature"])
