@@ -25,6 +25,7 @@ import pytest
 from mmtool.config import monitor_kinds
 from mmtool.config.monitor_kinds import CLARIFY, KINDS, PROCESSING, MonitorKind
 from mmtool.config.params import MonitoringSettings
+from mmtool.generate.clarify import ANALYSES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("mmtool", "templates", "deployer", "scripts")
@@ -129,6 +130,8 @@ def test_the_table_and_the_params_model_agree():
         assert kind.model.NEEDS_CLARIFY == (kind.image == CLARIFY) == (PROCESSING not in kind.engines), kind.key
         assert kind.model.ONE_OFF == kind.one_time_runs, kind.key
         assert kind.model.KIND == kind.name, kind.key  # how the params model's messages name it
+        # a Clarify kind's analysis configuration is one the build writes (mmtool/generate/clarify.py)
+        assert (kind.analysis in ANALYSES) == (kind.image == CLARIFY), kind.key
         # the processing engine's part of a kind it runs, naming fields its params model has
         assert (kind.processing is not None) == (PROCESSING in kind.engines), kind.key
         if kind.processing:
