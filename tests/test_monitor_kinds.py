@@ -254,7 +254,8 @@ def test_a_new_kind_in_the_table_reaches_every_reader(tmp_path):
         assert part in request, part
     assert "ModelQuality" not in request
     assert seen["values"]["DriftScoreProcessing"] == "false"  # dev runs Model Monitor
-    assert seen["values"]["DriftScoreProcessingConstraints"] == "/opt/ml/processing/baseline/constraints/constraints.json"
+    assert seen["values"]["DriftScoreProcessingConstraints"] == (
+        "/opt/ml/processing/baseline/constraints/constraints.json")
     assert seen["values"]["DriftScoreProcessingWindowStart"] == "-P1D"  # daily, no time_offsets
     assert "Drift score, processing engine: metrics" in seen["comparison"]
     # a fleet endpoint's own dashboard: the kind's graph of its own (it has an overview graph), by its schedule

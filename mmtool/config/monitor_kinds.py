@@ -95,9 +95,9 @@ class JobFile:
 
 def constraints_file(field: str, condition: str) -> JobFile:
     """The baseline constraints, which every kind's processing job reads (its `baseline_constraints`)."""
-    return JobFile(field, "baseline_constraints", "Constraints", "the baseline constraints", "constraints",
-                   "baseline-constraints",
-                   "baseline/constraints", "{stem}BaselineConstraintsKey", condition, "Baseline")
+    return JobFile(field=field, setting="baseline_constraints", title="Constraints", what="the baseline constraints",
+                   label="constraints", input="baseline-constraints", folder="baseline/constraints",
+                   key="{stem}BaselineConstraintsKey", condition=condition, fragment="Baseline")
 
 
 @dataclass(frozen=True)
@@ -164,11 +164,15 @@ DATA_QUALITY = MonitorKind(
              Widget("Data quality: completeness per feature", "%^feature_completeness_.*%")),
     overview=Widget("Data drift (max)", DRIFT_TERMS, "Maximum"),
     processing=ProcessingJob(window="analysis_window", files=(
-        JobFile("baseline.statistics", "baseline_statistics", "Statistics", "the baseline statistics", "statistics",
-                "baseline-statistics", "baseline/statistics", "{stem}BaselineStatisticsKey", "HasBaseline", "Baseline"),
+        JobFile(field="baseline.statistics", setting="baseline_statistics", title="Statistics",
+                what="the baseline statistics", label="statistics", input="baseline-statistics",
+                folder="baseline/statistics", key="{stem}BaselineStatisticsKey", condition="HasBaseline",
+                fragment="Baseline"),
         constraints_file("baseline.constraints", "HasBaseline"),
-        JobFile("record_preprocessor", "record_preprocessor_script", "Preprocessor", "the record pre-processor",
-                "pre-processor", "preprocessor", "input/preprocessor", "{stem}PreprocessorKey", "HasPreprocessor", "Preprocessor"),
+        JobFile(field="record_preprocessor", setting="record_preprocessor_script", title="Preprocessor",
+                what="the record pre-processor", label="pre-processor", input="preprocessor",
+                folder="input/preprocessor", key="{stem}PreprocessorKey", condition="HasPreprocessor",
+                fragment="Preprocessor"),
     ), comparison=Widget("baseline drift per feature (max)", DRIFT_TERMS, "Maximum")),
 )
 MODEL_QUALITY = MonitorKind(
