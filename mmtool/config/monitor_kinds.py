@@ -152,8 +152,11 @@ class MonitorKind:
 
 
 # Data quality's per-feature drift metrics, feature_baseline_drift_<feature>
-# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html).
-DRIFT_TERMS = "%^feature_baseline_drift_.*%"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html). The graphs' terms are
+# partial matches of the metric name, a form of CloudWatch's metric search syntax: `_` separates tokens, so the
+# term finds the names with feature, baseline, drift in a row
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html; docs/fleet.md).
+DRIFT_TERMS = "MetricName=feature_baseline_drift"
 
 DATA_QUALITY = MonitorKind(
     key="data_quality", stem="DataQuality", name="data-quality", code="dq", one_time_code="dq",
@@ -161,7 +164,7 @@ DATA_QUALITY = MonitorKind(
     engines=(MODEL_MONITOR, PROCESSING), model=DataQualityMonitor, merges_ground_truth=False, network_isolated=True,
     one_time_runs=True, job="analyzer-data",
     widgets=(Widget("Data quality: baseline drift per feature (max)", DRIFT_TERMS, "Maximum"),
-             Widget("Data quality: completeness per feature", "%^feature_completeness_.*%")),
+             Widget("Data quality: completeness per feature", "MetricName=feature_completeness")),
     overview=Widget("Data drift (max)", DRIFT_TERMS, "Maximum"),
     processing=ProcessingJob(window="analysis_window", files=(
         JobFile(field="baseline.statistics", setting="baseline_statistics", title="Statistics",
@@ -190,7 +193,8 @@ MODEL_BIAS = MonitorKind(
     key="model_bias", stem="ModelBias", name="model-bias", code="mb", one_time_code="bias",
     label="Model bias", namespace="aws/sagemaker/Endpoints/bias-metrics", image=CLARIFY,
     engines=(MODEL_MONITOR,), model=ModelBiasMonitor, merges_ground_truth=True, network_isolated=True,
-    one_time_runs=False, job="clarify", widgets=(Widget("Model bias metrics (post-training)", "%^bias_metric_.*%"),),
+    one_time_runs=False, job="clarify",
+    widgets=(Widget("Model bias metrics (post-training)", "MetricName=bias_metric"),),
     analysis="bias",
 )
 MODEL_EXPLAINABILITY = MonitorKind(
