@@ -33,7 +33,7 @@ from troposphere import Condition as Cond
 from troposphere.cloudwatch import Alarm, Dashboard, MetricDimension
 from troposphere.events import InputTransformer, Rule, Target
 
-from mmtool.config.monitor_kinds import DATA_QUALITY, KINDS
+from mmtool.config.monitor_kinds import DATA_QUALITY, KINDS, Widget
 from mmtool.config.params import MAX_DRIFT_ALARMS, DriftAlarm
 from templates.common import Inputs, StackTemplate
 
@@ -241,13 +241,21 @@ def endpoint_dashboard(st: StackTemplate, scoped: str, condition: str) -> Dashbo
         "title": "Execution alarms",
         "alarms": [f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{scoped}-{n}"
                    for n in ("monitor-failed", "notification-delivery")]}}
-    drift = metric_widget("Data quality: baseline drift per feature (max)", [{"expression": (
-        f"SEARCH('Namespace=\"{DATA_QUALITY.namespace}\" MonitoringSchedule=\"{scoped}-{DATA_QUALITY.code}\" "
-        "%^feature_baseline_drift_.*%', 'Maximum', 3600)")}], 0, 8)
-    schedules = " OR ".join(f'MonitoringSchedule=\"{scoped}-{kind.code}\"' for kind in KINDS if kind is not DATA_QUALITY)
-    model = metric_widget("Model quality, bias and attribution", [{"expression": (
-        f"SEARCH('({schedules})', 'Average', 3600)")}], 12, 8)
-    body = json.dumps({"widgets": [header, runs, alarms, drift, model]}, **COMPACT)
+    # As the environment's overview (templates/alarms.py): a kind with an overview graph of its own gets its first
+    # graph (mmtool/config/monitor_kinds.py `widgets`), then one graph of every other kind's metrics.
+    graphs = [(kind, kind.widgets[0]) for kind in KINDS if kind.overview is not None]
+    schedules = " OR ".join(f'MonitoringSchedule=\"{scoped}-{kind.code}\"' for kind in KINDS if kind.overview is None)
+    graphs.append((None, Widget("Model quality, bias and attribution")))
+    widgets, x, y = [header, runs, alarms], 0, 8
+    for kind, graph in graphs:
+        if x + graph.width > 24:
+            x, y = 0, y + 6
+        search = (f"Namespace=\"{kind.namespace}\" MonitoringSchedule=\"{scoped}-{kind.code}\" {graph.terms}"
+                  if kind else f"({schedules})")
+        widgets.append(metric_widget(graph.title, [{"expression": f"SEARCH('{search}', '{graph.stat}', 3600)"}], x, y,
+                                     graph.width))
+        x += graph.width
+    body = json.dumps({"widgets": widgets}, **COMPACT)
     return st.template.add_resource(Dashboard(
         "EndpointDashboard", Condition=condition, DashboardName=Sub(f"{scoped}-model-monitor"), DashboardBody=Sub(body),
     ))

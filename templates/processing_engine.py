@@ -61,7 +61,7 @@ from troposphere.iam import Policy, PolicyType, Role
 from troposphere.scheduler import DeadLetterConfig, FlexibleTimeWindow, RetryPolicy, Schedule, Target as ScheduleTarget
 from troposphere.sqs import Queue, QueuePolicy
 
-from mmtool.config.monitor_kinds import DATA_QUALITY, KINDS, SKLEARN, MonitorKind
+from mmtool.config.monitor_kinds import KINDS, SKLEARN, JobFile, MonitorKind, settings
 from mmtool.config.monitor_kinds import PROCESSING as PROCESSING_ENGINE
 from mmtool.config.params import FleetEndpoint, Params, image_accounts
 from templates.common import Inputs, StackTemplate, tag_parameter_name
@@ -92,6 +92,7 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS maximum
 # The monitors the processing engine runs: the kinds of the table whose engines include it (mmtool/config/
 # monitor_kinds.py); their namespaces are Model Monitor's, so alarms and dashboards read both engines' metrics alike.
 MONITORS: tuple[MonitorKind, ...] = tuple(kind for kind in KINDS if PROCESSING_ENGINE in kind.engines)
+CONSTRAINTS = "baseline_constraints"  # the analyzer's setting of the constraints file, which every kind's job reads
 
 
 def job_name_hash(params: Params, endpoint: FleetEndpoint) -> str:
@@ -118,17 +119,22 @@ def add(st: StackTemplate, params: Params, *, key_arn, subnets, job_sg) -> None:
                             "(alarms.enabled).", group=group, label="Notifications", default="false",
                             value=lambda i: i.params.alarms.enabled)
     local = r"^(/opt/ml/processing/[^\"\\]+)?$"
-    dq = lambda i: i.endpoint.monitoring.data_quality  # noqa: E731
-    st.param("DataQualityProcessingStatistics", "Path of the baseline statistics in the job; empty for none.",
-             group=group, label="Data quality: statistics in the job", Default="", AllowedPattern=local,
-             value=lambda i: _local(dq(i).baseline and dq(i).baseline.statistics, "baseline/statistics"))
-    st.param("DataQualityProcessingPreprocessor", "Path of the record pre-processor in the job; empty for none.",
-             group=group, label="Data quality: pre-processor in the job", Default="", AllowedPattern=local,
-             value=lambda i: _local(dq(i).record_preprocessor, "input/preprocessor"))
+
+    def path_in_job(m: MonitorKind, f: JobFile) -> None:
+        st.param(f"{m.stem}Processing{f.title}", f"Path of {f.what} in the job; empty for none.", group=group,
+                 label=f"{m.label}: {f.label} in the job", Default="", AllowedPattern=local,
+                 value=lambda i: _local(_field(i, m, f.field), f.folder))
+
+    # The paths of each kind's files in the job (MonitorKind.processing): the kinds' own files first, then with
+    # each kind's windows its constraints, which every kind reads.
     for m in MONITORS:
-        st.param(f"{m.stem}ProcessingConstraints", "Path of the baseline constraints in the job; empty for none.",
-                 group=group, label=f"{m.label}: constraints in the job", Default="", AllowedPattern=local,
-                 value=lambda i, m=m: _local(_constraints(i, m), "baseline/constraints"))
+        for f in m.processing.files:
+            if f.setting != CONSTRAINTS:
+                path_in_job(m, f)
+    for m in MONITORS:
+        for f in m.processing.files:
+            if f.setting == CONSTRAINTS:
+                path_in_job(m, f)
         for index, end in enumerate(("Start", "End")):
             st.param(f"{m.stem}ProcessingWindow{end}", f"Analysed window {end.lower()}, relative to the scheduled "
                      "time, e.g. -PT1H.", group=group, label=f"{m.label}: window {end.lower()}", Default="-PT0H",
@@ -231,35 +237,27 @@ def request(st: StackTemplate, params: Params, m: MonitorKind, *, role, key_arn,
         "window_start_offset": f"${{{m.stem}ProcessingWindowStart}}",
         "window_end_offset": f"${{{m.stem}ProcessingWindowEnd}}",
         "capture_s3_uri": f"{bucket}/${{CapturePrefix}}/${{EndpointName}}",
-        "baseline_constraints": f"${{{m.stem}ProcessingConstraints}}",
+        "baseline_constraints": "",  # every kind's job reads constraints: its files (below) fill the path in
         "output_path": f"{PROCESSING}/output",
         "publish_cloudwatch_metrics": f"${{{m.stem}PublishMetrics}}",
         "metrics_namespace": m.namespace,
         "sagemaker_endpoint_name": "${EndpointName}",
         "sagemaker_monitoring_schedule_name": "${MetricsScheduleName}",
     }
-    constraints = _input("baseline-constraints", f"{bucket}/${{{m.stem}BaselineConstraintsKey}}", "baseline/constraints")
-    if m.stem == "DataQuality":
-        environment.update({"baseline_statistics": "${DataQualityProcessingStatistics}",
-                            "record_preprocessor_script": "${DataQualityProcessingPreprocessor}"})
-        inputs = ["@f:Baseline@", "@f:Preprocessor@"]
-        fragments = {
-            "Baseline": If("HasBaseline", _fragment([
-                _input("baseline-statistics", f"{bucket}/${{DataQualityBaselineStatisticsKey}}", "baseline/statistics"),
-                constraints]), ""),
-            "Preprocessor": If("HasPreprocessor", _fragment([
-                _input("preprocessor", f"{bucket}/${{DataQualityPreprocessorKey}}", "input/preprocessor")]), ""),
-        }
-    else:
-        environment.update({
-            "ground_truth_s3_uri": f"{bucket}/${{GroundTruthPrefix}}",
-            "problem_type": "${ModelQualityProblemType}",
-            "inference_attribute": "${ModelQualityInferenceAttribute}",
-            "probability_attribute": "${ModelQualityProbabilityAttribute}",
-            "probability_threshold_attribute": "${ModelQualityProbabilityThreshold}",
-        })
-        inputs = ["@f:Baseline@"]
-        fragments = {"Baseline": If("ModelQualityHasBaseline", _fragment([constraints]), "")}
+    # The kind's own part (MonitorKind.processing): its settings and files, each file an input of its fragment,
+    # the fragments under the monitoring template's Conditions that the files are set.
+    job = m.processing
+    if m.merges_ground_truth:
+        environment["ground_truth_s3_uri"] = f"{bucket}/${{GroundTruthPrefix}}"
+    environment.update({setting: "${" + parameter.format(stem=m.stem) + "}" for setting, parameter in job.settings})
+    environment.update({f.setting: f"${{{m.stem}Processing{f.title}}}" for f in job.files})
+    grouped: dict[str, list[JobFile]] = {}
+    for f in job.files:
+        grouped.setdefault(f.fragment, []).append(f)
+    inputs: list = [f"@f:{name}@" for name in grouped]
+    fragments = {name: If(group[0].condition.format(stem=m.stem), _fragment([
+        _input(f.input, f"{bucket}/${{{f.key.format(stem=m.stem)}}}", f.folder) for f in group]), "")
+        for name, group in grouped.items()}
     inputs.append(_input("code", f"{bucket}/${{AnalyzerPrefix}}/", "input/code"))
     tags = [{"Key": "Project", "Value": "${ProjectName}"}, {"Key": "Environment", "Value": "${EnvironmentName}"},
             {"Key": "ManagedBy", "Value": "model-monitor-deployer"}]
@@ -523,16 +521,16 @@ def window(offsets, period_seconds: int) -> tuple[str, str]:
 
 
 def _window(i: Inputs, m: MonitorKind) -> tuple[str, str]:
-    monitor = getattr(i.endpoint.monitoring, m.key)
-    offsets = monitor.analysis_window if m.key == "data_quality" else monitor.time_offsets
-    return window(offsets, monitor.parsed_schedule.period_seconds)
+    monitor = settings(i.endpoint.monitoring, m)
+    return window(_field(i, m, m.processing.window), monitor.parsed_schedule.period_seconds)
 
 
-def _constraints(i: Inputs, m: MonitorKind) -> str | None:
-    monitor = getattr(i.endpoint.monitoring, m.key)
-    if m.key == "data_quality":
-        return monitor.baseline.constraints if monitor.baseline else None
-    return monitor.baseline_constraints
+def _field(i: Inputs, m: MonitorKind, dotted: str):
+    """A field of the kind's section of the endpoint's settings, by its dotted name; None where a part is unset."""
+    value = settings(i.endpoint.monitoring, m)
+    for name in dotted.split("."):
+        value = getattr(value, name) if value is not None else None
+    return value
 
 
 def _local(source: str | None, folder: str) -> str:
@@ -570,15 +568,14 @@ def _engine_comparison_dashboard(st: StackTemplate) -> None:
     widgets: list[tuple[str | None, dict]] = [(None, header), (None, runs)]
     for row, m in enumerate(MONITORS):
         names[f"{m.stem}ScheduleMM"], names[f"{m.stem}ScheduleProc"] = model_monitor_schedule_name(m), schedule_name(m)
-        pattern, stat = ("%^feature_baseline_drift_.*%", "Maximum") if m is DATA_QUALITY else ("", "Average")
-        what = "baseline drift per feature (max)" if m is DATA_QUALITY else "metrics"
+        graph = m.processing.comparison  # the kind's graph of this dashboard (mmtool/config/monitor_kinds.py)
         for column, (engine, variable) in enumerate((("Model Monitor", "ScheduleMM"), ("processing engine",
                                                                                        "ScheduleProc"))):
             terms = [f'Namespace="{m.namespace}"', f'MonitoringSchedule="${{{m.stem}{variable}}}"'] + (
-                [pattern] if pattern else [])
-            search = f"SEARCH('{' '.join(terms)}', '{stat}', 3600)"
+                [graph.terms] if graph.terms else [])
+            search = f"SEARCH('{' '.join(terms)}', '{graph.stat}', 3600)"
             widgets.append((f"{m.stem}BothEngines", metric_widget(
-                f"{m.label}, {engine}: {what}", [{"expression": search}], 12 * column, 8 + 6 * row)))
+                f"{m.label}, {engine}: {graph.title}", [{"expression": search}], 12 * column, 8 + 6 * row)))
     parts: list = ['{"widgets":[']
     for index, (condition, widget) in enumerate(widgets):
         text = ("," if index else "") + json.dumps(widget, **COMPACT)

@@ -19,8 +19,8 @@ environment's parameter values) against:
 
 What the page leaves open, the matcher takes as stated here: a metric schema `{Namespace, Dim, ...}` matches the
 metrics of that namespace whose dimension names are exactly those (as the page's InstanceId/InstanceType examples
-aggregate); `%` has no meaning of its own in the page's syntax, so `%^feature_baseline_drift_.*%` is a partial
-term, the composite token feature-baseline-drift.
+aggregate); a partial term with non-alphanumeric characters, such as the dashboards' `MetricName=feature_baseline_drift`,
+is its tokens in a row (the page's network-errors example).
 """
 
 from __future__ import annotations

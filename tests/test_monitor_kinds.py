@@ -4,7 +4,8 @@
   (tuple, list, set, dict) that names two or more kinds by their key, name, MonitoringType, short code, namespace,
   or their objects, outside the table, the params model and the short allow-list below (each with its reason).
 * A fake fifth kind added to the table and the params model (in a fresh interpreter, before anything else reads
-  them) shows up in the monitoring template (job definition, schedule, parameters, merged ground-truth policy), the
+  them) shows up in the monitoring template (job definition, schedule, parameters, merged ground-truth policy, the
+  processing engine's request and engine comparison dashboard built from its own parameters), the
   dashboard, the name limits, the baseline copies, `make run-now`'s choices, the quotas, the
   security checks, the cost estimate and the generated table in docs/monitors.md, with no other file changed.
 * What the table and the params model both say about a kind agrees.
@@ -24,6 +25,7 @@ import pytest
 from mmtool.config import monitor_kinds
 from mmtool.config.monitor_kinds import CLARIFY, KINDS, PROCESSING, MonitorKind
 from mmtool.config.params import MonitoringSettings
+from mmtool.generate.clarify import ANALYSES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("mmtool", "templates", "deployer", "scripts")
@@ -128,13 +130,20 @@ def test_the_table_and_the_params_model_agree():
         assert kind.model.NEEDS_CLARIFY == (kind.image == CLARIFY) == (PROCESSING not in kind.engines), kind.key
         assert kind.model.ONE_OFF == kind.one_time_runs, kind.key
         assert kind.model.KIND == kind.name, kind.key  # how the params model's messages name it
+        # a Clarify kind's analysis configuration is one the build writes (mmtool/generate/clarify.py)
+        assert (kind.analysis in ANALYSES) == (kind.image == CLARIFY), kind.key
+        # the processing engine's part of a kind it runs, naming fields its params model has
+        assert (kind.processing is not None) == (PROCESSING in kind.engines), kind.key
+        if kind.processing:
+            fields = [kind.processing.window] + [f.field for f in kind.processing.files]
+            assert all(f.split(".")[0] in kind.model.model_fields for f in fields), kind.key
 
 
 # A fifth kind, added to the table and the params model before anything else reads them, as a new kind would be: a
 # params model (here a model-quality one under its own section) and an entry of an existing job family. AWS has no
 # such job definition type, so troposphere gets one (ModelQuality's, renamed) for the monitoring template; the
-# catalog's awacs actions, which would rightly refuse it at import, are not asked. It runs on Model Monitor only:
-# templates/processing_engine.py builds its request from data quality's or model quality's own parameters.
+# catalog's awacs actions, which would rightly refuse it at import, are not asked. It runs on both engines: the
+# processing engine's request is built from its entry (its own Parameters, not model quality's).
 FAKE_KIND = textwrap.dedent("""
     import dataclasses, sys
     from pydantic import BaseModel
@@ -157,7 +166,7 @@ FAKE_KIND = textwrap.dedent("""
     fake = dataclasses.replace(
         mk.MODEL_QUALITY, key="drift_score", stem="DriftScore", name="drift-score", code="ds", one_time_code="ds",
         label="Drift score", namespace="aws/sagemaker/Endpoints/drift-score-metrics", model=DriftScoreMonitor,
-        engines=(mk.MODEL_MONITOR,),
+        engines=(mk.MODEL_MONITOR, mk.PROCESSING),
         widgets=(mk.Widget("Drift score per feature", "drift_score", "Maximum", 24),),
         overview=mk.Widget("Drift scores (max)", "drift_score", "Maximum"))
     mk.KINDS = mk.KINDS + (fake,)
@@ -206,6 +215,9 @@ PROBE = textwrap.dedent("""
         "estimate_inputs": list(monitor_inputs(fake)),
         "settings": type(mk.settings(params.fleet()[0].monitoring, fake)).__name__,
         "baselines": [c.field for c in baseline_copies(params)],
+        "request": json.dumps(resources["DriftScoreProcessingSchedule"]["Properties"]["Target"]["Input"]),
+        "comparison": json.dumps(resources["EngineComparisonDashboard"]["Properties"]["DashboardBody"]),
+        "endpoint_dashboard": resources["EndpointDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"],
     }))
 """)
 
@@ -225,7 +237,7 @@ def test_a_new_kind_in_the_table_reaches_every_reader(tmp_path):
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["dashboard"] == [True, True]
     assert seen["flag"] and seen["docs"] and seen["security"] and seen["merge"] and seen["status"]
-    assert not seen["quotas"]  # Model Monitor only (its engines)
+    assert seen["quotas"]  # it runs on the processing engine too (its engines)
     assert seen["job"] == "AWS::SageMaker::DriftScoreJobDefinition"
     assert "ds-${DriftScoreRevision}" in seen["job_name"] and "-drift-score" in seen["schedule"]
     assert seen["values"]["DriftScoreEnabled"] == "true" and seen["values"]["DriftScoreProblemType"] == "Regression"
@@ -234,3 +246,20 @@ def test_a_new_kind_in_the_table_reaches_every_reader(tmp_path):
     assert seen["estimate_inputs"][0] == "DriftScoreScheduleExpression"
     assert seen["settings"] == "DriftScoreMonitor"
     assert seen["baselines"] == ["monitoring.drift_score.baseline_constraints"]
+    # The processing engine's request reads the kind's own settings and files, by its entry's `processing`
+    request = seen["request"]
+    for part in ('"analysis_type\\":\\"DRIFT_SCORE\\"', "${DriftScoreProblemType}", "${DriftScoreInferenceAttribute}",
+                 "${DriftScoreProcessingConstraints}", "${DriftScoreBaselineConstraintsKey}", "DriftScoreHasBaseline",
+                 "${GroundTruthPrefix}", "drift-score-metrics", "${DriftScoreProcessingWindowStart}"):
+        assert part in request, part
+    assert "ModelQuality" not in request
+    assert seen["values"]["DriftScoreProcessing"] == "false"  # dev runs Model Monitor
+    assert seen["values"]["DriftScoreProcessingConstraints"] == (
+        "/opt/ml/processing/baseline/constraints/constraints.json")
+    assert seen["values"]["DriftScoreProcessingWindowStart"] == "-P1D"  # daily, no time_offsets
+    assert "Drift score, processing engine: metrics" in seen["comparison"]
+    # a fleet endpoint's own dashboard: the kind's graph of its own (it has an overview graph), by its schedule
+    graphs = {w["properties"]["title"]: str(w["properties"]["metrics"][0][0])
+              for w in json.loads(seen["endpoint_dashboard"])["widgets"] if w["type"] == "metric"}
+    assert "MonitoringSchedule=\"${ProjectName}-${EnvironmentName}-${EndpointKey}-ds\" drift_score" in (
+        graphs["Drift score per feature"])

@@ -337,7 +337,7 @@ def test_engine_both_shows_both_engines_series_side_by_side(built, upsell):
     assert (model_monitor, processing) == ("churn-staging-upsell-dq", "churn-staging-upsell-dq-proc")
     drift = searches(board)
     assert drift == [f"SEARCH('Namespace=\"aws/sagemaker/Endpoints/data-metrics\" MonitoringSchedule=\"{name}\" "
-                     "%^feature_baseline_drift_.*%', 'Maximum', 3600)" for name in (model_monitor, processing)]
+                     "MetricName=feature_baseline_drift', 'Maximum', 3600)" for name in (model_monitor, processing)]
     assert published["metrics_namespace"] == "aws/sagemaker/Endpoints/data-metrics"
     # the drift alarms stay on Model Monitor's series
     alarm = upsell.template["Resources"]["DriftAlarm1"]["Properties"]

@@ -7,8 +7,9 @@ and `make run-now` (`mmtool/operate/facts.py`, `runnow.py`, `rules.py`, `quotas.
 (`mmtool/security/checks.py`) and the generated table in docs/monitors.md all read this table instead of keeping
 their own. Adding a kind is an entry here and its params model (a section of `MonitoringSettings` in
 mmtool/config/params/monitoring.py, whose `baseline_uris()` says which baselines it reads); a kind of a new job
-family also needs that family's parts in `templates/monitoring.py` (`JOB_PARTS`), and a Clarify kind its analysis
-configuration (mmtool/generate/clarify.py). tests/test_monitor_kinds.py refuses a list of kinds anywhere else and
+family also needs that family's parts in `templates/monitoring.py` (`JOB_PARTS`), and a Clarify kind of a new
+analysis its analysis configuration (mmtool/generate/clarify.py `ANALYSES`). A kind the processing engine runs says
+in its entry (`processing`) what its job reads: templates/processing_engine.py builds the request from it. tests/test_monitor_kinds.py refuses a list of kinds anywhere else and
 adds a fake kind to check that the readers pick it up. Adding an engine is a name in `ENGINES` and in the
 `engines` of the kinds it can run.
 
@@ -74,6 +75,45 @@ class Widget:
 
 
 @dataclass(frozen=True)
+class JobFile:
+    """A file of the kind's settings that its job on the processing engine reads (templates/processing_engine.py):
+    a ProcessingInput of the file's copy in the bucket, one of the request's optional input fragments, and the
+    analyzer setting that names where the file is in the job. The monitoring template's names are `{stem}` patterns
+    (the Parameters and Conditions templates/monitoring.py declares for the kind's job family)."""
+
+    field: str  # its S3 URI or script path in the kind's params section, dotted: baseline.statistics
+    setting: str  # the analyzer's environment variable (docs/engine.md, "The analyzer"): baseline_statistics
+    title: str  # the Parameter <stem>Processing<title> of its path in the job: Statistics
+    what: str  # in the Parameter's description: the baseline statistics
+    label: str  # in the Parameter's label: statistics
+    input: str  # the ProcessingInput's name: baseline-statistics
+    folder: str  # its folder in the job, under /opt/ml/processing: baseline/statistics
+    key: str  # the monitoring template's Parameter of its bucket key: {stem}BaselineStatisticsKey
+    condition: str  # the monitoring template's Condition that it is set: HasBaseline
+    fragment: str  # the optional inputs it is sent with (one Condition each): Baseline
+
+
+def constraints_file(field: str, condition: str) -> JobFile:
+    """The baseline constraints, which every kind's processing job reads (its `baseline_constraints`)."""
+    return JobFile(field=field, setting="baseline_constraints", title="Constraints", what="the baseline constraints",
+                   label="constraints", input="baseline-constraints", folder="baseline/constraints",
+                   key="{stem}BaselineConstraintsKey", condition=condition, fragment="Baseline")
+
+
+@dataclass(frozen=True)
+class ProcessingJob:
+    """What a kind's job on the processing engine reads besides what every kind's does (templates/
+    processing_engine.py `request`): its files, settings from the monitoring template's Parameters, and where its
+    params section says which hours a run analyses."""
+
+    window: str  # the field of its analysed window in its params section (start and end offsets)
+    files: tuple[JobFile, ...]  # in the order the request sends them
+    # (analyzer setting, the monitoring template's Parameter as a {stem} pattern), after the common settings
+    settings: tuple[tuple[str, str], ...] = ()
+    comparison: Widget = Widget("metrics")  # its graph on the engine comparison dashboard: the namespace's search
+
+
+@dataclass(frozen=True)
 class MonitorKind:
     key: str  # its section under `monitoring:` in params (monitoring.<key>)
     stem: str  # SageMaker's MonitoringType; logical ids and Parameters <stem>JobDefinition, <stem>Enabled, ...
@@ -93,6 +133,8 @@ class MonitorKind:
     # the environment overview's graph of it; None: it is one of the overview's graph of the model metrics
     overview: Widget | None = None
     isolation_waiver: str = ""  # why it cannot be (network_isolated False): shown by the security check
+    processing: ProcessingJob | None = None  # its job on the processing engine (PROCESSING in engines)
+    analysis: str = ""  # a Clarify kind: its analysis configuration (mmtool/generate/clarify.py ANALYSES)
 
     @property
     def resource_type(self) -> str:
@@ -110,8 +152,11 @@ class MonitorKind:
 
 
 # Data quality's per-feature drift metrics, feature_baseline_drift_<feature>
-# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html).
-DRIFT_TERMS = "%^feature_baseline_drift_.*%"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-cloudwatch.html). The graphs' terms are
+# partial matches of the metric name, a form of CloudWatch's metric search syntax: `_` separates tokens, so the
+# term finds the names with feature, baseline, drift in a row
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html; docs/fleet.md).
+DRIFT_TERMS = "MetricName=feature_baseline_drift"
 
 DATA_QUALITY = MonitorKind(
     key="data_quality", stem="DataQuality", name="data-quality", code="dq", one_time_code="dq",
@@ -119,27 +164,45 @@ DATA_QUALITY = MonitorKind(
     engines=(MODEL_MONITOR, PROCESSING), model=DataQualityMonitor, merges_ground_truth=False, network_isolated=True,
     one_time_runs=True, job="analyzer-data",
     widgets=(Widget("Data quality: baseline drift per feature (max)", DRIFT_TERMS, "Maximum"),
-             Widget("Data quality: completeness per feature", "%^feature_completeness_.*%")),
+             Widget("Data quality: completeness per feature", "MetricName=feature_completeness")),
     overview=Widget("Data drift (max)", DRIFT_TERMS, "Maximum"),
+    processing=ProcessingJob(window="analysis_window", files=(
+        JobFile(field="baseline.statistics", setting="baseline_statistics", title="Statistics",
+                what="the baseline statistics", label="statistics", input="baseline-statistics",
+                folder="baseline/statistics", key="{stem}BaselineStatisticsKey", condition="HasBaseline",
+                fragment="Baseline"),
+        constraints_file("baseline.constraints", "HasBaseline"),
+        JobFile(field="record_preprocessor", setting="record_preprocessor_script", title="Preprocessor",
+                what="the record pre-processor", label="pre-processor", input="preprocessor",
+                folder="input/preprocessor", key="{stem}PreprocessorKey", condition="HasPreprocessor",
+                fragment="Preprocessor"),
+    ), comparison=Widget("baseline drift per feature (max)", DRIFT_TERMS, "Maximum")),
 )
 MODEL_QUALITY = MonitorKind(
     key="model_quality", stem="ModelQuality", name="model-quality", code="mq", one_time_code="mq",
     label="Model quality", namespace="aws/sagemaker/Endpoints/model-metrics", image=ANALYZER,
     engines=(MODEL_MONITOR, PROCESSING), model=ModelQualityMonitor, merges_ground_truth=True, network_isolated=True,
     one_time_runs=False, job="analyzer-labels", widgets=(Widget("Model quality metrics"),),
+    processing=ProcessingJob(
+        window="time_offsets", files=(constraints_file("baseline_constraints", "{stem}HasBaseline"),),
+        settings=(("problem_type", "{stem}ProblemType"), ("inference_attribute", "{stem}InferenceAttribute"),
+                  ("probability_attribute", "{stem}ProbabilityAttribute"),
+                  ("probability_threshold_attribute", "{stem}ProbabilityThreshold"))),
 )
 MODEL_BIAS = MonitorKind(
     key="model_bias", stem="ModelBias", name="model-bias", code="mb", one_time_code="bias",
     label="Model bias", namespace="aws/sagemaker/Endpoints/bias-metrics", image=CLARIFY,
     engines=(MODEL_MONITOR,), model=ModelBiasMonitor, merges_ground_truth=True, network_isolated=True,
-    one_time_runs=False, job="clarify", widgets=(Widget("Model bias metrics (post-training)", "%^bias_metric_.*%"),),
+    one_time_runs=False, job="clarify",
+    widgets=(Widget("Model bias metrics (post-training)", "MetricName=bias_metric"),),
+    analysis="bias",
 )
 MODEL_EXPLAINABILITY = MonitorKind(
     key="model_explainability", stem="ModelExplainability", name="model-explainability", code="me",
     one_time_code="expl", label="Model explainability", namespace="aws/sagemaker/Endpoints/explainability-metrics",
     image=CLARIFY, engines=(MODEL_MONITOR,), model=ModelExplainabilityMonitor, merges_ground_truth=False,
     network_isolated=False, one_time_runs=False, job="clarify",
-    widgets=(Widget("Feature attribution (global SHAP)", width=24),),
+    widgets=(Widget("Feature attribution (global SHAP)", width=24),), analysis="explainability",
     # "Give Amazon SageMaker Clarify Jobs Access to Resources in Your Amazon VPC":
     # https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-vpc.html
     isolation_waiver="SageMaker Clarify computes SHAP values by calling a temporary shadow endpoint it creates from "

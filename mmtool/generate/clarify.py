@@ -24,7 +24,7 @@ Only CSV endpoints are supported (content and accept type text/csv).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from mmtool.config.params import FleetEndpoint, Params
 
@@ -32,7 +32,8 @@ CSV = "text/csv"
 CONFIG_FILE = "analysis_config.json"  # the object name the SDK and AWS's samples give Clarify's configuration
 
 
-def bias_config(params: Params, endpoint: FleetEndpoint) -> dict[str, Any]:
+def bias_config(params: Params, endpoint: FleetEndpoint, model_name: str = "") -> dict[str, Any]:
+    """The model-bias analysis (it calls no model: `model_name` is unused)."""
     bias = endpoint.monitoring.model_bias
     features = endpoint.monitoring.clarify_features or []
     config: dict[str, Any] = {
@@ -101,6 +102,14 @@ def explainability_config(params: Params, endpoint: FleetEndpoint, model_name: s
             "endpoint_name_prefix": shadow_endpoint_prefix(params, endpoint),
         },
     }
+
+
+# A Clarify kind's analysis configuration, by its entry's `analysis` (mmtool/config/monitor_kinds.py): a function of
+# the params, the endpoint and its model's name. A new Clarify kind of an existing analysis needs nothing here.
+ANALYSES: dict[str, Callable[[Params, FleetEndpoint, str], dict[str, Any]]] = {
+    "bias": bias_config,
+    "explainability": explainability_config,
+}
 
 
 def render(config: dict[str, Any]) -> bytes:

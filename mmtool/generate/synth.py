@@ -25,7 +25,7 @@ from mmtool.generate import clarify
 from mmtool.generate.assets import MARKER, render_preprocessor
 from mmtool.generate.notes import stack_notes
 from mmtool.config import layout
-from mmtool.config.monitor_kinds import MODEL_BIAS, MODEL_EXPLAINABILITY
+from mmtool.config.monitor_kinds import KINDS, settings
 from mmtool.config.params import FleetEndpoint, Params, PreprocessorSettings
 from mmtool.errors import ToolError
 from templates import alarms, foundation, monitoring, network
@@ -226,17 +226,10 @@ def _clarify_assets(params: Params, endpoint: FleetEndpoint, synthesis: Synthesi
     Each object is named analysis_config.json, as the SageMaker SDK and AWS's samples name it; the hashed prefix
     tells them apart in the bucket, a folder per monitor in build/<env>/assets/ (under the endpoint's key in a
     fleet: assets/<key>/model-bias/analysis_config.json)."""
-    monitoring = endpoint.monitoring
-    keys = {}
-    if monitoring.model_bias.enabled:
-        keys[config_asset(MODEL_BIAS)] = _add_asset(
-            synthesis, endpoint, clarify.CONFIG_FILE, clarify.render(clarify.bias_config(params, endpoint)),
-            folder=MODEL_BIAS.name)
-    if monitoring.model_explainability.enabled:
-        keys[config_asset(MODEL_EXPLAINABILITY)] = _add_asset(
-            synthesis, endpoint, clarify.CONFIG_FILE,
-            clarify.render(clarify.explainability_config(params, endpoint, model)), folder=MODEL_EXPLAINABILITY.name)
-    return keys
+    return {config_asset(kind): _add_asset(synthesis, endpoint, clarify.CONFIG_FILE,
+                                           clarify.render(clarify.ANALYSES[kind.analysis](params, endpoint, model)),
+                                           folder=kind.name)
+            for kind in KINDS if kind.analysis and settings(endpoint.monitoring, kind).enabled}
 
 
 ANALYZER = "scripts/analyzer"  # the processing engine's analyzer package (docs/engine.md)
