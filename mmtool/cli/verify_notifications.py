@@ -12,9 +12,8 @@ from mmtool.errors import UsageError
 from mmtool.operate.selection import select_endpoint
 from mmtool.operate.verify_notifications import (
     DEFAULT_ALARM,
-    FAILED_JOB_RULE,
     PROCESSING_ALARM,
-    check_failed_job_rule,
+    check_processing_rules,
     default_alarm,
     endpoint_alarm,
     verify,
@@ -56,6 +55,9 @@ def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any) -> in
     if entry.monitoring.runs_processing:
         from mmtool.operate.processing_facts import engine_schedules
 
-        check_failed_job_rule(clients.client("events"), f"{entry.name_prefix(params)}-{FAILED_JOB_RULE}",
-                              [w.job_prefix for w in engine_schedules(params, entry)], topics, deploy=alarm.deploy)
+        # alarms.enabled is implied: the alarm was found. The rules and their delivery alarms are the monitoring stack's.
+        check_processing_rules(clients.client("events"), clients.client("cloudwatch"), entry.name_prefix(params),
+                               [w.job_prefix for w in engine_schedules(params, entry)], topics,
+                               notify_on_violations=params.alarms.notify_on_violations,
+                               environment=params.environment, deploy=alarm.deploy)
     return 0

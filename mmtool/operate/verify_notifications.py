@@ -18,8 +18,10 @@ the key: nothing in a deploy shows it. This proves the path on the real account:
 
 On the processing engine (docs/engine.md): `engine: processing` forces `<prefix>-job-failed` by default (the alarm on
 the failed-job rule's matches, in its monitoring stack; there is no failed-runs alarm; `--alarm schedule-dlq` forces
-the dead-letter alarm), and for `processing` or `both` the failed-job EventBridge rule `<prefix>-job-failed` is checked
-(`check_failed_job_rule`).
+the dead-letter alarm), and for `processing` or `both` the engine's EventBridge rules are read
+(`check_processing_rules`): the failed-job rule `<prefix>-job-failed` and, with alarms.notify_on_violations, the
+"completed with violations" rule `<prefix>-job-viol`: each ENABLED, matching every job-name prefix of the endpoint,
+targeting the topic the forced alarm notifies, its deliveries watched by the alarm `<rule>-delivery`.
 
 Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
 alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
@@ -39,10 +41,11 @@ DEFAULT_ALARM = "monitor-failed"  # templates/alarms.py FailedExecutionsAlarm
 # The processing engine's alarms, in the endpoint's monitoring stack (templates/processing_engine.py): `job-failed`
 # (ProcessingJobFailedAlarm, on the matches of the EventBridge rule of the same name: a job Failed or Stopped) and
 # `schedule-dlq` (ScheduleDeadLetterAlarm: the scheduler could not start a job). The rule itself cannot be triggered by
-# hand (aws.* events are AWS's own): `check_failed_job_rule` reads it.
+# hand (aws.* events are AWS's own): `check_processing_rules` reads it and the job-viol rule.
+# `job-failed-delivery` and `job-viol-delivery` watch the rules' deliveries to the topic. The rule suffixes' one place is
+# templates/notifications.py, imported where used (troposphere is not loaded by every command line).
 PROCESSING_ALARM = "job-failed"
-ENGINE_ALARMS = (PROCESSING_ALARM, "schedule-dlq")
-FAILED_JOB_RULE = "job-failed"
+ENGINE_ALARMS = (PROCESSING_ALARM, "schedule-dlq", "job-failed-delivery", "job-viol-delivery")
 POLL_SECONDS = 5.0
 REASON = ("make verify-notifications: test of the notification path (forced by hand; CloudWatch sets the alarm back "
           "at its next evaluation)")
@@ -147,11 +150,63 @@ def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait
     return topics
 
 
-def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topics: list[str], *, deploy: str,
-                          out: Callable[[str], None] = print) -> None:
-    """The processing engine's failed-job rule: it exists and is ENABLED, matches SageMaker's processing-job state
-    changes to Failed and Stopped of every job-name prefix of the endpoint's schedules, and targets a topic the alarm
-    notifies (so its messages reach the same people). NotificationsFailed otherwise, with the fix."""
+@dataclass(frozen=True)
+class ProcessingRule:
+    """One of the processing engine's EventBridge rules (templates/processing_engine.py `_failed_rule`,
+    `_violations_rule`): what its pattern must match, and the words of the messages about it."""
+    suffix: str  # <project>-<env>[-<key>]-<suffix>
+    statuses: tuple[str, ...]  # detail.ProcessingJobStatus
+    exit_prefix: str | None  # detail.ExitMessage must be matched by this prefix (None: not filtered)
+    runs: str  # "failed or stopped processing jobs" ... "<prefixes>"
+    lost: str  # what goes unnoticed without the rule
+    enable: str  # the params fields that make the rule
+    real_one: str  # how a real event is sent
+
+
+def failed_rule() -> ProcessingRule:
+    """The failed-job rule `<prefix>-job-failed` (templates/processing_engine.py `_failed_rule`)."""
+    from templates.notifications import FAILED_STATUSES, PROCESSING_FAILED_RULE
+
+    return ProcessingRule(PROCESSING_FAILED_RULE, tuple(FAILED_STATUSES), None, "failed or stopped processing jobs",
+                          "failed processing jobs notify nobody", "alarms.enabled: true",
+                          "a failing `make run-now ENGINE=processing` run sends a real one")
+
+
+def violations_rule() -> ProcessingRule:
+    """The "completed with violations" rule `<prefix>-job-viol` (templates/processing_engine.py `_violations_rule`;
+    it exists with alarms.notify_on_violations)."""
+    from templates.notifications import PROCESSING_VIOLATIONS_RULE, VIOLATIONS_PREFIX
+
+    return ProcessingRule(PROCESSING_VIOLATIONS_RULE, ("Completed",), VIOLATIONS_PREFIX,
+                          "processing jobs that complete with violations", "runs with violations notify nobody",
+                          "alarms.enabled: true and alarms.notify_on_violations: true (the default)",
+                          "a `make run-now ENGINE=processing` run that finds violations sends a real one")
+
+
+def check_processing_rules(events: Any, cloudwatch: Any, name_prefix: str, prefixes: list[str], topics: list[str], *,
+                           notify_on_violations: bool, environment: str, deploy: str,
+                           out: Callable[[str], None] = print) -> None:
+    """The processing engine's rules of one endpoint (`<name_prefix>-job-failed`, and with `notify_on_violations`
+    `<name_prefix>-job-viol`), each by `check_processing_rule`; without it, one line says runs with violations
+    notify nobody by choice."""
+    check_processing_rule(events, failed_rule(), f"{name_prefix}-{failed_rule().suffix}", prefixes, topics,
+                          deploy=deploy, cloudwatch=cloudwatch, out=out)
+    spec = violations_rule()
+    if notify_on_violations:
+        check_processing_rule(events, spec, f"{name_prefix}-{spec.suffix}", prefixes, topics, deploy=deploy,
+                              cloudwatch=cloudwatch, out=out)
+    else:
+        out(f"{spec.runs} notify nobody: alarms.notify_on_violations is false in params/{environment}.yaml (no rule "
+            f"{name_prefix}-{spec.suffix}); set it to true and `{deploy}` to be told.")
+
+
+def check_processing_rule(events: Any, spec: ProcessingRule, rule_name: str, prefixes: list[str], topics: list[str],
+                          *, deploy: str, cloudwatch: Any = None, out: Callable[[str], None] = print) -> None:
+    """One processing-engine rule: it exists and is ENABLED, matches SageMaker's processing-job state changes to
+    `spec.statuses` (and the ExitMessage prefix `spec.exit_prefix`) of every job-name prefix of the endpoint's
+    schedules, and targets a topic the alarm notifies (so its messages reach the same people); with `cloudwatch`,
+    the alarm `<rule>-delivery` watches the rule's FailedInvocations and notifies that topic too
+    (templates/processing_engine.py `_delivery_alarm`). NotificationsFailed otherwise, with the fix."""
     import json
 
     from mmtool.operate.awsenv import aws_errors, aws_failure
@@ -160,8 +215,8 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
         rule = events.describe_rule(Name=rule_name)
     except aws_errors() as exc:
         if "ResourceNotFound" in error_code(exc):
-            raise NotificationsFailed(f"EventBridge rule {rule_name} not found: failed processing jobs notify nobody."
-                                      f"\nNext: alarms.enabled: true, then `{deploy}`.") from None
+            raise NotificationsFailed(f"EventBridge rule {rule_name} not found: {spec.lost}."
+                                      f"\nNext: {spec.enable}, then `{deploy}`.") from None
         raise aws_failure(exc, f"DescribeRule {rule_name}") from exc
     problems = []
     if rule.get("State") != "ENABLED":
@@ -170,11 +225,16 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
         pattern = json.loads(rule.get("EventPattern") or "{}")
     except ValueError:
         pattern = {}
-    detail = pattern.get("detail", {}) if isinstance(pattern, dict) else {}
+    pattern = pattern if isinstance(pattern, dict) else {}
+    detail = pattern.get("detail", {}) if isinstance(pattern.get("detail"), dict) else {}
     matched = {p.get("prefix") for p in detail.get("ProcessingJobName", []) if isinstance(p, dict)}
+    exits = {p.get("prefix") for p in detail.get("ExitMessage", []) if isinstance(p, dict)}
+    statuses = " and ".join(spec.statuses)
     if pattern.get("source") != ["aws.sagemaker"] or "SageMaker Processing Job State Change" not in pattern.get(
-            "detail-type", []) or not {"Failed", "Stopped"} <= set(detail.get("ProcessingJobStatus", [])):
-        problems.append("its pattern is not SageMaker's processing-job state change to Failed and Stopped")
+            "detail-type", []) or not set(spec.statuses) <= set(detail.get("ProcessingJobStatus", [])) or (
+            spec.exit_prefix is not None and exits != {spec.exit_prefix}):
+        exit_words = "" if spec.exit_prefix is None else f" with an ExitMessage starting {spec.exit_prefix}"
+        problems.append(f"its pattern is not SageMaker's processing-job state change to {statuses}{exit_words}")
     missing = [p for p in prefixes if p not in matched]
     if missing:
         problems.append(f"it does not match the jobs {', '.join(p + '…' for p in missing)}")
@@ -184,12 +244,39 @@ def check_failed_job_rule(events: Any, rule_name: str, prefixes: list[str], topi
         raise aws_failure(exc, f"ListTargetsByRule {rule_name}") from exc
     if not set(targets) & set(topics):
         problems.append(f"it sends to {', '.join(targets) or 'nothing'}, not to {', '.join(topics)}")
+    delivery = f"{rule_name}-delivery"
+    if cloudwatch is not None:
+        problems += _delivery_problems(cloudwatch, delivery, rule_name, topics)
     if problems:
         raise NotificationsFailed(f"EventBridge rule {rule_name}: {'; '.join(problems)}.\nNext: `{deploy}` (the "
                                   "monitoring stack makes it as templates/processing_engine.py describes).")
-    out(f"failed or stopped processing jobs {', '.join(p + '…' for p in prefixes)} are matched by the EventBridge rule "
-        f"{rule_name} (ENABLED), which targets the topic and is watched by the alarm of the same name. It cannot be triggered by hand (aws.sagemaker events are AWS's own): "
-        "a failing `make run-now ENGINE=processing` run sends a real one.")
+    watched = " and is watched by the alarm of the same name" if spec.exit_prefix is None else ""
+    watched += f"; the alarm {delivery} says when a message cannot be delivered" if cloudwatch is not None else ""
+    out(f"{spec.runs} {', '.join(p + '…' for p in prefixes)} are matched by the EventBridge rule {rule_name} "
+        f"(ENABLED), which targets the topic{watched}. It cannot be triggered by hand (aws.sagemaker events are "
+        f"AWS's own): {spec.real_one}.")
+
+
+def _delivery_problems(cloudwatch: Any, name: str, rule_name: str, topics: list[str]) -> list[str]:
+    """What is wrong with the alarm `name` on the rule's FailedInvocations (nothing: [])."""
+    from mmtool.operate.awsenv import aws_errors, aws_failure
+
+    try:
+        alarms = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+    except aws_errors() as exc:
+        raise aws_failure(exc, f"DescribeAlarms {name}") from exc
+    if not alarms:
+        return [f"no alarm {name} says when its messages cannot be delivered"]
+    alarm = alarms[0]
+    problems = []
+    dimensions = {(d.get("Name"), d.get("Value")) for d in alarm.get("Dimensions", [])}
+    if (alarm.get("Namespace"), alarm.get("MetricName")) != ("AWS/Events", "FailedInvocations") or (
+            "RuleName", rule_name) not in dimensions:
+        problems.append(f"the alarm {name} does not watch its AWS/Events FailedInvocations")
+    if not set(alarm.get("AlarmActions", [])) & set(topics) or not alarm.get("ActionsEnabled", True):
+        problems.append(f"the alarm {name} notifies {', '.join(alarm.get('AlarmActions', [])) or 'nothing'}, "
+                        f"not {', '.join(topics)}")
+    return problems
 
 
 def subscriptions(sns: Any, topic: str) -> list[Target]:

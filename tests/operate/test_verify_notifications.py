@@ -107,7 +107,7 @@ FLEET_ALARMS = tuple(f"churn-staging-{key}-monitor-failed" for key in ("churn", 
 def test_a_fleet_endpoints_alarm_is_forced_and_no_other(aws, tmp_path, capsys):
     topic = deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS)
     # upsell runs both engines (params/staging.yaml): its monitoring stack's failed-job rule is checked too
-    deploy_job_failed_rule(aws, topic, name="churn-staging-upsell-job-failed", prefixes=(UPSELL_JOB_PREFIX,))
+    deploy_job_rules(aws, topic, prefix="churn-staging-upsell", prefixes=(UPSELL_JOB_PREFIX,))
     assert main(["verify-notifications", "--env", "staging", "--endpoint", "upsell", "--wait", "0"],
                 paths=scratch_staging(tmp_path)) == 0
     assert [state(aws, name) == "ALARM" for name in FLEET_ALARMS] == [False, True, False]
@@ -115,6 +115,9 @@ def test_a_fleet_endpoints_alarm_is_forced_and_no_other(aws, tmp_path, capsys):
     assert "forced churn-staging-upsell-monitor-failed into ALARM" in out
     assert f"{topic} should now deliver it to:" in out and "email  ml-oncall@example.com" in out
     assert "matched by the EventBridge rule churn-staging-upsell-job-failed (ENABLED)" in out
+    assert (f"processing jobs that complete with violations {UPSELL_JOB_PREFIX}… are matched by the EventBridge rule "
+            "churn-staging-upsell-job-viol (ENABLED), which targets the topic; the alarm "
+            "churn-staging-upsell-job-viol-delivery says when a message cannot be delivered") in out
 
 
 def test_a_fleet_endpoints_other_alarm_takes_the_key_in_its_name(aws, tmp_path, capsys):
@@ -180,28 +183,46 @@ def test_the_alarm_of_each_form_is_where_the_templates_put_it(tmp_path):
 DQ_PREFIX = f"dq-{__import__('hashlib').sha256(b'churn/dev/').hexdigest()[:16]}-"
 
 
-def deploy_job_failed_rule(server, topic: str, *, prefixes=(DQ_PREFIX,), target: str | None = None,
-                           name: str = "churn-dev-job-failed") -> None:
-    """What the monitoring stack's ProcessingJobFailedRule is (templates/processing_engine.py)."""
+def deploy_job_rule(server, topic: str, *, prefixes=(DQ_PREFIX,), target: str | None = None,
+                    name: str = "churn-dev-job-failed", violations: bool = False, delivery: bool = True,
+                    exit_prefix: str = "CompletedWithViolations") -> None:
+    """What the monitoring stack's ProcessingJobFailedRule (or with `violations` ProcessingJobViolationsRule) and its
+    delivery alarm `<name>-delivery` are (templates/processing_engine.py)."""
     import json
 
     events = client("events", server)
+    detail = ({"ProcessingJobStatus": ["Completed"], "ExitMessage": [{"prefix": exit_prefix}]} if violations
+              else {"ProcessingJobStatus": ["Failed", "Stopped"]})
     events.put_rule(Name=name, State="ENABLED", EventPattern=json.dumps({
         "source": ["aws.sagemaker"], "detail-type": ["SageMaker Processing Job State Change"],
-        "detail": {"ProcessingJobName": [{"prefix": p} for p in prefixes],
-                   "ProcessingJobStatus": ["Failed", "Stopped"]}}))
+        "detail": {"ProcessingJobName": [{"prefix": p} for p in prefixes], **detail}}))
     events.put_targets(Rule=name, Targets=[{"Id": "AlarmTopic", "Arn": target or topic}])
+    if delivery:
+        client("cloudwatch", server).put_metric_alarm(
+            AlarmName=f"{name}-delivery", Namespace="AWS/Events", MetricName="FailedInvocations",
+            Dimensions=[{"Name": "RuleName", "Value": name}], Statistic="Sum", Period=3600, EvaluationPeriods=1,
+            Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+            ActionsEnabled=True, AlarmActions=[topic])
+
+
+def deploy_job_rules(server, topic: str, *, prefix: str = "churn-dev", prefixes=(DQ_PREFIX,)) -> None:
+    """Both processing-engine rules of an endpoint whose monitoring stack has alarms.notify_on_violations."""
+    deploy_job_rule(server, topic, name=f"{prefix}-job-failed", prefixes=prefixes)
+    deploy_job_rule(server, topic, name=f"{prefix}-job-viol", prefixes=prefixes, violations=True)
 
 
 def test_processing_engine_forces_the_failed_job_alarm_and_checks_its_rule(aws, tmp_path, capsys):
     topic = deploy_alarms(aws, alarms=("churn-dev-job-failed", "churn-dev-schedule-dlq"))
-    deploy_job_failed_rule(aws, topic)
+    deploy_job_rules(aws, topic)
     paths = scratch(tmp_path, **{"monitoring.engine": "processing"})
     assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 0
     assert [state(aws, name) for name in ("churn-dev-job-failed", "churn-dev-schedule-dlq")] == ["ALARM", "OK"]
     out = capsys.readouterr().out
     assert f"failed or stopped processing jobs {DQ_PREFIX}… are matched by the EventBridge rule churn-dev-job-failed " \
-           "(ENABLED)" in out
+           "(ENABLED), which targets the topic and is watched by the alarm of the same name; the alarm " \
+           "churn-dev-job-failed-delivery says when a message cannot be delivered" in out
+    assert f"processing jobs that complete with violations {DQ_PREFIX}… are matched by the EventBridge rule " \
+           "churn-dev-job-viol (ENABLED)" in out
     capsys.readouterr()
     assert main(["verify-notifications", "--env", "dev", "--wait", "0", "--alarm", "schedule-dlq"], paths=paths) == 0
     assert state(aws, "churn-dev-schedule-dlq") == "ALARM"
@@ -210,13 +231,59 @@ def test_processing_engine_forces_the_failed_job_alarm_and_checks_its_rule(aws, 
 @pytest.mark.parametrize("rule, problem", [
     ({"prefixes": ("dq-0000000000000000-",)}, f"it does not match the jobs {DQ_PREFIX}…"),
     ({"target": "arn:aws:sns:eu-west-1:123456789012:elsewhere"}, "it sends to arn:aws:sns:eu-west-1:123456789012:elsewhere"),
+    ({"delivery": False}, "no alarm churn-dev-job-failed-delivery says when its messages cannot be delivered"),
     (None, "EventBridge rule churn-dev-job-failed not found"),
 ])
 def test_a_failed_job_rule_that_notifies_nobody_is_refused(aws, tmp_path, capsys, rule, problem):
     topic = deploy_alarms(aws, alarms=(ALARM, "churn-dev-schedule-dlq"))
     if rule is not None:
-        deploy_job_failed_rule(aws, topic, **rule)
-    paths = scratch(tmp_path, **{"monitoring.engine": "both"})  # both: the failed-runs alarm, and the rule
+        deploy_job_rule(aws, topic, **rule)
+    deploy_job_rule(aws, topic, name="churn-dev-job-viol", violations=True)
+    paths = scratch(tmp_path, **{"monitoring.engine": "both"})  # both: the failed-runs alarm, and the rules
     assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 1
     assert state(aws, ALARM) == "ALARM"
     assert problem in capsys.readouterr().err
+
+
+# The "completed with violations" rule (alarms.notify_on_violations), as the failed-job rule.
+@pytest.mark.parametrize("rule, problem", [
+    ({"prefixes": ("dq-0000000000000000-",)}, f"EventBridge rule churn-dev-job-viol: it does not match the jobs "
+                                              f"{DQ_PREFIX}…"),
+    ({"exit_prefix": "Completed"}, "its pattern is not SageMaker's processing-job state change to Completed with an "
+                                   "ExitMessage starting CompletedWithViolations"),
+    ({"target": "arn:aws:sns:eu-west-1:123456789012:elsewhere"}, "it sends to arn:aws:sns:eu-west-1:123456789012:elsewhere"),
+    ({"delivery": False}, "no alarm churn-dev-job-viol-delivery says when its messages cannot be delivered"),
+    (None, "EventBridge rule churn-dev-job-viol not found: runs with violations notify nobody.\nNext: alarms.enabled: "
+           "true and alarms.notify_on_violations: true (the default), then `make deploy ENV=dev`."),
+])
+def test_a_violations_rule_that_notifies_nobody_is_refused(aws, tmp_path, capsys, rule, problem):
+    topic = deploy_alarms(aws, alarms=("churn-dev-job-failed",))
+    deploy_job_rule(aws, topic)
+    if rule is not None:
+        deploy_job_rule(aws, topic, name="churn-dev-job-viol", violations=True, **rule)
+    paths = scratch(tmp_path, **{"monitoring.engine": "processing"})
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 1
+    captured = capsys.readouterr()
+    assert "matched by the EventBridge rule churn-dev-job-failed (ENABLED)" in captured.out  # the failed-job rule is fine
+    assert problem in captured.err
+
+
+def test_without_notify_on_violations_the_violations_rule_is_not_asked_for(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws, alarms=("churn-dev-job-failed",))
+    deploy_job_rule(aws, topic)  # no job-viol rule: the monitoring stack makes none
+    paths = scratch(tmp_path, **{"monitoring.engine": "processing", "alarms": {"notify_on_violations": False}})
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 0, capsys.readouterr().err
+    assert ("processing jobs that complete with violations notify nobody: alarms.notify_on_violations is false in "
+            "params/dev.yaml (no rule churn-dev-job-viol); set it to true and `make deploy ENV=dev` to be told."
+            ) in capsys.readouterr().out
+
+
+def test_a_fleet_endpoints_violations_rule_takes_the_key_in_its_name(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws, prefix="churn-staging", alarms=FLEET_ALARMS)
+    deploy_job_rule(aws, topic, name="churn-staging-upsell-job-failed", prefixes=(UPSELL_JOB_PREFIX,))
+    deploy_job_rule(aws, topic, name="churn-dev-job-viol", prefixes=(UPSELL_JOB_PREFIX,), violations=True)  # not its
+    assert main(["verify-notifications", "--env", "staging", "--endpoint", "upsell", "--wait", "0"],
+                paths=scratch_staging(tmp_path)) == 1
+    err = capsys.readouterr().err
+    assert "EventBridge rule churn-staging-upsell-job-viol not found: runs with violations notify nobody." in err
+    assert "then `make deploy ENV=staging ENDPOINT=upsell`." in err
