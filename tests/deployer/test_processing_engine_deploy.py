@@ -95,6 +95,26 @@ def test_a_processing_engine_environment_deploys_and_its_schedule_starts_a_job(p
     other = notifying["churn-dev-job-failed"].replace("churn-dev-job-failed", "churn-dev-other")
     assert not any(arn_like(pattern, other) for pattern in admitted)  # a rule the environment does not own
 
+    # What `make verify-notifications` reads of these rules (mmtool/operate/verify_notifications.py) is what the
+    # monitoring stack deployed: both rules pass its checks. (moto's CloudFormation makes no AWS::CloudWatch::Alarm
+    # nor AWS::SNS::Subscription, so the delivery alarms and the forced alarm are tested on alarms made by the API:
+    # tests/operate/test_verify_notifications.py.)
+    from mmtool.config.loader import load_params
+    from mmtool.operate import verify_notifications as vn
+    from mmtool.operate.processing_facts import engine_schedules
+
+    root = processing_manifest.parents[2]
+    params = load_params(root / "params" / "dev.yaml", root)
+    prefixes = [w.job_prefix for w in engine_schedules(params, params.fleet()[0])]
+    lines: list[str] = []
+    for spec in (vn.failed_rule(), vn.violations_rule()):
+        vn.check_processing_rule(events, spec, f"churn-dev-{spec.suffix}", prefixes, [topic], deploy="make deploy",
+                                 out=lines.append)
+    assert [line.split(" (ENABLED)")[0] for line in lines] == [
+        f"failed or stopped processing jobs {prefixes[0]}… are matched by the EventBridge rule churn-dev-job-failed",
+        f"processing jobs that complete with violations {prefixes[0]}… are matched by the EventBridge rule "
+        "churn-dev-job-viol"]
+
     destroyed = run("destroy", processing_manifest, clients, skip_account_check=True)
     assert destroyed.code == 0, destroyed.text
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
