@@ -189,9 +189,9 @@ def check_processing_rules(events: Any, cloudwatch: Any, name_prefix: str, prefi
     """The processing engine's rules of one endpoint (`<name_prefix>-job-failed`, and with `notify_on_violations`
     `<name_prefix>-job-viol`), each by `check_processing_rule`; without it, one line says runs with violations
     notify nobody by choice."""
-    check_processing_rule(events, failed_rule(), f"{name_prefix}-{failed_rule().suffix}", prefixes, topics,
-                          deploy=deploy, cloudwatch=cloudwatch, out=out)
-    spec = violations_rule()
+    failed, spec = failed_rule(), violations_rule()
+    check_processing_rule(events, failed, f"{name_prefix}-{failed.suffix}", prefixes, topics, deploy=deploy,
+                          cloudwatch=cloudwatch, out=out)
     if notify_on_violations:
         check_processing_rule(events, spec, f"{name_prefix}-{spec.suffix}", prefixes, topics, deploy=deploy,
                               cloudwatch=cloudwatch, out=out)
@@ -274,8 +274,9 @@ def _delivery_problems(cloudwatch: Any, name: str, rule_name: str, topics: list[
             "RuleName", rule_name) not in dimensions:
         problems.append(f"the alarm {name} does not watch its AWS/Events FailedInvocations")
     if not set(alarm.get("AlarmActions", [])) & set(topics) or not alarm.get("ActionsEnabled", True):
+        disabled = "" if alarm.get("ActionsEnabled", True) else " (its actions are disabled)"
         problems.append(f"the alarm {name} notifies {', '.join(alarm.get('AlarmActions', [])) or 'nothing'}, "
-                        f"not {', '.join(topics)}")
+                        f"not {', '.join(topics)}{disabled}")
     return problems
 
 
