@@ -14,10 +14,6 @@ from dataclasses import dataclass
 from deployer.exit_codes import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TIMEOUT  # noqa: F401 (imported from here)
 from deployer.tool_error import ToolError
 
-# Older spellings of the same two codes, kept only while branches written against them merge (issue 23 part 4);
-# new code uses the table's names above.
-EXIT_FAILURE = EXIT_FAILED
-EXIT_BAD_INPUT = EXIT_INPUT
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
-from mmtool.errors import EXIT_BAD_INPUT, EXIT_FAILURE
+from mmtool.errors import EXIT_FAILED, EXIT_INPUT
 from mmtool.handoff import catalog
 from mmtool.handoff.catalog import ProductTemplate, sync_versions
 from mmtool.operate.awsenv import AwsError
@@ -249,7 +249,7 @@ def test_a_refused_version_names_the_product_keeps_awss_words_and_says_what_to_g
     assert what == f"catalog: versions of product prod-1 (monitoring): AccessDeniedException: {denied}"
     assert fix.startswith("Next: the credentials need servicecatalog:CreateProvisioningArtifact and "
                           "UpdateProvisioningArtifact, and s3:GetObject (with kms:Decrypt) on https://b.s3.")
-    assert caught.value.exit_code == EXIT_FAILURE
+    assert caught.value.exit_code == EXIT_FAILED
 
 
 def test_a_throttled_tag_option_call_says_so_and_to_run_again():
@@ -298,7 +298,7 @@ def test_uploading_without_credentials_is_a_one_line_input_error(server, monkeyp
     s3 = boto3.session.Session().client("s3", region_name="eu-west-1", endpoint_url=server.url)
     with pytest.raises(AwsError) as caught:
         catalog.upload_templates(s3, "b", None, [PRODUCT])
-    assert caught.value.exit_code == EXIT_BAD_INPUT
+    assert caught.value.exit_code == EXIT_INPUT
     assert str(caught.value).startswith(f"catalog: GetObject s3://b/{PRODUCT.key}: no usable AWS credentials")
 
 
