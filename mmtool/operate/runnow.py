@@ -404,3 +404,41 @@ def run_now(
         render_schedule_details(screen, outcome)
         render_findings(screen, findings)
     return 0 if execution is not None and execution.status in SUCCESS else EXIT_FAILED
+
+
+def start_processing_job(clients: Clients, job: dict[str, Any], start_time: datetime, *, region: str, options: Any,
+                         warn: Callable[[str], None], progress_console: Any, clock: Callable[[], float],
+                         sleep: Callable[[float], None], poll_seconds: float) -> dict[str, Any]:
+    """Create the filled-in CreateProcessingJob request `job` with the caller's credentials, then follow the job to its
+    end (mmtool.operate.processing_job): its last DescribeProcessingJob. Shared by run-now of a processing-engine
+    schedule and of a Service Catalog launch; a timeout or Ctrl-C says how to stop the job left behind."""
+    from rich.console import Console
+
+    from mmtool.operate.processing_job import follow_processing_job
+
+    name = job["ProcessingJobName"]
+    environment = job.get("Environment") or {}
+    try:
+        clients.sagemaker.create_processing_job(**job)
+    except aws_errors() as exc:
+        raise aws_failure(exc, f"create the processing job {name} (sagemaker:CreateProcessingJob)",
+                          next_step="Next: your credentials need sagemaker:CreateProcessingJob, sagemaker:AddTags and "
+                          f"iam:PassRole on {job.get('RoleArn')}; a ResourceLimitExceeded is the account's processing "
+                          "quota (`make plan` names the request).") from exc
+    warn(f"started the processing job {name}: analyses {environment.get('window_start_offset')} to "
+         f"{environment.get('window_end_offset')} of {start_time:%H:%M} UTC")
+    timeout = options.timeout if options.timeout is not None else (
+        (job.get("StoppingCondition", {}).get("MaxRuntimeInSeconds") or 3600) + PROVISIONING_ALLOWANCE)
+    try:
+        final, _ = follow_processing_job(
+            clients.sagemaker, name, timeout=timeout, poll_seconds=poll_seconds,
+            console=progress_console or Console(stderr=True), clock=clock, sleep=sleep,
+            timed_out=lambda status, _: RunNowAbandoned(f"the processing job {name} did not end within --timeout "
+                                                        f"{int(timeout)} s (last state: {status})", EXIT_TIMEOUT))
+    except (KeyboardInterrupt, RunNowAbandoned) as exc:
+        warn(f"left behind: the processing job {name} runs to its end unless stopped:\n"
+             f"  aws sagemaker stop-processing-job --processing-job-name {name} --region {region}")
+        if isinstance(exc, KeyboardInterrupt):
+            raise RunNowAbandoned(f"interrupted: stopped following the processing job {name}", EXIT_INTERRUPTED) from None
+        raise
+    return final

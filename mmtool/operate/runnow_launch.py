@@ -21,12 +21,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from mmtool.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT
+from mmtool.errors import EXIT_FAILED
 from mmtool.operate.facts import FAILED_EXECUTION, files_between, read_captures, read_endpoint, read_failure, \
     read_violations, ssm_values
 from mmtool.operate.processing_facts import WITH_VIOLATIONS, definition_of, execution_of
-from mmtool.operate.processing_job import follow_processing_job
-from mmtool.operate.runnow import PROVISIONING_ALLOWANCE, RunNowAbandoned, RunNowFailed, RunNowInputError
+from mmtool.operate.runnow import RunNowFailed, RunNowInputError, start_processing_job
 
 MONITOR = "data-quality"  # the only monitor of the endpoint-monitoring product
 
@@ -91,31 +90,9 @@ def run_launch_now(params: Any, options: Any, clients: Any, *, fill: Callable[..
                                "must write to the launch's CaptureDestination output (docs/handoff.md) and get "
                                "traffic; FORCE=1 (--force) starts it anyway")
         warn(f"--force: starting anyway although {problem}")
-    name = job["ProcessingJobName"]
-    from mmtool.operate.awsenv import aws_errors, aws_failure
-
-    try:
-        clients.sagemaker.create_processing_job(**job)
-    except aws_errors() as exc:
-        raise aws_failure(exc, f"create the processing job {name} (sagemaker:CreateProcessingJob)",
-                          next_step="Next: your credentials need sagemaker:CreateProcessingJob, sagemaker:AddTags and "
-                          f"iam:PassRole on {job.get('RoleArn')}.") from exc
-    warn(f"started the processing job {name}: analyses {environment.get('window_start_offset')} to "
-         f"{environment.get('window_end_offset')} of {start_time:%H:%M} UTC")
-    timeout = options.timeout if options.timeout is not None else (
-        (job.get("StoppingCondition", {}).get("MaxRuntimeInSeconds") or 3600) + PROVISIONING_ALLOWANCE)
-    try:
-        final, _ = follow_processing_job(
-            clients.sagemaker, name, timeout=timeout, poll_seconds=poll_seconds,
-            console=progress_console or Console(stderr=True), clock=clock, sleep=sleep,
-            timed_out=lambda status, _: RunNowAbandoned(f"the processing job {name} did not end within --timeout "
-                                                        f"{int(timeout)} s (last state: {status})", EXIT_TIMEOUT))
-    except (KeyboardInterrupt, RunNowAbandoned) as exc:
-        warn(f"left behind: the processing job {name} runs to its end unless stopped:\n"
-             f"  aws sagemaker stop-processing-job --processing-job-name {name} --region {params.region}")
-        if isinstance(exc, KeyboardInterrupt):
-            raise RunNowAbandoned(f"interrupted: stopped following the processing job {name}", EXIT_INTERRUPTED) from None
-        raise
+    final = start_processing_job(clients, job, start_time, region=params.region, options=options, warn=warn,
+                                 progress_console=progress_console, clock=clock, sleep=sleep,
+                                 poll_seconds=poll_seconds)
     execution = execution_of(final)
     schedule.executions = [execution]
     schedule.job_definition = definition_of(job)

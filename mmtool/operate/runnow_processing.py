@@ -28,8 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX
-from mmtool.errors import EXIT_FAILED, EXIT_INTERRUPTED
-from mmtool.operate.awsenv import aws_errors, aws_failure
+from mmtool.errors import EXIT_FAILED
 from mmtool.operate.facts import (
     FAILED_EXECUTION,
     MONITORS,
@@ -42,15 +41,12 @@ from mmtool.operate.facts import (
     variant_of,
 )
 from mmtool.operate.runnow import (
-    EXIT_TIMEOUT,
     POLL_SECONDS,
-    PROVISIONING_ALLOWANCE,
-    RunNowAbandoned,
     RunNowFailed,
     RunNowInputError,
     run_now,
+    start_processing_job,
 )
-from mmtool.operate.processing_job import follow_processing_job
 from mmtool.operate.processing_facts import (
     WITH_VIOLATIONS,
     ProcessingScheduleFacts,
@@ -158,34 +154,9 @@ def run_processing_now(params: Any, options: Any, clients: Any, entry: Any, *, n
         for blocker in blockers:
             warn(f"--force: starting anyway although {blocker.problem}")
 
-    name = job["ProcessingJobName"]
-    try:
-        clients.sagemaker.create_processing_job(**job)
-    except aws_errors() as exc:
-        raise aws_failure(exc, f"create the processing job {name} (sagemaker:CreateProcessingJob)",
-                          next_step="Next: your credentials need sagemaker:CreateProcessingJob, sagemaker:AddTags and "
-                          f"iam:PassRole on {job.get('RoleArn')}; a ResourceLimitExceeded is the account's processing "
-                          "quota (`make plan` names the request).") from exc
-    window_text = (f"{environment.get('window_start_offset')} to {environment.get('window_end_offset')} of "
-                   f"{start_time:%H:%M} UTC")
-    warn(f"started the processing job {name}: analyses {window_text}")
-
-    timeout = options.timeout if options.timeout is not None else (
-        (job.get("StoppingCondition", {}).get("MaxRuntimeInSeconds") or 3600) + PROVISIONING_ALLOWANCE)
-    from rich.console import Console
-
-    try:
-        final, _ = follow_processing_job(
-            clients.sagemaker, name, timeout=timeout, poll_seconds=poll_seconds,
-            console=progress_console or Console(stderr=True), clock=clock, sleep=sleep,
-            timed_out=lambda status, _: RunNowAbandoned(f"the processing job {name} did not end within --timeout "
-                                                        f"{int(timeout)} s (last state: {status})", EXIT_TIMEOUT))
-    except (KeyboardInterrupt, RunNowAbandoned) as exc:
-        warn(f"left behind: the processing job {name} runs to its end unless stopped:\n"
-             f"  aws sagemaker stop-processing-job --processing-job-name {name} --region {params.region}")
-        if isinstance(exc, KeyboardInterrupt):
-            raise RunNowAbandoned(f"interrupted: stopped following the processing job {name}", EXIT_INTERRUPTED) from None
-        raise
+    final = start_processing_job(clients, job, start_time, region=params.region, options=options, warn=warn,
+                                 progress_console=progress_console, clock=clock, sleep=sleep,
+                                 poll_seconds=poll_seconds)
     execution = execution_of(final)
     outcome = ProcessingScheduleFacts(name=where.name, status="Scheduled", monitoring_type=where.monitoring_type,
                                       group=where.group, state=described.get("State"), job_prefix=where.job_prefix,
@@ -204,6 +175,8 @@ def run_processing_now(params: Any, options: Any, clients: Any, entry: Any, *, n
 
         out(json.dumps(as_json(facts, findings), indent=2, sort_keys=True))
     else:
+        from rich.console import Console
+
         from mmtool.operate.status import render_findings, render_schedule_details
 
         screen = console or Console()
