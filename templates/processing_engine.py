@@ -451,11 +451,17 @@ def _violations_rule(st: StackTemplate) -> None:
 def _delivery_alarm(st: StackTemplate, title: str, rule: Rule, suffix: str, condition: str) -> None:
     """A notification EventBridge could not deliver to the topic (its key or policy) raises an alarm, as for Model
     Monitor's rules (templates/notifications.py): every rule that notifies has its delivery watched."""
+    _rule_alarm(st, title, rule, "FailedInvocations", condition, name=scoped_name(f"{suffix}-delivery"),
+                description=Sub(f"EventBridge could not deliver a processing-engine notification ({suffix}) of "
+                                "${EndpointName} to the topic (key or topic policy?)"))
+
+
+def _rule_alarm(st: StackTemplate, title: str, rule: Rule, metric: str, condition: str, *, name: object,
+                description: object) -> None:
+    """An alarm on one of a rule's EventBridge metrics (AWS/Events, per rule), counted per hour, to the topic."""
     st.template.add_resource(Alarm(
-        title, Condition=condition, AlarmName=scoped_name(f"{suffix}-delivery"),
-        AlarmDescription=Sub(f"EventBridge could not deliver a processing-engine notification ({suffix}) of "
-                             "${EndpointName} to the topic (key or topic policy?)"),
-        Namespace="AWS/Events", MetricName="FailedInvocations",
+        title, Condition=condition, AlarmName=name, AlarmDescription=description,
+        Namespace="AWS/Events", MetricName=metric,
         Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
         Statistic="Sum", Period=3600, EvaluationPeriods=1, Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
@@ -486,17 +492,11 @@ def _failed_rule(st: StackTemplate, queue: Queue) -> None:
     _delivery_alarm(st, "ProcessingFailedDeliveryAlarm", rule, FAILED_RULE, "ProcessingNotify")
     # As Model Monitor's FailedExecutionsAlarm (templates/notifications.py): the failed runs counted per hour, an
     # alarm state for dashboards and `make verify-notifications`, beside each run's readable message.
-    t.add_resource(Alarm(
-        "ProcessingJobFailedAlarm", Condition="ProcessingNotify",
-        AlarmName=scoped_name(FAILED_RULE),
-        AlarmDescription=Sub("A processing-engine run of ${EndpointName} failed or was stopped in the last hour "
-                             "(SageMaker console, processing jobs named as the stack output ProcessingJobNamePrefixes)"),
-        Namespace="AWS/Events", MetricName="TriggeredRules",
-        Dimensions=[MetricDimension(Name="RuleName", Value=Ref(rule))],
-        Statistic="Sum", Period=3600, EvaluationPeriods=1, Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
-        ActionsEnabled=True, AlarmActions=[ALARM_TOPIC_ARN],
-    ))
+    _rule_alarm(st, "ProcessingJobFailedAlarm", rule, "TriggeredRules", "ProcessingNotify",
+                name=scoped_name(FAILED_RULE),
+                description=Sub("A processing-engine run of ${EndpointName} failed or was stopped in the last hour "
+                                "(SageMaker console, processing jobs named as the stack output "
+                                "ProcessingJobNamePrefixes)"))
     t.add_resource(Alarm(
         "ScheduleDeadLetterAlarm", Condition="ProcessingNotify",
         AlarmName=If("Fleet", Sub("${ProjectName}-${EnvironmentName}-${EndpointKey}-schedule-dlq"),
