@@ -13,14 +13,18 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mmtool.operate.awsenv import safe_relative_path
 from mmtool.generate.pipeline import build
 from mmtool.cli import main
+from mmtool.config.workspace import Paths
 
-from .conftest import BUCKET, REGION, REPO, client, no_credentials, scratch
+from .. import lint_cache
+from .conftest import BUCKET, REGION, REPO, client, no_credentials
+from .conftest import scratch as scratch_folder
 from .test_dryrun import EXTRA, capture_columns, robust_ks
 
 SAMPLES = REPO / "tests" / "data" / "reference"
@@ -33,6 +37,24 @@ EXPECTED_EXTRA = [
     {"feature_name": "00000000000000000006", "constraint_check_type": "extra_column_check", "description": EXTRA.format(8, 6)},
     {"feature_name": "00000000000000000007", "constraint_check_type": "extra_column_check", "description": EXTRA.format(8, 6)},
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _dev_lint_cache(tmp_path_factory):
+    """dev built and linted once for this file; each test's own build starts from its clean lint results
+    (tests/lint_cache.py): every test still builds dev first, as a user's dry run does."""
+    global _CACHE
+    _CACHE = lint_cache.warm(scratch_folder(tmp_path_factory.mktemp("lint-cache")), ["dev"])
+    yield
+    _CACHE = None
+
+
+_CACHE = None
+
+
+def scratch(tmp: Path, **dev_changes: Any) -> Paths:
+    """tests/operate/conftest.scratch, with the clean lint results of this file's first build of dev."""
+    return lint_cache.reuse(_CACHE, scratch_folder(tmp, **dev_changes))
 
 
 def assert_expected_violations(document: dict) -> None:
