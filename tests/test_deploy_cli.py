@@ -13,11 +13,27 @@ import pytest
 from deployer.moto_server import FAKE_CREDENTIALS, MotoServer
 from mmtool.cli import main
 
+from . import lint_cache
+from .conftest import scratch_root
+
 
 @pytest.fixture(scope="module")
 def server():
     with MotoServer() as moto:
         yield moto
+
+
+@pytest.fixture(scope="module")
+def warm_lint_cache(tmp_path_factory):
+    """dev and staging built and linted once for this file (tests/lint_cache.py)."""
+    return lint_cache.warm(scratch_root(tmp_path_factory.mktemp("lint-cache")), ["dev", "staging"])
+
+
+@pytest.fixture
+def scratch(tmp_path, warm_lint_cache):
+    """tests/conftest.scratch, with the clean lint results of this file's first build: every command here still
+    builds its environment first, as a user's does; cfn-lint runs again only for a template that changed."""
+    return lint_cache.reuse(warm_lint_cache, scratch_root(tmp_path))
 
 
 @pytest.fixture
