@@ -114,3 +114,4 @@ def test_an_endpoint_key_params_does_not_have_is_refused_with_the_known_keys(scr
     err = capsys.readouterr().err
     assert code == 2, err
     assert "has no endpoint 'nope'" in err and "churn, upsell, fraud" in err and "Traceback" not in err
+    assert not (scratch.build / "staging").exists(), "a typo'd key is refused before anything is built"

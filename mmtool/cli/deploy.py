@@ -56,12 +56,12 @@ def unlock_command(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace, paths) -> int:
     if not args.env:
         raise UsageError(f"{args.command} needs an environment: --env <name> (make {args.command} ENV=<name>)")
+    params = validate(paths, [args.env])[args.env]
+    if getattr(args, "endpoint", None) is not None:  # a key params does not have: refused with the known ones (a
+        params.endpoint(args.endpoint)               # UsageError), never "not locked" or "no stacks", before a build
     build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
     from deployer import cli as engine
 
-    params = validate(paths, [args.env])[args.env]
-    if getattr(args, "endpoint", None) is not None:  # a key params does not have: refused with the known ones (a
-        params.endpoint(args.endpoint)               # UsageError), never "not locked" or "no stacks"
     manifest = paths.build / args.env / "manifest.json"
     err = lambda line: print(line, file=sys.stderr)  # noqa: E731
     # baselines are used from copies the engine makes before the stacks that read them (manifest "copies")
