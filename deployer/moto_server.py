@@ -27,6 +27,8 @@ template) look wrong:
 * moto implements the EventBridge Scheduler API but not its CloudFormation types (it skips them with a warning, so
   a processing-engine endpoint's schedules would not exist): AWS::Scheduler::ScheduleGroup and
   AWS::Scheduler::Schedule create, replace and delete moto's own scheduler resources.
+* moto's CloudFormation skips AWS::CloudWatch::Alarm, AWS::SNS::Subscription and AWS::SNS::TopicPolicy with a warning
+  (no alarm of a template existed): they create, update and delete moto's own alarms, subscriptions and topic policies.
 * SageMaker CreateModel drops ``EnableNetworkIsolation`` (every model then describes as ``false``), so the plan's
   check that an existing endpoint's model lets Clarify call it could never see an isolated model: the flag of the
   request is kept on the model. (A Model that CloudFormation creates still reads ``false``: nothing reads it.)
@@ -131,6 +133,7 @@ def patch_moto() -> None:
     patch_sagemaker_existing_endpoint_config()
     patch_get_template_of_change_set()
     _scheduler_in_cloudformation()
+    _notifications_in_cloudformation()
 
 
 def _list_stack_resources() -> None:
@@ -489,6 +492,145 @@ def _scheduler_in_cloudformation() -> None:
 
 
 _SCHEDULER_MODELS: list[type] = []
+
+
+def _notifications_in_cloudformation() -> None:
+    """AWS::CloudWatch::Alarm, AWS::SNS::Subscription and AWS::SNS::TopicPolicy create, update and delete moto's own
+    alarms, subscriptions and topic policies (moto implements the APIs but not these CloudFormation types: it skips
+    them with a warning, so no alarm of a template would exist). Ref: the alarm's name, the subscription's ARN, an id
+    (as in CloudFormation); only the properties the templates set (a metric alarm on one metric: no Metrics)."""
+    import json
+
+    from moto.cloudformation import parsing
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core.common_models import CloudFormationModel
+    from moto.sns.models import sns_backends
+
+    if "AWS::CloudWatch::Alarm" in parsing.get_model_map():
+        return
+
+    class AlarmResource(CloudFormationModel):
+        __module__ = "deployer.moto_server"  # as the Scheduler models
+
+        def __init__(self, account_id: str, region_name: str, name: str):
+            self.account_id, self.region_name, self.name = account_id, region_name, name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::CloudWatch::Alarm"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "AlarmName"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.name
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> Any:
+            return cloudwatch_backends[self.account_id][self.region_name].alarms[self.name].alarm_arn
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> Any:
+            p = cloudformation_json.get("Properties") or {}
+            name = p.get("AlarmName") or resource_name
+            cloudwatch_backends[account_id][region_name].put_metric_alarm(
+                name=name, namespace=p.get("Namespace"), metric_name=p.get("MetricName"),
+                comparison_operator=p.get("ComparisonOperator"), evaluation_periods=int(p["EvaluationPeriods"]),
+                period=int(p["Period"]) if "Period" in p else None, threshold=float(p["Threshold"]),
+                statistic=p.get("Statistic"), description=p.get("AlarmDescription"),
+                dimensions=p.get("Dimensions") or [], alarm_actions=p.get("AlarmActions") or [],
+                datapoints_to_alarm=int(p["DatapointsToAlarm"]) if "DatapointsToAlarm" in p else None,
+                extended_statistic=p.get("ExtendedStatistic"), ok_actions=p.get("OKActions") or [],
+                insufficient_data_actions=p.get("InsufficientDataActions") or [], unit=p.get("Unit"),
+                actions_enabled=str(p.get("ActionsEnabled", True)).lower() == "true",
+                treat_missing_data=p.get("TreatMissingData"))
+            return cls(account_id, region_name, name)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+            original_resource.delete(account_id, region_name)  # a new name replaces; the same name is overwritten
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+    class SubscriptionResource(CloudFormationModel):
+        __module__ = "deployer.moto_server"
+
+        def __init__(self, arn: str):
+            self.arn = arn
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SNS::Subscription"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> Any:
+            p = cloudformation_json.get("Properties") or {}
+            return cls(sns_backends[account_id][region_name].subscribe(p["TopicArn"], p["Endpoint"],
+                                                                       p["Protocol"]).arn)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            sns_backends[account_id][region_name].unsubscribe(self.arn)
+
+    class TopicPolicyResource(CloudFormationModel):
+        __module__ = "deployer.moto_server"
+
+        def __init__(self, name: str, topics: list[str]):
+            self.name, self.topics = name, topics
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::SNS::TopicPolicy"
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.name
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
+                                            region_name: str, **kwargs: Any) -> Any:
+            p = cloudformation_json.get("Properties") or {}
+            backend = sns_backends[account_id][region_name]
+            for topic in p["Topics"]:
+                backend.set_topic_attribute(topic, "policy", json.dumps(p["PolicyDocument"]))
+            return cls(resource_name, list(p["Topics"]))
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            """The topics that still exist get moto's default policy back (AWS's, when the topic policy is gone)."""
+            backend = sns_backends[account_id][region_name]
+            for arn in self.topics:
+                topic = backend.topics.get(arn)
+                if topic is not None:
+                    topic._policy_json = topic._create_default_topic_policy(region_name, account_id, topic.name)
+
+    _SCHEDULER_MODELS.extend([AlarmResource, SubscriptionResource, TopicPolicyResource])  # kept alive, as above
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
 
 
 def _delete_with_stack() -> None:

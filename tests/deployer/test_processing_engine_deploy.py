@@ -1,7 +1,7 @@
 """The processing engine deployed on the moto server (docs/engine.md): dev moved to `engine: processing` deploys,
 its schedule exists in the environment's group with the target the template describes, and the request that
 schedule sends, with its context attributes filled in as EventBridge Scheduler fills them, creates a processing job
-in moto's SageMaker. moto's CloudFormation lacks the AWS::Scheduler types: deployer/moto_server.py adds them."""
+in moto's SageMaker. moto's CloudFormation lacks the AWS::Scheduler types, alarms and subscriptions: deployer/moto_server.py adds them."""
 
 from __future__ import annotations
 
@@ -73,9 +73,8 @@ def test_a_processing_engine_environment_deploys_and_its_schedule_starts_a_job(p
     assert {"DataQualityProcessingSchedule", "SchedulerRole", "ProcessingJobRole"} <= resources
 
     # Notifications (the single-endpoint form): every rule that targets the topic, as deployed, is admitted by the
-    # topic policy, the processing engine's failed and violations rules among them. moto's CloudFormation has no
-    # AWS::SNS::TopicPolicy (the topic keeps its default policy), so the policy is the built template's, resolved
-    # with the values this deploy used (tests/cfn_values.py).
+    # topic policy, the processing engine's failed and violations rules among them. The policy is read from the built
+    # template, resolved with the values this deploy used (tests/cfn_values.py).
     events = boto3.client("events", region_name=REGION, endpoint_url=aws.url)
     sns = boto3.client("sns", region_name=REGION, endpoint_url=aws.url)
     [topic] = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":churn-dev-alarms")]
@@ -95,26 +94,35 @@ def test_a_processing_engine_environment_deploys_and_its_schedule_starts_a_job(p
     other = notifying["churn-dev-job-failed"].replace("churn-dev-job-failed", "churn-dev-other")
     assert not any(arn_like(pattern, other) for pattern in admitted)  # a rule the environment does not own
 
-    # What `make verify-notifications` reads of these rules (mmtool/operate/verify_notifications.py) is what the
-    # monitoring stack deployed: both rules pass its checks. (moto's CloudFormation makes no AWS::CloudWatch::Alarm
-    # nor AWS::SNS::Subscription, so the delivery alarms and the forced alarm are tested on alarms made by the API:
-    # tests/operate/test_verify_notifications.py.)
+    # `make verify-notifications` on what CloudFormation created (deployer/moto_server.py adds moto's missing
+    # AWS::CloudWatch::Alarm and AWS::SNS::Subscription): the forced alarm, its subscription and both rules with
+    # their delivery alarms pass (mmtool/operate/verify_notifications.py); a disabled rule fails.
     from mmtool.config.loader import load_params
     from mmtool.operate import verify_notifications as vn
     from mmtool.operate.processing_facts import engine_schedules
 
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws.url)
     root = processing_manifest.parents[2]
     params = load_params(root / "params" / "dev.yaml", root)
     prefixes = [w.job_prefix for w in engine_schedules(params, params.fleet()[0])]
     lines: list[str] = []
-    for spec in (vn.failed_rule(), vn.violations_rule()):
-        vn.check_processing_rule(events, spec, f"churn-dev-{spec.suffix}", prefixes, [topic], deploy="make deploy",
-                                 out=lines.append)
+    topics = vn.verify(cloudwatch, sns, "churn-dev-job-failed", environment="dev", wait=0, out=lines.append,
+                       sleep=lambda _: None)
+    assert topics == [topic] and "  email  ml-platform@example.com" in lines
+    lines.clear()
+    vn.check_processing_rules(events, cloudwatch, "churn-dev", prefixes, topics, notify_on_violations=True,
+                              environment="dev", deploy="make deploy", out=lines.append)
     assert [line.split(" (ENABLED)")[0] for line in lines] == [
         f"failed or stopped processing jobs {prefixes[0]}… are matched by the EventBridge rule churn-dev-job-failed",
         f"processing jobs that complete with violations {prefixes[0]}… are matched by the EventBridge rule "
         "churn-dev-job-viol"]
+    assert all("-delivery says when a message cannot be delivered" in line for line in lines)
+    events.disable_rule(Name="churn-dev-job-viol")
+    with pytest.raises(vn.NotificationsFailed, match="churn-dev-job-viol: it is DISABLED"):
+        vn.check_processing_rules(events, cloudwatch, "churn-dev", prefixes, topics, notify_on_violations=True,
+                                  environment="dev", deploy="make deploy", out=lines.append)
 
     destroyed = run("destroy", processing_manifest, clients, skip_account_check=True)
     assert destroyed.code == 0, destroyed.text
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
+    assert cloudwatch.describe_alarms()["MetricAlarms"] == [] and sns.list_subscriptions()["Subscriptions"] == []
