@@ -56,10 +56,11 @@ def unlock_command(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace, paths) -> int:
     if not args.env:
         raise UsageError(f"{args.command} needs an environment: --env <name> (make {args.command} ENV=<name>)")
+    chosen = environments(paths, args.env)  # an unknown or malformed name: refused here, with its own message
     params = validate(paths, [args.env])[args.env]
     if getattr(args, "endpoint", None) is not None:  # a key params does not have: refused with the known ones (a
         params.endpoint(args.endpoint)               # UsageError), never "not locked" or "no stacks", before a build
-    build(paths, environments(paths, args.env), out=lambda line: print(line, file=sys.stderr))
+    build(paths, chosen, out=lambda line: print(line, file=sys.stderr))
     from deployer import cli as engine
 
     manifest = paths.build / args.env / "manifest.json"
