@@ -122,6 +122,29 @@ def test_a_processing_engine_environment_deploys_and_its_schedule_starts_a_job(p
         vn.check_processing_rules(events, cloudwatch, "churn-dev", prefixes, topics, notify_on_violations=True,
                                   environment="dev", deploy="make deploy", out=lines.append)
 
+    # Model Monitor's rules of the alarms stack (templates/notifications.py), as the verb reads them for engine
+    # model-monitor or both: ENABLED, on the endpoint's schedule ARNs, with their delivery alarms; a rule sent
+    # to another topic fails.
+    lines.clear()
+    arns = vn.model_monitor_schedule_arns(params, params.fleet()[0], MOTO_ACCOUNT)
+    assert arns == [f"arn:aws:sagemaker:{REGION}:{MOTO_ACCOUNT}:monitoring-schedule/churn-dev-data-quality"]
+    vn.check_model_monitor_rules(events, cloudwatch, "churn-dev", True, arns, topics, notify_on_violations=True,
+                                 environment="dev", deploy="make deploy", out=lines.append)
+    assert [line.split(" (ENABLED)")[0] for line in lines] == [
+        "failed or stopped monitoring executions of churn-dev-data-quality are matched by the EventBridge rule "
+        "churn-dev-monitor-failed",
+        "monitoring executions that complete with violations of churn-dev-data-quality are matched by the EventBridge "
+        "rule churn-dev-monitor-violations"]
+    assert "the alarm churn-dev-notification-delivery says when a message cannot be delivered" in lines[0]
+    assert "the alarm churn-dev-violations-delivery says when a message cannot be delivered" in lines[1]
+    elsewhere = sns.create_topic(Name="elsewhere")["TopicArn"]
+    events.put_targets(Rule="churn-dev-monitor-failed", Targets=[{"Id": "AlarmTopic", "Arn": elsewhere}])
+    with pytest.raises(vn.NotificationsFailed, match=f"churn-dev-monitor-failed: it sends to {elsewhere}, not to"):
+        vn.check_model_monitor_rules(events, cloudwatch, "churn-dev", True, arns, topics, notify_on_violations=True,
+                                     environment="dev", deploy="make deploy", out=lines.append)
+    events.put_targets(Rule="churn-dev-monitor-failed", Targets=[{"Id": "AlarmTopic", "Arn": topic}])
+    sns.delete_topic(TopicArn=elsewhere)
+
     destroyed = run("destroy", processing_manifest, clients, skip_account_check=True)
     assert destroyed.code == 0, destroyed.text
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
