@@ -21,7 +21,11 @@ the failed-job rule's matches, in its monitoring stack; there is no failed-runs 
 the dead-letter alarm), and for `processing` or `both` the engine's EventBridge rules are read
 (`check_processing_rules`): the failed-job rule `<prefix>-job-failed` and, with alarms.notify_on_violations, the
 "completed with violations" rule `<prefix>-job-viol`: each ENABLED, matching every job-name prefix of the endpoint,
-targeting the topic the forced alarm notifies, its deliveries watched by the alarm `<rule>-delivery`.
+targeting the topic the forced alarm notifies, its deliveries watched by the alarm `<rule>-delivery`. For
+`model-monitor` (the default) or `both`, Model Monitor's own rules are read the same way (`check_model_monitor_rules`):
+`<project>-<env>-monitor-failed` / `-monitor-violations` (a fleet endpoint's `<project>-<env>-<key>-failed` /
+`-violations`), matching the endpoint's schedules by detail.MonitoringScheduleArn, watched by `…-notification-delivery`
+/ `…-violations-delivery` (templates/notifications.py).
 
 Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
 alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
