@@ -62,7 +62,8 @@ def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any, accou
                                [w.job_prefix for w in engine_schedules(params, entry)], topics,
                                notify_on_violations=params.alarms.notify_on_violations,
                                environment=params.environment, deploy=alarm.deploy)
-    if entry.monitoring.runs_model_monitor:  # its rules are the alarms stack's (single endpoint) or the monitoring stack's
+    if entry.monitoring.runs_model_monitor:
+        # Model Monitor's rules: the alarms stack's (single endpoint) or the endpoint's monitoring stack's.
         check_model_monitor_rules(clients.client("events"), clients.client("cloudwatch"), entry.name_prefix(params),
                                   entry.legacy, model_monitor_schedule_arns(params, entry, account), topics,
                                   notify_on_violations=params.alarms.notify_on_violations,

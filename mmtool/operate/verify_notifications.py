@@ -24,8 +24,8 @@ the dead-letter alarm), and for `processing` or `both` the engine's EventBridge 
 targeting the topic the forced alarm notifies, its deliveries watched by the alarm `<rule>-delivery`. For
 `model-monitor` (the default) or `both`, Model Monitor's own rules are read the same way (`check_model_monitor_rules`):
 `<project>-<env>-monitor-failed` / `-monitor-violations` (a fleet endpoint's `<project>-<env>-<key>-failed` /
-`-violations`), matching the endpoint's schedules by detail.MonitoringScheduleArn, watched by `…-notification-delivery`
-/ `…-violations-delivery` (templates/notifications.py).
+`-violations`), matching the endpoint's schedules by detail.MonitoringScheduleArn, watched by
+`…-notification-delivery` / `…-violations-delivery` (templates/notifications.py).
 
 Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
 alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
@@ -185,7 +185,8 @@ def failed_rule() -> ProcessingRule:
 
     return ProcessingRule(PROCESSING_FAILED_RULE, tuple(FAILED_STATUSES), None, "failed or stopped processing jobs",
                           "failed processing jobs notify nobody", "alarms.enabled: true",
-                          "a failing `make run-now ENGINE=processing` run sends a real one", alarm=PROCESSING_FAILED_RULE)
+                          "a failing `make run-now ENGINE=processing` run sends a real one",
+                          alarm=PROCESSING_FAILED_RULE)
 
 
 def violations_rule() -> ProcessingRule:
@@ -236,7 +237,8 @@ def monitor_violations_rule(legacy: bool) -> ProcessingRule:
 
 def model_monitor_schedule_arns(params: Any, entry: Any, account: str) -> list[str]:
     """The ARNs of the endpoint's enabled Model Monitor schedules, as the rules list them: `<project>-<env>-<name>`
-    (templates/alarms.py `schedule_arns`), a fleet endpoint's `<project>-<env>-<key>-<code>` (templates/monitoring.py)."""
+    (templates/alarms.py `schedule_arns`), a fleet endpoint's `<project>-<env>-<key>-<code>`
+    (templates/monitoring.py)."""
     from deployer.intrinsics import partition_of
     from mmtool.config.monitor_kinds import KINDS
 
@@ -278,7 +280,8 @@ def check_rules(events: Any, cloudwatch: Any, rules: tuple[ProcessingRule, Proce
         check_processing_rule(events, spec, f"{name_prefix}-{spec.suffix}", values, topics, deploy=deploy,
                               cloudwatch=cloudwatch, out=out)
     else:
-        out(f"{spec.runs.removesuffix(' of')} notify nobody: alarms.notify_on_violations is false in params/{environment}.yaml (no rule "
+        out(f"{spec.runs.removesuffix(' of')} notify nobody: alarms.notify_on_violations is false in "
+            f"params/{environment}.yaml (no rule "
             f"{name_prefix}-{spec.suffix}); set it to true and `{deploy}` to be told.")
 
 

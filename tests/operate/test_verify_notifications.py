@@ -122,7 +122,8 @@ def test_a_model_monitor_rule_that_notifies_nobody_is_refused(aws, tmp_path, cap
 def test_a_model_monitor_rule_sent_elsewhere_is_refused(aws, tmp_path, capsys):
     topic = deploy_alarms(aws)
     elsewhere = client("sns", aws).create_topic(Name="elsewhere")["TopicArn"]
-    client("events", aws).put_targets(Rule="churn-dev-monitor-violations", Targets=[{"Id": "AlarmTopic", "Arn": elsewhere}])
+    client("events", aws).put_targets(Rule="churn-dev-monitor-violations",
+                                      Targets=[{"Id": "AlarmTopic", "Arn": elsewhere}])
     assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=scratch(tmp_path)) == 1
     captured = capsys.readouterr()
     assert "matched by the EventBridge rule churn-dev-monitor-failed (ENABLED)" in captured.out
