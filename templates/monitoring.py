@@ -499,7 +499,8 @@ def _endpoint_notifications(st: StackTemplate) -> None:
     arns = [Sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:monitoring-schedule/"
                 f"{scoped}-{kind.code}") for kind in KINDS]
     notifications.add(st, notifications.Names(
-        failed_rule=f"{scoped}-failed", violations_rule=f"{scoped}-violations", failed_alarm=f"{scoped}-monitor-failed",
+        failed_rule=f"{scoped}-{notifications.FLEET_FAILED_RULE}",
+        violations_rule=f"{scoped}-{notifications.FLEET_VIOLATIONS_RULE}", failed_alarm=f"{scoped}-monitor-failed",
         delivery_alarm=f"{scoped}-notification-delivery", violations_delivery_alarm=f"{scoped}-violations-delivery",
         drift_alarm=scoped + "-drift-${DriftAlarm{slot}Feature}",
         data_quality_schedule=f"{scoped}-{DATA_QUALITY.code}", condition="EndpointAlarms",

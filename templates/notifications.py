@@ -43,6 +43,8 @@ Drift = Callable[[Inputs], Optional[tuple[int, Sequence[DriftAlarm]]]]
 
 # Model Monitor's rules of the single-endpoint form, in the alarms stack: <project>-<env>-<suffix>.
 MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE = "monitor-failed", "monitor-violations"
+# The same rules of a fleet endpoint, in its monitoring stack: <project>-<env>-<key>-<suffix> (templates/monitoring.py).
+FLEET_FAILED_RULE, FLEET_VIOLATIONS_RULE = "failed", "violations"
 # The processing engine's rules, in the monitoring stack: <project>-<env>[-<key>]-<suffix> (templates/processing_engine.py;
 # job-viol: 11 characters are left of EventBridge's 64 with a 20-character project and key).
 PROCESSING_FAILED_RULE, PROCESSING_VIOLATIONS_RULE = "job-failed", "job-viol"

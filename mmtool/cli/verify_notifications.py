@@ -13,9 +13,11 @@ from mmtool.operate.selection import select_endpoint
 from mmtool.operate.verify_notifications import (
     DEFAULT_ALARM,
     PROCESSING_ALARM,
+    check_model_monitor_rules,
     check_processing_rules,
     default_alarm,
     endpoint_alarm,
+    model_monitor_schedule_arns,
     verify,
 )
 
@@ -41,11 +43,11 @@ def cmd_verify_notifications(args: argparse.Namespace, paths: Any) -> int:
     alarm = endpoint_alarm(params, entry, args.alarm or default_alarm(entry))
     aws = connect(params)
     with holding(params, aws, "verify-notifications", endpoint=args.endpoint):  # it sets an alarm's state (exit 6 when held)
-        check_account(aws, params)  # inside the lock, as run-now and adopt do
-        return _verify(args, params, entry, alarm)
+        account = check_account(aws, params)  # inside the lock, as run-now and adopt do
+        return _verify(args, params, entry, alarm, account)
 
 
-def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any) -> int:
+def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any, account: str) -> int:
     from deployer.aws import make_clients
 
     clients = make_clients(params.region, assume_role_arn=params.deploy.assume_role_arn,
@@ -60,4 +62,10 @@ def _verify(args: argparse.Namespace, params: Any, entry: Any, alarm: Any) -> in
                                [w.job_prefix for w in engine_schedules(params, entry)], topics,
                                notify_on_violations=params.alarms.notify_on_violations,
                                environment=params.environment, deploy=alarm.deploy)
+    if entry.monitoring.runs_model_monitor:
+        # Model Monitor's rules: the alarms stack's (single endpoint) or the endpoint's monitoring stack's.
+        check_model_monitor_rules(clients.client("events"), clients.client("cloudwatch"), entry.name_prefix(params),
+                                  entry.legacy, model_monitor_schedule_arns(params, entry, account), topics,
+                                  notify_on_violations=params.alarms.notify_on_violations,
+                                  environment=params.environment, deploy=alarm.deploy)
     return 0

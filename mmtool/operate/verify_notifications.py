@@ -21,7 +21,11 @@ the failed-job rule's matches, in its monitoring stack; there is no failed-runs 
 the dead-letter alarm), and for `processing` or `both` the engine's EventBridge rules are read
 (`check_processing_rules`): the failed-job rule `<prefix>-job-failed` and, with alarms.notify_on_violations, the
 "completed with violations" rule `<prefix>-job-viol`: each ENABLED, matching every job-name prefix of the endpoint,
-targeting the topic the forced alarm notifies, its deliveries watched by the alarm `<rule>-delivery`.
+targeting the topic the forced alarm notifies, its deliveries watched by the alarm `<rule>-delivery`. For
+`model-monitor` (the default) or `both`, Model Monitor's own rules are read the same way (`check_model_monitor_rules`):
+`<project>-<env>-monitor-failed` / `-monitor-violations` (a fleet endpoint's `<project>-<env>-<key>-failed` /
+`-violations`), matching the endpoint's schedules by detail.MonitoringScheduleArn, watched by
+`…-notification-delivery` / `…-violations-delivery` (templates/notifications.py).
 
 Exit codes: 0 notified (or not yet confirmed, with what to check), 1 CloudWatch could not publish, the
 alarm or its subscriptions are missing, or an AWS call failed; 2 bad input; 3 wrong account.
@@ -152,15 +156,27 @@ def verify(cloudwatch: Any, sns: Any, alarm_name: str, *, environment: str, wait
 
 @dataclass(frozen=True)
 class ProcessingRule:
-    """One of the processing engine's EventBridge rules (templates/processing_engine.py `_failed_rule`,
-    `_violations_rule`): what its pattern must match, and the words of the messages about it."""
+    """One EventBridge rule on SageMaker's processing-job state changes that notifies the topic: the processing engine's
+    (templates/processing_engine.py `_failed_rule`, `_violations_rule`) or Model Monitor's (templates/notifications.py
+    ExecutionFailedRule, ExecutionViolationsRule): what its pattern must match, the alarms that watch it, and the words
+    of the messages about it."""
     suffix: str  # <project>-<env>[-<key>]-<suffix>
     statuses: tuple[str, ...]  # detail.ProcessingJobStatus
     exit_prefix: str | None  # detail.ExitMessage must be matched by this prefix (None: not filtered)
-    runs: str  # "failed or stopped processing jobs" ... "<prefixes>"
+    runs: str  # "failed or stopped processing jobs" ... "<values>"
     lost: str  # what goes unnoticed without the rule
     enable: str  # the params fields that make the rule
     real_one: str  # how a real event is sent
+    key: str = "ProcessingJobName"  # the detail field that picks the endpoint's jobs
+    exact: bool = False  # its values are matched as they are (schedule ARNs), not as {"prefix": value} (job names)
+    matched: str = "jobs"  # what the values are, in "it does not match the <matched> ..."
+    alarm: str | None = None  # the suffix of the alarm on its TriggeredRules (None: none)
+    delivery: str = ""  # the suffix of the alarm on its FailedInvocations ("": <suffix>-delivery)
+    made_by: str = "monitoring stack makes it as templates/processing_engine.py describes"
+
+    def shown(self, values: list[str]) -> str:
+        """The values in the message that the rule works: job-name prefixes with "…", schedules by name."""
+        return ", ".join(v.rsplit("/", 1)[-1] if self.exact else v + "…" for v in values)
 
 
 def failed_rule() -> ProcessingRule:
@@ -169,7 +185,8 @@ def failed_rule() -> ProcessingRule:
 
     return ProcessingRule(PROCESSING_FAILED_RULE, tuple(FAILED_STATUSES), None, "failed or stopped processing jobs",
                           "failed processing jobs notify nobody", "alarms.enabled: true",
-                          "a failing `make run-now ENGINE=processing` run sends a real one")
+                          "a failing `make run-now ENGINE=processing` run sends a real one",
+                          alarm=PROCESSING_FAILED_RULE)
 
 
 def violations_rule() -> ProcessingRule:
@@ -183,30 +200,99 @@ def violations_rule() -> ProcessingRule:
                           "a `make run-now ENGINE=processing` run that finds violations sends a real one")
 
 
+def _model_monitor_rule(legacy: bool, failed: bool) -> ProcessingRule:
+    """Model Monitor's rule on the endpoint's monitoring executions (templates/notifications.py `add`): in the alarms
+    stack as `<project>-<env>-monitor-failed` / `-monitor-violations` (templates/alarms.py), in a fleet endpoint's
+    monitoring stack as `<project>-<env>-<key>-failed` / `-violations` (templates/monitoring.py), matched by
+    detail.MonitoringScheduleArn. Their alarms: `monitor-failed` (TriggeredRules of the failed rule),
+    `notification-delivery` and `violations-delivery` (FailedInvocations)."""
+    from templates import notifications as n
+
+    stack = ("alarms stack makes it as templates/alarms.py describes" if legacy else
+             "monitoring stack makes it as templates/monitoring.py describes")
+    common = dict(key="MonitoringScheduleArn", exact=True, matched="schedules", made_by=stack)
+    if failed:
+        return ProcessingRule(n.MONITOR_FAILED_RULE if legacy else n.FLEET_FAILED_RULE, tuple(n.FAILED_STATUSES), None,
+                              "failed or stopped monitoring executions of", "failed monitoring runs notify nobody",
+                              "alarms.enabled: true", "a failing `make run-now` run sends a real one",
+                              alarm="monitor-failed", delivery="notification-delivery", **common)
+    return ProcessingRule(n.MONITOR_VIOLATIONS_RULE if legacy else n.FLEET_VIOLATIONS_RULE, ("Completed",),
+                          n.VIOLATIONS_PREFIX, "monitoring executions that complete with violations of",
+                          "runs with violations notify nobody",
+                          "alarms.enabled: true and alarms.notify_on_violations: true (the default)",
+                          "a `make run-now` run that finds violations sends a real one",
+                          delivery="violations-delivery", **common)
+
+
+def monitor_failed_rule(legacy: bool) -> ProcessingRule:
+    """Model Monitor's failed-runs rule (templates/notifications.py ExecutionFailedRule)."""
+    return _model_monitor_rule(legacy, failed=True)
+
+
+def monitor_violations_rule(legacy: bool) -> ProcessingRule:
+    """Model Monitor's "completed with violations" rule (templates/notifications.py ExecutionViolationsRule; with
+    alarms.notify_on_violations)."""
+    return _model_monitor_rule(legacy, failed=False)
+
+
+def model_monitor_schedule_arns(params: Any, entry: Any, account: str) -> list[str]:
+    """The ARNs of the endpoint's enabled Model Monitor schedules, as the rules list them: `<project>-<env>-<name>`
+    (templates/alarms.py `schedule_arns`), a fleet endpoint's `<project>-<env>-<key>-<code>`
+    (templates/monitoring.py)."""
+    from deployer.intrinsics import partition_of
+    from mmtool.config.monitor_kinds import KINDS
+
+    partition = partition_of(params.region)[0]
+    return [f"arn:{partition}:sagemaker:{params.region}:{account}:monitoring-schedule/{entry.name_prefix(params)}-"
+            f"{kind.name if entry.legacy else kind.code}" for kind in KINDS
+            if getattr(entry.monitoring, kind.key).enabled]
+
+
 def check_processing_rules(events: Any, cloudwatch: Any, name_prefix: str, prefixes: list[str], topics: list[str], *,
                            notify_on_violations: bool, environment: str, deploy: str,
                            out: Callable[[str], None] = print) -> None:
     """The processing engine's rules of one endpoint (`<name_prefix>-job-failed`, and with `notify_on_violations`
     `<name_prefix>-job-viol`), each by `check_processing_rule`; without it, one line says runs with violations
     notify nobody by choice."""
-    failed, spec = failed_rule(), violations_rule()
-    check_processing_rule(events, failed, f"{name_prefix}-{failed.suffix}", prefixes, topics, deploy=deploy,
+    check_rules(events, cloudwatch, (failed_rule(), violations_rule()), name_prefix, prefixes, topics,
+                notify_on_violations=notify_on_violations, environment=environment, deploy=deploy, out=out)
+
+
+def check_model_monitor_rules(events: Any, cloudwatch: Any, name_prefix: str, legacy: bool, schedule_arns: list[str],
+                              topics: list[str], *, notify_on_violations: bool, environment: str, deploy: str,
+                              out: Callable[[str], None] = print) -> None:
+    """Model Monitor's rules of one endpoint (`monitor_failed_rule`, with `notify_on_violations`
+    `monitor_violations_rule`) on `schedule_arns` (`model_monitor_schedule_arns`), as `check_processing_rules`."""
+    check_rules(events, cloudwatch, (monitor_failed_rule(legacy), monitor_violations_rule(legacy)), name_prefix,
+                schedule_arns, topics, notify_on_violations=notify_on_violations, environment=environment,
+                deploy=deploy, out=out)
+
+
+def check_rules(events: Any, cloudwatch: Any, rules: tuple[ProcessingRule, ProcessingRule], name_prefix: str,
+                values: list[str], topics: list[str], *, notify_on_violations: bool, environment: str, deploy: str,
+                out: Callable[[str], None] = print) -> None:
+    """A failed rule and a violations rule of one endpoint, each by `check_processing_rule`; without
+    `notify_on_violations`, one line says runs with violations notify nobody by choice."""
+    failed, spec = rules
+    check_processing_rule(events, failed, f"{name_prefix}-{failed.suffix}", values, topics, deploy=deploy,
                           cloudwatch=cloudwatch, out=out)
     if notify_on_violations:
-        check_processing_rule(events, spec, f"{name_prefix}-{spec.suffix}", prefixes, topics, deploy=deploy,
+        check_processing_rule(events, spec, f"{name_prefix}-{spec.suffix}", values, topics, deploy=deploy,
                               cloudwatch=cloudwatch, out=out)
     else:
-        out(f"{spec.runs} notify nobody: alarms.notify_on_violations is false in params/{environment}.yaml (no rule "
+        out(f"{spec.runs.removesuffix(' of')} notify nobody: alarms.notify_on_violations is false in "
+            f"params/{environment}.yaml (no rule "
             f"{name_prefix}-{spec.suffix}); set it to true and `{deploy}` to be told.")
 
 
 def check_processing_rule(events: Any, spec: ProcessingRule, rule_name: str, prefixes: list[str], topics: list[str],
                           *, deploy: str, cloudwatch: Any = None, out: Callable[[str], None] = print) -> None:
-    """One processing-engine rule: it exists and is ENABLED, matches SageMaker's processing-job state changes to
-    `spec.statuses` (and the ExitMessage prefix `spec.exit_prefix`) of every job-name prefix of the endpoint's
-    schedules, and targets a topic the alarm notifies (so its messages reach the same people); with `cloudwatch`,
-    the alarm `<rule>-delivery` watches the rule's FailedInvocations and notifies that topic too
-    (templates/processing_engine.py `_delivery_alarm`). NotificationsFailed otherwise, with the fix."""
+    """One rule: it exists and is ENABLED, matches SageMaker's processing-job state changes to `spec.statuses` (and
+    the ExitMessage prefix `spec.exit_prefix`) of every one of `prefixes` in detail.`spec.key` (the job-name prefixes
+    of the endpoint's schedules, or with `spec.exact` its schedule ARNs), and targets a topic the alarm notifies (so
+    its messages reach the same people); with `cloudwatch`, the alarm `<rule>-delivery` (`spec.delivery`) watches the
+    rule's FailedInvocations and notifies that topic too (templates/processing_engine.py `_delivery_alarm`,
+    templates/notifications.py). NotificationsFailed otherwise, with the fix."""
     import json
 
     from mmtool.operate.awsenv import aws_errors, aws_failure
@@ -227,7 +313,8 @@ def check_processing_rule(events: Any, spec: ProcessingRule, rule_name: str, pre
         pattern = {}
     pattern = pattern if isinstance(pattern, dict) else {}
     detail = pattern.get("detail", {}) if isinstance(pattern.get("detail"), dict) else {}
-    matched = {p.get("prefix") for p in detail.get("ProcessingJobName", []) if isinstance(p, dict)}
+    matched = {p if spec.exact else p.get("prefix") for p in detail.get(spec.key, [])
+               if isinstance(p, str if spec.exact else dict)}
     exits = {p.get("prefix") for p in detail.get("ExitMessage", []) if isinstance(p, dict)}
     statuses = " and ".join(spec.statuses)
     if pattern.get("source") != ["aws.sagemaker"] or "SageMaker Processing Job State Change" not in pattern.get(
@@ -237,22 +324,26 @@ def check_processing_rule(events: Any, spec: ProcessingRule, rule_name: str, pre
         problems.append(f"its pattern is not SageMaker's processing-job state change to {statuses}{exit_words}")
     missing = [p for p in prefixes if p not in matched]
     if missing:
-        problems.append(f"it does not match the jobs {', '.join(p + '…' for p in missing)}")
+        problems.append(f"it does not match the {spec.matched} "
+                        f"{', '.join(missing) if spec.exact else spec.shown(missing)}")
     try:
         targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule_name).get("Targets", [])]
     except aws_errors() as exc:
         raise aws_failure(exc, f"ListTargetsByRule {rule_name}") from exc
     if not set(targets) & set(topics):
         problems.append(f"it sends to {', '.join(targets) or 'nothing'}, not to {', '.join(topics)}")
-    delivery = f"{rule_name}-delivery"
+    stem = rule_name.removesuffix(spec.suffix)
+    delivery = f"{stem}{spec.delivery}" if spec.delivery else f"{rule_name}-delivery"
     if cloudwatch is not None:
         problems += _delivery_problems(cloudwatch, delivery, rule_name, topics)
     if problems:
         raise NotificationsFailed(f"EventBridge rule {rule_name}: {'; '.join(problems)}.\nNext: `{deploy}` (the "
-                                  "monitoring stack makes it as templates/processing_engine.py describes).")
-    watched = " and is watched by the alarm of the same name" if spec.exit_prefix is None else ""
+                                  f"{spec.made_by}).")
+    alarm = f"{stem}{spec.alarm}"
+    watched = ("" if spec.alarm is None else " and is watched by the alarm of the same name" if alarm == rule_name
+               else f" and is watched by the alarm {alarm}")
     watched += f"; the alarm {delivery} says when a message cannot be delivered" if cloudwatch is not None else ""
-    out(f"{spec.runs} {', '.join(p + '…' for p in prefixes)} are matched by the EventBridge rule {rule_name} "
+    out(f"{spec.runs} {spec.shown(prefixes)} are matched by the EventBridge rule {rule_name} "
         f"(ENABLED), which targets the topic{watched}. It cannot be triggered by hand (aws.sagemaker events are "
         f"AWS's own): {spec.real_one}.")
 

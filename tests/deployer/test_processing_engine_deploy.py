@@ -122,7 +122,74 @@ def test_a_processing_engine_environment_deploys_and_its_schedule_starts_a_job(p
         vn.check_processing_rules(events, cloudwatch, "churn-dev", prefixes, topics, notify_on_violations=True,
                                   environment="dev", deploy="make deploy", out=lines.append)
 
+    # Model Monitor's rules of the alarms stack (templates/notifications.py), as the verb reads them for engine
+    # model-monitor or both: ENABLED, on the endpoint's schedule ARNs, with their delivery alarms; a rule sent
+    # to another topic fails.
+    lines.clear()
+    arns = vn.model_monitor_schedule_arns(params, params.fleet()[0], MOTO_ACCOUNT)
+    assert arns == [f"arn:aws:sagemaker:{REGION}:{MOTO_ACCOUNT}:monitoring-schedule/churn-dev-data-quality"]
+    vn.check_model_monitor_rules(events, cloudwatch, "churn-dev", True, arns, topics, notify_on_violations=True,
+                                 environment="dev", deploy="make deploy", out=lines.append)
+    assert [line.split(" (ENABLED)")[0] for line in lines] == [
+        "failed or stopped monitoring executions of churn-dev-data-quality are matched by the EventBridge rule "
+        "churn-dev-monitor-failed",
+        "monitoring executions that complete with violations of churn-dev-data-quality are matched by the EventBridge "
+        "rule churn-dev-monitor-violations"]
+    assert "the alarm churn-dev-notification-delivery says when a message cannot be delivered" in lines[0]
+    assert "the alarm churn-dev-violations-delivery says when a message cannot be delivered" in lines[1]
+    elsewhere = sns.create_topic(Name="elsewhere")["TopicArn"]
+    events.put_targets(Rule="churn-dev-monitor-failed", Targets=[{"Id": "AlarmTopic", "Arn": elsewhere}])
+    with pytest.raises(vn.NotificationsFailed, match=f"churn-dev-monitor-failed: it sends to {elsewhere}, not to"):
+        vn.check_model_monitor_rules(events, cloudwatch, "churn-dev", True, arns, topics, notify_on_violations=True,
+                                     environment="dev", deploy="make deploy", out=lines.append)
+    events.put_targets(Rule="churn-dev-monitor-failed", Targets=[{"Id": "AlarmTopic", "Arn": topic}])
+    sns.delete_topic(TopicArn=elsewhere)
+
     destroyed = run("destroy", processing_manifest, clients, skip_account_check=True)
     assert destroyed.code == 0, destroyed.text
     assert [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]] == ["default"]
     assert cloudwatch.describe_alarms()["MetricAlarms"] == [] and sns.list_subscriptions()["Subscriptions"] == []
+
+
+def test_a_fleet_endpoint_on_both_engines_passes_verify_notifications_model_monitor_rules(tmp_path, clients, aws):
+    """staging's upsell runs both engines (params/staging.yaml): its monitoring stack, deployed by CloudFormation,
+    has Model Monitor's rules `<project>-<env>-<key>-failed` / `-violations` on its schedule ARNs, which the verb's
+    check passes; disabled, it fails."""
+    import yaml
+
+    from mmtool.config.loader import load_params
+    from mmtool.generate.pipeline import build
+    from mmtool.operate import verify_notifications as vn
+
+    paths = scratch_root(tmp_path)
+    data = yaml.safe_load((paths.params / "staging.yaml").read_text())
+    data["account_id"] = MOTO_ACCOUNT
+    data["alarms"]["sqs"] = []  # another account's queue: moto's SNS cannot subscribe it
+    data["endpoints"] = {"upsell": data["endpoints"]["upsell"]}  # the others import baselines from another account
+    write_params(paths, data, "staging")
+    build(paths, ["staging"], run_lint=False, out=lambda *_: None)
+    manifest = paths.build / "staging" / "manifest.json"
+    deployed = run("deploy", manifest, clients, skip_account_check=True)
+    assert deployed.code == 0, deployed.text
+
+    params = load_params(paths.params / "staging.yaml", paths.root)
+    [upsell] = [e for e in params.fleet() if e.key == "upsell"]
+    assert upsell.monitoring.engine == "both"
+    events = boto3.client("events", region_name=REGION, endpoint_url=aws.url)
+    sns = boto3.client("sns", region_name=REGION, endpoint_url=aws.url)
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws.url)
+    topics = vn.verify(cloudwatch, sns, "churn-staging-upsell-monitor-failed", environment="staging", wait=0,
+                       out=lambda _: None, sleep=lambda _: None)
+    arns = vn.model_monitor_schedule_arns(params, upsell, MOTO_ACCOUNT)
+    assert f"arn:aws:sagemaker:{REGION}:{MOTO_ACCOUNT}:monitoring-schedule/churn-staging-upsell-dq" in arns
+    lines: list[str] = []
+    vn.check_model_monitor_rules(events, cloudwatch, "churn-staging-upsell", False, arns, topics,
+                                 notify_on_violations=True, environment="staging", deploy="make deploy",
+                                 out=lines.append)
+    assert [line.split(" are matched by ")[1].split(" (ENABLED)")[0] for line in lines] == [
+        "the EventBridge rule churn-staging-upsell-failed", "the EventBridge rule churn-staging-upsell-violations"]
+    assert "watched by the alarm churn-staging-upsell-monitor-failed" in lines[0]
+    events.disable_rule(Name="churn-staging-upsell-failed")
+    with pytest.raises(vn.NotificationsFailed, match="churn-staging-upsell-failed: it is DISABLED"):
+        vn.check_model_monitor_rules(events, cloudwatch, "churn-staging-upsell", False, arns, topics,
+                                     notify_on_violations=True, environment="staging", deploy="make deploy")

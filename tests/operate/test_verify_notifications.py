@@ -25,17 +25,53 @@ ALARM = "churn-dev-monitor-failed"
 def deploy_alarms(server, *, subscribe: bool = True, prefix: str = "churn-dev",
                   alarms: tuple[str, ...] = (ALARM,)) -> str:
     """What the alarms stack leaves behind: the topic, its e-mail subscription and the failed-runs alarm (a fleet:
-    `alarms` are the endpoints' monitoring stacks' alarms on the environment's topic)."""
+    `alarms` are the endpoints' monitoring stacks' alarms on the environment's topic), and Model Monitor's rules
+    of the single-endpoint form or of each fleet endpoint whose alarm is in `alarms`."""
     sns = client("sns", server)
     topic = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     if subscribe:
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-oncall@example.com")
     for name in alarms:
-        client("cloudwatch", server).put_metric_alarm(
-            AlarmName=name, Namespace="AWS/Events", MetricName="TriggeredRules", Statistic="Sum", Period=3600,
-            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching", ActionsEnabled=True, AlarmActions=[topic])
+        put_alarm(server, topic, name)
+        if name.endswith("-monitor-failed"):
+            deploy_monitor_rules(server, topic, name.removesuffix("-monitor-failed"), legacy=name == ALARM)
     return topic
+
+
+def put_alarm(server, topic: str, name: str, metric: str = "TriggeredRules", rule: str | None = None) -> None:
+    client("cloudwatch", server).put_metric_alarm(
+        AlarmName=name, Namespace="AWS/Events", MetricName=metric, Statistic="Sum", Period=3600,
+        Dimensions=[{"Name": "RuleName", "Value": rule}] if rule else [],
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching", ActionsEnabled=True, AlarmActions=[topic])
+
+
+# The four schedules of an endpoint, as templates/alarms.py (single endpoint: <project>-<env>-<name>) and
+# templates/monitoring.py (a fleet endpoint: <project>-<env>-<key>-<code>) list them in Model Monitor's rules.
+SINGLE_SCHEDULES = ("data-quality", "model-quality", "model-bias", "model-explainability")
+FLEET_SCHEDULES = ("dq", "mq", "mb", "me")
+
+
+def deploy_monitor_rules(server, topic: str, prefix: str, *, legacy: bool, schedules: tuple[str, ...] | None = None,
+                         state: str = "ENABLED", violations: bool = True) -> None:
+    """Model Monitor's rules of one endpoint and their delivery alarms (templates/notifications.py ExecutionFailedRule,
+    ExecutionViolationsRule, NotificationDeliveryAlarm, ViolationsDeliveryAlarm)."""
+    import json
+
+    events = client("events", server)
+    arns = [f"arn:aws:sagemaker:{REGION}:123456789012:monitoring-schedule/{prefix}-{s}"
+            for s in (schedules or (SINGLE_SCHEDULES if legacy else FLEET_SCHEDULES))]
+    rules = {"failed": ({"ProcessingJobStatus": ["Failed", "Stopped"]}, "notification-delivery")}
+    if violations:
+        rules["violations"] = ({"ProcessingJobStatus": ["Completed"],
+                                "ExitMessage": [{"prefix": "CompletedWithViolations"}]}, "violations-delivery")
+    for suffix, (detail, delivery) in rules.items():
+        name = f"{prefix}-monitor-{suffix}" if legacy else f"{prefix}-{suffix}"
+        events.put_rule(Name=name, State=state, EventPattern=json.dumps({
+            "source": ["aws.sagemaker"], "detail-type": ["SageMaker Processing Job State Change"],
+            "detail": {"MonitoringScheduleArn": arns, **detail}}))
+        events.put_targets(Rule=name, Targets=[{"Id": "AlarmTopic", "Arn": topic}])
+        put_alarm(server, topic, f"{prefix}-{delivery}", "FailedInvocations", name)
 
 
 def state(server, name: str) -> str:
@@ -52,6 +88,56 @@ def test_forces_the_alarm_into_alarm_and_names_who_should_receive_it(aws, tmp_pa
     assert f"forced {ALARM} into ALARM" in out
     assert f"{topic} should now deliver it to:" in out
     assert "email  ml-oncall@example.com" in out
+    # engine model-monitor (dev's default): Model Monitor's rules of the alarms stack are read too
+    assert ("failed or stopped monitoring executions of churn-dev-data-quality are matched by the EventBridge rule "
+            "churn-dev-monitor-failed (ENABLED), which targets the topic and is watched by the alarm of the same name; "
+            "the alarm churn-dev-notification-delivery says when a message cannot be delivered") in out
+    assert ("monitoring executions that complete with violations of churn-dev-data-quality are matched by the "
+            "EventBridge rule churn-dev-monitor-violations (ENABLED), which targets the topic; the alarm "
+            "churn-dev-violations-delivery says when a message cannot be delivered") in out
+
+
+ARN = f"arn:aws:sagemaker:{REGION}:123456789012:monitoring-schedule/churn-dev-data-quality"
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"state": "DISABLED"}, "EventBridge rule churn-dev-monitor-failed: it is DISABLED.\nNext: `make deploy ENV=dev` "
+                            "(the alarms stack makes it as templates/alarms.py describes)."),
+    ({"schedules": ("model-quality",)}, f"EventBridge rule churn-dev-monitor-failed: it does not match the schedules "
+                                        f"{ARN}."),
+    ({"prefix": "churn-other"}, "EventBridge rule churn-dev-monitor-failed not found: failed monitoring runs notify "
+                                "nobody."),
+    ({"violations": False}, "EventBridge rule churn-dev-monitor-violations not found: runs with violations notify "
+                            "nobody.\nNext: alarms.enabled: true and alarms.notify_on_violations: true (the default), "
+                            "then `make deploy ENV=dev`."),
+])
+def test_a_model_monitor_rule_that_notifies_nobody_is_refused(aws, tmp_path, capsys, change, problem):
+    topic = deploy_alarms(aws, alarms=())
+    put_alarm(aws, topic, ALARM)
+    deploy_monitor_rules(aws, topic, **{"prefix": "churn-dev", "legacy": True, **change})
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=scratch(tmp_path)) == 1
+    assert problem in capsys.readouterr().err
+
+
+def test_a_model_monitor_rule_sent_elsewhere_is_refused(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws)
+    elsewhere = client("sns", aws).create_topic(Name="elsewhere")["TopicArn"]
+    client("events", aws).put_targets(Rule="churn-dev-monitor-violations",
+                                      Targets=[{"Id": "AlarmTopic", "Arn": elsewhere}])
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=scratch(tmp_path)) == 1
+    captured = capsys.readouterr()
+    assert "matched by the EventBridge rule churn-dev-monitor-failed (ENABLED)" in captured.out
+    assert f"EventBridge rule churn-dev-monitor-violations: it sends to {elsewhere}, not to {topic}." in captured.err
+
+
+def test_without_notify_on_violations_model_monitors_violations_rule_is_not_asked_for(aws, tmp_path, capsys):
+    topic = deploy_alarms(aws, alarms=())
+    put_alarm(aws, topic, ALARM)
+    deploy_monitor_rules(aws, topic, "churn-dev", legacy=True, violations=False)
+    paths = scratch(tmp_path, **{"alarms": {"notify_on_violations": False}})
+    assert main(["verify-notifications", "--env", "dev", "--wait", "0"], paths=paths) == 0, capsys.readouterr().err
+    assert ("monitoring executions that complete with violations notify nobody: alarms.notify_on_violations is "
+            "false") in capsys.readouterr().out
 
 
 def test_a_topic_without_subscriptions_is_refused_before_the_alarm_is_touched(aws, tmp_path, capsys):
@@ -115,13 +201,19 @@ def test_a_fleet_endpoints_alarm_is_forced_and_no_other(aws, tmp_path, capsys):
     assert "forced churn-staging-upsell-monitor-failed into ALARM" in out
     assert f"{topic} should now deliver it to:" in out and "email  ml-oncall@example.com" in out
     assert "matched by the EventBridge rule churn-staging-upsell-job-failed (ENABLED)" in out
+    # and, running both engines, Model Monitor's rules of its monitoring stack
+    assert ("failed or stopped monitoring executions of churn-staging-upsell-dq are matched by the EventBridge rule "
+            "churn-staging-upsell-failed (ENABLED), which targets the topic and is watched by the alarm "
+            "churn-staging-upsell-monitor-failed; the alarm churn-staging-upsell-notification-delivery says") in out
+    assert "EventBridge rule churn-staging-upsell-violations (ENABLED)" in out
     assert (f"processing jobs that complete with violations {UPSELL_JOB_PREFIX}… are matched by the EventBridge rule "
             "churn-staging-upsell-job-viol (ENABLED), which targets the topic; the alarm "
             "churn-staging-upsell-job-viol-delivery says when a message cannot be delivered") in out
 
 
 def test_a_fleet_endpoints_other_alarm_takes_the_key_in_its_name(aws, tmp_path, capsys):
-    deploy_alarms(aws, prefix="churn-staging", alarms=("churn-staging-fraud-notification-delivery",))
+    topic = deploy_alarms(aws, prefix="churn-staging", alarms=("churn-staging-fraud-notification-delivery",))
+    deploy_monitor_rules(aws, topic, "churn-staging-fraud", legacy=False)
     assert main(["verify-notifications", "--env", "staging", "--endpoint", "fraud", "--alarm", "notification-delivery",
                  "--wait", "0"], paths=scratch_staging(tmp_path)) == 0
     assert state(aws, "churn-staging-fraud-notification-delivery") == "ALARM"
