@@ -509,7 +509,18 @@ def _notifications_in_cloudformation() -> None:
     if "AWS::CloudWatch::Alarm" in parsing.get_model_map():
         return
 
-    class AlarmResource(CloudFormationModel):
+    class ReplacedOnUpdate:
+        """An update deletes the resource and creates it from the new properties (a new name replaces it, the same
+        name is overwritten). A mixin: moto finds only direct subclasses of CloudFormationModel."""
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
+                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(  # type: ignore[attr-defined]
+                new_resource_name, cloudformation_json, account_id, region_name)
+
+    class AlarmResource(ReplacedOnUpdate, CloudFormationModel):
         __module__ = "deployer.moto_server"  # as the Scheduler models
 
         def __init__(self, account_id: str, region_name: str, name: str):
@@ -552,16 +563,10 @@ def _notifications_in_cloudformation() -> None:
                 treat_missing_data=p.get("TreatMissingData"))
             return cls(account_id, region_name, name)
 
-        @classmethod
-        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
-                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
-            original_resource.delete(account_id, region_name)  # a new name replaces; the same name is overwritten
-            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
         def delete(self, account_id: str, region_name: str) -> None:
             cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
 
-    class SubscriptionResource(CloudFormationModel):
+    class SubscriptionResource(ReplacedOnUpdate, CloudFormationModel):
         __module__ = "deployer.moto_server"
 
         def __init__(self, arn: str):
@@ -582,16 +587,10 @@ def _notifications_in_cloudformation() -> None:
             return cls(sns_backends[account_id][region_name].subscribe(p["TopicArn"], p["Endpoint"],
                                                                        p["Protocol"]).arn)
 
-        @classmethod
-        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
-                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
         def delete(self, account_id: str, region_name: str) -> None:
             sns_backends[account_id][region_name].unsubscribe(self.arn)
 
-    class TopicPolicyResource(CloudFormationModel):
+    class TopicPolicyResource(ReplacedOnUpdate, CloudFormationModel):
         __module__ = "deployer.moto_server"
 
         def __init__(self, name: str, topics: list[str]):
@@ -613,12 +612,6 @@ def _notifications_in_cloudformation() -> None:
             for topic in p["Topics"]:
                 backend.set_topic_attribute(topic, "policy", json.dumps(p["PolicyDocument"]))
             return cls(resource_name, list(p["Topics"]))
-
-        @classmethod
-        def update_from_cloudformation_json(cls, original_resource: Any, new_resource_name: str,
-                                            cloudformation_json: Any, account_id: str, region_name: str) -> Any:
-            original_resource.delete(account_id, region_name)
-            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
         def delete(self, account_id: str, region_name: str) -> None:
             """The topics that still exist get moto's default policy back (AWS's, when the topic policy is gone)."""

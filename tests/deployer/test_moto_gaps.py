@@ -111,3 +111,29 @@ def test_a_resource_the_stack_does_not_have_is_not_listed(cf, aws):
                                       Parameters=_parameters(Revision="aaaa11", Retention="30"))
     described = cf.describe_change_set(ChangeSetName=change_set["Id"])
     assert [c["ResourceChange"]["LogicalResourceId"] for c in described["Changes"]] == ["RetentionParameter"]
+
+
+def test_a_stack_alarm_is_created_updated_renamed_and_deleted_with_its_stack(cf, aws):
+    """AWS::CloudWatch::Alarm through CloudFormation (deployer/moto_server.py): the alarm exists with the template's
+    properties, an update changes it in place, a new name replaces it, and deleting the stack removes it."""
+    import boto3
+
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws.url)
+
+    def template(name: str, threshold: int) -> str:
+        return json.dumps({"Resources": {"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": name, "Namespace": "AWS/Events", "MetricName": "FailedInvocations",
+            "Dimensions": [{"Name": "RuleName", "Value": "r"}], "Statistic": "Sum", "Period": 3600,
+            "EvaluationPeriods": 1, "Threshold": threshold, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}}}})
+
+    def alarms() -> dict[str, float]:
+        return {a["AlarmName"]: a["Threshold"] for a in cloudwatch.describe_alarms(AlarmNamePrefix="gap-")["MetricAlarms"]}
+
+    cf.create_stack(StackName="alarm-gap", TemplateBody=template("gap-a", 1))
+    assert alarms() == {"gap-a": 1.0}
+    cf.update_stack(StackName="alarm-gap", TemplateBody=template("gap-a", 5))
+    assert alarms() == {"gap-a": 5.0}
+    cf.update_stack(StackName="alarm-gap", TemplateBody=template("gap-b", 5))
+    assert alarms() == {"gap-b": 5.0}
+    cf.delete_stack(StackName="alarm-gap")
+    assert alarms() == {}
