@@ -114,6 +114,10 @@ def test_an_error_in_a_default_points_at_the_defaults_line(tmp_path):
     (lambda d: d.setdefault("alarms", {}).update(enabled=True, email=["a@example.com"], drift=[{"feature": "x", "threshold": 0.1}]),
      "alarms.drift=1: in a fleet, drift alarms watch one endpoint's features: move them to endpoints.<key>.drift_alarms"),
     (lambda d: d.update(endpoints={}), "endpoints={}: no endpoints"),
+    (lambda d: d["endpoints"]["churn"].update(drift_alarms=[{"feature": "x", "threshold": 0.1}] * 2),
+     "endpoints.churn.drift_alarms=['x']: one alarm per feature; duplicated: x"),
+    (lambda d: d["endpoints"]["churn"].update(drift_alarms=[{"feature": f"f{i}", "threshold": 0.1} for i in range(11)]),
+     "endpoints.churn.drift_alarms=11: at most 10 drift alarms per endpoint"),
     (lambda d: d["endpoints"].update({"sc-fraud": d["endpoints"].pop("fraud")}),
      "endpoints.sc-fraud=sc-fraud: keys starting with 'sc-' are reserved for monitors launched from Service Catalog"),
 ])

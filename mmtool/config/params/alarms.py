@@ -9,6 +9,18 @@ from mmtool.config.params.base import FieldError, SQS_QUEUE_ARN, Strict
 
 
 MAX_DRIFT_ALARMS = 10
+
+
+def check_drift_alarms(field: str, alarms: list) -> None:
+    """At most MAX_DRIFT_ALARMS drift alarms (the template's slots), one per feature: `alarms.drift` of the
+    single-endpoint form and a fleet endpoint's `drift_alarms`."""
+    if len(alarms) > MAX_DRIFT_ALARMS:
+        raise FieldError(field, len(alarms), f"at most {MAX_DRIFT_ALARMS} drift alarms per endpoint (the template has "
+                         "that many slots); alarm on the features that matter most")
+    features = [d.feature for d in alarms]
+    duplicates = sorted({f for f in features if features.count(f) > 1})
+    if duplicates:
+        raise FieldError(field, duplicates, f"one alarm per feature; duplicated: {', '.join(duplicates)}")
 MAX_SUBSCRIPTIONS = 8
 
 
@@ -75,13 +87,7 @@ class AlarmSettings(Strict):
                     raise FieldError(f"{protocol}[{index}]", getattr(self, protocol)[index],
                                      f"already listed as {protocol}[{items.index(item)}] (e-mail addresses compared "
                                      "without case); list each target once")
-        if len(self.drift) > MAX_DRIFT_ALARMS:
-            raise FieldError("drift", len(self.drift), f"at most {MAX_DRIFT_ALARMS} drift alarms (the template has "
-                             "that many slots); alarm on the features that matter most")
-        features = [d.feature for d in self.drift]
-        duplicates = sorted({f for f in features if features.count(f) > 1})
-        if duplicates:
-            raise FieldError("drift", duplicates, f"one alarm per feature; duplicated: {', '.join(duplicates)}")
+        check_drift_alarms("drift", self.drift)
         return self
 
     @property

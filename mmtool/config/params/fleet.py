@@ -13,7 +13,7 @@ from mmtool.config import layout, limits
 from mmtool.config.params.base import FieldError, SAGEMAKER_NAME, Strict
 from mmtool.config.params.endpoint import DataCaptureSettings, EndpointSettings
 from mmtool.config.params.monitoring import MonitoringSettings
-from mmtool.config.params.alarms import DriftAlarm, MAX_DRIFT_ALARMS
+from mmtool.config.params.alarms import DriftAlarm, MAX_DRIFT_ALARMS, check_drift_alarms
 
 
 # --- the fleet: `endpoints:` and `defaults:` -------------------------------------------------------
@@ -86,13 +86,7 @@ class FleetEntry(Strict):
                              "names the model its shadow endpoints are made from, and for an endpoint another tool "
                              "deployed the build cannot know it; set it to the model of the endpoint's production "
                              "variant, found with " + FIND_MODEL_NAME.format(endpoint=self.existing.endpoint_name))
-        if len(self.drift_alarms) > MAX_DRIFT_ALARMS:
-            raise FieldError("drift_alarms", len(self.drift_alarms), f"at most {MAX_DRIFT_ALARMS} drift alarms per "
-                             "endpoint (the template has that many slots)")
-        features = [d.feature for d in self.drift_alarms]
-        duplicates = sorted({f for f in features if features.count(f) > 1})
-        if duplicates:
-            raise FieldError("drift_alarms", duplicates, f"one alarm per feature; duplicated: {', '.join(duplicates)}")
+        check_drift_alarms("drift_alarms", self.drift_alarms)
         return self
 
 
