@@ -295,19 +295,14 @@ def launch_policies(role: Role) -> list[PolicyType]:
             Resource=[_arn("iam", f"role/{PREFIX}-*")],
         ),
         Statement(
-            Sid="PassRolesToSageMaker",
+            Sid="PassRoles",
             Effect=Allow,
+            # to SageMaker (jobs, endpoints) and to EventBridge Scheduler (the processing engine's schedules run as the
+            # endpoint's scheduler role); a list under StringEquals matches any of its values
             Action=[iam.PassRole],
             Resource=[_arn("iam", f"role/{PREFIX}-*")],
-            Condition=Condition(StringEquals("iam:PassedToService", "sagemaker.amazonaws.com")),
-        ),
-        Statement(
-            Sid="PassRolesToScheduler",
-            Effect=Allow,
-            # the processing engine's schedules run as the endpoint's scheduler role
-            Action=[iam.PassRole],
-            Resource=[_arn("iam", f"role/{PREFIX}-*")],
-            Condition=Condition(StringEquals("iam:PassedToService", "scheduler.amazonaws.com")),
+            Condition=Condition(StringEquals("iam:PassedToService", ["sagemaker.amazonaws.com",
+                                                                      "scheduler.amazonaws.com"])),
         ),
         Statement(
             Sid="Ssm",
