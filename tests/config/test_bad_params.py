@@ -25,6 +25,20 @@ FILES = sorted(CORPUS.glob("*.yaml"))
 HEADER = re.compile(rb"^# expect: (.*?) \| (.*)$", re.MULTILINE)
 
 
+def build_or_fail(paths, blocked: str) -> int:
+    """`build --env dev`, failing the test with `blocked` if it has not returned within 30 s."""
+    def hung(signum, frame):
+        raise AssertionError(blocked)
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        return main(["build", "--env", "dev"], paths=paths)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def expectation(path: Path) -> tuple[str, str]:
     raw = path.read_bytes()
     if not raw:
@@ -87,16 +101,8 @@ def test_a_params_file_that_is_not_a_regular_file_is_refused_without_reading_it(
     target.unlink()
     make(target)
 
-    def hung(signum, frame):  # reading /dev/zero or opening a FIFO without a writer never returns
-        raise AssertionError(f"{kind}: the loader blocked instead of refusing the file")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(30)
-    try:
-        code = main(["build", "--env", "dev"], paths=paths)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    # reading /dev/zero or opening a FIFO without a writer never returns
+    code = build_or_fail(paths, f"{kind}: the loader blocked instead of refusing the file")
     out, err = capsys.readouterr()
     assert code == 2 and not out and "Traceback" not in err and err.count("\n") == 1, err
     assert "dev.yaml" in err and fragment in err, err
@@ -127,16 +133,7 @@ def test_a_script_that_is_not_a_regular_file_is_refused_at_validation(kind, tmp_
     params = paths.params / "dev.yaml"
     params.write_text(params.read_text().replace("record_preprocessor: scripts/record_preprocessor.py",
                                                  "record_preprocessor: scripts/special.py"))
-    def hung(signum, frame):
-        raise AssertionError(f"{kind}: the build blocked instead of refusing the script")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(30)
-    try:
-        code = main(["build", "--env", "dev"], paths=paths)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    code = build_or_fail(paths, f"{kind}: the build blocked instead of refusing the script")
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "monitoring.data_quality.record_preprocessor" in err, err
     assert fragment in err, err
