@@ -54,15 +54,7 @@ def copy_key(uri: str, prefix: str = BASELINES_PREFIX) -> str:
 class BaselineCopy:
     field: str  # where params names it, e.g. monitoring.data_quality.baseline.constraints
     source: str  # s3://bucket/key
-    key: str  # key of the copy in the project bucket
-
-    @property
-    def source_bucket(self) -> str:
-        return self.source[5:].partition("/")[0]
-
-    @property
-    def source_key(self) -> str:
-        return self.source[5:].partition("/")[2]
+    key: str  # key of the copy in the project bucket (the engine's manifest model, deployer/manifest.py, copies it)
 
 
 def baseline_copies(params: Params) -> list[BaselineCopy]:
