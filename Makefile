@@ -79,6 +79,10 @@ help: ## List the targets
 build: $(STAMP) ## Validate, synthesize and lint templates (all environments, or ENV=e)
 	@$(PY) build.py build $(ENV_FLAG) $(ARGS_WORDS)
 
+.PHONY: synth
+synth: $(STAMP) ## Validate and synthesize without cfn-lint, like `cdk synth` (fast; plan, deploy, package and catalog still lint)
+	@$(PY) build.py synth $(ENV_FLAG) $(ARGS_WORDS)
+
 .PHONY: validate
 validate: $(STAMP) ## Check params/<env>.yaml only (ENV=e or all)
 	@$(PY) build.py validate $(ENV_FLAG) $(ARGS_WORDS)

@@ -122,6 +122,20 @@ def test_failed_lint_fails_the_build_and_writes_no_manifest(scratch, monkeypatch
     assert not (scratch.build / "dev" / "manifest.json").exists(), "deploy must not pick up an unlinted build"
 
 
+def test_synth_does_not_lint_and_a_later_build_is_not_taken_as_linted(scratch, monkeypatch, capsys):
+    calls = []
+
+    def findings(jobs, **kwargs):
+        calls.append(len(jobs))
+        return [Finding("build/dev/network.template.json", 12, "E3012", "expected type")]
+
+    monkeypatch.setattr("mmtool.generate.lint.lint", findings)
+    assert main(["synth", "--env", "dev"], paths=scratch) == 0
+    assert calls == [] and "(not linted)" in capsys.readouterr().out
+    assert main(["build", "--env", "dev"], paths=scratch) == 1, "the unlinted build was taken as up to date"
+    assert calls and "E3012: expected type" in capsys.readouterr().err
+
+
 def test_unchanged_rebuild_is_skipped_and_any_change_rebuilds(scratch):
     lines: list[str] = []
     build(scratch, ["dev"], run_lint=False, out=lines.append)
