@@ -46,7 +46,8 @@ from mmtool.config.params import MAX_SUBSCRIPTIONS, SELF_SERVICE_KEY_PREFIX, Fle
 from templates import notifications, processing_engine
 from templates.common import PREFIX, Inputs, StackTemplate, name
 from templates.foundation import REPORTS_PREFIX
-from templates.notifications import COMPACT, MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE
+from templates.notifications import (COMPACT, MONITOR_FAILED_RULE, MONITOR_VIOLATIONS_RULE, PROCESSING_FAILED_RULE,
+                                     PROCESSING_VIOLATIONS_RULE)
 from templates.notifications import metric_widget as _metric_widget
 
 STACK = "alarms"
@@ -212,10 +213,15 @@ def _widgets() -> list[tuple[str | None, dict]]:
                 {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": text}},
                 {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": fleet_text}})),
         ("EnvironmentAlarms", _metric_widget("Monitoring runs: failed or stopped, and with violations (per hour)", [
-            ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-monitor-failed",
+            ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-{MONITOR_FAILED_RULE}",
              {"stat": "Sum", "label": "failed or stopped"}],
-            ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-monitor-violations",
+            ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-{MONITOR_VIOLATIONS_RULE}",
              {"stat": "Sum", "label": "completed with violations"}],
+            # the processing engine's rules (templates/notifications.py; no data without that engine)
+            ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-{PROCESSING_FAILED_RULE}",
+             {"stat": "Sum", "label": "processing: failed"}],
+            ["AWS/Events", "TriggeredRules", "RuleName", f"{prefix}-{PROCESSING_VIOLATIONS_RULE}",
+             {"stat": "Sum", "label": "processing: violations"}],
         ], 0, 3)),
         ("EnvironmentAlarms", {"type": "alarm", "x": 12, "y": 3, "width": 12, "height": 6, "properties": {
             "title": "Execution alarms",

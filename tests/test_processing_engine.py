@@ -26,9 +26,9 @@ ATTRIBUTES = {**DEPLOYED, "ProcessingJobRole.Arn": f"arn:aws:iam::{ACCOUNT}:role
               "ScheduleDeadLetterQueue.Arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:churn-staging-upsell-schedule-dlq"}
 
 
-def stack(paths, name: str, env: str = "staging") -> tuple[dict, dict[str, Any]]:
-    """The monitoring template and one endpoint's values, SSM-typed ones as deployed."""
-    template = json.loads((paths.build / env / "monitoring.template.json").read_text())
+def stack(paths, name: str, env: str = "staging", kind: str = "monitoring") -> tuple[dict, dict[str, Any]]:
+    """The `kind` template (monitoring by default) and one stack's values, SSM-typed ones as deployed."""
+    template = json.loads((paths.build / env / f"{kind}.template.json").read_text())
     body = json.loads((paths.build / env / f"{name}.parameters.json").read_text())
     values: dict[str, Any] = {p["ParameterKey"]: p["ParameterValue"] for p in body}
     for parameter, spec in template["Parameters"].items():
@@ -371,6 +371,28 @@ def test_the_comparison_dashboard_exists_only_under_both_and_names_the_single_fo
         alarms["Resources"]["ExecutionViolationsRule"]["Properties"]["Name"])
     assert [m[3] for w in board["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
             if m[0] == "AWS/Events"] == [rule, "churn-staging-job-viol"]
+
+
+@pytest.mark.parametrize("engine", ["processing", "both"])
+def test_the_single_endpoint_dashboard_counts_the_runs_of_both_engines(scratch, engine):
+    """One endpoint with alarms on: the environment dashboard's runs graph names every rule that notifies, Model
+    Monitor's in the alarms stack and the processing engine's in the monitoring stack."""
+    data = dev_params()
+    data["monitoring"]["engine"] = engine
+    data["alarms"] = {"enabled": True, "email": ["ml-platform@example.com"], "notify_on_violations": True}
+    write_params(scratch, data)
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    rules, shown = [], []
+    for kind in ("alarms", "monitoring"):
+        resolver = Resolver(*stack(scratch, kind, "dev", kind), "eu-west-1", ACCOUNT)
+        rules += [resolver.resolve(r["Properties"]["Name"]) for r in resolver.template["Resources"].values()
+                  if r["Type"] == "AWS::Events::Rule" and resolver.condition(r["Condition"])]
+        if kind == "alarms":
+            body = json.loads(resolver.resolve(resolver.template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]))
+            [runs] = [w for w in body["widgets"] if w["properties"].get("title", "").startswith("Monitoring runs")]
+            shown = [m[3] for m in runs["properties"]["metrics"] if m[0] == "AWS/Events"]
+    # Model Monitor's two rules exist (and are shown) under either engine: a switch keeps its runs' history visible
+    assert sorted(shown) == sorted(rules) and len(rules) == 4
 
 
 def test_a_fleet_endpoints_dashboard_counts_the_runs_of_both_engines(upsell):
