@@ -21,23 +21,35 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, Mapping
 
 from mmtool.errors import ParamsError, Problem
 
 
-def _prefix_of(path: Path) -> tuple[str, int | None, tuple[object, object]] | None:
-    """``(<project>-<env>, line of project:, (account_id, region))`` read from a params file, or None when it cannot
-    be read (its own problems are reported when that environment is validated)."""
-    from mmtool.config.loader import display_path, read_yaml
+Facts = tuple[str, int | None, tuple[object, object]]  # (<project>-<env>, line of project:, (account_id, region))
 
-    try:
-        data, lines = read_yaml(path, display_path(path))
-    except (ParamsError, OSError):
-        return None
+
+def prefix_facts(path: Path, data: Any, lines: Mapping[tuple, int]) -> Facts | None:
+    """``(<project>-<env>, line of project:, (account_id, region))`` of a params file read into ``data`` and
+    ``lines`` (mmtool.config.loader.read_yaml), or None when it names no project."""
     project = data.get("project") if isinstance(data, dict) else None
     if not isinstance(project, str):
         return None
     return f"{project}-{path.stem}", lines.get(("project",)), (data.get("account_id"), data.get("region"))
+
+
+def _prefix_of(path: Path, read: Mapping[str, Facts | None]) -> Facts | None:
+    """The facts of a params file, from ``read`` when the caller has read it already, or None when it cannot be
+    read (its own problems are reported when that environment is validated)."""
+    from mmtool.config.loader import display_path, read_yaml
+
+    if path.stem in read:
+        return read[path.stem]
+    try:
+        data, lines = read_yaml(path, display_path(path))
+    except (ParamsError, OSError):
+        return None
+    return prefix_facts(path, data, lines)
 
 
 def search_tokens(name: str) -> list[str]:
@@ -56,21 +68,24 @@ def _same_metrics(where: tuple[object, object], their_where: tuple[object, objec
     return all(mine is None or theirs is None or mine == theirs for mine, theirs in zip(where, their_where))
 
 
-def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets: frozenset[str] = frozenset()
-            ) -> list[Problem]:
+def clashes(params_dir: Path, envs: list[str], prefixes: dict[str, str], fleets: frozenset[str] = frozenset(),
+            read: Mapping[str, Facts | None] | None = None) -> list[Problem]:
     """A problem on each of ``envs`` whose prefix could compose a name of another environment of ``params_dir``, or
     (``fleets``: the validated fleet environments) whose overview dashboard's search would find another's metrics.
 
-    ``prefixes`` holds the already validated environments' ``<project>-<env>``; the other files are only read."""
+    ``prefixes`` holds the already validated environments' ``<project>-<env>``; the other files are only read.
+    ``read``: the `prefix_facts` of the files the caller has read already, by environment (None: it could not be
+    read), so that no file is read twice."""
     from mmtool.config.loader import display_path
 
-    known: dict[str, tuple[str, int | None, tuple[object, object]]] = {}
+    read = read or {}
+    known: dict[str, Facts] = {}
     for path in sorted(params_dir.glob("*.yaml")):
         if path.stem in prefixes:
-            found = _prefix_of(path)
+            found = _prefix_of(path, read)
             known[path.stem] = (prefixes[path.stem], found[1] if found else None, found[2] if found else (None, None))
         else:
-            found = _prefix_of(path)
+            found = _prefix_of(path, read)
             if found is not None:
                 known[path.stem] = found
     problems = []

@@ -39,19 +39,24 @@ def environments(paths: Paths, env: str | None) -> list[str]:
 
 
 def validate(paths: Paths, envs: list[str]):
-    """Load every environment; raise one ParamsError with the problems of all of them."""
-    from mmtool.config.loader import load_params
+    """Load every environment; raise one ParamsError with the problems of all of them. Each file is read once: the
+    name-clash check gets what it needs of it from here."""
+    from mmtool.config.loader import display_path as shown, params_from_data, read_yaml
+    from mmtool.config.names import clashes, prefix_facts  # names that could meet (docs/deploying.md)
 
-    loaded, problems = {}, []
+    loaded, problems, read = {}, [], {}
     for env in envs:
+        path = paths.params / f"{env}.yaml"
+        name = shown(path)
+        read[env] = None
         try:
-            loaded[env] = load_params(paths.params / f"{env}.yaml", paths.root)
+            data, lines = read_yaml(path, name)
+            read[env] = prefix_facts(path, data, lines)  # what the file says, for the name-clash check
+            loaded[env] = params_from_data(data, name, lines, env, paths.root)
         except ParamsError as exc:
             problems.extend(exc.problems)
-    from mmtool.config.names import clashes  # environments whose composed names could meet (docs/deploying.md)
-
     problems.extend(clashes(paths.params, envs, {env: params.prefix for env, params in loaded.items()},
-                            frozenset(env for env, params in loaded.items() if params.is_fleet)))
+                            frozenset(env for env, params in loaded.items() if params.is_fleet), read))
     if problems:
         raise ParamsError(problems)
     return loaded

@@ -94,3 +94,22 @@ def test_a_fleet_beside_a_token_sharing_environment_of_another_account_or_region
     assert set(validate(scratch, ["stg", "stg2"])) == {"stg", "stg2"}
     assert not names._same_metrics(("1", "eu-west-1"), ("1", "us-west-2"))
     assert names._same_metrics(("1", "eu-west-1"), ("1", None))  # an unreadable file is taken to share them
+
+
+def test_each_params_file_is_read_once(scratch, monkeypatch) -> None:
+    """The name-clash check takes what it needs of the validated files from validation instead of parsing them
+    again (a 200-endpoint file takes most of a second to parse); the other environments' files are read once."""
+    from collections import Counter
+
+    from mmtool.config import loader
+
+    reads: Counter[str] = Counter()
+    real = loader.read_yaml
+
+    def counted(path, name):
+        reads[path.name] += 1
+        return real(path, name)
+
+    monkeypatch.setattr(loader, "read_yaml", counted)
+    assert set(validate(scratch, ["dev", "staging"])) == {"dev", "staging"}
+    assert reads == {"dev.yaml": 1, "staging.yaml": 1, "prod.yaml": 1}
