@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import types
 import typing
@@ -72,6 +73,11 @@ def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
         line = raw[: exc.start].count(b"\n") + 1
         raise ParamsError([Problem(name, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
                                    "save the file as UTF-8", line=line, show_value=False)]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
+    """A params file's text as Python data, with the line of every key and list item."""
     if not text.strip() or all(l.strip().startswith("#") or not l.strip() for l in text.splitlines()):
         raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
     try:
@@ -81,7 +87,9 @@ def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
         raise ParamsError([Problem(name, "", f"the file contains the control character #x{exc.character:04x}, "
                                    "which YAML does not allow; remove it", line=line, show_value=False)]) from None
     try:
-        node = loader.get_single_node()
+        node = _libyaml_node(text)
+        if node is None:  # libyaml did not read it (or it is empty): PyYAML's own parser does, and words any error
+            node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
@@ -96,6 +104,55 @@ def read_yaml(path: Path, name: str) -> tuple[Any, dict[Path_, int]]:
         raise ParamsError([Problem(name, "", "the file is empty; start from params/dev.yaml", show_value=False)])
     builder = _Builder(name)
     return builder.build(node, ()), builder.lines
+
+
+# Where libyaml and PyYAML's own parser are known to read a text differently (found by comparing the two on
+# mutated params files, tests/config/test_yaml_parsers.py): tabs, which PyYAML refuses in places YAML allows them;
+# tags (a lone '!' is null to one, a string to the other); a byte-order mark after the start; an explicit key ('?'
+# starting a line or following '- ', '? ', ': ') with no value, whose empty value each places on another line.
+_LIBYAML_UNSAFE = re.compile(r"[\t!]|.\ufeff|(?:^|[\n\r\x85\u2028\u2029])[ ?:-]*\?(?:[ \n\r\x85\u2028\u2029]|$)",
+                             re.DOTALL)
+
+
+def _libyaml_node(text: str) -> yaml.Node | None:
+    """The document's node tree composed by libyaml, PyYAML's C extension (ten times faster than its pure-Python
+    parser on a 200-endpoint file), the same tree as PyYAML's own parser composes, line numbers included; or None
+    when libyaml is not installed, the text holds something the two read differently (`_LIBYAML_UNSAFE`, a '?' in
+    a plain scalar of a flow collection) or libyaml refuses it: PyYAML's parser then reads it, and words any error
+    as the messages have always been worded."""
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if c_loader is None or _LIBYAML_UNSAFE.search(text):
+        return None
+    loader = c_loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return node if node is not None and not _flow_question_mark(node) else None
+
+
+def _flow_question_mark(root: yaml.Node) -> bool:
+    """Whether a plain scalar inside a flow collection ([...], {...}) holds a '?': PyYAML's parser ends the scalar
+    there and refuses the text, libyaml keeps it (outside brackets, as in cron(0 * ? * * *), both read it alike).
+    A node an alias repeats counts where either of them stands."""
+    seen: set[tuple[int, bool]] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]  # a loop, not recursion: libyaml nests 1,000 levels deep
+    while stack:
+        node, in_flow = stack.pop()
+        if (id(node), in_flow) in seen:  # an alias: the same node again
+            continue
+        seen.add((id(node), in_flow))
+        if isinstance(node, yaml.ScalarNode):
+            if in_flow and not node.style and "?" in node.value:
+                return True
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, in_flow or bool(node.flow_style)) for item in node.value)
+        else:
+            flow = in_flow or bool(node.flow_style)
+            stack.extend((part, flow) for pair in node.value for part in pair)
+    return False
 
 
 def read_params_bytes(path: Path, name: str) -> bytes:
