@@ -5,14 +5,17 @@ are listed and never summed as $0. Resource counts come from the golden snapshot
 from __future__ import annotations
 
 import json
+import shutil
+from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from mmtool.config.params import FleetEndpoint
 from mmtool.config.workspace import Paths, validate
 from mmtool.cost import report
-from mmtool.cost.counts import _values, count_stacks
+from mmtool.cost.counts import _values, count_build, count_stacks
 from mmtool.cost.estimate import estimate
 from mmtool.cost.prices import Price, PriceTable
 from tests.snapshots import SNAPSHOTS
@@ -48,6 +51,30 @@ def snapshot_counts(env: str):
     stacks = [(e["name"], e["stack_name"], json.loads((SNAPSHOTS / e["template"]).read_text()),
                _values(json.loads((folder / e["parameters"]).read_text()))) for e in manifest["stacks"]]
     return count_stacks(stacks, manifest["region"])
+
+
+def test_count_build_reads_a_shared_template_once_and_counts_each_stack_with_its_own_values(tmp_path, monkeypatch):
+    """staging's three monitoring stacks share monitoring.template.json, and their values give them 5, 7 and 3
+    alarms: count_build reads the file once and still counts each stack with its own parameter file."""
+    folder = tmp_path / "staging"
+    shutil.copytree(SNAPSHOTS / "staging", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for template in {e["template"] for e in manifest["stacks"]}:
+        shutil.copyfile(SNAPSHOTS / template, folder / template)
+    reads: Counter[str] = Counter()
+    real = Path.read_text
+
+    def counted(path, *args, **kwargs):
+        reads[path.name] += 1
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counted)
+    counts = count_build(folder)
+    monkeypatch.undo()
+    assert counts == snapshot_counts("staging")  # each stack's template parsed afresh
+    assert (counts.alarms, counts.dashboards) == (15, 5)
+    assert [e["template"] for e in manifest["stacks"]].count("monitoring.template.json") == 3
+    assert reads["monitoring.template.json"] == 1
 
 
 def line(est, item: str, group: str | None = None):
