@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from mmtool.generate import assets
 from mmtool.generate.assets import AssetError, config_literal, render_preprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -466,6 +467,27 @@ def test_render_with_two_markers_names_the_lines():
 def test_render_refuses_a_multiline_config():
     with pytest.raises(AssetError, match=r"my\.py:2: 'CONFIG = \{' is not a complete literal on one line"):
         render_preprocessor("x = 1\nCONFIG = {\n}\n", {}, source_name="my.py")
+
+
+def test_render_refuses_a_script_that_does_not_compile_and_compiles_each_text_once(monkeypatch):
+    compiled = []
+
+    def counting_compile(source, *args):
+        compiled.append(source)
+        return compile(source, *args)
+
+    monkeypatch.setattr(assets, "compile", counting_compile, raising=False)  # the module's name for the builtin
+    assets._compile_problem.cache_clear()  # texts other tests rendered
+    broken = "CONFIG = {}\nx = (\n"
+    for _ in range(2):  # the second time from the cache: still refused
+        with pytest.raises(AssetError, match=r"^s\.py: rendered script does not compile: '\(' was never closed"):
+            render_preprocessor(broken, {"k": "v"}, source_name="s.py")
+    fixed = "CONFIG = {}\nx = ()\n"
+    for _ in range(3):  # a fleet's endpoints with the same settings
+        assert render_preprocessor(fixed, {"k": "v"}, source_name="s.py") == "CONFIG = {'k': 'v'}\nx = ()\n"
+    assert render_preprocessor(fixed, {"k": "w"}, source_name="s.py") == "CONFIG = {'k': 'w'}\nx = ()\n"
+    # each distinct rendered text compiled once: the broken one, the fixed one, the fixed one with other settings
+    assert compiled == ["CONFIG = {'k': 'v'}\nx = (\n", "CONFIG = {'k': 'v'}\nx = ()\n", "CONFIG = {'k': 'w'}\nx = ()\n"]
 
 
 @pytest.mark.parametrize(
