@@ -18,7 +18,7 @@ from troposphere import AWSObject, Output, Parameter, Ref, Sub, Tag, Tags, Templ
 from troposphere.ssm import Parameter as SsmParameter
 
 from mmtool.config.params import FleetEndpoint, Params, region_partition
-from templates.revisions import CreateOnly, digest, reach, value_reach
+from templates.revisions import CreateOnly, Reach, digest, reach, value_reach
 
 TOOL_NAME = "model-monitor-deployer"
 
@@ -82,6 +82,7 @@ class StackTemplate:
     revisions: dict[str, tuple[str, bool]] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)  # SSM key -> logical id of the SSM Parameter writing it
     _finished: Optional[dict] = field(default=None, init=False, repr=False)  # as_dict() after finish()
+    _reaches: dict[str, Reach] = field(default_factory=dict, init=False, repr=False)  # logical id -> its reach, finished
 
     def __post_init__(self) -> None:
         self.template = Template(Description=self.description)
@@ -142,11 +143,20 @@ class StackTemplate:
         if self.revisions:
             template = self.as_dict()
             for parameter, (logical_id, upstream) in self.revisions.items():
-                what = reach(template, logical_id)
+                what = self._reach(template, logical_id)
                 counted = {**inputs.identity, **({p: inputs.imported[p] for p in what.parameters if p in inputs.imported}
                                                  if upstream else {})}
                 values[parameter] = digest(what, template, values, counted)
         return values
+
+    def _reach(self, template: dict, logical_id: str) -> Reach:
+        """What `logical_id` depends on; once finished, the template no longer changes, so it is found once (not
+        once per endpoint of a fleet)."""
+        if self._finished is None:
+            return reach(template, logical_id)
+        if logical_id not in self._reaches:
+            self._reaches[logical_id] = reach(template, logical_id)
+        return self._reaches[logical_id]
 
     def published_digest(self, key: str, values: Mapping[str, str], imported: Mapping[str, str],
                          create_only: CreateOnly | None = None) -> str:
@@ -211,6 +221,7 @@ class StackTemplate:
             }
         )
         self._finished = self.template.to_dict()
+        self._reaches = {}
         return self.template
 
 

@@ -17,6 +17,7 @@ schemas), so only those properties, and what they refer to, count.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -34,8 +35,10 @@ class Reach:
     parameters: tuple[str, ...]  # the template's Parameters it refers to, revision parameters excepted
     resources: dict[str, Any] = field(default_factory=dict)  # value_reach only: the resources it refers to
 
+    @functools.cached_property
     def used(self) -> str:
-        """The canonical text of what is hashed, besides the Parameters' values."""
+        """The canonical text of what is hashed, besides the Parameters' values (computed once: a fleet's
+        endpoints hash one reach with their own values)."""
         parts: list[Any] = [self.resource, self.conditions, self.mappings]
         if self.resources:
             parts.append(self.resources)
@@ -167,5 +170,5 @@ def digest(what: Reach, template: dict[str, Any], values: Mapping[str, str],
     `upstream`: what other stacks' values it reads are made from."""
     declared = template.get("Parameters", {})
     relevant = {name: values.get(name, declared.get(name, {}).get("Default")) for name in what.parameters}
-    text = json.dumps([what.used(), relevant, dict(upstream or {})], sort_keys=True)
+    text = json.dumps([what.used, relevant, dict(upstream or {})], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -218,6 +218,36 @@ def test_upstream_changes_that_replace_nothing_rename_nothing(scratch):
     assert {k: changed[k] for k in REVISION_PARAMETERS} == {k: base[k] for k in REVISION_PARAMETERS}
 
 
+def test_a_finished_template_finds_each_revision_reach_once_and_again_when_finished_anew(monkeypatch):
+    """A fleet computes every endpoint's parameter file from one finished template: what a revision's resource
+    depends on is found once, not per endpoint, while each endpoint's values still give its own revision; a
+    template changed and finished again is read anew."""
+    from troposphere import Join, Ref
+    from troposphere.sns import Topic
+
+    from mmtool.config.loader import params_from_data
+    from templates import common
+    from tests.conftest import dev_params
+
+    found = []
+    monkeypatch.setattr(common, "reach", lambda t, logical_id: found.append(logical_id) or reach(t, logical_id))
+    st = common.StackTemplate("test", "a test stack")
+    size = st.param("Size", "A size.", group="G", label="Size", value=lambda i: i.model)
+    st.param("SizeRevision", "Its revision.", group="G", label="Revision")
+    topic = st.template.add_resource(Topic("Topic", TopicName=Join("-", [Ref(size), Ref("SizeRevision")])))
+    st.revision("SizeRevision", topic)
+    st.finish()
+    params = params_from_data(dev_params(), "params/dev.yaml", None, "dev", REPO)
+    small, large, small_again = (st.parameter_file(common.Inputs(params, model=m))["SizeRevision"]
+                                 for m in ("small", "large", "small"))
+    assert small != large and small == small_again and found == ["Topic"]
+
+    topic.DisplayName = "another name"  # the resource changes: so does its revision, once finished anew
+    st.finish()
+    assert st.parameter_file(common.Inputs(params, model="small"))["SizeRevision"] != small
+    assert found == ["Topic", "Topic"]
+
+
 # --- IAM ------------------------------------------------------------------------------------------
 
 
