@@ -24,7 +24,7 @@ unpriced is ever summed as $0. What is counted (docs/cost.md has the reasoning):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -72,7 +72,9 @@ class Line:
     proportional: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        body = asdict(self)
+        # the fields one level deep (every value is a scalar or a tuple of strings): asdict's deep copy of each
+        # value took most of cost.json's time for a 200-endpoint fleet's 2,206 lines
+        body = {f.name: getattr(self, f.name) for f in fields(self)}
         body["monthly_usd"] = None if self.monthly_usd is None else str(self.monthly_usd)
         body["prices"] = list(self.prices)
         body["inputs"] = list(self.inputs)
