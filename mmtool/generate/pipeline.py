@@ -133,9 +133,12 @@ def stage_tree(target: Path, files: dict[str, bytes]) -> Path:
     staging = target.with_name(f".{target.name}.staging")
     if staging.exists():
         shutil.rmtree(staging)
+    made: set[Path] = set()  # each folder created once (a fleet has a folder of assets per endpoint)
     for relative, content in sorted(files.items()):
         path = staging / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
         path.write_bytes(content)
     return staging
 
