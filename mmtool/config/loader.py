@@ -98,6 +98,9 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())  # one line
         raise ParamsError([Problem(name, "", f"YAML error: {detail}", show_value=False)]) from None
+    except RecursionError:  # PyYAML's parser recurses per level: a few hundred levels (libyaml refuses 1,000)
+        raise ParamsError([Problem(name, "", f"nested deeper than {MAX_DEPTH} levels (hundreds of brackets or "
+                                   "indented levels); a params file is a few levels deep", show_value=False)]) from None
     finally:
         loader.dispose()
     if node is None:

@@ -49,6 +49,11 @@ def test_every_params_file_and_bad_file_reads_the_same_with_either_parser(path, 
     text = _text(path)
     if text is None:
         pytest.skip("not UTF-8")
+    if path.stem == "hostile-nesting-600":  # PyYAML's parser runs out of Python's recursion: the file as a whole
+        assert read(text).startswith(f"{NAME}:4: tags[0][0]")  # libyaml composes it: the key, its line
+        assert "nested deeper than 32 levels" in read(text) and "nested deeper than 32 levels" in read_by_pyyaml(
+            text, monkeypatch)
+        return
     assert read(text) == read_by_pyyaml(text, monkeypatch)
 
 
