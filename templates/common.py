@@ -82,7 +82,7 @@ class StackTemplate:
     revisions: dict[str, tuple[str, bool]] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)  # SSM key -> logical id of the SSM Parameter writing it
     _finished: Optional[dict] = field(default=None, init=False, repr=False)  # as_dict() after finish()
-    _reaches: dict[str, Reach] = field(default_factory=dict, init=False, repr=False)  # logical id -> its reach, finished
+    _reaches: dict[str, Reach] = field(default_factory=dict, init=False, repr=False, compare=False)  # a cache: _reach
 
     def __post_init__(self) -> None:
         self.template = Template(Description=self.description)

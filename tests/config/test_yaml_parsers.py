@@ -100,7 +100,8 @@ TOKENS = [*":-[]{}&*!|>'\"#%@`,?\t\n\r \\", "\x85", "\u2028", "\ufeff", "é", "<
           "*a", "\r\n", "  ", "\n  ", "\n- ", "? ", ": ", "\\x41", "\\/", "%YAML 1.2\n---\n", ":x", "|-", ">+", "~",
           "1e3", "0o17", ".nan", "2001-12-14", "<<: *a\n"]
 BASES = [(REPO / "params" / name).read_text() for name in ("dev.yaml", "staging.yaml")] + [
-    (REPO / "tests" / "bad_params" / name).read_text() for name in ("hostile-alias-bomb.yaml", "yaml-duplicate-key.yaml")]
+    (REPO / "tests" / "bad_params" / name).read_text()
+    for name in ("hostile-alias-bomb.yaml", "yaml-duplicate-key.yaml")]
 
 
 @st.composite
