@@ -1,6 +1,6 @@
-"""Two memoizations and one shortcut inside cfn-lint that change no result, only its speed (docs/performance.md).
+"""Memoizations and shortcuts inside cfn-lint that change no result, only its speed (docs/performance.md).
 
-Profiling our templates' lint (cProfile, the monitoring template with five parameter sets) shows two hot spots
+Profiling our templates' lint (cProfile, the monitoring template with five parameter sets) shows hot spots
 that recompute the same answer:
 
 - `cfnlint.conditions.Conditions.satisfiable(conditions, parameter_values)` decides, with sympy's SAT solver,
@@ -20,6 +20,8 @@ that recompute the same answer:
   before); `Context` has no `__post_init__` and every field is an `__init__` argument (checked at install), so
   `__init__` would have done nothing else. A cached property (`module_names`) is not copied: it is computed
   again from the new object's fields, as it is for one made by `__init__`.
+- The functions in `_SPEEDUPS` below, each with a docstring saying what it keeps and why the result is the same:
+  `create()`'s Validator classes, reused for equal arguments.
 
 None drops or changes a rule: tests/generate/test_lint_speedups.py lints templates with findings (Conditions,
 parameter sets, Fn::Sub, two regions) with and without them and compares every finding. They are installed
@@ -101,7 +103,11 @@ def install() -> Callable[[], None] | None:
     if plain:
         Context.evolve = evolve  # type: ignore[method-assign]
 
+    removers = [speedup() for speedup in _SPEEDUPS]
+
     def remove() -> None:
+        for undo in removers:
+            undo()
         Context.evolve = original_evolve  # type: ignore[method-assign]
         Conditions.satisfiable = original_satisfiable  # type: ignore[method-assign]
         for module in patched:
@@ -110,3 +116,50 @@ def install() -> Callable[[], None] | None:
 
     _installed.append(remove)
     return remove
+
+
+def _memoize_validator_classes() -> Callable[[], None]:
+    """`cfnlint.jsonschema.validators.create(validators, function_filter, fn_resolvers)` makes a new `Validator`
+    dataclass (running `@dataclass`, which compiles its methods: a seventh of the lint) each time a rule extends
+    a validator with its keywords, once per resource, Output and Parameter. The class is defined by its three
+    arguments alone (its fields' defaults return them; nothing else in its body varies), so a class made
+    from equal arguments is reused: the same keyword functions in the same order (bound methods of the same
+    rule objects), an equal `FunctionFilter` and the same function resolvers. A `FunctionFilter` (every rule
+    makes a new one with `evolve`) is compared by value: its type and its three fields (two flags and the
+    keywords it groups), the whole of what `filter` reads; no one changes a filter after making it (cfn-lint
+    only reads them and makes new ones with `evolve`), so a validator that holds an equal filter made earlier
+    filters the same. No one changes a class, or the mappings it holds, after `create` (cfn-lint only reads
+    `validator.validators`; `extend` copies them), so an instance of the reused class behaves as one of a new
+    class would. Arguments that cannot be hashed, and a filter of another shape, go to `create` unchanged."""
+    import cfnlint.jsonschema.validators as module
+    from cfnlint.jsonschema._filter import FunctionFilter
+
+    original = module.create
+    classes: dict[tuple[Any, ...], type] = {}
+    filter_fields = {"group_functions", "add_cfn_lint_keyword", "validate_dynamic_references"}
+
+    def create(validators: Any = None, function_filter: Any = None, fn_resolvers: Any = None) -> Any:
+        try:
+            if type(function_filter) is not FunctionFilter or function_filter.__dict__.keys() != filter_fields:
+                raise TypeError("not a filter this was checked against")
+            key = (tuple(validators.items()) if validators is not None else None,
+                   function_filter.add_cfn_lint_keyword, function_filter.validate_dynamic_references,
+                   tuple(function_filter.group_functions),
+                   tuple(fn_resolvers.items()) if fn_resolvers is not None else None)
+            hash(key)
+        except (TypeError, AttributeError):
+            return original(validators=validators, function_filter=function_filter, fn_resolvers=fn_resolvers)
+        if key not in classes:
+            classes[key] = original(validators=validators, function_filter=function_filter, fn_resolvers=fn_resolvers)
+        return classes[key]
+
+    module.create = create
+
+    def remove() -> None:
+        module.create = original
+        classes.clear()
+
+    return remove
+
+
+_SPEEDUPS: list[Callable[[], Callable[[], None]]] = [_memoize_validator_classes]  # each installs one, returns its remover
