@@ -147,3 +147,28 @@ def test_every_real_template_lints_the_same_with_and_without_them(without_speedu
     plain = [engine.run(p) for p in payloads]
     lint_speedups.install()
     assert [engine.run(p) for p in payloads] == plain == [[]] * len(payloads)
+
+
+def test_the_remembered_satisfiability_answers_as_sympy_does(without_speedups):
+    """The answers' truth and `is False` (all cfn-lint's callers look at) for CNFs without clauses, with a free
+    variable, unsatisfiable and satisfiable ones, each asked twice (the second answer is the remembered one)."""
+    import cfnlint.context.conditions._conditions as module
+    from sympy import Not, Or, Symbol
+    from sympy.assumptions.cnf import EncodedCNF
+    from sympy.logic.inference import satisfiable
+
+    assert module.satisfiable is not satisfiable, "the memo is not installed"
+    a, b = Symbol("a"), Symbol("b")
+    cases = [EncodedCNF(), EncodedCNF([], {b: 1})]
+    for props in ([a, Not(a)], [Or(a, b), Not(a)], [Or(a, Not(a))], [a], [Or(a, b), Not(a), Not(b)]):
+        cnf = EncodedCNF()
+        for prop in props:
+            cnf.add_prop(prop)
+        cases.append(cnf)
+    answers = []
+    for cnf in cases + cases:
+        remembered, sympys = module.satisfiable(cnf.copy()), satisfiable(cnf.copy())
+        assert (remembered is False, bool(remembered)) == (sympys is False, bool(sympys)), cnf.data
+        answers.append((remembered is False, bool(remembered)))
+    assert answers[:7] == [(False, False), (False, True), (True, False), (False, True), (False, True),
+                           (False, True), (True, False)]
