@@ -8,7 +8,7 @@ that recompute the same answer:
   the template's Conditions (fixed for one lint run, one `Conditions` object per template) and its two
   arguments, yet it is asked the same question about seven times over (3,628 calls, 493 distinct, for that
   template): two thirds of the run. The answer is now remembered per `Conditions` object, keyed by both
-  arguments in full; an exception (`UnknownSatisfisfaction`) is not remembered, so it is raised again each time.
+  arguments in full, in their order (cfn-lint may read the values in it); an exception (`UnknownSatisfisfaction`) is not remembered, so it is raised again each time.
 - `dataclasses.fields()`, called in every `evolve()` of cfn-lint's Context, Path, Validator and FunctionFilter
   dataclasses (about half a million calls per build), rebuilds a tuple from the class's field table each time.
   A class's fields cannot change once it is defined, so the tuple is kept per class.
@@ -58,7 +58,7 @@ def install() -> Callable[[], None] | None:
 
     def satisfiable(self: Any, conditions: dict[str, bool], parameter_values: dict[str, Any]) -> bool:
         answers = self.__dict__.setdefault(_MEMO, {})
-        key = (json.dumps(conditions, sort_keys=True), json.dumps(parameter_values, sort_keys=True, default=repr))
+        key = (json.dumps(conditions), json.dumps(parameter_values, default=repr))  # in order: an answer may depend on it
         if key not in answers:
             answers[key] = original_satisfiable(self, conditions, parameter_values)
         return answers[key]
