@@ -44,11 +44,12 @@ def _text(path) -> str | None:
         return None
 
 
-@pytest.mark.parametrize("path", CORPUS + PARAMS, ids=[p.stem for p in CORPUS + PARAMS])
+TEXTS = [p for p in CORPUS + PARAMS if _text(p) is not None]  # not-utf8.yaml is refused before any parser sees it
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=[p.stem for p in TEXTS])
 def test_every_params_file_and_bad_file_reads_the_same_with_either_parser(path, monkeypatch):
     text = _text(path)
-    if text is None:
-        pytest.skip("not UTF-8")
     if path.stem == "hostile-nesting-600":  # PyYAML's parser runs out of Python's recursion: the file as a whole
         assert read(text).startswith(f"{NAME}:4: tags[0][0]")  # libyaml composes it: the key, its line
         assert "nested deeper than 32 levels" in read(text) and "nested deeper than 32 levels" in read_by_pyyaml(
