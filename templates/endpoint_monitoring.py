@@ -44,7 +44,7 @@ from troposphere.cloudformation import Stack
 
 from mmtool.config import layout
 from mmtool.config.monitor_kinds import DATA_QUALITY, ENGINES, MODEL_MONITOR, PROCESSING
-from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params
+from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params, image_accounts
 from templates import processing_engine
 from templates.common import StackTemplate
 from templates.foundation import creates_schedule_group
@@ -85,6 +85,18 @@ def offers_processing(params: Params) -> bool:
     return creates_schedule_group(params)
 
 
+def engine_choices(params: Params, offers_processing_engine: bool) -> tuple[list[str], str]:
+    """The engines a launch may choose, and the default. The processing engine is offered where the environment has
+    its schedule group. The default is Model Monitor, so a launch that took the default keeps running it, unless no
+    endpoint of the environment runs Model Monitor (an account that cannot use it, one that moved every endpoint, or
+    a region without Model Monitor's image, where the params allow no other engine: environment.py): then the
+    processing engine. Model Monitor stays a choice even there: with one value, the template's ProcessingEngine
+    Condition would be constant and cfn-lint would flag every Fn::If on it (W1028); the description warns instead."""
+    offered = list(ENGINES) if offers_processing_engine else [MODEL_MONITOR]
+    runs_model_monitor = any(e.monitoring.runs_model_monitor for e in params.fleet())
+    return offered, PROCESSING if PROCESSING in offered and not runs_model_monitor else MODEL_MONITOR
+
+
 def build(params: Params, child_values: dict[str, str], child_template: dict, child_sha256: str,
           analyzer_prefix: str = "") -> StackTemplate:
     """`child_values`: the monitoring stack's parameter values for the sentinel endpoint (SENTINEL_KEY, SENTINEL_ENDPOINT)
@@ -110,13 +122,15 @@ def build(params: Params, child_values: dict[str, str], child_template: dict, ch
              group=group, label="Monitor name", AllowedPattern=rf"^[a-z][a-z0-9-]{{0,{longest - 1}}}$",
              ConstraintDescription=f"1-{longest} lowercase letters, digits and '-', starting with a letter")
     group = "Data quality"
-    offered = list(ENGINES) if analyzer_prefix else [MODEL_MONITOR]
+    offered, default = engine_choices(params, bool(analyzer_prefix))
     st.param("Engine", f"{MODEL_MONITOR}: SageMaker Model Monitor runs the job; {PROCESSING}: an EventBridge Scheduler "
              "schedule starts a SageMaker Processing job with the project's analyzer, for accounts that cannot use "
              "Model Monitor (docs/engine.md)."
-             + ("" if analyzer_prefix else f" This environment offers {MODEL_MONITOR} only: none of its endpoints runs "
-                "the processing engine, so it has no schedule group."),
-             group=group, label="Engine", Default=MODEL_MONITOR, AllowedValues=offered)
+             + ("" if PROCESSING in offered else f" This environment offers {MODEL_MONITOR} only: none of its endpoints "
+                "runs the processing engine, so it has no schedule group.")
+             + ("" if params.region in image_accounts() else f" {params.region} has no Model Monitor image: choose "
+                f"{PROCESSING}, {MODEL_MONITOR} cannot start there."),
+             group=group, label="Engine", Default=default, AllowedValues=offered)
     t.add_condition("ProcessingEngine", Equals(Ref("Engine"), PROCESSING))
     st.param("Schedule", "How often the data-quality job analyses the captured traffic (UTC).", group=group,
              label="Schedule", Default="hourly", AllowedValues=list(SCHEDULES))

@@ -5,6 +5,8 @@ without evaluating (mmtool/generate/lint.py waives exactly those)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mmtool.config.params import image_accounts
@@ -48,3 +50,6 @@ def test_a_processing_engine_environment_builds_lint_clean_where_model_monitor_i
     build(paths, ["dev"], out=lambda *_: None)  # raises LintError on any finding
     assert (paths.build / "dev" / "manifest.json").exists()
     assert region in (paths.build / "dev" / "monitoring.template.json").read_text()  # its scikit-learn image row
+    # the Service Catalog product's launches run the processing engine by default, and its description says why
+    engine = json.loads((paths.build / "dev" / "endpoint-monitoring.template.json").read_text())["Parameters"]["Engine"]
+    assert engine["Default"] == "processing" and f"{region} has no Model Monitor image" in engine["Description"]

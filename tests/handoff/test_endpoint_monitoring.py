@@ -272,6 +272,25 @@ def test_an_environment_without_the_schedule_group_offers_model_monitor_only(bui
     assert template(built, "staging")["Parameters"]["Engine"]["AllowedValues"] == ["model-monitor", "processing"]
 
 
+@pytest.mark.parametrize("engine, offered, default", [
+    ("processing", ["model-monitor", "processing"], "processing"),  # no endpoint runs Model Monitor: new accounts
+    ("both", ["model-monitor", "processing"], "model-monitor"),
+])
+def test_the_engine_defaults_to_processing_where_no_endpoint_runs_model_monitor(scratch, engine, offered, default):
+    from mmtool.generate.pipeline import build
+    from tests.conftest import dev_params, write_params
+
+    data = dev_params()
+    data["monitoring"]["engine"] = engine
+    write_params(scratch, data)
+    build(scratch, ["dev"], run_lint=False, out=lambda *_: None)
+    wrapper = template(scratch, "dev")
+    assert (wrapper["Parameters"]["Engine"]["AllowedValues"], wrapper["Parameters"]["Engine"]["Default"]) == (
+        offered, default)
+    child = launch(wrapper, {"EndpointName": "e", "MonitorName": "m"})  # a launch that takes the default
+    assert child["DataQualityProcessing"] == ("true" if default == "processing" else "false")
+
+
 # --- a launch against the moto server ---------------------------------------------------------------------
 
 
