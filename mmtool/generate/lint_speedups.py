@@ -8,7 +8,8 @@ that recompute the same answer:
   the template's Conditions (fixed for one lint run, one `Conditions` object per template) and its two
   arguments, yet it is asked the same question about seven times over (3,628 calls, 493 distinct, for that
   template): two thirds of the run. The answer is now remembered per `Conditions` object, keyed by both
-  arguments in full, in their order (cfn-lint may read the values in it); an exception (`UnknownSatisfisfaction`) is not remembered, so it is raised again each time.
+  arguments in full, in their order (cfn-lint may read the values in it); an exception
+  (`UnknownSatisfisfaction`) is not remembered, so it is raised again each time.
 - `dataclasses.fields()`, called in every `evolve()` of cfn-lint's Context, Path, Validator and FunctionFilter
   dataclasses (about half a million calls per build), rebuilds a tuple from the class's field table each time.
   A class's fields cannot change once it is defined, so the tuple is kept per class.
