@@ -59,7 +59,8 @@ def install() -> Callable[[], None] | None:
 
     def satisfiable(self: Any, conditions: dict[str, bool], parameter_values: dict[str, Any]) -> bool:
         answers = self.__dict__.setdefault(_MEMO, {})
-        key = (json.dumps(conditions), json.dumps(parameter_values, default=repr))  # in order: an answer may depend on it
+        # in their order, not sorted: an answer may depend on it
+        key = (json.dumps(conditions), json.dumps(parameter_values, default=repr))
         if key not in answers:
             answers[key] = original_satisfiable(self, conditions, parameter_values)
         return answers[key]
