@@ -20,8 +20,9 @@ Resources
   MonitoringRoleVpcAccess
                         the network-interface actions of VPC mode, which SageMaker validates unscoped:
                         kept apart so the scanner skip they need covers nothing else
-  ScheduleGroup         (ProcessingEngine: an endpoint runs the processing engine) the EventBridge Scheduler group
-                        <project>-<env> of the processing engine's schedules (templates/processing_engine.py)
+  ScheduleGroup         (ProcessingEngine: an endpoint runs the processing engine, or catalog.offer_processing_engine
+                        offers it) the EventBridge Scheduler group <project>-<env> of the processing engine's
+                        schedules (templates/processing_engine.py)
 Outputs (also written to SSM for the other stacks)
   BucketName, KmsKeyArn; MonitoringRoleArn, MonitoringRoleName (SharedMonitoringRole only)
 
@@ -98,9 +99,10 @@ METRIC_NAMESPACES = ["aws/sagemaker/Endpoints/*", "aws/sagemaker/ModelMonitoring
 
 
 def creates_schedule_group(params: Params) -> bool:
-    """The environment's EventBridge Scheduler group exists when an endpoint runs the processing engine (and then the
-    Service Catalog endpoint-monitoring product offers that engine: templates/endpoint_monitoring.py)."""
-    return any(e.monitoring.runs_processing for e in params.fleet())
+    """The environment's EventBridge Scheduler group exists when an endpoint runs the processing engine or the params
+    offer it in the catalog (`Params.has_processing_engine`); then the Service Catalog endpoint-monitoring product
+    offers that engine (templates/endpoint_monitoring.py)."""
+    return params.has_processing_engine
 
 
 def build(params: Params) -> StackTemplate:

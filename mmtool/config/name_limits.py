@@ -58,7 +58,7 @@ def composed_names(params: Params) -> Iterator[ComposedName]:
     yield ComposedName("project", params.project, "SNS topic name", f"{prefix}-alarms", SNS_TOPIC_NAME)
     yield ComposedName("project", params.project, "dashboard name", f"{prefix}-model-monitor", CLOUDWATCH_DASHBOARD_NAME)
     yield ComposedName("project", params.project, "IAM role name", f"{prefix}-catalog-launch", IAM_ROLE_NAME)
-    if any(endpoint.monitoring.runs_processing for endpoint in params.fleet()):  # the foundation's schedule group
+    if params.has_processing_engine:  # the foundation's schedule group
         yield ComposedName("project", params.project, "EventBridge Scheduler schedule group name", prefix, SCHEDULER_NAME)
     yield ComposedName("project", params.project, "IAM role name", f"{prefix}-monitoring", IAM_ROLE_NAME)
     yield ComposedName("project", params.project, "SageMaker model name", f"{prefix}-model-{REVISION}", SAGEMAKER_NAME)

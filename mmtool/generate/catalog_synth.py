@@ -43,13 +43,10 @@ def synthesize_catalog(params: Params) -> StackOutput:
     )
 
 
-def analyzer_prefix(synthesis) -> str:
-    """The analyzer package's bucket prefix the environment's monitoring stacks pass (`AnalyzerPrefix`); empty when no
-    endpoint runs the processing engine."""
-    prefixes = {s.parameters.get("AnalyzerPrefix", "") for s in synthesis.stacks} - {""}
-    if len(prefixes) > 1:
-        raise ToolError(f"internal error: the monitoring stacks name {len(prefixes)} analyzer packages; one expected")
-    return prefixes.pop() if prefixes else ""
+def analyzer_prefix(synthesis: Synthesis) -> str:
+    """The analyzer package's bucket prefix, the one the environment's processing-engine monitoring stacks pass
+    (`AnalyzerPrefix`); empty where the environment has no processing engine (`Params.has_processing_engine`)."""
+    return synthesis.analyzer_prefix
 
 
 def synthesize_self_service(params: Params, monitoring_template: bytes, analyzer: str = "",

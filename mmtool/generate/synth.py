@@ -77,6 +77,8 @@ class Synthesis:
     stacks: list[StackOutput]
     assets: dict[str, bytes] = field(default_factory=dict)  # relative file -> content
     asset_keys: dict[str, str] = field(default_factory=dict)  # relative file -> bucket key
+    # the analyzer package's bucket prefix where the environment has the processing engine (Params.has_processing_engine)
+    analyzer_prefix: str = ""
     # each stack kind's (template dict, StackTemplate), built once per environment (monitoring_values_for reuses it)
     kinds: dict[str, tuple[dict[str, Any], StackTemplate]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -151,6 +153,8 @@ def _has_iam(template: dict[str, Any]) -> bool:
 
 def synthesize(params: Params, repo_root: Path) -> Synthesis:
     synthesis = Synthesis(params, [])
+    if params.has_processing_engine:  # its endpoints' jobs and the catalog product's launches load it
+        synthesis.analyzer_prefix = _analyzer_assets(params, repo_root, synthesis)
     cache: dict[str, tuple[dict[str, Any], StackTemplate]] = {}  # one template per stack kind, built once
     shared = {name: _stack(module, params, Inputs(params), cache)
               for name, module in (("foundation", foundation), ("network", network))}
@@ -168,7 +172,7 @@ def _endpoint_stacks(params: Params, endpoint: FleetEndpoint, root: Path, synthe
     stacks = []
     asset_keys = _assets(params, endpoint, root, synthesis)
     if endpoint.monitoring.runs_processing:
-        asset_keys[ANALYZER_ASSET] = _analyzer_assets(params, root, synthesis)
+        asset_keys[ANALYZER_ASSET] = synthesis.analyzer_prefix
     model = ""
     depends = ["foundation", "network"]
     if endpoint.create:
@@ -242,8 +246,8 @@ def _analyzer_assets(params: Params, root: Path, synthesis: Synthesis) -> str:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                    and p.suffix != ".pyc") if folder.is_dir() else []
     if not files:
-        raise ToolError(f"params/{params.environment}.yaml: an endpoint runs monitoring.engine processing, whose jobs "
-                        f"load the analyzer from {ANALYZER}/, and there is none; restore it (docs/engine.md)")
+        raise ToolError(f"params/{params.environment}.yaml: the environment has the processing engine (an endpoint's "
+                        f"monitoring.engine, or catalog.offer_processing_engine), whose jobs load the analyzer from {ANALYZER}/, and there is none; restore it (docs/engine.md)")
     contents = {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
     digest = hashlib.sha256(json.dumps({k: hashlib.sha256(v).hexdigest() for k, v in contents.items()},
                                        sort_keys=True).encode()).hexdigest()

@@ -41,6 +41,15 @@ class CatalogSettings(Strict):
         description="Existing IAM role Service Catalog assumes to provision the products (the launch constraint). "
         "Unset: the catalog stack creates a least-privilege launch role for this project and environment.",
     )
+    offer_processing_engine: bool = Field(
+        False,
+        description="Offer the processing engine (docs/engine.md) in the endpoint-monitoring product even where no "
+        "endpoint of this file runs it: the foundation stack then creates the environment's EventBridge Scheduler "
+        "schedule group, the build adds the analyzer package to the assets `make deploy` uploads, and the product's "
+        "Engine offers processing beside model-monitor (the default while an endpoint runs Model Monitor). Needs a "
+        "region where the SageMaker scikit-learn image is published. An endpoint running the processing engine "
+        "does all this without the field.",
+    )
     provider_name: str = Field(
         "ML platform", pattern=r"^[A-Za-z0-9_ .,@()\-]{1,50}$", description="Portfolio provider shown to users."
     )

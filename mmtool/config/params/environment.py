@@ -219,6 +219,7 @@ class Params(Strict):
                     and endpoint.monitoring.model_explainability.enabled):
                 raise FieldError(f"{where.create}.network_isolation", True, ISOLATION_CONFLICT)
             self._check_alarms(endpoint, where)
+        self._check_offered_engine_region()
         self._check_fleet_names()
         for composed in name_limits.composed_names(self):
             if composed.problem:
@@ -268,6 +269,15 @@ class Params(Strict):
                              f"no SageMaker Model Monitor analyzer image is published for {self.region}; set "
                              "monitoring.engine: processing (it needs only the SageMaker scikit-learn image, published "
                              f"there), or deploy to a region with Model Monitor: {', '.join(image_accounts())}")
+        if monitoring.runs_processing and self.region not in image_accounts("sklearn"):
+            raise FieldError(f"{at}monitoring.engine", monitoring.engine,
+                             _no_sklearn_image(self.region) + "; or use monitoring.engine: model-monitor")
+
+    def _check_offered_engine_region(self) -> None:
+        """The processing engine the catalog offers runs the same scikit-learn image as an endpoint's."""
+        if self.catalog.offer_processing_engine and self.region not in image_accounts("sklearn"):
+            raise FieldError("catalog.offer_processing_engine", True, _no_sklearn_image(self.region) + "; or remove "
+                             "the field (the product then offers model-monitor only)")
 
     def _check_clarify(self, monitoring: MonitoringSettings, at: str) -> None:
         bias, explain = monitoring.model_bias, monitoring.model_explainability
@@ -383,6 +393,13 @@ class Params(Strict):
     def is_fleet(self) -> bool:
         return self.endpoints is not None
 
+    @property
+    def has_processing_engine(self) -> bool:
+        """The environment has the processing engine's shared parts: the foundation's EventBridge Scheduler schedule
+        group and the analyzer package among the assets (docs/engine.md). Where an endpoint runs that engine, or where
+        catalog.offer_processing_engine offers it to the endpoint-monitoring product's launches (docs/handoff.md)."""
+        return self.catalog.offer_processing_engine or any(e.monitoring.runs_processing for e in self.fleet())
+
     @model_validator(mode="after")
     def _model_artifacts_fit_one_parameter(self) -> Params:
         """The network stack lists every created endpoint's model artifact in one parameter value (the S3 gateway
@@ -421,6 +438,11 @@ class Params(Strict):
 
 
 RESERVED_TAG_KEYS = ("Project", "Environment", "ManagedBy")
+
+
+def _no_sklearn_image(region: str) -> str:
+    return (f"no SageMaker scikit-learn image, which the processing engine's jobs run (docs/engine.md), is published "
+            f"for {region}; deploy to a region that has it: {', '.join(image_accounts('sklearn'))}")
 
 # endpoint.network_isolation: true with model explainability enabled (AWS, "Give Amazon SageMaker Clarify Jobs
 # Access to Resources in Your Amazon VPC": the network isolation of both the Clarify job and the model must be off).
