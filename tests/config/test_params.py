@@ -428,3 +428,40 @@ def test_a_fleet_endpoint_keeping_model_monitor_in_a_processing_only_region_is_n
     assert [p.field for p in caught.value.problems] == ["endpoints.beta.monitoring.engine"], caught.value
     data["endpoints"]["beta"]["monitoring"]["engine"] = "processing"
     assert load_params(write_params(scratch, data), scratch.root).is_fleet
+
+
+@pytest.mark.parametrize("field, mutate", [
+    ("catalog.offer_processing_engine", setter("catalog", "offer_processing_engine", value=True)),
+    ("monitoring.engine", setter("monitoring", "engine", value="both")),
+])
+def test_the_processing_engine_is_refused_where_the_scikit_learn_image_is_not_published(scratch, monkeypatch, field,
+                                                                                        mutate):
+    """The processing engine's jobs run the SageMaker scikit-learn image, whether an endpoint runs it or the catalog
+    offers it to launches. Every region of today's Model Monitor table is also in the scikit-learn table, so the
+    tables are narrowed here to one without eu-west-1, as a table refreshed from the SageMaker SDK could be."""
+    from mmtool.config.params import environment
+
+    def narrowed(kind: str = "model-monitor") -> dict[str, str]:
+        table = image_accounts(kind)
+        return {r: a for r, a in table.items() if r != "eu-west-1"} if kind == "sklearn" else table
+
+    monkeypatch.setattr(environment, "image_accounts", narrowed)
+    data = dev_params()
+    load_params(write_params(scratch, data), scratch.root)  # Model Monitor only: accepted there
+    mutate(data)
+    path = write_params(scratch, data)
+    line = next(i for i, l in enumerate(path.read_text().splitlines(), 1)
+                if l.strip().startswith(field.rsplit(".", 1)[1] + ":"))
+    with pytest.raises(ParamsError) as caught:
+        load_params(path, scratch.root)
+    assert [(p.field, p.line) for p in caught.value.problems] == [(field, line)], caught.value
+    assert (f"dev.yaml:{line}: {field}=" in str(caught.value)
+            and "no SageMaker scikit-learn image, which the processing engine's jobs run" in str(caught.value)
+            and "eu-west-1" in str(caught.value))
+
+
+def test_offering_the_processing_engine_is_accepted_where_the_image_is_published(scratch):
+    data = dev_params()
+    data.setdefault("catalog", {})["offer_processing_engine"] = True
+    params = load_params(write_params(scratch, data), scratch.root)
+    assert params.has_processing_engine and not any(e.monitoring.runs_processing for e in params.fleet())

@@ -18,6 +18,7 @@ from mmtool.generate import parameter_sets
 from mmtool.handoff import catalog
 from templates import endpoint_monitoring as product
 from tests.cfn_values import Resolver
+from tests.conftest import REPO
 from tests.test_sdk_fidelity import ACCOUNT, DEPLOYED
 
 
@@ -289,6 +290,74 @@ def test_the_engine_defaults_to_processing_where_no_endpoint_runs_model_monitor(
         offered, default)
     child = launch(wrapper, {"EndpointName": "e", "MonitorName": "m"})  # a launch that takes the default
     assert child["DataQualityProcessing"] == ("true" if default == "processing" else "false")
+
+
+def build_dev_offering_processing(scratch, run_lint: bool = False) -> None:
+    """dev (one endpoint, on Model Monitor) with catalog.offer_processing_engine: true."""
+    from mmtool.generate.pipeline import build
+    from tests.conftest import dev_params, write_params
+
+    data = dev_params()
+    assert data["monitoring"].get("engine", "model-monitor") == "model-monitor"  # no endpoint runs processing
+    data.setdefault("catalog", {})["offer_processing_engine"] = True
+    write_params(scratch, data)
+    build(scratch, ["dev"], run_lint=run_lint, out=lambda *_: None)
+
+
+def parameter_values(folder, stack: str) -> dict[str, str]:
+    return {p["ParameterKey"]: p["ParameterValue"] for p in json.loads((folder / f"{stack}.parameters.json").read_text())}
+
+
+def test_an_environment_offering_processing_has_the_schedule_group_and_the_analyzer(scratch):
+    """catalog.offer_processing_engine (docs/handoff.md): dev's endpoint runs Model Monitor, yet the product offers
+    both engines (Model Monitor the default, so launches that took it keep it), the foundation creates the schedule
+    group a launch's schedule goes into, and the analyzer package is among the assets `make deploy` uploads, under
+    the prefix a processing launch's jobs download."""
+    build_dev_offering_processing(scratch)
+    folder = scratch.build / "dev"
+    wrapper = template(scratch, "dev")
+    assert (wrapper["Parameters"]["Engine"]["AllowedValues"], wrapper["Parameters"]["Engine"]["Default"]) == (
+        ["model-monitor", "processing"], "model-monitor")
+    assert parameter_values(folder, "foundation")["ProcessingEngine"] == "true"
+    # the template is the one every environment deploys: only the parameter value differs
+    assert (folder / "foundation.template.json").read_bytes() == (REPO / "tests" / "snapshots" /
+                                                                  "foundation.template.json").read_bytes()
+    prefix = wrapper["Resources"]["Monitoring"]["Properties"]["Parameters"]["AnalyzerPrefix"]
+    assert re.fullmatch(r"monitoring-assets/[0-9a-f]{20}", prefix), prefix
+    manifest = json.loads((folder / "manifest.json").read_text())
+    analyzer = {a["file"]: a["key"] for a in manifest["assets"] if a["file"].startswith("assets/analyzer/")}
+    shipped = sorted(p.relative_to(REPO / "scripts").as_posix() for p in (REPO / "scripts" / "analyzer").rglob("*.py"))
+    assert sorted(file.removeprefix("assets/") for file in analyzer) == shipped, analyzer
+    assert all(key == f"{prefix}/analyzer/{file.removeprefix('assets/analyzer/')}" for file, key in analyzer.items())
+    assert all((folder / file).is_file() for file in analyzer)
+    # the endpoint's own monitoring stack still runs Model Monitor and names no analyzer
+    assert parameter_values(folder, "monitoring")["AnalyzerPrefix"] == ""
+    # a launch choosing processing: a value set the environment's monitoring template accepts, with that package
+    monitoring = json.loads((folder / "monitoring.template.json").read_text())
+    child = launch(wrapper, {**PROCESSING_LAUNCH, "EndpointName": "fraud-scoring-dev"})
+    entries = [{"ParameterKey": k, "ParameterValue": v} for k, v in child.items()]
+    assert parameter_sets.check_values(monitoring, entries) == []
+    assert (child["DataQualityEnabled"], child["DataQualityProcessing"], child["AnalyzerPrefix"]) == (
+        "false", "true", prefix)
+    # and a launch taking the default stays on Model Monitor
+    assert launch(wrapper, {"EndpointName": "e", "MonitorName": "m"})["DataQualityProcessing"] == "false"
+
+
+def test_an_environment_offering_processing_builds_lint_clean(scratch):
+    """The whole build of dev with the field on passes cfn-lint (the product linted with a default launch), and
+    cfn-lint also accepts a processing launch's parameter file against dev's product (E2900), the file the test
+    above shows dev refuses without the field."""
+    from pathlib import Path
+
+    from mmtool.generate.lint import LintJob, lint
+
+    build_dev_offering_processing(scratch, run_lint=True)
+    body = json.dumps([{"ParameterKey": k, "ParameterValue": v} for k, v in {
+        **PROCESSING_LAUNCH, "EndpointName": "fraud-scoring-dev", "Schedule": "daily"}.items()]).encode()
+    job = LintJob(Path("endpoint-monitoring.template.json"),
+                  (scratch.build / "dev" / "endpoint-monitoring.template.json").read_bytes(),
+                  Path("processing.parameters.json"), body, "eu-west-1")
+    assert lint([job]) == []
 
 
 # --- a launch against the moto server ---------------------------------------------------------------------
