@@ -31,12 +31,12 @@ EXEC_1 = "6f1c2f2e-0d55-4b8e-9a4e-1f0c8f3b2a11"
 EXEC_2 = "0b7d7a38-52a5-4c0e-8f5c-2a3b4c5d6e7f"
 
 
-def launched(aws, tmp_path, env="staging"):
-    """The environment's shared stacks (staging, or dev on the processing engine), a processing launch and a Model
-    Monitor launch of the product, and a schedule in the group that only looks like a launch's. Returns (params,
-    bucket, the processing launch's job-name prefix)."""
+def launched(aws, tmp_path, env="staging", dev_changes=None):
+    """The environment's shared stacks (staging, or dev on the processing engine or with `dev_changes`), a processing
+    launch and a Model Monitor launch of the product, and a schedule in the group that only looks like a launch's.
+    Returns (params, bucket, the processing launch's job-name prefix)."""
     paths = scratch_staging(tmp_path / "repo") if env == "staging" else \
-        scratch(tmp_path / "repo", **{"monitoring.engine": "processing"})
+        scratch(tmp_path / "repo", **(dev_changes or {"monitoring.engine": "processing"}))
     build(paths, [env], run_lint=False, out=lambda *_: None)
     folder = paths.build / env
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -234,3 +234,21 @@ def test_the_single_endpoint_form_lists_a_processing_launch_too(aws, tmp_path):
         ("sc-upsell-v3", schedule, "churn-dev")
     assert launch["schedule"]["executions"] == [] and document["launches_error"] is None
     assert all(s["name"] != schedule for s in document["schedules"])  # not one of the endpoint's own
+
+
+def test_an_environment_offering_the_processing_engine_lists_its_processing_launch(aws, tmp_path):
+    """dev's endpoint on Model Monitor, the processing engine offered by catalog.offer_processing_engine: the
+    foundation creates the schedule group (the launch's schedule is created in it) and `make status` lists the
+    launch as where an endpoint runs the engine."""
+    params, bucket, prefix = launched(aws, tmp_path, "dev", {"catalog": {"offer_processing_engine": True}})
+    assert not any(e.monitoring.runs_processing for e in params.fleet())
+    sagemaker, stub = jobs_stubbed(aws)
+    stub.add_response("list_monitoring_schedules", {"MonitoringScheduleSummaries": []}, {"NameContains": "churn-dev-"})
+    expect_jobs(stub, prefix, [])  # the launch's (dev's endpoint has no processing schedule of its own)
+
+    code, document = run(aws, params, stub, sagemaker, now_utc())
+
+    [launch] = document["launches"]
+    assert (launch["key"], launch["schedule"]["name"], launch["schedule"]["processing"]["group"]) == \
+        ("sc-upsell-v3", "churn-dev-sc-upsell-v3-dq-proc", "churn-dev")
+    assert launch["schedule"]["status"] != "Missing" and document["launches_error"] is None
