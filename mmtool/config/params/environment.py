@@ -356,16 +356,18 @@ class Params(Strict):
         # another endpoint named with it (a key `<key>-clarify…`, or an existing endpoint's name) would be in reach.
         shadows = {e.key: e.shadow_endpoint_prefix(self) for e in self.fleet()}
         for endpoint in self.fleet():
+            prefix = endpoint.name_prefix(self)
+            existing_name = endpoint.endpoint_name(self).lower() if endpoint.existing is not None else None
             for other, shadow in shadows.items():
                 if other == endpoint.key:
                     continue
-                if endpoint.name_prefix(self).startswith(shadow):
+                if prefix.startswith(shadow):
                     raise FieldError(f"endpoints.{endpoint.key}", endpoint.key,
-                                     f"its resources would be named {endpoint.name_prefix(self)}-…, within "
+                                     f"its resources would be named {prefix}-…, within "
                                      f"{shadow}*, the names of endpoints.{other}'s Clarify shadow endpoints, which "
                                      f"endpoints.{other}'s role may create, call and delete; use a key that does not "
                                      f"start with {other}-{SHADOW_ENDPOINT_SUFFIX}")
-                if endpoint.existing is not None and endpoint.endpoint_name(self).lower().startswith(shadow):
+                if existing_name is not None and existing_name.startswith(shadow):
                     raise FieldError(f"endpoints.{endpoint.key}.existing.endpoint_name", endpoint.endpoint_name(self),
                                      f"the name is within {shadow}*, the names of endpoints.{other}'s Clarify shadow "
                                      f"endpoints, which endpoints.{other}'s role may create, call and delete; "
