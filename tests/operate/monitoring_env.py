@@ -82,6 +82,20 @@ def console(width: int = 200) -> Console:
     return Console(file=io.StringIO(), width=width, highlight=False, color_system=None, force_terminal=False)
 
 
+def run_status(server: Any, params: Any, stub: GapStubber, sagemaker: Any, now: datetime, *, hours: int = 3,
+               json_output: bool = True, width: int = 200, endpoint: str | None = None) -> tuple[int, Any]:
+    """`make status` with the stubbed SageMaker client; returns (exit code, JSON document or screen text)."""
+    from mmtool.operate import status
+
+    printed: list[str] = []
+    screen = console(width)
+    with stub:
+        code = status.run_status(params, clients(server, sagemaker), now=now, hours=hours, json_output=json_output,
+                                 console=screen, out=printed.append, endpoint=endpoint)
+    stub.assert_no_pending_responses()
+    return code, (json.loads(printed[0]) if json_output else screen.file.getvalue())
+
+
 def deploy_endpoint(server: Any, *, destination: str = f"s3://{BUCKET}/datacapture", enable: bool = True,
                     sampling: int = 100, ssm: bool = True) -> None:
     """The endpoint stack's result in moto: model, endpoint config with Data Capture, endpoint, SSM name."""

@@ -10,6 +10,7 @@ ExitMessage; tests/operate/processing_env.py)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import timedelta
@@ -21,7 +22,7 @@ from mmtool.operate import status
 
 from .conftest import client, scratch
 from .fleet_env import UPSELL_JOB_PREFIX, scratch_staging
-from .monitoring_env import clients, console, now_utc, put_log, top_of_hour
+from .monitoring_env import console, now_utc, put_log, run_status, top_of_hour
 from .processing_env import create_schedule, expect_jobs, job_description, jobs_stubbed, processing_request
 
 H = timedelta(hours=1)
@@ -75,14 +76,7 @@ def expect_fleet(stub):
     expect_jobs(stub, UPSELL_JOB_PREFIX, [])
 
 
-def run(aws, params, stub, sagemaker, now, *, json_output=True):
-    printed: list[str] = []
-    screen = console(width=260)
-    with stub:
-        code = status.run_status(params, clients(aws, sagemaker), now=now, hours=2, json_output=json_output,
-                                 console=screen, out=printed.append)
-    stub.assert_no_pending_responses()
-    return code, (json.loads(printed[0]) if json_output else screen.file.getvalue())
+run = functools.partial(run_status, hours=2, width=260)
 
 
 def test_a_processing_launch_is_listed_with_its_schedule_last_jobs_failure_and_violations(aws, tmp_path):

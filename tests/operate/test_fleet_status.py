@@ -4,6 +4,7 @@ monitor, the details per endpoint, the per-endpoint JSON, the existing endpoint'
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import timedelta
 
@@ -13,7 +14,8 @@ from mmtool.cli import main
 from mmtool.operate import status
 
 from .fleet_env import FRAUD, deploy_fleet, job_definition, put_capture, scratch_staging, staging_params
-from .monitoring_env import GapStubber, clients, console, described, execution, now_utc, sagemaker_client, summary, top_of_hour
+from .monitoring_env import (GapStubber, clients, console, described, execution, now_utc, run_status, sagemaker_client,
+                             summary, top_of_hour)
 
 H = timedelta(hours=1)
 
@@ -51,14 +53,7 @@ def expect(stub: GapStubber, now, keys=("churn", "upsell", "fraud"), *, discover
                            "MaxResults": 5})
 
 
-def run(aws, params, stub, sagemaker, now, *, json_output=True, endpoint=None):
-    printed: list[str] = []
-    screen = console(width=240)
-    with stub:
-        code = status.run_status(params, clients(aws, sagemaker), now=now, hours=2, json_output=json_output,
-                                 console=screen, out=printed.append, endpoint=endpoint)
-    stub.assert_no_pending_responses()
-    return code, (json.loads(printed[0]) if json_output else screen.file.getvalue())
+run = functools.partial(run_status, hours=2, width=240)
 
 
 def test_fleet_status_as_json_has_one_entry_per_endpoint_with_its_own_names(aws, tmp_path):

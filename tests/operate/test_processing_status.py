@@ -5,6 +5,7 @@ under `engine: both` the two engines side by side. Processing jobs through the S
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import timedelta
@@ -12,13 +13,10 @@ from datetime import timedelta
 import pytest
 
 from mmtool.config.loader import load_params
-from mmtool.operate import status
 
 from .conftest import BUCKET, REGION, ROLE_ARN, client, deploy_foundation_and_network, scratch
 from .monitoring_env import (
     SCHEDULE,
-    clients,
-    console,
     create_dq_definition,
     deploy_endpoint,
     described,
@@ -28,6 +26,7 @@ from .monitoring_env import (
     now_utc,
     put_capture,
     put_log,
+    run_status,
     summary,
     top_of_hour,
 )
@@ -60,14 +59,7 @@ def deployed(server, *, state="ENABLED"):
     create_schedule(server, group=GROUP, name=NAME, request=request(), state=state)
 
 
-def run(server, params, stub, sagemaker, now, *, json_output=True):
-    printed: list[str] = []
-    screen = console(width=240)
-    with stub:
-        code = status.run_status(params, clients(server, sagemaker), now=now, hours=3, json_output=json_output,
-                                 console=screen, out=printed.append)
-    stub.assert_no_pending_responses()
-    return code, (json.loads(printed[0]) if json_output else screen.file.getvalue())
+run = functools.partial(run_status, hours=3, width=240)
 
 
 def test_processing_schedule_jobs_and_violations(aws, tmp_path):

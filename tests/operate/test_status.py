@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from mmtool.operate import status
 from mmtool.cli import main
 from mmtool.config.loader import load_params
 
@@ -32,7 +31,6 @@ from .monitoring_env import (
     SCHEDULE,
     GapStubber,
     clients,
-    console,
     create_dq_definition,
     create_processing_job,
     deploy_endpoint,
@@ -43,6 +41,7 @@ from .monitoring_env import (
     now_utc,
     put_capture,
     put_log,
+    run_status,
     sagemaker_client,
     summary,
     top_of_hour,
@@ -76,15 +75,6 @@ def deployed(server, *, environment=None, **endpoint) -> None:
     create_dq_definition(server, environment={"publish_cloudwatch_metrics": "Enabled"} if environment is None else environment)
 
 
-def run_status(server, params, stub, sagemaker, now, *, hours=3, json_output=True):
-    """run_status with the stubbed client; returns (exit code, JSON document or screen text)."""
-    printed: list[str] = []
-    screen = console()
-    with stub:
-        code = status.run_status(params, clients(server, sagemaker), now=now, hours=hours, json_output=json_output,
-                                 console=screen, out=printed.append)
-    stub.assert_no_pending_responses()
-    return code, (json.loads(printed[0]) if json_output else screen.file.getvalue())
 
 
 def take_newest(document: dict, lower: datetime, upper: datetime) -> list[str]:
