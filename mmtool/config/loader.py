@@ -112,9 +112,10 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
 # Where libyaml and PyYAML's own parser are known to read a text differently (found by comparing the two on
 # mutated params files, tests/config/test_yaml_parsers.py): tabs, which PyYAML refuses in places YAML allows them;
 # tags (a lone '!' is null to one, a string to the other); a byte-order mark after the start; an explicit key ('?'
-# starting a line or following '- ', '? ', ': ') with no value, whose empty value each places on another line.
-_LIBYAML_UNSAFE = re.compile(r"[\t!]|.\ufeff|(?:^|[\n\r\x85\u2028\u2029])[ ?:-]*\?(?:[ \n\r\x85\u2028\u2029]|$)",
-                             re.DOTALL)
+# starting a line or following '- ', '? ', ': ') with no value, whose empty value each places on another line; a
+# block scalar's header with a '#' right after it (`|#`, `>-#`: libyaml takes a comment, PyYAML refuses it).
+_LIBYAML_UNSAFE = re.compile(r"[\t!]|.\ufeff|(?:^|[\n\r\x85\u2028\u2029])[ ?:-]*\?(?:[ \n\r\x85\u2028\u2029]|$)"
+                             r"|[|>][-+0-9]*#", re.DOTALL)
 
 
 def _libyaml_node(text: str) -> yaml.Node | None:

@@ -73,6 +73,8 @@ DIFFERENT = {
     "tab-in-plain-scalar": "a: b\tc\n",
     "lone-tag": "a: !\n",
     "explicit-empty-key-in-flow": "c: [\n?\n]\n",
+    "comment-right-after-block-scalar-header": "a: |#c\n  x\n",
+    "comment-right-after-block-scalar-indicators": "- >-2#\n  x\n",
 }
 
 
