@@ -11,6 +11,7 @@ schedule `Failed`), so every other form is refused here with the reason and the 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -42,9 +43,11 @@ _EVERY = re.compile(r"^every[ \t]+([0-9]+)[ \t]+hours?$", re.IGNORECASE)
 _WINDOW = re.compile(r"^-P(?:T([0-9]+)H|([0-9]+)D)$")
 
 
+@functools.lru_cache(maxsize=1024)  # a fleet's build asks about each monitor's schedule dozens of times
 def parse_schedule(text: str, *, evenly_spaced: bool = True) -> Schedule:
     """What a params file's schedule means, or ScheduleRejected. `evenly_spaced=False` reads a deployed expression
-    as SageMaker does (`make status`), without refusing H/N forms whose runs are not N hours apart."""
+    as SageMaker does (`make status`), without refusing H/N forms whose runs are not N hours apart. The answer
+    is a frozen Schedule, so one is kept per text (a rejection is not kept: it raises again)."""
     raw = text.strip()
     lowered = raw.lower()
     if lowered == "hourly":

@@ -3,10 +3,10 @@ engine's plan renders (deployer/cost_view.py reads the JSON: the engine never im
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection, Mapping
 from dataclasses import replace
-from pathlib import Path
 
+from mmtool import json_text
 from mmtool.cost.estimate import Estimate, Line
 
 COST_FILE = "cost.json"
@@ -39,23 +39,16 @@ def render(estimate: Estimate, *, verbose: bool = True) -> list[str]:
     return out
 
 
-def declared_inputs(estimate: Estimate, folder: Path) -> Estimate:
-    """The estimate with each line's inputs narrowed to the parameters its stack's parameter file has (a
-    template that names them otherwise leaves the plan comparing the stack as a whole)."""
-    manifest = json.loads((folder / "manifest.json").read_text())
-    keys: dict[str, set[str]] = {}
-    for entry in manifest["stacks"]:
-        path = folder / entry["parameters"]
-        body = json.loads(path.read_text()) if path.exists() else []
-        keys[entry["name"]] = {p["ParameterKey"] for p in body} if isinstance(body, list) else set()
+def declared_inputs(estimate: Estimate, keys: Mapping[str, Collection[str]]) -> Estimate:
+    """The estimate with each line's inputs narrowed to the parameters its stack's parameter file has (`keys`: the
+    parameters of each stack's file, by the stack's manifest name; a template that names them otherwise leaves the
+    plan comparing the stack as a whole)."""
     lines = tuple(replace(ln, inputs=tuple(k for k in ln.inputs if k in keys.get(ln.stack, set())),
                           proportional=tuple(k for k in ln.proportional if k in keys.get(ln.stack, set())))
                   for ln in estimate.lines)
     return replace(estimate, lines=lines)
 
 
-def write(estimate: Estimate, folder: Path) -> Path:
-    path = folder / COST_FILE
-    body = declared_inputs(estimate, folder).to_json()
-    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
-    return path
+def file_bytes(estimate: Estimate, keys: Mapping[str, Collection[str]]) -> bytes:
+    """The contents of build/<env>/cost.json; `keys` as declared_inputs takes them."""
+    return json_text.dumps(declared_inputs(estimate, keys).to_json())

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from mmtool import json_text
 from mmtool.config.params import FleetEndpoint, Params
 
 CSV = "text/csv"
@@ -114,4 +115,4 @@ ANALYSES: dict[str, Callable[[Params, FleetEndpoint, str], dict[str, Any]]] = {
 
 def render(config: dict[str, Any]) -> bytes:
     """Deterministic bytes: sorted keys, two-space indent, trailing newline."""
-    return (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
+    return json_text.dumps(config)

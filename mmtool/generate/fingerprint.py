@@ -43,6 +43,11 @@ def outputs(folder: Path) -> dict[str, str]:
             if p.is_file() and p.relative_to(folder).parts[0] not in NOT_OUTPUTS}
 
 
+def digests(files: dict[str, bytes]) -> dict[str, str]:
+    """What `outputs` reads from a folder holding exactly `files` (relative path -> bytes), without reading it."""
+    return {path: hashlib.sha256(files[path]).hexdigest() for path in sorted(files, key=Path)}
+
+
 def record_path(cache: Path, env: str) -> Path:
     return cache / "build" / f"{env}.json"
 
@@ -58,10 +63,11 @@ def up_to_date(root: Path, cache: Path, build: Path, env: str, linted: bool) -> 
     return saved.get("inputs") == inputs(root, env, linted) and saved.get("outputs") == outputs(build / env)
 
 
-def remember(root: Path, cache: Path, build: Path, env: str, linted: bool) -> None:
+def remember(root: Path, cache: Path, build: Path, env: str, linted: bool, written: dict[str, bytes]) -> None:
+    """Record a successful build of `env`; `written`: the files it wrote to build/<env>/ (relative path -> bytes)."""
     record = record_path(cache, env)
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"inputs": inputs(root, env, linted), "outputs": outputs(build / env)}))
+    record.write_text(json.dumps({"inputs": inputs(root, env, linted), "outputs": digests(written)}))
 
 
 def forget(cache: Path, env: str) -> None:

@@ -28,22 +28,23 @@ def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) ->
         fingerprint.forget(paths.cache, env)
     linter = Linter.start() if run_lint else None  # loads cfn-lint on another core meanwhile
     try:
-        _build(paths, stale, linter, out)
+        written = _build(paths, stale, linter, out)
     finally:
         if linter:
             linter.stop()
     for env in stale:
-        fingerprint.remember(paths.root, paths.cache, paths.build, env, run_lint)
+        fingerprint.remember(paths.root, paths.cache, paths.build, env, run_lint, written[env])
     return [paths.build / e / "manifest.json" for e in envs]
 
 
-def _build(paths: Paths, envs: list[str], linter, out) -> None:
+def _build(paths: Paths, envs: list[str], linter, out) -> dict[str, dict[str, bytes]]:
     """Everything is written to a staging folder next to build/<env>/ and linted there; only when every environment
     is clean does each staging folder replace its build/<env>/. A failing build leaves the last good build/<env>/
     exactly as it was (what a deploy would read) and keeps the rejected output in build/<env>.rejected/, which the
-    findings name."""
+    findings name. Returns what each build/<env>/ now holds (relative path -> bytes)."""
+    from mmtool.cost.report import COST_FILE
     from mmtool.generate import catalog_synth, limits_check
-    from mmtool.generate.lint import LintJob, lint
+    from mmtool.generate.lint import lint
     from mmtool.generate.synth import dump_json, synthesize
 
     run_lint = linter is not None
@@ -54,31 +55,24 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
     catalogs = {env: catalog_synth.synthesize_catalog(params) for env, params in loaded.items()}
     jobs = []
     staged: dict[str, Path] = {}
+    written: dict[str, dict[str, bytes]] = {}
     try:
         for env, synthesis in syntheses.items():
             files = synthesis.files()
             self_service = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"],
                                                                  catalog_synth.analyzer_prefix(synthesis), synthesis)
-            files = {**files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service),
-                     catalog_synth.MANIFEST_FILE: catalog_synth.manifest_bytes(synthesis.params, catalogs[env]),
-                     "manifest.json": dump_json(synthesis.manifest())}
+            written[env] = files = {
+                **files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service),
+                catalog_synth.MANIFEST_FILE: catalog_synth.manifest_bytes(synthesis.params, catalogs[env]),
+                "manifest.json": dump_json(synthesis.manifest()),
+                COST_FILE: cost_file(synthesis),  # the estimate the plan shows
+            }
             staged[env] = stage_tree(paths.build / env, files)
-            shown = rejected_folder(paths.build / env)  # findings exist only when the output is rejected
-            for stack in [*synthesis.stacks, catalogs[env], self_service]:
-                jobs.append(LintJob(
-                    template_path=display_path(shown / stack.template_file, paths),
-                    template=files[stack.template_file],
-                    parameters_path=display_path(shown / stack.parameters_file, paths),
-                    parameters=files[stack.parameters_file],
-                    region=synthesis.params.region,
-                ))
+            jobs += _lint_jobs(paths, env, synthesis, [catalogs[env], self_service], files)
         findings = []
         if run_lint:
             with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", to_stderr):
                 findings = lint(jobs, cache_dir=paths.cache / "lint", linter=linter)
-        if not findings:
-            for env, folder in staged.items():  # the estimate the plan shows, read from the staged build
-                write_cost(syntheses[env].params, folder)
     except BaseException:
         for folder in staged.values():
             shutil.rmtree(folder, ignore_errors=True)
@@ -95,16 +89,31 @@ def _build(paths: Paths, envs: list[str], linter, out) -> None:
         lint_note = "lint clean" if run_lint else "not linted"
         out(f"{env}: {len(syntheses[env].stacks)} stacks, {len(syntheses[env].assets)} assets -> "
             f"{display_path(paths.build / env, paths)}/ ({lint_note})")
+    return written
 
 
-def write_cost(params, folder: Path) -> None:
-    """build/<env>/cost.json: the monthly estimate the plan shows (docs/cost.md)."""
+def _lint_jobs(paths: Paths, env: str, synthesis, more_stacks: list, files: dict[str, bytes]) -> list:
+    """One LintJob per stack of the environment (its own and `more_stacks`, the catalog's)."""
+    from mmtool.generate.lint import LintJob
+
+    shown = rejected_folder(paths.build / env)  # findings exist only when the output is rejected
+    return [LintJob(template_path=display_path(shown / stack.template_file, paths), template=files[stack.template_file],
+                    parameters_path=display_path(shown / stack.parameters_file, paths),
+                    parameters=files[stack.parameters_file], region=synthesis.params.region)
+            for stack in [*synthesis.stacks, *more_stacks]]
+
+
+def cost_file(synthesis) -> bytes:
+    """build/<env>/cost.json: the monthly estimate the plan shows (docs/cost.md), counted from the templates and
+    parameter values the build writes (the same data, not read back: a fleet has hundreds of files)."""
     from mmtool.cost import report
-    from mmtool.cost.counts import count_build
+    from mmtool.cost.counts import count_stacks
     from mmtool.cost.estimate import estimate
     from mmtool.cost.prices import load_table
 
-    report.write(estimate(params, load_table(), count_build(folder)), folder)
+    stacks = synthesis.stacks
+    counts = count_stacks([(s.name, s.stack_name, s.template, s.parameters) for s in stacks], synthesis.params.region)
+    return report.file_bytes(estimate(synthesis.params, load_table(), counts), {s.name: s.parameters for s in stacks})
 
 
 def lint_existing(paths: Paths, envs: list[str], out=print) -> None:

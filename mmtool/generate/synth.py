@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
+from mmtool import json_text
 from mmtool.generate import clarify
 from mmtool.generate.assets import MARKER, render_preprocessor
 from mmtool.generate.notes import stack_notes
@@ -42,7 +43,7 @@ RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
 
 
 def dump_json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return json_text.dumps(data, ensure_ascii=False)
 
 
 @dataclass
@@ -81,6 +82,10 @@ class Synthesis:
     analyzer_prefix: str = ""
     # each stack kind's (template dict, StackTemplate), built once per environment (monitoring_values_for reuses it)
     kinds: dict[str, tuple[dict[str, Any], StackTemplate]] = field(default_factory=dict, repr=False, compare=False)
+    # each script's source and whether it has the MARKER line, read once per environment, and each rendering of it
+    # per settings: a fleet's endpoints load the same scripts, mostly with the same settings
+    sources: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False, compare=False)
+    rendered: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -265,18 +270,23 @@ def _assets(params: Params, endpoint: FleetEndpoint, root: Path, synthesis: Synt
     for script, config in ((dq.record_preprocessor, dq.preprocessor.model_dump()), (dq.post_analytics_processor, None)):
         if not script:
             continue
-        source = (root / script).read_text(encoding="utf-8")
-        body = source
-        if config is not None and any(line.startswith(MARKER) for line in source.splitlines()):
-            body = render_preprocessor(source, config, source_name=script)
-        elif config is not None and dq.preprocessor != PreprocessorSettings():
+        if script not in synthesis.sources:
+            text = (root / script).read_text(encoding="utf-8")
+            synthesis.sources[script] = text, any(line.startswith(MARKER) for line in text.splitlines())
+        source, marked = synthesis.sources[script]
+        if config is not None and not marked and dq.preprocessor != PreprocessorSettings():
             at = "" if endpoint.legacy else f"endpoints.{endpoint.key}."
             raise ToolError(
                 f"params/{params.environment}.yaml: {at}monitoring.data_quality.preprocessor is set but {script} has "
                 f"no '{MARKER}...' line to receive it; remove the settings or add the line (see "
                 "scripts/record_preprocessor.py)"
             )
-        keys[script] = _add_asset(synthesis, endpoint, PurePosixPath(script).name, body.encode())
+        settings = json.dumps(config, sort_keys=True) if config is not None and marked else None
+        rendering = (script, settings or "")
+        if rendering not in synthesis.rendered:  # the script with these settings, or as it is
+            body = render_preprocessor(source, config, source_name=script) if settings else source
+            synthesis.rendered[rendering] = body.encode()
+        keys[script] = _add_asset(synthesis, endpoint, PurePosixPath(script).name, synthesis.rendered[rendering])
     return keys
 
 
