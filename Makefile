@@ -76,19 +76,15 @@ help: ## List the targets
 	  'BEGIN {FS = ":.*## "} index(keep, " " $$1 " ") > 0 {printf "  %-22s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: $(STAMP) ## Validate, synthesize and lint templates (all environments, or ENV=e)
+build: $(STAMP) ## Validate and synthesize templates and parameter files into build/ (all environments, or ENV=e), like `cdk synth`: no cfn-lint
 	@$(PY) build.py build $(ENV_FLAG) $(ARGS_WORDS)
-
-.PHONY: synth
-synth: $(STAMP) ## Validate and synthesize without cfn-lint, like `cdk synth` (fast; plan, deploy, package and catalog still lint)
-	@$(PY) build.py synth $(ENV_FLAG) $(ARGS_WORDS)
 
 .PHONY: validate
 validate: $(STAMP) ## Check params/<env>.yaml only (ENV=e or all)
 	@$(PY) build.py validate $(ENV_FLAG) $(ARGS_WORDS)
 
 .PHONY: lint
-lint: $(STAMP) ## Lint the synthesized templates with cfn-lint (ENV=e or all)
+lint: $(STAMP) ## Build, then lint every template with cfn-lint: the offline check for a pipeline (ENV=e or all)
 	@$(PY) build.py lint $(ENV_FLAG) $(ARGS_WORDS)
 
 .PHONY: plan deploy destroy drift outputs unlock
@@ -184,8 +180,8 @@ lock-sdk: ## Re-resolve requirements-sdk.in into the pinned requirements-sdk.txt
 security-tools: $(SECURITY_TOOLS) ## Install checkov and cfn-guard (with the Control Tower rules) into .tools/
 
 .PHONY: security
-security: $(STAMP) $(SECURITY_TOOLS) ## Build, then scan build/ with checkov, cfn-guard and our own checks (ENV=e or all)
-	@$(PY) build.py build $(ENV_FLAG)
+security: $(STAMP) $(SECURITY_TOOLS) ## Build and lint, then scan build/ with checkov, cfn-guard and our own checks (ENV=e or all)
+	@$(PY) build.py lint $(ENV_FLAG)
 	@$(PY) build.py security $(ENV_FLAG) $(ARGS_WORDS)
 
 # $(call lock_tool,<name>,<folder under .tools/>,<who>): requirements-<name>.in -> requirements-<name>.txt

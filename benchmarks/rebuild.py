@@ -2,9 +2,11 @@
 
 In a scratch copy of params/ and scripts/: a cold build of the three environments, then, one after another,
 four one-value edits (dev's capture sampling, prod's data-quality volume size, dev's schedule, a prod drift
-alarm's threshold), each timed as the real command line (`build.py build`, all environments: the two
-untouched ones are skipped by their fingerprint). The first edit runs right after the cold build; each edit
-is then undone and the rebuild timed again (its lint result is already cached: "warm"). Best of RUNS rounds.
+alarm's threshold), each timed as the real command line, all environments (the two untouched ones are skipped by
+their fingerprint): `build.py build` as `make build` runs it, then the same edits with `build.py lint` (the build and
+cfn-lint, as a pipeline's check runs it). The first edit runs right after the cold build; each edit is then undone
+and the rebuild timed again (with `lint`, its lint result is already cached: "warm"). Best of RUNS rounds; the
+target is on both commands.
 
     python -m benchmarks rebuild          # or: make bench ARGS=rebuild
 """
@@ -33,9 +35,12 @@ EDITS = [
 ]
 
 
-def _build(scratch: Path) -> float:
+DRIVERS = {"build": DRIVER, "lint": DRIVER.replace("main(['build']", "main(['lint']")}
+
+
+def _build(scratch: Path, driver: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", DRIVER, str(scratch)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-c", driver, str(scratch)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -46,8 +51,9 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def measure() -> dict[str, list[float]]:
-    """{edit label: [seconds per round]}; labels end in ' (undone)' for the rebuild after undoing an edit."""
+def measure(verb: str = "build") -> dict[str, list[float]]:
+    """{edit label: [seconds per round]} of `build.py <verb>`; labels end in ' (undone)' for the rebuild after undoing
+    an edit."""
     figures: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -56,21 +62,21 @@ def measure() -> dict[str, list[float]]:
         for _ in range(RUNS):
             for generated in ("build", ".cache"):
                 shutil.rmtree(scratch / generated, ignore_errors=True)
-            _build(scratch)  # cold
+            _build(scratch, DRIVERS[verb])  # cold
             for label, file, old, new in EDITS:
                 _edit(scratch / "params" / file, old, new)
-                figures.setdefault(label, []).append(_build(scratch))
+                figures.setdefault(f"{verb}: {label}", []).append(_build(scratch, DRIVERS[verb]))
                 _edit(scratch / "params" / file, new, old)
-                figures.setdefault(f"{label} (undone)", []).append(_build(scratch))
+                figures.setdefault(f"{verb}: {label} (undone)", []).append(_build(scratch, DRIVERS[verb]))
     return figures
 
 
 def run() -> bool:
-    figures = measure()
-    first = EDITS[0][0]
+    figures = {**measure("build"), **measure("lint")}
+    firsts = {f"{verb}: {EDITS[0][0]}" for verb in DRIVERS}
     for label, seconds in figures.items():
-        note = "  (right after a cold build)" if label == first else ""
-        print(f"{label:32s} {min(seconds):5.2f} s{note}")
+        note = "  (right after a cold build)" if label in firsts else ""
+        print(f"{label:38s} {min(seconds):5.2f} s{note}")
     worst = max(min(seconds) for seconds in figures.values())
     print(f"slowest: {worst:.2f} s (target <= {TARGET_SECONDS} s)")
     return worst <= TARGET_SECONDS

@@ -57,9 +57,10 @@ def _parser(selected: str | None = None, prog: str = "build.py") -> argparse.Arg
         return cmd
 
     command("validate", "check params/<env>.yaml", build.cmd_validate)
-    command("synth", "write templates and parameter files to build/<env>/ without linting", build.cmd_synth)
-    command("lint", "lint build/<env>/ with cfn-lint", build.cmd_lint)
-    command("build", "validate, synthesize and lint", build.cmd_build)
+    command("build", "validate, then write templates and parameter files to build/<env>/ (no cfn-lint)",
+            build.cmd_build)
+    command("lint", "build, then lint every template with cfn-lint with its parameter files and alone",
+            build.cmd_lint)
     deploy.register(command, selected)
     command("security", "scan build/<env>/ with checkov, cfn-guard (Control Tower rules) and our own checks",
             security.cmd_security)
@@ -118,11 +119,11 @@ def program_name() -> str:
 
 def main(argv: Sequence[str] | None = None, paths: Paths | None = None, *, prog: str | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] != ["build"]:
+    if argv[:1] != ["lint"]:
         return _main(argv, paths, prog)
     from mmtool.generate import lint  # light: cfn-lint itself loads in the process prestart forks
 
-    lint.prestart(paths or Paths())  # a cold build's critical path is that process loading cfn-lint (docs/performance.md)
+    lint.prestart(paths or Paths())  # a cold lint's critical path is that process loading cfn-lint (docs/performance.md)
     try:
         return _main(argv, paths, prog)
     finally:

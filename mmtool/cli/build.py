@@ -1,11 +1,18 @@
-"""`build.py validate|synth|lint|build [--env E]`: the offline verbs of `make build`, `make validate`, `make lint`."""
+"""`build.py validate|build|lint [--env E]`: the offline verbs of `make validate`, `make build`, `make lint`.
+
+`build` validates and synthesizes, like `cdk synth`; `lint` builds the same way and lints every template with
+cfn-lint: the offline gate for a pipeline. plan, deploy, package, catalog and dry-run build and lint first.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from mmtool.generate.pipeline import build, lint_existing
 from mmtool.config.workspace import Paths, environments, validate
+from mmtool.generate.pipeline import build
+
+NOT_LINTED = ("not linted: `make lint` builds and runs cfn-lint, the offline check for a pipeline "
+              "(plan, deploy, package and catalog lint before they act)")
 
 
 def cmd_validate(args: argparse.Namespace, paths: Paths) -> int:
@@ -15,16 +22,12 @@ def cmd_validate(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
-def cmd_synth(args: argparse.Namespace, paths: Paths) -> int:
+def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     build(paths, environments(paths, args.env), run_lint=False)
+    print(NOT_LINTED)
     return 0
 
 
 def cmd_lint(args: argparse.Namespace, paths: Paths) -> int:
-    lint_existing(paths, environments(paths, args.env))
-    return 0
-
-
-def cmd_build(args: argparse.Namespace, paths: Paths) -> int:
     build(paths, environments(paths, args.env))
     return 0

@@ -1,4 +1,5 @@
-"""validate -> synth -> write -> lint -> manifest, for each environment: what `make build` runs."""
+"""validate -> synth -> write -> lint -> manifest, for each environment: what `make lint` runs (`make build`: without
+the lint; plan, deploy, package, catalog and dry-run: with it)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from deployer.progress import Step, to_stderr
-from mmtool.config.workspace import Paths, display_path, template_parameter_pairs, validate
-from mmtool.errors import LintError, ToolError
+from mmtool.config.workspace import Paths, display_path, validate
+from mmtool.errors import LintError
 
 
 def build(paths: Paths, envs: list[str], *, run_lint: bool = True, out=print) -> list[Path]:
@@ -114,27 +115,6 @@ def cost_file(synthesis) -> bytes:
     stacks = synthesis.stacks
     counts = count_stacks([(s.name, s.stack_name, s.template, s.parameters) for s in stacks], synthesis.params.region)
     return report.file_bytes(estimate(synthesis.params, load_table(), counts), {s.name: s.parameters for s in stacks})
-
-
-def lint_existing(paths: Paths, envs: list[str], out=print) -> None:
-    """Lint what `build` wrote earlier (build/<env>/), without synthesizing."""
-    from mmtool.generate.lint import LintJob, lint
-
-    jobs = []
-    for env in envs:
-        folder = paths.build / env
-        templates = sorted(folder.glob("*.template.json"))
-        if not templates:
-            raise ToolError(f"nothing to lint in {display_path(folder, paths)}/; run `make build ENV={env}` first")
-        region = validate(paths, [env])[env].region
-        for template, parameters in template_parameter_pairs(folder, templates):
-            jobs.append(LintJob(display_path(template, paths), template.read_bytes(),
-                                display_path(parameters, paths),
-                                parameters.read_bytes() if parameters.exists() else b"[]", region))
-    findings = lint(jobs)
-    if findings:
-        raise LintError("\n".join(f.render() for f in findings) + f"\ncfn-lint: {len(findings)} finding(s)")
-    out(f"cfn-lint: {len(jobs)} templates clean")
 
 
 def stage_tree(target: Path, files: dict[str, bytes]) -> Path:

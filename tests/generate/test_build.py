@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.generate.pipeline import build, lint_existing
+from mmtool.generate import fingerprint
+from mmtool.generate.pipeline import build
 from mmtool.cli import main
 from mmtool.errors import LintError
 from mmtool.generate.lint import STANDALONE_NOTE, Finding, LintJob, lint
@@ -22,10 +23,11 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_every_environment_is_lint_clean(built):
-    """The session build ran real cfn-lint (informational rules on) with each parameter file."""
+    """The session build ran real cfn-lint (informational rules on) with each parameter file and alone, and found
+    nothing: a build records itself as linted only then (a finding raises LintError and records nothing)."""
     for env in ("dev", "staging", "prod"):
         assert (built.build / env / "manifest.json").exists()
-    lint_existing(built, ["dev", "staging", "prod"], out=lambda *_: None)  # raises LintError on any finding
+        assert fingerprint.up_to_date(built.root, built.cache, built.build, env, True), env
 
 
 def test_every_template_is_lint_clean_alone(built):
@@ -116,13 +118,13 @@ def test_failed_lint_fails_the_build_and_writes_no_manifest(scratch, monkeypatch
         return [Finding("build/dev/network.template.json", 12, "E3012", "expected type")]
 
     monkeypatch.setattr("mmtool.generate.lint.lint", broken)
-    assert main(["build", "--env", "dev"], paths=scratch) == 1
+    assert main(["lint", "--env", "dev"], paths=scratch) == 1
     err = capsys.readouterr().err
     assert "build/dev/network.template.json:12: E3012: expected type" in err
     assert not (scratch.build / "dev" / "manifest.json").exists(), "deploy must not pick up an unlinted build"
 
 
-def test_synth_does_not_lint_and_a_later_build_is_not_taken_as_linted(scratch, monkeypatch, capsys):
+def test_build_does_not_lint_and_a_later_lint_is_not_taken_as_done(scratch, monkeypatch, capsys):
     calls = []
 
     def findings(jobs, **kwargs):
@@ -130,9 +132,10 @@ def test_synth_does_not_lint_and_a_later_build_is_not_taken_as_linted(scratch, m
         return [Finding("build/dev/network.template.json", 12, "E3012", "expected type")]
 
     monkeypatch.setattr("mmtool.generate.lint.lint", findings)
-    assert main(["synth", "--env", "dev"], paths=scratch) == 0
-    assert calls == [] and "(not linted)" in capsys.readouterr().out
-    assert main(["build", "--env", "dev"], paths=scratch) == 1, "the unlinted build was taken as up to date"
+    assert main(["build", "--env", "dev"], paths=scratch) == 0
+    out = capsys.readouterr().out
+    assert calls == [] and "(not linted)" in out and "`make lint` builds and runs cfn-lint" in out
+    assert main(["lint", "--env", "dev"], paths=scratch) == 1, "the unlinted build was taken as linted"
     assert calls and "E3012: expected type" in capsys.readouterr().err
 
 
@@ -190,7 +193,7 @@ def _rebuild_with_lint_findings(scratch, monkeypatch, capsys) -> str:
     data = dev_params()
     data["endpoint"]["data_capture"]["sampling_percentage"] = 42
     write_params(scratch, data)
-    assert main(["build", "--env", "dev"], paths=scratch) == 1
+    assert main(["lint", "--env", "dev"], paths=scratch) == 1
     return capsys.readouterr().err
 
 
