@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from mmtool.generate.parameter_sets import condition_values
+from mmtool.generate.parameter_sets import ConditionReader, template_defaults
 from mmtool.config.limits import BY_KEY, COUNTED, allowed
 from mmtool.errors import ToolError
 
@@ -26,17 +26,23 @@ def check(synthesis: Any, params_file: str) -> None:
 
 
 def counts(stacks: Iterable[Any]) -> dict[str, int]:
-    """What the environment's stacks create, per counted limit key."""
+    """What the environment's stacks create, per counted limit key. Per template, once: its defaults and its
+    resources of a counted kind; per stack, only the Conditions of those resources are decided."""
     totals = {key: 0 for key in COUNTED}
+    kinds = {kind: key for key, kind in COUNTED.items()}
+    per_template: dict[int, tuple[dict, list[tuple[str, str | None]]]] = {}
     for stack in stacks:
         totals["stacks"] += 1
-        truth = condition_values(stack.template, stack.parameters)
-        for resource in stack.template.get("Resources", {}).values():
-            if truth.get(resource.get("Condition"), True) is False:
-                continue
-            for key, kind in COUNTED.items():
-                if resource.get("Type") == kind:
-                    totals[key] += 1
+        template = stack.template
+        if id(template) not in per_template:
+            counted = [(kinds[body.get("Type")], body.get("Condition"))
+                       for body in template.get("Resources", {}).values() if body.get("Type") in kinds]
+            per_template[id(template)] = template_defaults(template), counted
+        defaults, counted = per_template[id(template)]
+        read = ConditionReader(template, stack.parameters, defaults)
+        for key, condition in counted:
+            if condition is None or read(condition) is not False:  # undecided counts
+                totals[key] += 1
     return totals
 
 

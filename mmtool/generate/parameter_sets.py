@@ -70,18 +70,38 @@ def signature(template: dict, values: dict[str, object]) -> str:
     return json.dumps({"conditions": truth, "values": {name: resolved.get(name) for name in fixed}}, sort_keys=True)
 
 
+class ConditionReader:
+    """The Conditions of one template under one stack's values (Defaults for the rest), each decided when first
+    asked: True, False, or None where it cannot be decided (a pseudo parameter, a function it does not know)."""
+
+    def __init__(self, template: dict, values: dict[str, object], defaults: dict[str, object] | None = None) -> None:
+        declared = template.get("Parameters", {})
+        if defaults is None:
+            defaults = template_defaults(template)
+        self._values = {**defaults, **{name: value for name, value in values.items() if name in declared}}
+        self._conditions = template.get("Conditions", {})
+        self._seen: dict = {}
+        self._truth: dict[str, bool | None] = {}
+
+    def __call__(self, name: str) -> bool | None:
+        if name not in self._truth:
+            try:
+                self._truth[name] = bool(_condition(name, self._conditions, self._values, self._seen))
+            except _Unknown:
+                self._truth[name] = None
+        return self._truth[name]
+
+
+def template_defaults(template: dict) -> dict[str, object]:
+    """Each declared Parameter's Default (None without one): what a stack reads for a parameter it is not given.
+    Stacks of one template share it (ConditionReader's `defaults`)."""
+    return {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
+
+
 def condition_values(template: dict, values: dict[str, object]) -> dict[str, bool | None]:
     """Each Condition of ``template`` under ``values`` (Defaults for the rest); None where it cannot be decided."""
-    declared = template.get("Parameters", {})
-    resolved = {name: values.get(name, spec.get("Default")) for name, spec in declared.items()}
-    conditions, seen = template.get("Conditions", {}), {}
-    truth: dict[str, bool | None] = {}
-    for name in conditions:
-        try:
-            truth[name] = bool(_condition(name, conditions, resolved, seen))
-        except _Unknown:
-            truth[name] = None
-    return truth
+    read = ConditionReader(template, values)
+    return {name: read(name) for name in template.get("Conditions", {})}
 
 
 def check_values(template: dict, entries: list[dict[str, str]]) -> list[ValueProblem]:

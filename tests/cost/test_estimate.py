@@ -226,3 +226,28 @@ def test_the_written_estimate_keeps_only_the_inputs_its_stack_has():
     assert full.proportional == ("DataQualityInstanceCount", "DataQualityMaxRuntimeSeconds", "DataQualityVolumeSizeGb")
     kms = next(ln for ln in written["lines"] if ln["item"] == "KMS keys")
     assert kms["inputs"] == []  # counted from the templates: the stack as a whole counts
+
+
+def test_a_fleet_is_counted_as_the_full_templates_count():
+    """count_stacks gives its evaluator only what the counts read of each template (the counted resources, and the
+    parameters the Conditions read): the same counts as evaluating every stack's whole template, on a fleet whose
+    endpoints differ in their monitors (every fifth runs all of them) and on staging."""
+    from deployer.intrinsics import Evaluator
+    from mmtool.config.loader import params_from_data
+    from mmtool.cost.counts import KINDS
+    from mmtool.generate.synth import synthesize
+    from tests.fleet_data import fleet_data
+
+    fleet = params_from_data(fleet_data(25), "params/staging.yaml", None, "staging", REPO)
+    for params in (fleet, params_of("staging")):
+        stacks = [(s.name, s.stack_name, s.template, s.parameters) for s in synthesize(params, REPO).stacks]
+        whole = Counter()
+        for _, stack_name, template, values in stacks:
+            ev = Evaluator(template, values, region=params.region, account=None, stack_name=stack_name)
+            for logical_id, body in template["Resources"].items():
+                if body["Type"] in KINDS and ev.created(logical_id) is not False:
+                    whole[KINDS[body["Type"]]] += 1
+        counts = count_stacks(stacks, params.region)
+        assert (counts.kms_keys, counts.alarms, counts.dashboards) == (
+            whole["kms_keys"], whole["alarms"], whole["dashboards"])
+        assert counts.alarms > len(stacks) and counts.undecided == 0
