@@ -44,8 +44,13 @@ def outputs(folder: Path) -> dict[str, str]:
 
 
 def digests(files: dict[str, bytes]) -> dict[str, str]:
-    """What `outputs` reads from a folder holding exactly `files` (relative path -> bytes), without reading it."""
-    return {path: hashlib.sha256(files[path]).hexdigest() for path in sorted(files, key=Path)}
+    """What `outputs` reads from a folder holding exactly `files` (relative path -> bytes), without reading it. A
+    content that several files share (one bytes object: a fleet's endpoints load the same scripts) is hashed once."""
+    hashed: dict[int, str] = {}
+    for content in files.values():
+        if id(content) not in hashed:
+            hashed[id(content)] = hashlib.sha256(content).hexdigest()
+    return {path: hashed[id(files[path])] for path in sorted(files, key=Path)}
 
 
 def record_path(cache: Path, env: str) -> Path:

@@ -78,6 +78,7 @@ class Synthesis:
     stacks: list[StackOutput]
     assets: dict[str, bytes] = field(default_factory=dict)  # relative file -> content
     asset_keys: dict[str, str] = field(default_factory=dict)  # relative file -> bucket key
+    asset_sha256: dict[str, str] = field(default_factory=dict)  # relative file -> its content's SHA-256 (hex)
     # the analyzer package's bucket prefix where the environment has the processing engine (Params.has_processing_engine)
     analyzer_prefix: str = ""
     # each stack kind's (template dict, StackTemplate), built once per environment (monitoring_values_for reuses it)
@@ -86,6 +87,7 @@ class Synthesis:
     # per settings: a fleet's endpoints load the same scripts, mostly with the same settings
     sources: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False, compare=False)
     rendered: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False, compare=False)
+    hashed: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # id(asset bytes) -> SHA-256
 
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -128,8 +130,8 @@ class Synthesis:
                 for s in self.stacks
             ],
             "assets": [
-                {"file": f, "key": self.asset_keys[f], "sha256": hashlib.sha256(c).hexdigest()}
-                for f, c in sorted(self.assets.items())
+                {"file": f, "key": self.asset_keys[f], "sha256": self.asset_sha256[f]}
+                for f in sorted(self.assets)
             ],
             "asset_bucket": {"stack": "foundation", "output": "BucketName"},
             "asset_kms_key": {"stack": "foundation", "output": "KmsKeyArn"},
@@ -221,10 +223,14 @@ def finished_template(built: StackTemplate) -> dict[str, Any]:
 def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, content: bytes, folder: str = "") -> str:
     """Keep `content` as build/<env>/assets/[<key>/][<folder>/]<file_name> (the key for a fleet endpoint, none
     for the single-endpoint form), uploaded as monitoring-assets/<hash>/<file_name>."""
-    digest = hashlib.sha256(content).hexdigest()
     parts = ([] if endpoint.legacy else [endpoint.key]) + ([folder] if folder else []) + [file_name]
     relative = "assets/" + "/".join(parts)
+    # a fleet's endpoints mostly share a script's rendering (one bytes object, kept alive by `assets`): hashed once
+    if id(content) not in synthesis.hashed:
+        synthesis.hashed[id(content)] = hashlib.sha256(content).hexdigest()
+    digest = synthesis.hashed[id(content)]
     synthesis.assets[relative] = content
+    synthesis.asset_sha256[relative] = digest
     synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{file_name}"
     return synthesis.asset_keys[relative]
 
@@ -254,12 +260,13 @@ def _analyzer_assets(params: Params, root: Path, synthesis: Synthesis) -> str:
         raise ToolError(f"params/{params.environment}.yaml: the environment has the processing engine (an endpoint's "
                         f"monitoring.engine, or catalog.offer_processing_engine), whose jobs load the analyzer from {ANALYZER}/, and there is none; restore it (docs/engine.md)")
     contents = {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
-    digest = hashlib.sha256(json.dumps({k: hashlib.sha256(v).hexdigest() for k, v in contents.items()},
-                                       sort_keys=True).encode()).hexdigest()
+    hashes = {k: hashlib.sha256(v).hexdigest() for k, v in contents.items()}
+    digest = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
     prefix = f"{ASSETS_PREFIX}/{digest[:20]}"
     for relative, content in contents.items():
         synthesis.assets[f"assets/analyzer/{relative}"] = content
         synthesis.asset_keys[f"assets/analyzer/{relative}"] = f"{prefix}/analyzer/{relative}"
+        synthesis.asset_sha256[f"assets/analyzer/{relative}"] = hashes[relative]
     return prefix
 
 
