@@ -4,7 +4,6 @@ engine's plan renders (deployer/cost_view.py reads the JSON: the engine never im
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import replace
 
 from mmtool import json_text
 from mmtool.cost.estimate import Estimate, Line
@@ -39,16 +38,13 @@ def render(estimate: Estimate, *, verbose: bool = True) -> list[str]:
     return out
 
 
-def declared_inputs(estimate: Estimate, keys: Mapping[str, Collection[str]]) -> Estimate:
-    """The estimate with each line's inputs narrowed to the parameters its stack's parameter file has (`keys`: the
-    parameters of each stack's file, by the stack's manifest name; a template that names them otherwise leaves the
-    plan comparing the stack as a whole)."""
-    lines = tuple(replace(ln, inputs=tuple(k for k in ln.inputs if k in keys.get(ln.stack, set())),
-                          proportional=tuple(k for k in ln.proportional if k in keys.get(ln.stack, set())))
-                  for ln in estimate.lines)
-    return replace(estimate, lines=lines)
-
-
 def file_bytes(estimate: Estimate, keys: Mapping[str, Collection[str]]) -> bytes:
-    """The contents of build/<env>/cost.json; `keys` as declared_inputs takes them."""
-    return json_text.dumps(declared_inputs(estimate, keys).to_json())
+    """The contents of build/<env>/cost.json: the estimate with each line's inputs narrowed to the parameters its
+    stack's parameter file has (`keys`: the parameters of each stack's file, by the stack's manifest name; a
+    template that names them otherwise leaves the plan comparing the stack as a whole)."""
+    body = estimate.to_json()
+    for line in body["lines"]:
+        has = keys.get(line["stack"], ())
+        line["inputs"] = [key for key in line["inputs"] if key in has]
+        line["proportional"] = [key for key in line["proportional"] if key in has]
+    return json_text.dumps(body)
