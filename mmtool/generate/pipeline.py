@@ -69,7 +69,8 @@ def _build(paths: Paths, envs: list[str], linter, out) -> dict[str, dict[str, by
                 COST_FILE: cost_file(synthesis),  # the estimate the plan shows
             }
             staged[env] = stage_tree(paths.build / env, files)
-            jobs += _lint_jobs(paths, env, synthesis, [catalogs[env], self_service], files)
+            if run_lint:
+                jobs += _lint_jobs(paths, env, synthesis, [catalogs[env], self_service], files)
         findings = []
         if run_lint:
             with Step(f"cfn-lint: {len(jobs)} templates of {', '.join(envs)}", to_stderr):
