@@ -3,6 +3,7 @@ the lint; plan, deploy, package, catalog and dry-run: with it)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -118,18 +119,32 @@ def cost_file(synthesis) -> bytes:
     return report.file_bytes(estimate(synthesis.params, load_table(), counts), {s.name: s.parameters for s in stacks})
 
 
+LINK_ABOVE = 4096  # bytes: a smaller file takes one block either way
+
+
 def stage_tree(target: Path, files: dict[str, bytes]) -> Path:
     """Write exactly `files` into a fresh staging folder beside `target` (build/.<env>.staging/); return it."""
     staging = target.with_name(f".{target.name}.staging")
     if staging.exists():
         shutil.rmtree(staging)
     made: set[Path] = set()  # each folder created once (a fleet has a folder of assets per endpoint)
+    # A fleet's endpoints mostly load the same scripts, rendered once (one bytes object): the first file is written
+    # and the others are hard links to it (200 endpoints: 3.8 MB less to write), where the file system has them.
+    # Build outputs are never edited in place: the fingerprint rebuilds an edited one.
+    first: dict[int, Path] = {}  # id(content) -> the file written with it
     for relative, content in sorted(files.items()):
         path = staging / relative
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
             made.add(path.parent)
+        if id(content) in first and len(content) > LINK_ABOVE:
+            try:
+                os.link(first[id(content)], path)
+                continue
+            except OSError:
+                pass
         path.write_bytes(content)
+        first.setdefault(id(content), path)
     return staging
 
 

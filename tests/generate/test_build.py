@@ -230,3 +230,27 @@ def test_an_interrupted_build_leaves_the_last_good_build_and_no_staging(scratch,
         build(scratch, ["dev"], out=lambda *_: None)
     assert tree(scratch.build / "dev") == good
     assert sorted(p.name for p in scratch.build.iterdir()) == ["dev"]
+
+
+def test_files_of_one_content_are_hard_linked_where_the_file_system_allows(tmp_path, monkeypatch):
+    """A fleet's endpoints share a script's rendering (one bytes object): stage_tree writes it once and links the
+    others to it; a content equal but rendered apart, or too small to gain a block, is written; without hard links
+    (os.link failing) every file is written."""
+    from mmtool.generate.pipeline import LINK_ABOVE, stage_tree
+
+    shared, small = b"x" * (LINK_ABOVE + 1), b"y" * 10
+    files = {"assets/a/p.py": shared, "assets/b/p.py": shared, "assets/c/p.py": bytes(bytearray(shared)),
+             "s1": small, "s2": small}
+    staged = stage_tree(tmp_path / "dev", files)
+    inode = {name: (staged / name).stat().st_ino for name in files}
+    assert inode["assets/a/p.py"] == inode["assets/b/p.py"] != inode["assets/c/p.py"]
+    assert inode["s1"] != inode["s2"]
+    assert {name: (staged / name).read_bytes() for name in files} == files
+
+    def no_links(*args):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.link", no_links)
+    staged = stage_tree(tmp_path / "prod", files)
+    assert len({(staged / name).stat().st_ino for name in files}) == len(files)
+    assert {name: (staged / name).read_bytes() for name in files} == files
