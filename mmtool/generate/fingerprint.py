@@ -22,7 +22,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def inputs(root: Path, env: str, linted: bool) -> str:
+def inputs(root: Path, env: str) -> str:
     digest = hashlib.sha256()
     files = [root / "params" / f"{env}.yaml", root / "requirements.txt"]
     for folder in SOURCE_DIRS:
@@ -30,7 +30,7 @@ def inputs(root: Path, env: str, linted: bool) -> str:
     for path in files:
         digest.update(f"{path.relative_to(root)}\0{_digest(path) if path.exists() else '-'}\n".encode())
     versions = [sys.version] + [f"{name}=={version(name)}" for name in LIBRARIES]
-    digest.update(json.dumps([versions, linted]).encode())
+    digest.update(json.dumps(versions).encode())
     return digest.hexdigest()
 
 
@@ -58,6 +58,8 @@ def record_path(cache: Path, env: str) -> Path:
 
 
 def up_to_date(root: Path, cache: Path, build: Path, env: str, linted: bool) -> bool:
+    """Whether build/<env>/ is what a build of the current inputs would write, linted when `linted` asks for it (a
+    linted build serves an unlinted request: `make build` after `make lint` does nothing; never the other way)."""
     record = record_path(cache, env)
     if not record.exists() or not (build / env / "manifest.json").exists():
         return False
@@ -65,14 +67,16 @@ def up_to_date(root: Path, cache: Path, build: Path, env: str, linted: bool) -> 
         saved = json.loads(record.read_text())
     except ValueError:
         return False
-    return saved.get("inputs") == inputs(root, env, linted) and saved.get("outputs") == outputs(build / env)
+    if linted and saved.get("linted") is not True:
+        return False
+    return saved.get("inputs") == inputs(root, env) and saved.get("outputs") == outputs(build / env)
 
 
 def remember(root: Path, cache: Path, build: Path, env: str, linted: bool, written: dict[str, bytes]) -> None:
     """Record a successful build of `env`; `written`: the files it wrote to build/<env>/ (relative path -> bytes)."""
     record = record_path(cache, env)
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"inputs": inputs(root, env, linted), "outputs": digests(written)}))
+    record.write_text(json.dumps({"inputs": inputs(root, env), "linted": linted, "outputs": digests(written)}))
 
 
 def forget(cache: Path, env: str) -> None:

@@ -254,3 +254,20 @@ def test_files_of_one_content_are_hard_linked_where_the_file_system_allows(tmp_p
     staged = stage_tree(tmp_path / "prod", files)
     assert len({(staged / name).stat().st_ino for name in files}) == len(files)
     assert {name: (staged / name).read_bytes() for name in files} == files
+
+
+def test_a_linted_build_serves_make_build_and_an_unlinted_one_never_serves_make_lint(scratch, monkeypatch, capsys):
+    """`make build` after `make lint` finds everything up to date (nothing to do); after `make build` changed the
+    inputs, `make lint` lints again. The lint itself is stubbed: the fingerprint's bookkeeping is under test."""
+    calls = []
+    monkeypatch.setattr("mmtool.generate.lint.lint", lambda jobs, **kwargs: calls.append(len(jobs)) or [])
+    assert main(["lint", "--env", "dev"], paths=scratch) == 0 and len(calls) == 1
+    capsys.readouterr()
+    assert main(["build", "--env", "dev"], paths=scratch) == 0
+    assert "dev: up to date" in capsys.readouterr().out
+    assert main(["lint", "--env", "dev"], paths=scratch) == 0 and len(calls) == 1  # still linted: nothing to do
+    data = dev_params()
+    data["endpoint"]["data_capture"]["sampling_percentage"] = 42
+    write_params(scratch, data)
+    assert main(["build", "--env", "dev"], paths=scratch) == 0 and "(not linted)" in capsys.readouterr().out
+    assert main(["lint", "--env", "dev"], paths=scratch) == 0 and len(calls) == 2
