@@ -93,7 +93,7 @@ YES_FLAG = $(if $(filter 1 yes true,$(value AUTO_APPROVE)),--yes,)
 plan: $(STAMP) ## Show what a deploy would change, like terraform plan (ENV=e [ENDPOINT=key]; ARGS=--json)
 	@$(PY) build.py plan $(ENV_ARG) $(ENDPOINT_FLAG) $(ARGS_WORDS)
 
-deploy: $(STAMP) ## Build, plan, confirm and deploy ENV=e [ENDPOINT=key] (AUTO_APPROVE=1 skips the question)
+deploy: $(STAMP) ## Build and lint, plan, confirm and deploy ENV=e [ENDPOINT=key] (AUTO_APPROVE=1 skips the question)
 	@$(PY) build.py deploy $(ENV_ARG) $(ENDPOINT_FLAG) $(YES_FLAG) $(ARGS_WORDS)
 
 destroy: $(STAMP) ## Delete ENV=e's [ENDPOINT=key's] stacks in reverse order; keeps the bucket, its data and the key
