@@ -76,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--allow-replacement",
             action="store_true",
-            help="allow the plan to replace or remove protected resources (the bucket, the KMS key)",
+            help="allow the plan to replace or remove protected resources (the bucket, the KMS key) and guarded ones "
+                 "(the processing engine's schedule group)",
         )
     if command == "plan":
         parser.add_argument("--out", type=Path, default=None, metavar="FILE",

@@ -45,6 +45,11 @@ class StackEntry(BaseModel):
     protected_resources: list[str] = Field(
         default_factory=list, description="Logical ids that must never be replaced or removed without --allow-replacement."
     )
+    guarded_resources: dict[str, str] = Field(
+        default_factory=dict, description="Logical id -> what removing or replacing it would cost: refused like a "
+        "protected resource without --allow-replacement, but not named in the stack policy (a resource under a "
+        "Condition, absent from some stacks)."
+    )
     capabilities: list[str] = Field(default_factory=list, description="CAPABILITY_IAM / CAPABILITY_NAMED_IAM ...")
     notes: list[str] = Field(
         default_factory=list, description="What the build wants the reader of the plan to know about this stack "
@@ -391,12 +396,14 @@ def load_stack(entry: StackEntry, folder: Path) -> StackSpec:
                 f"{parameters_path}: {key}: no value, and {template_path.name} gives it no Default. "
                 "Next: set it in params/<env>.yaml and rebuild."
             )
-    missing = [r for r in entry.protected_resources if r not in template["Resources"]]
-    if missing:
-        raise InputError(
-            f"{folder / 'manifest.json'}: stack {entry.name}: protected_resources {missing} are not resources of "
-            f"{template_path.name}"
-        )
+    for field, named in (("protected_resources", entry.protected_resources),
+                         ("guarded_resources", list(entry.guarded_resources))):
+        missing = [r for r in named if r not in template["Resources"]]
+        if missing:
+            raise InputError(
+                f"{folder / 'manifest.json'}: stack {entry.name}: {field} {missing} are not resources of "
+                f"{template_path.name}"
+            )
     body = minify(template)
     size = len(body.encode("utf-8"))
     if size > TEMPLATE_URL_LIMIT:

@@ -83,7 +83,8 @@ class StackPlan:
 
     @property
     def refused(self) -> list[ResourceChange]:
-        return changesets.protected_hits(self.changes, self.spec.entry.protected_resources)
+        entry = self.spec.entry
+        return changesets.protected_hits(self.changes, [*entry.protected_resources, *entry.guarded_resources])
 
     @property
     def has_work(self) -> bool:
@@ -617,7 +618,8 @@ def render_changes(ctx: Context, sp: StackPlan) -> None:
     refused = {c.logical_id for c in sp.refused}
     for change in sp.changes:
         style = _STYLE.get(change.symbol, "")
-        flag = "  [bold red]REFUSED: protected resource[/]" if change.logical_id in refused else ""
+        kind_of = "guarded" if change.logical_id in sp.spec.entry.guarded_resources else "protected"
+        flag = f"  [bold red]REFUSED: {kind_of} resource[/]" if change.logical_id in refused else ""
         detail = change_detail(change)
         kind = change.resource_type.ljust(type_width) if detail or flag else change.resource_type
         r.print(f"  [{style}]{change.symbol}[/]  {escape(change.logical_id.ljust(id_width))} [dim]{escape(kind)}[/]"
@@ -720,7 +722,8 @@ def render_plan(ctx: Context, plan: Plan) -> None:
     for sp, change in plan.refused:
         r.print(
             f"[bold red]Refused:[/] {escape(sp.label)}: {escape(change.logical_id)} ({escape(change.resource_type)}) "
-            f"would be {'removed' if change.action == 'remove' else 'replaced'}; it is protected."
+            f"would be {'removed' if change.action == 'remove' else 'replaced'}; it is "
+            f"{'guarded' if change.logical_id in sp.spec.entry.guarded_resources else 'protected'}."
         )
 
 
@@ -733,7 +736,9 @@ def refusal_error(refused: list[tuple[StackPlan, ResourceChange]]) -> RefusedErr
             forced = ", ".join(change.replaced_by or change.properties) or "a property"
             maybe = "may replace" if change.replacement == "Conditional" else "replaces"
             what = f"{maybe} {change.logical_id} ({change.resource_type}; forced by {forced})"
+        guarded = sp.spec.entry.guarded_resources.get(change.logical_id)
         lines.append(
+            f"{sp.label}: the plan {what}, a guarded resource: {guarded}." if guarded else
             f"{sp.label}: the plan {what}, a protected resource. A new bucket or key starts empty; the old one "
             "is kept (Retain) but no longer used."
         )

@@ -78,6 +78,14 @@ from templates.common import StackTemplate, bucket_prefixes, name, retain, scann
 STACK = "foundation"
 DEPENDS_ON: tuple[str, ...] = ()
 PROTECTED_RESOURCES = ("Bucket", "KmsKey")
+# Refused by the plan when removed or replaced, like the protected ones, but not in the stack policy: the group exists
+# only where its Condition holds (deployer/manifest.py, guarded_resources). EventBridge Scheduler deletes a group's
+# schedules with the group, and Service Catalog launches put theirs in it, which no build can see.
+GUARDED_RESOURCES = {
+    "ScheduleGroup": "removing it deletes every schedule in it, those of Service Catalog launches included "
+                     "(EventBridge Scheduler deletes a group's schedules with the group); keep the processing engine "
+                     "(catalog.offer_processing_engine, or an endpoint's monitoring.engine) while a launch uses it",
+}
 
 # The bucket's fixed prefixes (mmtool/config/layout.py lays the bucket out).
 BASELINES_PREFIX = layout.BASELINES.prefix

@@ -57,6 +57,7 @@ class StackOutput:
     kind: str = ""  # the template module (templates/<kind>.py); empty: same as name
     endpoint: str | None = None  # the fleet endpoint's key; None for the environment's shared stacks
     notes: tuple[str, ...] = ()  # shown by `make plan` under the stack (mmtool/generate/notes.py)
+    guarded_resources: dict[str, str] = field(default_factory=dict)  # logical id -> why (deployer/manifest.py)
 
     @property
     def template_file(self) -> str:
@@ -124,6 +125,7 @@ class Synthesis:
                     "parameters": s.parameters_file,
                     "depends_on": list(s.depends_on),
                     "protected_resources": list(s.protected_resources),
+                    **({"guarded_resources": dict(s.guarded_resources)} if s.guarded_resources else {}),
                     "capabilities": ["CAPABILITY_NAMED_IAM"] if _has_iam(s.template) else [],
                     **({"notes": list(s.notes)} if s.notes else {}),
                 }
@@ -319,6 +321,7 @@ def _stack(module: ModuleType, params: Params, inputs: Inputs, cache: dict, *,
         parameters=values,
         depends_on=depends_on if depends_on is not None else tuple(module.DEPENDS_ON),
         protected_resources=tuple(module.PROTECTED_RESOURCES),
+        guarded_resources=dict(getattr(module, "GUARDED_RESOURCES", {})),
         kind=module.STACK,
         endpoint=endpoint.key if endpoint else None,
     )

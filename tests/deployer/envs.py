@@ -188,6 +188,7 @@ class Env:
                     "protected_resources": entry.get("protected_resources", []),
                     "capabilities": entry.get("capabilities", []),
                     **({"endpoint": entry["endpoint"]} if "endpoint" in entry else {}),
+                    **({"guarded_resources": entry["guarded_resources"]} if "guarded_resources" in entry else {}),
                 }
             )
         names = [e["name"] for e in self.stacks]

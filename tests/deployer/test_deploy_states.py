@@ -391,6 +391,49 @@ def test_allowed_replacement_lifts_the_stack_policy_for_one_execution(bucket_ren
     assert json.loads(body) == protective_policy(["Bucket", "KmsKey"])
 
 
+def remove_group_in_change_set(parsed: dict[str, Any], n: int) -> None:
+    """moto does not evaluate Conditions in a change set (it lists the resource whose Condition turned false as
+    modified): describe it as CloudFormation does, a Remove."""
+    if parsed.get("Status") != "CREATE_COMPLETE":
+        return
+    for change in parsed.get("Changes", []):
+        if change.get("ResourceChange", {}).get("LogicalResourceId") == "Group":
+            change["ResourceChange"].update(Action="Remove", PolicyAction="Delete", Scope=[], Details=[])
+            change["ResourceChange"].pop("Replacement", None)
+
+
+def test_removing_a_guarded_resource_is_refused_and_done_only_on_request(tmp_path, clients, cf):
+    """A guarded resource (the foundation's schedule group in a real build) exists under a Condition: turning the
+    Condition off removes it, which the plan refuses like a protected resource, with the manifest's reason; the
+    stack policy names only the protected ones. --allow-replacement lets it go."""
+    env = foundation_env(tmp_path, asset=None)
+    template = env.templates["foundation"]
+    template["Parameters"]["Grouped"] = {"Type": "String", "AllowedValues": ["true", "false"], "Default": "true"}
+    template.setdefault("Conditions", {})["HasGroup"] = {"Fn::Equals": [{"Ref": "Grouped"}, "true"]}
+    template["Resources"]["Group"] = {"Type": "AWS::SNS::Topic", "Condition": "HasGroup"}
+    env.stacks[0]["guarded_resources"] = {"Group": "removing it deletes what launches keep in it"}
+    env.write()
+    assert run("deploy", env.manifest_path, clients).code == 0
+    stack = env.stack_name("foundation")
+    assert json.loads(cf.get_stack_policy(StackName=stack)["StackPolicyBody"]) == protective_policy(["Bucket", "KmsKey"])
+
+    env.parameters["foundation"]["Grouped"] = "false"
+    env.write()
+    after(clients.cloudformation, "DescribeChangeSet", remove_group_in_change_set)
+    log = CallLog().attach(clients)
+    result = run("deploy", env.manifest_path, clients)
+
+    assert result.code == 3
+    assert f"{stack}: the plan removes Group (AWS::SNS::Topic), a guarded resource: removing it deletes what " \
+           "launches keep in it." in str(result.error)
+    assert "REFUSED: guarded resource" in result.out and "Nothing was changed" in str(result.error)
+    assert log.count("ExecuteChangeSet") == 0
+
+    assert run("deploy", env.manifest_path, clients, allow_replacement=True).code == 0
+    assert log.count("ExecuteChangeSet") == 1
+    assert json.loads(cf.get_stack_policy(StackName=stack)["StackPolicyBody"]) == protective_policy(["Bucket", "KmsKey"])
+
+
 # -- accounts and settings ------------------------------------------------------------------------------
 
 
