@@ -98,12 +98,6 @@ def template_defaults(template: dict) -> dict[str, object]:
     return {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
 
 
-def condition_values(template: dict, values: dict[str, object]) -> dict[str, bool | None]:
-    """Each Condition of ``template`` under ``values`` (Defaults for the rest); None where it cannot be decided."""
-    read = ConditionReader(template, values)
-    return {name: read(name) for name in template.get("Conditions", {})}
-
-
 def check_values(template: dict, entries: list[dict[str, str]]) -> list[ValueProblem]:
     """Every entry of a CloudFormation parameter file against the template's Parameters."""
     declared = template.get("Parameters", {})
