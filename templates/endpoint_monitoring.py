@@ -47,7 +47,6 @@ from mmtool.config.monitor_kinds import DATA_QUALITY, ENGINES, MODEL_MONITOR, PR
 from mmtool.config.params import SELF_SERVICE_KEY_PREFIX, Params, image_accounts
 from templates import processing_engine
 from templates.common import StackTemplate
-from templates.foundation import creates_schedule_group
 
 STACK = "endpoint-monitoring"
 # The schedules on offer: the cron expression, and the period of the drift alarms that goes with it.
@@ -80,11 +79,6 @@ CHOICES = {
 }
 
 
-def offers_processing(params: Params) -> bool:
-    """The processing engine is on offer where the foundation stack creates its schedule group."""
-    return creates_schedule_group(params)
-
-
 def engine_choices(params: Params, offers_processing_engine: bool) -> tuple[list[str], str]:
     """The engines a launch may choose, and the default. The processing engine is offered where the environment has
     its schedule group. The default is Model Monitor, so a launch that took the default keeps running it, unless no
@@ -102,7 +96,7 @@ def build(params: Params, child_values: dict[str, str], child_template: dict, ch
     """`child_values`: the monitoring stack's parameter values for the sentinel endpoint (SENTINEL_KEY, SENTINEL_ENDPOINT)
     of this environment, as mmtool.generate.synth makes them; `child_template`: the monitoring template;
     `analyzer_prefix`: the analyzer package's bucket prefix when the environment offers the processing engine."""
-    if offers_processing(params) != bool(analyzer_prefix):
+    if params.has_processing_engine != bool(analyzer_prefix):  # where the foundation creates the schedule group
         raise ValueError("the processing engine is offered exactly when the analyzer package's prefix is given")
     st = StackTemplate(STACK, "Data-quality monitoring for an existing SageMaker endpoint of yours, in this shared "
                        "environment, by Model Monitor or the processing engine (the environment's monitoring "

@@ -106,13 +106,6 @@ ALARM_TOPIC_ARN = Sub("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId
 METRIC_NAMESPACES = ["aws/sagemaker/Endpoints/*", "aws/sagemaker/ModelMonitoring/*"]
 
 
-def creates_schedule_group(params: Params) -> bool:
-    """The environment's EventBridge Scheduler group exists when an endpoint runs the processing engine or the params
-    offer it in the catalog (`Params.has_processing_engine`); then the Service Catalog endpoint-monitoring product
-    offers that engine (templates/endpoint_monitoring.py)."""
-    return params.has_processing_engine
-
-
 def build(params: Params) -> StackTemplate:
     st = StackTemplate(STACK, "Model Monitor foundation: KMS key, capture/report bucket, monitoring execution role")
     t = st.template
@@ -170,7 +163,7 @@ def build(params: Params) -> StackTemplate:
     processing = st.flag(
         "ProcessingEngine", "Create the environment's EventBridge Scheduler group: an endpoint runs the processing "
         "engine (monitoring.engine processing or both).", group="Processing engine", label="Schedule group",
-        default="false", value=lambda i: creates_schedule_group(i.params),
+        default="false", value=lambda i: i.params.has_processing_engine,
     )
     t.add_condition("ProcessingEngine", Equals(Ref(processing), "true"))
     t.add_condition("CreateKmsKey", Equals(Ref(existing_key), ""))

@@ -33,7 +33,7 @@ def expected_files(paths: Paths) -> dict[str, bytes]:
         files[f"{env}/{catalog_synth.MANIFEST_FILE}"] = catalog_synth.manifest_bytes(params, catalog)
         # The endpoint-monitoring product names its environment (Defaults, the nested template's hash): one each.
         product = catalog_synth.synthesize_self_service(params, synthesis.files()["monitoring.template.json"],
-                                                        catalog_synth.analyzer_prefix(synthesis))
+                                                        synthesis.analyzer_prefix)
         files[f"{env}/{product.template_file}"] = dump_json(product.template)
     return files
 

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from mmtool.generate import assets
 from mmtool.generate.assets import AssetError, config_literal, render_preprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -469,25 +468,28 @@ def test_render_refuses_a_multiline_config():
         render_preprocessor("x = 1\nCONFIG = {\n}\n", {}, source_name="my.py")
 
 
-def test_render_refuses_a_script_that_does_not_compile_and_compiles_each_text_once(monkeypatch):
-    compiled = []
+def test_render_refuses_a_script_that_does_not_compile():
+    with pytest.raises(AssetError, match=r"^s\.py: rendered script does not compile: '\(' was never closed"):
+        render_preprocessor("CONFIG = {}\nx = (\n", {"k": "v"}, source_name="s.py")
+    assert render_preprocessor("CONFIG = {}\nx = ()\n", {"k": "v"}, source_name="s.py") == "CONFIG = {'k': 'v'}\nx = ()\n"
 
-    def counting_compile(source, *args):
-        compiled.append(source)
-        return compile(source, *args)
 
-    monkeypatch.setattr(assets, "compile", counting_compile, raising=False)  # the module's name for the builtin
-    assets._compile_problem.cache_clear()  # texts other tests rendered
-    broken = "CONFIG = {}\nx = (\n"
-    for _ in range(2):  # the second time from the cache: still refused
-        with pytest.raises(AssetError, match=r"^s\.py: rendered script does not compile: '\(' was never closed"):
-            render_preprocessor(broken, {"k": "v"}, source_name="s.py")
-    fixed = "CONFIG = {}\nx = ()\n"
-    for _ in range(3):  # a fleet's endpoints with the same settings
-        assert render_preprocessor(fixed, {"k": "v"}, source_name="s.py") == "CONFIG = {'k': 'v'}\nx = ()\n"
-    assert render_preprocessor(fixed, {"k": "w"}, source_name="s.py") == "CONFIG = {'k': 'w'}\nx = ()\n"
-    # each distinct rendered text compiled once: the broken one, the fixed one, the fixed one with other settings
-    assert compiled == ["CONFIG = {'k': 'v'}\nx = (\n", "CONFIG = {'k': 'v'}\nx = ()\n", "CONFIG = {'k': 'w'}\nx = ()\n"]
+def test_a_fleet_renders_each_script_once_per_settings(monkeypatch):
+    """25 endpoints, most with the same pre-processor settings: the build renders (and compiles) the script once per
+    distinct settings, and every endpoint's asset is that rendering."""
+    from mmtool.config.loader import params_from_data
+    from mmtool.generate import synth
+    from tests.fleet_data import fleet_data
+
+    rendered = []
+    real = synth.render_preprocessor
+    monkeypatch.setattr(synth, "render_preprocessor", lambda *a, **k: rendered.append(a[1]) or real(*a, **k))
+    params = params_from_data(fleet_data(25), "params/staging.yaml", None, "staging", ROOT)
+    synthesis = synth.synthesize(params, ROOT)
+    settings = {json.dumps(e.monitoring.data_quality.preprocessor.model_dump(), sort_keys=True) for e in params.fleet()}
+    assert sorted(json.dumps(c, sort_keys=True) for c in rendered) == sorted(settings)
+    rendered_assets = {k: v for k, v in synthesis.assets.items() if k.endswith("/record_preprocessor.py")}
+    assert len(rendered_assets) == 25 and len({id(v) for v in rendered_assets.values()}) == len(settings)
 
 
 @pytest.mark.parametrize(

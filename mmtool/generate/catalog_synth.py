@@ -43,12 +43,6 @@ def synthesize_catalog(params: Params) -> StackOutput:
     )
 
 
-def analyzer_prefix(synthesis: Synthesis) -> str:
-    """The analyzer package's bucket prefix, the one the environment's processing-engine monitoring stacks pass
-    (`AnalyzerPrefix`); empty where the environment has no processing engine (`Params.has_processing_engine`)."""
-    return synthesis.analyzer_prefix
-
-
 def synthesize_self_service(params: Params, monitoring_template: bytes, analyzer: str = "",
                             synthesis: Synthesis | None = None) -> StackOutput:
     """The endpoint-monitoring product (templates/endpoint_monitoring.py): a nested stack of `monitoring_template`,

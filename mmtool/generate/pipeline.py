@@ -62,7 +62,7 @@ def _build(paths: Paths, envs: list[str], linter, out) -> dict[str, dict[str, by
         for env, synthesis in syntheses.items():
             files = synthesis.files()
             self_service = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"],
-                                                                 catalog_synth.analyzer_prefix(synthesis), synthesis)
+                                                                 synthesis.analyzer_prefix, synthesis)
             written[env] = files = {
                 **files, **catalog_synth.files(catalogs[env]), **catalog_synth.files(self_service),
                 catalog_synth.MANIFEST_FILE: catalog_synth.manifest_bytes(synthesis.params, catalogs[env]),

@@ -79,7 +79,6 @@ class Synthesis:
     stacks: list[StackOutput]
     assets: dict[str, bytes] = field(default_factory=dict)  # relative file -> content
     asset_keys: dict[str, str] = field(default_factory=dict)  # relative file -> bucket key
-    asset_sha256: dict[str, str] = field(default_factory=dict)  # relative file -> its content's SHA-256 (hex)
     # the analyzer package's bucket prefix where the environment has the processing engine (Params.has_processing_engine)
     analyzer_prefix: str = ""
     # each stack kind's (template dict, StackTemplate), built once per environment (monitoring_values_for reuses it)
@@ -88,7 +87,14 @@ class Synthesis:
     # per settings: a fleet's endpoints load the same scripts, mostly with the same settings
     sources: dict[str, tuple[str, bool]] = field(default_factory=dict, repr=False, compare=False)
     rendered: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False, compare=False)
-    hashed: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # id(asset bytes) -> SHA-256
+    hashed: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # id(asset bytes) -> sha256
+
+    def sha256(self, content: bytes) -> str:
+        """The SHA-256 (hex) of an asset's bytes, computed once per bytes object: a fleet's endpoints mostly share a
+        script's rendering (one object, kept alive by `assets`)."""
+        if id(content) not in self.hashed:
+            self.hashed[id(content)] = hashlib.sha256(content).hexdigest()
+        return self.hashed[id(content)]
 
     def files(self) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -132,8 +138,8 @@ class Synthesis:
                 for s in self.stacks
             ],
             "assets": [
-                {"file": f, "key": self.asset_keys[f], "sha256": self.asset_sha256[f]}
-                for f in sorted(self.assets)
+                {"file": f, "key": self.asset_keys[f], "sha256": self.sha256(c)}
+                for f, c in sorted(self.assets.items())
             ],
             "asset_bucket": {"stack": "foundation", "output": "BucketName"},
             "asset_kms_key": {"stack": "foundation", "output": "KmsKeyArn"},
@@ -227,12 +233,8 @@ def _add_asset(synthesis: Synthesis, endpoint: FleetEndpoint, file_name: str, co
     for the single-endpoint form), uploaded as monitoring-assets/<hash>/<file_name>."""
     parts = ([] if endpoint.legacy else [endpoint.key]) + ([folder] if folder else []) + [file_name]
     relative = "assets/" + "/".join(parts)
-    # a fleet's endpoints mostly share a script's rendering (one bytes object, kept alive by `assets`): hashed once
-    if id(content) not in synthesis.hashed:
-        synthesis.hashed[id(content)] = hashlib.sha256(content).hexdigest()
-    digest = synthesis.hashed[id(content)]
     synthesis.assets[relative] = content
-    synthesis.asset_sha256[relative] = digest
+    digest = synthesis.sha256(content)
     synthesis.asset_keys[relative] = f"{ASSETS_PREFIX}/{digest[:20]}/{file_name}"
     return synthesis.asset_keys[relative]
 
@@ -260,15 +262,16 @@ def _analyzer_assets(params: Params, root: Path, synthesis: Synthesis) -> str:
                    and p.suffix != ".pyc") if folder.is_dir() else []
     if not files:
         raise ToolError(f"params/{params.environment}.yaml: the environment has the processing engine (an endpoint's "
-                        f"monitoring.engine, or catalog.offer_processing_engine), whose jobs load the analyzer from {ANALYZER}/, and there is none; restore it (docs/engine.md)")
+                        f"monitoring.engine, or catalog.offer_processing_engine), whose jobs load the analyzer from "
+                        f"{ANALYZER}/, and there is none; restore it (docs/engine.md)")
     contents = {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
-    hashes = {k: hashlib.sha256(v).hexdigest() for k, v in contents.items()}
-    digest = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
-    prefix = f"{ASSETS_PREFIX}/{digest[:20]}"
     for relative, content in contents.items():
         synthesis.assets[f"assets/analyzer/{relative}"] = content
+    digest = hashlib.sha256(json.dumps({k: synthesis.sha256(v) for k, v in contents.items()},
+                                       sort_keys=True).encode()).hexdigest()
+    prefix = f"{ASSETS_PREFIX}/{digest[:20]}"
+    for relative in contents:
         synthesis.asset_keys[f"assets/analyzer/{relative}"] = f"{prefix}/analyzer/{relative}"
-        synthesis.asset_sha256[f"assets/analyzer/{relative}"] = hashes[relative]
     return prefix
 
 

@@ -15,7 +15,7 @@ A launch is found by what the environment owns, never by a name alone (read only
   newest failed one and the violations of the newest one with violations. A schedule whose request names its jobs
   otherwise than the stack says is not read as the launch's (`problem`).
 
-Only where the environment has the schedule group (templates/foundation.py `creates_schedule_group`): elsewhere the
+Only where the environment has the schedule group (`Params.has_processing_engine`): elsewhere the
 product offers Model Monitor only, whose launches `make status` lists by their schedules' names.
 """
 
@@ -140,10 +140,8 @@ def read_launches(clients: Any, params: Any, bucket: str, *, executions: int = D
     """The environment's processing-engine launches of the endpoint-monitoring product, by monitor name (`key`: the
     one of that key `sc-<name>` only); none where the environment has no schedule group or no CloudFormation client
     is given."""
-    from templates.foundation import creates_schedule_group
-
     cloudformation = getattr(clients, "cloudformation", None)
-    if cloudformation is None or not creates_schedule_group(params):
+    if cloudformation is None or not params.has_processing_engine:
         return []
     stacks = [s for s in _describe_stacks(cloudformation) if is_launch(s, params, bucket)
               and (key is None or LaunchFacts.key_of(s) == key)]

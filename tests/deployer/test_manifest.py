@@ -32,6 +32,7 @@ def test_loads_the_environment(tmp_path):
     (lambda d: d.update(account_id="12345"), "account_id='12345'"),
     (lambda d: d["deploy"].update(external_id="x"), "external_id is set but assume_role_arn is not"),
     (lambda d: d["stacks"][0].update(protected_resources=["Buckit"]), "protected_resources ['Buckit'] are not resources"),
+    (lambda d: d["stacks"][0].update(guarded_resources={"Grup": "why"}), "guarded_resources ['Grup'] are not resources"),
 ])
 def test_manifest_errors_name_the_key(tmp_path, change, message):
     env = full_env(tmp_path)

@@ -58,7 +58,7 @@ def test_finished_template_equals_the_long_way():
 def test_the_product_built_with_the_environments_template_equals_the_one_built_alone(syntheses):
     for synthesis in syntheses.values():
         files = synthesis.files()
-        analyzer = catalog_synth.analyzer_prefix(synthesis)
+        analyzer = synthesis.analyzer_prefix
         shared = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"], analyzer,
                                                        synthesis=synthesis)
         alone = catalog_synth.synthesize_self_service(synthesis.params, files["monitoring.template.json"], analyzer)

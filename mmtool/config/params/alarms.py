@@ -9,6 +9,7 @@ from mmtool.config.params.base import FieldError, SQS_QUEUE_ARN, Strict
 
 
 MAX_DRIFT_ALARMS = 10
+MAX_SUBSCRIPTIONS = 8
 
 
 def check_drift_alarms(field: str, alarms: list) -> None:
@@ -21,7 +22,6 @@ def check_drift_alarms(field: str, alarms: list) -> None:
     duplicates = sorted({f for f in features if features.count(f) > 1})
     if duplicates:
         raise FieldError(field, duplicates, f"one alarm per feature; duplicated: {', '.join(duplicates)}")
-MAX_SUBSCRIPTIONS = 8
 
 
 class DriftAlarm(Strict):
